@@ -1,0 +1,142 @@
+"""dockyardd: parse flags, load daemon.json, open the state, serve the Engine API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import ssl
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_CONFIG_FILE, ConfigError, DaemonConfig, load
+
+log = logging.getLogger("dockyardd")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="dockyardd", description="dockyard container engine daemon")
+    p.add_argument("--config-file", type=Path, default=DEFAULT_CONFIG_FILE)
+    p.add_argument("--data-root", type=Path)
+    p.add_argument("--exec-root", type=Path)
+    p.add_argument("-H", "--host", action="append", dest="hosts")
+    p.add_argument("--pidfile", type=Path)
+    p.add_argument("--log-file", type=Path, help="write the daemon's log here")
+    p.add_argument("-D", "--debug", action="store_true")
+    return p.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> DaemonConfig:
+    config = load(args.config_file)
+    # Flags win over daemon.json, as with dockerd (dockerd refuses conflicts; we keep it simple).
+    if args.data_root:
+        config.data_root = args.data_root
+    if args.exec_root:
+        config.exec_root = args.exec_root
+    if args.hosts:
+        config.hosts = args.hosts
+    if args.pidfile:
+        config.pidfile = args.pidfile
+    if args.debug:
+        config.debug = True
+    return config
+
+
+def setup_logging(config: DaemonConfig, log_file: Path | None) -> None:
+    level = (
+        logging.DEBUG
+        if config.debug
+        else getattr(
+            logging,
+            config.log_level.upper().replace("WARN", "WARNING").replace("FATAL", "CRITICAL"),
+        )
+    )
+    handler: logging.Handler
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _tls_context(config: DaemonConfig) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=config.tlscacert)
+    ctx.load_cert_chain(config.tlscert or "", config.tlskey)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+async def serve(config: DaemonConfig) -> int:
+    from ..api.app import build_server
+    from .core import Daemon
+
+    daemon = Daemon(config)
+    await asyncio.to_thread(daemon.open)
+    loop = asyncio.get_running_loop()
+    daemon.events.bind_loop(loop)
+    start = getattr(daemon.services.get("containers"), "start_background", None)
+    server = build_server(daemon)
+    sockets: list[str] = []
+    try:
+        for host in config.hosts:
+            if host.startswith("unix://"):
+                path = host[len("unix://") :]
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                await server.listen_unix(path)
+                sockets.append(path)
+            elif host.startswith("tcp://"):
+                hostport = host[len("tcp://") :]
+                h, _, port = hostport.rpartition(":")
+                await server.listen_tcp(h or "127.0.0.1", int(port), ssl=_tls_context(config))
+        if start is not None:
+            await start()
+        if config.pidfile:
+            config.pidfile.write_text(str(os.getpid()))
+        log.info("dockyardd %s listening on %s", os.getpid(), ", ".join(config.hosts))
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down (containers keep running)")
+    finally:
+        await server.close()
+        await asyncio.to_thread(daemon.close)
+        for path in sockets:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if config.pidfile:
+            try:
+                config.pidfile.unlink()
+            except OSError:
+                pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = build_config(args)
+    except ConfigError as exc:
+        print(f"dockyardd: {exc}", file=sys.stderr)
+        return 1
+    setup_logging(config, args.log_file)
+    from .core import AlreadyRunning
+
+    try:
+        return asyncio.run(serve(config))
+    except AlreadyRunning as exc:
+        print(f"dockyardd: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"dockyardd: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
