@@ -1,0 +1,257 @@
+"""Engine API client on the stdlib only (the CLI imports it on every command: keep it light)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .. import API_VERSION
+
+DEFAULT_HOST = "unix:///run/dockyard.sock"
+
+
+class APIError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class DaemonUnreachable(Exception):
+    pass
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float | None = None) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if self.timeout is not None:
+            sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+class Response:
+    def __init__(self, raw: http.client.HTTPResponse, conn: http.client.HTTPConnection) -> None:
+        self.raw = raw
+        self.conn = conn
+        self.status = raw.status
+        self.headers = raw.headers
+
+    def read(self) -> bytes:
+        try:
+            return self.raw.read()
+        finally:
+            self.conn.close()
+
+    def json(self) -> Any:
+        body = self.read()
+        return json.loads(body) if body.strip() else None
+
+    def iter_chunks(self, size: int = 65536) -> Iterator[bytes]:
+        try:
+            while True:
+                chunk = self.raw.read1(size) if hasattr(self.raw, "read1") else self.raw.read(size)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            self.conn.close()
+
+    def iter_lines(self) -> Iterator[bytes]:
+        buf = b""
+        for chunk in self.iter_chunks():
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if line.strip():
+                    yield line
+        if buf.strip():
+            yield buf
+
+    def iter_json(self) -> Iterator[Any]:
+        for line in self.iter_lines():
+            yield json.loads(line)
+
+
+def _encode_params(params: dict[str, Any] | None) -> str:
+    if not params:
+        return ""
+    items = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        elif isinstance(value, dict | list):
+            value = json.dumps(value)
+        items.append((key, str(value)))
+    return "?" + urllib.parse.urlencode(items) if items else ""
+
+
+class Client:
+    def __init__(self, host: str = DEFAULT_HOST, timeout: float | None = None) -> None:
+        self.host = host
+        self.timeout = timeout
+        self.version = API_VERSION
+
+    def _connection(self, timeout: float | None = None) -> http.client.HTTPConnection:
+        t = timeout if timeout is not None else self.timeout
+        if self.host.startswith("unix://"):
+            return _UnixConnection(self.host[len("unix://") :], timeout=t)
+        if self.host.startswith("tcp://"):
+            hostport = self.host[len("tcp://") :]
+            h, _, p = hostport.rpartition(":")
+            return http.client.HTTPConnection(h, int(p), timeout=t)
+        raise DaemonUnreachable(f"unsupported host {self.host!r}")
+
+    def url(self, path: str, params: dict[str, Any] | None = None) -> str:
+        return f"/v{self.version}{path}{_encode_params(params)}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """Send a request; raises APIError for statuses >= 400 with the daemon's message."""
+        hdrs = dict(headers or {})
+        data: bytes | Iterable[bytes] | None
+        if body is None:
+            data = None
+        elif isinstance(body, bytes):
+            data = body
+        elif hasattr(body, "read") or isinstance(body, Iterator):
+            data = body
+            hdrs.setdefault("Content-Type", "application/x-tar")
+            hdrs["Transfer-Encoding"] = "chunked"
+        else:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn = self._connection(timeout)
+        try:
+            conn.putrequest(method, self.url(path, params), skip_accept_encoding=True)
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            if isinstance(data, bytes):
+                conn.putheader("Content-Length", str(len(data)))
+            elif data is None and method in ("POST", "PUT"):
+                conn.putheader("Content-Length", "0")
+            conn.endheaders()
+            if isinstance(data, bytes):
+                conn.send(data)
+            elif data is not None:
+                chunks = iter(lambda: data.read(65536), b"") if hasattr(data, "read") else data
+                for chunk in chunks:
+                    if chunk:
+                        conn.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                conn.send(b"0\r\n\r\n")
+            raw = conn.getresponse()
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            conn.close()
+            raise DaemonUnreachable(str(exc)) from None
+        resp = Response(raw, conn)
+        if resp.status >= 400:
+            payload = resp.read()
+            try:
+                message = json.loads(payload).get("message", "")
+            except ValueError:
+                message = payload.decode(errors="replace").strip()
+            raise APIError(resp.status, message or f"status {resp.status}")
+        return resp
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params).json()
+
+    def post(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        return self.request("POST", path, params, body).json()
+
+    def delete(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("DELETE", path, params).json()
+
+    def ping(self, timeout: float = 2.0) -> dict[str, str]:
+        resp = self.request("GET", "/_ping", timeout=timeout)
+        resp.read()
+        return {k.lower(): v for k, v in resp.headers.items()}
+
+    def hijack(
+        self, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> socket.socket:
+        """POST with `Upgrade: tcp`; returns the raw socket once the daemon answered 101/200."""
+        conn = self._connection(None)
+        try:
+            conn.connect()
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise DaemonUnreachable(str(exc)) from None
+        sock = conn.sock
+        assert sock is not None
+        data = json.dumps(body).encode() if body is not None else b""
+        head = (
+            f"POST {self.url(path, params)} HTTP/1.1\r\nHost: localhost\r\n"
+            f"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        sock.sendall(head + data)
+        # Read the response head byte-wise-ish so no stream bytes are swallowed.
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(1)
+            if not chunk:
+                raise APIError(500, "connection closed during upgrade")
+            buf += chunk
+        status_line, _, rest = buf.partition(b"\r\n")
+        status = int(status_line.split()[1])
+        if status >= 400:
+            headers = http.client.parse_headers(_BytesReader(rest))  # type: ignore[arg-type]
+            length = int(headers.get("Content-Length", "0") or 0)
+            payload = b""
+            while len(payload) < length:
+                chunk = sock.recv(length - len(payload))
+                if not chunk:
+                    break
+                payload += chunk
+            sock.close()
+            try:
+                message = json.loads(payload).get("message", "")
+            except ValueError:
+                message = payload.decode(errors="replace")
+            raise APIError(status, message)
+        sock.settimeout(None)
+        return sock
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        self._lines = data.split(b"\r\n")
+
+    def readline(self, limit: int = -1) -> bytes:
+        return (self._lines.pop(0) + b"\r\n") if self._lines else b""
+
+
+def resolve_host(explicit: str | None) -> str:
+    """-H, then DOCKYARD_HOST, then DOCKER_HOST when it points at a dockyard daemon."""
+    if explicit:
+        return explicit if "://" in explicit else "unix://" + explicit
+    env = os.environ.get("DOCKYARD_HOST")
+    if env:
+        return env
+    docker_host = os.environ.get("DOCKER_HOST")
+    if docker_host and docker_host != DEFAULT_HOST:
+        try:
+            server = Client(docker_host, timeout=2).ping().get("server", "")
+            if server.startswith("dockyard"):
+                return docker_host
+        except (OSError, APIError, DaemonUnreachable):
+            pass
+    return DEFAULT_HOST
