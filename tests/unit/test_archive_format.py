@@ -164,6 +164,13 @@ def test_writer_is_deterministic_with_fixed_mtime():
         assert {m.mtime for m in t.getmembers()} == {1234}
 
 
+def test_same_image_twice_is_one_entry():
+    a = image([L1], ["a:1"])
+    b = ImageToWrite(a.config, ["a:2", "a:1"], a.layers)
+    (img,) = read(write([a, b])).images
+    assert img.repo_tags == ("a:1", "a:2")
+
+
 def test_untagged_image_round_trips():
     data = write([image([L1], [])])
     (img,) = read(data).images
@@ -446,6 +453,20 @@ def test_symlink_loop_refused():
         read(mutate_manifest(e, lambda m: m["Layers"].__setitem__(0, "loop/a")))
 
 
+def test_links_stay_inside_the_archive():
+    e = docker_entries()
+    real = e.pop("manifest.json")
+    e["meta/manifest.json"] = real
+    e["manifest.json"] = ("lnk", "meta/manifest.json")
+    assert len(read(make_tar(e)).images) == 1
+    e["manifest.json"] = ("sym", "/etc/passwd")
+    with pytest.raises(ArchiveError, match="no member 'etc/passwd'"):
+        read(make_tar(e))
+    e["manifest.json"] = ("sym", "../../../etc/passwd")
+    with pytest.raises(ArchiveError, match="escapes"):
+        read(make_tar(e))
+
+
 def test_duplicate_members_refused():
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as t:
@@ -603,3 +624,35 @@ def test_writer_rejects_bad_tags():
         write([image([L1], ["Bad Name:1"])])
     with pytest.raises(ArchiveError):
         write([image([L1], ["a@sha256:" + "0" * 64])])
+
+
+def _consume(data: bytes) -> None:
+    archive = read(data)
+    for img in archive:
+        assert isinstance(img.config_json, dict)
+        read_layers(img)
+
+
+@pytest.mark.parametrize("kind", ["docker", "oci-gzip"])
+def test_fuzzed_archives_fail_only_with_archive_error(kind):
+    import random
+
+    if kind == "docker":
+        base = write([image([L1, L2], ["a:b"]), image([L3], ["c:d"])])
+    else:
+        gz = gzip.compress(L3)
+        base = oci_archive([(L3, gz, "application/vnd.oci.image.layer.v1.tar+gzip")], nested=True)
+    rng = random.Random(1234)
+    for _ in range(1000):
+        data = bytearray(base)
+        for _ in range(rng.randint(1, 8)):
+            # Half the hits land in the first records, where the JSON documents are.
+            span = len(data) if rng.random() < 0.5 else min(len(data), 8192)
+            pos = rng.randrange(span)
+            data[pos] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data))]
+        try:
+            _consume(bytes(data))
+        except ArchiveError:
+            pass

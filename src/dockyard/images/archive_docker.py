@@ -11,6 +11,7 @@ from .archive_common import (
     digest_of,
     expect_dict,
     expect_list,
+    parse_digest,
 )
 from .archive_members import MemberIndex, normalize_member
 from .archive_model import ArchiveImage, ArchiveLayer, check_layer_count, diff_ids_of
@@ -25,7 +26,9 @@ _NAMED_RE = re.compile(r"^(?:sha256:)?([a-f0-9]{64})(?:\.json)?$")
 def _digest_in_path(path: str) -> str | None:
     m = _BLOB_RE.match(path)
     if m:
-        return f"{m.group(1)}:{m.group(2)}"
+        digest = f"{m.group(1)}:{m.group(2)}"
+        parse_digest(digest, path)  # right length for its algorithm
+        return digest
     m = _NAMED_RE.match(posixpath.basename(path))
     if m and "/" not in path:
         return f"sha256:{m.group(1)}"

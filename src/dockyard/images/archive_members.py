@@ -84,6 +84,10 @@ class MemberIndex:
     def names(self) -> list[str]:
         return list(self._members)
 
+    def has_entry(self, name: str) -> bool:
+        """Whether the archive has an entry of that name, even a dangling link."""
+        return normalize_member(name) in self._members
+
     def __contains__(self, name: str) -> bool:
         try:
             self._resolve(name)

@@ -29,10 +29,10 @@ class ImageArchive:
     def __init__(self, fileobj: BinaryIO) -> None:
         self._members = MemberIndex(fileobj)
         try:
-            if MANIFEST_JSON in self._members:
+            if self._members.has_entry(MANIFEST_JSON):
                 self.format = "docker-archive"
                 self.images = read_manifest_json(self._members)
-            elif INDEX_JSON in self._members:
+            elif self._members.has_entry(INDEX_JSON):
                 self.format = "oci-layout"
                 self.images = read_oci_layout(self._members)
             else:

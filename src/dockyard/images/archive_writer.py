@@ -75,7 +75,7 @@ def write_docker_archive(out: BinaryIO, images: Sequence[ImageToWrite], mtime: i
     """
     if not images:
         raise ArchiveError("nothing to save: no images")
-    planned = [_plan(image, i) for i, image in enumerate(images)]
+    planned = [_plan(image, i) for i, image in enumerate(_merge_same(images))]
     tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, copybufsize=_CHUNK)
     try:
         entries = _TarEntries(tar, mtime)
@@ -95,6 +95,19 @@ def write_docker_archive(out: BinaryIO, images: Sequence[ImageToWrite], mtime: i
                 entries.add_layer(layer)
     finally:
         tar.close()
+
+
+def _merge_same(images: Sequence[ImageToWrite]) -> list[ImageToWrite]:
+    """One entry per image ID, with the tags of every request for it (as Docker does)."""
+    by_config: dict[bytes, ImageToWrite] = {}
+    for image in images:
+        seen = by_config.get(image.config)
+        if seen is None:
+            by_config[image.config] = image
+        else:
+            tags = [*seen.repo_tags, *image.repo_tags]
+            by_config[image.config] = ImageToWrite(seen.config, tags, seen.layers)
+    return list(by_config.values())
 
 
 def _plan(image: ImageToWrite, i: int) -> _Planned:
