@@ -1,0 +1,138 @@
+"""Strict, streaming reading of tar archives that come from outside (layers, cp, ADD).
+
+Python's tarfile quietly stops at a corrupt header after the first one; Go's archive/tar (and
+so Docker) reports it. We subclass TarInfo so a corrupt or truncated header is an error, and
+normalise member names so that nothing can point outside the extraction root.
+"""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+import tarfile
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import unquote_to_bytes
+
+from dockyard.errors import DockyardError
+
+TAR_BUFSIZE = 1 << 20
+XATTR_PAX_PREFIX = "SCHILY.xattr."
+LIBARCHIVE_XATTR_PREFIX = "LIBARCHIVE.xattr."
+# xattrs an archive may never set: they steer overlayfs (fake whiteouts, redirects).
+FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
+
+
+class LayerError(DockyardError):
+    """A layer or archive could not be applied (bad data, escape attempt, I/O error)."""
+
+
+class DecompressionLimitExceeded(LayerError):
+    pass
+
+
+class PathEscapeError(LayerError):
+    """An archive member tried to leave the extraction root."""
+
+
+class _CorruptHeader(Exception):
+    # Not a tarfile.HeaderError on purpose: TarFile.next() swallows those after offset 0.
+    pass
+
+
+class StrictTarInfo(tarfile.TarInfo):
+    @classmethod
+    def frombuf(cls, buf, encoding, errors):
+        try:
+            return super().frombuf(buf, encoding, errors)
+        except (tarfile.EOFHeaderError, tarfile.EmptyHeaderError):
+            raise  # a zero block or a clean end of the stream: the archive ends here
+        except tarfile.HeaderError as e:
+            raise _CorruptHeader(str(e)) from None
+
+
+def iter_tar(stream: BinaryIO) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
+    """Yield (tarfile, member) from a non-seekable stream, raising LayerError on corruption.
+
+    Member data must be read (via ``tf.extractfile(member)``) before advancing.
+    """
+    try:
+        tf = tarfile.open(
+            fileobj=stream,
+            mode="r|",
+            tarinfo=StrictTarInfo,
+            bufsize=TAR_BUFSIZE,
+            copybufsize=TAR_BUFSIZE,
+        )
+    except tarfile.ReadError as e:
+        if str(e) == "empty file":
+            return  # a zero-byte stream is an empty archive, as for Go's tar reader
+        raise LayerError(f"invalid tar archive: {e}") from None
+    except _CorruptHeader as e:
+        raise LayerError(f"invalid tar header: {e}") from None
+    try:
+        while True:
+            try:
+                member = tf.next()
+            except _CorruptHeader as e:
+                raise LayerError(f"invalid tar header: {e}") from None
+            except tarfile.TarError as e:
+                raise LayerError(f"invalid tar archive: {e}") from None
+            if member is None:
+                return
+            tf.members.clear()  # stream mode keeps every member otherwise
+            yield tf, member
+    finally:
+        tf.close()
+
+
+def clean_member_name(name: str) -> tuple[str, ...]:
+    """Components of a member name relative to the extraction root.
+
+    A leading ``/`` is dropped (as tar does); a name that climbs above the root with ``..``
+    is refused, as Docker refuses it ("... is outside of ...").
+    """
+    cleaned = posixpath.normpath("/" + name).lstrip("/")
+    # normpath("/" + name) always stays under "/"; compare against a lexical walk to see if
+    # the original tried to climb out.
+    depth = 0
+    for part in name.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                raise PathEscapeError(f"{name!r} is outside of the extraction root")
+        elif part and part != ".":
+            depth += 1
+    if "\x00" in name:
+        raise LayerError(f"invalid member name {name!r}")
+    return tuple(p for p in cleaned.split("/") if p)
+
+
+def member_xattrs(member: tarfile.TarInfo) -> dict[str, bytes]:
+    """Extended attributes carried in PAX records (GNU/Go and libarchive spellings)."""
+    out: dict[str, bytes] = {}
+    for key, value in member.pax_headers.items():
+        if key.startswith(XATTR_PAX_PREFIX):
+            out[key[len(XATTR_PAX_PREFIX) :]] = value.encode("utf-8", "surrogateescape")
+        elif key.startswith(LIBARCHIVE_XATTR_PREFIX):
+            name = unquote_to_bytes(key[len(LIBARCHIVE_XATTR_PREFIX) :]).decode(
+                "utf-8", "surrogateescape"
+            )
+            try:
+                out[name] = base64.b64decode(value.encode("ascii", "surrogateescape"))
+            except ValueError:
+                raise LayerError(f"invalid xattr record {key!r}") from None
+    return {k: v for k, v in out.items() if not k.startswith(FORBIDDEN_XATTR_PREFIXES)}
+
+
+def member_times(member: tarfile.TarInfo) -> tuple[int, int]:
+    """(atime_ns, mtime_ns) for a member; atime is the later of atime and mtime, as Docker."""
+    mtime_ns = int(float(member.mtime) * 1e9)
+    atime = member.pax_headers.get("atime")
+    atime_ns = mtime_ns
+    if atime is not None:
+        try:
+            atime_ns = max(int(float(atime) * 1e9), mtime_ns)
+        except ValueError:
+            pass
+    return atime_ns, mtime_ns
