@@ -320,26 +320,52 @@ def debian_inputs() -> dict[str, str]:
     return {"suite": DEBIAN_SUITE, "mirror": DEBIAN_MIRROR, "variant": "minbase"}
 
 
+def mounts_under(root: Path) -> list[str]:
+    """Mount points inside `root`, deepest first (from /proc/self/mounts)."""
+    prefix = str(root.resolve()) + "/"
+    found = []
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            point = line.split()[1].encode().decode("unicode_escape")
+            if point.startswith(prefix):
+                found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def unmount_all(root: Path) -> None:
+    """debootstrap mounts proc/sys (and sometimes binds /dev) inside the target; an
+    interrupted run can leave them. They must go before anything deletes the tree."""
+    for point in mounts_under(root):
+        subprocess.run(["umount", "-l", point], check=False)
+    left = mounts_under(root)
+    if left:
+        raise SystemExit(f"make-images: cannot unmount {', '.join(left)}; refusing to continue")
+
+
 def debootstrap(rootfs: Path) -> None:
     """Run debootstrap once; the rootfs is kept as a cache next to the outputs."""
     done = rootfs.parent / "debootstrap.done"
-    if done.exists() and (rootfs / "bin" / "bash").exists():
+    key = json.dumps(debian_inputs())
+    if done.exists() and done.read_text() == key and (rootfs / "bin" / "bash").exists():
         log(f"reusing {rootfs}")
         return
+    done.unlink(missing_ok=True)
     if rootfs.exists():
+        unmount_all(rootfs)
         shutil.rmtree(rootfs)
     rootfs.mkdir(parents=True)
-    log(f"debootstrap {DEBIAN_SUITE} from {DEBIAN_MIRROR} (takes minutes)")
+    log(f"debootstrap {DEBIAN_SUITE} from {DEBIAN_MIRROR} (takes a minute or more)")
     cmd = ["debootstrap", "--variant=minbase", DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR]
     try:
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        result = subprocess.run(cmd, stdout=subprocess.DEVNULL)
     finally:
-        # debootstrap mounts these during its second stage; never leave them behind.
-        for mnt in ("proc", "sys", "dev/pts"):
-            target = rootfs / mnt
-            if os.path.ismount(target):
-                subprocess.run(["umount", "-l", str(target)], check=False)
-    done.write_text(json.dumps(debian_inputs()))
+        unmount_all(rootfs)
+    if result.returncode != 0:
+        raise SystemExit(
+            f"make-images: debootstrap failed ({result.returncode}); "
+            f"see {rootfs}/debootstrap/debootstrap.log"
+        )
+    done.write_text(key)
 
 
 def clean_debian(rootfs: Path) -> None:
