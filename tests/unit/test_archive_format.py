@@ -497,6 +497,15 @@ def test_layer_blob_digest_mismatch_detected_at_eof():
         read_layers(img)
 
 
+def test_verify_diff_id_option():
+    data = write([image([L1], ["a:b"])])
+    (img,) = read(data.replace(b"shell", b"shelL")).images
+    with img.layers[0].open() as f:
+        f.read()  # unchecked: the caller's job
+    with pytest.raises(ArchiveError, match="diff_id"), img.layers[0].open(verify_diff_id=True) as f:
+        f.read()
+
+
 def test_corrupt_compressed_layer():
     gz = bytearray(gzip.compress(L3))
     gz[len(gz) // 2] ^= 0xFF

@@ -28,19 +28,23 @@ class ArchiveLayer:
         )
         return buffered(raw)
 
-    def open(self) -> BinaryIO:
+    def open(self, verify_diff_id: bool = False) -> BinaryIO:
         """The uncompressed layer tar (gzip/zstd/bzip2/xz detected by magic number).
 
         Compression is sniffed, not taken from the media type, because `docker save`
-        archives in the wild mislabel it. The caller verifies `diff_id` while unpacking;
-        the blob digest (when different from it) and size are checked here at EOF.
+        archives in the wild mislabel it. The blob digest (when it differs from the
+        diff_id) and size are checked at EOF; the diff_id is checked there too with
+        `verify_diff_id`, else the caller verifies it while unpacking.
         Streams share the archive's file object: use them from one thread at a time.
         """
+        what = f"layer {self.member}"
         digest = self.digest if self.digest != self.diff_id else None
-        raw = DigestCheckingReader(
-            self._members.open(self.member), digest, self.size, f"layer {self.member}"
-        )
-        return buffered(LayerStream(raw, f"layer {self.member}"))  # type: ignore[arg-type]
+        raw = DigestCheckingReader(self._members.open(self.member), digest, self.size, what)
+        stream: BinaryIO = buffered(LayerStream(raw, what))  # type: ignore[arg-type]
+        if verify_diff_id:
+            checked = DigestCheckingReader(stream, self.diff_id, None, f"{what} (diff_id)")
+            stream = buffered(checked)
+        return stream
 
 
 @dataclass(frozen=True)
