@@ -1,0 +1,438 @@
+"""Run containers under conmon + runc, with monitors that outlive the daemon.
+
+One `Runtime` object drives every container of a daemon. It is synchronous and
+thread-safe (no shared mutable state; each call works on its container's own files), so
+the container service may call it from worker threads.
+
+Layout under `exec_root` (keep it short: it is a tmpfs path like /run/dockyard):
+
+    runc/                 runc's --root (state.json per container), unless runtime_root
+    exits/<cid>           conmon's --exit-dir: one file per exited container (exit code)
+    c/<cid>/              conmon's --persist-dir and cwd: conmon.pid, pid, exit, oom,
+                          bundle (path of the bundle), log (path of the log file)
+    c/<cid>/exec/<eid>/   one exec session: process.json, pid, conmon.pid, exit, attach...
+
+conmon creates `attach` (SOCK_SEQPACKET), `ctl` and `winsz` (fifos) in the *bundle*
+directory (`--full-attach`), and we connect through /proc/self/fd/<dirfd>/attach so the
+108-byte limit of unix socket paths never bites, whatever the bundle path length.
+
+Container lifecycle:
+
+    pid = rt.create(cid, bundle, tty=..., stdin=..., log_path=...)   # runc create
+    sock = rt.attach(cid)                                            # optional, before start
+    rt.start(cid)                                                    # runc start
+    ...
+    rt.exit_status(cid) -> ExitStatus(exit_code, finished_at, oom_killed) | None
+    rt.delete(cid)
+
+`create_and_start()` does both steps. Errors of runc come back as `RuntimeStartError`
+whose `runtime_message` is runc's text (e.g. `runc create failed: unable to start container
+process: exec: "nosuch": executable file not found in $PATH`) and whose `exit_code_hint`
+is Docker's mapping (127 not found, 126 permission denied).
+
+Attach protocol (conmon's attach socket, SOCK_SEQPACKET): every packet conmon sends is one
+byte of stream id (2 = stdout, 3 = stderr; with a TTY everything is stdout) followed by the
+data, at most 8192 data bytes per packet (receive with a buffer of 32 KiB). What we send is
+written raw to the container's stdin (only if it was created with stdin=True). Shutting
+down our write side (`sock.shutdown(SHUT_WR)`) is the stdin EOF: conmon closes the
+container's stdin unless the container was created with `stdin_once=False`
+(conmon's --leave-stdin-open, Docker's StdinOnce=false). The socket reaches EOF when the
+container's output is closed (it exited).
+
+Exit notifications: conmon writes `exits/<cid>` when the container exits (also when our
+daemon was down). `ExitWatcher(rt.exit_dir, callback)` calls `callback(cid)` for each new
+file (inotify); at start-up the daemon should also look at `rt.exited_ids()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import conmon
+from .errors import ContainerNotRunning, RuntimeCommandError, RuntimeStartError
+
+ATTACH_BUFSIZE = 32768 + 1
+STREAM_STDOUT = 2
+STREAM_STDERR = 3
+_CTL_RESIZE = 1
+_CTL_REOPEN_LOGS = 2
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    exit_code: int
+    finished_at: float  # epoch seconds (mtime of conmon's exit file)
+    oom_killed: bool
+
+    def __iter__(self):  # allows `code, finished = ...[:2]` style unpacking
+        return iter((self.exit_code, self.finished_at, self.oom_killed))
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _pid_alive(pid: int | None, name: str = "conmon") -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    # comm is in parentheses; a zombie ("Z") is as good as gone
+    comm = stat[stat.index(b"(") + 1 : stat.rindex(b")")]
+    state = stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3]
+    return comm == name.encode() and state != b"Z"
+
+
+def connect_attach(directory: Path) -> socket.socket:
+    """Connect to conmon's attach socket in `directory`, whatever its path length."""
+    dirfd = os.open(directory, os.O_PATH | os.O_CLOEXEC)
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            sock.connect(f"/proc/self/fd/{dirfd}/attach")
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    finally:
+        os.close(dirfd)
+
+
+def write_ctl(directory: Path, kind: int, height: int = 0, width: int = 0) -> None:
+    """Send one control message on conmon's ctl fifo (resize or reopen-logs)."""
+    try:
+        fd = os.open(directory / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:  # ENXIO: no reader, conmon is gone
+        raise ContainerNotRunning(f"container monitor is not running: {exc}") from None
+    try:
+        os.write(fd, f"{kind} {height} {width}\n".encode())
+    finally:
+        os.close(fd)
+
+
+class Runtime:
+    """Driver of conmon + runc for one daemon. See the module docstring."""
+
+    def __init__(
+        self,
+        exec_root: Path,
+        runtime_path: str = "/usr/sbin/runc",
+        conmon_path: str = "/usr/bin/conmon",
+        runtime_root: Path | None = None,
+    ):
+        self.exec_root = Path(exec_root)
+        self.runtime_path = runtime_path
+        self.conmon_path = conmon_path
+        self.runtime_root = Path(runtime_root) if runtime_root else self.exec_root / "runc"
+        self.exit_dir = self.exec_root / "exits"
+        for d in (self.exec_root, self.runtime_root, self.exit_dir, self.exec_root / "c"):
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    # ----------------------------------------------------------------- paths
+
+    def container_dir(self, cid: str) -> Path:
+        if not cid or "/" in cid or cid.startswith("."):
+            raise ValueError(f"invalid container id {cid!r}")
+        return self.exec_root / "c" / cid
+
+    def bundle_of(self, cid: str) -> Path:
+        try:
+            return Path((self.container_dir(cid) / "bundle").read_text())
+        except OSError:
+            raise ContainerNotRunning(f"no monitor state for container {cid}") from None
+
+    def conmon_pid(self, cid: str) -> int | None:
+        return _read_int(self.container_dir(cid) / "conmon.pid")
+
+    def monitor_alive(self, cid: str) -> bool:
+        """Is this container's conmon still running (e.g. after a daemon restart)?"""
+        return _pid_alive(self.conmon_pid(cid))
+
+    # ----------------------------------------------------------------- runc
+
+    def runc_args(self, *args: str) -> list[str]:
+        return [self.runtime_path, "--root", str(self.runtime_root), "--log-format", "json", *args]
+
+    def _runc(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.runc_args(*args),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            close_fds=True,
+            timeout=timeout,
+        )
+
+    def _runc_checked(self, cid: str, *args: str) -> None:
+        res = self._runc(*args)
+        if res.returncode != 0:
+            text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
+            if "does not exist" in text or "not running" in text or "stopped" in text:
+                raise ContainerNotRunning(f"container {cid} is not running: {text}")
+            raise RuntimeCommandError(f"runc {args[0]} failed: {text}")
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def create(
+        self,
+        cid: str,
+        bundle: Path,
+        *,
+        tty: bool,
+        stdin: bool,
+        log_path: Path,
+        log_max_size: int | None = None,
+        stdin_once: bool = True,
+        name: str | None = None,
+    ) -> int:
+        """Start conmon, which runs `runc create`; returns the container's pid.
+
+        The process waits in runc's exec fifo until `start()`. `log_max_size` is passed to
+        conmon, which *replaces* the file when it would grow past it (content is lost): use
+        it only for max-file=1; for rotation with several files see `reopen_log()`.
+        """
+        cdir = self.container_dir(cid)
+        if cdir.exists():
+            self._remove_files(cid)
+        cdir.mkdir(parents=True, mode=0o700)
+        bundle = Path(bundle).resolve()
+        (cdir / "bundle").write_text(str(bundle))
+        (cdir / "log").write_text(str(log_path))
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        args = [
+            "--api-version", "1",
+            "-c", cid,
+            "-u", cid,
+            "-n", name or cid,
+            "-r", self.runtime_path,
+            "-b", str(bundle),
+            "-p", str(cdir / "pid"),
+            "-P", str(cdir / "conmon.pid"),
+            "-l", f"k8s-file:{log_path}",
+            "--exit-dir", str(self.exit_dir),
+            "--persist-dir", str(cdir),
+            "--socket-dir-path", str(cdir),
+            "--full-attach",
+            "--runtime-arg", "--root", "--runtime-arg", str(self.runtime_root),
+            "--runtime-arg", "--log-format=json",
+        ]  # fmt: skip
+        if tty:
+            args.append("-t")
+        if stdin:
+            args.append("-i")
+            if not stdin_once:
+                args.append("--leave-stdin-open")
+        if log_max_size and log_max_size > 0:
+            args += ["--log-size-max", str(log_max_size)]
+        sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
+        reader = conmon.PipeReader(sync_r)
+        try:
+            conmon.spawn(self.conmon_path, args, cwd=str(cdir), pipes={"_OCI_SYNCPIPE": sync_w})
+            msg = reader.read()
+        finally:
+            reader.close()
+        if msg is None:
+            raise RuntimeStartError("conmon exited without reporting the container's pid")
+        pid = int(msg.get("data", -1))
+        if pid <= 0:
+            text = conmon.runtime_error_text(str(msg.get("message", "")))
+            self._runc("delete", "--force", cid)
+            raise RuntimeStartError(text or "OCI runtime create failed")
+        return pid
+
+    def start(self, cid: str) -> None:
+        """`runc start`: let the created process exec its command."""
+        res = self._runc("start", cid)
+        if res.returncode != 0:
+            text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
+            raise RuntimeStartError(text or "OCI runtime start failed")
+
+    def create_and_start(
+        self,
+        cid: str,
+        bundle: Path,
+        *,
+        tty: bool,
+        stdin: bool,
+        log_path: Path,
+        log_max_size: int | None = None,
+        stdin_once: bool = True,
+        name: str | None = None,
+    ) -> int:
+        """`create()` then `start()`; returns the container's pid."""
+        pid = self.create(
+            cid,
+            bundle,
+            tty=tty,
+            stdin=stdin,
+            log_path=log_path,
+            log_max_size=log_max_size,
+            stdin_once=stdin_once,
+            name=name,
+        )
+        try:
+            self.start(cid)
+        except RuntimeStartError:
+            self._runc("delete", "--force", cid)
+            raise
+        return pid
+
+    def exit_status(self, cid: str) -> ExitStatus | None:
+        """How the container ended, from conmon's exit file; None while it runs.
+
+        An exit code of -1 means conmon could not learn it (e.g. it was killed itself)."""
+        path = self.container_dir(cid) / "exit"
+        try:
+            text = path.read_text().strip()
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        try:
+            code = int(text)
+        except ValueError:
+            return None  # conmon writes atomically; a torn read means "not yet"
+        oom = (self.container_dir(cid) / "oom").exists()
+        return ExitStatus(code, mtime, oom)
+
+    def wait(self, cid: str, timeout: float | None = None) -> ExitStatus | None:
+        """Block until the container exits (or timeout); for tests and simple callers.
+        The daemon should prefer ExitWatcher, which needs no thread per container."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            status = self.exit_status(cid)
+            if status is not None:
+                return status
+            if not self.monitor_alive(cid) and self.exit_status(cid) is None:
+                return ExitStatus(-1, time.time(), False)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def kill(self, cid: str, sig: int = signal.SIGTERM, all: bool = False) -> None:  # noqa: A002
+        """Send `sig` to the container's init (or every process with all=True)."""
+        args = ["kill"] + (["--all"] if all else []) + [cid, str(int(sig))]
+        self._runc_checked(cid, *args)
+
+    def pause(self, cid: str) -> None:
+        self._runc_checked(cid, "pause", cid)
+
+    def resume(self, cid: str) -> None:
+        self._runc_checked(cid, "resume", cid)
+
+    def state(self, cid: str) -> dict | None:
+        """runc's state (id, pid, status: created/running/paused/stopped, ...) or None."""
+        res = self._runc("state", cid)
+        if res.returncode != 0:
+            return None
+        try:
+            return json.loads(res.stdout)
+        except ValueError:
+            return None
+
+    def list(self) -> dict[str, dict]:
+        """Every container runc knows, by id."""
+        res = self._runc("list", "--format", "json")
+        if res.returncode != 0:
+            return {}
+        try:
+            return {c["id"]: c for c in json.loads(res.stdout or b"null") or []}
+        except (ValueError, KeyError, TypeError):
+            return {}
+
+    def running_ids(self) -> list[str]:
+        """Containers that are running or paused (live restore: re-adopt these)."""
+        return [cid for cid, c in self.list().items() if c.get("status") in ("running", "paused")]
+
+    def exited_ids(self) -> list[str]:
+        """Containers with an exit file not yet consumed by delete()."""
+        try:
+            return sorted(p.name for p in self.exit_dir.iterdir() if not p.name.startswith("."))
+        except OSError:
+            return []
+
+    def watch_exits(self, callback):
+        """Start an ExitWatcher calling `callback(cid)` for each exited container
+        (existing exit files first). Stop it with `.stop()`."""
+        from .exitwatch import ExitWatcher
+
+        return ExitWatcher(self.exit_dir, callback)
+
+    def delete(self, cid: str, force: bool = False) -> None:
+        """Remove the container from runc and all our files for it (not the bundle/log).
+
+        force=True kills a running container first (SIGKILL) and waits for its monitor."""
+        res = self._runc("delete", *(["--force"] if force else []), cid)
+        if res.returncode != 0:
+            text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
+            if "does not exist" not in text:
+                raise RuntimeCommandError(f"runc delete failed: {text}")
+        pid = self.conmon_pid(cid)
+        deadline = time.monotonic() + 5
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)  # let conmon drain logs and write its exit file
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
+        self._remove_files(cid)
+
+    def _remove_files(self, cid: str) -> None:
+        cdir = self.container_dir(cid)
+        try:
+            bundle = Path((cdir / "bundle").read_text())
+            for name in ("attach", "ctl", "winsz"):
+                (bundle / name).unlink(missing_ok=True)
+        except OSError:
+            pass
+        shutil.rmtree(cdir, ignore_errors=True)
+        (self.exit_dir / cid).unlink(missing_ok=True)
+
+    # ----------------------------------------------------------------- I/O
+
+    def attach(self, cid: str) -> socket.socket:
+        """A socket connected to the container's conmon (see the attach protocol above)."""
+        return connect_attach(self.bundle_of(cid))
+
+    def resize(self, cid: str, height: int, width: int) -> None:
+        """Resize the container's TTY."""
+        write_ctl(self.bundle_of(cid), _CTL_RESIZE, height, width)
+
+    def reopen_log(self, cid: str) -> None:
+        """Ask conmon to start a new log file at the log path (after we renamed the old
+        one away for rotation: conmon keeps writing into the renamed file until then)."""
+        write_ctl(self.bundle_of(cid), _CTL_REOPEN_LOGS)
+
+    def log_path(self, cid: str) -> Path:
+        return Path((self.container_dir(cid) / "log").read_text())
+
+    # ----------------------------------------------------------------- exec
+
+    def exec_start(
+        self,
+        cid: str,
+        process: dict,
+        *,
+        tty: bool,
+        stdin: bool,
+        detach: bool = False,
+        exec_id: str | None = None,
+    ):
+        """Run `process` (an OCI process object) in the running container under its own
+        conmon, so the session survives a daemon restart. Returns an ExecSession whose
+        `socket` is already connected (unless detach) before the process starts."""
+        from .execsession import start_exec
+
+        return start_exec(self, cid, process, tty=tty, stdin=stdin, detach=detach, exec_id=exec_id)
