@@ -1,0 +1,146 @@
+"""Kernel objects of the bridge driver: bridges, veth pairs, addresses, sysctls.
+
+Everything goes through pyroute2's IPRoute; work inside a container's namespace uses a
+netlink socket opened while the calling thread is switched into it (netns.entered).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import secrets
+from ipaddress import IPv4Address
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from . import netns
+
+
+def mac_for(ip: str | IPv4Address) -> str:
+    """Docker's MAC for an IPv4 endpoint: 02:42 followed by the four address bytes."""
+    b = IPv4Address(str(ip)).packed
+    return "02:42:" + ":".join(f"{x:02x}" for x in b)
+
+
+def write_sysctl(path: str, value: str) -> None:
+    with open(f"/proc/sys/{path}", "w") as f:
+        f.write(value)
+
+
+def enable_forwarding() -> None:
+    write_sysctl("net/ipv4/ip_forward", "1")
+
+
+def link_index(ipr: IPRoute, name: str) -> int | None:
+    found = ipr.link_lookup(ifname=name)
+    return found[0] if found else None
+
+
+def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> None:
+    """Create (or adopt) bridge `name` with the gateway address, up; idempotent."""
+    with IPRoute() as ipr:
+        idx = link_index(ipr, name)
+        if idx is None:
+            with contextlib.suppress(NetlinkError):
+                ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+            idx = link_index(ipr, name)
+            if idx is None:
+                raise OSError(f"could not create bridge {name}")
+        have = {
+            (a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=idx, family=2)
+        }
+        if (gateway, prefixlen) not in have:
+            for addr, plen in have:  # a stale address from an earlier subnet
+                ipr.addr("del", index=idx, address=addr, prefixlen=plen)
+            ipr.addr("add", index=idx, address=gateway, prefixlen=prefixlen)
+        ipr.link("set", index=idx, state="up")
+    # Publishing on 127.0.0.1 DNATs locally generated packets with a loopback source out
+    # of this bridge; the kernel drops those as martians unless route_localnet is set.
+    write_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
+    with contextlib.suppress(OSError):  # containers' IPv6 is not managed yet
+        write_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "1")
+
+
+def delete_link(name: str) -> None:
+    with IPRoute() as ipr:
+        idx = link_index(ipr, name)
+        if idx is not None:
+            with contextlib.suppress(NetlinkError):
+                ipr.link("del", index=idx)
+
+
+def list_links(prefixes: tuple[str, ...]) -> list[str]:
+    with IPRoute() as ipr:
+        names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]
+    return [n for n in names if n and n.startswith(prefixes)]
+
+
+def attach(
+    ns_path: str,
+    bridge: str,
+    ifname: str,
+    ip: str,
+    prefixlen: int,
+    gateway: str | None,
+    mac: str,
+    mtu: int = 1500,
+) -> str:
+    """Plug the namespace into `bridge` as `ifname`; return the host-side veth name.
+
+    `gateway` set means this is the namespace's first network: default route through it.
+    """
+    host = "veth" + secrets.token_hex(4)[:7]
+    peer = "dyp" + secrets.token_hex(5)[:9]
+    with IPRoute() as ipr:
+        br = link_index(ipr, bridge)
+        if br is None:
+            raise OSError(errno.ENODEV, f"bridge {bridge} does not exist")
+        ipr.link("add", ifname=host, kind="veth", peer=peer, mtu=mtu)
+        try:
+            peer_idx = link_index(ipr, peer)
+            ipr.link("set", index=peer_idx, net_ns_fd=ns_path)
+            hidx = link_index(ipr, host)
+            ipr.link("set", index=hidx, master=br, state="up")
+        except BaseException:
+            with contextlib.suppress(NetlinkError):
+                ipr.link("del", ifname=host)
+            raise
+    try:
+        with netns.entered(ns_path), IPRoute() as nsr:
+            lo = link_index(nsr, "lo")
+            if lo is not None:
+                nsr.link("set", index=lo, state="up")
+            idx = link_index(nsr, peer)
+            nsr.link("set", index=idx, ifname=ifname, address=mac, mtu=mtu)
+            nsr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
+            nsr.link("set", index=idx, state="up")
+            if gateway:
+                nsr.route("replace", dst="0.0.0.0/0", gateway=gateway, oif=idx)
+    except BaseException:
+        delete_link(host)
+        raise
+    return host
+
+
+def detach(ns_path: str | None, ifname: str, host_veth: str | None) -> None:
+    """Remove the endpoint's veth pair (deleting one end removes both)."""
+    if host_veth:
+        delete_link(host_veth)
+        return
+    if ns_path and netns.exists(ns_path):
+        with netns.entered(ns_path), IPRoute() as nsr:
+            idx = link_index(nsr, ifname)
+            if idx is not None:
+                with contextlib.suppress(NetlinkError):
+                    nsr.link("del", index=idx)
+
+
+def next_ifname(ns_path: str) -> str:
+    """eth0 for the first network, eth1 for the next, ..."""
+    with netns.entered(ns_path), IPRoute() as nsr:
+        names = {link.get_attr("IFLA_IFNAME") for link in nsr.get_links()}
+    i = 0
+    while f"eth{i}" in names:
+        i += 1
+    return f"eth{i}"

@@ -1,0 +1,220 @@
+"""IPv4 address management: subnet pools like Docker's default-address-pools and
+per-network address allocation.
+
+State is plain data (to_dict/from_dict) the caller persists, so allocations survive
+daemon restarts. Allocation is serial like libnetwork's: the next free address after
+the last one handed out, wrapping around, so a released address is not reused at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from dockyard.errors import Conflict, Forbidden, InvalidParameter
+
+DEFAULT_POOLS: list[dict[str, Any]] = [
+    {"base": "172.17.0.0/16", "size": 16},
+    {"base": "172.18.0.0/16", "size": 16},
+    {"base": "172.19.0.0/16", "size": 16},
+    {"base": "172.20.0.0/14", "size": 16},
+    {"base": "172.24.0.0/14", "size": 16},
+    {"base": "172.28.0.0/14", "size": 16},
+    {"base": "192.168.0.0/16", "size": 20},
+]
+
+ERR_OVERLAP = "Pool overlaps with other one on this address space"
+ERR_NO_POOL = (
+    "could not find an available, non-overlapping IPv4 address pool among the defaults "
+    "to assign to the network"
+)
+ERR_IN_USE = "Address already in use"
+
+
+def parse_subnet(text: str) -> IPv4Network:
+    """Docker refuses a subnet with host bits set and tells the right one."""
+    try:
+        iface = ipaddress.ip_interface(text)
+    except ValueError:
+        raise InvalidParameter(f"invalid CIDR address: {text}") from None
+    if "/" not in text:
+        raise InvalidParameter(f"invalid CIDR address: {text}")
+    if not isinstance(iface, ipaddress.IPv4Interface):
+        raise InvalidParameter(f"invalid subnet {text}: IPv6 is not supported")
+    if iface.ip != iface.network.network_address:
+        raise InvalidParameter(
+            f"invalid network config:\ninvalid subnet {text}: it should be {iface.network}"
+        )
+    return iface.network
+
+
+def _parse_ip(text: str, what: str) -> IPv4Address:
+    try:
+        return IPv4Address(text)
+    except ValueError:
+        raise InvalidParameter(f"invalid {what}: {text}") from None
+
+
+def host_routes() -> list[IPv4Network]:
+    """Destinations of the host's IPv4 routes (main table), default route excluded."""
+    from pyroute2 import IPRoute
+
+    out = []
+    with IPRoute() as ipr:
+        for r in ipr.get_routes(family=2, table=254):
+            plen = r["dst_len"]
+            dst = r.get_attr("RTA_DST")
+            if plen and dst:
+                out.append(IPv4Network(f"{dst}/{plen}", strict=False))
+    return out
+
+
+@dataclass
+class Allocation:
+    """Addresses of one network's subnet."""
+
+    subnet: IPv4Network
+    gateway: IPv4Address | None
+    ip_range: IPv4Network | None = None
+    user_subnet: bool = False  # --ip is only allowed on user-configured subnets
+    allocated: set[IPv4Address] = field(default_factory=set)
+    last: IPv4Address | None = None
+
+    def _usable(self) -> tuple[int, int]:
+        net = self.ip_range or self.subnet
+        first, last = int(net.network_address), int(net.broadcast_address)
+        if net.prefixlen < 31:
+            first, last = first + 1, last - 1
+        # never hand out the subnet's own network/broadcast address either
+        first = max(first, int(self.subnet.network_address) + 1)
+        last = min(last, int(self.subnet.broadcast_address) - 1)
+        return first, last
+
+    def allocate(self, requested: str | None = None) -> IPv4Address:
+        if requested:
+            ip = _parse_ip(requested, "IP address")
+            if ip not in self.subnet:
+                raise InvalidParameter(
+                    f"Invalid address {ip}: It does not belong to any of this network's subnets"
+                )
+            if ip in self.allocated or ip == self.gateway:
+                raise Conflict(ERR_IN_USE)
+            self.allocated.add(ip)
+            return ip
+        first, last = self._usable()
+        start = int(self.last) + 1 if self.last is not None else first
+        if not first <= start <= last:
+            start = first
+        size = last - first + 1
+        for i in range(max(size, 0)):
+            ip = IPv4Address(first + (start - first + i) % size)
+            if ip not in self.allocated and ip != self.gateway:
+                self.allocated.add(ip)
+                self.last = ip
+                return ip
+        raise Forbidden("no available IPv4 addresses on this network's address pools")
+
+    def release(self, ip: str | IPv4Address) -> None:
+        self.allocated.discard(IPv4Address(str(ip)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subnet": str(self.subnet),
+            "gateway": str(self.gateway) if self.gateway else "",
+            "ip_range": str(self.ip_range) if self.ip_range else "",
+            "user_subnet": self.user_subnet,
+            "allocated": sorted(str(a) for a in self.allocated),
+            "last": str(self.last) if self.last else "",
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Allocation:
+        return cls(
+            subnet=IPv4Network(d["subnet"]),
+            gateway=IPv4Address(d["gateway"]) if d.get("gateway") else None,
+            ip_range=IPv4Network(d["ip_range"]) if d.get("ip_range") else None,
+            user_subnet=bool(d.get("user_subnet")),
+            allocated={IPv4Address(a) for a in d.get("allocated", [])},
+            last=IPv4Address(d["last"]) if d.get("last") else None,
+        )
+
+
+class Ipam:
+    """Subnets per network id, chosen from pools so they overlap neither another
+    network nor any host route."""
+
+    def __init__(
+        self,
+        pools: Iterable[dict[str, Any]] = DEFAULT_POOLS,
+        routes: Callable[[], list[IPv4Network]] = host_routes,
+    ) -> None:
+        self.pools = [(IPv4Network(p["base"]), int(p.get("size", 24))) for p in pools]
+        self.routes = routes
+        self.networks: dict[str, Allocation] = {}
+
+    def _overlaps_network(self, subnet: IPv4Network) -> bool:
+        return any(a.subnet.overlaps(subnet) for a in self.networks.values())
+
+    def _pick_subnet(self) -> IPv4Network:
+        routes = self.routes()
+        for base, size in self.pools:
+            for candidate in base.subnets(new_prefix=size):
+                if self._overlaps_network(candidate):
+                    continue
+                if any(r.overlaps(candidate) for r in routes):
+                    continue
+                return candidate
+        raise Forbidden(ERR_NO_POOL)
+
+    def create(
+        self,
+        net_id: str,
+        subnet: str | None = None,
+        gateway: str | None = None,
+        ip_range: str | None = None,
+    ) -> Allocation:
+        """Reserve a subnet for a network (the given one or the next free from the pools)."""
+        if net_id in self.networks:
+            return self.networks[net_id]
+        if subnet:
+            net = parse_subnet(subnet)
+            if self._overlaps_network(net):
+                raise Forbidden(ERR_OVERLAP)
+        else:
+            if gateway or ip_range:
+                # Docker needs --subnet with these
+                raise InvalidParameter("ip-range and gateway require a subnet to be specified")
+            net = self._pick_subnet()
+        rng = None
+        if ip_range:
+            rng = parse_subnet(ip_range)
+            if not rng.subnet_of(net):
+                raise InvalidParameter(f"no matching subnet for range {ip_range}")
+        if gateway:
+            gw = _parse_ip(gateway, "gateway")
+            if gw not in net:
+                raise InvalidParameter(f"no matching subnet for gateway {gateway}")
+        else:
+            gw = IPv4Address(int((rng or net).network_address) + 1)
+        alloc = Allocation(subnet=net, gateway=gw, ip_range=rng, user_subnet=bool(subnet))
+        self.networks[net_id] = alloc
+        return alloc
+
+    def remove(self, net_id: str) -> None:
+        self.networks.pop(net_id, None)
+
+    def allocate(self, net_id: str, requested: str | None = None) -> IPv4Address:
+        return self.networks[net_id].allocate(requested)
+
+    def release(self, net_id: str, ip: str) -> None:
+        if net_id in self.networks and ip:
+            self.networks[net_id].release(ip)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v.to_dict() for k, v in self.networks.items()}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.networks = {k: Allocation.from_dict(v) for k, v in data.items()}

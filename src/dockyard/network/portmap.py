@@ -1,0 +1,125 @@
+"""Host ports for published container ports: choosing them and holding them.
+
+Traffic is forwarded by nftables DNAT, but we still bind (without listening) a socket on
+every published host port: it reserves the port against other programs, and a port some
+other program already uses fails the bind, so it is refused the way Docker refuses it.
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+import socket
+from dataclasses import dataclass
+
+from dockyard.errors import Conflict, InvalidParameter
+
+from .ports import parse_port_range
+
+_SOCK_TYPES = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM, "sctp": socket.SOCK_STREAM}
+
+
+def ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = f.read().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+@dataclass(frozen=True)
+class Key:
+    proto: str
+    host_ip: str  # "0.0.0.0" for all addresses
+    port: int
+
+
+class PortReserver:
+    def __init__(self, port_range: tuple[int, int] | None = None) -> None:
+        self.range = port_range or ephemeral_range()
+        self.held: dict[Key, socket.socket | None] = {}
+
+    def _conflicts(self, key: Key) -> bool:
+        for k in self.held:
+            if k.proto == key.proto and k.port == key.port:
+                if "0.0.0.0" in (k.host_ip, key.host_ip) or k.host_ip == key.host_ip:
+                    return True
+        return False
+
+    def _bind(self, key: Key) -> socket.socket | None:
+        proto = socket.IPPROTO_SCTP if key.proto == "sctp" else 0
+        try:
+            s = socket.socket(socket.AF_INET, _SOCK_TYPES[key.proto], proto)
+        except OSError:
+            return None  # e.g. no sctp module: we cannot reserve, DNAT still works
+        try:
+            if key.proto == "udp":
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.bind((key.host_ip, key.port))
+        except OSError:
+            s.close()
+            raise
+        return s
+
+    def _try(self, key: Key) -> bool:
+        if self._conflicts(key):
+            return False
+        try:
+            self.held[key] = self._bind(key)
+        except OSError:
+            return False
+        return True
+
+    def reserve(self, proto: str, host_ip: str, spec: str) -> int:
+        """Reserve a host port: spec "" or "0" is any free ephemeral port, "8080" that
+        port, "8000-8010" the first free one of the range."""
+        host_ip = host_ip or "0.0.0.0"
+        if spec in ("", "0"):
+            lo, hi = self.range
+            start = random.randint(lo, hi)
+            for i in range(hi - lo + 1):
+                port = lo + (start - lo + i) % (hi - lo + 1)
+                if self._try(Key(proto, host_ip, port)):
+                    return port
+            raise Conflict(f"Bind for {host_ip}:{spec} failed: port is already allocated")
+        try:
+            lo, hi = parse_port_range(spec)
+        except ValueError:
+            raise InvalidParameter(f"invalid hostPort: {spec}") from None
+        for port in range(lo, hi + 1):
+            key = Key(proto, host_ip, port)
+            if self._conflicts(key):
+                continue
+            try:
+                self.held[key] = self._bind(key)
+                return port
+            except OSError as exc:
+                if lo == hi:
+                    if exc.errno == errno.EADDRINUSE:
+                        raise Conflict(
+                            f"Error starting userland proxy: listen {proto}4 "
+                            f"{host_ip}:{port}: bind: address already in use"
+                        ) from None
+                    raise Conflict(f"failed to bind {host_ip}:{port}/{proto}: {exc}") from None
+        raise Conflict(f"Bind for {host_ip}:{spec} failed: port is already allocated")
+
+    def adopt(self, proto: str, host_ip: str, port: int) -> None:
+        """Re-reserve a port recorded before a daemon restart; best effort."""
+        key = Key(proto, host_ip or "0.0.0.0", port)
+        if key not in self.held:
+            try:
+                self.held[key] = self._bind(key)
+            except OSError:
+                self.held[key] = None  # still ours in the rules; someone else binds it
+
+    def release(self, proto: str, host_ip: str, port: int) -> None:
+        s = self.held.pop(Key(proto, host_ip or "0.0.0.0", port), None)
+        if s is not None:
+            s.close()
+
+    def release_all(self) -> None:
+        for s in self.held.values():
+            if s is not None:
+                s.close()
+        self.held.clear()
