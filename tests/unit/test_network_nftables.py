@@ -18,7 +18,7 @@ def ruleset():
 
 
 def chain(text, name):
-    body = text.split(f"chain {name} {{", 1)[1].split("}", 1)[0]
+    body = text.split(f"chain {name} {{", 1)[1].split("\n\t}", 1)[0]
     return [line.strip() for line in body.strip().splitlines()]
 
 
