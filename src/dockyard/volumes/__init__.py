@@ -1,0 +1,1 @@
+"""Volumes: the local driver's store, copy-up of image content, and mount spec parsing."""
