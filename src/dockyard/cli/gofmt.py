@@ -7,7 +7,10 @@ data decoded from the Engine API (dict, list, str, int, float, bool, None).
 from __future__ import annotations
 
 import math
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Missing:

@@ -10,9 +10,6 @@ method: `{{.Label "com.x"}}` calls it with the arguments. Errors read like Go's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from dockyard.cli.gofmt import (
     MISSING,
     go_json,
@@ -24,6 +21,12 @@ from dockyard.cli.gofmt import (
     sprintf,
     sprintln,
 )
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 
 __all__ = ["MISSING", "Template", "TemplateError", "compile_template", "render", "FUNCS"]
 
