@@ -249,7 +249,9 @@ def plan_mounts(
                     f"cannot mount volume over existing file, file exists {host_path}"
                 )
         volumes.check_create(None, volume_driver or DEFAULT_DRIVER)
-        m = PlannedMount(type="volume", destination=dest, driver=DEFAULT_DRIVER, copy_data=True)
+        m = PlannedMount(
+            type="volume", destination=dest, driver=DEFAULT_DRIVER, copy_data=True, anonymous=True
+        )
         planned[dest] = m
         pending[dest] = _NewVolume(m)
 
