@@ -102,6 +102,11 @@ def attach(
             ipr.link("set", index=peer_idx, net_ns_fd=ns_path)
             hidx = link_index(ipr, host)
             ipr.link("set", index=hidx, master=br, state="up")
+            # With br_netfilter, a packet DNATed back to the container that sent it
+            # (hairpin) is bridged out of the port it came in by; the port must allow it.
+            with contextlib.suppress(OSError):
+                with open(f"/sys/class/net/{host}/brport/hairpin_mode", "w") as f:
+                    f.write("1")
         except BaseException:
             with contextlib.suppress(NetlinkError):
                 ipr.link("del", ifname=host)

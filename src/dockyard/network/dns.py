@@ -202,6 +202,9 @@ class LoopThread:
         self.loop = loop
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
+        if self.loop.is_closed():
+            coro.close()
+            raise RuntimeError("DNS loop is closed")
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self) -> None:

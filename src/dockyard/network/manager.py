@@ -865,6 +865,7 @@ class NetworkManager:
             nftables.remove(self.cfg.nft_table)
             if self.cfg.docker_compat:
                 dockercompat.cleanup(self._compat_tag)
+            netns.release_dir(str(self.cfg.netns_dir))
             for key in ("networks", "ipam", "endpoints", "sandboxes", "ports"):
                 self.store.delete(key)
             self.networks, self.endpoints, self.sandboxes, self.published = {}, {}, {}, {}

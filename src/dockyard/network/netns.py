@@ -39,9 +39,9 @@ def _ensure_shared_dir(directory: str) -> None:
     is unmounted in every mount namespace that copied it (no leaked, pinned netns)."""
     os.makedirs(directory, mode=0o711, exist_ok=True)
     d = directory.encode()
-    if _libc.mount(b"", d, b"none", MS_SHARED | MS_REC, None) == 0:
-        if os.path.ismount(directory):
-            return
+    if is_mountpoint(directory):
+        _check(_libc.mount(b"", d, b"none", MS_SHARED | MS_REC, None), "share run dir", directory)
+        return
     _check(_libc.mount(d, d, b"none", MS_BIND | MS_REC, None), "bind run dir", directory)
     _check(_libc.mount(b"", d, b"none", MS_SHARED | MS_REC, None), "share run dir", directory)
 
@@ -77,6 +77,31 @@ def delete(path: str) -> None:
         _check(ret, "umount netns", path)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def is_mountpoint(path: str) -> bool:
+    """Also true for bind mounts of the same filesystem, which os.path.ismount misses."""
+    real = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            # mountinfo escapes space, tab, newline and backslash as octal
+            point = point.encode().decode("unicode_escape") if "\\" in point else point
+            if point == real:
+                return True
+    return False
+
+
+def release_dir(directory: str) -> None:
+    """Undo `_ensure_shared_dir` once no namespace is left in `directory`."""
+    try:
+        if os.listdir(directory):
+            return
+    except FileNotFoundError:
+        return
+    while is_mountpoint(directory):
+        if _libc.umount2(directory.encode(), MNT_DETACH) != 0:
+            break
 
 
 def exists(path: str) -> bool:

@@ -1,0 +1,344 @@
+"""The daemon's network service: NetworkManager wired to the daemon's config, DB and events,
+plus what the container service needs at create, start, stop and remove."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidParameter, NotFound
+from .manager import NetworkConfig, NetworkManager
+
+if TYPE_CHECKING:
+    from ..daemon.core import Daemon
+
+log = logging.getLogger(__name__)
+
+_NETWORK_ALIASES = {"default": "bridge"}
+
+
+class _DBStore:
+    """NetworkManager's KVStore on the daemon database (one namespace)."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.db = daemon.db
+
+    def get(self, key: str) -> Any | None:
+        assert self.db is not None
+        return self.db.kv_get("network", key)
+
+    def put(self, key: str, value: Any) -> None:
+        assert self.db is not None
+        self.db.kv_put("network", key, value)
+
+    def delete(self, key: str) -> None:
+        assert self.db is not None
+        self.db.kv_delete("network", key)
+
+
+class NetworkService:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        cfg = daemon.config
+        self.manager = NetworkManager(
+            NetworkConfig(
+                exec_root=cfg.exec_root,
+                bridge=cfg.bridge,
+                bridge_prefix=cfg.bridge_prefix,
+                nft_table=cfg.nft_table,
+                pools=list(cfg.default_address_pools),
+                mtu=cfg.mtu,
+                dns=list(cfg.dns),
+            ),
+            _DBStore(daemon),
+        )
+
+    # ------------------------------------------------------------------ daemon hooks
+    def recover(self) -> None:
+        # Containers' own recovery calls restore() per container; rebuild shared state here.
+        containers = self.daemon.services.get("containers")
+        running = None
+        if containers is not None:
+            running = {c.id for c in containers.all() if c.running}
+        self.manager.restore(running)
+
+    def shutdown(self) -> None:
+        self.manager.close()
+
+    # ------------------------------------------------------------------ API
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(body, dict) or not body.get("Name"):
+            raise InvalidParameter("network name is required")
+        ipam = body.get("IPAM") or {}
+        configs = ipam.get("Config") or []
+        rec = self.manager.create_network(
+            body["Name"],
+            driver=body.get("Driver") or "bridge",
+            subnets=configs,
+            internal=bool(body.get("Internal")),
+            labels=body.get("Labels") or {},
+            options=body.get("Options") or {},
+            attachable=bool(body.get("Attachable")),
+            check_duplicate=True,
+        )
+        self.daemon.events.publish(
+            "network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
+        )
+        return {"Id": rec["Id"], "Warning": ""}
+
+    def remove(self, ref: str) -> None:
+        rec = self.manager.inspect_network(ref)
+        self.manager.remove_network(ref)
+        self.daemon.events.publish(
+            "network", "destroy", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
+        )
+
+    def inspect(self, ref: str, verbose: bool = False) -> dict[str, Any]:
+        doc = self.manager.inspect_network(ref, verbose)
+        return self._with_container_names(doc)
+
+    def list(self, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
+        return [self._with_container_names(d) for d in self.manager.list_networks(filters)]
+
+    def prune(self, filters: dict[str, list[str]]) -> list[str]:
+        return self.manager.prune_networks(filters)
+
+    def _with_container_names(self, doc: dict[str, Any]) -> dict[str, Any]:
+        containers = self.daemon.services.get("containers")
+        if containers is None:
+            return doc
+        for cid, entry in (doc.get("Containers") or {}).items():
+            with contextlib.suppress(NotFound):
+                entry["Name"] = containers.get(cid).name
+        return doc
+
+    def connect(self, ref: str, body: dict[str, Any]) -> None:
+        containers = self.daemon.services["containers"]
+        c = containers.get(body.get("Container") or "")
+        cfg = body.get("EndpointConfig") or {}
+        rec = self.manager.inspect_network(ref)
+        settings = c.doc["NetworkSettings"]
+        if rec["Name"] in settings["Networks"]:
+            raise InvalidParameter(
+                f"endpoint with name {c.name} already exists in network {rec['Name']}"
+            )
+        if c.running:
+            ep = self._connect_one(c.doc, rec["Name"], cfg)
+            settings["Networks"][rec["Name"]] = ep
+            self._refresh_etc(c.doc)
+        else:
+            settings["Networks"][rec["Name"]] = self._planned_endpoint(rec["Name"], cfg)
+        containers._save(c)
+        self.daemon.events.publish(
+            "network",
+            "connect",
+            rec["Id"],
+            {"container": c.id, "name": rec["Name"], "type": rec["Driver"]},
+        )
+
+    def disconnect(self, ref: str, body: dict[str, Any]) -> None:
+        containers = self.daemon.services["containers"]
+        rec = self.manager.inspect_network(ref)
+        force = bool(body.get("Force"))
+        try:
+            c = containers.get(body.get("Container") or "")
+        except NotFound:
+            if force:
+                return
+            raise
+        nets = c.doc["NetworkSettings"]["Networks"]
+        if rec["Name"] not in nets:
+            raise InvalidParameter(f"container {c.id} is not connected to network {rec['Name']}")
+        if c.running:
+            self.manager.disconnect(c.id, rec["Name"], force)
+        nets.pop(rec["Name"], None)
+        containers._save(c)
+        self.daemon.events.publish(
+            "network",
+            "disconnect",
+            rec["Id"],
+            {"container": c.id, "name": rec["Name"], "type": rec["Driver"]},
+        )
+
+    # ------------------------------------------------------------------ container hooks
+    def validate_mode(self, mode: str, networking: dict[str, Any]) -> None:
+        if mode in ("default", "bridge", "host", "none"):
+            return
+        if mode.startswith("container:"):
+            containers = self.daemon.services["containers"]
+            containers.get(mode.split(":", 1)[1])
+            return
+        self.manager.inspect_network(mode)  # NotFound: "network x not found"
+
+    @staticmethod
+    def _primary(mode: str) -> str:
+        return _NETWORK_ALIASES.get(mode or "default", mode or "bridge")
+
+    def _planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "IPAMConfig": cfg.get("IPAMConfig"),
+            "Links": cfg.get("Links"),
+            "Aliases": cfg.get("Aliases"),
+            "MacAddress": "",
+            "DriverOpts": None,
+            "NetworkID": "",
+            "EndpointID": "",
+            "Gateway": "",
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "IPv6Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "DNSNames": None,
+        }
+
+    def on_create(self, doc: dict[str, Any]) -> None:
+        """Record the networks the container will join (inspect shows them before start)."""
+        mode = doc["HostConfig"].get("NetworkMode") or "default"
+        if mode.startswith("container:"):
+            return
+        endpoints = (doc.get("_Networking") or {}).get("EndpointsConfig") or {}
+        primary = self._primary(mode)
+        nets: dict[str, Any] = {}
+        nets[primary] = self._planned_endpoint(
+            primary, endpoints.get(primary) or endpoints.get(mode) or {}
+        )
+        for name, cfg in endpoints.items():
+            if name not in (primary, mode):
+                self.manager.inspect_network(name)
+                nets[name] = self._planned_endpoint(name, cfg or {})
+        doc["NetworkSettings"]["Networks"] = nets
+
+    def _links(self, doc: dict[str, Any]) -> list[str]:
+        containers = self.daemon.services["containers"]
+        out = []
+        for link in doc["HostConfig"].get("Links") or []:
+            target, _, alias = link.partition(":")
+            try:
+                other = containers.get(target.lstrip("/"))
+            except NotFound:
+                continue
+            out.append(f"{other.name}:{alias.rsplit('/', 1)[-1] or other.name}")
+        return out
+
+    def _connect_one(
+        self, doc: dict[str, Any], network: str, cfg: dict[str, Any]
+    ) -> dict[str, Any]:
+        ipam = cfg.get("IPAMConfig") or {}
+        aliases = list(cfg.get("Aliases") or [])
+        rec = self.manager.inspect_network(network)
+        if network not in ("bridge",) and rec.get("Driver") == "bridge" and rec["Name"] != "bridge":
+            pass
+        return self.manager.connect(
+            doc["Id"],
+            doc["Name"].lstrip("/"),
+            network,
+            aliases=aliases or None,
+            ip=ipam.get("IPv4Address") or None,
+            links=self._links(doc) if network == "bridge" else list(cfg.get("Links") or []) or None,
+            hostname=doc["Config"].get("Hostname"),
+        )
+
+    def setup(self, doc: dict[str, Any], cdir: Path) -> str | None:
+        """At start: the netns path for the OCI spec ("host" for the host's), wired up."""
+        mode = doc["HostConfig"].get("NetworkMode") or "default"
+        cid = doc["Id"]
+        settings = doc["NetworkSettings"]
+        if mode == "host":
+            settings["Networks"] = {"host": self._planned_endpoint("host", {})}
+            return "host"
+        if mode.startswith("container:"):
+            containers = self.daemon.services["containers"]
+            other = containers.get(mode.split(":", 1)[1])
+            if not other.running:
+                raise InvalidParameter(
+                    f"cannot join network namespace of a non running container: {other.id}"
+                )
+            path = self.manager.sandbox_path(other.id)
+            if path is None:
+                return f"/proc/{other.state['Pid']}/ns/net"
+            return self.manager.create_sandbox(cid, path)
+        try:
+            path = self.manager.create_sandbox(cid)
+            nets = settings.get("Networks") or {}
+            if not nets:
+                nets = {self._primary(mode): self._planned_endpoint(self._primary(mode), {})}
+            endpoints = (doc.get("_Networking") or {}).get("EndpointsConfig") or {}
+            for name in list(nets):
+                cfg = dict(endpoints.get(name) or {})
+                planned = nets[name] or {}
+                for key in ("Aliases", "IPAMConfig", "Links"):
+                    if planned.get(key) and not cfg.get(key):
+                        cfg[key] = planned[key]
+                nets[name] = self._connect_one(doc, name, cfg)
+            settings["Networks"] = nets
+            ports = self._port_bindings(doc)
+            settings["Ports"] = self.manager.publish_ports(cid, ports) if ports else {}
+            for key in doc["Config"].get("ExposedPorts") or {}:
+                settings["Ports"].setdefault(key, None)
+            self._fill_legacy(settings)
+            settings["SandboxKey"] = path
+            settings["SandboxID"] = cid
+            return path
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.manager.release_sandbox(cid)
+            raise
+
+    def _port_bindings(self, doc: dict[str, Any]) -> dict[str, Any]:
+        bindings = dict(doc["HostConfig"].get("PortBindings") or {})
+        if doc["HostConfig"].get("PublishAllPorts"):
+            for key in doc["Config"].get("ExposedPorts") or {}:
+                bindings.setdefault(key, [{"HostIp": "", "HostPort": ""}])
+        return bindings
+
+    @staticmethod
+    def _fill_legacy(settings: dict[str, Any]) -> None:
+        # Docker mirrors the default bridge's endpoint at the top level of NetworkSettings.
+        ep = (settings.get("Networks") or {}).get("bridge") or {}
+        for key in ("EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress"):
+            settings[key] = ep.get(key, "" if key != "IPPrefixLen" else 0)
+
+    def teardown(self, doc: dict[str, Any]) -> None:
+        self.manager.release_sandbox(doc["Id"])
+        settings = doc["NetworkSettings"]
+        for name, ep in (settings.get("Networks") or {}).items():
+            settings["Networks"][name] = {
+                **ep,
+                "IPAddress": "",
+                "Gateway": "",
+                "IPPrefixLen": 0,
+                "MacAddress": "",
+                "EndpointID": "",
+            }
+        settings["Ports"] = {}
+        self._fill_legacy(settings)
+        settings["SandboxKey"] = ""
+
+    def restore(self, doc: dict[str, Any]) -> None:
+        pass  # restore() at recovery covers every running container
+
+    def on_remove(self, doc: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            self.manager.release_sandbox(doc["Id"])
+
+    def etc_files(self, doc: dict[str, Any]) -> tuple[str, str]:
+        hc = doc["HostConfig"]
+        files = self.manager.sandbox_files(
+            doc["Id"],
+            doc["Config"].get("Hostname") or doc["Id"][:12],
+            doc["Config"].get("Domainname") or "",
+            extra_hosts=hc.get("ExtraHosts") or [],
+            dns=hc.get("Dns") or [],
+            dns_search=hc.get("DnsSearch") or [],
+            dns_options=hc.get("DnsOptions") or [],
+            host_network=(hc.get("NetworkMode") == "host"),
+        )
+        return files["hosts"], files["resolv.conf"]
+
+    def _refresh_etc(self, doc: dict[str, Any]) -> None:
+        hosts, resolv = self.etc_files(doc)
+        Path(doc["HostsPath"]).write_text(hosts)
+        Path(doc["ResolvConfPath"]).write_text(resolv)

@@ -1,0 +1,324 @@
+"""The network library against the real kernel: bare namespaces stand in for containers.
+
+Every name (bridges, nft table, namespace dir, subnets) is unique to the test run, and a
+fake "outside" namespace plays the internet; no packet leaves the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dockyard.network import bridge as br
+from dockyard.network import dnswire as w
+from dockyard.network import netns, nftables
+from dockyard.network.manager import NetworkConfig, NetworkManager
+from dockyard.network.store import MemoryStore
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+]
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+# A tiny server run inside a namespace: answers each TCP connection with a line naming
+# itself and the peer it saw (to check masquerading).
+SERVER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
+print("ready", flush=True)
+while True:
+    c, peer = s.accept()
+    c.sendall(f"{sys.argv[2]} {peer[0]}\\n".encode()); c.close()
+"""
+
+CLIENT = """
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    print(c.recv(200).decode().strip())
+except OSError as e:
+    print("ERR", e); sys.exit(1)
+"""
+
+DNS_CLIENT = """
+import socket, sys
+sys.path.insert(0, sys.argv[3])
+from dockyard.network import dnswire as w
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(w.build_query(sys.argv[2]), (sys.argv[1], 53))
+a = w.parse_response(s.recv(1500))
+print(a.rcode, ",".join(a.addresses))
+"""
+
+
+def in_ns(path: str, code: str, *args: str, timeout: float = 10) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["nsenter", f"--net={path}", sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def ping(path: str, ip: str) -> bool:
+    proc = subprocess.run(
+        ["nsenter", f"--net={path}", "busybox", "ping", "-c", "1", "-W", "1", ip],
+        capture_output=True,
+        timeout=10,
+    )
+    return proc.returncode == 0
+
+
+class FakeUpstream:
+    """A resolver on loopback standing in for the host's: knows one name."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop:
+            try:
+                data, addr = self.sock.recvfrom(512)
+            except TimeoutError:
+                continue
+            q = w.parse_query(data)
+            if q.question and q.question.name == "outside.test":
+                self.sock.sendto(w.a_response(q, ["203.0.113.2"]), addr)
+            else:
+                self.sock.sendto(w.response(q, w.NXDOMAIN), addr)
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def env(tmp_path):
+    sfx = secrets.token_hex(2)
+    octet = 100 + int(sfx, 16) % 100
+    upstream = FakeUpstream()
+    cfg = NetworkConfig(
+        exec_root=tmp_path / "run",
+        bridge=f"dyt{sfx}0",
+        bridge_prefix=f"dyt{sfx}-",
+        nft_table=f"dyt_{sfx}",
+        pools=[{"base": f"10.{octet}.0.0/16", "size": 24}],
+        dns_upstreams=[("127.0.0.1", upstream.port)],
+    )
+    mgr = NetworkManager(cfg, MemoryStore())
+    procs: list[subprocess.Popen] = []
+    outside = str(tmp_path / "outside" / "ns")
+    out_veth = f"dyo{sfx}"
+    state = {"cfg": cfg, "mgr": mgr, "procs": procs, "outside": outside, "sfx": sfx}
+    try:
+        mgr.restore()
+        _make_outside(outside, out_veth)
+        yield state
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        with contextlib.suppress(Exception):
+            state["mgr"].teardown()
+        upstream.close()
+        br.delete_link(out_veth)
+        netns.delete(outside)
+        netns.release_dir(os.path.dirname(outside))
+        # belt and braces: nothing of ours may survive a failed test
+        for name in br.list_links((f"dyt{sfx}",)):
+            br.delete_link(name)
+        nftables.remove(cfg.nft_table)
+        nsdir = cfg.netns_dir
+        if nsdir.exists():
+            for f in nsdir.iterdir():
+                netns.delete(str(f))
+            netns.release_dir(str(nsdir))
+
+
+def _make_outside(path: str, host_veth: str) -> None:
+    """A namespace at 203.0.113.2 reachable from the host through a veth (the "internet")."""
+    from pyroute2 import IPRoute
+
+    netns.create(path)
+    with IPRoute() as ipr:
+        ipr.link("add", ifname=host_veth, kind="veth", peer="dytpeer" + secrets.token_hex(2))
+        peer = ipr.get_links(ipr.link_lookup(ifname=host_veth)[0])[0].get_attr("IFLA_LINK")
+        ipr.link("set", index=peer, net_ns_fd=path)
+        idx = ipr.link_lookup(ifname=host_veth)[0]
+        ipr.addr("add", index=idx, address="203.0.113.1", prefixlen=24)
+        ipr.link("set", index=idx, state="up")
+    with netns.entered(path), IPRoute() as nsr:
+        idx = [x["index"] for x in nsr.get_links() if x.get_attr("IFLA_IFNAME") != "lo"][0]
+        nsr.link("set", index=idx, ifname="eth0", state="up")
+        nsr.addr("add", index=idx, address="203.0.113.2", prefixlen=24)
+        lo = nsr.link_lookup(ifname="lo")[0]
+        nsr.link("set", index=lo, state="up")
+        # no route back to the containers' subnets: only masquerading makes replies work
+
+
+def serve(state, path: str, port: int, label: str) -> None:
+    p = subprocess.Popen(
+        ["nsenter", f"--net={path}", sys.executable, "-c", SERVER, str(port), label],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    state["procs"].append(p)
+    assert p.stdout.readline().strip() == "ready"
+
+
+def fetch(host: str, port: int, timeout: float = 3) -> str:
+    with socket.create_connection((host, port), timeout=timeout) as c:
+        return c.recv(200).decode().strip()
+
+
+def cid() -> str:
+    return secrets.token_hex(32)
+
+
+def test_bridge_network_end_to_end(env):
+    mgr: NetworkManager = env["mgr"]
+    mgr.create_network("front")
+    mgr.create_network("back")
+    mgr.create_network("vault", internal=True)
+    a, b, c, d = cid(), cid(), cid(), cid()
+
+    t0 = time.monotonic()
+    ea = mgr.connect(a, "/web", "front", aliases=["www"])
+    connect_s = time.monotonic() - t0
+    eb = mgr.connect(b, "/client", "front", links=["web:site"])
+    ec = mgr.connect(c, "/other", "back")
+    ed = mgr.connect(d, "/secret", "vault")
+    pa, pb, pc, pd = (mgr.sandbox_path(x) for x in (a, b, c, d))
+
+    # Docker's endpoint shape and addressing
+    assert ea["IPAddress"].endswith(".2") and ea["Gateway"].endswith(".1")
+    assert ea["MacAddress"] == br.mac_for(ea["IPAddress"])
+    assert ea["DNSNames"] == ["web", "www", a[:12]]
+    assert eb["IPAddress"].endswith(".3")
+    info = mgr.inspect_network("front")
+    assert set(info["Containers"]) == {a, b}
+    assert info["Containers"][a]["IPv4Address"] == f"{ea['IPAddress']}/24"
+
+    # same network: gateway and each other; other networks: isolated
+    assert ping(pa, ea["Gateway"])
+    assert ping(pa, eb["IPAddress"])
+    assert not ping(pa, ec["IPAddress"])
+    assert not ping(pc, ea["IPAddress"])
+
+    # NAT to the fake outside, seen from the host's side of the link (masquerade)
+    serve(env, env["outside"], 7000, "outside")
+    out = in_ns(pa, CLIENT, "203.0.113.2", "7000", "3")
+    assert out.stdout.strip() == "outside 203.0.113.1", out
+    # an internal network has no way out, not even to the host's published ports
+    out = in_ns(pd, CLIENT, "203.0.113.2", "7000", "2")
+    assert out.returncode != 0
+
+    # published port: from the host via 127.0.0.1 and a host address, and hairpin
+    serve(env, pa, 80, "web")
+    ports = mgr.publish_ports(a, {"80/tcp": [{"HostIp": "", "HostPort": ""}]})
+    host_port = int(ports["80/tcp"][0]["HostPort"])
+    assert ports["80/tcp"][0]["HostIp"] == "0.0.0.0"
+    assert fetch("127.0.0.1", host_port).startswith("web ")
+    host_addr = ec["Gateway"]  # an address of the host (the "back" bridge)
+    assert fetch(host_addr, host_port).startswith("web ")
+    out = in_ns(pa, CLIENT, ea["Gateway"], str(host_port), "3")
+    assert out.stdout.startswith("web "), out  # hairpin to itself
+    out = in_ns(pd, CLIENT, ed["Gateway"], str(host_port), "2")
+    assert out.returncode != 0  # internal network
+    # the host port is held: another program cannot take it
+    s = socket.socket()
+    with pytest.raises(OSError):
+        s.bind(("0.0.0.0", host_port))
+    s.close()
+    # a second publish on the same port is refused as Docker does
+    with pytest.raises(Exception) as exc:
+        mgr.publish_ports(b, {"80/tcp": [{"HostIp": "", "HostPort": str(host_port)}]})
+    assert f"Bind for 0.0.0.0:{host_port} failed: port is already allocated" in str(exc.value)
+
+    # DNS on the gateway: names, aliases, links, forwarding, NXDOMAIN
+    gw = ea["Gateway"]
+    q = lambda ns, name: in_ns(ns, DNS_CLIENT, gw, name, SRC).stdout.split()  # noqa: E731
+    assert q(pb, "web") == ["0", ea["IPAddress"]]
+    assert q(pb, "WWW") == ["0", ea["IPAddress"]]
+    assert q(pb, "site") == ["0", ea["IPAddress"]]  # --link alias, for b only
+    assert q(pa, "site") == ["3"]  # a has no such link: forwarded, upstream says NXDOMAIN
+    assert q(pb, "outside.test") == ["0", "203.0.113.2"]
+    assert q(pb, "nothere.test") == ["3"]
+    files = mgr.sandbox_files(b, "client")
+    assert f"nameserver {gw}\n" in files["resolv.conf"]
+    assert f"{ea['IPAddress']}\tsite web" in files["hosts"]
+
+    # disconnect frees the address and removes the interface
+    t0 = time.monotonic()
+    mgr.disconnect(b, "front")
+    disconnect_s = time.monotonic() - t0
+    assert b not in mgr.inspect_network("front")["Containers"]
+    assert not ping(pa, eb["IPAddress"])
+    print(f"connect {connect_s * 1000:.1f} ms, disconnect {disconnect_s * 1000:.1f} ms")
+
+    with pytest.raises(Exception) as exc:
+        mgr.remove_network("front")
+    assert "has active endpoints" in str(exc.value)
+
+
+def test_restore_after_restart_keeps_running_containers(env):
+    mgr: NetworkManager = env["mgr"]
+    store = mgr.store
+    mgr.create_network("app")
+    a, gone = cid(), cid()
+    ea = mgr.connect(a, "web", "app")
+    mgr.connect(gone, "old", "app")
+    serve(env, mgr.sandbox_path(a), 80, "web")
+    port = int(
+        mgr.publish_ports(a, {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]})["80/tcp"][0][
+            "HostPort"
+        ]
+    )
+    mgr.close()  # daemon stops; kernel state stays (live restore)
+
+    mgr2 = NetworkManager(env["cfg"], store)
+    env["mgr"] = mgr2
+    mgr2.restore(running={a})
+    assert fetch("127.0.0.1", port).startswith("web ")
+    assert set(mgr2.inspect_network("app")["Containers"]) == {a}
+    # the stopped container's address is free again, the running one's is still taken
+    b = cid()
+    eb = mgr2.connect(b, "new", "app")
+    assert eb["IPAddress"] != ea["IPAddress"]
+
+
+def test_teardown_leaves_nothing(env):
+    mgr: NetworkManager = env["mgr"]
+    cfg = env["cfg"]
+    mgr.create_network("x")
+    a = cid()
+    mgr.connect(a, "one", "x")
+    mgr.connect(a, "one", "bridge")
+    mgr.publish_ports(a, {"80/tcp": [{"HostIp": "", "HostPort": ""}]})
+    assert nftables.exists(cfg.nft_table)
+    mgr.teardown()
+    assert br.list_links((f"dyt{env['sfx']}",)) == []
+    assert not nftables.exists(cfg.nft_table)
+    assert not cfg.netns_dir.exists() or not any(cfg.netns_dir.iterdir())
+    assert not os.path.ismount(cfg.netns_dir)
+    veths = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+    assert "master" not in veths
