@@ -213,7 +213,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 "LayersSize": svc["images"].layers_size() if "images" in svc else 0,
                 "Images": svc["images"].df() if "images" in svc else [],
                 "Containers": svc["containers"].df() if "containers" in svc else [],
-                "Volumes": svc["volumes_api"].df() if "volumes_api" in svc else [],
+                "Volumes": svc["volumes"].df() if "volumes" in svc else [],
                 "BuildCache": [],
             }
 

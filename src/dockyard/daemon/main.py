@@ -74,9 +74,14 @@ async def serve(config: DaemonConfig) -> int:
     from ..api.app import build_server
     from .core import Daemon
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = asyncio.get_running_loop()
+    # Service calls block (runc, mounts, tar); the default pool of cpu+4 threads is too
+    # small for 100 concurrent `run -d`.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="svc"))
     daemon = Daemon(config)
     await asyncio.to_thread(daemon.open)
-    loop = asyncio.get_running_loop()
     daemon.events.bind_loop(loop)
     start = getattr(daemon.services.get("containers"), "start_background", None)
     server = build_server(daemon)

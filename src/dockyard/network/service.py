@@ -71,18 +71,17 @@ class NetworkService:
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(body, dict) or not body.get("Name"):
             raise InvalidParameter("network name is required")
-        ipam = body.get("IPAM") or {}
-        configs = ipam.get("Config") or []
         rec = self.manager.create_network(
             body["Name"],
             driver=body.get("Driver") or "bridge",
-            subnets=configs,
             internal=bool(body.get("Internal")),
-            labels=body.get("Labels") or {},
-            options=body.get("Options") or {},
             attachable=bool(body.get("Attachable")),
-            check_duplicate=True,
+            ipam=body.get("IPAM") or None,
+            options=body.get("Options") or {},
+            labels=body.get("Labels") or {},
+            enable_ipv6=bool(body.get("EnableIPv6")),
         )
+        rec = self.manager.inspect_network(rec["Id"])
         self.daemon.events.publish(
             "network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
         )
@@ -228,9 +227,6 @@ class NetworkService:
     ) -> dict[str, Any]:
         ipam = cfg.get("IPAMConfig") or {}
         aliases = list(cfg.get("Aliases") or [])
-        rec = self.manager.inspect_network(network)
-        if network not in ("bridge",) and rec.get("Driver") == "bridge" and rec["Name"] != "bridge":
-            pass
         return self.manager.connect(
             doc["Id"],
             doc["Name"].lstrip("/"),

@@ -1,0 +1,273 @@
+"""Container routes of the Engine API: thin wrappers around the container service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from ..containers import views
+from ..containers.filters import container_matches
+from ..errors import InvalidParameter, NotFound
+from .http import Hijack, Request, Response, StreamResponse, json_response
+from .router import Router, version_at_least
+
+if TYPE_CHECKING:
+    from ..daemon.core import Daemon
+
+RAW = "application/vnd.docker.raw-stream"
+MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
+
+
+def register(router: Router, daemon: Daemon) -> None:
+    def svc() -> Any:
+        s = daemon.services.get("containers")
+        if s is None:
+            raise NotFound("containers are not available")
+        return s
+
+    @router.route("POST", "/containers/create")
+    async def create(req: Request) -> Response:
+        body = await req.json({})
+        if not isinstance(body, dict):
+            raise InvalidParameter("invalid JSON: expected an object")
+        name = req.q("name")
+        result = await asyncio.to_thread(svc().create, name, body, req.q("platform"))
+        return json_response(result, 201)
+
+    @router.route("GET", "/containers/json")
+    async def list_(req: Request) -> Response:
+        all_ = req.q_bool("all")
+        limit = req.q_int("limit", -1) or -1
+        size = req.q_bool("size")
+        filters = req.q_filters()
+
+        def collect() -> list[dict[str, Any]]:
+            s = svc()
+            items = sorted(s.all(), key=lambda c: c.doc["Created"], reverse=True)
+            show_all = all_ or limit > 0
+            out = []
+            for c in items:
+                if (
+                    not show_all
+                    and not c.running
+                    and not c.state.get("Paused")
+                    and "status" not in filters
+                    and "exited" not in filters
+                ):
+                    continue
+                if filters and not container_matches(c, filters):
+                    continue
+                out.append(views.summary(s, c, size=size))
+                if limit > 0 and len(out) >= limit:
+                    break
+            return out
+
+        return json_response(await asyncio.to_thread(collect))
+
+    @router.route("GET", "/containers/{id}/json")
+    async def inspect(req: Request, id: str) -> Response:
+        s = svc()
+        c = s.get(id)
+        return json_response(await asyncio.to_thread(views.inspect, s, c, req.q_bool("size")))
+
+    @router.route("POST", "/containers/{id}/start")
+    async def start(req: Request, id: str) -> Response:
+        from ..containers.service import NotModifiedStart
+
+        try:
+            await asyncio.to_thread(svc().start, id)
+        except NotModifiedStart:
+            return Response(304)
+        return Response(204)
+
+    @router.route("POST", "/containers/{id}/stop")
+    async def stop(req: Request, id: str) -> Response:
+        t = req.q_int("t")
+        changed = await asyncio.to_thread(svc().stop, id, t, req.q("signal"))
+        return Response(204 if changed else 304)
+
+    @router.route("POST", "/containers/{id}/restart")
+    async def restart(req: Request, id: str) -> Response:
+        await asyncio.to_thread(svc().restart, id, req.q_int("t"), req.q("signal"))
+        return Response(204)
+
+    @router.route("POST", "/containers/{id}/kill")
+    async def kill(req: Request, id: str) -> Response:
+        await asyncio.to_thread(svc().kill, id, req.q("signal") or "SIGKILL")
+        return Response(204)
+
+    @router.route("POST", "/containers/{id}/pause")
+    async def pause(req: Request, id: str) -> Response:
+        await asyncio.to_thread(svc().pause, id)
+        return Response(204)
+
+    @router.route("POST", "/containers/{id}/unpause")
+    async def unpause(req: Request, id: str) -> Response:
+        await asyncio.to_thread(svc().unpause, id)
+        return Response(204)
+
+    @router.route("POST", "/containers/{id}/rename")
+    async def rename(req: Request, id: str) -> Response:
+        name = req.q("name")
+        if not name:
+            raise InvalidParameter("name cannot be empty")
+        await asyncio.to_thread(svc().rename, id, name)
+        return Response(204)
+
+    @router.route("POST", "/containers/{id}/update")
+    async def update(req: Request, id: str) -> Response:
+        body = await req.json({})
+        return json_response(await asyncio.to_thread(svc().update, id, body))
+
+    @router.route("DELETE", "/containers/{id}")
+    async def remove(req: Request, id: str) -> Response:
+        await asyncio.to_thread(
+            svc().remove, id, req.q_bool("force"), req.q_bool("v"), req.q_bool("link")
+        )
+        return Response(204)
+
+    @router.route("POST", "/containers/prune")
+    async def prune(req: Request) -> Response:
+        return json_response(await asyncio.to_thread(svc().prune, req.q_filters()))
+
+    @router.route("POST", "/containers/{id}/wait")
+    async def wait(req: Request, id: str) -> StreamResponse:
+        s = svc()
+        s.get(id)  # 404 before the 200 header goes out
+        condition = req.q("condition") or "not-running"
+        if condition not in ("not-running", "next-exit", "removed"):
+            raise InvalidParameter(f"invalid condition: {condition}")
+
+        async def body() -> AsyncIterator[bytes]:
+            result = await s.wait(id, condition)
+            yield json.dumps(result).encode() + b"\n"
+
+        return StreamResponse(body())
+
+    @router.route("POST", "/containers/{id}/resize")
+    async def resize(req: Request, id: str) -> Response:
+        s = svc()
+        c = s.get(id)
+        h, w = req.q_int("h", 0) or 0, req.q_int("w", 0) or 0
+        if not c.running:
+            raise InvalidParameter(f"Container {c.id} is not running")
+        await asyncio.to_thread(s.runtime.resize, c.id, h, w)
+        return Response(200)
+
+    @router.route("GET", "/containers/{id}/logs")
+    async def logs(req: Request, id: str) -> StreamResponse:
+        from ..containers.logs import log_stream, parse_log_options
+
+        s = svc()
+        c = s.get(id)
+        opts = parse_log_options(req)
+        tty = bool(c.doc["Config"].get("Tty"))
+        return StreamResponse(
+            log_stream(s, c, opts, multiplex=not tty), content_type=RAW if tty else MULTIPLEXED
+        )
+
+    @router.route("POST", "/containers/{id}/attach")
+    async def attach(req: Request, id: str) -> Hijack:
+        from ..containers.attach import attach_session
+
+        s = svc()
+        c = s.get(id)
+        tty = bool(c.doc["Config"].get("Tty"))
+        opts = {
+            "stdin": req.q_bool("stdin"),
+            "stdout": req.q_bool("stdout"),
+            "stderr": req.q_bool("stderr"),
+            "stream": req.q_bool("stream"),
+            "logs": req.q_bool("logs"),
+            "detach_keys": req.q("detachKeys"),
+        }
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await attach_session(s, c, reader, writer, **opts)
+
+        ctype = RAW if tty or not version_at_least(req, "1.42") else MULTIPLEXED
+        return Hijack(handler, content_type=ctype)
+
+    @router.route("GET", "/containers/{id}/top")
+    async def top(req: Request, id: str) -> Response:
+        from ..containers.inspect_proc import top as top_fn
+
+        s = svc()
+        c = s.get(id)
+        return json_response(await asyncio.to_thread(top_fn, s, c, req.q("ps_args") or "-ef"))
+
+    @router.route("GET", "/containers/{id}/stats")
+    async def stats(req: Request, id: str) -> Response | StreamResponse:
+        from ..containers.inspect_proc import stats_stream
+
+        s = svc()
+        c = s.get(id)
+        stream = req.q_bool("stream", True)
+        one_shot = req.q_bool("one-shot")
+        gen = stats_stream(s, c, stream=stream, one_shot=one_shot)
+        return StreamResponse(gen)
+
+    @router.route("GET", "/containers/{id}/changes")
+    async def changes(req: Request, id: str) -> Response:
+        from ..containers.inspect_proc import changes as changes_fn
+
+        s = svc()
+        c = s.get(id)
+        return json_response(await asyncio.to_thread(changes_fn, s, c))
+
+    @router.route("GET", "/containers/{id}/export")
+    async def export(req: Request, id: str) -> StreamResponse:
+        from ..containers.archive import export_stream
+
+        s = svc()
+        c = s.get(id)
+        return StreamResponse(export_stream(s, c), content_type="application/x-tar")
+
+    @router.route("HEAD", "/containers/{id}/archive")
+    async def archive_head(req: Request, id: str) -> Response:
+        from ..containers.archive import stat_path
+
+        s = svc()
+        c = s.get(id)
+        path = req.q("path")
+        if not path:
+            raise InvalidParameter("path is required")
+        header = await asyncio.to_thread(stat_path, s, c, path)
+        return Response(200, headers={"X-Docker-Container-Path-Stat": header})
+
+    @router.route("GET", "/containers/{id}/archive")
+    async def archive_get(req: Request, id: str) -> StreamResponse:
+        from ..containers.archive import get_archive
+
+        s = svc()
+        c = s.get(id)
+        path = req.q("path")
+        if not path:
+            raise InvalidParameter("path is required")
+        header, chunks = await get_archive(s, c, path)
+        return StreamResponse(
+            chunks,
+            content_type="application/x-tar",
+            headers={"X-Docker-Container-Path-Stat": header},
+        )
+
+    @router.route("PUT", "/containers/{id}/archive")
+    async def archive_put(req: Request, id: str) -> Response:
+        from ..containers.archive import put_archive
+
+        s = svc()
+        c = s.get(id)
+        path = req.q("path")
+        if not path:
+            raise InvalidParameter("path is required")
+        await put_archive(
+            s,
+            c,
+            path,
+            req,
+            no_overwrite=req.q_bool("noOverwriteDirNonDir"),
+            copy_uid_gid=req.q_bool("copyUIDGID"),
+        )
+        return Response(200)

@@ -1,0 +1,56 @@
+"""Volume routes of the Engine API."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidParameter, NotFound
+from .http import Request, Response, json_response
+from .router import Router
+
+if TYPE_CHECKING:
+    from ..daemon.core import Daemon
+
+
+def register(router: Router, daemon: Daemon) -> None:
+    def svc() -> Any:
+        s = daemon.services.get("volumes")
+        if s is None:
+            raise NotFound("volumes are not available")
+        return s
+
+    @router.route("GET", "/volumes")
+    async def list_(req: Request) -> Response:
+        filters = req.q_filters()
+        vols = await asyncio.to_thread(svc().list, filters)
+        return json_response({"Volumes": vols, "Warnings": []})
+
+    @router.route("POST", "/volumes/create")
+    async def create(req: Request) -> Response:
+        body = await req.json({}) or {}
+        if not isinstance(body, dict):
+            raise InvalidParameter("invalid volume create body")
+        doc = await asyncio.to_thread(
+            svc().create,
+            body.get("Name") or None,
+            body.get("Driver") or "local",
+            body.get("DriverOpts") or {},
+            body.get("Labels") or {},
+        )
+        return json_response(doc, 201)
+
+    @router.route("GET", "/volumes/{name}")
+    async def inspect(req: Request, name: str) -> Response:
+        return json_response(await asyncio.to_thread(svc().get, name))
+
+    @router.route("DELETE", "/volumes/{name}")
+    async def remove(req: Request, name: str) -> Response:
+        await asyncio.to_thread(svc().remove, name, req.q_bool("force"))
+        return Response(204)
+
+    @router.route("POST", "/volumes/prune")
+    async def prune(req: Request) -> Response:
+        filters = req.q_filters()
+        deleted, space = await asyncio.to_thread(svc().prune, filters)
+        return json_response({"VolumesDeleted": deleted or None, "SpaceReclaimed": space})

@@ -1,0 +1,171 @@
+"""Attach: container output from the log file to the client, client input to conmon's stdin."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import TYPE_CHECKING
+
+from .logs import POLL, LogFollower, LogOptions, follow_until_exit
+
+if TYPE_CHECKING:
+    from .service import Container, ContainerService
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
+
+
+def parse_detach_keys(spec: str | None) -> bytes:
+    """Docker's --detach-keys: comma-separated `ctrl-<x>` or single characters."""
+    if not spec:
+        return DEFAULT_DETACH_KEYS
+    out = bytearray()
+    for part in spec.split(","):
+        part = part.strip()
+        if part.startswith("ctrl-") and len(part) == 6:
+            ch = part[5]
+            code = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}.get(ch)
+            out.append(code if code is not None else (ord(ch.lower()) - ord("a") + 1) & 0x1F)
+        elif len(part) == 1:
+            out.append(ord(part))
+        else:
+            from ..errors import InvalidParameter
+
+            raise InvalidParameter(f"Invalid detach keys ({spec}) provided")
+    return bytes(out)
+
+
+async def wait_started(c: Container, started_at: str, stop: asyncio.Event) -> bool:
+    """Wait until the container is (re)started after `started_at` was observed."""
+    while not stop.is_set():
+        if c.running or c.state.get("StartedAt") != started_at:
+            return True
+        await asyncio.sleep(POLL)
+    return False
+
+
+async def attach_session(
+    svc: ContainerService,
+    c: Container,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+    stream: bool,
+    logs: bool,
+    detach_keys: str | None,
+) -> None:
+    tty = bool(c.doc["Config"].get("Tty"))
+    opts = LogOptions(
+        stdout=stdout,
+        stderr=stderr,
+        follow=stream,
+        timestamps=False,
+        since=None,
+        until=None,
+        tail=None,
+    )
+    path = c.doc["LogPath"]
+    follower = LogFollower(path, 0 if logs else LogFollower.end_offset(path))
+    started_at = c.state.get("StartedAt", "")
+    stop = asyncio.Event()
+    keys = parse_detach_keys(detach_keys)
+
+    async def pump_output() -> None:
+        if logs:
+            recs = await asyncio.to_thread(follower.read_new)
+            from .logs import _render
+
+            data = b"".join(b for b in (_render(r, opts, not tty) for r in recs) if b)
+            if data:
+                writer.write(data)
+                await writer.drain()
+        if not stream:
+            return
+        if not c.running and not await wait_started(c, started_at, stop):
+            return
+        if stdout or stderr:
+            async for chunk in follow_until_exit(svc, c, follower, opts, multiplex=not tty):
+                writer.write(chunk)
+                await writer.drain()
+        else:
+            while c.running and not stop.is_set():
+                await asyncio.sleep(POLL)
+
+    async def pump_input() -> None:
+        loop = asyncio.get_running_loop()
+        sock: socket.socket | None = None
+        pending = b""
+        matched = 0
+        try:
+            while True:
+                data = await reader.read(32 * 1024)
+                if not data:
+                    break
+                # Detach keys end the session (the container keeps running).
+                for i, byte in enumerate(data):
+                    if byte == keys[matched]:
+                        matched += 1
+                        if matched == len(keys):
+                            pending += data[: i + 1 - len(keys)] if i + 1 >= len(keys) else b""
+                            raise _Detached
+                    else:
+                        matched = 0
+                pending += data
+                if sock is None:
+                    if not c.running and not await wait_started(c, started_at, stop):
+                        return
+                    sock = await asyncio.to_thread(svc.runtime.attach_socket, c.id)
+                    sock.setblocking(False)
+                await loop.sock_sendall(sock, pending)
+                pending = b""
+            # Client closed its side: close the container's stdin (StdinOnce semantics).
+            if sock is None and pending and (c.running or await wait_started(c, started_at, stop)):
+                sock = await asyncio.to_thread(svc.runtime.attach_socket, c.id)
+                sock.setblocking(False)
+            if sock is not None:
+                if pending:
+                    await loop.sock_sendall(sock, pending)
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_WR)
+                # Keep the socket open until the session ends so conmon sees a clean EOF.
+                await stop.wait()
+        finally:
+            if sock is not None:
+                sock.close()
+
+    out_task = asyncio.ensure_future(pump_output())
+    in_task = asyncio.ensure_future(pump_input()) if stdin else None
+    try:
+        waits = {out_task} | ({in_task} if in_task else set())
+        while waits:
+            done, waits = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if out_task in done:
+                break
+            if in_task in done:
+                exc = in_task.exception() if in_task else None
+                if isinstance(exc, _Detached):
+                    break
+                if exc is not None:
+                    log.debug("attach input ended: %s", exc)
+    finally:
+        stop.set()
+        for t in (out_task, in_task):
+            if t is not None and not t.done():
+                t.cancel()
+        for t in (out_task, in_task):
+            if t is not None:
+                with contextlib.suppress(BaseException):
+                    await t
+        with contextlib.suppress(Exception):
+            await writer.drain()
+        writer.close()
+
+
+class _Detached(Exception):
+    pass

@@ -1,0 +1,256 @@
+"""Exec sessions: POST /containers/{id}/exec, /exec/{id}/start, resize, inspect.
+
+Each process runs under its own conmon (runtime.execsession), so it survives a daemon
+restart; its I/O is pumped between the hijacked connection and conmon's attach socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Conflict, InvalidParameter, NotFound
+from .attach import parse_detach_keys
+from .logs import frame
+
+if TYPE_CHECKING:
+    from .service import Container, ContainerService
+
+log = logging.getLogger(__name__)
+
+
+class ExecSession:
+    def __init__(self, container: Container, config: dict[str, Any]) -> None:
+        self.id = secrets.token_hex(32)
+        self.container = container
+        self.config = config
+        self.running = False
+        self.exit_code: int | None = None
+        self.pid = 0
+        self.started = False
+        self.handle: Any = None
+        self.done = threading.Event()
+
+    def inspect(self) -> dict[str, Any]:
+        cfg = self.config
+        cmd = cfg.get("Cmd") or []
+        return {
+            "ID": self.id,
+            "Running": self.running,
+            "ExitCode": self.exit_code,
+            "ProcessConfig": {
+                "tty": bool(cfg.get("Tty")),
+                "entrypoint": cmd[0] if cmd else "",
+                "arguments": cmd[1:],
+                "privileged": bool(cfg.get("Privileged")),
+                "user": cfg.get("User") or "",
+            },
+            "OpenStdin": bool(cfg.get("AttachStdin")),
+            "OpenStderr": bool(cfg.get("AttachStderr")),
+            "OpenStdout": bool(cfg.get("AttachStdout")),
+            "CanRemove": False,
+            "ContainerID": self.container.id,
+            "DetachKeys": cfg.get("DetachKeys") or "",
+            "Pid": self.pid,
+        }
+
+
+class ExecManager:
+    def __init__(self, svc: ContainerService) -> None:
+        self.svc = svc
+        self._sessions: dict[str, ExecSession] = {}
+        self._lock = threading.Lock()
+
+    def create(self, ref: str, body: dict[str, Any]) -> dict[str, str]:
+        c = self.svc.get(ref)
+        if not isinstance(body, dict):
+            raise InvalidParameter("invalid exec config")
+        if not c.running:
+            raise Conflict(f"Container {c.id} is not running")
+        if c.state.get("Paused"):
+            raise Conflict(f"Container {c.id} is paused, unpause the container before exec")
+        cmd = body.get("Cmd")
+        if not cmd or not isinstance(cmd, list):
+            raise InvalidParameter("No exec command specified")
+        if body.get("DetachKeys"):
+            parse_detach_keys(body["DetachKeys"])
+        session = ExecSession(c, body)
+        with self._lock:
+            self._sessions[session.id] = session
+        ids = c.doc.get("ExecIDs") or []
+        c.doc["ExecIDs"] = ids + [session.id]
+        self.svc._event(c, f"exec_create: {' '.join(cmd)}", {"execID": session.id})
+        return {"Id": session.id}
+
+    def get(self, exec_id: str) -> ExecSession:
+        with self._lock:
+            s = self._sessions.get(exec_id)
+        if s is None:
+            raise NotFound(f"No such exec instance: {exec_id}")
+        return s
+
+    def _finish(self, s: ExecSession, code: int) -> None:
+        s.exit_code = code
+        s.running = False
+        s.done.set()
+        c = s.container
+        c.doc["ExecIDs"] = [i for i in (c.doc.get("ExecIDs") or []) if i != s.id] or None
+        self.svc._event(c, "exec_die", {"execID": s.id, "exitCode": str(code)})
+
+    def process_spec(self, s: ExecSession) -> dict[str, Any]:
+        c = s.container
+        bundle = json.loads((self.svc.dir(c.id) / "config.json").read_text())
+        proc = bundle["process"]
+        cfg = s.config
+        env = list(proc.get("env") or [])
+        keys = {e.split("=", 1)[0]: i for i, e in enumerate(env)}
+        for e in cfg.get("Env") or []:
+            k = e.split("=", 1)[0]
+            if k in keys:
+                env[keys[k]] = e
+            else:
+                env.append(e)
+        proc["env"] = env
+        proc["args"] = list(cfg["Cmd"])
+        proc["terminal"] = bool(cfg.get("Tty"))
+        if proc["terminal"] and not any(e.startswith("TERM=") for e in env):
+            env.append("TERM=xterm")
+        if cfg.get("WorkingDir"):
+            proc["cwd"] = cfg["WorkingDir"]
+        if cfg.get("User"):
+            from ..runtime.users import resolve_user
+
+            uid, gid, extra = resolve_user(str(self.svc.dir(c.id) / "merged"), cfg["User"])
+            proc["user"] = {"uid": uid, "gid": gid, "additionalGids": extra}
+        if cfg.get("Privileged"):
+            from ..runtime.capabilities import host_capabilities
+
+            caps = [f"CAP_{x}" if not x.startswith("CAP_") else x for x in host_capabilities()]
+            proc["capabilities"] = {k: caps for k in ("bounding", "effective", "permitted")}
+        proc.pop("consoleSize", None)
+        return proc  # type: ignore[no-any-return]
+
+    async def start(
+        self,
+        s: ExecSession,
+        reader: asyncio.StreamReader | None,
+        writer: asyncio.StreamWriter | None,
+        detach: bool,
+        tty: bool,
+    ) -> None:
+        """Run the session; with a writer, pump I/O until the process ends."""
+        c = s.container
+        if not c.running:
+            raise Conflict(f"Container {c.id} is not running")
+        proc_spec = await asyncio.to_thread(self.process_spec, s)
+        s.started = True
+        s.running = True
+        self.svc._event(c, f"exec_start: {' '.join(s.config['Cmd'])}", {"execID": s.id})
+        stdin = bool(s.config.get("AttachStdin")) and not detach
+        try:
+            handle = await asyncio.to_thread(
+                self.svc.runtime.exec_spawn,
+                c.id,
+                proc_spec,
+                tty,
+                stdin,
+                detach or writer is None,
+                s.id[:32],
+            )
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            low = message.lower()
+            code = 127 if "not found" in low or "no such file" in low else 126
+            self._finish(s, code)
+            raise Conflict(message) from None
+        s.pid = handle.pid
+        s.handle = handle
+        if detach or writer is None:
+            threading.Thread(target=self._reap, args=(s, handle), daemon=True).start()
+            return
+        await self._pump(s, handle, reader, writer, tty)
+
+    def _reap(self, s: ExecSession, handle: Any) -> None:
+        code = handle.wait()
+        self._finish(s, code if code is not None and code >= 0 else 137)
+        handle.remove()
+
+    async def _pump(
+        self,
+        s: ExecSession,
+        handle: Any,
+        reader: asyncio.StreamReader | None,
+        writer: asyncio.StreamWriter,
+        tty: bool,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        sock = handle.socket
+        sock.setblocking(False)
+        keys = parse_detach_keys(s.config.get("DetachKeys"))
+        want_stdin = bool(s.config.get("AttachStdin")) and reader is not None
+
+        async def pump_out() -> None:
+            # conmon's packets: one byte of stream id (2 stdout, 3 stderr), then data.
+            while True:
+                data = await loop.sock_recv(sock, 32 * 1024 + 1)
+                if not data:
+                    return
+                sid, payload = data[0], data[1:]
+                if not payload:
+                    continue
+                writer.write(payload if tty else frame(2 if sid == 3 else 1, payload))
+                await writer.drain()
+
+        async def pump_in() -> None:
+            assert reader is not None
+            matched = 0
+            while True:
+                data = await reader.read(32 * 1024)
+                if not data:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_WR)
+                    await asyncio.Event().wait()  # keep the session until output ends
+                if tty:
+                    for byte in data:
+                        matched = matched + 1 if byte == keys[matched] else 0
+                        if matched == len(keys):
+                            raise _Detached
+                await loop.sock_sendall(sock, data)
+
+        out_task = asyncio.ensure_future(pump_out())
+        in_task = asyncio.ensure_future(pump_in()) if want_stdin else None
+        try:
+            waits = {out_task} | ({in_task} if in_task else set())
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (out_task, in_task):
+                if t is not None and not t.done():
+                    t.cancel()
+            with contextlib.suppress(Exception):
+                await writer.drain()
+            if out_task.done() and not out_task.cancelled():
+                code = await asyncio.to_thread(handle.wait, 10)
+                self._finish(s, code if code is not None and code >= 0 else 137)
+                handle.remove()
+            else:
+                threading.Thread(target=self._reap, args=(s, handle), daemon=True).start()
+            writer.close()
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def resize(self, s: ExecSession, h: int, w: int) -> None:
+        handle = getattr(s, "handle", None)
+        if handle is None or not s.config.get("Tty"):
+            return
+        with contextlib.suppress(OSError):
+            handle.resize(h, w)
+
+
+class _Detached(Exception):
+    pass

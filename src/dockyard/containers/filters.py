@@ -1,0 +1,128 @@
+"""Docker's container filters for list and prune."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import InvalidParameter
+from . import model
+
+if TYPE_CHECKING:
+    from .service import Container
+
+_LIST_KEYS = {
+    "id",
+    "name",
+    "label",
+    "status",
+    "ancestor",
+    "exited",
+    "before",
+    "since",
+    "network",
+    "volume",
+    "health",
+    "isolation",
+    "is-task",
+    "publish",
+    "expose",
+}
+_STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+
+
+def _label_ok(labels: dict[str, str], spec: str) -> bool:
+    key, sep, value = spec.partition("=")
+    negate = key.endswith("!")
+    key = key.rstrip("!")
+    has = key in labels and (not sep or labels[key] == value)
+    return not has if negate else has
+
+
+def container_matches(c: Container, filters: dict[str, list[str]], prune: bool = False) -> bool:
+    for key, values in filters.items():
+        if not values:
+            continue
+        if prune:
+            if key == "until":
+                limit = _parse_until(values[0])
+                if model.parse_rfc3339(c.doc["Created"]) >= limit:
+                    return False
+                continue
+            if key in ("label", "label!"):
+                if not all(
+                    _label_ok(
+                        c.doc["Config"].get("Labels") or {}, v if key == "label" else _negate(v)
+                    )
+                    for v in values
+                ):
+                    return False
+                continue
+            raise InvalidParameter(f"invalid filter '{key}'")
+        if key not in _LIST_KEYS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+        if not _match_one(c, key, values):
+            return False
+    return True
+
+
+def _negate(spec: str) -> str:
+    k, sep, v = spec.partition("=")
+    return f"{k}!{sep}{v}"
+
+
+def _parse_until(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    from ..cli.humanize import parse_timestamp_arg
+
+    try:
+        return float(parse_timestamp_arg(value, now=time.time()))
+    except Exception:
+        raise InvalidParameter(f"invalid until value: {value}") from None
+
+
+def _match_one(c: Container, key: str, values: list[str]) -> bool:
+    cfg = c.doc["Config"]
+    if key == "id":
+        return any(c.id.startswith(v) for v in values)
+    if key == "name":
+        import re
+
+        return any(re.search(v.lstrip("/"), c.name) for v in values)
+    if key == "label":
+        return all(_label_ok(cfg.get("Labels") or {}, v) for v in values)
+    if key == "status":
+        for v in values:
+            if v not in _STATUSES:
+                raise InvalidParameter(f"invalid filter 'status={v}'")
+        return c.state.get("Status") in values
+    if key == "exited":
+        return c.state.get("Status") == "exited" and any(
+            str(c.state.get("ExitCode")) == v for v in values
+        )
+    if key == "ancestor":
+        ref = c.doc.get("_ImageRef", "")
+        return any(
+            v in (ref, c.doc["Image"])
+            or c.doc["Image"].startswith("sha256:" + v)
+            or ref.split(":")[0] == v
+            or c.doc["Image"].startswith(v)
+            for v in values
+        )
+    if key == "network":
+        nets = (c.doc.get("NetworkSettings") or {}).get("Networks") or {}
+        return any(
+            v in nets or any(n.get("NetworkID", "").startswith(v) for n in nets.values())
+            for v in values
+        )
+    if key == "volume":
+        mounts = c.doc.get("Mounts") or []
+        return any(m.get("Name") == v or m.get("Destination") == v for m in mounts for v in values)
+    if key in ("publish", "expose"):
+        ports = set((c.doc.get("NetworkSettings") or {}).get("Ports") or {})
+        ports |= set(cfg.get("ExposedPorts") or {})
+        return any((v if "/" in v else v + "/tcp") in ports for v in values)
+    return True

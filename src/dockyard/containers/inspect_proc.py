@@ -1,0 +1,116 @@
+"""top, stats and changes (diff): views of a container computed from the host side."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Conflict, InvalidParameter
+
+if TYPE_CHECKING:
+    from .service import Container, ContainerService
+
+
+def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
+    if not c.running:
+        raise Conflict(f"Container {c.id} is not running")
+    pids = set(svc.runtime.pids(c.id))
+    try:
+        out = subprocess.run(
+            ["ps", *ps_args.split()], capture_output=True, text=True, check=True
+        ).stdout
+    except subprocess.CalledProcessError as exc:
+        raise InvalidParameter(f"ps: {exc.stderr.strip()}") from None
+    lines = out.splitlines()
+    if not lines:
+        return {"Titles": [], "Processes": []}
+    titles = lines[0].split()
+    if "PID" not in titles:
+        raise InvalidParameter("Couldn't find PID field in ps output")
+    pid_idx = titles.index("PID")
+    procs = []
+    for line in lines[1:]:
+        fields = line.split(None, len(titles) - 1)
+        if len(fields) > pid_idx and fields[pid_idx].isdigit() and int(fields[pid_idx]) in pids:
+            procs.append(fields)
+    return {"Titles": titles, "Processes": procs}
+
+
+def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:
+    """Kind 0 = modified, 1 = added, 2 = deleted, from the overlay upper dir."""
+    upper = svc.dir(c.id) / "upper"
+    lowers = [p for p in svc.daemon.services["images"].lowerdirs(c.doc["Image"])]
+    out: list[dict[str, Any]] = []
+
+    def in_lower(rel: str) -> bool:
+        return any(os.path.lexists(os.path.join(str(low), rel)) for low in lowers)
+
+    for dirpath, dirnames, filenames in os.walk(upper):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, upper)
+            st = os.lstat(full)
+            if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                out.append({"Path": "/" + rel, "Kind": 2})
+                continue
+            out.append({"Path": "/" + rel, "Kind": 0 if in_lower(rel) else 1})
+    out.sort(key=lambda e: e["Path"])
+    return out or None
+
+
+async def stats_stream(
+    svc: ContainerService, c: Container, stream: bool, one_shot: bool
+) -> AsyncIterator[bytes]:
+    prev: dict[str, Any] | None = None
+    if not stream and not one_shot and c.running:
+        # Docker's non-stream answer carries a precpu sample taken a second earlier.
+        prev = await asyncio.to_thread(_sample, svc, c)
+        await asyncio.sleep(1)
+    while True:
+        cur = await asyncio.to_thread(_sample, svc, c)
+        doc = dict(cur)
+        doc["precpu_stats"] = (prev or {}).get(
+            "cpu_stats", {"cpu_usage": {"total_usage": 0}, "throttling_data": {}}
+        )
+        doc["preread"] = (prev or {}).get("read", "0001-01-01T00:00:00Z")
+        yield json.dumps(doc).encode() + b"\n"
+        if not stream or not c.running:
+            return
+        prev = cur
+        await asyncio.sleep(1)
+
+
+def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
+    from .model import rfc3339
+
+    base: dict[str, Any] = {
+        "read": rfc3339(time.time()),
+        "name": "/" + c.name,
+        "id": c.id,
+        "num_procs": 0,
+        "pids_stats": {},
+        "blkio_stats": {},
+        "cpu_stats": {"cpu_usage": {"total_usage": 0}, "throttling_data": {}},
+        "memory_stats": {},
+        "storage_stats": {},
+    }
+    if not c.running:
+        return base
+    try:
+        base.update(svc.runtime.stats(c.id))
+    except Exception:
+        pass
+    networks = svc.daemon.services.get("networks")
+    if networks is not None and hasattr(networks, "interface_stats"):
+        try:
+            base["networks"] = networks.interface_stats(c.doc)
+        except Exception:
+            pass
+    return base

@@ -1,0 +1,230 @@
+"""The container record: ids, names, config merging with the image, and its API shapes."""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import Conflict, InvalidParameter
+
+NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+_ADJECTIVES = (
+    "admiring agitated amazing bold brave busy calm clever cool dazzling determined eager "
+    "ecstatic elegant epic focused friendly gallant gifted happy hopeful jolly keen kind "
+    "laughing loving lucid modest nifty optimistic peaceful practical quirky relaxed serene "
+    "sharp stoic sweet tender trusting vibrant wizardly youthful zealous"
+).split()
+_NAMES = (
+    "albattani archimedes babbage bohr curie darwin dijkstra einstein euclid fermat feynman "
+    "galileo gauss hopper hypatia joliot kepler knuth lamarr lovelace maxwell meitner "
+    "newton noether pasteur pike ritchie shannon thompson torvalds turing wozniak yonath"
+).split()
+
+
+def new_id() -> str:
+    return secrets.token_hex(32)
+
+
+def now_rfc3339() -> str:
+    return rfc3339(time.time())
+
+
+def rfc3339(ts: float) -> str:
+    ns = int(round(ts * 1e9))
+    dt = datetime.fromtimestamp(ns // 1_000_000_000, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 1_000_000_000:09d}Z"
+
+
+def parse_rfc3339(value: str) -> float:
+    if not value or value.startswith("0001-"):
+        return 0.0
+    main, _, frac = value.rstrip("Z").partition(".")
+    base = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+    return base + (float("0." + frac) if frac else 0.0)
+
+
+def random_name(taken: set[str]) -> str:
+    for _ in range(100):
+        name = f"{random.choice(_ADJECTIVES)}_{random.choice(_NAMES)}"
+        if name not in taken:
+            return name
+    return f"{random.choice(_ADJECTIVES)}_{random.choice(_NAMES)}{random.randint(0, 99)}"
+
+
+def validate_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise InvalidParameter(
+            f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )
+    return name.lstrip("/")
+
+
+def name_conflict(name: str, holder_id: str) -> Conflict:
+    return Conflict(
+        f'Conflict. The container name "/{name}" is already in use by container '
+        f'"{holder_id}". You have to remove (or rename) that container to be able to reuse '
+        "that name."
+    )
+
+
+def _env_key(entry: str) -> str:
+    return entry.split("=", 1)[0]
+
+
+def merge_image_config(user: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+    """Docker's rules for what the image provides when the create request leaves it out."""
+    cfg = copy.deepcopy(user)
+    image = image or {}
+    user_env = cfg.get("Env") or []
+    keys = {_env_key(e) for e in user_env}
+    cfg["Env"] = [e for e in (image.get("Env") or []) if _env_key(e) not in keys] + user_env
+    if not cfg.get("Entrypoint") and cfg.get("Entrypoint") != []:
+        cfg["Entrypoint"] = image.get("Entrypoint")
+        if not cfg.get("Cmd"):
+            cfg["Cmd"] = image.get("Cmd")
+    elif cfg.get("Entrypoint") == [""] or cfg.get("Entrypoint") == []:
+        # `--entrypoint ""` clears the image's entrypoint and, like Docker, its Cmd too.
+        cfg["Entrypoint"] = None
+    for key in ("WorkingDir", "User", "StopSignal", "Healthcheck", "OnBuild", "Shell"):
+        if not cfg.get(key) and image.get(key):
+            cfg[key] = image[key]
+    for key in ("ExposedPorts", "Volumes"):
+        merged = dict(image.get(key) or {})
+        merged.update(cfg.get(key) or {})
+        cfg[key] = merged or None
+    labels = dict(image.get("Labels") or {})
+    labels.update(cfg.get("Labels") or {})
+    cfg["Labels"] = labels
+    if not any(_env_key(e) == "PATH" for e in cfg["Env"]):
+        cfg["Env"].insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    return cfg
+
+
+def command_of(cfg: dict[str, Any]) -> list[str]:
+    return list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
+
+
+def initial_state() -> dict[str, Any]:
+    return {
+        "Status": "created",
+        "Running": False,
+        "Paused": False,
+        "Restarting": False,
+        "OOMKilled": False,
+        "Dead": False,
+        "Pid": 0,
+        "ExitCode": 0,
+        "Error": "",
+        "StartedAt": ZERO_TIME,
+        "FinishedAt": ZERO_TIME,
+    }
+
+
+DEFAULT_HOST_CONFIG: dict[str, Any] = {
+    "Binds": None,
+    "ContainerIDFile": "",
+    "LogConfig": {"Type": "k8s-file", "Config": {}},
+    "NetworkMode": "default",
+    "PortBindings": {},
+    "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+    "AutoRemove": False,
+    "VolumeDriver": "",
+    "VolumesFrom": None,
+    "CapAdd": None,
+    "CapDrop": None,
+    "CgroupnsMode": "host",
+    "Dns": [],
+    "DnsOptions": [],
+    "DnsSearch": [],
+    "ExtraHosts": None,
+    "GroupAdd": None,
+    "IpcMode": "private",
+    "Cgroup": "",
+    "Links": None,
+    "OomScoreAdj": 0,
+    "PidMode": "",
+    "Privileged": False,
+    "PublishAllPorts": False,
+    "ReadonlyRootfs": False,
+    "SecurityOpt": None,
+    "UTSMode": "",
+    "UsernsMode": "",
+    "ShmSize": 67108864,
+    "Runtime": "runc",
+    "Isolation": "",
+    "CpuShares": 0,
+    "Memory": 0,
+    "NanoCpus": 0,
+    "CgroupParent": "",
+    "BlkioWeight": 0,
+    "CpuPeriod": 0,
+    "CpuQuota": 0,
+    "CpusetCpus": "",
+    "CpusetMems": "",
+    "Devices": [],
+    "MemoryReservation": 0,
+    "MemorySwap": 0,
+    "MemorySwappiness": None,
+    "OomKillDisable": None,
+    "PidsLimit": None,
+    "Ulimits": None,
+    "Mounts": None,
+    "Tmpfs": None,
+    "Init": None,
+    "MaskedPaths": None,
+    "ReadonlyPaths": None,
+}
+
+_RESTART_NAMES = {"", "no", "always", "on-failure", "unless-stopped"}
+
+
+def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> dict[str, Any]:
+    out = copy.deepcopy(DEFAULT_HOST_CONFIG)
+    out["Runtime"] = default_runtime
+    for key, value in (hc or {}).items():
+        if value is not None or key not in out:
+            out[key] = value
+    policy = out.get("RestartPolicy") or {}
+    name = policy.get("Name") or "no"
+    if name not in _RESTART_NAMES:
+        raise InvalidParameter(f"invalid restart policy '{name}'")
+    retries = int(policy.get("MaximumRetryCount") or 0)
+    if retries < 0:
+        raise InvalidParameter("maximum retry count cannot be negative")
+    if retries and name != "on-failure":
+        raise InvalidParameter(
+            "invalid restart policy: maximum retry count can only be used with 'on-failure'"
+        )
+    if out.get("AutoRemove") and name not in ("no", ""):
+        raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
+    out["RestartPolicy"] = {"Name": name, "MaximumRetryCount": retries}
+    for key in ("Memory", "MemorySwap", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod"):
+        value = out.get(key) or 0
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidParameter(f"invalid {key}: {value!r}")
+        if value < 0 and not (key == "MemorySwap" and value == -1):
+            raise InvalidParameter(f"invalid {key}: must not be negative")
+    if out["Memory"] and out["Memory"] < 6 * 1024 * 1024:
+        raise InvalidParameter("Minimum memory limit allowed is 6MB")
+    if out["NanoCpus"] and out["NanoCpus"] > (__import__("os").cpu_count() or 1) * 1_000_000_000:
+        cpus = __import__("os").cpu_count() or 1
+        raise InvalidParameter(
+            f"range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available"
+        )
+    if not out.get("LogConfig") or not out["LogConfig"].get("Type"):
+        out["LogConfig"] = {
+            "Type": "k8s-file",
+            "Config": (out.get("LogConfig") or {}).get("Config") or {},
+        }
+    return out
+
+
+def status_word(state: dict[str, Any]) -> str:
+    return str(state.get("Status", "created"))

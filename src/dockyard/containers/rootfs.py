@@ -1,0 +1,100 @@
+"""The container's root filesystem: an overlay of the image layers and its own upper dir."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+from pathlib import Path
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p] * 4 + [ctypes.c_ulong] + [ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+
+MNT_DETACH = 2
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int = 0, data: str = "") -> None:
+    rc = _libc.mount(
+        source.encode(), target.encode(), fstype.encode() if fstype else None, flags, data.encode()
+    )
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {fstype or 'bind'} on {target}: {os.strerror(err)}")
+
+
+def umount(target: str, detach: bool = True) -> None:
+    rc = _libc.umount2(target.encode(), MNT_DETACH if detach else 0)
+    if rc != 0:
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOENT):  # not mounted: nothing to do
+            raise OSError(err, f"umount {target}: {os.strerror(err)}")
+
+
+def is_mounted(target: Path) -> bool:
+    want = str(target)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 4 and fields[4].replace("\\040", " ") == want:
+                return True
+    return False
+
+
+class RootFS:
+    """<container dir>/{upper,work,merged}; merged is what the runtime sees as rootfs."""
+
+    def __init__(self, container_dir: Path) -> None:
+        self.dir = container_dir
+        self.upper = container_dir / "upper"
+        self.work = container_dir / "work"
+        self.merged = container_dir / "merged"
+
+    def prepare(self) -> None:
+        for d in (self.upper, self.work, self.merged):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.upper, 0o755)
+
+    def mount(self, lowerdirs: list[Path]) -> None:
+        if is_mounted(self.merged):
+            return
+        self.prepare()
+        if not lowerdirs:
+            # A scratch image: overlay needs one lower dir, give it an empty one.
+            empty = self.dir / "empty"
+            empty.mkdir(exist_ok=True)
+            lowerdirs = [empty]
+        lower = ":".join(str(p) for p in lowerdirs)
+        data = f"lowerdir={lower},upperdir={self.upper},workdir={self.work},index=off"
+        if len(data) > 4000:
+            # The mount data must fit a page: go through short relative links instead.
+            links = self.dir / "l"
+            links.mkdir(exist_ok=True)
+            names = []
+            for i, p in enumerate(lowerdirs):
+                link = links / str(i)
+                if not link.is_symlink():
+                    os.symlink(p, link)
+                names.append(f"l/{i}")
+            cwd = os.getcwd()
+            os.chdir(self.dir)
+            try:
+                mount(
+                    "overlay",
+                    str(self.merged),
+                    "overlay",
+                    0,
+                    f"lowerdir={':'.join(names)},upperdir=upper,workdir=work,index=off",
+                )
+            finally:
+                os.chdir(cwd)
+            return
+        mount("overlay", str(self.merged), "overlay", 0, data)
+
+    def unmount(self) -> None:
+        if is_mounted(self.merged):
+            umount(str(self.merged))

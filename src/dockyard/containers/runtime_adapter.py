@@ -1,0 +1,173 @@
+"""The container service's view of the runtime: one conmon+runc driver per runtime name."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..runtime.errors import ContainerNotRunning, RuntimeStartError
+from ..runtime.monitor import Runtime
+
+if TYPE_CHECKING:
+    from ..daemon.core import Daemon
+
+log = logging.getLogger(__name__)
+
+
+def _size_bytes(text: str | None) -> int | None:
+    if not text:
+        return None
+    units = {"k": 1000, "m": 1000**2, "g": 1000**3}
+    t = text.strip().lower().rstrip("b")
+    mult = units.get(t[-1:], 1)
+    digits = t[:-1] if t[-1:] in units else t
+    try:
+        return int(float(digits) * mult)
+    except ValueError:
+        return None
+
+
+class RuntimeAdapter:
+    def __init__(self, daemon: Daemon) -> None:
+        cfg = daemon.config
+        self._paths = cfg.runtime_paths
+        self._default = cfg.default_runtime
+        self.exec_root = cfg.exec_root
+        self._runtimes: dict[str, Runtime] = {}
+        # All runtimes share exec_root (exit dir, conmon state); runc state is per runtime.
+        self.primary = self._get(self._default)
+        self.exit_dir = self.primary.exit_dir
+
+    def _get(self, name: str) -> Runtime:
+        rt = self._runtimes.get(name)
+        if rt is None:
+            root = self.exec_root / ("runc" if name == "runc" else f"rt-{name}")
+            rt = Runtime(self.exec_root, runtime_path=self._paths[name], runtime_root=root)
+            self._runtimes[name] = rt
+        return rt
+
+    def _for(self, cid: str) -> Runtime:
+        try:
+            name = (self.primary.container_dir(cid) / "runtime").read_text().strip()
+        except OSError:
+            return self.primary
+        return self._get(name) if name in self._paths else self.primary
+
+    def cleanup(self, cid: str) -> None:
+        """Forget a previous run of this container (runc state, exit files)."""
+        rt = self._for(cid)
+        with contextlib.suppress(Exception):
+            rt.delete(cid, force=True)
+
+    def start(
+        self,
+        cid: str,
+        bundle: Path,
+        *,
+        tty: bool,
+        stdin: bool,
+        log_path: Path,
+        log_opts: dict[str, str],
+        runtime_name: str,
+        stdin_once: bool = True,
+    ) -> int:
+        rt = self._get(runtime_name)
+        try:
+            pid = rt.create_and_start(
+                cid,
+                bundle,
+                tty=tty,
+                stdin=stdin,
+                log_path=log_path,
+                log_max_size=_size_bytes(log_opts.get("max-size")),
+                stdin_once=stdin_once,
+            )
+        except RuntimeStartError as exc:
+            message = getattr(exc, "runtime_message", None) or str(exc)
+            raise RuntimeStartError(_docker_start_message(message)) from None
+        (rt.container_dir(cid) / "runtime").write_text(runtime_name)
+        return pid
+
+    def exit_status(self, cid: str) -> tuple[int, float, bool] | None:
+        st = self._for(cid).exit_status(cid)
+        if st is None:
+            return None
+        code = st.exit_code if st.exit_code >= 0 else 137
+        return code, st.finished_at, st.oom_killed
+
+    def is_running(self, cid: str) -> bool:
+        rt = self._for(cid)
+        state = rt.state(cid)
+        return bool(state and state.get("status") in ("running", "paused", "created"))
+
+    def kill(self, cid: str, sig: int, all_processes: bool = False) -> None:
+        self._for(cid).kill(cid, sig, all=all_processes)
+
+    def pause(self, cid: str) -> None:
+        self._for(cid).pause(cid)
+
+    def resume(self, cid: str) -> None:
+        self._for(cid).resume(cid)
+
+    def delete(self, cid: str, force: bool = False) -> None:
+        try:
+            self._for(cid).delete(cid, force=force)
+        except ContainerNotRunning:
+            pass
+
+    def attach_socket(self, cid: str) -> socket.socket:
+        return self._for(cid).attach(cid)
+
+    def resize(self, cid: str, height: int, width: int) -> None:
+        with contextlib.suppress(OSError, ContainerNotRunning):
+            self._for(cid).resize(cid, height, width)
+
+    def pids(self, cid: str) -> list[int]:
+        rt = self._for(cid)
+        res = rt._runc("ps", "--format", "json", cid)
+        if res.returncode != 0:
+            return []
+        try:
+            return [int(p) for p in json.loads(res.stdout or b"[]") or []]
+        except ValueError:
+            return []
+
+    def stats(self, cid: str) -> dict[str, Any]:
+        from ..runtime.cgroups import read_stats
+
+        return read_stats(cid)
+
+    def update(self, cid: str, host_config: dict[str, Any]) -> None:
+        from ..runtime.cgroups import update_resources
+        from ..runtime.resources import build_resources
+
+        update_resources(self._for(cid), cid, build_resources(host_config))
+
+    def exec_spawn(
+        self, cid: str, process: dict[str, Any], tty: bool, stdin: bool, detach: bool, exec_id: str
+    ) -> Any:
+        rt = self._for(cid)
+        try:
+            return rt.exec_start(cid, process, tty=tty, stdin=stdin, detach=detach, exec_id=exec_id)
+        except RuntimeStartError as exc:
+            message = getattr(exc, "runtime_message", None) or str(exc)
+            raise RuntimeStartError(_docker_exec_message(message)) from None
+
+
+def _docker_start_message(text: str) -> str:
+    return (
+        "failed to create task for container: failed to create shim task: OCI runtime "
+        f"create failed: {text}: unknown"
+    )
+
+
+def _docker_exec_message(text: str) -> str:
+    return f"OCI runtime exec failed: {text}: unknown"
+
+
+def make_runtime(daemon: Daemon) -> RuntimeAdapter:
+    return RuntimeAdapter(daemon)

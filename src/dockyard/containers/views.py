@@ -1,0 +1,128 @@
+"""Docker's JSON shapes for a container: inspect (GET /containers/{id}/json) and summary (ps)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import TYPE_CHECKING, Any
+
+from . import model
+
+if TYPE_CHECKING:
+    from .service import Container, ContainerService
+
+
+def inspect(svc: ContainerService, c: Container, size: bool = False) -> dict[str, Any]:
+    doc = {k: copy.deepcopy(v) for k, v in c.doc.items() if not k.startswith("_")}
+    if size:
+        doc["SizeRw"], doc["SizeRootFs"] = _sizes(svc, c)
+    doc["Mounts"] = [_mount_view(m) for m in doc.get("Mounts") or []]
+    doc["State"]["Health"] = doc["State"].get("Health")
+    if doc["State"]["Health"] is None:
+        doc["State"].pop("Health")
+    return doc
+
+
+def _mount_view(m: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in m.items() if not k.startswith("_")}
+
+
+def _sizes(svc: ContainerService, c: Container) -> tuple[int, int]:
+    from .service import _dir_size
+
+    rw = _dir_size(svc.dir(c.id) / "upper")
+    images = svc.daemon.services.get("images")
+    base = 0
+    if images is not None:
+        try:
+            base = images.image_size(c.doc["Image"])
+        except Exception:
+            base = 0
+    return rw, rw + base
+
+
+def _ports(c: Container) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    ports = (c.doc.get("NetworkSettings") or {}).get("Ports") or {}
+    seen = set()
+    for key, bindings in ports.items():
+        num, _, proto = key.partition("/")
+        if bindings:
+            for b in bindings:
+                entry = {
+                    "IP": b.get("HostIp") or "0.0.0.0",
+                    "PrivatePort": int(num),
+                    "PublicPort": int(b.get("HostPort") or 0),
+                    "Type": proto or "tcp",
+                }
+                out.append(entry)
+        else:
+            seen.add(key)
+            out.append({"PrivatePort": int(num), "Type": proto or "tcp"})
+    for key in c.doc["Config"].get("ExposedPorts") or {}:
+        if key not in ports and key not in seen:
+            num, _, proto = key.partition("/")
+            out.append({"PrivatePort": int(num), "Type": proto or "tcp"})
+    return out
+
+
+def status_text(state: dict[str, Any]) -> str:
+    """The STATUS column: `Up 4 seconds`, `Exited (0) 2 minutes ago`, ..."""
+    import time
+
+    from ..cli.humanize import human_duration
+
+    now = time.time()
+    if state.get("Running"):
+        started = model.parse_rfc3339(state.get("StartedAt", ""))
+        text = "Up " + human_duration(now - started)
+        if state.get("Paused"):
+            text += " (Paused)"
+        return text
+    if state.get("Restarting"):
+        finished = model.parse_rfc3339(state.get("FinishedAt", ""))
+        return f"Restarting ({state.get('ExitCode', 0)}) {human_duration(now - finished)} ago"
+    if state.get("Status") == "created":
+        return "Created"
+    if state.get("Dead"):
+        return "Dead"
+    finished = model.parse_rfc3339(state.get("FinishedAt", ""))
+    if not finished:
+        return "Created"
+    return f"Exited ({state.get('ExitCode', 0)}) {human_duration(now - finished)} ago"
+
+
+def summary(svc: ContainerService, c: Container, size: bool = False) -> dict[str, Any]:
+    cfg = c.doc["Config"]
+    cmd = model.command_of(cfg)
+    networks = (c.doc.get("NetworkSettings") or {}).get("Networks") or {}
+    out: dict[str, Any] = {
+        "Id": c.id,
+        "Names": ["/" + c.name] + _link_names(svc, c),
+        "Image": c.doc.get("_ImageRef") or cfg.get("Image", ""),
+        "ImageID": c.doc["Image"],
+        "Command": " ".join(cmd),
+        "Created": int(model.parse_rfc3339(c.doc["Created"])),
+        "Ports": _ports(c),
+        "Labels": cfg.get("Labels") or {},
+        "State": c.state.get("Status", "created"),
+        "Status": status_text(c.state),
+        "HostConfig": {"NetworkMode": c.doc["HostConfig"].get("NetworkMode", "default")},
+        "NetworkSettings": {"Networks": copy.deepcopy(networks)},
+        "Mounts": [_mount_view(m) for m in c.doc.get("Mounts") or []],
+    }
+    if size:
+        out["SizeRw"], out["SizeRootFs"] = _sizes(svc, c)
+    return out
+
+
+def _link_names(svc: ContainerService, c: Container) -> list[str]:
+    # Docker lists "/other/alias" for every container that links to this one.
+    names = []
+    for other in svc.all():
+        for link in other.doc["HostConfig"].get("Links") or []:
+            target, _, alias = link.partition(":")
+            if target.lstrip("/") in (c.name, c.id):
+                alias = alias or target
+                names.append(f"/{other.name}/{os.path.basename(alias)}")
+    return names
