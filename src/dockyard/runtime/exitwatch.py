@@ -1,8 +1,8 @@
 """Learn of container exits quickly: inotify on conmon's exit directory.
 
-conmon writes `<exit_dir>/<cid>` with g_file_set_contents (temp file + rename), so a
-rename into the directory (IN_MOVED_TO) or a close after writing (IN_CLOSE_WRITE) means
-"container <cid> exited". One thread serves every container; if inotify is unavailable
+conmon writes `<exit_dir>/<cid>` with g_file_set_contents (a temp file `<cid>.XXXXXX`,
+then a rename), so a rename into the directory (IN_MOVED_TO) means "container <cid>
+exited"; the temp files are ignored. One thread serves every container; if inotify is unavailable
 the thread polls the directory instead.
 """
 
@@ -11,15 +11,16 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import select
 import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-IN_CLOSE_WRITE = 0x00000008
 IN_MOVED_TO = 0x00000080
 _EVENT = struct.Struct("iIII")
+_TEMP = re.compile(r"\.[A-Za-z0-9]{6}$")  # g_file_set_contents temp names
 POLL_INTERVAL = 0.5
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -30,12 +31,16 @@ def _inotify_fd(directory: Path) -> int | None:
         fd = _libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if fd < 0:
             return None
-        if _libc.inotify_add_watch(fd, os.fsencode(directory), IN_CLOSE_WRITE | IN_MOVED_TO) < 0:
+        if _libc.inotify_add_watch(fd, os.fsencode(directory), IN_MOVED_TO) < 0:
             os.close(fd)
             return None
         return fd
     except (AttributeError, OSError):
         return None
+
+
+def _is_exit_file(name: str) -> bool:
+    return bool(name) and not name.startswith(".") and not _TEMP.search(name)
 
 
 def _names(buf: bytes) -> list[str]:
@@ -45,7 +50,7 @@ def _names(buf: bytes) -> list[str]:
         raw = buf[off + _EVENT.size : off + _EVENT.size + length]
         off += _EVENT.size + length
         name = raw.split(b"\0", 1)[0].decode("utf-8", "replace")
-        if name and not name.startswith("."):  # skip conmon's temp files (".cid.XXXXXX")
+        if _is_exit_file(name):
             names.append(name)
     return names
 
@@ -68,7 +73,7 @@ class ExitWatcher:
 
     def _existing(self) -> list[str]:
         try:
-            return sorted(n for n in os.listdir(self.exit_dir) if not n.startswith("."))
+            return sorted(n for n in os.listdir(self.exit_dir) if _is_exit_file(n))
         except OSError:
             return []
 

@@ -361,7 +361,9 @@ class Runtime:
     def exited_ids(self) -> list[str]:
         """Containers with an exit file not yet consumed by delete()."""
         try:
-            return sorted(p.name for p in self.exit_dir.iterdir() if not p.name.startswith("."))
+            from .exitwatch import _is_exit_file
+
+            return sorted(p.name for p in self.exit_dir.iterdir() if _is_exit_file(p.name))
         except OSError:
             return []
 
