@@ -502,3 +502,28 @@ def test_populate_copies_into_new_volumes_only(store: VolumeStore, tmp_path: Pat
 def test_roundtrip_dict(store: VolumeStore) -> None:
     [m] = plan(store, {"Binds": ["v1:/v:ro"]})
     assert PlannedMount.from_dict({**m.to_dict(), "future": 1}) == m
+
+
+def test_recursive_readonly(store: VolumeStore, tmp_path: Path) -> None:
+    mounts = plan(
+        store,
+        {
+            "Binds": [f"{tmp_path}:/a:ro"],
+            "Mounts": [
+                {
+                    "Type": "bind",
+                    "Source": str(tmp_path),
+                    "Target": "/b",
+                    "ReadOnly": True,
+                    "BindOptions": {"ReadOnlyNonRecursive": True},
+                }
+            ],
+        },
+    )
+    rro = setup_mounts(mounts, store, recursive_readonly=True)
+    assert [m["options"] for m in rro] == [
+        ["rbind", "rro", "rprivate"],
+        ["rbind", "ro", "rprivate"],
+    ]
+    plain = setup_mounts(mounts, store, recursive_readonly=False)
+    assert [m["options"][1] for m in plain] == ["ro", "ro"]

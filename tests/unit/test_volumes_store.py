@@ -231,7 +231,7 @@ def test_events(tmp_path: Path) -> None:
     store.create("data")
     store.create("data")  # existing: no second event
     store.remove("data")
-    assert seen == [("create", "data", {"driver": "local"}), ("destroy", "data", {})]
+    assert seen == [("create", "data", {"driver": "local"}), ("destroy", "data", {"driver": "local"})]
 
 
 # --- prune ---

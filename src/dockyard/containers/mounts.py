@@ -14,7 +14,10 @@ Client-side flag parsing (-v, --mount, --tmpfs) is re-exported here for the CLI.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -103,7 +106,10 @@ class PlannedMount:
             }
         options = ["bind" if self.nonrecursive else "rbind"]
         if not self.rw:
-            options.append("rro" if recursive_readonly else "ro")
+            non_recursive_ro = bool(
+                (self.spec.get("BindOptions") or {}).get("ReadOnlyNonRecursive")
+            )
+            options.append("rro" if recursive_readonly and not non_recursive_ro else "ro")
         if self.propagation:
             options.append(self.propagation)
         return {
@@ -390,15 +396,30 @@ def _depth(m: PlannedMount) -> int:
     return vspec.go_clean(m.destination).count("/")
 
 
+@functools.lru_cache(maxsize=8)
+def runtime_supports_rro(runtime: str = "runc") -> bool:
+    """Whether the OCI runtime takes "rro" (recursively read-only, kernel >= 5.12)."""
+    try:
+        out = subprocess.run([runtime, "features"], capture_output=True, timeout=10, check=True)
+        return "rro" in (json.loads(out.stdout).get("mountOptions") or [])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+
+
 def setup_mounts(
     plan: Iterable[PlannedMount],
     volumes: VolumeStore,
     *,
-    recursive_readonly: bool = False,
+    recursive_readonly: bool | None = None,
+    runtime: str = "runc",
 ) -> list[dict[str, Any]]:
     """At start: OCI mounts, parents before children so none shadows another. Volumes with
     driver options get mounted (undo with teardown_mounts); a missing `-v` host directory
-    is created as Docker does."""
+    is created as Docker does. Read-only binds are recursively read-only ("rro") when the
+    runtime supports it, as Docker >= 25 does for API >= 1.44; pass False for older
+    clients (Docker's DefaultReadOnlyNonRecursive)."""
+    if recursive_readonly is None:
+        recursive_readonly = runtime_supports_rro(runtime)
     mounted: list[str] = []
     out: list[tuple[int, dict[str, Any]]] = []
     try:

@@ -277,7 +277,7 @@ class VolumeStore:
             if self._active.get(name):
                 raise DockyardError(f"remove {name}: volume has active mounts")
             self._delete(name)
-        self._emit("destroy", name)
+        self._emit("destroy", name, {"driver": DEFAULT_DRIVER})
 
     def _delete(self, name: str) -> None:
         """Caller holds the lock and has checked the volume is unused."""
@@ -343,7 +343,7 @@ class VolumeStore:
                     self._delete(name)
                 except DockyardError:
                     continue
-            self._emit("destroy", name)
+            self._emit("destroy", name, {"driver": DEFAULT_DRIVER})
             deleted.append(name)
             reclaimed += size
         self._emit("prune", "", {"reclaimed": str(reclaimed)})
