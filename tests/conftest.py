@@ -1,0 +1,42 @@
+"""Shared fixtures: a private test daemon (root only) with the small standard images."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from daemon_harness import TestDaemon  # noqa: E402
+
+
+def _can_run_containers() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root"
+    for tool in ("runc", "conmon", "nft"):
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+            return f"needs {tool}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDaemon]:
+    reason = _can_run_containers()
+    if reason:
+        pytest.skip(reason)
+    base = Path(tmp_path_factory.mktemp("dyd"))
+    # Each module gets its own address pool so parallel or leftover state never overlaps.
+    index = abs(hash(base.name)) % 200 + 20
+    d = TestDaemon(base, pool=f"10.{index}.0.0/16")
+    try:
+        d.start()
+        d.load_image("busybox")
+        d.load_image("hello-world")
+        yield d
+    finally:
+        d.stop()
