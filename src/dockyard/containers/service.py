@@ -847,6 +847,48 @@ class ContainerService:
         self._event(c, "update")
         return {"Warnings": []}
 
+    def commit(
+        self,
+        ref: str,
+        repo: str | None,
+        tag: str | None,
+        comment: str = "",
+        author: str = "",
+        changes: list[str] | None = None,
+        pause: bool = True,
+        config: dict[str, Any] | None = None,
+    ) -> str:
+        """docker commit: the container's changes become a new image on top of its own."""
+        c = self.get(ref)
+        images = self.daemon.services["images"]
+        repo_tag = None
+        if repo:
+            repo_tag = f"{repo}:{tag}" if tag else repo
+        paused_here = False
+        if pause and c.running and not c.state.get("Paused"):
+            self.runtime.pause(c.id)
+            paused_here = True
+        try:
+            merged = dict(c.doc["Config"])
+            if config:
+                merged.update({k: v for k, v in config.items() if v not in (None, "", [], {})})
+            image_id: str = images.commit(
+                self.dir(c.id) / "upper",
+                c.doc["Image"],
+                merged,
+                author=author,
+                comment=comment,
+                changes=changes or [],
+                container_id=c.id,
+                repo_tag=repo_tag,
+                container_config=c.doc["Config"],
+            )
+        finally:
+            if paused_here:
+                self.runtime.resume(c.id)
+        self._event(c, "commit", {"comment": comment} if comment else None)
+        return image_id
+
     # ------------------------------------------------------------------ boot / recovery
     def recover(self) -> None:
         """Reconcile the DB with what conmon/runc still run (live restore)."""
