@@ -18,6 +18,7 @@ import pytest
 
 from dockyard.containers.logfile import read_logs
 from dockyard.runtime import cgroups
+from dockyard.runtime.capabilities import KNOWN_CAPABILITIES, host_capabilities
 from dockyard.runtime.errors import ContainerNotRunning, RuntimeStartError
 from dockyard.runtime.monitor import Runtime
 from dockyard.runtime.spec import build_spec, write_spec
@@ -37,6 +38,7 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 @pytest.fixture(scope="module")
 def rootfs(tmp_path_factory):
     root = tmp_path_factory.mktemp("rootfs")
+    root.chmod(0o755)  # non-root container users must traverse /
     (root / "bin").mkdir()
     (root / "etc").mkdir()
     shutil.copy2(BUSYBOX, root / "bin" / "busybox")
@@ -300,3 +302,77 @@ def test_monitor_outlives_the_process_that_started_it(h):
     assert h.rt.exit_status(cid) is None
     h.rt.kill(cid, signal.SIGKILL)
     assert h.rt.wait(cid, 10).exit_code == 137
+
+
+def test_init_user_ulimit_readonly(h):
+    cid = h.run(
+        ["sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; id -u; ulimit -n; touch /x"],
+        config={"User": "1234:1234"},
+        Init=True,
+        ReadonlyRootfs=True,
+        Ulimits=[{"Name": "nofile", "Soft": 10**9, "Hard": 10**9}],
+    )
+    assert h.rt.wait(cid, 10).exit_code == 1  # touch on the read-only rootfs fails
+    lines = h.output(cid).decode().splitlines()
+    assert lines[0].startswith("/sbin/docker-init -- sh")
+    assert lines[1] == "1234"
+    hard = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[1]
+    assert int(lines[2]) == min(hard, 10**9)
+    assert "Read-only file system" in lines[3]
+
+
+def test_privileged_and_host_network(h, rootfs):
+    cid, bundle = h.bundle(["sh", "-c", "ls /dev/loop-control >/dev/null && cat /proc/self/status"])
+    spec = build_spec(
+        config={"Cmd": ["sh", "-c", "grep CapEff /proc/self/status; ls /sys/class/net"]},
+        host_config={"Privileged": True},
+        rootfs=rootfs,
+        hostname="priv",
+        mounts=[],
+        netns_path="host",
+        container_id=cid,
+    )
+    write_spec(str(bundle), spec)
+    h.rt.create_and_start(cid, bundle, tty=False, stdin=False, log_path=h.log(cid))
+    assert h.rt.wait(cid, 10).exit_code == 0
+    out = h.output(cid).decode()
+    mask = sum(1 << i for i, c in enumerate(KNOWN_CAPABILITIES) if c in host_capabilities())
+    assert f"CapEff:\t{mask:016x}" in out
+    host_ifaces = set(os.listdir("/sys/class/net"))
+    assert host_ifaces & set(out.split())
+
+
+def test_exec_process_from_container_spec(h):
+    import json
+
+    from dockyard.runtime.execspec import exec_process
+
+    cid = h.run(["sleep", "30"], config={"Env": ["FOO=bar"], "WorkingDir": "/tmp"})
+    spec = json.loads((h.base / "b" / cid / "config.json").read_text())
+    proc = exec_process(spec, cmd=["sh", "-c", "echo $FOO $BAZ; pwd; id -u"], env=["BAZ=1"],
+                        user="99")  # fmt: skip
+    session = h.rt.exec_start(cid, proc, tty=False, stdin=False)
+    out = b""
+    while pkt := session.socket.recv(32769):
+        out += pkt[1:]
+    assert out == b"bar 1\n/tmp\n99\n"
+    assert session.wait(10) == 0
+
+
+def test_log_rotation_with_reopen_loses_nothing(h):
+    from dockyard.containers.logfile import log_files, rotate
+
+    cid = h.run(["sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done"],
+                start=False)  # fmt: skip
+    h.rt.start(cid)
+    for _ in range(3):
+        rotate(str(h.log(cid)), 5)
+        try:
+            h.rt.reopen_log(cid)
+        except ContainerNotRunning:
+            break
+        time.sleep(0.005)
+    h.rt.wait(cid, 10)
+    lines = h.output(cid).decode().split()
+    assert lines == [f"line{i}" for i in range(300)]
+    assert len(log_files(str(h.log(cid)))) >= 2

@@ -38,13 +38,22 @@ DEFAULT_CAPABILITIES: tuple[str, ...] = (
 
 @cache
 def host_capabilities() -> tuple[str, ...]:
-    """Every capability the running kernel supports."""
+    """Every capability the kernel supports *and* our bounding set holds (runc, our child,
+    cannot grant more: a sandboxed host may lack some, e.g. CAP_SYS_RESOURCE)."""
     try:
         with open("/proc/sys/kernel/cap_last_cap") as f:
             last = int(f.read().strip())
     except (OSError, ValueError):
         last = len(KNOWN_CAPABILITIES) - 1
-    return KNOWN_CAPABILITIES[: last + 1]
+    bounding = (1 << (last + 1)) - 1
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    bounding = int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return tuple(c for i, c in enumerate(KNOWN_CAPABILITIES[: last + 1]) if bounding >> i & 1)
 
 
 def normalize(names: list[str] | None) -> list[str]:

@@ -242,15 +242,22 @@ class Runtime:
         try:
             conmon.spawn(self.conmon_path, args, cwd=str(cdir), pipes={"_OCI_SYNCPIPE": sync_w})
             msg = reader.read()
+            if msg is None:
+                raise RuntimeStartError("conmon exited without reporting the container's pid")
+            pid = int(msg.get("data", -1))
+            if pid <= 0:
+                text = conmon.runtime_error_text(str(msg.get("message", "")))
+                raise RuntimeStartError(text or "OCI runtime create failed")
+        except BaseException:
+            # nothing of a failed create may linger: runc state, conmon, our files
+            self._runc("delete", "--force", cid)
+            pid_c = self.conmon_pid(cid)
+            if _pid_alive(pid_c):
+                os.kill(pid_c, signal.SIGKILL)  # type: ignore[arg-type]
+            self._remove_files(cid)
+            raise
         finally:
             reader.close()
-        if msg is None:
-            raise RuntimeStartError("conmon exited without reporting the container's pid")
-        pid = int(msg.get("data", -1))
-        if pid <= 0:
-            text = conmon.runtime_error_text(str(msg.get("message", "")))
-            self._runc("delete", "--force", cid)
-            raise RuntimeStartError(text or "OCI runtime create failed")
         return pid
 
     def start(self, cid: str) -> None:
@@ -286,7 +293,7 @@ class Runtime:
         try:
             self.start(cid)
         except RuntimeStartError:
-            self._runc("delete", "--force", cid)
+            self.delete(cid, force=True)
             raise
         return pid
 
