@@ -122,3 +122,23 @@ def test_populate_and_setup_with_tmpfs_volume(store: VolumeStore, tmp_path: Path
     assert localopts.is_mounted(store.data_path("tv"))
     teardown_mounts(plan, store)
     assert not localopts.is_mounted(store.data_path("tv"))
+
+
+def test_restore_after_daemon_restart(store: VolumeStore, tmp_path: Path) -> None:
+    from dockyard.containers.mounts import restore_mounts
+
+    store.create("rv", driver_opts={"type": "tmpfs", "device": "tmpfs"})
+    plan = plan_mounts({}, {"Binds": ["rv:/rv"]}, None, store)
+    setup_mounts(plan, store)  # container A runs
+    data = store.data_path("rv")
+    (data / "live").write_text("1")
+    # the daemon restarts while A runs; B starts with the same volume
+    fresh = VolumeStore(store.root.parent)
+    fresh.recover()
+    restore_mounts(plan, fresh)
+    setup_mounts(plan, fresh)
+    assert localopts.mount_points().count(os.path.realpath(data)) == 1  # not mounted twice
+    teardown_mounts(plan, fresh)  # B stops: A still uses it
+    assert (data / "live").read_text() == "1"
+    teardown_mounts(plan, fresh)  # A stops
+    assert not localopts.is_mounted(data)

@@ -49,7 +49,7 @@ def test_volume_flag_errors(spec: str, message: str) -> None:
 
 
 def test_split_volume_flags() -> None:
-    binds, volumes = split_volume_flags(["/h:/c", "/anon", "named:/n", "ab"])
+    binds, volumes = split_volume_flags(["/h:/c", "/anon", "named:/n", "ab", "/h:/c"])
     assert binds == ["/h:/c", "named:/n"]
     assert volumes == {"/anon": {}, "ab": {}}
 

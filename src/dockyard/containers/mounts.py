@@ -6,6 +6,7 @@ Life cycle, as the container service uses it:
           persist [m.to_dict() for m in plan] with the container
   start:  oci = setup_mounts(plan, vs)       mounts option volumes, makes -v host dirs
   stop:   teardown_mounts(plan, vs)
+  daemon restart, container still running: restore_mounts(plan, vs)
   inspect: [m.mount_point() for m in plan if m.in_inspect]
   rm -v:  anonymous_volumes(plan) are removed
 
@@ -46,6 +47,7 @@ __all__ = [
     "plan_mounts",
     "populate_volumes",
     "resolve_in_rootfs",
+    "restore_mounts",
     "setup_mounts",
     "split_volume_flags",
     "teardown_mounts",
@@ -461,6 +463,17 @@ def _subpath(volume_path: str, subpath: str) -> str:
             f"cannot access path {os.path.join(volume_path, subpath)}: no such file or directory"
         )
     return str(resolved)
+
+
+def restore_mounts(plan: Iterable[PlannedMount], volumes: VolumeStore) -> None:
+    """After a daemon restart, for a container still running: count its volume mounts
+    again (a device still mounted is not mounted twice) so teardown works as usual."""
+    for m in plan:
+        if m.type == "volume":
+            try:
+                volumes.mount(m.name)
+            except NotFound:
+                continue
 
 
 def teardown_mounts(plan: Iterable[PlannedMount], volumes: VolumeStore) -> None:

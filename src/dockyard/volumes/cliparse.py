@@ -59,10 +59,10 @@ def is_anonymous_volume_flag(spec: str) -> bool:
 
 
 def split_volume_flags(specs: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """All `-v` values -> (HostConfig.Binds, Config.Volumes)."""
+    """All `-v` values -> (HostConfig.Binds, Config.Volumes); repeats count once."""
     binds: list[str] = []
     volumes: dict[str, dict[str, Any]] = {}
-    for spec in specs:
+    for spec in dict.fromkeys(specs):
         parsed = parse_volume_flag(spec)
         if is_anonymous_volume_flag(spec):
             volumes[spec] = {}
