@@ -190,6 +190,10 @@ def test_pause_resume_and_stats(h):
     assert stats["cpu_stats"]["online_cpus"] >= 1
     cgroups.update_resources(h.rt, cid, {"Memory": 32 << 20, "MemorySwap": -1})
     assert cgroups.read_stats(cid)["memory_stats"]["limit"] == 32 << 20
+    h.rt.update(cid, {"memory": {"limit": 48 << 20}, "pids": {"limit": 10}})
+    assert cgroups.read_stats(cid)["memory_stats"]["limit"] == 48 << 20
+    assert cgroups.read_stats(cid)["pids_stats"]["limit"] == 10
+    assert h.rt.pids(cid) == [h.rt.state(cid)["pid"]]
     assert not cgroups.oom_killed(cid)
     h.rt.kill(cid, signal.SIGKILL)
     assert h.rt.wait(cid, 10).exit_code == 137

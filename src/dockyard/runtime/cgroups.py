@@ -217,9 +217,13 @@ def oom_killed(cid: str, cgroup_parent: str = DEFAULT_PARENT) -> bool:
 
 
 def update_resources(runtime: Runtime, cid: str, resources: dict) -> None:
-    """Apply HostConfig-style resource fields (Memory, NanoCpus, CpuShares, PidsLimit, ...)
-    to a running container with `runc update`."""
-    oci = build_resources(resources)
+    """Apply resources to a running container with `runc update`.
+
+    `resources` is either HostConfig-style (Memory, NanoCpus, CpuShares, PidsLimit, ...) or
+    an OCI `linux.resources` object (memory/cpu/pids/blockIO keys) already built."""
+    oci_keys = {"memory", "cpu", "pids", "blockIO", "devices", "hugepageLimits", "unified"}
+    oci = dict(resources) if set(resources) <= oci_keys else build_resources(resources)
+    oci.pop("devices", None)  # device rules cannot change on a running container
     if not oci:
         return
     res = subprocess.run(

@@ -351,6 +351,22 @@ class Runtime:
         except ValueError:
             return None
 
+    def pids(self, cid: str) -> list[int]:
+        """Host pids of every process of the container (for `top`)."""
+        res = self._runc("ps", "--format", "json", cid)
+        if res.returncode != 0:
+            return []
+        try:
+            return [int(p) for p in json.loads(res.stdout or b"[]") or []]
+        except (ValueError, TypeError):
+            return []
+
+    def update(self, cid: str, resources: dict) -> None:
+        """Change resource limits of a running container (see cgroups.update_resources)."""
+        from .cgroups import update_resources
+
+        update_resources(self, cid, resources)
+
     def list(self) -> dict[str, dict]:
         """Every container runc knows, by id."""
         res = self._runc("list", "--format", "json")
