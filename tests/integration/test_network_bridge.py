@@ -113,6 +113,11 @@ class FakeUpstream:
 
 @pytest.fixture
 def env(tmp_path):
+    yield from make_env(tmp_path)
+
+
+def make_env(tmp_path: Path):
+    """A manager with names of its own, a fake upstream resolver and a fake outside."""
     sfx = secrets.token_hex(2)
     octet = 100 + int(sfx, 16) % 100
     upstream = FakeUpstream()

@@ -88,6 +88,7 @@ class NetworkManager:
         self.endpoints: dict[str, dict[str, Any]] = {}  # "<cid>/<netid>" -> record
         self.sandboxes: dict[str, dict[str, Any]] = {}  # cid -> {"path", "owned"}
         self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
+        self._compat_bridges: list[str] | None = None
         self._load()
         self._ensure_predefined()
 
@@ -422,7 +423,6 @@ class NetworkManager:
             if sb and sb["owned"]:
                 netns.delete(sb["path"])
             self._save()
-            self._sync_firewall()
 
     # ------------------------------------------------------------------ endpoints
 
@@ -516,9 +516,7 @@ class NetworkManager:
             elif rec["Driver"] == "null":
                 self.create_sandbox(container_id)
             self.endpoints[key] = ep
-            self._save()
-            if bridged:
-                self._sync_firewall()
+            self._save()  # the ruleset depends on networks and ports only: nothing to apply
             return self._endpoint_settings(rec, ep)
 
     def _endpoint_settings(self, rec: dict[str, Any], ep: dict[str, Any]) -> dict[str, Any]:
@@ -570,7 +568,8 @@ class NetworkManager:
                 self.published[container_id].remove(p)
             self._detach(key, ep)
             self._save()
-            self._sync_firewall()
+            if moved:
+                self._sync_firewall()
 
     def _detach(self, key: str, ep: dict[str, Any]) -> None:
         sb = self.sandboxes.get(ep["cid"])
@@ -646,10 +645,12 @@ class NetworkManager:
 
     def unpublish_ports(self, container_id: str) -> None:
         with self.lock:
-            for p in self.published.pop(container_id, []):
+            ports = self.published.pop(container_id, [])
+            for p in ports:
                 self.ports.release(p["proto"], p["host_ip"], p["host_port"])
-            self._save()
-            self._sync_firewall()
+            if ports:
+                self._save()
+                self._sync_firewall()
 
     def port_bindings(self, container_id: str) -> dict[str, list[dict[str, str]]]:
         """NetworkSettings.Ports entries currently in force."""
@@ -774,7 +775,7 @@ class NetworkManager:
 
     # ------------------------------------------------------------------ firewall
 
-    def _sync_firewall(self) -> None:
+    def _sync_firewall(self, force_compat: bool = False) -> None:
         nets, bridges = [], []
         for rec in self.networks.values():
             if rec["Driver"] != "bridge":
@@ -803,7 +804,9 @@ class NetworkManager:
             for p in plist
         ]
         nftables.apply(nftables.Ruleset(self.cfg.nft_table, nets, ports))
-        if self.cfg.docker_compat:
+        # DOCKER-USER costs several iptables runs: only when our set of bridges changed
+        if self.cfg.docker_compat and (force_compat or bridges != self._compat_bridges):
+            self._compat_bridges = bridges
             try:
                 dockercompat.sync(bridges, self._compat_tag)
             except OSError as exc:
@@ -816,7 +819,7 @@ class NetworkManager:
     def reconcile(self) -> None:
         """Re-assert firewall state (e.g. periodically, or after Docker restarted)."""
         with self.lock:
-            self._sync_firewall()
+            self._sync_firewall(force_compat=True)
 
     # ------------------------------------------------------------------ lifecycle
 
