@@ -369,10 +369,11 @@ def test_log_rotation_with_reopen_loses_nothing(h):
     cid = h.run(["sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done"],
                 start=False)  # fmt: skip
     h.rt.start(cid)
+    rotate(str(h.log(cid)), 5)
+    h.rt.reopen_log(cid)
     for _ in range(3):
-        rotate(str(h.log(cid)), 5)
         try:
-            h.rt.reopen_log(cid)
+            h.rt.rotate_log_if_needed(cid, 1, 5)
         except ContainerNotRunning:
             break
         time.sleep(0.005)
@@ -380,3 +381,17 @@ def test_log_rotation_with_reopen_loses_nothing(h):
     lines = h.output(cid).decode().split()
     assert lines == [f"line{i}" for i in range(300)]
     assert len(log_files(str(h.log(cid)))) >= 2
+
+
+def test_exec_with_tty(h):
+    cid = h.run(["sleep", "30"])
+    base = {"env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}
+    session = h.rt.exec_start(cid, dict(base, args=["sh", "-c", "sleep 0.3; tty; stty size"]),
+                              tty=True, stdin=False)  # fmt: skip
+    session.resize(24, 91)
+    out = b""
+    while pkt := session.socket.recv(32769):
+        assert pkt[0] == 2  # a TTY has one stream
+        out += pkt[1:]
+    assert b"/dev/pts/" in out and b"24 91" in out
+    assert session.wait(10) == 0

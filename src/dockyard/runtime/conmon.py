@@ -55,8 +55,9 @@ class PipeReader:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RuntimeStartError("timed out waiting for conmon")
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if not ready:
+            poller = select.poll()  # not select(): daemon fds may exceed FD_SETSIZE
+            poller.register(self.fd, select.POLLIN | select.POLLHUP)
+            if not poller.poll(left * 1000):
                 continue
             chunk = os.read(self.fd, 65536)
             if not chunk:
@@ -107,7 +108,12 @@ def spawn(
         os.close(fd)  # conmon owns the child ends now; EOF tells us it died
     if start_fd is not None:
         os.write(start_fd, b"0")
-    _, err = proc.communicate(timeout=SYNC_TIMEOUT)
+    try:
+        _, err = proc.communicate(timeout=SYNC_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise RuntimeStartError("timed out waiting for conmon to start") from None
     if proc.returncode != 0:
         text = err.decode("utf-8", "replace").strip()
         raise RuntimeStartError(f"conmon failed: {text or f'exit status {proc.returncode}'}")

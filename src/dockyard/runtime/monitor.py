@@ -440,6 +440,19 @@ class Runtime:
         one away for rotation: conmon keeps writing into the renamed file until then)."""
         write_ctl(self.bundle_of(cid), _CTL_REOPEN_LOGS)
 
+    def rotate_log_if_needed(self, cid: str, max_size: int, max_file: int) -> bool:
+        """Docker's max-size/max-file for max-file > 1 (create without log_max_size, then
+        call this periodically): when the log reached max_size, shift the files and make
+        conmon reopen. Records written meanwhile go to `log.1`: nothing is lost."""
+        from ..containers.logfile import needs_rotation, rotate
+
+        path = str(self.log_path(cid))
+        if max_file < 2 or not needs_rotation(path, max_size):
+            return False
+        rotate(path, max_file)
+        self.reopen_log(cid)
+        return True
+
     def log_path(self, cid: str) -> Path:
         return Path((self.container_dir(cid) / "log").read_text())
 
