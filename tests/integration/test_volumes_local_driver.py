@@ -142,3 +142,13 @@ def test_restore_after_daemon_restart(store: VolumeStore, tmp_path: Path) -> Non
     assert (data / "live").read_text() == "1"
     teardown_mounts(plan, fresh)  # A stops
     assert not localopts.is_mounted(data)
+
+
+def test_setup_reports_failed_volume_mount(store: VolumeStore, tmp_path: Path) -> None:
+    store.create("bad2", driver_opts={"type": "none", "device": str(tmp_path / "no"), "o": "bind"})
+    plan = plan_mounts({}, {"Binds": ["bad2:/x", "ok2:/y"]}, None, store)
+    with pytest.raises(DockyardError) as exc:
+        setup_mounts(plan, store)
+    assert exc.value.message.startswith(
+        f"error while mounting volume '{store.data_path('bad2')}': failed to mount local volume: "
+    )

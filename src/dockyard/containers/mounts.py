@@ -428,7 +428,7 @@ def setup_mounts(
         for m in plan:
             source = None
             if m.type == "volume":
-                path = volumes.mount(m.name)
+                path = _mount_volume(volumes, m)
                 mounted.append(m.name)
                 source = _subpath(path, m.subpath) if m.subpath else path
             elif m.type == "bind":
@@ -440,6 +440,15 @@ def setup_mounts(
         raise
     out.sort(key=lambda pair: pair[0])
     return [mount for _, mount in out]
+
+
+def _mount_volume(volumes: VolumeStore, m: PlannedMount) -> str:
+    try:
+        return volumes.mount(m.name)
+    except NotFound:
+        raise
+    except DockyardError as exc:
+        raise type(exc)(f"error while mounting volume '{m.source}': {exc.message}") from None
 
 
 def _ensure_bind_source(m: PlannedMount) -> None:
