@@ -181,5 +181,26 @@ def test_mount_errors(spec: str, detail: str) -> None:
     assert _err(spec) == f'invalid argument "{spec}" for "--mount" flag: {detail}'
 
 
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [("a,", ["a", ""]), ('"a""b",c', ['a"b', "c"]), ('x,"y,z"', ["x", "y,z"])],
+)
+def test_csv_fields(spec: str, fields: list[str]) -> None:
+    from dockyard.volumes.cliparse import _csv_fields
+
+    assert _csv_fields(spec) == fields
+
+
+@pytest.mark.parametrize(("spec", "column"), [('"a"b,c', 3), ('x,"y" ,z', 5)])
+def test_csv_quote_errors(spec: str, column: int) -> None:
+    from dockyard.volumes.cliparse import _csv_fields
+
+    with pytest.raises(ValueError) as exc:
+        _csv_fields(spec)
+    assert str(exc.value) == (
+        f'parse error on line 1, column {column}: extraneous or missing " in quoted-field'
+    )
+
+
 def test_mount_type_is_lowercased() -> None:
     assert parse_mount_flag("TYPE=BIND,src=/a,dst=/b")["Type"] == "bind"

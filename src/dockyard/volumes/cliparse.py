@@ -105,7 +105,7 @@ def _csv_fields(value: str) -> list[str]:
                     i += 1
                     if i < n and value[i] != ",":
                         raise ValueError(
-                            f'parse error on line 1, column {i + 1}: extraneous or missing " in quoted-field'
+                            f'parse error on line 1, column {i}: extraneous or missing " in quoted-field'
                         )
                     break
                 buf.append(ch)
