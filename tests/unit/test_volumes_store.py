@@ -231,7 +231,10 @@ def test_events(tmp_path: Path) -> None:
     store.create("data")
     store.create("data")  # existing: no second event
     store.remove("data")
-    assert seen == [("create", "data", {"driver": "local"}), ("destroy", "data", {"driver": "local"})]
+    assert seen == [
+        ("create", "data", {"driver": "local"}),
+        ("destroy", "data", {"driver": "local"}),
+    ]
 
 
 # --- prune ---
@@ -342,3 +345,10 @@ def test_half_made_volume_is_invisible_before_recover(tmp_path: Path) -> None:
     assert store.list() == []
     store.create("v1")  # the leftover does not block the name
     assert store.exists("v1")
+
+
+def test_anonymous_create_error_names_an_id(store: VolumeStore) -> None:
+    with pytest.raises(InvalidParameter) as exc:
+        store.create(None, driver_opts={"bogus": "1"})
+    assert re.fullmatch(r'create [0-9a-f]{64}: invalid option: "bogus"', exc.value.message)
+    assert store.list() == []

@@ -151,10 +151,10 @@ class VolumeStore:
         ref: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Like create(), also telling whether the volume is new; `ref` takes a reference."""
-        self.check_create(name, driver, driver_opts)
         if not name:
             name = random_name()
             labels = {**(labels or {}), ANONYMOUS_LABEL: ""}
+        self.check_create(name, driver, driver_opts)
         with self._lock:
             meta = self._vols.get(name)
             created = meta is None
@@ -180,8 +180,9 @@ class VolumeStore:
         driver: str | None = DEFAULT_DRIVER,
         driver_opts: Mapping[str, str] | None = None,
     ) -> None:
-        """Every check create() makes, without creating: lets callers validate first."""
-        shown = name or "<anonymous>"
+        """Every check create() makes, without creating: lets callers validate first.
+        Errors name the volume as Docker does, a random id standing for an anonymous one."""
+        shown = name or random_name()
         if driver not in (None, "", DEFAULT_DRIVER):
             raise NotFound(
                 f'create {shown}: error looking up volume plugin {driver}: plugin "{driver}" not found'
