@@ -1,0 +1,391 @@
+"""Image routes of the Engine API: parse, call the image service in a thread, serialise.
+
+Progress streams use Docker's JSON message format ({"status": ...}, {"stream": ...},
+{"errorDetail": {...}, "error": ...}), one object per line. As in Docker, an operation that
+fails before it produced any output answers with a plain HTTP error instead of a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import queue
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ..errors import DockyardError, InvalidParameter, NotFound
+from ..images.archive_format import spool_archive
+from ..images.archive_members import sniff_compression
+from ..images.reference import InvalidReference, parse_normalized
+from .http import Request, Response, StreamResponse, json_response
+from .router import Router
+
+if TYPE_CHECKING:
+    from ..daemon.core import Daemon
+    from ..images.service import ImageService
+
+_SAVE_QUEUE = 16
+_DOWNLOAD_LIMIT = 64 << 30
+
+
+def message(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj).encode() + b"\r\n"
+
+
+def error_message(text: str) -> bytes:
+    return message({"errorDetail": {"message": text}, "error": text})
+
+
+def registry_auth(req: Request) -> dict[str, Any] | None:
+    """X-Registry-Auth: base64url JSON; Docker ignores what it cannot decode."""
+    raw = req.headers.get("x-registry-auth")
+    if not raw:
+        return None
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        doc = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, binascii.Error):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+async def body_to_file(req: Request, svc: ImageService) -> BinaryIO:
+    """Spool the request body to a temp file under the data root (uploads can be GBs)."""
+    f = svc.tempfile()
+    try:
+        async for chunk in req.stream():
+            f.write(chunk)
+        f.seek(0)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _uncompressed(f: BinaryIO, svc: ImageService) -> BinaryIO:
+    """docker load accepts gzip/xz/... archives: decompress them to a second temp file."""
+    head = f.read(6)
+    f.seek(0)
+    if not sniff_compression(head):
+        return f
+    try:
+        return spool_archive(f, dir=str(svc.tmp))
+    finally:
+        f.close()
+
+
+async def run_with_progress(
+    work: Callable[[Callable[[dict[str, Any]], None]], list[dict[str, Any]] | None],
+) -> Response | StreamResponse:
+    """Run `work(emit)` in a thread. Errors before the first emitted message become an
+    HTTP error; later ones become an error message at the end of the stream."""
+    loop = asyncio.get_running_loop()
+    q: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def emit(msg: dict[str, Any]) -> None:
+        loop.call_soon_threadsafe(q.put_nowait, ("msg", msg))
+
+    def runner() -> None:
+        try:
+            tail = work(emit) or []
+        except BaseException as exc:  # handed to the event loop
+            loop.call_soon_threadsafe(q.put_nowait, ("err", exc))
+            return
+        for msg in tail:
+            loop.call_soon_threadsafe(q.put_nowait, ("msg", msg))
+        loop.call_soon_threadsafe(q.put_nowait, ("end", None))
+
+    threading.Thread(target=runner, name="image-progress", daemon=True).start()
+    kind, value = await q.get()
+    if kind == "err":
+        raise value
+    first = (kind, value)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        item = first
+        while True:
+            kind, value = item
+            if kind == "end":
+                return
+            if kind == "err":
+                text = value.message if isinstance(value, DockyardError) else str(value)
+                yield error_message(text)
+                return
+            yield message(value)
+            item = await q.get()
+
+    return StreamResponse(chunks(), content_type="application/json")
+
+
+class _QueueWriter:
+    """A file-like sink for a writer thread; the event loop drains it chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.q: queue.Queue[bytes | BaseException | None] = queue.Queue(_SAVE_QUEUE)
+        self.cancelled = threading.Event()
+
+    def write(self, data: bytes) -> int:
+        item = bytes(data)
+        while True:
+            if self.cancelled.is_set():
+                raise BrokenPipeError("client went away")
+            try:
+                self.q.put(item, timeout=0.5)
+                return len(data)
+            except queue.Full:
+                continue
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self, error: BaseException | None) -> None:
+        while not self.cancelled.is_set():
+            try:
+                self.q.put(error, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+
+def stream_from_thread(produce: Callable[[Any], None]) -> AsyncIterator[bytes]:
+    sink = _QueueWriter()
+
+    def runner() -> None:
+        try:
+            produce(sink)
+        except BaseException as exc:
+            sink.finish(exc)
+        else:
+            sink.finish(None)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        threading.Thread(target=runner, name="image-save", daemon=True).start()
+        try:
+            while True:
+                item = await asyncio.to_thread(sink.q.get)
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            sink.cancelled.set()
+
+    return chunks()
+
+
+def _download(url: str, svc: ImageService) -> BinaryIO:
+    """Fetch an import source the user named (http/https only) into a temp file."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidParameter(f"invalid import source URL: {url}")
+    f = svc.tempfile()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - user's own URL
+            copied = 0
+            while chunk := resp.read(1 << 20):
+                copied += len(chunk)
+                if copied > _DOWNLOAD_LIMIT:
+                    raise InvalidParameter(f"{url}: download too large")
+                f.write(chunk)
+        f.seek(0)
+    except OSError as exc:
+        f.close()
+        raise InvalidParameter(f"Get {url!r}: {exc}") from None
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def register(router: Router, daemon: Daemon) -> None:
+    def svc() -> ImageService:
+        s = daemon.services.get("images")
+        if s is None:
+            raise NotFound("images are not available")
+        return s
+
+    @router.route("GET", "/images/json")
+    async def list_(req: Request) -> Response:
+        filters = req.q_filters()
+        legacy = req.q("filter")  # API < 1.41: a reference pattern
+        if legacy:
+            filters.setdefault("reference", []).append(legacy)
+        result = await asyncio.to_thread(
+            svc().list, req.q_bool("all"), filters, req.q_bool("shared-size"), req.api_version
+        )
+        return json_response(result)
+
+    @router.route("POST", "/images/create")
+    async def create(req: Request) -> Response | StreamResponse:
+        if req.q("fromSrc") is not None:
+            return await _import(req)
+        image = req.q("fromImage")
+        if not image:
+            raise InvalidParameter("fromImage or fromSrc is required")
+        return await _pull(req, image)
+
+    async def _import(req: Request) -> Response | StreamResponse:
+        s = svc()
+        src = req.q("fromSrc") or "-"
+        repo, tag = req.q("repo") or None, req.q("tag") or None
+        changes = req.query.get("changes") or []
+        message_ = req.q("message") or ""
+        if src == "-":
+            f = await body_to_file(req, s)
+        else:
+            url = src if "://" in src else "http://" + src
+            f = await asyncio.to_thread(_download, url, s)
+
+        def work(emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+            with f:
+                image_id = s.import_image(f, repo, tag, message_, changes, source=src)
+            return [{"status": image_id}]
+
+        return await run_with_progress(work)
+
+    async def _pull(req: Request, image: str) -> Response | StreamResponse:
+        s = svc()
+        tag = req.q("tag") or ""
+        try:
+            ref = parse_normalized(image, default_tag=False)
+            if tag:
+                if ":" in tag and not tag.startswith(":"):
+                    ref = ref.trim().with_digest(tag)
+                else:
+                    ref = ref.with_tag(tag)
+            elif ref.is_name_only:
+                ref = ref.with_tag("latest")
+        except InvalidReference as exc:
+            raise InvalidParameter(str(exc)) from None
+        auth = registry_auth(req)
+        platform = req.q("platform") or None
+
+        def work(emit: Callable[[dict[str, Any]], None]) -> None:
+            s.pull(ref, auth, platform, emit)
+
+        return await run_with_progress(work)
+
+    @router.route("POST", "/images/load")
+    async def load(req: Request) -> Response | StreamResponse:
+        s = svc()
+        f = await body_to_file(req, s)
+
+        def work(emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+            archive = _uncompressed(f, s)
+            with archive:
+                lines = s.load(archive)
+            return [{"stream": line} for line in lines]
+
+        return await run_with_progress(work)
+
+    async def _save(names: list[str]) -> StreamResponse:
+        s = svc()
+        if not names:
+            raise InvalidParameter("no images to save: give at least one name")
+        plan = await asyncio.to_thread(s.save_plan, names)
+
+        def produce(out: Any) -> None:
+            from ..images.archive_format import write_docker_archive
+
+            write_docker_archive(out, plan)
+            for name in names:
+                try:
+                    s._event("save", s.resolve(name).id)
+                except DockyardError:
+                    pass
+
+        return StreamResponse(stream_from_thread(produce), content_type="application/x-tar")
+
+    @router.route("GET", "/images/get")
+    async def save_many(req: Request) -> StreamResponse:
+        return await _save([n for n in req.query.get("names") or [] if n])
+
+    @router.route("GET", "/images/search")
+    async def search(req: Request) -> Response:
+        term = req.q("term") or ""
+        if not term:
+            raise InvalidParameter("term is required")
+        limit = req.q_int("limit")
+        results = await asyncio.to_thread(svc().search, term, limit, registry_auth(req))
+        filters = req.q_filters()
+        results = _filter_search(results, filters)
+        return json_response(results)
+
+    @router.route("POST", "/images/prune")
+    async def prune(req: Request) -> Response:
+        return json_response(await asyncio.to_thread(svc().prune, req.q_filters()))
+
+    @router.route("GET", "/images/{name:path}/json")
+    async def inspect(req: Request, name: str) -> Response:
+        return json_response(await asyncio.to_thread(svc().inspect, name, req.api_version))
+
+    @router.route("GET", "/images/{name:path}/history")
+    async def history(req: Request, name: str) -> Response:
+        return json_response(await asyncio.to_thread(svc().history, name))
+
+    @router.route("GET", "/images/{name:path}/get")
+    async def save_one(req: Request, name: str) -> StreamResponse:
+        return await _save([name])
+
+    @router.route("POST", "/images/{name:path}/tag")
+    async def tag(req: Request, name: str) -> Response:
+        repo = req.q("repo") or ""
+        await asyncio.to_thread(svc().tag, name, repo, req.q("tag") or None)
+        return Response(201)
+
+    @router.route("DELETE", "/images/{name:path}")
+    async def delete(req: Request, name: str) -> Response:
+        records = await asyncio.to_thread(
+            svc().delete, name, req.q_bool("force"), not req.q_bool("noprune")
+        )
+        return json_response(records)
+
+    @router.route("POST", "/commit")
+    async def commit(req: Request) -> Response:
+        containers = daemon.services.get("containers")
+        if containers is None or not hasattr(containers, "commit"):
+            raise NotFound("commit is not available: no container service")
+        body = await req.json(None)
+        if body is not None and not isinstance(body, dict):
+            raise InvalidParameter("invalid JSON: expected an object")
+        container = req.q("container") or ""
+        if not container:
+            raise InvalidParameter("container is required")
+        pause = req.q_bool("pause", True) if req.q("pause") not in (None, "") else True
+        image_id = await asyncio.to_thread(
+            containers.commit,
+            container,
+            req.q("repo") or None,
+            req.q("tag") or None,
+            req.q("comment") or "",
+            req.q("author") or "",
+            req.query.get("changes") or [],
+            pause,
+            body,
+        )
+        return json_response({"Id": image_id}, 201)
+
+
+def _filter_search(
+    results: list[dict[str, Any]], filters: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    out = []
+    for r in results:
+        if "is-official" in filters and str(bool(r.get("is_official"))).lower() not in [
+            v.lower() for v in filters["is-official"]
+        ]:
+            continue
+        if "stars" in filters:
+            try:
+                if int(r.get("star_count") or 0) < max(int(v) for v in filters["stars"]):
+                    continue
+            except ValueError:
+                raise InvalidParameter("invalid filter 'stars'") from None
+        out.append(r)
+    return out

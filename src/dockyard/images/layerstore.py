@@ -1,0 +1,265 @@
+"""Unpacked layers: <root>/layers/<chainid-hex>/diff, one per chain ID, used as overlay lowers.
+
+A layer is unpacked from its blob into <root>/layers/staging/<random>/diff, verified against
+its diff ID, flushed, and only then renamed to its final name; the caller registers it in
+the database in the same transaction as the image that uses it. A directory without a row
+(crash between rename and commit) or a staging leftover is removed by recover().
+Layers carry no stored refcount: a layer lives as long as some image's chain names it,
+which `unused()` computes from the images table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import stat
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..errors import InvalidParameter
+from ..state.db import Database
+from .layers import LayerError, apply_layer, open_maybe_compressed, syncfs
+from .store import BlobStore, parse_sha256
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+def chain_id(parent: str | None, diff_id: str) -> str:
+    """OCI ChainID: the first layer's is its diff ID, then sha256("<parent> <diff_id>")."""
+    if parent is None:
+        return diff_id
+    return "sha256:" + hashlib.sha256(f"{parent} {diff_id}".encode()).hexdigest()
+
+
+def chain_ids(diff_ids: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    parent: str | None = None
+    for d in diff_ids:
+        parent = chain_id(parent, d)
+        out.append(parent)
+    return out
+
+
+class _HashingReader:
+    """Hashes and counts the uncompressed tar as apply_layer consumes it."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._inner.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+@dataclass
+class StagedLayer:
+    chain_id: str
+    parent: str | None
+    diff_id: str
+    blob: str  # digest of the stored blob (compressed or not)
+    blob_size: int
+    tar_size: int  # size of the uncompressed tar
+    size: int  # unpacked size on disk (Docker's DiffSize)
+    path: Path  # staging dir holding diff/; None-like once published
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "parent": self.parent,
+            "diff_id": self.diff_id,
+            "blob": self.blob,
+            "blob_size": self.blob_size,
+            "tar_size": self.tar_size,
+            "size": self.size,
+        }
+
+
+def rmtree(path: Path) -> None:
+    """rmtree that also gets through read-only directories left by unpacked layers."""
+
+    def fix(func: Callable[..., Any], p: str, exc_info: Any) -> None:
+        if isinstance(exc_info[1], FileNotFoundError):
+            return
+        parent = os.path.dirname(p)
+        try:
+            os.chmod(parent, stat.S_IRWXU)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, stat.S_IRWXU)
+        except OSError:
+            pass
+        func(p)
+
+    if path.exists() or path.is_symlink():
+        shutil.rmtree(path, onerror=fix)
+
+
+class LayerStore:
+    def __init__(self, root: Path, blobs: BlobStore, db: Database) -> None:
+        self.root = root / "layers"
+        self.staging = self.root / "staging"
+        self.blobs = blobs
+        self.db = db
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    # --- lookups ---
+    def dir(self, chain: str) -> Path:
+        return self.root / parse_sha256(chain)
+
+    def diff_dir(self, chain: str) -> Path:
+        return self.dir(chain) / "diff"
+
+    def get(self, chain: str) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT doc FROM layers WHERE chain_id=?", (chain,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        return {c: json.loads(d) for c, d in self.db.query("SELECT chain_id, doc FROM layers")}
+
+    def has(self, chain: str) -> bool:
+        return self.get(chain) is not None and self.diff_dir(chain).is_dir()
+
+    # --- unpacking ---
+    def stage(self, parent: str | None, blob: str, diff_id: str | None) -> StagedLayer:
+        """Unpack stored blob `blob` on top of nothing (a diff dir holds one layer only).
+
+        Verifies the uncompressed tar against `diff_id` when given; the chain ID follows
+        from the parent chain and the verified diff ID.
+        """
+        work = self.staging / uuid.uuid4().hex
+        diff = work / "diff"
+        diff.mkdir(parents=True, mode=0o755)
+        try:
+            with self.blobs.open(blob) as raw:
+                plain = open_maybe_compressed(raw)
+                hashing = _HashingReader(plain)
+                try:
+                    size = apply_layer(hashing, diff)  # type: ignore[arg-type]
+                    while hashing.read(_CHUNK):
+                        pass
+                finally:
+                    plain.close()
+            got = "sha256:" + hashing.hash.hexdigest()
+            if diff_id is not None and got != diff_id:
+                raise InvalidParameter(
+                    f"layer {blob}: content does not match its diff ID {diff_id} (got {got})"
+                )
+            syncfs(diff)
+        except LayerError as exc:
+            rmtree(work)
+            raise InvalidParameter(f"invalid layer {blob}: {exc}") from None
+        except BaseException:
+            rmtree(work)
+            raise
+        return StagedLayer(
+            chain_id=chain_id(parent, got),
+            parent=parent,
+            diff_id=got,
+            blob=blob,
+            blob_size=self.blobs.size(blob),
+            tar_size=hashing.size,
+            size=size,
+            path=work,
+        )
+
+    def discard(self, staged: StagedLayer) -> None:
+        rmtree(staged.path)
+
+    def publish(self, staged: StagedLayer, cur: sqlite3.Cursor) -> bool:
+        """Move a staged layer into place and add its row (inside the caller's transaction).
+
+        Returns False when the chain already existed (the staged copy is dropped). The dir
+        is renamed before the transaction commits: a crash in between leaves a dir with no
+        row, which recover() removes; the reverse order could leave a row with no dir.
+        """
+        if cur.execute("SELECT 1 FROM layers WHERE chain_id=?", (staged.chain_id,)).fetchone():
+            if self.diff_dir(staged.chain_id).is_dir():
+                self.discard(staged)
+                return False
+        final = self.dir(staged.chain_id)
+        if final.exists():
+            rmtree(final)  # a leftover without a row
+        os.rename(staged.path, final)
+        staged.path = final
+        cur.execute(
+            "INSERT OR REPLACE INTO layers(chain_id, doc) VALUES (?, ?)",
+            (staged.chain_id, json.dumps(staged.doc())),
+        )
+        return True
+
+    def unpublish(self, staged: StagedLayer) -> None:
+        """Undo publish() after its transaction rolled back."""
+        rmtree(staged.path)
+
+    # --- removal and recovery ---
+    def used_chains(self, cur: sqlite3.Cursor | None = None) -> set[str]:
+        rows = (
+            cur.execute("SELECT doc FROM images").fetchall()
+            if cur is not None
+            else self.db.query("SELECT doc FROM images")
+        )
+        used: set[str] = set()
+        for (doc,) in rows:
+            used.update(json.loads(doc).get("chain") or [])
+        return used
+
+    def unused(self, cur: sqlite3.Cursor, pinned: set[str] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+        """Rows of layers no image uses any more (call inside a transaction)."""
+        used = self.used_chains(cur) | set(pinned)
+        out = []
+        for chain, doc in cur.execute("SELECT chain_id, doc FROM layers").fetchall():
+            if chain not in used:
+                out.append(json.loads(doc))
+        return out
+
+    def delete_rows(self, cur: sqlite3.Cursor, chains: Iterable[str]) -> None:
+        for c in chains:
+            cur.execute("DELETE FROM layers WHERE chain_id=?", (c,))
+
+    def remove_dir(self, chain: str) -> None:
+        rmtree(self.dir(chain))
+
+    def recover(self) -> None:
+        for p in self.staging.iterdir():
+            rmtree(p)
+        known = {parse_sha256(c) for c in self.all()}
+        for p in self.root.iterdir():
+            if p.name == "staging":
+                continue
+            if p.name not in known:
+                log.info("removing unregistered layer dir %s", p)
+                rmtree(p)
+        for chain in self.all():
+            if not self.diff_dir(chain).is_dir():
+                log.warning("layer %s is registered but its directory is missing", chain)
+
+    def size(self) -> int:
+        return sum(int(d.get("size") or 0) for d in self.all().values())

@@ -1,0 +1,817 @@
+"""The image service: local images, their tags, layers and blobs; no HTTP in here.
+
+State: the `images` table (doc: chain IDs, parent, size, last tag time), `tags` (canonical
+reference -> image ID; digest references such as `docker.io/library/x@sha256:..` are
+RepoDigests), `layers` (one row per unpacked chain, see layerstore), and the blob store
+holding image configs (their digest is the image ID) and layer blobs. Every change that
+touches more than one of these stages its files first and commits its rows in one
+transaction (see ingest.py); deletions commit rows first and remove files after, so a crash
+leaves only unreferenced files, which recover() removes.
+
+Container service hooks used when present (`daemon.services["containers"]`):
+  image_users() -> {image_id: [container_id, ...]}          all containers per image
+  running_image_usage() -> {image_id: [container_id, ...]}  running ones only
+  image_usage() -> {image_id: count}                          fallback for counts
+Registry hook: a `dockyard.registry.puller` module with `Puller(image_service)` having
+  pull(ref: Reference, auth: dict | None, platform: str | None,
+       progress: Callable[[dict], None]) -> image_id
+and optionally search(term, limit, auth) -> list[dict].
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .. import __version__
+from ..errors import Conflict, InvalidParameter, NotFound
+from . import config as cfgmod
+from . import views
+from .archive_format import (
+    ArchiveError,
+    ImageToWrite,
+    LayerToWrite,
+    read_image_archive,
+    write_docker_archive,
+)
+from .ingest import Ingest
+from .layers import diff_from_upper, open_maybe_compressed
+from .layerstore import LayerStore
+from .reference import (
+    InvalidReference,
+    Reference,
+    is_full_id,
+    is_id_prefix,
+    parse_normalized,
+)
+from .store import BlobStore
+
+if TYPE_CHECKING:
+    from ..daemon.core import Daemon
+
+log = logging.getLogger(__name__)
+
+# An empty layer tar (only end-of-archive blocks) adds nothing: commit records no layer.
+_EMPTY_TAR_MAX = 20 * 512
+
+
+def short_id(image_or_container_id: str) -> str:
+    return image_or_container_id.removeprefix("sha256:")[:12]
+
+
+def full_image_id(value: str) -> str:
+    return value if value.startswith("sha256:") else "sha256:" + value
+
+
+@dataclass
+class ImageRecord:
+    """One local image: its ID, its row and its parsed config JSON."""
+
+    id: str  # "sha256:<hex>"
+    doc: dict[str, Any]
+    image_config: dict[str, Any]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The container config part (Cmd, Env, ...) of the image config."""
+        return dict(self.image_config.get("config") or {})
+
+    @property
+    def chain(self) -> list[str]:
+        return list(self.doc.get("chain") or [])
+
+    @property
+    def parent(self) -> str:
+        return str(self.doc.get("parent") or "")
+
+    @property
+    def size(self) -> int:
+        return int(self.doc.get("size") or 0)
+
+    @property
+    def created(self) -> float:
+        return cfgmod.parse_time(self.image_config.get("created"))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return cfgmod.labels_of(self.image_config)
+
+    def __getitem__(self, key: str) -> Any:  # image["Id"] for callers wanting a dict
+        if key == "Id":
+            return self.id
+        raise KeyError(key)
+
+
+def _familiar(canonical: str) -> str:
+    try:
+        return parse_normalized(canonical, default_tag=False).familiar()
+    except InvalidReference:
+        return canonical
+
+
+def _is_digest_ref(canonical: str) -> bool:
+    return "@" in canonical
+
+
+def parse_tag_ref(repo: str, tag: str | None = None) -> Reference:
+    """Docker's RepoTagReference: normalised repo, `tag` (default latest), no digests."""
+    try:
+        ref = parse_normalized(repo, default_tag=False)
+    except InvalidReference as exc:
+        raise InvalidParameter(str(exc)) from None
+    if ref.digest is not None:
+        raise InvalidParameter("refusing to create a tag with a digest reference")
+    try:
+        return ref.with_tag(tag) if tag else (ref if ref.tag else ref.with_tag("latest"))
+    except InvalidReference as exc:
+        raise InvalidParameter(str(exc)) from None
+
+
+class ImageService:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        assert daemon.db is not None
+        self.db = daemon.db
+        self.root: Path = Path(daemon.config.data_root)
+        self.blobs = BlobStore(self.root)
+        self.layers = LayerStore(self.root, self.blobs, self.db)
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # One writer at a time: staging, registration and garbage collection never race.
+        self.lock = threading.RLock()
+        self._configs: dict[str, dict[str, Any]] = {}
+        self.puller: Any = None
+        self._load_puller()
+
+    # ------------------------------------------------------------------ lifecycle
+    def _load_puller(self) -> None:
+        try:
+            import importlib
+
+            module = importlib.import_module("dockyard.registry.puller")
+        except ModuleNotFoundError:
+            return
+        except Exception:
+            log.exception("registry puller failed to load")
+            return
+        cls = getattr(module, "Puller", None)
+        if cls is not None:
+            self.puller = cls(self)
+
+    def recover(self) -> None:
+        """Remove half-written blobs, staging dirs, unregistered layers, orphan blobs and
+        tags of vanished images."""
+        with self.lock:
+            for p in self.tmp.iterdir():
+                if p.is_dir():
+                    from .layerstore import rmtree
+
+                    rmtree(p)
+                else:
+                    p.unlink(missing_ok=True)
+            self.blobs.recover()
+            self.layers.recover()
+            with self.db.transaction() as cur:
+                ids = {r[0] for r in cur.execute("SELECT id FROM images").fetchall()}
+                for ref, image_id in cur.execute("SELECT ref, image_id FROM tags").fetchall():
+                    if image_id not in ids:
+                        cur.execute("DELETE FROM tags WHERE ref=?", (ref,))
+            keep = self.referenced_blobs()
+            for digest in self.blobs.digests():
+                if digest not in keep:
+                    log.info("removing unreferenced blob %s", digest)
+                    self.blobs.delete(digest)
+
+    def shutdown(self) -> None:
+        pass
+
+    def referenced_blobs(self) -> set[str]:
+        keep = {r[0] for r in self.db.query("SELECT id FROM images")}
+        for doc in self.layers.all().values():
+            if doc.get("blob"):
+                keep.add(doc["blob"])
+        for (doc,) in self.db.query("SELECT doc FROM images"):
+            keep.update(json.loads(doc).get("blobs") or [])  # e.g. manifests kept by pull
+        return keep
+
+    def forget_cache(self) -> None:
+        self._configs.clear()
+
+    def tempfile(self) -> BinaryIO:
+        """An anonymous temp file on the data root's filesystem (uploads, downloads)."""
+        return tempfile.TemporaryFile(dir=self.tmp)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ lookups
+    def _doc(self, image_id: str) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT doc FROM images WHERE id=?", (image_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def _image_config(self, image_id: str) -> dict[str, Any]:
+        cached = self._configs.get(image_id)
+        if cached is None:
+            cached = json.loads(self.blobs.read(image_id))
+            self._configs[image_id] = cached
+        return cached
+
+    def get(self, image_id: str) -> ImageRecord:
+        image_id = full_image_id(image_id)
+        doc = self._doc(image_id)
+        if doc is None:
+            raise NotFound(f"No such image: {image_id}")
+        return ImageRecord(image_id, doc, self._image_config(image_id))
+
+    def all(self) -> list[ImageRecord]:
+        out = []
+        for image_id, doc in self.db.query("SELECT id, doc FROM images"):
+            try:
+                out.append(ImageRecord(image_id, json.loads(doc), self._image_config(image_id)))
+            except (NotFound, ValueError):
+                log.warning("image %s has no readable config", image_id)
+        return out
+
+    def refs(self, image_id: str | None = None) -> dict[str, list[str]]:
+        """image ID -> canonical references (tags and digests), sorted."""
+        if image_id is None:
+            rows = self.db.query("SELECT ref, image_id FROM tags ORDER BY ref")
+        else:
+            rows = self.db.query(
+                "SELECT ref, image_id FROM tags WHERE image_id=? ORDER BY ref", (image_id,)
+            )
+        out: dict[str, list[str]] = {}
+        for ref, iid in rows:
+            out.setdefault(iid, []).append(ref)
+        return out
+
+    def repo_tags(self, image_id: str) -> list[str]:
+        refs = self.refs(image_id).get(image_id, [])
+        return [_familiar(r) for r in refs if not _is_digest_ref(r)]
+
+    def repo_digests(self, image_id: str) -> list[str]:
+        refs = self.refs(image_id).get(image_id, [])
+        return [_familiar(r) for r in refs if _is_digest_ref(r)]
+
+    def _lookup_ref(self, canonical: str) -> str | None:
+        rows = self.db.query("SELECT image_id FROM tags WHERE ref=?", (canonical,))
+        return rows[0][0] if rows else None
+
+    def resolve(self, name_or_id: str) -> ImageRecord:
+        """By full ID, reference (tag or digest), or ID prefix, in Docker's order."""
+        s = name_or_id.strip()
+        if not s:
+            raise NotFound("No such image: ")
+        if is_full_id(s):
+            image_id = full_image_id(s)
+            if self._doc(image_id) is not None:
+                return self.get(image_id)
+            raise NotFound(f"No such image: {s}")
+        shown = s
+        try:
+            ref = parse_normalized(s, default_tag=False)
+        except InvalidReference:
+            ref = None
+        if ref is not None:
+            if ref.digest is not None:
+                key = ref.trim().with_digest(ref.digest).canonical()
+                found = self._lookup_ref(key)
+                if found is None and self._doc(ref.digest) is not None:
+                    found = ref.digest  # name@<image ID> works too, as in Docker
+            else:
+                tagged = ref if ref.tag else ref.with_tag("latest")
+                shown = tagged.familiar()
+                found = self._lookup_ref(tagged.canonical())
+            if found is not None:
+                return self.get(found)
+        if is_id_prefix(s):
+            prefix = s.removeprefix("sha256:")
+            rows = self.db.query(
+                "SELECT id FROM images WHERE id >= ? AND id < ?",
+                ("sha256:" + prefix, "sha256:" + prefix + "g"),
+            )
+            if len(rows) == 1:
+                return self.get(rows[0][0])
+            if len(rows) > 1:
+                raise InvalidParameter(f"multiple IDs found with provided prefix: {prefix}")
+        raise NotFound(f"No such image: {shown}")
+
+    # --- what the container service calls ---
+    def config(self, image_id: str) -> dict[str, Any]:
+        """The image's container config: Cmd, Entrypoint, Env, WorkingDir, User, ..."""
+        return self.get(image_id).config
+
+    def lowerdirs(self, image_id: str) -> list[Path]:
+        """overlayfs lower dirs, top layer first."""
+        rec = self.get(image_id)
+        return [self.layers.diff_dir(c) for c in reversed(rec.chain)]
+
+    def image_size(self, image_id: str) -> int:
+        return self.get(image_id).size
+
+    def count(self) -> int:
+        return int(self.db.query("SELECT COUNT(*) FROM images")[0][0])
+
+    def layers_size(self) -> int:
+        return self.layers.size()
+
+    def children(self, image_id: str) -> list[str]:
+        return [r.id for r in self.all() if r.parent == image_id]
+
+    # --- API views (shapes live in views.py) ---
+    def list(
+        self,
+        all_: bool = False,
+        filters: dict[str, list[str]] | None = None,
+        shared_size: bool = False,
+        api: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return views.list_images(self, all_, filters, shared_size, api)
+
+    def inspect(self, name: str, api: str | None = None) -> dict[str, Any]:
+        return views.inspect(self, name, api)
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        return views.history(self, name)
+
+    def df(self) -> list[dict[str, Any]]:
+        """ImageSummary list for /system/df, with Containers and SharedSize filled in."""
+        return views.df(self)
+
+    def prune(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        return views.prune(self, filters or {})
+
+    # ------------------------------------------------------------------ containers
+    def _containers(self) -> Any:
+        return self.daemon.services.get("containers")
+
+    def _users(self, running_only: bool = False) -> dict[str, list[str]]:
+        svc = self._containers()
+        if svc is None:
+            return {}
+        if running_only:
+            fn = getattr(svc, "running_image_usage", None)
+        else:
+            fn = getattr(svc, "image_users", None)
+        if fn is None:
+            return {}
+        return {full_image_id(k): list(v) for k, v in fn().items()}
+
+    def container_counts(self) -> dict[str, int]:
+        svc = self._containers()
+        if svc is None:
+            return {}
+        fn = getattr(svc, "image_usage", None)
+        if fn is not None:
+            return {full_image_id(k): int(v) for k, v in fn().items()}
+        return {k: len(v) for k, v in self._users().items()}
+
+    # ------------------------------------------------------------------ events
+    def _event(
+        self, action: str, image_id: str, name: str | None = None, actor: str | None = None
+    ) -> None:
+        """Docker's LogImageEvent: actor is the image ID (pull: the reference), attributes
+        the name plus the image's labels."""
+        attrs: dict[str, str] = {}
+        try:
+            attrs.update(self.get(image_id).labels)
+        except NotFound:
+            pass
+        attrs["name"] = name or image_id
+        self.daemon.events.publish("image", action, actor or image_id, attrs)
+
+    # ------------------------------------------------------------------ tags
+    def add_reference(self, image_id: str, ref: str | Reference) -> str:
+        """Point a tag (or digest reference) at an image; returns its familiar form."""
+        image_id = full_image_id(image_id)
+        if isinstance(ref, str):
+            ref = parse_tag_ref(ref) if "@" not in ref else parse_normalized(ref)
+        canonical = ref.canonical()
+        with self.lock, self.db.transaction() as cur:
+            row = cur.execute("SELECT doc FROM images WHERE id=?", (image_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"No such image: {image_id}")
+            cur.execute(
+                "INSERT OR REPLACE INTO tags(ref, image_id) VALUES (?, ?)", (canonical, image_id)
+            )
+            doc = json.loads(row[0])
+            doc["last_tag_time"] = cfgmod.now_rfc3339()
+            cur.execute("UPDATE images SET doc=? WHERE id=?", (json.dumps(doc), image_id))
+        self._event("tag", image_id, ref.familiar())
+        return ref.familiar()
+
+    def tag(self, source: str, repo: str, tag: str | None) -> str:
+        """POST /images/{name}/tag."""
+        image = self.resolve(source)
+        return self.add_reference(image.id, parse_tag_ref(repo, tag))
+
+    def remove(self, ref: str | Reference) -> str:
+        """Remove one reference (not the image); returns the image it pointed to."""
+        if isinstance(ref, str):
+            ref = parse_normalized(ref)
+        canonical = ref.canonical()
+        with self.lock, self.db.transaction() as cur:
+            row = cur.execute("SELECT image_id FROM tags WHERE ref=?", (canonical,)).fetchone()
+            if row is None:
+                raise NotFound(f"No such image: {ref.familiar()}")
+            cur.execute("DELETE FROM tags WHERE ref=?", (canonical,))
+        return str(row[0])
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, name: str, force: bool = False, prune: bool = True) -> list[dict[str, str]]:
+        """DELETE /images/{name}: Docker's ImageDelete, records of Untagged/Deleted."""
+        with self.lock:
+            image = self.resolve(name)
+            records: list[dict[str, str]] = []
+            image_id = image.id
+            refs = self.refs(image_id).get(image_id, [])
+            given_id = image_id.startswith(name) or image_id[7:].startswith(name)
+            removed_ref = False
+            if not given_id:
+                if not force and self._single_repo(refs):
+                    users = self._users().get(image_id)
+                    if users:
+                        raise Conflict(
+                            f'conflict: unable to remove repository reference "{name}" '
+                            f"(must force) - container {short_id(users[0])} is using its "
+                            f"referenced image {short_id(image_id)}"
+                        )
+                try:
+                    parsed = parse_normalized(name)
+                except InvalidReference as exc:
+                    raise InvalidParameter(str(exc)) from None
+                self.remove(parsed)
+                records.append({"Untagged": parsed.familiar()})
+                self._event("untag", image_id)
+                refs = self.refs(image_id).get(image_id, [])
+                if parsed.digest is None:
+                    repo = parsed.trim().canonical()
+                    same_repo_tags = [
+                        r for r in refs if not _is_digest_ref(r) and r.rsplit(":", 1)[0] == repo
+                    ]
+                    if not same_repo_tags:
+                        for r in list(refs):
+                            if _is_digest_ref(r) and r.split("@", 1)[0] == repo:
+                                self.remove(parse_normalized(r))
+                                records.append({"Untagged": _familiar(r)})
+                                refs.remove(r)
+                if refs:
+                    return records
+                removed_ref = True
+            elif self._single_repo(refs):
+                self._check_conflicts(image_id, hard=True, stopped=not force, refs=False)
+                for r in refs:
+                    self.remove(parse_normalized(r))
+                    records.append({"Untagged": _familiar(r)})
+                    self._event("untag", image_id)
+            self._delete_helper(image_id, records, force, prune, quiet=removed_ref)
+            return records
+
+    @staticmethod
+    def _single_repo(refs: list[str]) -> bool:
+        """At most one tag, and every reference within one repository."""
+        tags = [r for r in refs if not _is_digest_ref(r)]
+        repos = {r.split("@", 1)[0] if _is_digest_ref(r) else r.rsplit(":", 1)[0] for r in refs}
+        return len(tags) <= 1 and len(repos) <= 1
+
+    def _check_conflicts(self, image_id: str, *, hard: bool, stopped: bool, refs: bool) -> None:
+        def conflict(message: str, is_hard: bool) -> Conflict:
+            how = "cannot be forced" if is_hard else "must be forced"
+            return Conflict(f"conflict: unable to delete {short_id(image_id)} ({how}) - {message}")
+
+        if hard:
+            if self.children(image_id):
+                raise conflict("image has dependent child images", True)
+            running = self._users(running_only=True).get(image_id)
+            if running:
+                raise conflict(
+                    f"image is being used by running container {short_id(running[0])}", True
+                )
+        if refs and self.refs(image_id).get(image_id):
+            raise conflict("image is referenced in multiple repositories", False)
+        if stopped:
+            running = set(self._users(running_only=True).get(image_id) or [])
+            stopped_users = [c for c in self._users().get(image_id) or [] if c not in running]
+            if stopped_users:
+                raise conflict(
+                    f"image is being used by stopped container {short_id(stopped_users[0])}", False
+                )
+
+    def _delete_helper(
+        self, image_id: str, records: list[dict[str, str]], force: bool, prune: bool, quiet: bool
+    ) -> None:
+        try:
+            self._check_conflicts(image_id, hard=True, stopped=not force, refs=not force)
+        except Conflict:
+            if quiet:
+                return  # the reference went; the image stays for its other users
+            raise
+        parent = self.get(image_id).parent
+        for r in self.refs(image_id).get(image_id, []):
+            self.remove(parse_normalized(r))
+            records.append({"Untagged": _familiar(r)})
+            self._event("untag", image_id)
+        removed_layers = self._remove_image(image_id)
+        self._event("delete", image_id)
+        records.append({"Deleted": image_id})
+        records.extend({"Deleted": c} for c in removed_layers)
+        if prune and parent and self._doc(parent) is not None:
+            if self.refs(parent).get(parent) or self._users().get(parent):
+                return
+            self._delete_helper(parent, records, False, True, True)
+
+    def _remove_image(self, image_id: str) -> list[str]:
+        """Drop the row, then the files nothing references any more; returns removed chains,
+        top first (as Docker lists them)."""
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM images WHERE id=?", (image_id,))
+            cur.execute("DELETE FROM tags WHERE image_id=?", (image_id,))
+            unused = self.layers.unused(cur)
+            self.layers.delete_rows(cur, [d["chain_id"] for d in unused])
+        self._configs.pop(image_id, None)
+        keep = self.referenced_blobs()
+        for doc in unused:
+            self.layers.remove_dir(doc["chain_id"])
+            if doc.get("blob") and doc["blob"] not in keep:
+                self.blobs.delete(doc["blob"])
+        if image_id not in keep:
+            self.blobs.delete(image_id)
+        order = {c: i for i, c in enumerate(self._chain_order(unused))}
+        return sorted(order, key=lambda c: -order[c])
+
+    @staticmethod
+    def _chain_order(docs: list[dict[str, Any]]) -> list[str]:
+        """Chains bottom first, following parent links."""
+        by_parent = {d.get("parent"): d["chain_id"] for d in docs}
+        chains = {d["chain_id"] for d in docs}
+        roots = [d["chain_id"] for d in docs if d.get("parent") not in chains]
+        out: list[str] = []
+        for root in roots:
+            c: str | None = root
+            while c is not None and c not in out:
+                out.append(c)
+                c = by_parent.get(c)
+        return out
+
+    # ------------------------------------------------------------------ load / save
+    def load(self, archive_file: BinaryIO) -> list[str]:
+        """Load a docker-archive / OCI layout (seekable, uncompressed); returns the
+        progress lines Docker prints. On error nothing is registered or left behind."""
+        try:
+            archive = read_image_archive(archive_file)
+        except ArchiveError as exc:
+            raise InvalidParameter(f"invalid image archive: {exc}") from None
+        lines: list[str] = []
+        loaded: list[tuple[str, list[str]]] = []
+        with archive, self.lock:
+            ingest = Ingest(self)
+            try:
+                for image in archive:
+                    parent: str | None = None
+                    chain: list[str] = []
+                    for layer in image.layers:
+                        parent = ingest.layer(parent, layer.diff_id, layer.open_raw, layer.digest)
+                        chain.append(parent)
+                    refs = []
+                    for tag in image.repo_tags:
+                        refs.append(parse_tag_ref(tag).canonical())
+                    if image.config_digest.split(":", 1)[0] != "sha256":
+                        raise InvalidParameter("only sha256 image configs are supported")
+                    image_id = ingest.image(image.config, chain, refs)
+                    loaded.append((image_id, [_familiar(r) for r in refs]))
+                moves = ingest.commit()
+            except ArchiveError as exc:
+                ingest.abort()
+                raise InvalidParameter(f"invalid image archive: {exc}") from None
+            except BaseException:
+                ingest.abort()
+                raise
+        for move in moves:
+            lines.append(
+                f"The image {_familiar(move.ref)} already exists, renaming the old one with "
+                f"ID {move.old} to empty string\n"
+            )
+        for image_id, tags in loaded:
+            self._event("load", image_id)
+            if tags:
+                lines.extend(f"Loaded image: {t}\n" for t in tags)
+            else:
+                lines.append(f"Loaded image ID: {image_id}\n")
+        return lines
+
+    def save_plan(self, names: Iterable[str]) -> list[ImageToWrite]:
+        """What `docker save names...` writes: a name without tag saves all its tags."""
+        plan: list[ImageToWrite] = []
+        for name in names:
+            for image_id, tag in self._save_targets(name):
+                rec = self.get(image_id)
+                plan.append(
+                    ImageToWrite(
+                        self.blobs.read(image_id),
+                        [tag] if tag else [],
+                        [self._layer_to_write(c) for c in rec.chain],
+                    )
+                )
+        return plan
+
+    def _save_targets(self, name: str) -> list[tuple[str, str | None]]:
+        ref = None
+        if not is_full_id(name):
+            try:
+                ref = parse_normalized(name, default_tag=False)
+            except InvalidReference:
+                ref = None
+        if ref is not None and ref.is_name_only:
+            repo = ref.canonical()
+            rows = self.db.query("SELECT ref, image_id FROM tags ORDER BY ref")
+            found = [
+                (iid, _familiar(r))
+                for r, iid in rows
+                if not _is_digest_ref(r) and r.rsplit(":", 1)[0] == repo
+            ]
+            if found:
+                return found
+        image = self.resolve(name)
+        if (
+            ref is not None
+            and not ref.digest
+            and not image.id.removeprefix("sha256:").startswith(name.removeprefix("sha256:"))
+        ):
+            return [(image.id, (ref if ref.tag else ref.with_tag("latest")).familiar())]
+        return [(image.id, None)]
+
+    def _layer_to_write(self, chain: str) -> LayerToWrite:
+        doc = self.layers.get(chain)
+        if doc is None:
+            raise NotFound(f"layer {chain} not found")
+
+        def opener() -> BinaryIO:
+            return open_maybe_compressed(self.blobs.open(doc["blob"]))  # type: ignore[return-value]
+
+        return LayerToWrite(doc["diff_id"], int(doc["tar_size"]), opener)
+
+    def save(self, names: list[str], out: BinaryIO) -> None:
+        plan = self.save_plan(names)
+        write_docker_archive(out, plan)
+        for name in names:
+            try:
+                self._event("save", self.resolve(name).id)
+            except NotFound:
+                pass
+
+    # ------------------------------------------------------------------ import / commit
+    def import_image(
+        self,
+        tar: BinaryIO,
+        repo: str | None = None,
+        tag: str | None = None,
+        message: str = "",
+        changes: list[str] | None = None,
+        source: str = "-",
+    ) -> str:
+        """`docker import`: a rootfs tar (maybe compressed) becomes a one-layer image."""
+        ref = parse_tag_ref(repo, tag) if repo else None
+        with self.lock:
+            ingest = Ingest(self)
+            try:
+                blob = ingest.blob(tar)
+                chain = ingest.layer(None, None, blob=blob)
+                diff_id = ingest.staged[chain].diff_id if chain in ingest.staged else None
+                if diff_id is None:
+                    diff_id = (self.layers.get(chain) or {})["diff_id"]
+                msg = message or f"Imported from {source}"
+                config = cfgmod.new_import_config(diff_id, msg, changes or [], __version__)
+                image_id = ingest.image(_dump(config), [chain], [ref.canonical()] if ref else [])
+                ingest.commit()
+            except BaseException:
+                ingest.abort()
+                raise
+        self._event("import", image_id)
+        if ref is not None:
+            self._event("tag", image_id, ref.familiar())
+        return image_id
+
+    def commit(
+        self,
+        container_upper: Path,
+        parent_image_id: str | None,
+        config: dict[str, Any],
+        *,
+        author: str = "",
+        comment: str = "",
+        changes: list[str] | None = None,
+        container_id: str = "",
+        repo_tag: str | None = None,
+        container_config: dict[str, Any] | None = None,
+    ) -> str:
+        """`docker commit`: the container's upper dir becomes a layer on the parent's.
+
+        `config` is the container's config (already merged with the request's); `changes`
+        are Dockerfile lines applied on top; `repo_tag` ("repo:tag" or "repo") tags it.
+        """
+        ref = parse_tag_ref(repo_tag) if repo_tag else None
+        parent = self.get(parent_image_id) if parent_image_id else None
+        new_config = cfgmod.clean_container_config(config)
+        if changes:
+            new_config = cfgmod.apply_changes(new_config, changes)
+        with self.lock:
+            ingest = Ingest(self)
+            try:
+                with self.blobs.writing() as w:
+                    diff_from_upper(container_upper, w)  # type: ignore[arg-type]
+                    w.commit()
+                    if w.created:
+                        ingest.new_blobs.append(w.digest)
+                    empty = w.size <= _EMPTY_TAR_MAX and _all_zero(self.blobs.path(w.digest))
+                chain = parent.chain if parent else []
+                diff_id = None
+                if not empty:
+                    top = ingest.layer(chain[-1] if chain else None, w.digest, blob=w.digest)
+                    chain = [*chain, top]
+                    diff_id = w.digest
+                elif w.created:
+                    self.blobs.delete(w.digest)
+                    ingest.new_blobs.remove(w.digest)
+                image_config = cfgmod.new_commit_config(
+                    parent.image_config if parent else None,
+                    cfgmod.clean_container_config(container_config or config),
+                    new_config,
+                    diff_id,
+                    author=author,
+                    comment=comment,
+                    container_id=container_id,
+                    parent_id=parent.id if parent else None,
+                    docker_version=__version__,
+                )
+                image_id = ingest.image(
+                    _dump(image_config),
+                    chain,
+                    [ref.canonical()] if ref else [],
+                    parent=parent.id if parent else "",
+                )
+                ingest.commit()
+            except BaseException:
+                ingest.abort()
+                raise
+        if ref is not None:
+            self._event("tag", image_id, ref.familiar())
+        return image_id
+
+    # ------------------------------------------------------------------ pull / search
+    def pull(
+        self,
+        ref: Reference,
+        auth: dict[str, Any] | None,
+        platform: str | None,
+        progress: Callable[[dict[str, Any]], None],
+    ) -> str:
+        """Pull through the registry plug-in; without one, answer from local images."""
+        if self.puller is not None:
+            image_id = self.puller.pull(ref, auth, platform, progress)
+            self._event("pull", image_id, ref.familiar(), actor=ref.familiar())
+            return image_id
+        key = ref.trim().with_digest(ref.digest).canonical() if ref.digest else ref.canonical()
+        found = self._lookup_ref(key)
+        if found is None:
+            domain = "registry-1.docker.io" if ref.domain == "docker.io" else ref.domain
+            raise NoRegistry(
+                f'Get "https://{domain}/v2/": dial tcp: lookup {domain}: no registry client '
+                "in this dockyard (the image is not available locally)"
+            )
+        progress({"status": f"Pulling from {ref.path}", "id": ref.tag or ref.digest})
+        if ref.digest is None:
+            for d in self.repo_digests(found):
+                if d.split("@", 1)[0] == ref.familiar_name:
+                    progress({"status": f"Digest: {d.split('@', 1)[1]}"})
+                    break
+        progress({"status": f"Status: Image is up to date for {ref.familiar()}"})
+        return found
+
+    def search(
+        self, term: str, limit: int | None, auth: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        search = getattr(self.puller, "search", None)
+        if search is None:
+            raise NoRegistry(
+                f'Get "https://index.docker.io/v1/search?q={term}&n={limit or 25}": dial tcp: '
+                "lookup index.docker.io: no registry client in this dockyard"
+            )
+        return list(search(term, limit, auth))
+
+
+class NoRegistry(InvalidParameter):
+    """No registry is reachable; Docker answers these with 500."""
+
+    status = 500
+
+
+def _dump(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _all_zero(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return not f.read().strip(b"\0")
