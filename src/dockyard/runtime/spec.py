@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 
-from . import capabilities, seccomp
+from . import capabilities, cgroups, seccomp
 from .defaults import (
     DEFAULT_PATH,
     MASKED_PATHS,
@@ -173,6 +173,12 @@ def _namespaces(hc: dict, netns_path: str | None, ns_paths: dict[str, str]) -> l
             raise SpecError(f"{key} {mode}: the caller must resolve the namespace path")
         else:
             namespaces.append({"type": kind})
+    # Docker: private cgroup namespace by default on cgroup v2 hosts, host on v1
+    cgroupns = hc.get("CgroupnsMode") or ("private" if cgroups.is_v2() else "host")
+    if cgroupns == "private":
+        namespaces.append({"type": "cgroup"})
+    elif cgroupns != "host":
+        raise SpecError(f"invalid cgroup namespace mode: {cgroupns}")
     return namespaces
 
 
