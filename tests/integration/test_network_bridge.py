@@ -116,7 +116,7 @@ def env(tmp_path):
     yield from make_env(tmp_path)
 
 
-def make_env(tmp_path: Path):
+def make_env(tmp_path: Path, **overrides):
     """A manager with names of its own, a fake upstream resolver and a fake outside."""
     sfx = secrets.token_hex(2)
     octet = 100 + int(sfx, 16) % 100
@@ -129,6 +129,8 @@ def make_env(tmp_path: Path):
         pools=[{"base": f"10.{octet}.0.0/16", "size": 24}],
         dns_upstreams=[("127.0.0.1", upstream.port)],
     )
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
     mgr = NetworkManager(cfg, MemoryStore())
     procs: list[subprocess.Popen] = []
     outside = str(tmp_path / "outside" / "ns")
@@ -327,3 +329,26 @@ def test_teardown_leaves_nothing(env):
     assert not os.path.ismount(cfg.netns_dir)
     veths = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
     assert "master" not in veths
+
+
+def test_dns_moves_off_a_taken_port(tmp_path):
+    """Port 53 held on every address by someone else: our DNS listens elsewhere and
+    nftables redirects the containers' queries to it."""
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    blocker.bind(("0.0.0.0", 0))
+    taken = blocker.getsockname()[1]
+    gen = make_env(tmp_path, dns_port=taken)
+    env = next(gen)
+    try:
+        mgr: NetworkManager = env["mgr"]
+        mgr.create_network("n")
+        a = cid()
+        ea = mgr.connect(a, "web", "n")
+        port = mgr._dns_ports[ea["NetworkID"]]
+        assert port != taken
+        out = in_ns(mgr.sandbox_path(a), DNS_CLIENT, ea["Gateway"], "web", SRC)
+        assert out.stdout.split() == ["0", ea["IPAddress"]], out
+    finally:
+        blocker.close()
+        with contextlib.suppress(StopIteration):
+            next(gen)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import secrets
 from ipaddress import IPv4Address
 
@@ -91,33 +92,29 @@ def attach(
     `gateway` set means this is the namespace's first network: default route through it.
     """
     host = "veth" + secrets.token_hex(4)[:7]
-    peer = "dyp" + secrets.token_hex(5)[:9]
     with IPRoute() as ipr:
         br = link_index(ipr, bridge)
         if br is None:
             raise OSError(errno.ENODEV, f"bridge {bridge} does not exist")
-        ipr.link("add", ifname=host, kind="veth", peer=peer, mtu=mtu)
+        # The peer is born inside the namespace with its final name and MAC: moving or
+        # renaming a link later costs a network-namespace synchronisation each time.
+        fd = os.open(ns_path, os.O_RDONLY)
         try:
-            peer_idx = link_index(ipr, peer)
-            ipr.link("set", index=peer_idx, net_ns_fd=ns_path)
-            hidx = link_index(ipr, host)
-            ipr.link("set", index=hidx, master=br, state="up")
-            # With br_netfilter, a packet DNATed back to the container that sent it
-            # (hairpin) is bridged out of the port it came in by; the port must allow it.
-            with contextlib.suppress(OSError):
-                with open(f"/sys/class/net/{host}/brport/hairpin_mode", "w") as f:
-                    f.write("1")
-        except BaseException:
-            with contextlib.suppress(NetlinkError):
-                ipr.link("del", ifname=host)
-            raise
+            peer = {"ifname": ifname, "net_ns_fd": fd, "address": mac, "mtu": mtu}
+            ipr.link("add", ifname=host, kind="veth", peer=peer, master=br, mtu=mtu, state="up")
+        finally:
+            os.close(fd)
+        # With br_netfilter, a packet DNATed back to the container that sent it
+        # (hairpin) is bridged out of the port it came in by; the port must allow it.
+        with contextlib.suppress(OSError):
+            with open(f"/sys/class/net/{host}/brport/hairpin_mode", "w") as f:
+                f.write("1")
     try:
         with netns.entered(ns_path), IPRoute() as nsr:
             lo = link_index(nsr, "lo")
             if lo is not None:
                 nsr.link("set", index=lo, state="up")
-            idx = link_index(nsr, peer)
-            nsr.link("set", index=idx, ifname=ifname, address=mac, mtu=mtu)
+            idx = link_index(nsr, ifname)
             nsr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
             nsr.link("set", index=idx, state="up")
             if gateway:

@@ -79,19 +79,29 @@ class DnsServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def start_listener(self, key: str, ip: str, port: int = 53) -> None:
+    async def start_listener(self, key: str, ip: str, port: int = 53) -> int:
+        """Serve network `key` on ip:port (UDP and TCP); port 0 picks a free one.
+        Returns the port."""
         if key in self.listeners:
-            return
+            return self.listeners[key][0].get_extra_info("sockname")[1]
         loop = asyncio.get_running_loop()
-        udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self, key), local_addr=(ip, port))
-        try:
-            tcp = await asyncio.start_server(
-                lambda r, wr: self._tcp_client(key, r, wr), host=ip, port=port
+        for _ in range(10 if port == 0 else 1):
+            udp, _ = await loop.create_datagram_endpoint(
+                lambda: _Udp(self, key), local_addr=(ip, port)
             )
-        except BaseException:
-            udp.close()
-            raise
-        self.listeners[key] = (udp, tcp)
+            bound = udp.get_extra_info("sockname")[1]
+            try:
+                tcp = await asyncio.start_server(
+                    lambda r, wr: self._tcp_client(key, r, wr), host=ip, port=bound
+                )
+            except OSError:
+                udp.close()
+                if port:
+                    raise
+                continue  # the TCP side of that free UDP port is taken: try another
+            self.listeners[key] = (udp, tcp)
+            return bound
+        raise OSError(f"no free port for DNS on {ip}")
 
     async def stop_listener(self, key: str) -> None:
         entry = self.listeners.pop(key, None)

@@ -89,6 +89,7 @@ class NetworkManager:
         self.sandboxes: dict[str, dict[str, Any]] = {}  # cid -> {"path", "owned"}
         self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
         self._compat_bridges: list[str] | None = None
+        self._dns_ports: dict[str, int] = {}  # network id -> port our DNS listens on
         self._load()
         self._ensure_predefined()
 
@@ -269,9 +270,15 @@ class NetworkManager:
         br.enable_forwarding()
         br.ensure_bridge(rec["bridge"], str(alloc.gateway), alloc.subnet.prefixlen, self.cfg.mtu)
         if rec["user"] or (rec["predefined"] and self._default_bridge_needs_dns()):
-            self._loop.run(
-                self.dns.start_listener(rec["Id"], str(alloc.gateway), self.cfg.dns_port)
-            )
+            gw = str(alloc.gateway)
+            try:
+                port = self._loop.run(self.dns.start_listener(rec["Id"], gw, self.cfg.dns_port))
+            except OSError as exc:
+                # something else holds port 53 on every address (e.g. a dnsmasq): listen on
+                # a free port and let nftables redirect the containers' port 53 to it
+                log.warning("DNS on %s:%s: %s; using another port", gw, self.cfg.dns_port, exc)
+                port = self._loop.run(self.dns.start_listener(rec["Id"], gw, 0))
+            self._dns_ports[rec["Id"]] = port
 
     def _default_bridge_needs_dns(self) -> bool:
         # only a forwarder, for hosts whose resolvers are all loopback (e.g. systemd-resolved)
@@ -298,6 +305,7 @@ class NetworkManager:
             return
         with contextlib.suppress(Exception):
             self._loop.run(self.dns.stop_listener(rec["Id"]))
+        self._dns_ports.pop(rec["Id"], None)
         br.delete_link(rec["bridge"])
 
     def inspect_network(self, ref: str, verbose: bool = False) -> dict[str, Any]:
@@ -416,9 +424,13 @@ class NetworkManager:
         """Container stopped: unpublish, disconnect from every network, drop the netns."""
         with self.lock:
             self.unpublish_ports(container_id)
+            sb = self.sandboxes.get(container_id)
+            # Deleting a veth waits for the kernel (~20 ms); a namespace we drop anyway takes
+            # its veths with it, asynchronously.
+            owned = bool(sb and sb["owned"] and netns.exists(sb["path"]))
             for key, e in list(self.endpoints.items()):
                 if e["cid"] == container_id:
-                    self._detach(key, e)
+                    self._detach(key, e, kernel=not owned)
             sb = self.sandboxes.pop(container_id, None)
             if sb and sb["owned"]:
                 netns.delete(sb["path"])
@@ -571,9 +583,9 @@ class NetworkManager:
             if moved:
                 self._sync_firewall()
 
-    def _detach(self, key: str, ep: dict[str, Any]) -> None:
+    def _detach(self, key: str, ep: dict[str, Any], kernel: bool = True) -> None:
         sb = self.sandboxes.get(ep["cid"])
-        if ep["host_veth"] or ep["ifname"]:
+        if kernel and (ep["host_veth"] or ep["ifname"]):
             try:
                 br.detach(sb["path"] if sb else None, ep["ifname"], ep["host_veth"])
             except OSError as exc:
@@ -787,7 +799,7 @@ class NetworkManager:
                     str(alloc.subnet),
                     str(alloc.gateway),
                     rec["Internal"],
-                    self.cfg.dns_port,
+                    self._dns_ports.get(rec["Id"], 53),
                 )
             )
             bridges.append(rec["bridge"])
