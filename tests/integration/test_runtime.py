@@ -393,3 +393,27 @@ def test_exec_with_tty(h):
         out += pkt[1:]
     assert b"/dev/pts/" in out and b"24 91" in out
     assert session.wait(10) == 0
+
+
+def test_security_defaults_are_applied(h):
+    script = (
+        "grep -E '^(Seccomp|NoNewPrivs|CapBnd):' /proc/self/status; "
+        "wc -c < /proc/timer_list; touch /proc/sys/x 2>&1 | head -c 0; "
+        "echo > /proc/sysrq-trigger && echo sysrq-writable; "
+        "mount | grep ' /sys ' ; df /dev/shm | tail -1"
+    )
+    cid = h.run(["sh", "-c", script], SecurityOpt=["no-new-privileges"], ShmSize=8 << 20)
+    h.rt.wait(cid, 10)
+    out = h.output(cid).decode()
+    assert "Seccomp:\t2" in out
+    assert "NoNewPrivs:\t1" in out
+    assert "CapBnd:\t00000000a80425fb" in out  # Docker's 14 default capabilities
+    if os.path.exists("/proc/timer_list"):
+        assert "\n0\n" in out  # masked: /dev/null bound over it
+    assert "sysrq-writable" not in out
+    assert "(ro," in out  # /sys read-only
+    assert " 8192 " in out  # /dev/shm sized by ShmSize (KiB)
+
+    cid = h.run(["sh", "-c", "grep Seccomp: /proc/self/status"], SecurityOpt=["seccomp=unconfined"])
+    h.rt.wait(cid, 10)
+    assert "Seccomp:\t0" in h.output(cid).decode()
