@@ -329,10 +329,16 @@ def test_recover_cleans_half_made_volumes(store: VolumeStore, tmp_path: Path) ->
     # data without metadata is adopted, never deleted
     (root / "orphan" / "_data").mkdir(parents=True)
     (root / "orphan" / "_data" / "precious").write_text("1")
+    # ... and with a name no volume can have, it is left alone
+    (root / "x" / "_data").mkdir(parents=True)
+    # a directory that is not a volume at all is not ours to delete
+    (root / "stranger").mkdir()
+    (root / "stranger" / "file").write_text("?")
 
     store.recover()
 
-    assert sorted(p.name for p in root.iterdir()) == ["good", "orphan"]
+    assert sorted(p.name for p in root.iterdir()) == ["good", "orphan", "stranger", "x"]
+    assert [d["Name"] for d in store.list()] == ["good", "orphan"]
     assert sorted(p.name for p in (root / "good").iterdir()) == ["_data", "volume.json"]
     assert store.get("orphan")["Labels"] is None
     assert (root / "orphan" / "_data" / "precious").read_text() == "1"

@@ -417,9 +417,10 @@ class VolumeStore:
     # --- recovery ---
 
     def recover(self) -> None:
-        """At daemon start: drop half-created/half-removed volumes, finish interrupted
-        metadata writes, adopt a volume directory whose metadata is missing but whose data
-        exists (data is never thrown away), and notice volumes still mounted."""
+        """At daemon start: drop half-created (.tmp-*) and half-removed (.rm-*) volumes
+        and temp files of interrupted metadata writes, remove empty volume shells, adopt a
+        volume directory whose metadata is missing but whose `_data` exists (data is never
+        thrown away; other directories are left alone), and notice volumes still mounted."""
         with self._lock:
             for entry in os.scandir(self.root):
                 path = Path(entry.path)
@@ -436,10 +437,12 @@ class VolumeStore:
                     leftover.unlink(missing_ok=True)
                 if self._read_meta(entry.name) is not None:
                     continue
-                if (path / DATA_DIR).is_dir() and NAME_RE.match(entry.name):
-                    write_json(path / META_FILE, self._adopted_meta(path), mode=0o600)
-                else:
-                    self._discard_dir(path)
+                if (path / DATA_DIR).is_dir():
+                    if NAME_RE.match(entry.name):
+                        write_json(path / META_FILE, self._adopted_meta(path), mode=0o600)
+                    continue  # not ours to delete: left alone, and not listed
+                if not any(path.iterdir()):
+                    path.rmdir()  # an empty shell of a volume
             fsync_dir(self.root)
             self._load()
             self._mounted = {
