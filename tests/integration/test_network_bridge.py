@@ -270,6 +270,14 @@ def test_bridge_network_end_to_end(env):
     assert q(pa, "site") == ["3"]  # a has no such link: forwarded, upstream says NXDOMAIN
     assert q(pb, "outside.test") == ["0", "203.0.113.2"]
     assert q(pb, "nothere.test") == ["3"]
+    assert q(pb, "web.front") == ["0", ea["IPAddress"]]  # name.network, as Docker
+    # internal networks resolve their own names but never ask outside
+    qd = in_ns(pd, DNS_CLIENT, ed["Gateway"], "outside.test", SRC).stdout.split()
+    assert qd == ["5"]  # REFUSED
+    assert in_ns(pd, DNS_CLIENT, ed["Gateway"], "secret", SRC).stdout.split() == [
+        "0",
+        ed["IPAddress"],
+    ]
     files = mgr.sandbox_files(b, "client")
     assert f"nameserver {gw}\n" in files["resolv.conf"]
     assert f"{ea['IPAddress']}\tsite web" in files["hosts"]

@@ -74,3 +74,10 @@ def test_localnet_spoofing_dropped_and_dns_redirect():
 def test_empty_state_is_valid_text():
     text = render(Ruleset("dyt"))
     assert "chain forward" in text and "dnat" not in text
+
+
+def test_icc_and_masquerade_options():
+    rs = Ruleset("dyt", [NetRules("dy-x", "10.9.0.0/24", "10.9.0.1", icc=False, masquerade=False)])
+    text = render(rs)
+    assert 'iifname "dy-x" oifname "dy-x" drop' in chain(text, "forward")
+    assert not any("oifname !=" in line for line in chain(text, "postrouting"))

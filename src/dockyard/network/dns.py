@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 Lookup = Callable[[str, str, str], "list[str] | None"]
 # (network key, ip) -> names for PTR, or None when not ours
 Reverse = Callable[[str, str], "list[str] | None"]
+# (network key, source ip) -> resolvers to forward to; None: the server's defaults
+Upstreams = Callable[[str, str], "list[tuple[str, int]] | None"]
 
 FORWARD_TIMEOUT = 2.0
 UDP_MAX = 512
@@ -67,10 +69,12 @@ class DnsServer:
         lookup: Lookup,
         reverse: Reverse | None = None,
         upstreams: list[tuple[str, int]] | None = None,
+        upstreams_for: Upstreams | None = None,
     ) -> None:
         self.lookup = lookup
         self.reverse = reverse
         self.upstreams = list(upstreams or [])
+        self.upstreams_for = upstreams_for
         self.listeners: dict[str, tuple[asyncio.DatagramTransport, asyncio.Server]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -161,12 +165,15 @@ class DnsServer:
                 if not tcp and len(reply) > UDP_MAX:
                     return w.truncated(q)
                 return reply
-        return await self.forward(q, data, tcp)
+        upstreams = self.upstreams_for(key, src) if self.upstreams_for else None
+        return await self.forward(q, data, tcp, self.upstreams if upstreams is None else upstreams)
 
-    async def forward(self, q: w.Query, data: bytes, tcp: bool) -> bytes:
-        if not self.upstreams:
+    async def forward(
+        self, q: w.Query, data: bytes, tcp: bool, upstreams: list[tuple[str, int]]
+    ) -> bytes:
+        if not upstreams:
             return w.response(q, w.REFUSED)
-        for host, port in self.upstreams:
+        for host, port in upstreams:
             try:
                 if tcp:
                     return await asyncio.wait_for(_forward_tcp(host, port, data), FORWARD_TIMEOUT)

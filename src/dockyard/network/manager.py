@@ -61,6 +61,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _opt_true(options: dict[str, str], key: str) -> bool:
+    return str(options.get(key, "true")).lower() not in ("false", "0", "no")
+
+
+def _mtu(options: dict[str, str], default: int) -> int:
+    try:
+        return int(options.get("com.docker.network.driver.mtu") or default)
+    except ValueError:
+        raise InvalidParameter(
+            f"invalid value for com.docker.network.driver.mtu: {options.get('com.docker.network.driver.mtu')}"
+        ) from None
+
+
 def _new_id() -> str:
     return secrets.token_hex(32)
 
@@ -82,7 +95,8 @@ class NetworkManager:
         upstreams = config.dns_upstreams
         if upstreams is None:
             upstreams = [(ns, 53) for ns in self.host_resolv.nameservers]
-        self.dns = DnsServer(self._dns_lookup, self._dns_reverse, upstreams)
+        self.dns = DnsServer(self._dns_lookup, self._dns_reverse, upstreams, self._dns_upstreams)
+        self._container_dns: dict[str, list[str]] = {}  # cid -> its --dns servers
         self._loop = LoopThread(loop)
         self.networks: dict[str, dict[str, Any]] = {}
         self.endpoints: dict[str, dict[str, Any]] = {}  # "<cid>/<netid>" -> record
@@ -268,7 +282,8 @@ class NetworkManager:
             return
         alloc = self.ipam.networks[rec["Id"]]
         br.enable_forwarding()
-        br.ensure_bridge(rec["bridge"], str(alloc.gateway), alloc.subnet.prefixlen, self.cfg.mtu)
+        mtu = _mtu(rec["Options"], self.cfg.mtu)
+        br.ensure_bridge(rec["bridge"], str(alloc.gateway), alloc.subnet.prefixlen, mtu)
         if rec["user"] or (rec["predefined"] and self._default_bridge_needs_dns()):
             gw = str(alloc.gateway)
             try:
@@ -432,6 +447,7 @@ class NetworkManager:
                 if e["cid"] == container_id:
                     self._detach(key, e, kernel=not owned)
             sb = self.sandboxes.pop(container_id, None)
+            self._container_dns.pop(container_id, None)
             if sb and sb["owned"]:
                 netns.delete(sb["path"])
             self._save()
@@ -512,7 +528,7 @@ class NetworkManager:
                         alloc.subnet.prefixlen,
                         str(alloc.gateway) if first else None,
                         mac,
-                        self.cfg.mtu,
+                        _mtu(rec["Options"], self.cfg.mtu),
                     )
                 except BaseException:
                     self.ipam.release(rec["Id"], str(addr))
@@ -688,6 +704,13 @@ class NetworkManager:
     ) -> dict[str, str]:
         """{"hosts", "resolv.conf", "hostname"} contents for the container."""
         with self.lock:
+            if dns:
+                self._container_dns[container_id] = list(dns)
+            else:
+                self._container_dns.pop(container_id, None)
+            if container_id in self.sandboxes:  # persisted: the DNS server needs it after restarts
+                self.sandboxes[container_id]["dns"] = list(dns or [])
+                self._save()
             eps = [e for e in self.endpoints.values() if e["cid"] == container_id]
             eps.sort(key=lambda e: not e.get("default_route"))
             own_ip = next((e["ip"] for e in eps if e["ip"]), None)
@@ -755,10 +778,29 @@ class NetworkManager:
 
     # ------------------------------------------------------------------ DNS tables
 
+    def _dns_upstreams(self, net_id: str, src: str) -> list[tuple[str, int]] | None:
+        """Like Docker: no way out from internal networks; a container's --dns servers
+        replace the host's."""
+        rec = self.networks.get(net_id)
+        if rec is not None and rec["Internal"]:
+            return []
+        for e in list(self.endpoints.values()):
+            if e["network_id"] == net_id and e["ip"] == src:
+                sb = self.sandboxes.get(e["cid"]) or {}
+                servers = sb.get("dns") or self._container_dns.get(e["cid"]) or self.cfg.dns
+                if servers:
+                    return [(ns, 53) for ns in servers]
+                break
+        return None
+
     def _dns_lookup(self, net_id: str, src: str, qname: str) -> list[str] | None:
         rec = self.networks.get(net_id)
         if rec is None or not rec["user"]:
             return None
+        # "name.network" resolves like "name" (one level of subdomain, as Docker)
+        suffix = "." + rec["Name"].lower()
+        if qname.endswith(suffix):
+            qname = qname[: -len(suffix)]
         found: list[str] = []
         for e in list(self.endpoints.values()):
             if e["network_id"] != net_id or not e["ip"]:
@@ -800,6 +842,8 @@ class NetworkManager:
                     str(alloc.gateway),
                     rec["Internal"],
                     self._dns_ports.get(rec["Id"], 53),
+                    _opt_true(rec["Options"], "com.docker.network.bridge.enable_icc"),
+                    _opt_true(rec["Options"], "com.docker.network.bridge.enable_ip_masquerade"),
                 )
             )
             bridges.append(rec["bridge"])

@@ -24,6 +24,8 @@ class NetRules:
     gateway: str
     internal: bool = False
     dns_port: int = 53  # where our DNS server listens on the gateway, 53 needs no redirect
+    icc: bool = True  # com.docker.network.bridge.enable_icc
+    masquerade: bool = True  # com.docker.network.bridge.enable_ip_masquerade
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,10 @@ def render(rs: Ruleset) -> str:
     pre_nat: list[str] = []
     post: list[str] = []
     fwd: list[str] = ["ct state established,related accept"]
-    fwd += [f"iifname {_q(n.bridge)} oifname {_q(n.bridge)} accept" for n in rs.networks]
+    fwd += [
+        f"iifname {_q(n.bridge)} oifname {_q(n.bridge)} {'accept' if n.icc else 'drop'}"
+        for n in rs.networks
+    ]
     # internal networks first, so no later accept (e.g. for DNAT) opens a way out
     for n in rs.networks:
         if n.internal:
@@ -96,7 +101,8 @@ def render(rs: Ruleset) -> str:
         post.append(f"oifname {b} ip saddr {LOCALNET} masquerade")
         # hairpin: a container reaching a published port of its own network via the host
         post.append(f"oifname {b} ip saddr {n.subnet} ct status dnat masquerade")
-        post.append(f"oifname != {b} ip saddr {n.subnet} masquerade")
+        if n.masquerade:
+            post.append(f"oifname != {b} ip saddr {n.subnet} masquerade")
         fwd.append(f"oifname {b} ct status dnat accept")
         others = [x for x in bridges if x != n.bridge]
         if others:
