@@ -199,6 +199,21 @@ def _json_str(s: str) -> str:
     return out
 
 
+class GoStruct(dict):
+    """A Docker formatter context (ps/images rows): a Go struct, not a map.
+
+    Unknown fields are an error ("can't evaluate field X in type <type_name>"),
+    and `{{json .}}` goes through its MarshalJSON: keys sorted and <, >, &
+    escaped as \\u003c, \\u003e, \\u0026 (so "->" prints as "-\\u003e").
+    """
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, fields: Any = (), type_name: str = "struct") -> None:
+        super().__init__(fields)
+        self.type_name = type_name
+
+
 def go_json(v: Any) -> str:
     """Docker's `json` template func: compact encoding/json without HTML escaping.
 
@@ -208,6 +223,10 @@ def go_json(v: Any) -> str:
     parts: list[str] = []
     _json_into(v, parts)
     return "".join(parts)
+
+
+def _html_escape_json(s: str) -> str:
+    return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _json_into(v: Any, out: list[str]) -> None:
@@ -223,6 +242,8 @@ def _json_into(v: Any, out: list[str]) -> None:
         out.append(str(v))
     elif isinstance(v, float):
         out.append(_json_float(v))
+    elif isinstance(v, GoStruct):
+        out.append(_html_escape_json(go_json({k: v[k] for k in sorted(v)})))
     elif isinstance(v, dict):
         out.append("{")
         first = True

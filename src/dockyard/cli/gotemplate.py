@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dockyard.cli.gofmt import (
     MISSING,
+    GoStruct,
     go_json,
     go_quote,
     go_str,
@@ -28,7 +29,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-__all__ = ["MISSING", "Template", "TemplateError", "compile_template", "render", "FUNCS"]
+__all__ = [
+    "FUNCS",
+    "HEADER_FUNCS",
+    "MISSING",
+    "GoStruct",
+    "Template",
+    "TemplateError",
+    "compile_template",
+    "render",
+]
 
 
 class TemplateError(Exception):
@@ -942,6 +952,8 @@ class _State:
         has_args = len(args) > 1 or final is not _NOFINAL
         if isinstance(recv, dict):
             val = recv.get(name, MISSING)
+            if val is MISSING and isinstance(recv, GoStruct):
+                raise self.fail(f"can't evaluate field {name} in type {recv.type_name}")
         elif isinstance(recv, str | int | float | bool | list | tuple):
             raise self.fail(f"can't evaluate field {name} in type interface {{}}")
         else:
@@ -1402,6 +1414,15 @@ class Template:
             raise TemplateError("template: exceeded maximum template depth") from None
         return "".join(out)
 
+    def fields(self) -> set[str]:
+        """Top-level fields the template reads from dot (`.Size` -> "Size"), like
+        Docker's FieldsUsed; ps uses it to ask the daemon for sizes only when shown."""
+        found: set[str] = set()
+        _collect_fields(self.nodes, found)
+        for body in self.defines.values():
+            _collect_fields(body, found)
+        return found
+
     def execute_partial(self, data: Any, funcs: dict[str, Any] | None = None) -> str:
         """Like execute, but an error keeps what was written so far (Docker's headers)."""
         out: list[str] = []
@@ -1411,6 +1432,26 @@ class Template:
         except (TemplateError, RecursionError):
             pass
         return "".join(out)
+
+
+def _collect_fields(nodes: Any, found: set[str]) -> None:
+    for n in nodes:
+        if isinstance(n, _Field):
+            found.add(n.idents[0])
+        elif isinstance(n, _Action):
+            _collect_fields([n.pipe], found)
+        elif isinstance(n, _Control):
+            _collect_fields([n.pipe], found)
+            _collect_fields(n.body, found)
+            _collect_fields(n.orelse or [], found)
+        elif isinstance(n, _Template) and n.pipe is not None:
+            _collect_fields([n.pipe], found)
+        elif isinstance(n, _Pipe):
+            _collect_fields(n.cmds, found)
+        elif isinstance(n, _Command):
+            _collect_fields(n.args, found)
+        elif isinstance(n, _Chain):
+            _collect_fields([n.node], found)
 
 
 _CACHE: dict[str, Template] = {}

@@ -428,6 +428,10 @@ def get_timestamp(value: str, reference: float | None = None) -> str:
     return f"{secs}.{nanos:09d}"
 
 
+# The name the CLI's --since/--until handlers use.
+parse_timestamp_arg = get_timestamp
+
+
 def parse_timestamps(value: str, default_seconds: int) -> tuple[int, int]:
     """The daemon's ParseTimestamps: "1700000000.5" -> (1700000000, 500000000)."""
     if value == "":
