@@ -93,6 +93,9 @@ def test_tail_is_fast_on_big_log(tmp_path):
     got = list(read_logs(str(p), tail=5))
     assert len(got) == 5
     assert time.monotonic() - t < 0.5
+    t = time.monotonic()
+    assert next(read_logs(str(p)))[1] == b"x" * 200 + b"\n"  # streamed, not slurped
+    assert time.monotonic() - t < 0.2
 
 
 def test_tail_spans_rotated_files(tmp_path):
@@ -162,7 +165,7 @@ def test_follow_logs_stops_and_catches_last_lines(tmp_path):
 def test_follow_waits_for_missing_file(tmp_path):
     p = tmp_path / "log"
     f = LogFollower(str(p))
-    assert f.initial == [] and f.poll() == []
+    assert list(f.initial) == [] and f.poll() == []
     write(p, rec(1))
     assert [d for _, d, _ in f.poll()] == [b"line1\n"]
     f.close()

@@ -21,6 +21,9 @@ A follower notices a replaced file (inode change) or a truncated one and carries
 from __future__ import annotations
 
 import calendar
+import collections
+import functools
+import itertools
 import os
 import struct
 import threading
@@ -30,7 +33,8 @@ from dataclasses import dataclass, field
 
 Entry = tuple[str, bytes, str]  # (stream, data, timestamp in Docker's RFC3339Nano form)
 
-_BLOCK = 64 * 1024
+_BLOCK = 64 * 1024  # backwards scan step for tail
+_CHUNK = 1 << 20  # forward read size: bounded memory on big logs
 _STREAM_IDS = {"stdin": 0, "stdout": 1, "stderr": 2}
 
 
@@ -44,27 +48,34 @@ def stream_id(stream: str) -> int:
     return _STREAM_IDS[stream]
 
 
+@functools.lru_cache(maxsize=4096)
+def _second(base: str, offset: str) -> tuple[int, str]:
+    """UTC epoch and text of "YYYY-MM-DDTHH:MM:SS" at `offset` (cached: a log has many
+    records per second)."""
+    secs = calendar.timegm(
+        (int(base[0:4]), int(base[5:7]), int(base[8:10]), int(base[11:13]), int(base[14:16]),
+         int(base[17:19]))
+    )  # fmt: skip
+    if offset and offset[0] in "+-":
+        sign = 1 if offset[0] == "+" else -1
+        secs -= sign * (int(offset[1:3]) * 3600 + int(offset[4:6]) * 60)
+    return secs, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+
+
 def parse_timestamp(ts: bytes | str) -> tuple[float, str]:
     """(epoch seconds, Docker's fixed-width UTC form "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ")
     of a conmon timestamp such as 2026-11-27T18:16:12.830607163+00:00."""
     s = ts.decode() if isinstance(ts, bytes) else ts
-    base = calendar.timegm(
-        (int(s[0:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), int(s[14:16]), int(s[17:19]))
-    )
     rest = s[19:]
     nanos = 0
     if rest.startswith("."):
-        digits = len(rest) - len(rest[1:].lstrip("0123456789")) - 1
-        frac = rest[1 : 1 + digits]
-        nanos = int((frac + "000000000")[:9])
-        rest = rest[1 + digits :]
-    offset = 0
-    if rest and rest[0] in "+-":
-        sign = 1 if rest[0] == "+" else -1
-        offset = sign * (int(rest[1:3]) * 3600 + int(rest[4:6]) * 60)
-    secs = base - offset
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{nanos:09d}Z"
-    return secs + nanos / 1e9, text
+        end = 1
+        while end < len(rest) and rest[end].isdigit():
+            end += 1
+        nanos = int((rest[1:end] + "000000000")[:9])
+        rest = rest[end:]
+    secs, text = _second(s[:19], rest)
+    return secs + nanos / 1e9, f"{text}.{nanos:09d}Z"
 
 
 def log_files(path: str) -> list[str]:
@@ -162,103 +173,62 @@ def _tail_start(f, n: int, streams: set[str]) -> tuple[int, int]:
     return 0, found
 
 
-def _read_file(path: str, start: int, asm: _Assembler) -> tuple[list, int]:
-    """Messages of `path` from `start` to the last complete line, and where we stopped."""
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        return [], start
-    with f:
-        f.seek(start)
-        data = f.read()
-    cut = data.rfind(b"\n") + 1
-    out = []
-    for line in data[:cut].split(b"\n")[:-1]:
-        msg = asm.feed(line)
-        if msg is not None:
-            out.append(msg)
-    return out, start + cut
+def _records(f, buf: bytearray) -> Iterator[bytes]:
+    """Complete lines from `f`'s position on, read in chunks; an unfinished last line
+    stays in `buf` (conmon may be in the middle of writing it)."""
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            return
+        buf += chunk
+        cut = buf.rfind(b"\n") + 1
+        if cut:
+            lines = bytes(buf[:cut]).split(b"\n")
+            del buf[:cut]
+            yield from lines[:-1]
 
 
-def _initial(
-    path: str, tail: int | None, flt: _Filter, asm: _Assembler
-) -> tuple[list[Entry], int, int | None]:
-    """Messages for read_logs/follow_logs, the offset reached in `path` and its inode."""
-    streams = {s for s, on in (("stdout", flt.stdout), ("stderr", flt.stderr)) if on}
+def _plan(path: str, tail: int | None, streams: set[str]) -> list[tuple[str, int]]:
+    """Which files to read, oldest first, and from which offset, to get the last `tail`
+    messages (all of them when tail is None)."""
     files = log_files(path)
-    starts = dict.fromkeys(files, 0)
-    if tail is not None and tail >= 0:
-        need = tail
-        chosen = []
-        for p in reversed(files):
-            if need == 0:
-                break
-            try:
-                with open(p, "rb") as f:
-                    off, found = _tail_start(f, need, streams)
-            except FileNotFoundError:
-                continue
-            starts[p] = off
-            chosen.append(p)
-            need -= min(found, need)
-        files = list(reversed(chosen)) if tail > 0 else []
-    entries: list[Entry] = []
-    offset, inode = 0, None
-    for p in files:
+    if tail is None:
+        return [(p, 0) for p in files]
+    plan: list[tuple[str, int]] = []
+    need = tail
+    for p in reversed(files):
+        if need <= 0:
+            break
         try:
-            inode_p = os.stat(p).st_ino
+            with open(p, "rb") as f:
+                off, found = _tail_start(f, need, streams)
         except FileNotFoundError:
             continue
-        msgs, end = _read_file(p, starts[p], asm)
-        for m in msgs:
-            if (e := flt.apply(m)) is not None:
-                entries.append(e)
-        if p == path:
-            offset, inode = end, inode_p
-    if tail == 0 or path not in files:
-        try:
-            st = os.stat(path)
-            offset, inode = st.st_size, st.st_ino
-            with open(path, "rb") as f:  # stop at the last complete record
-                f.seek(max(0, st.st_size - _BLOCK))
-                data = f.read()
-            offset = st.st_size - (len(data) - (data.rfind(b"\n") + 1))
-        except FileNotFoundError:
-            pass
-    if tail is not None and tail > 0:
-        entries = entries[-tail:]
-    return entries, offset, inode
+        plan.append((p, off))
+        need -= found
+    return list(reversed(plan))
 
 
-def read_logs(
-    path: str,
-    *,
-    stdout: bool = True,
-    stderr: bool = True,
-    since: float | None = None,
-    until: float | None = None,
-    tail: int | None = None,
-    timestamps: bool = False,
-) -> Iterator[Entry]:
-    """Messages of a container's log (rotated files included), oldest first.
-
-    Each is (stream, data, ts): data ends with "\\n" and is prefixed with "<ts> " when
-    `timestamps`; ts is Docker's RFC3339Nano UTC form. `tail` (None or negative: all)
-    counts messages of the selected streams from the end; `since`/`until` are epoch
-    seconds (inclusive), applied after `tail` as Docker does."""
-    flt = _Filter(stdout, stderr, since, until, timestamps)
-    if tail is not None and tail < 0:
-        tail = None
-    entries, _, _ = _initial(path, tail, flt, _Assembler())
-    yield from entries
+def _complete_end(path: str) -> int:
+    """Offset just past the last complete record of `path` (0 if absent)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - _BLOCK))
+            data = f.read()
+    except FileNotFoundError:
+        return 0
+    return size - len(data) + data.rfind(b"\n") + 1
 
 
 class LogFollower:
-    """Incremental reader for `logs -f`: `poll()` returns what was appended since the
-    last call, without blocking, so it suits both a thread and an event loop timer.
+    """Reader of a container log, past and live, in bounded memory.
 
-    It keeps the log file open: when conmon replaces the file (size limit or rotation),
-    the rest of the old file is still read before switching to the new one. Call close()."""
+    Iterate `initial` first (what `read_logs` would give, streamed), then call `poll()`
+    repeatedly: it returns what was appended since, without blocking, so it suits both a
+    thread and an event-loop timer. The current file stays open: when conmon replaces it
+    (size limit, rotation) the rest of the old file is still read before switching to the
+    new one. Call close() when done."""
 
     def __init__(
         self,
@@ -274,62 +244,105 @@ class LogFollower:
         self.path = path
         self._flt = _Filter(stdout, stderr, since, until, timestamps)
         self._asm = _Assembler()
+        self._buf = bytearray()
+        self._f = None
         if tail is not None and tail < 0:
             tail = None
-        self._f = None
-        self.initial, offset, inode = _initial(path, tail, self._flt, self._asm)
-        self._open(offset, inode)
+        self._tail = tail
+        streams = {s for s, on in (("stdout", stdout), ("stderr", stderr)) if on}
+        plan = [] if tail == 0 else _plan(path, tail, streams)
+        self._older = [(p, off) for p, off in plan if p != path]
+        current = dict(plan).get(path, _complete_end(path) if tail == 0 or plan else 0)
+        self._open(current)
+        self.initial: Iterator[Entry] = self._initial()
 
-    def _open(self, offset: int, inode: int | None) -> None:
+    def _open(self, offset: int) -> None:
         try:
-            f = open(self.path, "rb")
+            self._f = open(self.path, "rb")
         except FileNotFoundError:
+            self._f = None
             return
-        if inode is not None and os.fstat(f.fileno()).st_ino != inode:
-            offset = 0  # replaced between the initial read and now
-        f.seek(offset)
-        self._f, self._buf = f, b""
+        self._f.seek(offset)
+        self._buf = bytearray()
 
-    def _drain(self) -> list[Entry]:
-        assert self._f is not None
-        data = self._buf + self._f.read()
-        cut = data.rfind(b"\n") + 1
-        self._buf = data[cut:]
-        out = []
-        for line in data[:cut].split(b"\n")[:-1]:
+    def _entries(self, lines: Iterator[bytes]) -> Iterator[Entry]:
+        for line in lines:
             msg = self._asm.feed(line)
             if msg is not None and (e := self._flt.apply(msg)) is not None:
-                out.append(e)
-        return out
+                yield e
+
+    def _older_entries(self) -> Iterator[Entry]:
+        for p, off in self._older:
+            try:
+                f = open(p, "rb")
+            except FileNotFoundError:
+                continue
+            with f:
+                f.seek(off)
+                yield from self._entries(_records(f, bytearray()))
+
+    def _initial(self) -> Iterator[Entry]:
+        stream = self._older_entries()
+        if self._f is not None:
+            stream = itertools.chain(stream, self._entries(_records(self._f, self._buf)))
+        if self._tail is None:
+            yield from stream
+        else:  # the plan holds about `tail` messages; the deque trims interleaving extras
+            yield from collections.deque(stream, maxlen=self._tail)
 
     def poll(self) -> list[Entry]:
         if self._f is None:
-            self._open(0, None)
+            self._open(0)
             if self._f is None:
                 return []
-        out = self._drain()
+        out = list(self._entries(_records(self._f, self._buf)))
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             return out
         mine = os.fstat(self._f.fileno())
         if st.st_ino != mine.st_ino:
-            out += self._drain()  # what was written before the switch
+            out += self._entries(_records(self._f, self._buf))  # written before the switch
             self._f.close()
-            self._f = None
-            self._open(0, None)
+            self._open(0)
             if self._f is not None:
-                out += self._drain()
+                out += self._entries(_records(self._f, self._buf))
         elif mine.st_size < self._f.tell():
             self._f.seek(0)  # truncated in place
-            self._buf = b""
-            out += self._drain()
+            self._buf = bytearray()
+            out += self._entries(_records(self._f, self._buf))
         return out
 
     def close(self) -> None:
         if self._f is not None:
             self._f.close()
             self._f = None
+
+
+def read_logs(
+    path: str,
+    *,
+    stdout: bool = True,
+    stderr: bool = True,
+    since: float | None = None,
+    until: float | None = None,
+    tail: int | None = None,
+    timestamps: bool = False,
+) -> Iterator[Entry]:
+    """Messages of a container's log (rotated files included), oldest first, streamed.
+
+    Each is (stream, data, ts): data ends with "\\n" and is prefixed with "<ts> " when
+    `timestamps`; ts is Docker's RFC3339Nano UTC form. `tail` (None or negative: all)
+    counts messages of the selected streams from the end; `since`/`until` are epoch
+    seconds (inclusive), applied after `tail` as Docker does."""
+    follower = LogFollower(
+        path, stdout=stdout, stderr=stderr, since=since, until=until, tail=tail,
+        timestamps=timestamps,
+    )  # fmt: skip
+    try:
+        yield from follower.initial
+    finally:
+        follower.close()
 
 
 def follow_logs(
