@@ -1,0 +1,342 @@
+"""Attach/exec I/O over a hijacked socket: stdcopy frames, raw TTY, resize, detach keys.
+
+Without a TTY the daemon multiplexes stdout and stderr into frames of an 8-byte header
+(stream, 0, 0, 0, big-endian length) and payload; with a TTY the bytes are raw.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
+
+# --- detach keys ----------------------------------------------------------------------------
+
+_CTRL_NAMES = ["ctrl-@"] + [f"ctrl-{chr(c)}" for c in range(ord("a"), ord("z") + 1)]
+_CTRL_NAMES += ["ctrl-[", "ctrl-\\", "ctrl-]", "ctrl-^", "ctrl-_"]
+
+
+def parse_detach_keys(spec: str) -> bytes:
+    """ "ctrl-p,ctrl-q" -> b"\\x10\\x11"; single characters stand for themselves."""
+    out = bytearray()
+    for key in spec.split(","):
+        if len(key) == 1:
+            out += key.encode()
+            continue
+        if key in _CTRL_NAMES:
+            out.append(_CTRL_NAMES.index(key))
+            continue
+        if key.startswith("ctrl-"):
+            raise ValueError(f"Unknown character: '{key}'")
+        raise ValueError(f"Unknown sequence: '{key}'")
+    return bytes(out)
+
+
+class EscapeDetector:
+    """Holds back bytes that could start the detach sequence (docker's EscapeProxy)."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self.pending = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """Returns (bytes to forward, detach requested)."""
+        if not self.keys:
+            return data, False
+        out = bytearray()
+        for b in data:
+            self.pending += bytes([b])
+            if self.keys.startswith(self.pending):
+                if self.pending == self.keys:
+                    self.pending = b""
+                    return bytes(out), True
+                continue
+            out += self.pending
+            self.pending = b""
+        return bytes(out), False
+
+
+# --- stdcopy --------------------------------------------------------------------------------
+
+STDIN, STDOUT, STDERR, SYSERR = 0, 1, 2, 3
+
+
+class StdDemux:
+    """Incremental stdcopy decoder: feed bytes, get (stream, payload) frames."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
+        self.buf += data
+        while len(self.buf) >= 8:
+            stream = self.buf[0]
+            (size,) = struct.unpack(">I", self.buf[4:8])
+            if len(self.buf) < 8 + size:
+                return
+            payload = self.buf[8 : 8 + size]
+            self.buf = self.buf[8 + size :]
+            yield stream, payload
+
+
+def demux_all(data: bytes) -> list[tuple[int, bytes]]:
+    return list(StdDemux().feed(data))
+
+
+def write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+class StreamError(Exception):
+    """A SYSERR frame (stream 3): the daemon reports a failure inside the stream."""
+
+
+def copy_frames(chunks: Iterator[bytes], tty: bool, out_fd: int = 1, err_fd: int = 2) -> None:
+    """Write a logs/attach byte stream to stdout/stderr, demultiplexing without a TTY."""
+    demux = None if tty else StdDemux()
+    for chunk in chunks:
+        if demux is None:
+            write_fd(out_fd, chunk)
+            continue
+        for stream, payload in demux.feed(chunk):
+            if stream == SYSERR:
+                raise StreamError(payload.decode(errors="replace"))
+            write_fd(err_fd if stream == STDERR else out_fd, payload)
+
+
+# --- terminal -------------------------------------------------------------------------------
+
+
+def terminal_size(fd: int | None = None) -> tuple[int, int] | None:
+    """(rows, cols) of the terminal on stdout, None when not a terminal."""
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno() if fd is None else fd)
+    except (OSError, ValueError):
+        return None
+    return size.lines, size.columns
+
+
+def container_resizer(client: Any, ref: str) -> Callable[[], None]:
+    return _resizer(client, f"/containers/{ref}/resize")
+
+
+def exec_resizer(client: Any, exec_id: str) -> Callable[[], None]:
+    return _resizer(client, f"/exec/{exec_id}/resize")
+
+
+def _resizer(client: Any, path: str) -> Callable[[], None]:
+    def resize() -> None:
+        size = terminal_size()
+        if size is None or size == (0, 0):
+            return
+        try:
+            client.post(path, {"h": size[0], "w": size[1]})
+        except Exception:  # a resize racing the exit is harmless
+            pass
+
+    return resize
+
+
+class RawTerminal:
+    """Puts stdin in raw mode (no echo, no line discipline) and restores it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.saved: Any = None
+
+    def __enter__(self) -> RawTerminal:
+        import termios
+        import tty
+
+        try:
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setraw(self.fd, termios.TCSANOW)
+        except termios.error:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+
+# --- the session ----------------------------------------------------------------------------
+
+
+class Session:
+    """Pumps stdin to the socket and the socket to stdout/stderr until the stream ends."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        tty: bool,
+        stdin: bool,
+        stdout: bool = True,
+        stderr: bool = True,
+        detach_keys: str = "",
+        resize: Callable[[], None] | None = None,
+        in_fd: int = 0,
+        out_fd: int = 1,
+        err_fd: int = 2,
+    ) -> None:
+        self.sock = sock
+        self.tty = tty
+        self.stdin = stdin
+        self.keys = parse_detach_keys(detach_keys) if detach_keys else DEFAULT_DETACH_KEYS
+        self.resize = resize
+        self.in_fd, self.out_fd, self.err_fd = in_fd, out_fd, err_fd
+        self.detached = False
+        self.error: str | None = None
+        self._closed = False
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+    def run(self) -> bool:
+        """Returns True when the user detached with the detach keys."""
+        raw = self.tty and self.stdin and os.isatty(self.in_fd)
+        old_winch = None
+        if self.resize is not None:
+            self.resize()
+            if threading.current_thread() is threading.main_thread():
+                old_winch = signal.signal(signal.SIGWINCH, lambda *_: self.resize())  # type: ignore[misc]
+        try:
+            if raw:
+                with RawTerminal(self.in_fd):
+                    self._pump()
+            else:
+                self._pump()
+        finally:
+            if old_winch is not None:
+                signal.signal(signal.SIGWINCH, old_winch)
+            self.close()
+        if self.error:
+            print(self.error, file=sys.stderr)
+        return self.detached
+
+    def _pump(self) -> None:
+        if self.stdin:
+            threading.Thread(target=self._send_stdin, daemon=True).start()
+        demux = None if self.tty else StdDemux()
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                break
+            if not data:
+                break
+            try:
+                if demux is None:
+                    write_fd(self.out_fd, data)
+                    continue
+                for stream, payload in demux.feed(data):
+                    if stream == SYSERR:
+                        self.error = payload.decode(errors="replace").rstrip("\n")
+                    else:
+                        write_fd(self.err_fd if stream == STDERR else self.out_fd, payload)
+            except BrokenPipeError:
+                break
+
+    def _send_stdin(self) -> None:
+        detector = EscapeDetector(self.keys if self.tty else b"")
+        try:
+            while True:
+                data = os.read(self.in_fd, 65536)
+                if not data:
+                    # EOF: half-close so the process sees end of input; output keeps flowing
+                    self.sock.shutdown(socket.SHUT_WR)
+                    return
+                data, detach = detector.feed(data)
+                if data:
+                    self.sock.sendall(data)
+                if detach:
+                    self.detached = True
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                    return
+        except OSError:
+            return
+
+
+# --- wait and signals -----------------------------------------------------------------------
+
+
+class Waiter:
+    """POST /containers/{id}/wait sent now (before start), its answer read later."""
+
+    def __init__(self, client: Any, ref: str, condition: str) -> None:
+        self.conn = client._connection(None)  # a connection of its own, held open
+        self.conn.putrequest(
+            "POST",
+            client.url(f"/containers/{ref}/wait", {"condition": condition}),
+            skip_accept_encoding=True,
+        )
+        self.conn.putheader("Content-Length", "0")
+        self.conn.endheaders()
+
+    def result(self) -> tuple[int, str | None]:
+        try:
+            resp = self.conn.getresponse()
+            body = resp.read()
+        finally:
+            self.conn.close()
+        try:
+            doc = json.loads(body) if body.strip() else {}
+        except ValueError:
+            doc = {}
+        if resp.status >= 400:
+            return 125, doc.get("message") or body.decode(errors="replace").strip()
+        error = (doc.get("Error") or {}).get("Message") or None
+        return int(doc.get("StatusCode", 0)), error
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+
+class SignalProxy:
+    """--sig-proxy: signals the CLI receives go to the container (POST /kill)."""
+
+    def __init__(self, client: Any, ref: str) -> None:
+        self.client = client
+        self.ref = ref
+        self.saved: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in _PROXIED:
+            signum = getattr(signal, name)
+            self.saved[signum] = signal.signal(signum, self._forward)
+
+    def _forward(self, signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        threading.Thread(target=self._kill, args=(name,), daemon=True).start()
+
+    def _kill(self, name: str) -> None:
+        try:
+            self.client.post(f"/containers/{self.ref}/kill", {"signal": name})
+        except Exception:
+            pass
+
+    def stop(self) -> None:
+        for signum, handler in self.saved.items():
+            signal.signal(signum, handler)
+        self.saved = {}
