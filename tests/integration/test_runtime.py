@@ -417,3 +417,44 @@ def test_security_defaults_are_applied(h):
     cid = h.run(["sh", "-c", "grep Seccomp: /proc/self/status"], SecurityOpt=["seccomp=unconfined"])
     h.rt.wait(cid, 10)
     assert "Seccomp:\t0" in h.output(cid).decode()
+
+
+def test_recover_after_the_starter_is_sigkilled(h):
+    cid, bundle = h.bundle(["sleep", "30"])
+    done, _ = h.bundle(["true"])
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        sys.path.insert(0, {SRC!r})
+        from pathlib import Path
+        from dockyard.runtime.monitor import Runtime
+        rt = Runtime(Path({str(h.rt.exec_root)!r}))
+        for cid in ({cid!r}, {done!r}):
+            rt.create_and_start(cid, Path({str(h.base / "b")!r}) / cid, tty=False, stdin=False,
+                                log_path=Path({str(h.base / "logs")!r}) / cid)
+        rt.wait({done!r}, 10)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert out.returncode == -signal.SIGKILL, out.stderr
+    rt = Runtime(h.rt.exec_root)  # a "restarted daemon"
+    states = rt.recover()
+    assert states[cid] == "running" and states[done] == "exited"
+    assert rt.exit_status(done).exit_code == 0
+    assert done in rt.exited_ids()
+    os.kill(rt.conmon_pid(cid), signal.SIGKILL)  # lose the monitor
+    time.sleep(0.1)
+    assert rt.recover()[cid] == "lost"
+
+
+def test_exec_session_can_be_reloaded(h):
+    from dockyard.runtime.execsession import ExecSession
+
+    cid = h.run(["sleep", "30"])
+    base = {"env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}
+    s = h.rt.exec_start(cid, dict(base, args=["sh", "-c", "sleep 0.3; exit 4"]), tty=False,
+                        stdin=False, detach=True, exec_id="e1")  # fmt: skip
+    again = ExecSession.load(h.rt, cid, "e1")  # as a restarted daemon would
+    assert again.pid == s.pid and again.running()
+    assert again.wait(10) == 4 and not again.running()

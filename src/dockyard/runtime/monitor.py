@@ -390,6 +390,33 @@ class Runtime:
         except OSError:
             return []
 
+    def recover(self) -> dict[str, str]:
+        """After a daemon (re)start: what became of every container we have files for.
+
+        "running"/"paused": its conmon lives, adopt it (its exit file will come);
+        "exited": it ended while we were away, exit_status() says how;
+        "lost": runc runs it but its conmon is gone, so no exit code will ever be written:
+                kill and delete it (or poll state());
+        "created": left between create and start (daemon died in between): delete it;
+        "gone": nothing left in runc and no exit file: delete() to clean up."""
+        out: dict[str, str] = {}
+        runc = self.list()
+        try:
+            ids = [p.name for p in (self.exec_root / "c").iterdir() if p.is_dir()]
+        except OSError:
+            ids = []
+        for cid in ids:
+            status = (runc.get(cid) or {}).get("status")
+            if self.exit_status(cid) is not None:
+                out[cid] = "exited"
+            elif status in ("running", "paused"):
+                out[cid] = status if self.monitor_alive(cid) else "lost"
+            elif status == "created":
+                out[cid] = "created"
+            else:
+                out[cid] = "gone"
+        return out
+
     def watch_exits(self, callback):
         """Start an ExitWatcher calling `callback(cid)` for each exited container
         (existing exit files first). Stop it with `.stop()`."""
