@@ -40,8 +40,15 @@ container's stdin unless the container was created with `stdin_once=False`
 container's output is closed (it exited).
 
 Exit notifications: conmon writes `exits/<cid>` when the container exits (also when our
-daemon was down). `ExitWatcher(rt.exit_dir, callback)` calls `callback(cid)` for each new
-file (inotify); at start-up the daemon should also look at `rt.exited_ids()`.
+daemon was down). `rt.watch_exits(callback)` (an ExitWatcher) calls `callback(cid)` for
+each exit file, those already there first (inotify, one thread for all containers).
+
+Live restore: a new Runtime on the same exec_root sees everything; `rt.recover()` tells
+for each container whether it still runs under its conmon, exited meanwhile, or lost its
+monitor. Exec sessions reload with `ExecSession.load(rt, cid, exec_id)`.
+
+Other calls: kill/pause/resume/state/list/running_ids/pids/update (runc), resize and
+reopen_log (conmon's ctl fifo), rotate_log_if_needed (Docker's max-file > 1), exec_start.
 """
 
 from __future__ import annotations
@@ -72,7 +79,7 @@ class ExitStatus:
     finished_at: float  # epoch seconds (mtime of conmon's exit file)
     oom_killed: bool
 
-    def __iter__(self):  # allows `code, finished = ...[:2]` style unpacking
+    def __iter__(self):  # unpacks as (exit_code, finished_at, oom_killed)
         return iter((self.exit_code, self.finished_at, self.oom_killed))
 
 
