@@ -358,3 +358,22 @@ def test_anonymous_create_error_names_an_id(store: VolumeStore) -> None:
         store.create(None, driver_opts={"bogus": "1"})
     assert re.fullmatch(r'create [0-9a-f]{64}: invalid option: "bogus"', exc.value.message)
     assert store.list() == []
+
+
+def test_concurrent_creates_make_one_volume(store: VolumeStore) -> None:
+    import threading
+
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(store.create_or_get("same")[1])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert [d["Name"] for d in store.list()] == ["same"]
