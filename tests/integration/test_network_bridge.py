@@ -360,3 +360,21 @@ def test_dns_moves_off_a_taken_port(tmp_path):
         blocker.close()
         with contextlib.suppress(StopIteration):
             next(gen)
+
+
+def test_watchdog_restores_a_flushed_table(tmp_path):
+    gen = make_env(tmp_path, watchdog_interval=0.2)
+    env = next(gen)
+    try:
+        mgr: NetworkManager = env["mgr"]
+        mgr.create_network("n")
+        table = env["cfg"].nft_table
+        subprocess.run(["nft", "delete", "table", "inet", table], check=True)
+        for _ in range(50):
+            if nftables.exists(table):
+                break
+            time.sleep(0.1)
+        assert nftables.exists(table)
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(gen)

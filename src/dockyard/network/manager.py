@@ -51,6 +51,8 @@ class NetworkConfig:
     resolv_conf: str = "/etc/resolv.conf"
     port_range: tuple[int, int] | None = None  # None: ip_local_port_range
     docker_compat: bool = True  # accept our bridges in Docker's DOCKER-USER chain
+    # re-assert our rules this often (someone ran `nft flush ruleset`, Docker restarted...)
+    watchdog_interval: float = 30.0  # seconds; 0 disables
 
     @property
     def netns_dir(self) -> Path:
@@ -104,8 +106,20 @@ class NetworkManager:
         self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
         self._compat_bridges: list[str] | None = None
         self._dns_ports: dict[str, int] = {}  # network id -> port our DNS listens on
+        self._check_names()
         self._load()
         self._ensure_predefined()
+        self._watchdog_stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def _check_names(self) -> None:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", self.cfg.nft_table):
+            raise InvalidParameter(f"invalid nftables table name: {self.cfg.nft_table!r}")
+        for name in (self.cfg.bridge, self.cfg.bridge_prefix + "x"):
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", name):
+                raise InvalidParameter(f"invalid interface name: {name!r}")
 
     # ------------------------------------------------------------------ persistence
 
@@ -877,6 +891,30 @@ class NetworkManager:
         with self.lock:
             self._sync_firewall(force_compat=True)
 
+    def _start_watchdog(self) -> None:
+        if self.cfg.watchdog_interval <= 0 or self._watchdog is not None:
+            return
+
+        def loop() -> None:
+            while not self._watchdog_stop.wait(self.cfg.watchdog_interval):
+                try:
+                    with self.lock:
+                        if not nftables.exists(self.cfg.nft_table):
+                            log.warning("nft table %s vanished: restoring it", self.cfg.nft_table)
+                        self._sync_firewall(force_compat=True)
+                except Exception as exc:  # keep watching
+                    log.warning("network watchdog: %s", exc)
+
+        self._watchdog_stop.clear()
+        self._watchdog = threading.Thread(target=loop, name="net-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _stop_watchdog(self) -> None:
+        self._watchdog_stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(5)
+            self._watchdog = None
+
     # ------------------------------------------------------------------ lifecycle
 
     def restore(self, running: set[str] | None = None) -> None:
@@ -898,9 +936,11 @@ class NetworkManager:
                     self.ports.adopt(p["proto"], p["host_ip"], p["host_port"])
             self._save()
             self._sync_firewall()
+        self._start_watchdog()
 
     def close(self) -> None:
         """Daemon shutdown with live restore: stop serving, leave kernel state alone."""
+        self._stop_watchdog()
         with self.lock:
             with contextlib.suppress(Exception):
                 self._loop.run(self.dns.close())
@@ -909,6 +949,7 @@ class NetworkManager:
 
     def teardown(self) -> None:
         """Remove everything of ours: endpoints, namespaces, bridges, rules, state."""
+        self._stop_watchdog()
         with self.lock:
             for cid in list(self.sandboxes):
                 with contextlib.suppress(Exception):
