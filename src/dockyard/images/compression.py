@@ -5,6 +5,8 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
+import queue
+import threading
 import zlib
 from typing import BinaryIO
 
@@ -44,6 +46,78 @@ class _Prefixed(io.RawIOBase):
         n = len(data)
         b[:n] = data
         return n
+
+
+class ReadAhead(io.RawIOBase):
+    """Runs a decompressor in a thread, a few chunks ahead of the consumer.
+
+    isal, zstandard, lzma and bz2 release the GIL while they work, so decompression overlaps
+    with tar parsing and file writes instead of adding to them. Memory stays bounded by the
+    queue depth times the chunk size.
+    """
+
+    _EOF = object()
+
+    def __init__(self, inner: BinaryIO, depth: int = 8):
+        self._inner = inner
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._pending = b""
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="layer-decompress", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = self._inner.read(_READ_CHUNK)
+                if not chunk:
+                    self._put(self._EOF)
+                    return
+                self._put(chunk)
+        except BaseException as e:  # handed to the consumer, raised there
+            self._put(e)
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = _READ_CHUNK
+        if not self._pending:
+            if self._done:
+                return b""
+            item = self._queue.get()
+            if item is self._EOF:
+                self._done = True
+                return b""
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            self._pending = item
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        try:
+            self._inner.close()
+        finally:
+            super().close()
 
 
 class LimitedReader(io.RawIOBase):
@@ -119,11 +193,14 @@ def _read_head(fileobj: BinaryIO, n: int) -> bytes:
     return head
 
 
-def open_maybe_compressed(fileobj: BinaryIO, max_bytes: int = DEFAULT_MAX_BYTES) -> LimitedReader:
+def open_maybe_compressed(
+    fileobj: BinaryIO, max_bytes: int = DEFAULT_MAX_BYTES, *, threaded: bool = True
+) -> LimitedReader:
     """A reader of the uncompressed bytes of ``fileobj`` (gzip, zstd, xz, bzip2 or plain).
 
     Reads at most ``max_bytes`` of output before raising DecompressionLimitExceeded. The
-    stream is consumed sequentially; nothing is loaded into memory.
+    stream is consumed sequentially; nothing is loaded into memory. With ``threaded`` the
+    decompression runs in a helper thread (``fileobj`` is then read from that thread).
     """
     head = _read_head(fileobj, 6)
     kind = detect_compression(head)
@@ -140,4 +217,6 @@ def open_maybe_compressed(fileobj: BinaryIO, max_bytes: int = DEFAULT_MAX_BYTES)
         inner = bz2.BZ2File(raw)
     else:
         inner = raw
+    if kind != "none" and threaded:
+        inner = ReadAhead(inner)
     return LimitedReader(inner, max_bytes, kind)

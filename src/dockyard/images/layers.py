@@ -56,10 +56,6 @@ def apply_layer(
     try:
         with RootDir(root) as rd:
             size = extract_stream(reader, rd, (), opts)
-        # Read what follows the end-of-archive marker so a digest computed on the input
-        # stream covers all of it, as Docker does.
-        while reader.read(1 << 20):
-            pass
     finally:
         reader.close()
     return size
