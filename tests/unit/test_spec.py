@@ -311,3 +311,23 @@ def test_sysctls_readonly_devices(rootfs):
     assert {"allow": True, "type": "c", "major": 42, "access": "rmw"} in rules
     with pytest.raises(SpecError):
         spec(rootfs, hc={"Devices": [{"PathOnHost": "/etc/passwd"}]})
+
+
+def test_env_unset_console_size_domainname_and_path_overrides(rootfs):
+    s = spec(
+        rootfs,
+        {"Tty": True, "Env": ["A=1", "HOSTNAME"], "Domainname": "example.org"},
+        hc={"ConsoleSize": [40, 120], "MaskedPaths": ["/proc/x"], "ReadonlyPaths": []},
+    )
+    assert not any(e.startswith("HOSTNAME=") for e in s["process"]["env"])
+    assert s["process"]["consoleSize"] == {"height": 40, "width": 120}
+    assert s["domainname"] == "example.org"
+    assert s["linux"]["maskedPaths"] == ["/proc/x"] and s["linux"]["readonlyPaths"] == []
+    assert "consoleSize" not in spec(rootfs, hc={"ConsoleSize": [0, 0]})["process"]
+
+
+def test_device_directory_is_expanded(rootfs, tmp_path):
+    s = spec(rootfs, hc={"Devices": [{"PathOnHost": "/dev", "PathInContainer": "/hostdev",
+                                      "CgroupPermissions": "r"}]})  # fmt: skip
+    paths = {d["path"] for d in s["linux"]["devices"]}
+    assert "/hostdev/null" in paths

@@ -101,10 +101,9 @@ def _env(config: dict, hostname: str, extra_env: list[str]) -> list[str]:
         key, sep, value = item.partition("=")
         if not key:
             raise SpecError(f"invalid environment variable: {item}")
-        if not sep:
-            continue  # "FOO" without value means "take from client env": CLI resolves it
-        env.pop(key, None)
-        env[key] = value
+        env.pop(key, None)  # "FOO" without "=" unsets FOO, as in Docker
+        if sep:
+            env[key] = value
     return [f"{k}={v}" for k, v in env.items()]
 
 
@@ -130,6 +129,26 @@ def _device_rule(text: str) -> dict:
     return rule
 
 
+def _expand_device(host: str, target: str) -> list[dict]:
+    """Entries for --device: one node, or every node under a directory (e.g. /dev/snd)."""
+    if os.path.isdir(host):
+        out = []
+        for dirpath, _dirs, files in os.walk(host):
+            for name in sorted(files):
+                path = os.path.join(dirpath, name)
+                entry = device_entry(path, target + path[len(host) :])
+                if entry:
+                    out.append(entry)
+        return out
+    entry = device_entry(host, target)
+    if entry is None:
+        raise SpecError(
+            f"error gathering device information while adding custom device {host!r}: "
+            "not a device node"
+        )
+    return [entry]
+
+
 def _devices(hc: dict, privileged: bool) -> tuple[list[dict], list[dict]]:
     """(linux.devices, resources.devices) for --device, --device-cgroup-rule, --privileged."""
     if privileged:
@@ -137,24 +156,14 @@ def _devices(hc: dict, privileged: bool) -> tuple[list[dict], list[dict]]:
     devices, rules = [], default_device_rules()
     for d in hc.get("Devices") or []:
         host = d.get("PathOnHost", "")
-        entry = device_entry(host, d.get("PathInContainer") or host)
-        if entry is None:
-            raise SpecError(
-                f"error gathering device information while adding custom device {host!r}: not a device node"
-            )
+        target = d.get("PathInContainer") or host
         perms = d.get("CgroupPermissions") or "rwm"
-        if set(perms) - set("rwm"):
+        if not perms or set(perms) - set("rwm"):
             raise SpecError(f"invalid device permissions {perms!r}")
-        devices.append(entry)
-        rules.append(
-            {
-                "allow": True,
-                "type": entry["type"],
-                "major": entry["major"],
-                "minor": entry["minor"],
-                "access": perms,
-            }
-        )
+        for entry in _expand_device(host, target):
+            devices.append(entry)
+            rules.append({"allow": True, "type": entry["type"], "major": entry["major"],
+                          "minor": entry["minor"], "access": perms})  # fmt: skip
     rules += [_device_rule(r) for r in hc.get("DeviceCgroupRules") or []]
     return devices, rules
 
@@ -284,6 +293,11 @@ def build_spec(
         "maskedPaths": [] if systempaths_open else list(MASKED_PATHS),
         "readonlyPaths": [] if systempaths_open else list(READONLY_PATHS),
     }
+    # API >= 1.44 lets the client set them explicitly (nil means "defaults")
+    if hc.get("MaskedPaths") is not None and not privileged:
+        linux["maskedPaths"] = list(hc["MaskedPaths"])
+    if hc.get("ReadonlyPaths") is not None and not privileged:
+        linux["readonlyPaths"] = list(hc["ReadonlyPaths"])
     if sysctls := _sysctls(hc, netns_path == "host"):
         linux["sysctl"] = sysctls
     if (profile := _seccomp(sec["seccomp"], caps, privileged)) is not None:
@@ -298,6 +312,11 @@ def build_spec(
     }
     if (hc.get("UTSMode") or "") != "host":
         spec["hostname"] = hostname
+        if config.get("Domainname"):
+            spec["domainname"] = config["Domainname"]
+    size = hc.get("ConsoleSize") or [0, 0]
+    if process["terminal"] and len(size) == 2 and size[0] and size[1]:
+        process["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}
     return spec
 
 
