@@ -378,3 +378,28 @@ def test_watchdog_restores_a_flushed_table(tmp_path):
     finally:
         with contextlib.suppress(StopIteration):
             next(gen)
+
+
+def test_gateway_and_ports_follow_to_the_remaining_network(env):
+    mgr: NetworkManager = env["mgr"]
+    mgr.create_network("first")
+    mgr.create_network("second")
+    a = cid()
+    mgr.connect(a, "web", "first")
+    e2 = mgr.connect(a, "web", "second")
+    path = mgr.sandbox_path(a)
+    serve(env, path, 80, "web")
+    port = int(
+        mgr.publish_ports(a, {"80/tcp": [{"HostIp": "", "HostPort": ""}]})["80/tcp"][0]["HostPort"]
+    )
+    mgr.disconnect(a, "first")
+    routes = subprocess.run(
+        ["nsenter", f"--net={path}", "ip", "route", "show", "default"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert f"via {e2['Gateway']} dev eth1" in routes
+    assert fetch("127.0.0.1", port).startswith("web ")
+    serve(env, env["outside"], 7002, "outside")
+    out = in_ns(path, CLIENT, "203.0.113.2", "7002", "3")
+    assert out.stdout.strip() == "outside 203.0.113.1", out

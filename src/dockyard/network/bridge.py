@@ -138,6 +138,14 @@ def detach(ns_path: str | None, ifname: str, host_veth: str | None) -> None:
                     nsr.link("del", index=idx)
 
 
+def set_default_route(ns_path: str, ifname: str, gateway: str) -> None:
+    with netns.entered(ns_path), IPRoute() as nsr:
+        idx = link_index(nsr, ifname)
+        if idx is None:
+            raise OSError(errno.ENODEV, f"{ifname} does not exist")
+        nsr.route("replace", dst="0.0.0.0/0", gateway=gateway, oif=idx)
+
+
 def next_ifname(ns_path: str) -> str:
     """eth0 for the first network, eth1 for the next, ..."""
     with netns.entered(ns_path), IPRoute() as nsr:

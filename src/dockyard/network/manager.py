@@ -605,13 +605,34 @@ class NetworkManager:
             moved = [
                 p for p in self.published.get(container_id, []) if p["container_ip"] == ep["ip"]
             ]
-            for p in moved:
-                self.ports.release(p["proto"], p["host_ip"], p["host_port"])
-                self.published[container_id].remove(p)
             self._detach(key, ep)
+            heir = self._move_gateway(ep) if ep.get("default_route") else None
+            for p in moved:
+                if heir is not None and not self.networks[heir["network_id"]]["Internal"]:
+                    # like Docker, published ports follow the endpoint with the gateway
+                    p["container_ip"] = heir["ip"]
+                    p["bridge"] = self.networks[heir["network_id"]]["bridge"]
+                else:
+                    self.ports.release(p["proto"], p["host_ip"], p["host_port"])
+                    self.published[container_id].remove(p)
             self._save()
             if moved:
                 self._sync_firewall()
+
+    def _move_gateway(self, old: dict[str, Any]) -> dict[str, Any] | None:
+        """The endpoint holding the default route left: give the route to another one."""
+        heirs = [e for e in self.endpoints.values() if e["cid"] == old["cid"] and e["ip"]]
+        sb = self.sandboxes.get(old["cid"])
+        if not heirs or sb is None:
+            return None
+        heir = heirs[0]
+        try:
+            br.set_default_route(sb["path"], heir["ifname"], heir["gateway"])
+        except OSError as exc:
+            log.warning("default route for %s: %s", old["cid"][:12], exc)
+            return None
+        heir["default_route"] = True
+        return heir
 
     def _detach(self, key: str, ep: dict[str, Any], kernel: bool = True) -> None:
         sb = self.sandboxes.get(ep["cid"])
