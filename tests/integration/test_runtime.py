@@ -458,3 +458,20 @@ def test_exec_session_can_be_reloaded(h):
     again = ExecSession.load(h.rt, cid, "e1")  # as a restarted daemon would
     assert again.pid == s.pid and again.running()
     assert again.wait(10) == 4 and not again.running()
+
+
+def test_concurrent_starts_from_threads(h):
+    from concurrent.futures import ThreadPoolExecutor
+
+    bundles = [h.bundle(["sh", "-c", f"echo n{i}; exit {i}"]) for i in range(8)]
+
+    def run(item):
+        cid, bundle = item
+        h.rt.create_and_start(cid, bundle, tty=False, stdin=False, log_path=h.log(cid))
+        return cid, h.rt.wait(cid, 20)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(run, bundles))
+    for i, (cid, status) in enumerate(results):
+        assert status.exit_code == i
+        assert h.output(cid) == f"n{i}\n".encode()
