@@ -317,3 +317,57 @@ def test_compile_once_execute_many() -> None:
 def test_json_skips_methods() -> None:
     row = {"ID": "1", "Label": lambda n: n}
     assert render("{{json .}}", row) == '{"ID":"1"}'
+
+
+INSPECT = {
+    "Name": "/web",
+    "State": {"Status": "running", "Running": True, "Pid": 1234},
+    "Config": {"Labels": {"com.example.team": "web"}, "Env": ["A=1"]},
+}
+
+
+@pytest.mark.parametrize(
+    ("src", "want"),
+    [
+        # Checked against `docker inspect -f` (docker CLI 28.2) on the same JSON.
+        ("{{.State.Status}}", "running"),
+        ("{{with .State.Health}}{{.Status}}{{else}}none{{end}}", "none"),
+        ("{{if .State.Health}}h{{else}}noh{{end}}", "noh"),
+        ("{{not .State.Health}}", "true"),
+        ("{{.Config.Labels.nope}}", "<no value>"),
+        ('{{index .Config.Labels "nope"}}', ""),
+        ('{{.Config.Labels.nope | printf "%v"}}', "<nil>"),
+    ],
+)
+def test_execute_inspect(src: str, want: str) -> None:
+    assert compile_template(src).execute_inspect(INSPECT) == want
+
+
+@pytest.mark.parametrize(
+    ("src", "msg"),
+    [
+        ("{{.Foo}}", 'template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"'),
+        (
+            "{{.State.Health.Status}}",
+            'template: :1:8: executing "" at <.State.Health.Status>: map has no entry for key "Health"',
+        ),
+    ],
+)
+def test_execute_inspect_errors(src: str, msg: str) -> None:
+    with pytest.raises(TemplateError) as e:
+        compile_template(src).execute_inspect(INSPECT)
+    assert str(e.value) == msg
+
+
+def test_missing_key_error_spares_maps() -> None:
+    tmpl = compile_template("{{.Config.Labels.nope}}")
+    assert tmpl.execute(INSPECT, missing_key="error") == "<no value>"
+    with pytest.raises(TemplateError, match='map has no entry for key "Nope"'):
+        compile_template("{{.Config.Nope}}").execute(INSPECT, missing_key="error")
+
+
+def test_fields_used() -> None:
+    src = (
+        "{{.ID}} {{if .Size}}{{.Size}}{{end}} {{range .Mounts}}{{.Name}}{{end}} {{json (.Labels)}}"
+    )
+    assert compile_template(src).fields() == {"ID", "Size", "Mounts", "Name", "Labels"}

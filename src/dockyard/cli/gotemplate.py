@@ -45,6 +45,27 @@ class TemplateError(Exception):
     """A parse or execution error, worded like Go's text/template."""
 
 
+class _Absent:
+    """A struct field the API JSON left out (omitempty): Go's typed nil.
+
+    Only `docker inspect`'s first, "typed" pass produces it: it is false in
+    if/with/and/or/not and ranges over nothing; any other use fails the pass,
+    which then reruns on the raw map with missingkey=error, as Docker does.
+    """
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_ABSENT: Any = _Absent()
+
+
+class _NeedRaw(Exception):
+    """The typed pass touched an absent field in a way Go's typed run would reject."""
+
+
 class _NoFinal:
     """The 'no piped value' marker (Go's missingVal)."""
 
@@ -760,9 +781,15 @@ class _Continue(Exception):
     pass
 
 
+def _struct_like(d: dict) -> bool:
+    """Whether an API object stands for a Go struct (capitalised field names) rather
+    than a map such as Labels or Ports, whose misses print <no value> even in inspect."""
+    return bool(d) and all(isinstance(k, str) and k[:1].isupper() for k in d)
+
+
 def _truth(v: Any) -> bool:
     """Go's isTrue: zero values, nil and empty collections are false."""
-    if v is None or v is MISSING:
+    if v is None or v is MISSING or v is _ABSENT:
         return False
     if isinstance(v, bool | int | float | str | list | tuple | dict):
         return bool(v)
@@ -770,10 +797,19 @@ def _truth(v: Any) -> bool:
 
 
 class _State:
-    __slots__ = ("tmpl", "vars", "at", "funcs", "depth")
+    __slots__ = ("tmpl", "vars", "at", "funcs", "depth", "missing_error", "typed")
 
-    def __init__(self, tmpl: Template, data: Any, funcs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        tmpl: Template,
+        data: Any,
+        funcs: dict[str, Any],
+        missing_error: bool = False,
+        typed: bool = False,
+    ) -> None:
         self.tmpl = tmpl
+        self.missing_error = missing_error
+        self.typed = typed
         self.vars: list[list[Any]] = [["$", data]]
         self.at: _Node | None = None
         self.funcs = funcs
@@ -824,6 +860,8 @@ class _State:
             self.depth -= 1
 
     def printable(self, v: Any) -> str:
+        if v is _ABSENT:
+            raise _NeedRaw()
         if v is MISSING:
             return "<no value>"
         if isinstance(v, str):
@@ -850,7 +888,7 @@ class _State:
             items: Any = ((k, val[k]) for k in sort_keys(val))
         elif isinstance(val, list | tuple):
             items = enumerate(val)
-        elif val is None or val is MISSING:
+        elif val is None or val is MISSING or val is _ABSENT:
             items = ()
         elif isinstance(val, int) and not isinstance(val, bool):
             items = ((i, i) for i in range(val))
@@ -947,13 +985,20 @@ class _State:
     def field(self, dot: Any, name: str, recv: Any, args: list[_Node], final: Any) -> Any:
         if recv is MISSING:
             return MISSING
+        if recv is _ABSENT:
+            raise _NeedRaw()
         if recv is None:
             raise self.fail(f"nil pointer evaluating interface {{}}.{name}")
         has_args = len(args) > 1 or final is not _NOFINAL
         if isinstance(recv, dict):
             val = recv.get(name, MISSING)
-            if val is MISSING and isinstance(recv, GoStruct):
-                raise self.fail(f"can't evaluate field {name} in type {recv.type_name}")
+            if val is MISSING:
+                if isinstance(recv, GoStruct):
+                    raise self.fail(f"can't evaluate field {name} in type {recv.type_name}")
+                if self.missing_error and _struct_like(recv):
+                    raise self.fail(f"map has no entry for key {go_quote(name)}")
+                if self.typed and _struct_like(recv):
+                    return _ABSENT
         elif isinstance(recv, str | int | float | bool | list | tuple):
             raise self.fail(f"can't evaluate field {name} in type interface {{}}")
         else:
@@ -1025,6 +1070,8 @@ class _State:
             typ = spec.param(len(args))
             self.at = ident
             vals.append(self.check_type(final, typ) if typ is not None else final)
+        if self.typed and any(v is _ABSENT for v in vals) and name != "not":
+            raise _NeedRaw()
         try:
             return spec.fn(*vals)
         except TemplateError:
@@ -1404,15 +1451,36 @@ class Template:
         self.nodes = parser.parse()
         self.defines = parser.defines
 
-    def execute(self, data: Any, funcs: dict[str, Any] | None = None) -> str:
-        """Run the template on `data`; raises TemplateError like Go's Execute."""
+    def execute(
+        self, data: Any, funcs: dict[str, Any] | None = None, missing_key: str = "default"
+    ) -> str:
+        """Run the template on `data`; raises TemplateError like Go's Execute.
+
+        missing_key="error" is what `docker inspect` does: a field absent from an
+        API object fails with 'map has no entry for key "X"' (maps such as Labels
+        still print <no value>, as Docker's typed structs make them).
+        """
         out: list[str] = []
-        state = _State(self, data, FUNCS if funcs is None else funcs)
+        state = _State(self, data, FUNCS if funcs is None else funcs, missing_key == "error")
         try:
             state.walk(data, self.nodes, out)
         except RecursionError:
             raise TemplateError("template: exceeded maximum template depth") from None
         return "".join(out)
+
+    def execute_inspect(self, data: Any) -> str:
+        """Run as `docker inspect -f` does: on the typed object, else on the raw map.
+
+        Docker first executes on its Go struct (absent omitempty fields are nil:
+        `{{with .State.Health}}` is just false) and, if that fails, re-executes on
+        the raw JSON with missingkey=error ('map has no entry for key "Foo"').
+        """
+        try:
+            out: list[str] = []
+            _State(self, data, FUNCS, typed=True).walk(data, self.nodes, out)
+            return "".join(out)
+        except (_NeedRaw, TemplateError, RecursionError):
+            return self.execute(data, missing_key="error")
 
     def fields(self) -> set[str]:
         """Top-level fields the template reads from dot (`.Size` -> "Size"), like
