@@ -89,6 +89,7 @@ class NetworkManager:
         routes: Any = None,
     ) -> None:
         self.cfg = config
+        self._check_names()
         self.store = store
         self.lock = threading.RLock()
         self.ipam = Ipam(config.pools, routes or self._foreign_routes)
@@ -106,7 +107,6 @@ class NetworkManager:
         self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
         self._compat_bridges: list[str] | None = None
         self._dns_ports: dict[str, int] = {}  # network id -> port our DNS listens on
-        self._check_names()
         self._load()
         self._ensure_predefined()
         self._watchdog_stop = threading.Event()

@@ -1,0 +1,251 @@
+"""NetworkManager's bookkeeping with the kernel side stubbed out (no root needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockyard.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from dockyard.network import manager as m
+from dockyard.network.dns import DnsServer
+from dockyard.network.store import MemoryStore
+
+ENDPOINT_KEYS = {
+    "IPAMConfig", "Links", "Aliases", "MacAddress", "DriverOpts", "NetworkID", "EndpointID",
+    "Gateway", "IPAddress", "IPPrefixLen", "IPv6Gateway", "GlobalIPv6Address",
+    "GlobalIPv6PrefixLen", "DNSNames",
+}  # fmt: skip
+NETWORK_KEYS = {
+    "Name", "Id", "Created", "Scope", "Driver", "EnableIPv6", "IPAM", "Internal", "Attachable",
+    "Ingress", "ConfigFrom", "ConfigOnly", "Containers", "Options", "Labels",
+}  # fmt: skip
+
+
+class Kernel:
+    """Records what the manager asks of the kernel."""
+
+    def __init__(self) -> None:
+        self.rulesets: list = []
+        self.links: dict[str, int] = {}  # ns path -> interfaces made in it
+
+
+@pytest.fixture
+def kernel(monkeypatch, tmp_path):
+    k = Kernel()
+    monkeypatch.setattr(m.br, "enable_forwarding", lambda: None)
+    monkeypatch.setattr(m.br, "ensure_bridge", lambda *a, **kw: None)
+    monkeypatch.setattr(m.br, "delete_link", lambda name: None)
+    monkeypatch.setattr(m.br, "detach", lambda *a: None)
+    monkeypatch.setattr(m.br, "set_default_route", lambda *a: None)
+
+    def next_ifname(path):
+        return f"eth{k.links.get(path, 0)}"
+
+    def attach(path, *a):
+        k.links[path] = k.links.get(path, 0) + 1
+        return "vethtest"
+
+    monkeypatch.setattr(m.br, "next_ifname", next_ifname)
+    monkeypatch.setattr(m.br, "attach", attach)
+    monkeypatch.setattr(m.netns, "create", lambda p: None)
+    monkeypatch.setattr(m.netns, "delete", lambda p: None)
+    monkeypatch.setattr(m.netns, "exists", lambda p: True)
+    monkeypatch.setattr(m.netns, "release_dir", lambda p: None)
+    monkeypatch.setattr(m.nftables, "apply", k.rulesets.append)
+    monkeypatch.setattr(m.nftables, "remove", lambda t: None)
+    monkeypatch.setattr(m.dockercompat, "sync", lambda *a: True)
+    monkeypatch.setattr(m.dockercompat, "cleanup", lambda *a: None)
+
+    async def listen(self, key, ip, port=53):
+        return port
+
+    async def stop(self, key):
+        return None
+
+    monkeypatch.setattr(DnsServer, "start_listener", listen)
+    monkeypatch.setattr(DnsServer, "stop_listener", stop)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 10.0.0.53\nsearch corp.example\n")
+    k.resolv = str(resolv)
+    return k
+
+
+def make(kernel, store=None, **kw):
+    cfg = m.NetworkConfig(
+        pools=[{"base": "10.50.0.0/16", "size": 24}],
+        dns_upstreams=[],
+        resolv_conf=kernel.resolv,
+        watchdog_interval=0,
+        **kw,
+    )
+    mgr = m.NetworkManager(cfg, store or MemoryStore(), routes=lambda: [])
+    mgr.restore()
+    return mgr
+
+
+def test_predefined_networks_and_inspect_shape(kernel):
+    mgr = make(kernel)
+    names = {n["Name"]: n for n in mgr.list_networks()}
+    assert set(names) == {"bridge", "host", "none"}
+    assert names["host"]["Driver"] == "host" and names["none"]["Driver"] == "null"
+    bridge = mgr.inspect_network("bridge")
+    assert set(bridge) == NETWORK_KEYS
+    assert bridge["IPAM"]["Config"] == [{"Subnet": "10.50.0.0/24", "Gateway": "10.50.0.1"}]
+    assert bridge["Options"]["com.docker.network.bridge.name"] == "dockyard0"
+    with pytest.raises(Forbidden):
+        mgr.remove_network("bridge")
+    with pytest.raises(Forbidden):
+        mgr.create_network("host")
+
+
+def test_create_lookup_and_errors(kernel):
+    mgr = make(kernel)
+    nid = mgr.create_network("app", labels={"a": "b"})["Id"]
+    assert mgr.inspect_network(nid[:6])["Name"] == "app"
+    assert mgr.inspect_network("app")["Labels"] == {"a": "b"}
+    with pytest.raises(Conflict) as exc:
+        mgr.create_network("app")
+    assert exc.value.message == "network with name app already exists"
+    with pytest.raises(NotFound) as exc:
+        mgr.inspect_network("nope")
+    assert exc.value.message == "network nope not found"
+    with pytest.raises(NotFound):
+        mgr.create_network("x", driver="overlay")
+    custom = mgr.create_network(
+        "fixed", ipam={"Driver": "default", "Config": [{"Subnet": "192.168.77.0/24"}]}
+    )
+    cfg = mgr.inspect_network(custom["Id"])["IPAM"]["Config"]
+    assert cfg == [{"Subnet": "192.168.77.0/24", "Gateway": "192.168.77.1"}]
+    with pytest.raises(Forbidden) as exc:
+        mgr.create_network("clash", ipam={"Config": [{"Subnet": "192.168.77.128/25"}]})
+    assert exc.value.message == "Pool overlaps with other one on this address space"
+    # a failed create leaves nothing behind
+    assert "clash" not in {n["Name"] for n in mgr.list_networks()}
+    assert [n["Name"] for n in mgr.list_networks({"type": ["custom"]})] == ["app", "fixed"]
+    assert [n["Name"] for n in mgr.list_networks({"label": ["a=b"]})] == ["app"]
+
+
+def test_connect_endpoint_settings_and_rules(kernel):
+    mgr = make(kernel)
+    mgr.create_network("app", ipam={"Config": [{"Subnet": "10.60.0.0/24"}]})
+    a, b = "a" * 64, "b" * 64
+    ea = mgr.connect(a, "/web", "app", aliases=["www"], ip="10.60.0.10")
+    assert set(ea) == ENDPOINT_KEYS
+    assert ea["IPAddress"] == "10.60.0.10" and ea["IPPrefixLen"] == 24
+    assert ea["IPAMConfig"] == {"IPv4Address": "10.60.0.10"}
+    assert ea["MacAddress"] == "02:42:0a:3c:00:0a"
+    assert ea["DNSNames"] == ["web", "www", "a" * 12]
+    with pytest.raises(Conflict):
+        mgr.connect(b, "db", "app", ip="10.60.0.10")
+    with pytest.raises(InvalidParameter):
+        mgr.connect(b, "db", "bridge", ip="10.50.0.9")  # no user-configured subnet
+    with pytest.raises(InvalidParameter):
+        mgr.connect(b, "db", "bridge", aliases=["x"])
+    eb = mgr.connect(b, "db", "bridge")
+    assert eb["DNSNames"] is None and eb["Aliases"] is None
+    with pytest.raises(Forbidden):
+        mgr.connect(b, "db", "bridge")
+    assert set(mgr.inspect_network("app")["Containers"]) == {a}
+    ports = mgr.publish_ports(a, {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]})
+    hp = int(ports["80/tcp"][0]["HostPort"])
+    rules = kernel.rulesets[-1]
+    assert [(p.host_ip, p.host_port, p.container_ip, p.container_port) for p in rules.ports] == [
+        ("127.0.0.1", hp, "10.60.0.10", 80)
+    ]
+    with pytest.raises(Conflict) as exc:
+        mgr.publish_ports(b, {"80/tcp": [{"HostIp": "", "HostPort": str(hp)}]})
+    assert f"Bind for 0.0.0.0:{hp} failed: port is already allocated" in exc.value.message
+    assert exc.value.message.startswith("driver failed programming external connectivity")
+    mgr.release_sandbox(a)
+    assert kernel.rulesets[-1].ports == []
+    assert mgr.inspect_network("app")["Containers"] == {}
+    mgr.teardown()
+
+
+def test_state_survives_a_new_manager(kernel):
+    store = MemoryStore()
+    mgr = make(kernel, store)
+    mgr.create_network("app")
+    a = "a" * 64
+    ip = mgr.connect(a, "web", "app")["IPAddress"]
+    mgr.publish_ports(a, {"80/tcp": [{"HostIp": "", "HostPort": ""}]})
+    bindings = mgr.port_bindings(a)
+    mgr.close()
+    mgr2 = make(kernel, store)
+    assert mgr2.inspect_network("app")["Containers"][a]["IPv4Address"] == f"{ip}/24"
+    assert mgr2.port_bindings(a) == bindings
+    # the address is still taken
+    assert mgr2.connect("b" * 64, "db", "app")["IPAddress"] != ip
+    mgr2.teardown()
+
+
+def test_restore_releases_containers_that_are_gone(kernel):
+    store = MemoryStore()
+    mgr = make(kernel, store)
+    mgr.create_network("app")
+    mgr.connect("a" * 64, "web", "app")
+    mgr.connect("b" * 64, "db", "app")
+    mgr.close()
+    mgr2 = m.NetworkManager(mgr.cfg, store, routes=lambda: [])
+    mgr2.restore(running={"a" * 64})
+    assert set(mgr2.inspect_network("app")["Containers"]) == {"a" * 64}
+    mgr2.teardown()
+
+
+def test_dns_table(kernel):
+    mgr = make(kernel)
+    nid = mgr.create_network("app")["Id"]
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    ea = mgr.connect(a, "web", "app", aliases=["www"])
+    eb = mgr.connect(b, "client", "app", links=["web:site"])
+    mgr.connect(c, "other", "app", aliases=["www"])
+    look = mgr._dns_lookup
+    assert look(nid, eb["IPAddress"], "web") == [ea["IPAddress"]]
+    assert look(nid, eb["IPAddress"], "web.app") == [ea["IPAddress"]]
+    assert len(look(nid, eb["IPAddress"], "www")) == 2  # both holders of the alias
+    assert look(nid, eb["IPAddress"], "site") == [ea["IPAddress"]]
+    assert look(nid, ea["IPAddress"], "site") is None  # only the linking container
+    assert look(nid, ea["IPAddress"], "a" * 12) == [ea["IPAddress"]]
+    assert mgr._dns_reverse(nid, ea["IPAddress"]) == ["web.app"]
+    bridge_id = mgr._find("bridge")["Id"]
+    assert look(bridge_id, "10.50.0.2", "web") is None  # no names on the default bridge
+    mgr.teardown()
+
+
+def test_sandbox_files(kernel):
+    mgr = make(kernel)
+    mgr.create_network("app")
+    a, b = "a" * 64, "b" * 64
+    ea = mgr.connect(a, "web", "app")
+    eb = mgr.connect(b, "solo", "bridge")
+    files = mgr.sandbox_files(a, "webhost", extra_hosts=["gw:host-gateway"])
+    assert files["hostname"] == "webhost\n"
+    assert f"{ea['IPAddress']}\twebhost" in files["hosts"]
+    assert "10.50.0.1\tgw" in files["hosts"]  # host-gateway: the default bridge's gateway
+    assert files["resolv.conf"] == (
+        f"search corp.example\nnameserver {ea['Gateway']}\noptions ndots:0\n"
+    )
+    solo = mgr.sandbox_files(b, "solo")["resolv.conf"]
+    assert solo == "search corp.example\nnameserver 10.0.0.53\n"
+    assert eb["Gateway"] == "10.50.0.1"
+    custom = mgr.sandbox_files(b, "solo", dns=["10.9.9.9"], dns_options=["rotate"])
+    assert custom["resolv.conf"] == "search corp.example\nnameserver 10.9.9.9\noptions rotate\n"
+    mgr.teardown()
+
+
+def test_prune_keeps_used_networks(kernel):
+    mgr = make(kernel)
+    mgr.create_network("used")
+    mgr.create_network("unused")
+    mgr.connect("a" * 64, "web", "used")
+    assert mgr.prune_networks() == ["unused"]
+    with pytest.raises(Forbidden) as exc:
+        mgr.remove_network("used")
+    assert "has active endpoints" in exc.value.message
+    mgr.teardown()
+
+
+def test_bad_names_refused(kernel):
+    with pytest.raises(InvalidParameter):
+        make(kernel, nft_table="bad name")
+    with pytest.raises(InvalidParameter):
+        make(kernel, bridge="much-too-long-bridge-name")
