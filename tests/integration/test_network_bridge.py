@@ -403,3 +403,42 @@ def test_gateway_and_ports_follow_to_the_remaining_network(env):
     serve(env, env["outside"], 7002, "outside")
     out = in_ns(path, CLIENT, "203.0.113.2", "7002", "3")
     assert out.stdout.strip() == "outside 203.0.113.1", out
+
+
+UDP_ECHO = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+while True:
+    data, peer = s.recvfrom(100); s.sendto(b"echo " + data, peer)
+"""
+
+
+def test_udp_publish_and_none_network(env):
+    mgr: NetworkManager = env["mgr"]
+    a, n = cid(), cid()
+    mgr.connect(a, "udp", "bridge")
+    path = mgr.sandbox_path(a)
+    p = subprocess.Popen(
+        ["nsenter", f"--net={path}", sys.executable, "-c", UDP_ECHO, "5353"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    env["procs"].append(p)
+    assert p.stdout.readline().strip() == "ready"
+    got = mgr.publish_ports(a, {"5353/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}]})
+    port = int(got["5353/udp"][0]["HostPort"])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(b"hi", ("127.0.0.1", port))
+    assert s.recv(100) == b"echo hi"
+    s.close()
+    # --network none: a namespace with only a working loopback
+    mgr.connect(n, "lonely", "none")
+    npath = mgr.sandbox_path(n)
+    links = subprocess.run(
+        ["nsenter", f"--net={npath}", "ip", "-br", "link"], capture_output=True, text=True
+    ).stdout.split("\n")
+    assert [x.split()[0] for x in links if x] == ["lo"]
+    assert "UNKNOWN" in links[0] or "UP" in links[0]
+    assert ping(npath, "127.0.0.1")

@@ -107,3 +107,30 @@ def test_server_servfail_when_upstream_silent(monkeypatch):
         silent.close()
 
     asyncio.run(go())
+
+
+def test_server_over_real_sockets_udp_and_tcp():
+    """A listener on loopback answers over UDP and TCP (length-prefixed)."""
+
+    async def go():
+        s = _server()
+        port = await s.start_listener("n", "127.0.0.1", 0)
+        loop = asyncio.get_running_loop()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setblocking(False)
+        await loop.sock_connect(u, ("127.0.0.1", port))
+        await loop.sock_sendall(u, w.build_query("db", qid=5))
+        ans = w.parse_response(await asyncio.wait_for(loop.sock_recv(u, 512), 2))
+        assert (ans.id, ans.addresses) == (5, ["10.1.0.3"])
+        u.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for qid in (6, 7):  # several queries on one connection
+            q = w.build_query("web", qid=qid)
+            writer.write(struct.pack("!H", len(q)) + q)
+            size = struct.unpack("!H", await reader.readexactly(2))[0]
+            ans = w.parse_response(await reader.readexactly(size))
+            assert (ans.id, ans.addresses) == (qid, ["10.1.0.2"])
+        writer.close()
+        await s.close()
+
+    asyncio.run(go())

@@ -138,6 +138,14 @@ def detach(ns_path: str | None, ifname: str, host_veth: str | None) -> None:
                     nsr.link("del", index=idx)
 
 
+def loopback_up(ns_path: str) -> None:
+    """A new namespace's lo is down; every container (even --network none) wants it up."""
+    with netns.entered(ns_path), IPRoute() as nsr:
+        lo = link_index(nsr, "lo")
+        if lo is not None:
+            nsr.link("set", index=lo, state="up")
+
+
 def set_default_route(ns_path: str, ifname: str, gateway: str) -> None:
     with netns.entered(ns_path), IPRoute() as nsr:
         idx = link_index(nsr, ifname)

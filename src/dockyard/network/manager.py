@@ -438,6 +438,7 @@ class NetworkManager:
                     with contextlib.suppress(FileNotFoundError):
                         Path(path).unlink()
                     netns.create(path)
+                    br.loopback_up(path)
                 owned = True
             else:
                 owned = False
