@@ -141,6 +141,17 @@ def test_execute(src: str, want: str) -> None:
         ('{{printf "%g %G %e" 1e21 1e-7 0.0}}', "1e+21 1E-07 0.000000e+00"),
         ('{{printf "%v" 100000000.0}}', "1e+08"),
         ('{{printf "%q" "a\\"b\\n"}}', '"a\\"b\\n"'),
+        ('{{printf "%[2]s %[1]s" "a" "b"}}', "b a"),
+        ('{{printf "%[3]s" "a"}}', "%!s(BADINDEX)"),
+        ('{{printf "[%s]" "a" "b"}}', "[a]%!(EXTRA string=b)"),
+        ('{{printf "%*d|%-*d|" 5 42 4 7}}', "   42|7   |"),
+        ('{{printf "%.*f" 2 3.14159}}', "3.14"),
+        ('{{printf "%+q" "héllo"}}', '"h\\u00e9llo"'),
+        ('{{printf "%#v %#v" "x" 3}}', '"x" 3'),
+        (
+            '{{printf "%x %X %.2x %x" 3.5 -0.1 1.0 0.0}}',
+            "0x1.cp+01 -0X1.999999999999AP-04 0x1.00p+00 0x0p+00",
+        ),
     ],
 )
 def test_printf(src: str, want: str) -> None:

@@ -152,15 +152,15 @@ _QUOTE_ESC = {
 }
 
 
-def go_quote(s: str, quote: str = '"') -> str:
-    """strconv.Quote: Go escapes, printable Unicode kept as is."""
+def go_quote(s: str, quote: str = '"', ascii_only: bool = False) -> str:
+    """strconv.Quote (QuoteToASCII with ascii_only): Go escapes, printable Unicode kept."""
     out = [quote]
     for c in s:
         if c == quote:
             out.append("\\" + c)
         elif c in _QUOTE_ESC:
             out.append(_QUOTE_ESC[c])
-        elif c.isprintable() or c == " ":
+        elif (c.isprintable() or c == " ") and not (ascii_only and ord(c) > 0x7E):
             out.append(c)
         else:
             o = ord(c)
@@ -354,7 +354,10 @@ def _fmt_float(v: float, verb: str, spec: _Spec) -> str:
             spec.zero = saved
     neg = math.copysign(1.0, v) < 0
     a = abs(v)
-    if verb in "vgG":
+    if verb in "xX":
+        body = _hex_float(a, spec.prec)
+        body = body.upper() if verb == "X" else body
+    elif verb in "vgG":
         if spec.prec is None:
             body = _shortest(a, upper=verb == "G")
         else:
@@ -366,6 +369,27 @@ def _fmt_float(v: float, verb: str, spec: _Spec) -> str:
     else:
         return _bad(verb, v)
     return _pad(_sign(neg, spec) + body, spec, numeric=True)
+
+
+def _hex_float(a: float, prec: int | None) -> str:
+    """Go's %x of a float: 0x1.cp+01 (Python's float.hex pads the mantissa)."""
+    if a == 0:
+        return "0x0p+00"
+    mant, _, exp = a.hex()[2:].partition("p")
+    ip, _, fp = mant.partition(".")
+    if prec is not None:
+        frac = int(fp or "0", 16) / 16 ** len(fp or "0")
+        q = round(frac * 16**prec)
+        ip_n = int(ip, 16)
+        if q >= 16**prec and prec >= 0:
+            q -= 16**prec
+            ip_n += 1
+        fp = format(q, f"0{prec}x") if prec else ""
+        ip = format(ip_n, "x")
+    else:
+        fp = fp.rstrip("0")
+    e = int(exp)
+    return "0x" + ip + ("." + fp if fp else "") + "p" + ("-" if e < 0 else "+") + f"{abs(e):02d}"
 
 
 def _fmt_one(arg: Any, verb: str, spec: _Spec, nested: bool = False) -> str:
@@ -389,13 +413,15 @@ def _fmt_one(arg: Any, verb: str, spec: _Spec, nested: bool = False) -> str:
     if isinstance(arg, float):
         return _fmt_float(arg, verb, spec)
     if isinstance(arg, str):
+        if verb == "v" and spec.sharp:
+            return _pad(go_quote(arg), spec)
         if verb in "vs":
             s = arg if spec.prec is None else arg[: spec.prec]
             return _pad(s, spec)
         if verb == "q":
             if spec.sharp and "`" not in arg and arg.isprintable():
                 return _pad("`" + arg + "`", spec)
-            return _pad(go_quote(arg), spec)
+            return _pad(go_quote(arg, ascii_only=spec.plus), spec)
         if verb in "xX":
             h = arg.encode().hex(" ") if spec.space else arg.encode().hex()
             return _pad(h.upper() if verb == "X" else h, spec)
@@ -403,10 +429,22 @@ def _fmt_one(arg: Any, verb: str, spec: _Spec, nested: bool = False) -> str:
     return _pad(go_str(arg), spec) if verb in "vs" else _bad(verb, arg)
 
 
+def _arg_index(fmt: str, i: int, argi: int, nargs: int) -> tuple[int, int, bool]:
+    """An explicit argument index "[n]" at i: (new arg position, new i, bad index)."""
+    if i >= len(fmt) or fmt[i] != "[":
+        return argi, i, False
+    end = fmt.find("]", i)
+    text = fmt[i + 1 : end] if end > 0 else ""
+    if end < 0 or not text.isdigit() or not 1 <= int(text) <= nargs:
+        return argi, (end + 1 if end > 0 else len(fmt)), True
+    return int(text) - 1, end + 1, False
+
+
 def sprintf(fmt: str, args: list[Any]) -> str:
     """fmt.Sprintf for the verbs templates use, with Go's %!verb(...) error texts."""
     out: list[str] = []
     i, n, argi = 0, len(fmt), 0
+    reordered = False
     while i < n:
         j = fmt.find("%", i)
         if j < 0:
@@ -428,6 +466,8 @@ def sprintf(fmt: str, args: list[Any]) -> str:
             else:
                 spec.space = True
             i += 1
+        reordered = reordered or fmt.startswith("[", i)
+        argi, i, bad_index = _arg_index(fmt, i, argi, len(args))
         if i < n and fmt[i] == "*":
             i += 1
             w = args[argi] if argi < len(args) else None
@@ -445,6 +485,9 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                 spec.width = int(fmt[start:i])
         if i < n and fmt[i] == ".":
             i += 1
+            reordered = reordered or fmt.startswith("[", i)
+            argi, i, bad = _arg_index(fmt, i, argi, len(args))
+            bad_index = bad_index or bad
             if i < n and fmt[i] == "*":
                 i += 1
                 p = args[argi] if argi < len(args) else None
@@ -458,11 +501,17 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                 while i < n and fmt[i].isdigit():
                     i += 1
                 spec.prec = int(fmt[start:i] or "0")
+        reordered = reordered or fmt.startswith("[", i)
+        argi, i, bad = _arg_index(fmt, i, argi, len(args))
+        bad_index = bad_index or bad
         if i >= n:
             out.append("%!(NOVERB)")
             break
         verb = fmt[i]
         i += 1
+        if bad_index:
+            out.append(f"%!{verb}(BADINDEX)")
+            continue
         if verb == "%":
             out.append("%")
             continue
@@ -472,7 +521,8 @@ def sprintf(fmt: str, args: list[Any]) -> str:
         arg = args[argi]
         argi += 1
         out.append(_fmt_one(arg, verb, spec))
-    if argi < len(args):
+    # Go reports unused arguments only when no explicit [n] index was used.
+    if argi < len(args) and not reordered:
         extra = ", ".join(
             "<nil>" if a is None or a is MISSING else f"{go_type(a)}={go_str(a)}"
             for a in args[argi:]

@@ -762,10 +762,12 @@ class _Parser:
             if low.startswith(("0x", "0o", "0b")) and "." not in low and "p" not in low:
                 return int(clean, 0)
             if low.isdigit():
-                if len(low) > 1 and low.startswith("0"):
-                    return int(clean, 8)
-                return int(clean)
-            return float(clean)
+                val = int(clean, 8) if len(low) > 1 and low.startswith("0") else int(clean)
+            else:
+                return float(clean)
+            if not -(1 << 63) <= val < (1 << 64):
+                raise self.fail(f"integer overflow: {go_quote(text)}", t)
+            return val
         except ValueError:
             raise self.fail(f"bad number syntax: {go_quote(text)}", t) from None
 
