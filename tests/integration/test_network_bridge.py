@@ -251,6 +251,8 @@ def test_bridge_network_end_to_end(env):
     assert out.stdout.startswith("web "), out  # hairpin to itself
     out = in_ns(pd, CLIENT, ed["Gateway"], str(host_port), "2")
     assert out.returncode != 0  # internal network
+    out = in_ns(pc, CLIENT, ec["Gateway"], str(host_port), "3")
+    assert out.stdout.startswith("web "), out  # another network, through the host
     # the host port is held: another program cannot take it
     s = socket.socket()
     with pytest.raises(OSError):

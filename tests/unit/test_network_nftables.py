@@ -81,3 +81,10 @@ def test_icc_and_masquerade_options():
     text = render(rs)
     assert 'iifname "dy-x" oifname "dy-x" drop' in chain(text, "forward")
     assert not any("oifname !=" in line for line in chain(text, "postrouting"))
+
+
+def test_published_ports_reachable_from_other_networks():
+    fwd = chain(render(ruleset()), "forward")
+    isolation = fwd.index('iifname "dy-a" oifname { "dy-b", "dy-i" } drop')
+    assert fwd.index('oifname "dy-b" ct status dnat accept') < isolation
+    assert 'oifname "dy-i" ct status dnat accept' not in fwd

@@ -87,6 +87,9 @@ def render(rs: Ruleset) -> str:
     for n in rs.networks:
         if n.internal:
             fwd += [f"iifname {_q(n.bridge)} drop", f"oifname {_q(n.bridge)} drop"]
+    # published ports are reachable through the host from every (non-internal) network,
+    # so these come before the isolation between networks
+    fwd += [f"oifname {_q(n.bridge)} ct status dnat accept" for n in rs.networks if not n.internal]
     for n in rs.networks:
         b = _q(n.bridge)
         # route_localnet is on for our bridges: refuse packets a container addresses to
@@ -106,7 +109,6 @@ def render(rs: Ruleset) -> str:
         post.append(f"oifname {b} ip saddr {n.subnet} ct status dnat masquerade")
         if n.masquerade:
             post.append(f"oifname != {b} ip saddr {n.subnet} masquerade")
-        fwd.append(f"oifname {b} ct status dnat accept")
         others = [x for x in bridges if x != n.bridge]
         if others:
             fwd.append(f"iifname {b} oifname {_set(others)} drop")
