@@ -250,3 +250,32 @@ def test_bad_names_refused(kernel):
         make(kernel, nft_table="bad name")
     with pytest.raises(InvalidParameter):
         make(kernel, bridge="much-too-long-bridge-name")
+
+
+def test_loopback_only_host_resolver_gets_a_forwarder_on_the_default_bridge(
+    kernel, monkeypatch, tmp_path
+):
+    """systemd-resolved style hosts: containers cannot use 127.0.0.53, so the default
+    bridge's gateway runs our forwarder and is their nameserver."""
+    started = []
+
+    async def listen(self, key, ip, port=53):
+        started.append(ip)
+        return port
+
+    monkeypatch.setattr(DnsServer, "start_listener", listen)
+    resolv = tmp_path / "stub-resolv.conf"
+    resolv.write_text("nameserver 127.0.0.53\noptions edns0 trust-ad\n")
+    cfg = m.NetworkConfig(
+        pools=[{"base": "10.50.0.0/16", "size": 24}],
+        resolv_conf=str(resolv),
+        watchdog_interval=0,
+    )
+    mgr = m.NetworkManager(cfg, MemoryStore(), routes=lambda: [])
+    mgr.restore()
+    assert started == ["10.50.0.1"]
+    assert mgr.dns.upstreams == [("127.0.0.53", 53)]
+    mgr.connect("a" * 64, "web", "bridge")
+    conf = mgr.sandbox_files("a" * 64, "web")["resolv.conf"]
+    assert conf == "nameserver 10.50.0.1\noptions edns0 trust-ad\n"
+    mgr.teardown()
