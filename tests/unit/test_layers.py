@@ -494,3 +494,66 @@ def test_truncated_and_corrupt_archives(area):
 def test_layer_error_is_not_an_oserror():
     # Callers catch LayerError to discard a partial layer; make sure it stays distinct.
     assert not issubclass(LayerError, OSError)
+
+
+def test_fuzzed_archives_fail_cleanly_and_stay_inside(tmp_path):
+    import random
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("keep")
+    base = make_tar(
+        ("dir", "d"),
+        ("file", "d/f", b"data" * 100),
+        ("symlink", "d/out", str(outside)),
+        ("file", "d/out/x", b"x"),
+        ("hardlink", "d/h", "d/f"),
+        ("file", "long/" + "n" * 120 + "/file", b"pax path"),
+        ("file", "x", b"y", {"pax_headers": {"SCHILY.xattr.user.a": "b"}}),
+    )
+    rng = random.Random(1234)
+    before = snapshot_outside(tmp_path)
+    for i in range(300):
+        data = bytearray(base)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]
+        root = tmp_path / f"root{i}"
+        root.mkdir()
+        try:
+            apply_layer(io.BytesIO(bytes(data)), root, max_bytes=1 << 20, allow_devices=False)
+        except LayerError:
+            pass
+        shutil.rmtree(root)
+    assert snapshot_outside(tmp_path) == before
+
+
+def test_truncated_zstd_is_detected():
+    payload = os.urandom(300_000) + b"\0" * 300_000
+    frames = zst(payload) + zst(b"second frame")
+    skippable = (0x184D2A50).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc"
+    whole = frames + skippable
+    reader = open_maybe_compressed(io.BytesIO(whole))
+    out = bytearray()
+    while chunk := reader.read(1 << 20):
+        out += chunk
+    assert bytes(out) == payload + b"second frame"
+    for cut in (5, 100, len(frames) // 2, len(frames) - 1, len(whole) - 1):
+        reader = open_maybe_compressed(io.BytesIO(whole[:cut]))
+        with pytest.raises(LayerError, match="zstd"):
+            while reader.read(1 << 20):
+                pass
+        reader.close()
+
+
+def test_zstd_with_checksum_and_streamed_frames():
+    import zstandard
+
+    payload = os.urandom(200_000)
+    cctx = zstandard.ZstdCompressor(write_checksum=True, write_content_size=False)
+    buf = io.BytesIO()
+    with cctx.stream_writer(buf, closefd=False) as w:
+        w.write(payload)
+    reader = open_maybe_compressed(io.BytesIO(buf.getvalue()))
+    assert b"".join(iter(lambda: reader.read(1 << 16), b"")) == payload

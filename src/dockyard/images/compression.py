@@ -48,6 +48,84 @@ class _Prefixed(io.RawIOBase):
         return n
 
 
+class ZstdFrameChecker(io.RawIOBase):
+    """Follows the zstd frame structure of the compressed bytes passing through it.
+
+    zstandard's stream reader treats input that stops mid-frame as a normal end, so a
+    truncated layer would be silently accepted; this walker knows where every frame and
+    block ends and raises if the input stops anywhere else.
+    """
+
+    _MAGIC = 0xFD2FB528
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self._buf = b""  # bytes of a header still being assembled
+        self._need = 4  # size of that header
+        self._skip = 0  # content bytes to pass over
+        self._state = "magic"
+        self._checksum = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self._raw.read(len(b))
+        if not data:
+            if self._state != "magic" or self._buf or self._skip:
+                raise LayerError("corrupt or truncated zstd stream: unexpected end of input")
+            return 0
+        self._feed(memoryview(data))
+        b[: len(data)] = data
+        return len(data)
+
+    def _feed(self, data: memoryview) -> None:
+        pos, end = 0, len(data)
+        while pos < end:
+            if self._skip:
+                n = min(self._skip, end - pos)
+                self._skip -= n
+                pos += n
+                continue
+            n = min(self._need - len(self._buf), end - pos)
+            self._buf += bytes(data[pos : pos + n])
+            pos += n
+            if len(self._buf) == self._need:
+                head, self._buf = self._buf, b""
+                self._header(head)
+
+    def _header(self, head: bytes) -> None:
+        state = self._state
+        if state == "magic":
+            magic = int.from_bytes(head, "little")
+            if magic == self._MAGIC:
+                self._state, self._need = "fhd", 1
+            elif magic & 0xFFFFFFF0 == 0x184D2A50:
+                self._state, self._need = "skippable", 4
+            else:
+                raise LayerError("corrupt zstd stream: bad frame magic")
+        elif state == "skippable":
+            self._skip = int.from_bytes(head, "little")
+            self._state, self._need = "magic", 4
+        elif state == "fhd":
+            fhd = head[0]
+            single = (fhd >> 5) & 1
+            self._checksum = bool((fhd >> 2) & 1)
+            fcs = (1 if single else 0, 2, 4, 8)[fhd >> 6]
+            rest = (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] + fcs
+            self._state, self._need = "block", 3
+            self._skip = rest
+        elif state == "block":
+            bh = int.from_bytes(head, "little")
+            last, btype, size = bh & 1, (bh >> 1) & 3, bh >> 3
+            if btype == 3:
+                raise LayerError("corrupt zstd stream: reserved block type")
+            self._skip = 1 if btype == 1 else size
+            if last:
+                self._skip += 4 if self._checksum else 0
+                self._state, self._need = "magic", 4
+
+
 class ReadAhead(io.RawIOBase):
     """Runs a decompressor in a thread, a few chunks ahead of the consumer.
 
@@ -209,8 +287,9 @@ def open_maybe_compressed(
     if kind == "gzip":
         inner = igzip.IGzipFile(fileobj=raw, mode="rb")
     elif kind == "zstd":
+        checked = io.BufferedReader(ZstdFrameChecker(raw), _READ_CHUNK)
         dctx = zstandard.ZstdDecompressor()
-        inner = dctx.stream_reader(raw, read_size=_READ_CHUNK, read_across_frames=True)
+        inner = dctx.stream_reader(checked, read_size=_READ_CHUNK, read_across_frames=True)
     elif kind == "xz":
         inner = lzma.LZMAFile(raw)
     elif kind == "bzip2":

@@ -334,6 +334,8 @@ def extract_stream(
                 raise
             except OSError as e:
                 raise LayerError(f"{member.name}: {e.strerror or e}") from None
+            except (ValueError, OverflowError) as e:  # NUL bytes, absurd device numbers
+                raise LayerError(f"{member.name!r}: {e}") from None
         ex.finish()
     finally:
         ex.close()

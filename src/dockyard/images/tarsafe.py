@@ -134,7 +134,8 @@ def _members(fr: ForwardReader) -> Iterator[tuple[tarfile.TarFile, tarfile.TarIn
                 member = tf.next()
             except _CorruptHeader as e:
                 raise LayerError(f"invalid tar header: {e}") from None
-            except (tarfile.TarError, io.UnsupportedOperation) as e:
+            except (tarfile.TarError, io.UnsupportedOperation, ValueError, OverflowError) as e:
+                # ValueError/OverflowError: malformed numbers in PAX records
                 raise LayerError(f"invalid tar archive: {e}") from None
             if member is None:
                 return
