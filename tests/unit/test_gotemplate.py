@@ -332,6 +332,8 @@ def test_json_skips_methods() -> None:
 
 INSPECT = {
     "Name": "/web",
+    "ExecIDs": None,
+    "HostConfig": {"Binds": None, "NetworkMode": "bridge"},
     "State": {"Status": "running", "Running": True, "Pid": 1234},
     "Config": {"Labels": {"com.example.team": "web"}, "Env": ["A=1"]},
 }

@@ -199,6 +199,18 @@ def _json_str(s: str) -> str:
     return out
 
 
+class NilList(list):
+    """Go's nil slice: prints "[]" like an empty one but encodes to JSON null."""
+
+    __slots__ = ()
+
+
+class NilMap(dict):
+    """Go's nil map: prints "map[]" like an empty one but encodes to JSON null."""
+
+    __slots__ = ()
+
+
 class GoStruct(dict):
     """A Docker formatter context (ps/images rows): a Go struct, not a map.
 
@@ -230,7 +242,7 @@ def _html_escape_json(s: str) -> str:
 
 
 def _json_into(v: Any, out: list[str]) -> None:
-    if v is None or v is MISSING:
+    if v is None or v is MISSING or type(v) in (NilList, NilMap):
         out.append("null")
     elif v is True:
         out.append("true")

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dockyard.cli.gofmt import (
     MISSING,
     GoStruct,
+    NilList,
+    NilMap,
     go_json,
     go_quote,
     go_str,
@@ -783,6 +785,30 @@ class _Continue(Exception):
     pass
 
 
+# Fields of Docker's inspect structs that are Go slices or maps: when the JSON has
+# null (or leaves them out) Docker's typed run prints "[]" / "map[]", not <nil>.
+_SLICE_FIELDS = frozenset(
+    "Args Aliases Binds BlkioDeviceReadBps BlkioDeviceReadIOps BlkioDeviceWriteBps"
+    " BlkioDeviceWriteIOps BlkioWeightDevice CapAdd CapDrop Cmd ConsoleSize DNSNames"
+    " DeviceCgroupRules DeviceRequests Devices Dns DnsOptions DnsSearch Entrypoint Env"
+    " ExecIDs ExtraHosts GroupAdd Layers Links MaskedPaths Mounts OnBuild ReadonlyPaths"
+    " RepoDigests RepoTags SecondaryIPAddresses SecondaryIPv6Addresses SecurityOpt Shell"
+    " Test Ulimits VolumesFrom Warnings".split()
+)
+_MAP_FIELDS = frozenset(
+    "Annotations Containers Data DriverOpts ExposedPorts Labels Networks Options"
+    " PortBindings Ports StorageOpt Sysctls Tmpfs Volumes".split()
+)
+
+
+def _typed_nil(name: str, default: Any) -> Any:
+    if name in _SLICE_FIELDS:
+        return NilList()
+    if name in _MAP_FIELDS:
+        return NilMap()
+    return default
+
+
 def _struct_like(d: dict) -> bool:
     """Whether an API object stands for a Go struct (capitalised field names) rather
     than a map such as Labels or Ports, whose misses print <no value> even in inspect."""
@@ -1000,7 +1026,9 @@ class _State:
                 if self.missing_error and _struct_like(recv):
                     raise self.fail(f"map has no entry for key {go_quote(name)}")
                 if self.typed and _struct_like(recv):
-                    return _ABSENT
+                    return _typed_nil(name, _ABSENT)
+            elif val is None and self.typed:
+                return _typed_nil(name, None)
         elif isinstance(recv, str | int | float | bool | list | tuple):
             raise self.fail(f"can't evaluate field {name} in type interface {{}}")
         else:
