@@ -350,6 +350,10 @@ INSPECT = {
         ("{{.Config.Labels.nope}}", "<no value>"),
         ('{{index .Config.Labels "nope"}}', ""),
         ('{{.Config.Labels.nope | printf "%v"}}', "<nil>"),
+        # Go's nil slices and maps in Docker's structs: printed empty, JSON null.
+        ("{{.HostConfig.Binds}} {{.ExecIDs}} {{.HostConfig.Links}}", "[] [] []"),
+        ("{{.Config.Volumes}} {{json .HostConfig.Binds}}", "map[] null"),
+        ("{{len .HostConfig.Binds}}{{range .HostConfig.Binds}}x{{end}}", "0"),
     ],
 )
 def test_execute_inspect(src: str, want: str) -> None:
