@@ -14,6 +14,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from tarhelpers import make_tar, tree  # noqa: E402
 
+from dockyard.images.changes import (  # noqa: E402
+    CHANGE_ADD,
+    CHANGE_DELETE,
+    CHANGE_MODIFY,
+    changes_from_upper,
+)
 from dockyard.images.layers import apply_layer, diff_from_upper  # noqa: E402
 
 pytestmark = [
@@ -87,6 +93,19 @@ def test_whiteouts_and_opaque_dirs_under_overlayfs(tmp_path):
         (merged / "n/m/file").write_text("deep")
         os.symlink("keep", merged / "ln")
         expected = tree(merged)
+
+    kinds = {c.path: c.kind for c in changes_from_upper(upper, [l2, l1])}
+    assert kinds == {
+        "/d": CHANGE_DELETE,  # removed and re-created: an opaque dir
+        "/d/new": CHANGE_ADD,
+        "/e": CHANGE_MODIFY,
+        "/e/f": CHANGE_DELETE,
+        "/keep": CHANGE_MODIFY,
+        "/ln": CHANGE_ADD,
+        "/n": CHANGE_ADD,
+        "/n/m": CHANGE_ADD,
+        "/n/m/file": CHANGE_ADD,
+    }
 
     diff = io.BytesIO()
     diff_from_upper(upper, diff)

@@ -1,0 +1,137 @@
+"""``docker diff``: the changes an overlay upper dir makes over its lower dirs.
+
+Same rules as Docker's overlay2 driver: a whiteout or an opaque directory is a deletion,
+anything else is an addition unless a lower layer has that path (then a modification); a
+directory identical in size, mode and mtime to the lower one is not reported by itself, but
+the parent of every addition or deletion is.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.images.extract import OPAQUE_XATTR
+from dockyard.images.scopedfs import RootDir
+
+CHANGE_MODIFY = 0
+CHANGE_ADD = 1
+CHANGE_DELETE = 2
+_KIND_LETTER = {CHANGE_MODIFY: "C", CHANGE_ADD: "A", CHANGE_DELETE: "D"}
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    kind: int  # CHANGE_MODIFY / CHANGE_ADD / CHANGE_DELETE, as the Engine API's "Kind"
+
+    def to_json(self) -> dict:
+        return {"Path": self.path, "Kind": self.kind}
+
+    def __str__(self) -> str:  # the CLI's "C /etc" form
+        return f"{_KIND_LETTER[self.kind]} {self.path}"
+
+
+def _same_time(a_ns: int, b_ns: int) -> bool:
+    # Docker tolerates one side having lost its sub-second part.
+    if a_ns == b_ns:
+        return True
+    a_s, a_frac = divmod(a_ns, 1_000_000_000)
+    b_s, b_frac = divmod(b_ns, 1_000_000_000)
+    return a_s == b_s and (a_frac == 0 or b_frac == 0)
+
+
+class _Lowers:
+    def __init__(self, lowers: list[str | os.PathLike[str]]):
+        self.roots = [RootDir(p) for p in lowers]
+
+    def stat(self, rel: str) -> os.stat_result | None:
+        """stat (following symlinks inside the layer) of ``rel`` in the top-most layer with it."""
+        for rd in self.roots:
+            try:
+                with rd.walk(rel, follow_final=True) as res:
+                    st = res.lstat()
+            except OSError:
+                continue
+            if st is not None:
+                return st
+        return None
+
+    def close(self) -> None:
+        for rd in self.roots:
+            rd.close()
+
+
+def changes_from_upper(
+    upper: str | os.PathLike[str], lowers: list[str | os.PathLike[str]]
+) -> list[Change]:
+    """Changes of ``upper`` over ``lowers`` (top-most first), in Docker's walk order."""
+    out: list[Change] = []
+    changed_dirs: set[str] = set()
+    low = _Lowers(lowers)
+    try:
+        fd = os.open(Path(upper), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            _walk(fd, "", low, out, changed_dirs)
+        finally:
+            os.close(fd)
+    finally:
+        low.close()
+    return out
+
+
+def _walk(dir_fd: int, prefix: str, low: _Lowers, out: list[Change], changed: set[str]) -> None:
+    with os.scandir(dir_fd) as it:
+        names = sorted(e.name for e in it)
+    for name in names:
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        path = f"{prefix}/{name}"
+        is_dir = stat.S_ISDIR(st.st_mode)
+        kind: int | None
+        if _is_deletion(dir_fd, name, st):
+            kind = CHANGE_DELETE
+        else:
+            kind = CHANGE_ADD
+            lst = low.stat(path)
+            if lst is not None:
+                kind = CHANGE_MODIFY
+                if (
+                    is_dir
+                    and stat.S_ISDIR(lst.st_mode)
+                    and st.st_size == lst.st_size
+                    and st.st_mode == lst.st_mode
+                    and _same_time(st.st_mtime_ns, lst.st_mtime_ns)
+                ):
+                    kind = None  # only there as the parent of something; see below
+        if kind is not None:
+            if is_dir:
+                changed.add(path)
+            if kind in (CHANGE_ADD, CHANGE_DELETE) and prefix and prefix not in changed:
+                out.append(Change(prefix, CHANGE_MODIFY))
+                changed.add(prefix)
+            out.append(Change(path, kind))
+        if is_dir:
+            try:
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            try:
+                _walk(sub, path, low, out, changed)
+            finally:
+                os.close(sub)
+
+
+def _is_deletion(dir_fd: int, name: str, st: os.stat_result) -> bool:
+    if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+        return True
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            return os.getxattr(f"/proc/self/fd/{dir_fd}/{name}", OPAQUE_XATTR) == b"y"
+        except OSError:
+            return False
+    return False
