@@ -444,3 +444,13 @@ def test_udp_publish_and_none_network(env):
     assert [x.split()[0] for x in links if x] == ["lo"]
     assert "UNKNOWN" in links[0] or "UP" in links[0]
     assert ping(npath, "127.0.0.1")
+
+
+def test_never_takes_over_a_non_bridge_link(env):
+    mgr: NetworkManager = env["mgr"]
+    with pytest.raises(Exception) as exc:
+        mgr.create_network("evil", options={"com.docker.network.bridge.name": "lo"})
+    assert "is not a bridge" in str(exc.value)
+    assert "evil" not in {n["Name"] for n in mgr.list_networks()}
+    lo = subprocess.run(["ip", "-br", "addr", "show", "lo"], capture_output=True, text=True)
+    assert lo.stdout.split()[2] == "127.0.0.1/8"

@@ -279,3 +279,32 @@ def test_loopback_only_host_resolver_gets_a_forwarder_on_the_default_bridge(
     conf = mgr.sandbox_files("a" * 64, "web")["resolv.conf"]
     assert conf == "nameserver 10.50.0.1\noptions edns0 trust-ad\n"
     mgr.teardown()
+
+
+def test_dns_across_the_askers_networks(kernel):
+    mgr = make(kernel)
+    front = mgr.create_network("front")["Id"]
+    mgr.create_network("back")
+    web, db, lone = "a" * 64, "b" * 64, "c" * 64
+    ew = mgr.connect(web, "web", "front")
+    mgr.connect(web, "web", "back")
+    edb = mgr.connect(db, "db", "back")
+    mgr.connect(lone, "lone", "front")
+    # web asks its front resolver for db, which is only on back: found there
+    assert mgr._dns_lookup(front, ew["IPAddress"], "db") == [edb["IPAddress"]]
+    assert mgr._dns_lookup(front, ew["IPAddress"], "db.back") == [edb["IPAddress"]]
+    # lone is not on back: db stays unknown to it
+    lone_ip = mgr.endpoint(lone, "front")["IPAddress"]
+    assert mgr._dns_lookup(front, lone_ip, "db") is None
+    mgr.teardown()
+
+
+def test_adopted_bridge_is_not_deleted(kernel, monkeypatch):
+    deleted = []
+    monkeypatch.setattr(m.br, "delete_link", deleted.append)
+    monkeypatch.setattr(m.br, "ensure_bridge", lambda *a, **kw: False)  # it existed
+    mgr = make(kernel)
+    mgr.create_network("mine", options={"com.docker.network.bridge.name": "br-user"})
+    mgr.remove_network("mine")
+    assert deleted == []
+    mgr.teardown()

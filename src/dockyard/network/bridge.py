@@ -38,22 +38,29 @@ def link_index(ipr: IPRoute, name: str) -> int | None:
     return found[0] if found else None
 
 
-def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> None:
-    """Create (or adopt) bridge `name` with the gateway address, up; idempotent."""
+def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> bool:
+    """Create (or adopt an existing bridge) `name` with the gateway address, up;
+    idempotent. Returns whether we created it (only those are ours to delete)."""
+    created = False
     with IPRoute() as ipr:
         idx = link_index(ipr, name)
         if idx is None:
             with contextlib.suppress(NetlinkError):
                 ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+                created = True
             idx = link_index(ipr, name)
             if idx is None:
                 raise OSError(f"could not create bridge {name}")
+        else:
+            link = ipr.get_links(idx)[0]
+            info = link.get_attr("IFLA_LINKINFO")
+            kind = info.get_attr("IFLA_INFO_KIND") if info else None
+            if kind != "bridge":  # never take over e.g. eth0
+                raise OSError(errno.EEXIST, f"{name} exists and is not a bridge")
         have = {
             (a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=idx, family=2)
         }
         if (gateway, prefixlen) not in have:
-            for addr, plen in have:  # a stale address from an earlier subnet
-                ipr.addr("del", index=idx, address=addr, prefixlen=plen)
             ipr.addr("add", index=idx, address=gateway, prefixlen=prefixlen)
         ipr.link("set", index=idx, state="up")
     # Publishing on 127.0.0.1 DNATs locally generated packets with a loopback source out
@@ -61,6 +68,7 @@ def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> N
     write_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
     with contextlib.suppress(OSError):  # containers' IPv6 is not managed yet
         write_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "1")
+    return created
 
 
 def delete_link(name: str) -> None:

@@ -283,8 +283,9 @@ class NetworkManager:
             except BaseException:
                 self.networks.pop(rec["Id"], None)
                 self.ipam.remove(rec["Id"])
-                with contextlib.suppress(Exception):
-                    br.delete_link(rec["bridge"])
+                if rec.get("bridge_created"):
+                    with contextlib.suppress(Exception):
+                        br.delete_link(rec["bridge"])
                 raise
             self._save()
             self._sync_firewall()
@@ -297,7 +298,15 @@ class NetworkManager:
         alloc = self.ipam.networks[rec["Id"]]
         br.enable_forwarding()
         mtu = _mtu(rec["Options"], self.cfg.mtu)
-        br.ensure_bridge(rec["bridge"], str(alloc.gateway), alloc.subnet.prefixlen, mtu)
+        try:
+            created = br.ensure_bridge(
+                rec["bridge"], str(alloc.gateway), alloc.subnet.prefixlen, mtu
+            )
+        except OSError as exc:
+            raise Conflict(f"cannot use bridge {rec['bridge']}: {exc.strerror or exc}") from None
+        if created:
+            rec["bridge_created"] = True
+        rec.setdefault("bridge_created", False)
         if rec["user"] or (rec["predefined"] and self._default_bridge_needs_dns()):
             gw = str(alloc.gateway)
             try:
@@ -335,7 +344,8 @@ class NetworkManager:
         with contextlib.suppress(Exception):
             self._loop.run(self.dns.stop_listener(rec["Id"]))
         self._dns_ports.pop(rec["Id"], None)
-        br.delete_link(rec["bridge"])
+        if rec.get("bridge_created", True):  # a bridge the user brought stays
+            br.delete_link(rec["bridge"])
 
     def inspect_network(self, ref: str, verbose: bool = False) -> dict[str, Any]:
         with self.lock:
@@ -833,26 +843,43 @@ class NetworkManager:
         rec = self.networks.get(net_id)
         if rec is None or not rec["user"]:
             return None
-        # "name.network" resolves like "name" (one level of subdomain, as Docker)
-        suffix = "." + rec["Name"].lower()
-        if qname.endswith(suffix):
-            qname = qname[: -len(suffix)]
-        found: list[str] = []
-        for e in list(self.endpoints.values()):
-            if e["network_id"] != net_id or not e["ip"]:
-                continue
-            names = {e["name"].lower(), e["cid"][:12], e["hostname"].lower()}
-            names.update(a.lower() for a in e["aliases"])
-            if qname in names and e["ip"] not in found:
-                found.append(e["ip"])
-            if e["ip"] == src:  # --link aliases are visible to the linking container only
+        endpoints = list(self.endpoints.values())
+        asker = next((e for e in endpoints if e["network_id"] == net_id and e["ip"] == src), None)
+        # --link aliases are visible to the linking container only
+        for e in endpoints:
+            if asker and e["cid"] == asker["cid"]:
                 for link in e["links"]:
                     target, _, alias = link.partition(":")
                     if qname == (alias or target).lower():
-                        ip = self._ip_of(target.lstrip("/"), net_id)
+                        ip = self._ip_of(target.lstrip("/"), e["network_id"])
                         if ip:
                             return [ip]
-        return found or None
+        # Docker resolves names on every user network the asking container is on, its
+        # resolver's own network first; "name.network" means that network only
+        nets = [net_id] + [
+            e["network_id"]
+            for e in endpoints
+            if asker
+            and e["cid"] == asker["cid"]
+            and e["network_id"] != net_id
+            and self.networks.get(e["network_id"], {}).get("user")
+        ]
+        for nid in nets:
+            name = qname
+            suffix = "." + self.networks[nid]["Name"].lower()
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+            found: list[str] = []
+            for e in endpoints:
+                if e["network_id"] != nid or not e["ip"]:
+                    continue
+                names = {e["name"].lower(), e["cid"][:12], e["hostname"].lower()}
+                names.update(a.lower() for a in e["aliases"])
+                if name in names and e["ip"] not in found:
+                    found.append(e["ip"])
+            if found:
+                return found
+        return None
 
     def _dns_reverse(self, net_id: str, ip: str) -> list[str] | None:
         rec = self.networks.get(net_id)
@@ -945,7 +972,10 @@ class NetworkManager:
         `running` None keeps every container whose namespace still exists."""
         with self.lock:
             for rec in self.networks.values():
-                self._bring_up(rec)
+                try:
+                    self._bring_up(rec)
+                except Exception as exc:  # one broken network must not stop the daemon
+                    log.error("network %s: %s", rec["Name"], exc)
             for cid, sb in list(self.sandboxes.items()):
                 alive = netns.exists(sb["path"]) and (running is None or cid in running)
                 if not alive:
