@@ -10,6 +10,7 @@ import pytest
 from dockyard.cli.gotemplate import TemplateError
 from dockyard.cli.tables import (
     check_format,
+    ellipsis,
     header_context,
     label_header,
     render,
@@ -18,6 +19,7 @@ from dockyard.cli.tables import (
     tabwrite,
     template_string,
     text_width,
+    truncate_id,
 )
 
 PS_JSON = r"""{"Command":"\"/docker-entrypoint.…\"","CreatedAt":"2026-11-27 13:26:37 +0000 UTC","ID":"3f4e5d6c7b8a","Image":"nginx:latest","Labels":"a=b,com.example.team=web","LocalVolumes":"0","Mounts":"","Names":"web","Networks":"bridge","Platform":null,"Ports":"0.0.0.0:8080-\u003e80/tcp, [::]:8080-\u003e80/tcp","RunningFor":"5 hours ago","Size":"12.3kB (virtual 187MB)","State":"running","Status":"Up 5 hours"}
@@ -285,3 +287,24 @@ def test_text_width() -> None:
     assert text_width("日本") == 4
     assert text_width("e\u0301") == 1
     assert text_width("…") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "want"),
+    [
+        ("/docker-entrypoint.sh nginx", 20, "/docker-entrypoint.…"),
+        ("short", 20, "short"),
+        ("exactly-twenty-chars", 20, "exactly-twenty-chars"),
+        ("日本語のコマンドです", 7, "日本語…"),
+        ("日本語", 6, "日本語"),
+        ("abc", 1, "a"),
+        ("abc", 0, ""),
+    ],
+)
+def test_ellipsis(text: str, width: int, want: str) -> None:
+    assert ellipsis(text, width) == want
+
+
+def test_truncate_id() -> None:
+    assert truncate_id("sha256:1234567890abcdef") == "1234567890ab"
+    assert truncate_id("3f4e5d6c7b8a9f0e1d2c") == "3f4e5d6c7b8a"

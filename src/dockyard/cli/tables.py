@@ -389,6 +389,39 @@ def render_listing(
     return render(rows, resolved, spec.headers, spec.type_name)
 
 
+# --- cell helpers (docker/cli formatter/displayutils) ----------------------------
+
+
+def truncate_id(value: str) -> str:
+    """stringid.TruncateID: drop a "sha256:" style prefix, keep 12 characters."""
+    return value.split(":", 1)[-1][:12]
+
+
+def _char_width(c: str) -> int:
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
+def ellipsis(s: str, max_width: int) -> str:
+    """Docker's Ellipsis: cut to `max_width` display cells, ending in "…" when cut."""
+    if max_width <= 0:
+        return ""
+    if max_width == 1:
+        return s[:1]
+    if s.isascii():
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+    total = 0
+    cut = None
+    for i, c in enumerate(s):
+        total += _char_width(c)
+        if cut is None and total > max_width - 1:
+            cut = i
+    if total <= max_width or not cut:
+        return s
+    return s[:cut] + "…"
+
+
 # --- text/tabwriter ----------------------------------------------------------------
 
 
