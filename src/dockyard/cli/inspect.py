@@ -82,11 +82,21 @@ def render_list(
 
 def marshal_json(row: dict[str, Any]) -> str:
     """A list row as `{{json .}}` prints it: Go's json.Marshal, which escapes <, > and &."""
-    data = {k: v for k, v in row.items() if not callable(v)}
+    data = row.get("__json__") or {k: v for k, v in row.items() if not callable(v)}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(ch, esc)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def natural_key(text: str) -> list[Any]:
+    """sortorder.NaturalLess: digit runs compare as numbers ("net9" < "net10")."""
+    import re
+
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"\d+|\D+", text)
+    ]
 
 
 def _run(tmpl: Any, data: Any) -> str:

@@ -1,0 +1,184 @@
+"""Flag parsing helpers, network/volume create bodies, cp argument rules, .dockerignore."""
+
+import io
+import tarfile
+
+import pytest
+
+from dockyard.cli.containers import split_cp_arg, split_repo_tag, stats_row
+from dockyard.cli.images import DockerIgnore, context_tar, registry_of
+from dockyard.cli.inspect import human_duration, human_size, tabwrite
+from dockyard.cli.run import create_parser, parse_with, ram_in_bytes
+from dockyard.cli.volumes import create_body as volume_body
+
+
+def test_split_cp_arg():
+    assert split_cp_arg("web:/etc/hosts") == ("web", "/etc/hosts")
+    assert split_cp_arg("/tmp/a:b") == ("", "/tmp/a:b")
+    assert split_cp_arg("./a:b") == ("", "./a:b")
+    assert split_cp_arg("file.txt") == ("", "file.txt")
+    assert split_cp_arg("-") == ("", "-")
+    assert split_cp_arg("web:.") == ("web", ".")
+
+
+def test_split_repo_tag():
+    assert split_repo_tag("repo:tag") == ("repo", "tag")
+    assert split_repo_tag("localhost:5000/repo") == ("localhost:5000/repo", "")
+    assert split_repo_tag("localhost:5000/repo:v1") == ("localhost:5000/repo", "v1")
+
+
+def test_interspersed_stop_at_image():
+    p = create_parser("run")
+    o, rest = parse_with(p, ["-d", "--name=x", "busybox", "ls", "-l", "--name", "y"])
+    assert o.detach and o.name == "x"
+    assert rest == ["busybox", "ls", "-l", "--name", "y"]
+
+
+def test_bool_flags_with_values_and_short_clusters():
+    p = create_parser("run")
+    o, rest = parse_with(p, ["-dit", "--sig-proxy=false", "-eA=1", "-p80:80", "img"])
+    assert (o.detach, o.interactive, o.tty, o.sig_proxy) == (True, True, True, False)
+    assert o.env == ["A=1"] and o.publish == ["80:80"] and rest == ["img"]
+
+
+def test_unknown_flag_exits_125(capsys):
+    with pytest.raises(SystemExit) as exc:
+        parse_with(create_parser("run"), ["--bogus", "img"])
+    assert exc.value.code == 125
+    assert "unknown flag: --bogus" in capsys.readouterr().err
+
+
+def test_ram_in_bytes():
+    assert ram_in_bytes("100m") == 100 << 20
+    assert ram_in_bytes("1.5g") == int(1.5 * (1 << 30))
+    assert ram_in_bytes("512") == 512
+    assert ram_in_bytes("64MiB") == 64 << 20
+
+
+def test_volume_create_body_matches_docker():
+    assert volume_body("local", [], [], "") == {"Driver": "local"}
+    assert volume_body("local", ["type=tmpfs", "device=tmpfs"], ["k=v"], "myvol") == {
+        "Driver": "local",
+        "DriverOpts": {"type": "tmpfs", "device": "tmpfs"},
+        "Labels": {"k": "v"},
+        "Name": "myvol",
+    }
+
+
+def test_network_create_body_matches_docker(monkeypatch):
+    from dockyard.cli import networks
+
+    captured = {}
+
+    class FakeClient:
+        def post(self, path, params=None, body=None):
+            captured["body"] = body
+            return {"Id": "x"}
+
+    class Ctx:
+        client = FakeClient()
+
+    networks.create(
+        Ctx(),
+        [
+            "--subnet", "10.1.0.0/24", "--gateway", "10.1.0.1", "--ip-range", "10.1.0.128/25",
+            "--internal", "--label", "a=b", "--attachable",
+            "-o", "com.docker.network.bridge.name=br9", "-d", "bridge", "n1",
+        ],
+    )  # fmt: skip
+    assert captured["body"] == {
+        "Driver": "bridge",
+        "Scope": "",
+        "IPAM": {
+            "Driver": "default",
+            "Options": {},
+            "Config": [
+                {"Subnet": "10.1.0.0/24", "IPRange": "10.1.0.128/25", "Gateway": "10.1.0.1"}
+            ],
+        },
+        "Internal": True,
+        "Attachable": True,
+        "Ingress": False,
+        "ConfigOnly": False,
+        "ConfigFrom": None,
+        "Options": {"com.docker.network.bridge.name": "br9"},
+        "Labels": {"a": "b"},
+        "Name": "n1",
+    }
+    networks.create(Ctx(), ["n2", "--ipv6"])
+    assert captured["body"]["EnableIPv6"] is True
+    assert captured["body"]["IPAM"]["Config"] == []
+
+
+def test_human_units():
+    assert human_size(2048, 3) == "2.05kB"
+    assert human_size(187654321, 3) == "188MB"
+    assert human_size(187654321) == "187.7MB"
+    assert human_size(0) == "0B"
+    assert human_duration(0.5) == "Less than a second"
+    assert human_duration(90) == "About a minute"
+    assert human_duration(3600 * 30) == "30 hours"
+    assert human_duration(86400 * 400) == "13 months"
+
+
+def test_tabwrite_min_width_and_padding():
+    assert tabwrite(["A\tBB\tC", "long-cell-value\tx\ty"]) == (
+        "A" + " " * 17 + "BB" + " " * 8 + "C\nlong-cell-value   x" + " " * 9 + "y"
+    )
+
+
+def test_stats_row_cpu_and_memory():
+    sample = {
+        "id": "a" * 64,
+        "name": "/web",
+        "cpu_stats": {
+            "cpu_usage": {"total_usage": 300},
+            "system_cpu_usage": 2000,
+            "online_cpus": 2,
+        },
+        "precpu_stats": {"cpu_usage": {"total_usage": 100}, "system_cpu_usage": 1000},
+        "memory_stats": {"usage": 3 << 20, "limit": 1 << 30, "stats": {"inactive_file": 1 << 20}},
+        "networks": {"eth0": {"rx_bytes": 1500, "tx_bytes": 0}},
+        "blkio_stats": {"io_service_bytes_recursive": [{"op": "read", "value": 4096}]},
+        "pids_stats": {"current": 3},
+    }
+    row = stats_row(sample, "web")
+    assert row["ID"] == "a" * 12 and row["Name"] == "web"
+    assert row["CPUPerc"] == "40.00%"
+    assert row["MemUsage"] == "2MiB / 1GiB"
+    assert row["MemPerc"] == "0.20%"
+    assert row["NetIO"] == "1.5kB / 0B"
+    assert row["BlockIO"] == "4.1kB / 0B"
+    assert row["PIDs"] == "3"
+
+
+def test_dockerignore_rules():
+    ig = DockerIgnore(
+        [(False, "*.log"), (False, "build"), (True, "build/keep.txt"), (False, "**/tmp")]
+    )
+    assert ig.excluded("a.log")
+    assert not ig.excluded("dir/a.log")
+    assert ig.excluded("build/x.o")
+    assert not ig.excluded("build/keep.txt")
+    assert ig.excluded("deep/er/tmp")
+    assert not ig.excluded("src/main.py")
+
+
+def test_context_tar_honours_dockerignore(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    (tmp_path / ".dockerignore").write_text("*.log\nsecret/\nDockerfile\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / "x.log").write_text("noise")
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key").write_text("k")
+    f, name = context_tar(str(tmp_path), str(tmp_path / "Dockerfile"))
+    names = sorted(tarfile.open(fileobj=io.BytesIO(f.read())).getnames())
+    assert name == "Dockerfile"
+    assert names == [".dockerignore", "Dockerfile", "app.py"]
+
+
+def test_registry_of():
+    assert registry_of("busybox") == "https://index.docker.io/v1/"
+    assert registry_of("user/app") == "https://index.docker.io/v1/"
+    assert registry_of("localhost:5000/app") == "localhost:5000"
+    assert registry_of("docker.io/library/nginx") == "https://index.docker.io/v1/"

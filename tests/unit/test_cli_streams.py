@@ -1,0 +1,129 @@
+"""stdcopy demultiplexing, detach keys and the attach session over a socketpair."""
+
+import os
+import socket
+import struct
+import threading
+
+import pytest
+
+from dockyard.cli.streams import (
+    DEFAULT_DETACH_KEYS,
+    EscapeDetector,
+    Session,
+    StdDemux,
+    StreamError,
+    copy_frames,
+    parse_detach_keys,
+)
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return struct.pack(">BxxxI", stream, len(data)) + data
+
+
+def test_demux_frames_split_anywhere():
+    data = frame(1, b"out1") + frame(2, b"err") + frame(1, b"") + frame(1, b"x" * 70000)
+    for cut in (1, 3, 7, 8, 9, 20, 100):
+        demux = StdDemux()
+        got = []
+        for i in range(0, len(data), cut):
+            got.extend(demux.feed(data[i : i + cut]))
+        assert got == [(1, b"out1"), (2, b"err"), (1, b""), (1, b"x" * 70000)]
+
+
+def test_copy_frames_routes_stdout_and_stderr(tmp_path):
+    out = open(tmp_path / "out", "wb+")
+    err = open(tmp_path / "err", "wb+")
+    chunks = [frame(1, b"hello "), frame(2, b"oops\n") + frame(1, b"world\n")]
+    copy_frames(iter(chunks), tty=False, out_fd=out.fileno(), err_fd=err.fileno())
+    out.seek(0)
+    err.seek(0)
+    assert out.read() == b"hello world\n"
+    assert err.read() == b"oops\n"
+
+
+def test_copy_frames_raw_with_tty(tmp_path):
+    out = open(tmp_path / "out", "wb+")
+    copy_frames(iter([b"\x01\x00raw"]), tty=True, out_fd=out.fileno())
+    out.seek(0)
+    assert out.read() == b"\x01\x00raw"
+
+
+def test_system_error_frame_raises():
+    with pytest.raises(StreamError, match="boom"):
+        copy_frames(iter([frame(3, b"boom")]), tty=False)
+
+
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("ctrl-p,ctrl-q", b"\x10\x11"),
+        ("ctrl-a", b"\x01"),
+        ("a,b", b"ab"),
+        ("ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_", b"\x00\x1b\x1c\x1d\x1e\x1f"),
+        ("ctrl-z,x", b"\x1ax"),
+    ],
+)
+def test_parse_detach_keys(spec, expected):
+    assert parse_detach_keys(spec) == expected
+
+
+def test_parse_detach_keys_errors():
+    with pytest.raises(ValueError, match="Unknown character: 'ctrl-1'"):
+        parse_detach_keys("ctrl-1")
+    with pytest.raises(ValueError, match="Unknown sequence: 'abc'"):
+        parse_detach_keys("abc")
+    assert DEFAULT_DETACH_KEYS == parse_detach_keys("ctrl-p,ctrl-q")
+
+
+def test_escape_detector_holds_partial_sequence():
+    d = EscapeDetector(b"\x10\x11")
+    assert d.feed(b"ab\x10") == (b"ab", False)
+    assert d.feed(b"c") == (b"\x10c", False)
+    assert d.feed(b"x\x10") == (b"x", False)
+    assert d.feed(b"\x11rest") == (b"", True)
+
+
+def _pipe_session(tty: bool, stdin_data: bytes, daemon):
+    ours, theirs = socket.socketpair()
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    os.write(in_w, stdin_data)
+    os.close(in_w)
+    t = threading.Thread(target=daemon, args=(theirs,))
+    t.start()
+    session = Session(ours, tty=tty, stdin=True, in_fd=in_r, out_fd=out_w, err_fd=err_w)
+    detached = session.run()
+    t.join(5)
+    os.close(out_w)
+    os.close(err_w)
+    out = os.read(out_r, 1 << 20)
+    err = os.read(err_r, 1 << 20)
+    return detached, out, err
+
+
+def test_session_echo_then_stdin_eof_half_closes():
+    def daemon(sock):
+        data = b""
+        while chunk := sock.recv(100):
+            data += chunk  # reads until the CLI half-closes on stdin EOF
+        sock.sendall(frame(1, data.upper()) + frame(2, b"e"))
+        sock.close()
+
+    detached, out, err = _pipe_session(False, b"hello", daemon)
+    assert (detached, out, err) == (False, b"HELLO", b"e")
+
+
+def test_session_detach_keys_with_tty():
+    seen = []
+
+    def daemon(sock):
+        while chunk := sock.recv(100):
+            seen.append(chunk)
+        sock.close()
+
+    detached, out, _ = _pipe_session(True, b"ls\x10\x11more", daemon)
+    assert detached is True
+    assert b"".join(seen) == b"ls"
