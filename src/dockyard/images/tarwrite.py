@@ -52,13 +52,14 @@ class TreeWriter:
     """Appends filesystem entries to a tar stream, tracking hard links across the walk."""
 
     def __init__(self, out: BinaryIO):
+        # Seekable-mode "w:" on a tell()-able wrapper: stream mode "w|" re-copies its whole
+        # buffer on every write, which dominated the time for trees of small files.
         self.tf = tarfile.open(
-            fileobj=out,
-            mode="w|",
+            fileobj=_CountingWriter(out),
+            mode="w:",
             format=tarfile.PAX_FORMAT,
             encoding="utf-8",
             errors="surrogateescape",
-            bufsize=_COPY_CHUNK,
             copybufsize=_COPY_CHUNK,
         )
         self._links: dict[tuple[int, int], str] = {}
@@ -158,6 +159,22 @@ class TreeWriter:
                     self.walk(sub, arcname, hook)
                 finally:
                     os.close(sub)
+
+
+class _CountingWriter:
+    """Gives any writable object the tell() tarfile's seekable write mode wants."""
+
+    def __init__(self, out: BinaryIO):
+        self._out = out
+        self._pos = 0
+
+    def write(self, data) -> int:
+        self._out.write(data)
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
 
 
 class SkipEntry(Exception):
