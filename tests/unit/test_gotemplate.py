@@ -305,10 +305,10 @@ def test_exec_errors(src: str, msg: str) -> None:
     assert str(e.value) == msg
 
 
-def test_long_node_is_truncated_in_error() -> None:
+def test_long_node_is_not_truncated_in_error() -> None:
     with pytest.raises(TemplateError) as e:
         run("{{.N.Abcdefghijklmnopqrstuvwxyz}}")
-    assert "at <.N.Abcdefghijklmnopq...>" in str(e.value)
+    assert "at <.N.Abcdefghijklmnopqrstuvwxyz>" in str(e.value)
 
 
 def test_methods_in_data_take_arguments() -> None:
@@ -388,3 +388,39 @@ def test_fields_used() -> None:
         "{{.ID}} {{if .Size}}{{.Size}}{{end}} {{range .Mounts}}{{.Name}}{{end}} {{json (.Labels)}}"
     )
     assert compile_template(src).fields() == {"ID", "Size", "Mounts", "Name", "Labels"}
+
+
+@pytest.mark.parametrize(
+    ("src", "msg"),
+    [
+        # Found by differential fuzzing against Go's text/template.
+        ("{{split nil .S}}", 'template: :1:8: executing "" at <nil>: cannot assign nil to string'),
+        (
+            "{{upper .N}}",
+            'template: :1:8: executing "" at <.N>: wrong type for value; expected string; got interface {}',
+        ),
+        (
+            "{{lower (len .L)}}",
+            'template: :1:13: executing "" at <.L>: wrong type for value; expected string; got int',
+        ),
+        (
+            "{{eq .L .M}}",
+            'template: :1:2: executing "" at <eq .L .M>: error calling eq: non-comparable types '
+            "[%!s(int=1) a %!s(bool=true) <nil> %!s(float64=1.5)]: []interface {}, "
+            "map[string]interface {}: map[a:[1 2] z:1]",
+        ),
+        (
+            "{{range $i, $v := 3}}{{end}}",
+            'template: :1:18: executing "" at <3>: can\'t use 3 to iterate over more than one variable',
+        ),
+    ],
+)
+def test_exec_errors_fuzzed(src: str, msg: str) -> None:
+    with pytest.raises(TemplateError) as e:
+        run(src)
+    assert str(e.value) == msg
+
+
+def test_html_of_nil_is_no_value() -> None:
+    assert run("{{.N | html 2}}") == "2&lt;no value&gt;"
+    assert run("{{range 3}}{{.}}{{end}}") == "012"

@@ -850,8 +850,6 @@ class _State:
         line = _line(src, pos)
         col = pos - (src.rfind("\n", 0, pos) + 1)
         ctx = str(node) if node is not None else ""
-        if len(ctx) > 20:
-            ctx = ctx[:20] + "..."
         return TemplateError(f'template: :{line}:{col}: executing "" at <{ctx}>: {msg}')
 
     # -- walking
@@ -919,6 +917,8 @@ class _State:
         elif val is None or val is MISSING or val is _ABSENT:
             items = ()
         elif isinstance(val, int) and not isinstance(val, bool):
+            if len(node.pipe.decls) > 1:
+                raise self.fail(f"can't use {val} to iterate over more than one variable")
             items = ((i, i) for i in range(val))
         else:
             raise self.fail(f"range can't iterate over {go_str(val)}")
@@ -1051,6 +1051,7 @@ class _State:
 
     def arg(self, dot: Any, node: _Node) -> Any:
         """Evaluate an argument node (Go's evalArg for an interface{} parameter)."""
+        self.at = node
         if isinstance(node, _Const):
             return dot if node.value is _DOT else node.value
         if isinstance(node, _Field):
@@ -1093,12 +1094,15 @@ class _State:
                 self.check_const(a, typ)
             v = self.arg(dot, a)
             if typ is not None:
-                self.at = a
+                if v is None and typ is not list:
+                    # A JSON null is a typed interface{} value to Go, not an invalid one.
+                    raise self.fail(
+                        f"wrong type for value; expected {_TYPE_NAMES[typ]}; got interface {{}}"
+                    )
                 v = self.check_type(v, typ)
             vals.append(v)
         if final is not _NOFINAL:
             typ = spec.param(len(args))
-            self.at = ident
             vals.append(self.check_type(final, typ) if typ is not None else final)
         if self.typed and any(v is _ABSENT for v in vals) and name != "not":
             raise _NeedRaw()
@@ -1114,6 +1118,9 @@ class _State:
 
     def check_const(self, node: _Const, typ: type) -> None:
         v = node.value
+        if v is None:
+            self.at = node
+            raise self.fail(f"cannot assign nil to {_TYPE_NAMES[typ]}")
         if typ is str and not isinstance(v, str):
             self.at = node
             raise self.fail(f"expected string; found {node.text}")
@@ -1174,15 +1181,24 @@ def _eq(a: Any, *rest: Any) -> bool:
     ka = _kind(a)
     for b in rest:
         kb = _kind(b)
+        if ka in _NON_BASIC and kb in _NON_BASIC:
+            # Go: both "invalid" basic kinds, compared by type.
+            if go_type(a) != go_type(b):
+                raise ValueError(
+                    f"non-comparable types {sprintf('%s', [a])}: {go_type(a)}, "
+                    f"{go_type(b)}: {go_str(b)}"
+                )
+            raise ValueError(f"non-comparable type {sprintf('%s', [a])}: {go_type(a)}")
         if ka != kb:
             if ka == "nil" or kb == "nil":
                 continue
             raise ValueError("incompatible types for comparison")
-        if ka in ("list", "map"):
-            raise ValueError(f"non-comparable type {sprintf('%s', [a])}: {go_type(a)}")
         if ka == "nil" or a == b:
             return True
     return False
+
+
+_NON_BASIC = frozenset(["list", "map", "other"])
 
 
 def _kind(v: Any) -> str:
@@ -1344,7 +1360,8 @@ def _urlquery(*args: Any) -> str:
 def _eval_args(args: tuple) -> str:
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
-    return sprint(list(args))
+    # Go turns nil into the string "<no value>" before fmt.Sprint sees it.
+    return sprint(["<no value>" if a is None or a is MISSING else a for a in args])
 
 
 def _printf(fmt: str, *args: Any) -> str:
