@@ -4,22 +4,10 @@ import time
 
 import pytest
 
-from dockyard.cli.images import (
-    HISTORY_HEADERS,
-    HISTORY_TABLE,
-    HISTORY_TABLE_NOHUMAN,
-    IMAGES_DIGEST_TABLE,
-    IMAGES_HEADERS,
-    IMAGES_TABLE,
-    SEARCH_HEADERS,
-    SEARCH_TABLE,
-    history_row,
-    image_rows,
-    search_row,
-)
+from dockyard.cli.images import history_row, image_rows, search_row
 from dockyard.cli.inspect import natural_key, render_list
-from dockyard.cli.networks import NETWORK_HEADERS, NETWORK_TABLE, network_row
-from dockyard.cli.volumes import VOLUME_HEADERS, VOLUME_TABLE, volume_row
+from dockyard.cli.networks import network_row
+from dockyard.cli.volumes import volume_row
 
 true, false, null = True, False, None
 NOW = 1795804186
@@ -226,8 +214,7 @@ def utc(monkeypatch):
 
 def _images(fmt, digests=False, trunc=True):
     rows = [r for img in IMAGES for r in image_rows(img, digests, trunc, NOW)]
-    table = IMAGES_DIGEST_TABLE if digests else IMAGES_TABLE
-    return render_list(rows, fmt, table, IMAGES_HEADERS) + "\n"
+    return render_list(rows, fmt, "image", digest=digests)
 
 
 def test_images_default():
@@ -252,8 +239,7 @@ def test_images_json():
 
 def _history(fmt, human=True, trunc=True):
     rows = [history_row(h, human, trunc, NOW) for h in HISTORY]
-    table = HISTORY_TABLE if human else HISTORY_TABLE_NOHUMAN
-    return render_list(rows, fmt, table, HISTORY_HEADERS) + "\n"
+    return render_list(rows, fmt, "history", human=human)
 
 
 @pytest.mark.parametrize(
@@ -273,7 +259,7 @@ def test_history(name, fmt, human, trunc):
 def _networks(fmt, trunc=True):
     nets = sorted(NETWORKS, key=lambda n: natural_key(n["Name"]))
     rows = [network_row(n, trunc) for n in nets]
-    return render_list(rows, fmt, NETWORK_TABLE, NETWORK_HEADERS) + "\n"
+    return render_list(rows, fmt, "network")
 
 
 def test_network_ls():
@@ -285,8 +271,8 @@ def test_network_ls():
 def test_volume_ls():
     vols = sorted(VOLUMES, key=lambda v: natural_key(v["Name"]))
     rows = [volume_row(v) for v in vols]
-    assert render_list(rows, None, VOLUME_TABLE, VOLUME_HEADERS) + "\n" == EXPECTED["vl_default"]
-    assert render_list(rows, "json", VOLUME_TABLE, VOLUME_HEADERS) + "\n" == EXPECTED["vl_json"]
+    assert render_list(rows, None, "volume") == EXPECTED["vl_default"]
+    assert render_list(rows, "json", "volume") == EXPECTED["vl_json"]
 
 
 @pytest.mark.parametrize(
@@ -294,5 +280,5 @@ def test_volume_ls():
     [("se_default", None, True), ("se_notrunc", None, False), ("se_json", "{{json .}}", True)],
 )
 def test_search(name, fmt, trunc):
-    rows = [search_row(r, trunc) for r in SEARCH]
-    assert render_list(rows, fmt, SEARCH_TABLE, SEARCH_HEADERS) + "\n" == EXPECTED[name]
+    rows = [search_row(r, trunc, json_mode=fmt is not None) for r in SEARCH]
+    assert render_list(rows, fmt, "search") == EXPECTED[name]

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from dockyard.cli.containers import PS_HEADERS, PS_TABLE, container_row, display_ports
+from dockyard.cli.containers import container_row, display_ports
 from dockyard.cli.inspect import render_list
 
 NOW = 1795804098
@@ -98,8 +98,7 @@ def utc(monkeypatch):
 
 def _render(fmt, trunc=True, size=False):
     rows = [container_row(c, trunc, NOW) for c in CONTAINERS]
-    default = PS_TABLE + ("\t{{.Size}}" if size else "")
-    return render_list(rows, fmt, default, PS_HEADERS) + "\n"
+    return render_list(rows, fmt, "container", size=size)
 
 
 def test_default_table():
@@ -134,4 +133,4 @@ def test_ports_grouping():
 
 def test_label_method():
     row = container_row(CONTAINERS[0], True, NOW)
-    assert render_list([row], '{{.Label "a"}}', PS_TABLE, PS_HEADERS) == "1"
+    assert render_list([row], '{{.Label "a"}}', "container") == "1\n"

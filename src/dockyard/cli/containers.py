@@ -358,26 +358,6 @@ def prune(ctx: Context, argv: list[str]) -> int:
 
 # --- ps -------------------------------------------------------------------------------------
 
-PS_TABLE = (
-    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-)
-PS_HEADERS = {
-    "ID": "CONTAINER ID",
-    "Image": "IMAGE",
-    "Command": "COMMAND",
-    "CreatedAt": "CREATED AT",
-    "RunningFor": "CREATED",
-    "Ports": "PORTS",
-    "State": "STATE",
-    "Status": "STATUS",
-    "Size": "SIZE",
-    "Names": "NAMES",
-    "Labels": "LABELS",
-    "Mounts": "MOUNTS",
-    "Networks": "NETWORKS",
-    "LocalVolumes": "LOCAL VOLUMES",
-}
-
 
 def _port_sort_key(port: dict[str, Any]) -> tuple:
     return (
@@ -507,10 +487,9 @@ def ps(ctx: Context, argv: list[str]) -> int:
         for c in containers:
             print(short_id(c["Id"]) if trunc else c["Id"])
         return 0
-    default = PS_TABLE + ("\t{{.Size}}" if args.size else "")
     now = time.time()
     rows = [container_row(c, trunc, now) for c in containers]
-    print_list(rows, fmt, default, PS_HEADERS)
+    print_list(rows, fmt, "container", size=args.size)
     return 0
 
 
@@ -744,19 +723,6 @@ def diff(ctx: Context, argv: list[str]) -> int:
 
 # --- stats ----------------------------------------------------------------------------------
 
-STATS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
-STATS_HEADERS = {
-    "ID": "CONTAINER ID",
-    "Container": "CONTAINER",
-    "Name": "NAME",
-    "CPUPerc": "CPU %",
-    "MemUsage": "MEM USAGE / LIMIT",
-    "MemPerc": "MEM %",
-    "NetIO": "NET I/O",
-    "BlockIO": "BLOCK I/O",
-    "PIDs": "PIDS",
-}
-
 
 def stats_row(s: dict[str, Any], container: str, trunc: bool = True) -> dict[str, Any]:
     """One stats sample (with precpu) -> the template fields docker computes."""
@@ -832,7 +798,7 @@ def stats(ctx: Context, argv: list[str]) -> int:
             rows.append(stats_row(sample, name, not args.no_trunc))
         if interactive:
             sys.stdout.write("\033[2J\033[H")
-        print_list(rows, args.format, STATS_TABLE, STATS_HEADERS)
+        print_list(rows, args.format, "stats")
         sys.stdout.flush()
         if args.no_stream or (failed and not rows):
             return 1 if failed else 0

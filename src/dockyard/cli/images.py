@@ -19,24 +19,6 @@ INDEX_SERVER = "https://index.docker.io/v1/"
 
 # --- images -----------------------------------------------------------------------------
 
-IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-IMAGES_DIGEST_TABLE = (
-    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-)
-IMAGES_HEADERS = {
-    "Containers": "CONTAINERS",
-    "CreatedAt": "CREATED AT",
-    "CreatedSince": "CREATED",
-    "Digest": "DIGEST",
-    "ID": "IMAGE ID",
-    "Repository": "REPOSITORY",
-    "SharedSize": "SHARED SIZE",
-    "Size": "SIZE",
-    "Tag": "TAG",
-    "UniqueSize": "UNIQUE SIZE",
-    "VirtualSize": "VIRTUAL SIZE",
-}
-
 
 def _familiar(name: str) -> str:
     """docker.io/library/nginx -> nginx, docker.io/user/app -> user/app."""
@@ -147,8 +129,7 @@ def images(ctx: Context, argv: list[str]) -> int:
         for r in rows:
             print(r["ID"])
         return 0
-    default = IMAGES_DIGEST_TABLE if args.digests else IMAGES_TABLE
-    print_list(rows, args.format, default, IMAGES_HEADERS)
+    print_list(rows, args.format, "image", digest=args.digests)
     return 0
 
 
@@ -501,17 +482,6 @@ def rmi(ctx: Context, argv: list[str]) -> int:
 
 # --- history --------------------------------------------------------------------------------
 
-HISTORY_TABLE = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
-HISTORY_TABLE_NOHUMAN = "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
-HISTORY_HEADERS = {
-    "ID": "IMAGE",
-    "CreatedSince": "CREATED",
-    "CreatedAt": "CREATED AT",
-    "CreatedBy": "CREATED BY",
-    "Size": "SIZE",
-    "Comment": "COMMENT",
-}
-
 
 def _rfc3339(ts: float) -> str:
     import datetime
@@ -562,9 +532,7 @@ def history(ctx: Context, argv: list[str]) -> int:
         for r in rows:
             print(r["ID"])
         return 0
-    print_list(
-        rows, args.format, HISTORY_TABLE if human else HISTORY_TABLE_NOHUMAN, HISTORY_HEADERS
-    )
+    print_list(rows, args.format, "history", human=human)
     return 0
 
 
@@ -703,34 +671,23 @@ def import_(ctx: Context, argv: list[str]) -> int:
 
 # --- search -----------------------------------------------------------------------------------
 
-SEARCH_TABLE = "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}"
-SEARCH_HEADERS = {
-    "Name": "NAME",
-    "Description": "DESCRIPTION",
-    "StarCount": "STARS",
-    "IsOfficial": "OFFICIAL",
-    "IsAutomated": "AUTOMATED",
-}
 
-
-def search_row(r: dict[str, Any], trunc: bool) -> dict[str, Any]:
+def search_row(r: dict[str, Any], trunc: bool, json_mode: bool = False) -> dict[str, Any]:
+    """A search result as docker shows it: OFFICIAL is "[OK]" in tables, a bool in JSON."""
     desc = (r.get("description") or "").replace("\n", " ").replace("\r", " ")
     if trunc:
         desc = ellipsis(desc, 45)
     official = bool(r.get("is_official"))
-    row = {
+    if json_mode:
+        shown = "true" if official else "false"
+    else:
+        shown = "[OK]" if official else ""
+    return {
         "Description": desc,
-        "IsOfficial": "[OK]" if official else "",
+        "IsOfficial": shown,
         "Name": r.get("name", ""),
         "StarCount": str(r.get("star_count", 0)),
     }
-    row["__json__"] = {
-        "Description": desc,
-        "IsOfficial": "true" if official else "false",
-        "Name": row["Name"],
-        "StarCount": row["StarCount"],
-    }
-    return row
 
 
 def search(ctx: Context, argv: list[str]) -> int:
@@ -748,8 +705,9 @@ def search(ctx: Context, argv: list[str]) -> int:
     }
     headers = auth_header(registry_of(args.term))
     results = ctx.client.request("GET", "/images/search", params, headers=headers).json() or []
-    rows = [search_row(r, not args.no_trunc) for r in results]
-    print_list(rows, args.format, SEARCH_TABLE, SEARCH_HEADERS)
+    json_mode = (args.format or "").strip() in ("json", "{{json .}}")
+    rows = [search_row(r, not args.no_trunc, json_mode) for r in results]
+    print_list(rows, args.format, "search")
     return 0
 
 

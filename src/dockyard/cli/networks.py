@@ -10,19 +10,6 @@ from .common import APIError, CLIError, Context, parser
 from .containers import confirm, for_each, parse_filters, short_id
 from .inspect import go_time, natural_key, parse_rfc3339, print_list
 
-NETWORK_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-NETWORK_HEADERS = {
-    "CreatedAt": "CREATED AT",
-    "Driver": "DRIVER",
-    "ID": "NETWORK ID",
-    "IPv4": "IPV4",
-    "IPv6": "IPV6",
-    "Internal": "INTERNAL",
-    "Labels": "LABELS",
-    "Name": "NAME",
-    "Scope": "SCOPE",
-}
-
 
 def _bool(value: Any) -> str:
     return "true" if value else "false"
@@ -62,7 +49,7 @@ def ls(ctx: Context, argv: list[str]) -> int:
         for n in nets:
             print(short_id(n["Id"]) if trunc else n["Id"])
         return 0
-    print_list([network_row(n, trunc) for n in nets], args.format, NETWORK_TABLE, NETWORK_HEADERS)
+    print_list([network_row(n, trunc) for n in nets], args.format, "network")
     return 0
 
 

@@ -10,20 +10,6 @@ from .common import APIError, CLIError, Context, parser
 from .containers import confirm, for_each, parse_filters
 from .inspect import human_size, natural_key, print_list
 
-VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
-VOLUME_HEADERS = {
-    "Availability": "AVAILABILITY",
-    "Driver": "DRIVER",
-    "Group": "GROUP",
-    "Labels": "LABELS",
-    "Links": "LINKS",
-    "Mountpoint": "MOUNTPOINT",
-    "Name": "VOLUME NAME",
-    "Scope": "SCOPE",
-    "Size": "SIZE",
-    "Status": "STATUS",
-}
-
 
 def volume_row(v: dict[str, Any]) -> dict[str, Any]:
     labels = v.get("Labels") or {}
@@ -60,7 +46,7 @@ def ls(ctx: Context, argv: list[str]) -> int:
         for v in vols:
             print(v["Name"])
         return 0
-    print_list([volume_row(v) for v in vols], args.format, VOLUME_TABLE, VOLUME_HEADERS)
+    print_list([volume_row(v) for v in vols], args.format, "volume")
     return 0
 
 
