@@ -18,9 +18,11 @@ from dockyard.images.rootpath import (
     GO_MODE_SYMLINK,
     ExtractPointNotDirectory,
     PathStat,
+    copy_between_roots,
     extract_into_root,
     go_file_mode,
     go_time_rfc3339nano,
+    mkdir_in_root,
     resolve_in_root,
     stat_in_root,
     tar_from_root,
@@ -68,6 +70,9 @@ def test_resolve_in_root(ctr):
     assert resolve_in_root(root, "/up/etc/hosts") == root / "etc/hosts"
     assert resolve_in_root(root, "/../../../etc/hosts") == root / "etc/hosts"
     assert resolve_in_root(root, "/missing/dir/../x") == root / "missing/x"
+    # climbing back out of a missing part resumes real resolution (securejoin)
+    assert resolve_in_root(root, "/missing/../lib64/libx.so") == root / "usr/lib/libx.so"
+    assert resolve_in_root(root, "/missing/../../../lib64") == root / "usr/lib"
     assert resolve_in_root(root, "/hostslink") == root / "etc/hosts"
     with pytest.raises(OSError):
         resolve_in_root(root, "/loop1/x")
@@ -293,3 +298,38 @@ def test_extract_through_container_symlink_lands_in_root(ctr):
     extract_into_root(root, "/data", io.BytesIO(make_tar(("file", "e/x", b"x"))))
     assert (root / str(outside).lstrip("/") / "x").read_bytes() == b"x"
     assert not (outside / "x").exists()
+
+
+# -- helpers for the builder ---------------------------------------------------------------
+
+
+def test_mkdir_in_root(ctr):
+    root, outside = ctr
+    assert mkdir_in_root(root, "/app/src") == root / "app/src"
+    assert (root / "app/src").is_dir()
+    assert stat.S_IMODE((root / "app").stat().st_mode) == 0o755
+    # through a hostile symlink: created inside the root
+    made = mkdir_in_root(root, "/evil/made")
+    assert made == root / str(outside).lstrip("/") / "made"
+    assert not (outside / "made").exists()
+    with pytest.raises(NotADirectoryError):
+        mkdir_in_root(root, "/etc/hosts/x")
+
+
+def test_copy_between_roots(ctr, tmp_path):
+    root, _ = ctr
+    dst = tmp_path / "dst"
+    (dst / "app").mkdir(parents=True)
+    # a directory's contents (COPY dir /app/)
+    copy_between_roots(root, "/usr/lib", dst, "/app", arcname=".")
+    assert (dst / "app/libx.so").read_text() == "lib"
+    # a file renamed (COPY file /app/renamed)
+    copy_between_roots(root, "/etc/hosts", dst, "/app", arcname="renamed")
+    assert (dst / "app/renamed").read_text() == "hosts"
+    # the directory itself
+    copy_between_roots(root, "/etc", dst, "/app")
+    assert (dst / "app/etc/hosts").read_text() == "hosts"
+    with pytest.raises(FileNotFoundError):
+        copy_between_roots(root, "/nope", dst, "/app")
+    with pytest.raises(FileNotFoundError):
+        copy_between_roots(root, "/etc/hosts", dst, "/missing-dir")

@@ -12,6 +12,7 @@ import os
 import posixpath
 import stat
 import tarfile
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,3 +260,77 @@ def extract_into_root(
             return extract_stream(reader, rd, base, opts)
         finally:
             reader.close()
+
+
+def mkdir_in_root(
+    root: str | os.PathLike[str],
+    path: str,
+    *,
+    mode: int = 0o755,
+    chown: tuple[int, int] | None = None,
+) -> Path:
+    """``mkdir -p`` of a container path (WORKDIR, COPY destinations); returns the host path.
+
+    Symlinks on the way resolve inside ``root``; directories created here get ``mode`` and,
+    when given, the owner ``chown`` (existing ones are left alone).
+    """
+
+    def owned(dir_fd: int, name: str) -> None:
+        os.chmod(name, mode, dir_fd=dir_fd, follow_symlinks=False)  # not subject to umask
+        if chown is not None:
+            os.chown(name, *chown, dir_fd=dir_fd, follow_symlinks=False)
+
+    abspath, _ = _abs_path(path)
+    with RootDir(root) as rd:
+        fd = rd.open_dir(abspath, create=True, mkdir_mode=mode, on_mkdir=owned)
+        os.close(fd)
+        with rd.walk(abspath, follow_final=True, lexical_missing=True) as res:
+            return rd.host_path(res.parts)
+
+
+def copy_between_roots(
+    src_root: str | os.PathLike[str],
+    src_path: str,
+    dst_root: str | os.PathLike[str],
+    dst_dir: str,
+    *,
+    arcname: str | None = None,
+    follow_link: bool = False,
+    chown: tuple[int, int] | None = None,
+) -> int:
+    """Copy ``src_path`` of one root into directory ``dst_dir`` of another (COPY, COPY
+    --from, cp between containers), streaming a tar between the two safe halves.
+
+    ``arcname`` renames the copied entry; ``"."`` copies a directory's contents instead
+    of the directory. Returns the bytes of file data copied.
+    """
+    rfd, wfd = os.pipe()
+    produced: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            with open(wfd, "wb", buffering=1 << 20) as out:
+                tar_from_root(src_root, src_path, out, follow_link=follow_link, arcname=arcname)
+        except BaseException as e:  # reported by the consumer side below
+            produced.append(e)
+
+    thread = threading.Thread(target=produce, name="copy-between-roots", daemon=True)
+    thread.start()
+    failure: BaseException | None = None
+    size = 0
+    try:
+        with open(rfd, "rb", buffering=1 << 20) as src:
+            size = extract_into_root(dst_root, dst_dir, src, chown=chown)
+            while src.read(1 << 20):  # let the producer finish even after the end marker
+                pass
+    except BaseException as e:
+        failure = e
+    thread.join()
+    # The producer's error is the cause (e.g. a missing source); a broken pipe only
+    # follows from the consumer failing first.
+    for e in produced:
+        if not isinstance(e, BrokenPipeError):
+            raise e
+    if failure is not None:
+        raise failure
+    return size

@@ -29,17 +29,6 @@ def open_dir_nofollow(dir_fd: int, name: str) -> int:
     return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
 
 
-def _lexical_join(names: list[str], rest: list[str]) -> list[str]:
-    out = list(names)
-    for comp in rest:
-        if comp == "..":
-            if out:
-                out.pop()
-        elif comp and comp != ".":
-            out.append(comp)
-    return out
-
-
 class Resolved:
     """Result of a walk: ``name`` inside directory ``dir_fd`` (``name`` is None when the path
     is the directory itself). ``parts`` is the resolved path relative to the root. The fd is
@@ -114,22 +103,29 @@ class RootDir:
         treated like an intermediate one and the result is that directory (``name`` None).
         Otherwise the last component is returned unopened; it may not exist. A symlink as
         last component is expanded only when ``follow_final``. With ``lexical_missing`` a
-        missing intermediate directory is not an error: the rest of the path is joined
-        lexically (as securejoin does) and the result's ``dir_fd`` is the deepest existing
-        directory, only ``parts`` being meaningful.
+        missing intermediate directory is not an error: later components are joined
+        lexically until a ``..`` climbs back into what exists (as securejoin does); the
+        result's ``dir_fd`` is then the deepest existing directory, only ``parts`` being
+        meaningful.
         """
         todo = split_path(path)
         todo.reverse()
         stack = [self.fd]
         names: list[str] = []
+        missing: list[str] = []  # components below the deepest existing directory
         links = 0
         try:
             while todo:
                 comp = todo.pop()
                 if comp == "..":
-                    if len(stack) > 1:
+                    if missing:
+                        missing.pop()
+                    elif len(stack) > 1:
                         os.close(stack.pop())
                         names.pop()
+                    continue
+                if missing:
+                    missing.append(comp)
                     continue
                 final = not todo and not final_is_dir
                 top = stack[-1]
@@ -148,8 +144,8 @@ class RootDir:
                     fd = open_dir_nofollow(top, comp)
                 except FileNotFoundError:
                     if lexical_missing and not create:
-                        rest = [comp, *reversed(todo)]
-                        return self._result(stack, None, _lexical_join(names, rest))
+                        missing.append(comp)
+                        continue
                     if not create:
                         raise
                     try:
@@ -170,7 +166,7 @@ class RootDir:
                     continue
                 stack.append(fd)
                 names.append(comp)
-            return self._result(stack, None, names)
+            return self._result(stack, None, names + missing)
         except BaseException:
             for fd in stack[1:]:
                 os.close(fd)
