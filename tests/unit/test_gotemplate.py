@@ -333,9 +333,29 @@ def test_json_skips_methods() -> None:
 INSPECT = {
     "Name": "/web",
     "ExecIDs": None,
-    "HostConfig": {"Binds": None, "NetworkMode": "bridge"},
+    "HostConfig": {
+        "Binds": None,
+        "NetworkMode": "bridge",
+        "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
+    },
+    "Mounts": [
+        {
+            "Type": "volume",
+            "Name": "data",
+            "Source": "/var/lib/docker/volumes/data/_data",
+            "Destination": "/data",
+            "Driver": "local",
+            "Mode": "z",
+            "RW": True,
+            "Propagation": "",
+        }
+    ],
     "State": {"Status": "running", "Running": True, "Pid": 1234},
-    "Config": {"Labels": {"com.example.team": "web"}, "Env": ["A=1"]},
+    "Config": {
+        "Labels": {"com.example.team": "web"},
+        "Env": ["A=1"],
+        "ExposedPorts": {"80/tcp": {}},
+    },
 }
 
 
@@ -354,6 +374,10 @@ INSPECT = {
         ("{{.HostConfig.Binds}} {{.ExecIDs}} {{.HostConfig.Links}}", "[] [] []"),
         ("{{.Config.Volumes}} {{json .HostConfig.Binds}}", "map[] null"),
         ("{{len .HostConfig.Binds}}{{range .HostConfig.Binds}}x{{end}}", "0"),
+        # Typed structs print as {v1 v2 ...}; struct{} map values as {}.
+        ("{{.Mounts}}", "[{volume data /var/lib/docker/volumes/data/_data /data local z true }]"),
+        ("{{.HostConfig.PortBindings}}", "map[80/tcp:[{ 8080}]]"),
+        ("{{.Config.ExposedPorts}}", "map[80/tcp:{}]"),
     ],
 )
 def test_execute_inspect(src: str, want: str) -> None:

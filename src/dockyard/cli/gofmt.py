@@ -93,6 +93,30 @@ def format_float(f: float) -> str:
     return _shortest(f)
 
 
+def struct_like(d: dict) -> bool:
+    """Whether an API object stands for a Go struct (capitalised field names) rather
+    than a map such as Labels or Ports."""
+    return bool(d) and all(isinstance(k, str) and k[:1].isupper() for k in d)
+
+
+def go_str_typed(v: Any, in_map: bool = False) -> str:
+    """fmt.Sprint as Docker's typed inspect objects print: structs as `{v1 v2}`.
+
+    Struct-like dicts print their values in API (= Go field) order; an empty
+    dict that is a map value is Go's struct{} (ExposedPorts, Volumes): "{}".
+    """
+    if isinstance(v, dict) and not isinstance(v, NilMap):
+        if struct_like(v):
+            return "{" + " ".join(go_str_typed(x) for x in v.values()) + "}"
+        if not v and in_map:
+            return "{}"
+        items = (f"{go_str(k)}:{go_str_typed(v[k], True)}" for k in sort_keys(v))
+        return "map[" + " ".join(items) + "]"
+    if isinstance(v, list | tuple):
+        return "[" + " ".join(go_str_typed(x) for x in v) + "]"
+    return go_str(v)
+
+
 def go_str(v: Any) -> str:
     """fmt.Sprint of one value: `[a b]`, `map[k:v]`, `<nil>`, `true`."""
     if isinstance(v, str):

@@ -17,8 +17,10 @@ from dockyard.cli.gofmt import (
     NilMap,
     go_quote,
     go_str,
+    go_str_typed,
     go_type,
     sort_keys,
+    struct_like,
 )
 from dockyard.cli.gotemplate_funcs import FUNCS, HEADER_FUNCS, TYPE_NAMES, FuncSpec, truth
 from dockyard.cli.gotemplate_parse import (
@@ -123,12 +125,6 @@ def _typed_nil(name: str, default: Any) -> Any:
     return default
 
 
-def _struct_like(d: dict) -> bool:
-    """Whether an API object stands for a Go struct (capitalised field names) rather
-    than a map such as Labels or Ports, whose misses print <no value> even in inspect."""
-    return bool(d) and all(isinstance(k, str) and k[:1].isupper() for k in d)
-
-
 class _State:
     __slots__ = ("tmpl", "vars", "at", "funcs", "depth", "missing_error", "typed")
 
@@ -199,7 +195,7 @@ class _State:
             return v
         if callable(v) and not isinstance(v, dict | list):
             raise self.fail(f"can't print {self.at} of type func")
-        return go_str(v)
+        return go_str_typed(v) if self.typed else go_str(v)
 
     def control(self, dot: Any, node: _Control, out: list[str]) -> None:
         mark = len(self.vars)
@@ -328,9 +324,9 @@ class _State:
             if val is MISSING:
                 if isinstance(recv, GoStruct):
                     raise self.fail(f"can't evaluate field {name} in type {recv.type_name}")
-                if self.missing_error and _struct_like(recv):
+                if self.missing_error and struct_like(recv):
                     raise self.fail(f"map has no entry for key {go_quote(name)}")
-                if self.typed and _struct_like(recv):
+                if self.typed and struct_like(recv):
                     return _typed_nil(name, _ABSENT)
             elif val is None and self.typed:
                 return _typed_nil(name, None)
