@@ -20,6 +20,7 @@ from dockyard.cli.humanize import (
     parse_go_duration,
     parse_rfc3339,
     parse_rfc3339_ns,
+    parse_timestamp_arg,
     parse_timestamps,
     ram_in_bytes,
     state_name,
@@ -330,3 +331,8 @@ def test_parse_timestamps() -> None:
     assert parse_timestamps("1700000000.000000001", 0) == (1700000000, 1)
     with pytest.raises(ValueError):
         parse_timestamps("abc", 0)
+
+
+def test_parse_timestamp_arg_takes_now() -> None:
+    assert parse_timestamp_arg("10m", now=NOW) == str(int(NOW) - 600)
+    assert float(parse_timestamp_arg("2024-01-02T10:00:00Z", now=NOW)) == 1704189600.0

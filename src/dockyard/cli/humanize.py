@@ -428,8 +428,9 @@ def get_timestamp(value: str, reference: float | None = None) -> str:
     return f"{secs}.{nanos:09d}"
 
 
-# The name the CLI's --since/--until handlers use.
-parse_timestamp_arg = get_timestamp
+def parse_timestamp_arg(value: str, now: float | None = None) -> str:
+    """get_timestamp under the name the CLI and daemon filters use (`now` = reference)."""
+    return get_timestamp(value, now)
 
 
 def parse_timestamps(value: str, default_seconds: int) -> tuple[int, int]:
