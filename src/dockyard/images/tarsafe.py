@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import posixpath
+import struct
 import tarfile
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -41,15 +42,68 @@ class _CorruptHeader(Exception):
     pass
 
 
+# ustar header fields up to the prefix (the rest of the 512-byte block is padding).
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s")
+_BASE256 = (0o200, 0o377)
+
+
+def _octal(field: bytes) -> int:
+    end = field.find(b"\0")
+    if end != -1:
+        field = field[:end]
+    return int(field.strip() or b"0", 8)
+
+
 class StrictTarInfo(tarfile.TarInfo):
     @classmethod
     def frombuf(cls, buf, encoding, errors):
         try:
-            return super().frombuf(buf, encoding, errors)
+            return cls._fast_frombuf(buf, encoding, errors) or super().frombuf(
+                buf, encoding, errors
+            )
         except (tarfile.EOFHeaderError, tarfile.EmptyHeaderError):
             raise  # a zero block or a clean end of the stream: the archive ends here
         except tarfile.HeaderError as e:
             raise _CorruptHeader(str(e)) from None
+
+    @classmethod
+    def _fast_frombuf(cls, buf, encoding, errors):
+        """tarfile's frombuf for the common case, about 3x faster (header parsing dominated
+        layer unpacking). Returns None for what it does not handle (base-256 numbers, old
+        GNU sparse, bad checksums, short or zero blocks) so tarfile decides, with its errors.
+        """
+        if len(buf) != tarfile.BLOCKSIZE:
+            return None
+        (name, mode, uid, gid, size, mtime, chksum, typ, linkname, _magic, uname, gname,
+         devmajor, devminor, prefix) = _USTAR.unpack_from(buf)  # fmt: skip
+        if typ == tarfile.GNUTYPE_SPARSE:
+            return None
+        numbers = (mode, uid, gid, size, mtime, chksum, devmajor, devminor)
+        if any(f[0] in _BASE256 for f in numbers if f):
+            return None
+        try:
+            n_mode, n_uid, n_gid, n_size, n_mtime, n_chksum, n_major, n_minor = map(_octal, numbers)
+        except ValueError:
+            return None
+        if n_chksum != 256 + sum(buf) - sum(buf[148:156]):
+            return None  # maybe a signed-char checksum, or an all-zero block
+        obj = cls()
+        obj.name = name.split(b"\0", 1)[0].decode(encoding, errors)
+        obj.mode, obj.uid, obj.gid, obj.size, obj.mtime = n_mode, n_uid, n_gid, n_size, n_mtime
+        obj.chksum = n_chksum
+        obj.type = typ
+        obj.linkname = linkname.split(b"\0", 1)[0].decode(encoding, errors)
+        obj.uname = uname.split(b"\0", 1)[0].decode(encoding, errors)
+        obj.gname = gname.split(b"\0", 1)[0].decode(encoding, errors)
+        obj.devmajor, obj.devminor = n_major, n_minor
+        pre = prefix.split(b"\0", 1)[0].decode(encoding, errors)
+        if obj.type == tarfile.AREGTYPE and obj.name.endswith("/"):
+            obj.type = tarfile.DIRTYPE  # old V7 directory
+        if obj.isdir():
+            obj.name = obj.name.rstrip("/")
+        if pre and obj.type not in tarfile.GNU_TYPES:
+            obj.name = pre + "/" + obj.name
+        return obj
 
 
 class ForwardReader(io.RawIOBase):
