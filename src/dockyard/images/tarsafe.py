@@ -44,14 +44,21 @@ class _CorruptHeader(Exception):
 
 # ustar header fields up to the prefix (the rest of the 512-byte block is padding).
 _USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s")
-_BASE256 = (0o200, 0o377)
+_BASE256 = frozenset((0o200, 0o377))
+
+
+_OCTAL_CACHE: dict[bytes, int] = {}  # modes, ids and device numbers repeat a lot
 
 
 def _octal(field: bytes) -> int:
-    end = field.find(b"\0")
-    if end != -1:
-        field = field[:end]
-    return int(field.strip() or b"0", 8)
+    value = _OCTAL_CACHE.get(field)
+    if value is None:
+        end = field.find(b"\0")
+        value = int((field[:end] if end != -1 else field).strip() or b"0", 8)
+        if len(_OCTAL_CACHE) >= 4096:
+            _OCTAL_CACHE.clear()
+        _OCTAL_CACHE[field] = value
+    return value
 
 
 class StrictTarInfo(tarfile.TarInfo):
@@ -79,7 +86,7 @@ class StrictTarInfo(tarfile.TarInfo):
         if typ == tarfile.GNUTYPE_SPARSE:
             return None
         numbers = (mode, uid, gid, size, mtime, chksum, devmajor, devminor)
-        if any(f[0] in _BASE256 for f in numbers if f):
+        if not _BASE256.isdisjoint([f[0] for f in numbers]):
             return None
         try:
             n_mode, n_uid, n_gid, n_size, n_mtime, n_chksum, n_major, n_minor = map(_octal, numbers)
