@@ -279,3 +279,25 @@ def test_pull_without_registry(env) -> None:
     with pytest.raises(NoRegistry) as e:
         svc.pull(parse_normalized("nginx"), None, None, msgs.append)
     assert e.value.status == 500 and "registry-1.docker.io" in str(e.value)
+
+
+def test_forced_rmi_keeps_layers_for_stopped_containers(env) -> None:
+    svc, d = env
+    ctrs = d.services["containers"]
+    iid = load(svc, image_config([L1]), [L1], ["busybox:latest"])
+    ctrs.users[iid] = ["c" * 64]
+    assert svc.delete("busybox", force=True) == [
+        {"Untagged": "busybox:latest"},
+        {"Deleted": iid},
+    ]
+    assert svc.list() == [] and svc.count() == 0
+    with pytest.raises(NotFound):
+        svc.resolve(iid)
+    assert svc.lowerdirs(iid)[0].is_dir()  # the container can still start
+    assert svc.config(iid)["Cmd"] == ["sh"]
+    ctrs.users.clear()
+    assert svc.sweep() == [sha(L1)]
+    assert svc.layers.all() == {} and svc.blobs.digests() == []
+    # loading it again makes it visible again
+    load(svc, image_config([L1]), [L1], ["busybox:latest"])
+    assert svc.resolve("busybox").id == iid

@@ -127,6 +127,7 @@ class Ingest:
                     row = cur.execute("SELECT doc FROM images WHERE id=?", (img.id,)).fetchone()
                     if row:
                         doc = json.loads(row[0])
+                        doc.pop("removed", None)  # loaded again after `rmi -f`
                     else:
                         doc = {
                             "id": img.id,

@@ -226,14 +226,22 @@ class ImageService:
             raise NotFound(f"No such image: {image_id}")
         return ImageRecord(image_id, doc, self._image_config(image_id))
 
-    def all(self) -> list[ImageRecord]:
+    def all(self, include_removed: bool = False) -> list[ImageRecord]:
+        """Visible images; `include_removed` adds those kept only for their containers."""
         out = []
         for image_id, doc in self.db.query("SELECT id, doc FROM images"):
+            d = json.loads(doc)
+            if d.get("removed") and not include_removed:
+                continue
             try:
-                out.append(ImageRecord(image_id, json.loads(doc), self._image_config(image_id)))
+                out.append(ImageRecord(image_id, d, self._image_config(image_id)))
             except (NotFound, ValueError):
                 log.warning("image %s has no readable config", image_id)
         return out
+
+    def _visible(self, image_id: str) -> bool:
+        doc = self._doc(image_id)
+        return doc is not None and not doc.get("removed")
 
     def refs(self, image_id: str | None = None) -> dict[str, list[str]]:
         """image ID -> canonical references (tags and digests), sorted."""
@@ -267,7 +275,7 @@ class ImageService:
             raise NotFound("No such image: ")
         if is_full_id(s):
             image_id = full_image_id(s)
-            if self._doc(image_id) is not None:
+            if self._visible(image_id):
                 return self.get(image_id)
             raise NotFound(f"No such image: {s}")
         shown = s
@@ -279,7 +287,7 @@ class ImageService:
             if ref.digest is not None:
                 key = ref.trim().with_digest(ref.digest).canonical()
                 found = self._lookup_ref(key)
-                if found is None and self._doc(ref.digest) is not None:
+                if found is None and self._visible(ref.digest):
                     found = ref.digest  # name@<image ID> works too, as in Docker
             else:
                 tagged = ref if ref.tag else ref.with_tag("latest")
@@ -293,6 +301,7 @@ class ImageService:
                 "SELECT id FROM images WHERE id >= ? AND id < ?",
                 ("sha256:" + prefix, "sha256:" + prefix + "g"),
             )
+            rows = [r for r in rows if self._visible(r[0])]
             if len(rows) == 1:
                 return self.get(rows[0][0])
             if len(rows) > 1:
@@ -313,7 +322,7 @@ class ImageService:
         return self.get(image_id).size
 
     def count(self) -> int:
-        return int(self.db.query("SELECT COUNT(*) FROM images")[0][0])
+        return len(self.all())
 
     def layers_size(self) -> int:
         return self.layers.size()
@@ -424,6 +433,7 @@ class ImageService:
     def delete(self, name: str, force: bool = False, prune: bool = True) -> list[dict[str, str]]:
         """DELETE /images/{name}: Docker's ImageDelete, records of Untagged/Deleted."""
         with self.lock:
+            self.sweep()
             image = self.resolve(name)
             records: list[dict[str, str]] = []
             image_id = image.id
@@ -518,14 +528,28 @@ class ImageService:
         self._event("delete", image_id)
         records.append({"Deleted": image_id})
         records.extend({"Deleted": c} for c in removed_layers)
-        if prune and parent and self._doc(parent) is not None:
+        if prune and parent and self._visible(parent):
             if self.refs(parent).get(parent) or self._users().get(parent):
                 return
             self._delete_helper(parent, records, False, True, True)
 
     def _remove_image(self, image_id: str) -> list[str]:
         """Drop the row, then the files nothing references any more; returns removed chains,
-        top first (as Docker lists them)."""
+        top first (as Docker lists them).
+
+        An image still used by (stopped) containers, as after `rmi -f`, only disappears
+        from view: its row and layers stay until sweep() finds it unused, so those
+        containers can still start, as in Docker.
+        """
+        if self._users().get(image_id):
+            with self.db.transaction() as cur:
+                row = cur.execute("SELECT doc FROM images WHERE id=?", (image_id,)).fetchone()
+                if row is not None:
+                    doc = json.loads(row[0])
+                    doc["removed"] = True
+                    cur.execute("UPDATE images SET doc=? WHERE id=?", (json.dumps(doc), image_id))
+                cur.execute("DELETE FROM tags WHERE image_id=?", (image_id,))
+            return []
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM images WHERE id=?", (image_id,))
             cur.execute("DELETE FROM tags WHERE image_id=?", (image_id,))
@@ -541,6 +565,18 @@ class ImageService:
             self.blobs.delete(image_id)
         order = {c: i for i, c in enumerate(self._chain_order(unused))}
         return sorted(order, key=lambda c: -order[c])
+
+    def sweep(self) -> list[str]:
+        """Really remove images hidden by `rmi -f` whose containers are gone."""
+        if self._containers() is None:
+            return []  # cannot tell who uses what (e.g. during startup)
+        removed = []
+        with self.lock:
+            users = self._users()
+            for rec in self.all(include_removed=True):
+                if rec.doc.get("removed") and not users.get(rec.id):
+                    removed.extend(self._remove_image(rec.id))
+        return removed
 
     @staticmethod
     def _chain_order(docs: list[dict[str, Any]]) -> list[str]:

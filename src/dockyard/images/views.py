@@ -335,6 +335,7 @@ def prune(svc: ImageService, filters: dict[str, list[str]]) -> dict[str, Any]:
     until = [parse_timestamp(v) for v in filters.get("until") or []]
     sizes_before = {c: int(d.get("size") or 0) for c, d in svc.layers.all().items()}
     deleted: list[dict[str, str]] = []
+    svc.sweep()
     with svc.lock:
         images = svc.all()
         refs_by_id = svc.refs()
