@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -662,10 +663,9 @@ def exec_(ctx: Context, argv: list[str]) -> int:
 
 
 def top(ctx: Context, argv: list[str]) -> int:
-    p = parser("top", usage="dockyard top CONTAINER [ps OPTIONS]")
-    p.add_argument("container")
-    p.add_argument("ps_args", nargs="*")
     from .run import parse_with
+
+    p = parser("top", usage="dockyard top CONTAINER [ps OPTIONS]")
 
     o, rest = parse_with(p, argv)
     if not rest:
@@ -944,24 +944,29 @@ def _contents_only(path: str) -> bool:
     return path.endswith("/.") or path == "."
 
 
-class _Counter:
+class _Counter(io.RawIOBase):
+    """A readable stream over response chunks that counts the bytes it hands out."""
+
     def __init__(self, chunks: Any) -> None:
+        super().__init__()
         self.chunks = chunks
         self.size = 0
         self.buf = b""
 
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self.buf) < n:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self.buf:
             chunk = next(self.chunks, b"")
             if not chunk:
-                break
+                return 0
             self.size += len(chunk)
-            self.buf += chunk
-        if n < 0:
-            out, self.buf = self.buf, b""
-        else:
-            out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+            self.buf = chunk
+        n = min(len(target), len(self.buf))
+        target[:n] = self.buf[:n]
+        self.buf = self.buf[n:]
+        return n
 
 
 def copy_from_container(ctx: Context, ctr: str, src: str, dst: str, follow: bool) -> int | None:
@@ -1092,6 +1097,7 @@ def copy_to_container(
         put_path, name = _split_dst(dst)
 
     def owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.mtime = int(info.mtime)  # a float mtime would cost a PAX header per file
         if not archive:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
@@ -1105,7 +1111,10 @@ def copy_to_container(
                 tar.add(os.path.join(top, child), arcname=child, filter=owner)
         else:
             tar.add(top, arcname=name, filter=owner)
-    size = spool.tell()
+        end = tar.offset
+    # Go's archive/tar ends with two zero blocks; Python pads to a 10 KiB record
+    size = end + 2 * tarfile.BLOCKSIZE
+    spool.truncate(size)
     spool.seek(0)
     ctx.client.request(
         "PUT",

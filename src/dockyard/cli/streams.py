@@ -210,6 +210,12 @@ class Session:
             except OSError:
                 pass
 
+    def _hang_up(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def run(self) -> bool:
         """Returns True when the user detached with the detach keys."""
         raw = self.tty and self.stdin and os.isatty(self.in_fd)
@@ -265,12 +271,18 @@ class Session:
                     self.sock.shutdown(socket.SHUT_WR)
                     return
                 data, detach = detector.feed(data)
+                if detach:
+                    # The daemon detaches too when it sees the keys (both dockerd and ours
+                    # do), keeping the container's stdin open; a daemon that does not gets
+                    # its connection closed shortly after.
+                    self.detached = True
+                    self.sock.sendall(data + self.keys)
+                    timer = threading.Timer(1.0, self._hang_up)
+                    timer.daemon = True
+                    timer.start()
+                    return
                 if data:
                     self.sock.sendall(data)
-                if detach:
-                    self.detached = True
-                    self.sock.shutdown(socket.SHUT_RDWR)
-                    return
         except OSError:
             return
 
