@@ -333,3 +333,27 @@ def test_copy_between_roots(ctr, tmp_path):
         copy_between_roots(root, "/nope", dst, "/app")
     with pytest.raises(FileNotFoundError):
         copy_between_roots(root, "/etc/hosts", dst, "/missing-dir")
+
+
+def test_deep_paths_stay_within_fd_limits(tmp_path):
+    import resource
+
+    root = tmp_path / "deep"
+    root.mkdir()
+    depth = 600
+    deep = "/".join(["d"] * depth)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(300, hard), hard))
+    try:
+        assert mkdir_in_root(root, deep) == root.joinpath(*["d"] * depth)
+        # climbing back through closed parts of the walk reopens them safely
+        back = deep + "/" + "/".join([".."] * (depth - 1)) + "/x"
+        assert resolve_in_root(root, back) == root / "d/x"
+        os.symlink("/" + "/".join(["d"] * 300), root / "mid")
+        assert resolve_in_root(root, "/mid/" + "../" * 250 + "y") == root.joinpath(*["d"] * 50, "y")
+        data = make_tar(("file", deep + "/f", b"x"), ("file", deep + "/../../g", b"y"))
+        extract_into_root(root, "/", io.BytesIO(data))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert (root.joinpath(*["d"] * depth) / "f").read_bytes() == b"x"
+    assert (root.joinpath(*["d"] * (depth - 2)) / "g").read_bytes() == b"y"

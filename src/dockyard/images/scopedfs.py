@@ -25,6 +25,14 @@ def split_path(path: str | Iterable[str]) -> list[str]:
     return [p for p in parts if p and p != "."]
 
 
+_FD_WINDOW = 64  # directory fds kept open per walk
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
 def open_dir_nofollow(dir_fd: int, name: str) -> int:
     return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
 
@@ -110,7 +118,7 @@ class RootDir:
         """
         todo = split_path(path)
         todo.reverse()
-        stack = [self.fd]
+        stack: list[int | None] = [self.fd]
         names: list[str] = []
         missing: list[str] = []  # components below the deepest existing directory
         links = 0
@@ -121,8 +129,9 @@ class RootDir:
                     if missing:
                         missing.pop()
                     elif len(stack) > 1:
-                        os.close(stack.pop())
+                        _close(stack.pop())
                         names.pop()
+                        self._reopen_top(stack, names)
                     continue
                 if missing:
                     missing.append(comp)
@@ -166,14 +175,18 @@ class RootDir:
                     continue
                 stack.append(fd)
                 names.append(comp)
+                if len(stack) > _FD_WINDOW + 1:
+                    # Deep paths: keep only the last fds open, to stay far from RLIMIT_NOFILE.
+                    _close(stack[-_FD_WINDOW - 1])
+                    stack[-_FD_WINDOW - 1] = None
             return self._result(stack, None, names + missing)
         except BaseException:
             for fd in stack[1:]:
-                os.close(fd)
+                _close(fd)
             raise
 
     def _expand(
-        self, top: int, comp: str, todo: list[str], stack: list[int], names: list[str], links: int
+        self, top: int, comp: str, todo: list[str], stack: list, names: list[str], links: int
     ) -> int:
         links += 1
         if links > MAX_SYMLINKS:
@@ -181,7 +194,7 @@ class RootDir:
         target = os.readlink(comp, dir_fd=top)
         if target.startswith("/"):
             for fd in stack[1:]:
-                os.close(fd)
+                _close(fd)
             del stack[1:]
             names.clear()
         expanded = split_path(target)
@@ -189,11 +202,28 @@ class RootDir:
         todo.extend(expanded)
         return links
 
-    def _result(self, stack: list[int], name: str | None, parts: list[str]) -> Resolved:
+    @staticmethod
+    def _reopen_top(stack: list, names: list[str]) -> None:
+        """After a ``..`` into the closed part of a deep stack, reopen down from the nearest
+        open ancestor (each step O_NOFOLLOW, so a swapped-in symlink is an error, not a
+        way out)."""
+        if stack[-1] is not None:
+            return
+        i = len(stack) - 1
+        while stack[i] is None:
+            i -= 1
+        keep_from = len(stack) - _FD_WINDOW
+        for j in range(i + 1, len(stack)):
+            stack[j] = open_dir_nofollow(stack[j - 1], names[j - 1])
+            if i < j - 1 < keep_from:  # opened on the way down, outside the window
+                _close(stack[j - 1])
+                stack[j - 1] = None
+
+    def _result(self, stack: list, name: str | None, parts: list[str]) -> Resolved:
         # Hand the top fd to the caller (dup'ing the root, which stays ours) and close the rest.
         top = stack.pop()
         for fd in stack[1:]:
-            os.close(fd)
+            _close(fd)
         del stack[1:]
         if top == self.fd:
             top = os.dup(self.fd)
