@@ -557,3 +557,20 @@ def test_zstd_with_checksum_and_streamed_frames():
         w.write(payload)
     reader = open_maybe_compressed(io.BytesIO(buf.getvalue()))
     assert b"".join(iter(lambda: reader.read(1 << 16), b"")) == payload
+
+
+def test_unclosed_compressed_reader_does_not_leak_its_thread():
+    import gc
+    import threading
+    import time
+
+    before = threading.active_count()
+    reader = open_maybe_compressed(io.BytesIO(gz(os.urandom(4 << 20))))
+    reader.read(1000)
+    del reader
+    gc.collect()
+    for _ in range(50):
+        if threading.active_count() <= before:
+            break
+        time.sleep(0.05)
+    assert threading.active_count() <= before

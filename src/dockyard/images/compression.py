@@ -142,27 +142,35 @@ class ReadAhead(io.RawIOBase):
         self._stop = threading.Event()
         self._pending = b""
         self._done = False
-        self._thread = threading.Thread(target=self._run, name="layer-decompress", daemon=True)
+        # The thread gets no reference to self, so an unclosed reader can still be
+        # collected (IOBase.__del__ closes it, which stops the thread).
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(inner, self._queue, self._stop),
+            name="layer-decompress",
+            daemon=True,
+        )
         self._thread.start()
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                chunk = self._inner.read(_READ_CHUNK)
-                if not chunk:
-                    self._put(self._EOF)
+    @staticmethod
+    def _run(inner: BinaryIO, q: queue.Queue, stop: threading.Event) -> None:
+        def put(item) -> None:
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
                     return
-                self._put(chunk)
-        except BaseException as e:  # handed to the consumer, raised there
-            self._put(e)
+                except queue.Full:
+                    continue
 
-    def _put(self, item) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        try:
+            while not stop.is_set():
+                chunk = inner.read(_READ_CHUNK)
+                if not chunk:
+                    put(ReadAhead._EOF)
+                    return
+                put(chunk)
+        except BaseException as e:  # handed to the consumer, raised there
+            put(e)
 
     def readable(self) -> bool:
         return True
