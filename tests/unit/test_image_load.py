@@ -167,3 +167,12 @@ def test_save_by_id_has_no_tags(svc) -> None:
     out.seek(0)
     manifest = json.load(tarfile.open(fileobj=out).extractfile("manifest.json"))
     assert manifest[0]["RepoTags"] == ["a:1", "b:1"]
+
+
+def test_plain_layers_are_stored_gzipped(svc) -> None:
+    cfg = image_config([L1])
+    load_bytes(svc, classic_archive([(cfg, [L1], ["z:1"])]))
+    (doc,) = svc.layers.all().values()
+    assert doc["diff_id"] == sha(L1) and doc["tar_size"] == len(L1)
+    assert svc.blobs.read(doc["blob"])[:2] == b"\x1f\x8b"
+    assert gzip.decompress(svc.blobs.read(doc["blob"])) == L1

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..images.service import ImageService
 
 _SAVE_QUEUE = 16
+_SAVE_CHUNK = 1 << 20
 _DOWNLOAD_LIMIT = 64 << 30
 
 
@@ -128,15 +129,23 @@ class _QueueWriter:
     def __init__(self) -> None:
         self.q: queue.Queue[bytes | BaseException | None] = queue.Queue(_SAVE_QUEUE)
         self.cancelled = threading.Event()
+        self._buf = bytearray()
 
     def write(self, data: bytes) -> int:
-        item = bytes(data)
+        # tarfile writes 10 KiB records: batch them so the event loop sees big chunks.
+        self._buf += data
+        if len(self._buf) >= _SAVE_CHUNK:
+            self._put(bytes(self._buf))
+            self._buf.clear()
+        return len(data)
+
+    def _put(self, item: bytes | BaseException | None) -> None:
         while True:
             if self.cancelled.is_set():
                 raise BrokenPipeError("client went away")
             try:
                 self.q.put(item, timeout=0.5)
-                return len(data)
+                return
             except queue.Full:
                 continue
 
@@ -144,12 +153,12 @@ class _QueueWriter:
         pass
 
     def finish(self, error: BaseException | None) -> None:
-        while not self.cancelled.is_set():
-            try:
-                self.q.put(error, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+        try:
+            if self._buf and error is None:
+                self._put(bytes(self._buf))
+            self._put(error)
+        except BrokenPipeError:
+            pass
 
 
 def stream_from_thread(produce: Callable[[Any], None]) -> AsyncIterator[bytes]:

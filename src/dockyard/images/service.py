@@ -713,11 +713,9 @@ class ImageService:
         with self.lock:
             ingest = Ingest(self)
             try:
-                blob = ingest.blob(tar)
+                blob = ingest.layer_blob(tar)
                 chain = ingest.layer(None, None, blob=blob)
-                diff_id = ingest.staged[chain].diff_id if chain in ingest.staged else None
-                if diff_id is None:
-                    diff_id = (self.layers.get(chain) or {})["diff_id"]
+                diff_id = ingest.diff_id_of(chain)
                 msg = message or f"Imported from {source}"
                 config = cfgmod.new_import_config(diff_id, msg, changes or [], __version__)
                 image_id = ingest.image(_dump(config), [chain], [ref.canonical()] if ref else [])
@@ -756,21 +754,19 @@ class ImageService:
         with self.lock:
             ingest = Ingest(self)
             try:
-                with self.blobs.writing() as w:
-                    diff_from_upper(container_upper, w)  # type: ignore[arg-type]
-                    w.commit()
-                    if w.created:
-                        ingest.new_blobs.append(w.digest)
-                    empty = w.size <= _EMPTY_TAR_MAX and _all_zero(self.blobs.path(w.digest))
                 chain = parent.chain if parent else []
                 diff_id = None
-                if not empty:
-                    top = ingest.layer(chain[-1] if chain else None, w.digest, blob=w.digest)
-                    chain = [*chain, top]
-                    diff_id = w.digest
-                elif w.created:
-                    self.blobs.delete(w.digest)
-                    ingest.new_blobs.remove(w.digest)
+                with self.tempfile() as tar:
+                    diff_from_upper(container_upper, tar)
+                    size = tar.tell()
+                    tar.seek(0)
+                    empty = size <= _EMPTY_TAR_MAX and not tar.read().strip(b"\0")
+                    tar.seek(0)
+                    if not empty:
+                        blob = ingest.layer_blob(tar)
+                        top = ingest.layer(chain[-1] if chain else None, None, blob=blob)
+                        chain = [*chain, top]
+                        diff_id = ingest.diff_id_of(top)
                 image_config = cfgmod.new_commit_config(
                     parent.image_config if parent else None,
                     cfgmod.clean_container_config(container_config or config),
@@ -846,8 +842,3 @@ class NoRegistry(InvalidParameter):
 
 def _dump(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
-
-
-def _all_zero(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return not f.read().strip(b"\0")
