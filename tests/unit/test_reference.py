@@ -6,6 +6,7 @@ from dockyard.images.reference import (
     is_digest,
     is_full_id,
     is_id_prefix,
+    parse_any_reference,
     parse_docker_ref,
     parse_normalized,
     parse_reference,
@@ -106,7 +107,7 @@ def test_parse_reference_is_not_normalising():
             + "a" * 64
             + "), cannot specify 64-byte hexadecimal strings",
         ),
-        ("x/" + "a" * 255, "repository name must not be more than 255 characters"),
+        ("x/" + "a" * 250, "repository name must not be more than 255 characters"),
         ("nginx latest", "invalid reference format"),
         ("ngïnx", "invalid reference format"),
     ],
@@ -125,10 +126,15 @@ def test_parse_reference_uppercase_and_empty():
         parse_reference("")
 
 
-def test_path_length_limit_is_on_path_only():
-    path = "/".join(["a" * 50] * 5)  # 254 chars
-    ref = parse_normalized("registry.example.com/" + path)
-    assert ref.path == path
+def test_length_limit_counts_the_whole_name():
+    ok = "/".join(["a" * 50] * 4) + "/" + "b" * 33  # 237 chars + "docker.io/" = 247
+    assert len(parse_normalized(ok).name) == 247
+    with pytest.raises(InvalidReference, match="not be more than 255 characters"):
+        parse_normalized("registry.example.com/" + "/".join(["a" * 50] * 5))
+    # Parse itself: 127 x "a/" + "a" is 255 chars, one more component is too long
+    assert parse_reference("a/" * 127 + "a:tag").domain == "a"
+    with pytest.raises(InvalidReference, match="255"):
+        parse_reference("a/" * 128 + "a:tag")
 
 
 def test_tags_and_digests():
@@ -160,3 +166,55 @@ def test_hostile_long_input_is_fast():
         with pytest.raises(InvalidReference):
             parse_normalized(s)
     assert time.monotonic() - start < 2
+
+
+VALID = [
+    "docker/docker", "library/debian", "index.docker.io/debian", "127.0.0.1:5000/library/debian",
+    "192.168.0.1", "192.168.0.1:80", "192.168.0.1:8/debian", "[fc00::1]:5000/docker/docker",
+    "[fc00:1:2:3:4:5:6:7]:5000/library/debian", "Docker/docker", "DOCKER/docker",
+    "docker.io/" + "1a3f" * 16, "docker---rules/docker", "d/docker", "jess/t", "dock__er/docker",
+    "x" * 64,  # 64 characters but not hexadecimal
+]  # fmt: skip
+INVALID = [
+    "https://github.com/docker/docker", "docker/Docker", "-docker", "-docker.io/docker/docker",
+    "docker///docker", "docker.io/docker/Docker", "[fc00::1]", "[fc00::1]:5000",
+    "fc00::1:5000/debian", "[fe80::1%eth0]:5000/debian", "[2001:db8:3:4::192.0.2.33]:5000/debian",
+    "1a3f" * 16, "docker-/docker", "____/____", "_docker/_docker", "dock..er/docker",
+    "dock_.er/docker", "dock-.er/docker", "docker/",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_names(name):
+    parse_normalized(name)
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_invalid_names(name):
+    with pytest.raises(InvalidReference):
+        parse_normalized(name)
+
+
+@pytest.mark.parametrize(
+    "text, familiar, full",
+    [
+        ("index.docker.io/fooo/bar", "fooo/bar", "docker.io/fooo/bar"),
+        ("library/ubuntu", "ubuntu", "docker.io/library/ubuntu"),
+        ("other/library", "other/library", "docker.io/other/library"),
+        ("docker.io/library/foo/bar", "library/foo/bar", "docker.io/library/foo/bar"),
+        ("127.0.0.1:8000/privatebase", "127.0.0.1:8000/privatebase", "127.0.0.1:8000/privatebase"),
+        ("FOO/bar", "FOO/bar", "FOO/bar"),
+    ],
+)
+def test_familiar_and_full_names(text, familiar, full):
+    ref = parse_normalized(text, default_tag=False)
+    assert (ref.familiar_name, ref.name) == (familiar, full)
+
+
+def test_parse_any_reference():
+    hexid = "dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
+    assert parse_any_reference(hexid).digest == "sha256:" + hexid
+    assert str(parse_any_reference("sha256:" + hexid)) == "sha256:" + hexid
+    assert parse_any_reference(hexid[:-1]).name == "docker.io/library/" + hexid[:-1]
+    assert parse_any_reference("redis").canonical() == "docker.io/library/redis"
+    assert parse_any_reference("dbcc1").name == "docker.io/library/dbcc1"

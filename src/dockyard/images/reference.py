@@ -85,6 +85,8 @@ class Reference:
         return self._with_suffix(self.name)
 
     def _with_suffix(self, name: str) -> str:
+        if not name and self.digest is not None:
+            return self.digest  # a digest-only reference (parse_any_reference)
         out = name
         if self.tag is not None:
             out += ":" + self.tag
@@ -151,12 +153,13 @@ def parse_reference(s: str) -> Reference:
             raise InvalidReference("repository name must be lowercase")
         raise InvalidReference("invalid reference format")
     name, tag, digest = m.group(1), m.group(2), m.group(3)
-    nm = _ANCHORED_NAME_RE.match(name)
-    domain, path = (nm.group(1) or "", nm.group(2)) if nm else ("", name)
-    if len(path) > NAME_TOTAL_LENGTH_MAX:
+    # The whole name, domain included, as in distribution/reference v0.6 (Docker 2x).
+    if len(name) > NAME_TOTAL_LENGTH_MAX:
         raise InvalidReference(
             f"repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters"
         )
+    nm = _ANCHORED_NAME_RE.match(name)
+    domain, path = (nm.group(1) or "", nm.group(2)) if nm else ("", name)
     if digest is not None:
         validate_digest(digest)
     return Reference(domain, path, tag, digest)
@@ -197,6 +200,16 @@ def parse_normalized(s: str, default_tag: bool = True) -> Reference:
     if default_tag and ref.is_name_only:
         ref = replace(ref, tag=DEFAULT_TAG)
     return ref
+
+
+def parse_any_reference(s: str) -> Reference:
+    """ParseAnyReference: a 64-hex ID or a ``sha256:`` digest becomes a digest-only
+    Reference (empty domain and path); anything else is normalised, without a default tag."""
+    if _IDENTIFIER_RE.match(s):
+        return Reference("", "", None, "sha256:" + s)
+    if is_digest(s):
+        return Reference("", "", None, s)
+    return parse_normalized(s, default_tag=False)
 
 
 def parse_docker_ref(s: str) -> Reference:
