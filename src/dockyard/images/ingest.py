@@ -59,22 +59,35 @@ class Ingest:
         self.new_blobs: list[str] = []
         self.images: list[NewImage] = []
         self._published: list[StagedLayer] = []
+        self._pinned: set[str] = set()
+
+    def _use(self, digest: str) -> str:
+        """Pin a blob this ingest relies on (concurrent ingests may share it)."""
+        if digest not in self._pinned:
+            self._pinned.add(digest)
+            self.svc.pin_blob(digest)
+        return digest
+
+    def _unpin_all(self) -> dict[str, int]:
+        left = {d: self.svc.unpin_blob(d) for d in self._pinned}
+        self._pinned.clear()
+        return left
 
     # --- blobs ---
     def blob(self, stream: BinaryIO, expected: str | None = None) -> str:
         blobs = self.svc.blobs
         if expected is not None and blobs.has(expected):
-            return expected
+            return self._use(expected)
         w = blobs.ingest(stream, expected)
         if w.created:
             self.new_blobs.append(w.digest)
-        return w.digest
+        return self._use(w.digest)
 
     def layer_blob(self, stream: BinaryIO, expected: str | None = None) -> str:
         """Store a layer blob; a plain tar is gzipped on the way in. `expected` (the digest
         of the bytes as given) is verified either way."""
         if expected is not None and self.svc.blobs.has(expected):
-            return expected
+            return self._use(expected)
         head = _read_head(stream, 6)
         chained = _Chained(head, stream)
         if detect_compression(head) != "none":
@@ -92,13 +105,13 @@ class Ingest:
             w.commit()
             if w.created:
                 self.new_blobs.append(w.digest)
-        return w.digest
+        return self._use(w.digest)
 
     def blob_bytes(self, data: bytes, expected: str | None = None) -> str:
         w = self.svc.blobs.put(data, expected)
         if w.created:
             self.new_blobs.append(w.digest)
-        return w.digest
+        return self._use(w.digest)
 
     # --- layers ---
     def layer(
@@ -122,6 +135,7 @@ class Ingest:
                     blob = self.layer_blob(raw, blob)
                 except DigestMismatch as exc:
                     raise InvalidParameter(f"layer {diff_id}: {exc}") from None
+        self._use(blob)
         staged = self.svc.layers.stage(parent, blob, diff_id)
         if staged.chain_id in self.staged or self.svc.layers.has(staged.chain_id):
             self.svc.layers.discard(staged)  # same content arrived under another name
@@ -198,6 +212,7 @@ class Ingest:
         self.staged.clear()
         self.new_blobs.clear()
         self._published.clear()
+        self._unpin_all()
         self.svc.forget_cache()
         return moves
 
@@ -207,8 +222,11 @@ class Ingest:
         for staged in self.staged.values():
             if staged not in self._published:
                 self.svc.layers.discard(staged)
+        left = self._unpin_all()
+        keep = self.svc.referenced_blobs() if self.new_blobs else set()
         for digest in self.new_blobs:
-            self.svc.blobs.delete(digest)
+            if not left.get(digest) and digest not in keep:
+                self.svc.blobs.delete(digest)
         self.staged.clear()
         self.new_blobs.clear()
         self._published.clear()

@@ -50,6 +50,7 @@ from .reference import (
     is_id_prefix,
     parse_normalized,
 )
+from .rwlock import RWLock
 from .store import BlobStore
 
 if TYPE_CHECKING:
@@ -143,8 +144,10 @@ class ImageService:
         self.layers = LayerStore(self.root, self.blobs, self.db)
         self.tmp = self.root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # One writer at a time: staging, registration and garbage collection never race.
-        self.lock = threading.RLock()
+        # Ingests share the lock; deletion and garbage collection hold it alone.
+        self.lock = RWLock()
+        self._blob_pins: dict[str, int] = {}
+        self._pins_mutex = threading.Lock()
         self._configs: dict[str, dict[str, Any]] = {}
         self.puller: Any = None
         self._load_puller()
@@ -167,7 +170,7 @@ class ImageService:
     def recover(self) -> None:
         """Remove half-written blobs, staging dirs, unregistered layers, orphan blobs and
         tags of vanished images."""
-        with self.lock:
+        with self.lock.exclusive():
             for p in self.tmp.iterdir():
                 if p.is_dir():
                     from .layerstore import rmtree
@@ -199,6 +202,20 @@ class ImageService:
         for (doc,) in self.db.query("SELECT doc FROM images"):
             keep.update(json.loads(doc).get("blobs") or [])  # e.g. manifests kept by pull
         return keep
+
+    def pin_blob(self, digest: str) -> None:
+        """An in-flight ingest relies on this blob: no other ingest's abort may delete it."""
+        with self._pins_mutex:
+            self._blob_pins[digest] = self._blob_pins.get(digest, 0) + 1
+
+    def unpin_blob(self, digest: str) -> int:
+        with self._pins_mutex:
+            n = self._blob_pins.get(digest, 0) - 1
+            if n <= 0:
+                self._blob_pins.pop(digest, None)
+            else:
+                self._blob_pins[digest] = n
+            return max(n, 0)
 
     def forget_cache(self) -> None:
         self._configs.clear()
@@ -399,7 +416,7 @@ class ImageService:
         if isinstance(ref, str):
             ref = parse_tag_ref(ref) if "@" not in ref else parse_normalized(ref)
         canonical = ref.canonical()
-        with self.lock, self.db.transaction() as cur:
+        with self.db.transaction() as cur:
             row = cur.execute("SELECT doc FROM images WHERE id=?", (image_id,)).fetchone()
             if row is None:
                 raise NotFound(f"No such image: {image_id}")
@@ -422,7 +439,7 @@ class ImageService:
         if isinstance(ref, str):
             ref = parse_normalized(ref)
         canonical = ref.canonical()
-        with self.lock, self.db.transaction() as cur:
+        with self.db.transaction() as cur:
             row = cur.execute("SELECT image_id FROM tags WHERE ref=?", (canonical,)).fetchone()
             if row is None:
                 raise NotFound(f"No such image: {ref.familiar()}")
@@ -432,7 +449,7 @@ class ImageService:
     # ------------------------------------------------------------------ delete
     def delete(self, name: str, force: bool = False, prune: bool = True) -> list[dict[str, str]]:
         """DELETE /images/{name}: Docker's ImageDelete, records of Untagged/Deleted."""
-        with self.lock:
+        with self.lock.exclusive():
             self.sweep()
             image = self.resolve(name)
             records: list[dict[str, str]] = []
@@ -571,7 +588,7 @@ class ImageService:
         if self._containers() is None:
             return []  # cannot tell who uses what (e.g. during startup)
         removed = []
-        with self.lock:
+        with self.lock.exclusive():
             users = self._users()
             for rec in self.all(include_removed=True):
                 if rec.doc.get("removed") and not users.get(rec.id):
@@ -602,7 +619,7 @@ class ImageService:
             raise InvalidParameter(f"invalid image archive: {exc}") from None
         lines: list[str] = []
         loaded: list[tuple[str, list[str]]] = []
-        with archive, self.lock:
+        with archive, self.lock.shared():
             ingest = Ingest(self)
             try:
                 for image in archive:
@@ -710,7 +727,7 @@ class ImageService:
     ) -> str:
         """`docker import`: a rootfs tar (maybe compressed) becomes a one-layer image."""
         ref = parse_tag_ref(repo, tag) if repo else None
-        with self.lock:
+        with self.lock.shared():
             ingest = Ingest(self)
             try:
                 blob = ingest.layer_blob(tar)
@@ -751,7 +768,7 @@ class ImageService:
         new_config = cfgmod.clean_container_config(config)
         if changes:
             new_config = cfgmod.apply_changes(new_config, changes)
-        with self.lock:
+        with self.lock.shared():
             ingest = Ingest(self)
             try:
                 chain = parent.chain if parent else []

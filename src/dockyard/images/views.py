@@ -336,7 +336,7 @@ def prune(svc: ImageService, filters: dict[str, list[str]]) -> dict[str, Any]:
     sizes_before = {c: int(d.get("size") or 0) for c, d in svc.layers.all().items()}
     deleted: list[dict[str, str]] = []
     svc.sweep()
-    with svc.lock:
+    with svc.lock.exclusive():
         images = svc.all()
         refs_by_id = svc.refs()
         parents = {r.parent for r in images if r.parent}
