@@ -69,3 +69,15 @@ def test_deletions(tmp_path):
     assert kinds["/etc"] == CHANGE_MODIFY
     assert kinds["/var/cache"] == CHANGE_DELETE
     assert kinds["/var/cache/y"] == CHANGE_ADD
+
+
+def test_excluded_mount_points(tmp_path):
+    lower, upper = tmp_path / "lower", tmp_path / "upper"
+    _mk(lower, {"etc/passwd": "p"})
+    _mk(upper, {"etc/hosts": "", "etc/resolv.conf": "", "proc/x": "", "tmp/real": "r"})
+    exclude = ["/etc/hosts", "/etc/resolv.conf", "/proc"]
+    result = changes_from_upper(upper, [lower], exclude=exclude)
+    assert result == [Change("/tmp", CHANGE_ADD), Change("/tmp/real", CHANGE_ADD)]
+    (upper / "etc/new").write_text("n")
+    kinds = {c.path: c.kind for c in changes_from_upper(upper, [lower], exclude=exclude)}
+    assert kinds == {"/etc": 0, "/etc/new": 1, "/tmp": 1, "/tmp/real": 1}

@@ -574,3 +574,15 @@ def test_unclosed_compressed_reader_does_not_leak_its_thread():
             break
         time.sleep(0.05)
     assert threading.active_count() <= before
+
+
+def test_diff_from_upper_exclude(tmp_path):
+    upper = tmp_path / "upper"
+    (upper / "etc").mkdir(parents=True)
+    (upper / "etc/hosts").write_text("")
+    (upper / "etc/keep").write_text("k")
+    (upper / "proc/1").mkdir(parents=True)
+    out = io.BytesIO()
+    diff_from_upper(upper, out, exclude=["/etc/hosts", "proc"])
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tf:
+        assert tf.getnames() == ["etc", "etc/keep"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,65 +66,100 @@ class _Lowers:
 
 
 def changes_from_upper(
-    upper: str | os.PathLike[str], lowers: list[str | os.PathLike[str]]
+    upper: str | os.PathLike[str],
+    lowers: list[str | os.PathLike[str]],
+    *,
+    exclude: Collection[str] = (),
 ) -> list[Change]:
-    """Changes of ``upper`` over ``lowers`` (top-most first), in Docker's walk order."""
+    """Changes of ``upper`` over ``lowers`` (top-most first), in Docker's walk order.
+
+    ``exclude`` lists container paths to ignore with their subtrees (mount points the
+    runtime created, which Docker keeps in its init layer); a directory then reported only
+    because of them is dropped too.
+    """
     out: list[Change] = []
     changed_dirs: set[str] = set()
-    low = _Lowers(lowers)
+    walk = _Walk(_Lowers(lowers), out, changed_dirs, {"/" + p.strip("/") for p in exclude})
     try:
         fd = os.open(Path(upper), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            _walk(fd, "", low, out, changed_dirs)
+            walk.walk(fd, "")
         finally:
             os.close(fd)
     finally:
-        low.close()
+        walk.low.close()
+    if walk.excluded_in:
+        reported = {c.path for c in out}
+        out = [
+            c
+            for c in out
+            if not (
+                c.kind == CHANGE_MODIFY
+                and c.path in walk.excluded_in
+                and not any(p.startswith(c.path + "/") for p in reported)
+            )
+        ]
     return out
 
 
-def _walk(dir_fd: int, prefix: str, low: _Lowers, out: list[Change], changed: set[str]) -> None:
-    with os.scandir(dir_fd) as it:
-        names = sorted(e.name for e in it)
-    for name in names:
-        try:
-            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-        path = f"{prefix}/{name}"
-        is_dir = stat.S_ISDIR(st.st_mode)
-        kind: int | None
-        if _is_deletion(dir_fd, name, st):
-            kind = CHANGE_DELETE
-        else:
-            kind = CHANGE_ADD
-            lst = low.stat(path)
-            if lst is not None:
-                kind = CHANGE_MODIFY
-                if (
-                    is_dir
-                    and stat.S_ISDIR(lst.st_mode)
-                    and st.st_size == lst.st_size
-                    and st.st_mode == lst.st_mode
-                    and _same_time(st.st_mtime_ns, lst.st_mtime_ns)
-                ):
-                    kind = None  # only there as the parent of something; see below
-        if kind is not None:
-            if is_dir:
-                changed.add(path)
-            if kind in (CHANGE_ADD, CHANGE_DELETE) and prefix and prefix not in changed:
-                out.append(Change(prefix, CHANGE_MODIFY))
-                changed.add(prefix)
-            out.append(Change(path, kind))
-        if is_dir:
-            try:
-                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
-            except (FileNotFoundError, NotADirectoryError):
+class _Walk:
+    """One directory-fd walk of the upper dir, collecting Changes."""
+
+    def __init__(self, low: _Lowers, out: list[Change], changed: set[str], exclude: set[str]):
+        self.low = low
+        self.out = out
+        self.changed = changed
+        self.exclude = exclude
+        self.excluded_in: set[str] = set()  # directories that had an excluded child
+
+    def walk(self, dir_fd: int, prefix: str) -> None:
+        out, changed = self.out, self.changed
+        with os.scandir(dir_fd) as it:
+            names = sorted(e.name for e in it)
+        for name in names:
+            path = f"{prefix}/{name}"
+            if path in self.exclude:
+                self.excluded_in.add(prefix)
                 continue
             try:
-                _walk(sub, path, low, out, changed)
-            finally:
-                os.close(sub)
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            is_dir = stat.S_ISDIR(st.st_mode)
+            kind = self._kind(dir_fd, name, path, st)
+            if kind is not None:
+                if is_dir:
+                    changed.add(path)
+                if kind in (CHANGE_ADD, CHANGE_DELETE) and prefix and prefix not in changed:
+                    out.append(Change(prefix, CHANGE_MODIFY))
+                    changed.add(prefix)
+                out.append(Change(path, kind))
+            if is_dir:
+                flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                try:
+                    sub = os.open(name, flags, dir_fd=dir_fd)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                try:
+                    self.walk(sub, path)
+                finally:
+                    os.close(sub)
+
+    def _kind(self, dir_fd: int, name: str, path: str, st: os.stat_result) -> int | None:
+        if _is_deletion(dir_fd, name, st):
+            return CHANGE_DELETE
+        lst = self.low.stat(path)
+        if lst is None:
+            return CHANGE_ADD
+        if (
+            stat.S_ISDIR(st.st_mode)
+            and stat.S_ISDIR(lst.st_mode)
+            and st.st_size == lst.st_size
+            and st.st_mode == lst.st_mode
+            and _same_time(st.st_mtime_ns, lst.st_mtime_ns)
+        ):
+            return None  # only there as the parent of a change; reported if that needs it
+        return CHANGE_MODIFY
 
 
 def _is_deletion(dir_fd: int, name: str, st: os.stat_result) -> bool:

@@ -11,6 +11,7 @@ import ctypes.util
 import os
 import stat
 import tarfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,18 +90,29 @@ def _overlay_to_aufs(
     return [ti]
 
 
-def diff_from_upper(upper: str | os.PathLike[str], out_fileobj: BinaryIO) -> None:
+def diff_from_upper(
+    upper: str | os.PathLike[str], out_fileobj: BinaryIO, *, exclude: Collection[str] = ()
+) -> None:
     """Write the overlay upper dir ``upper`` as an uncompressed layer tar to ``out_fileobj``.
 
     Whiteouts become ``.wh.<name>`` and opaque dirs get ``.wh..wh..opq``; entries are sorted
     by name (depth first) and hard links within the tree are kept, so equal trees give
     byte-identical tars. The overlay must be mounted without redirect_dir and metacopy,
     else renamed directories and metadata-only copy-ups are not visible in ``upper``.
+    ``exclude`` lists container paths (``/etc/hosts``) left out with their subtrees, e.g.
+    mount points the runtime created, which Docker keeps in a separate init layer.
     """
+    skip = {"/" + p.strip("/") for p in exclude}
+
+    def hook(ti, parent_fd, name, st):
+        if skip and "/" + ti.name.rstrip("/") in skip:
+            return []
+        return _overlay_to_aufs(ti, parent_fd, name, st)
+
     fd = os.open(Path(upper), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         writer = TreeWriter(out_fileobj)
-        writer.walk(fd, "", hook=_overlay_to_aufs)
+        writer.walk(fd, "", hook=hook)
         writer.close()
     finally:
         os.close(fd)
