@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from dockyard.images.scopedfs import Resolved, RootDir
+from dockyard.images.scopedfs import RootDir
 from dockyard.images.tarsafe import (
     LayerError,
     PathEscapeError,
@@ -342,4 +342,4 @@ def extract_stream(
     return ex.size
 
 
-__all__ = ["ExtractOptions", "Extractor", "Resolved", "extract_stream"]
+__all__ = ["ExtractOptions", "Extractor", "extract_stream"]
