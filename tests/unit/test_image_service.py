@@ -301,3 +301,62 @@ def test_forced_rmi_keeps_layers_for_stopped_containers(env) -> None:
     # loading it again makes it visible again
     load(svc, image_config([L1]), [L1], ["busybox:latest"])
     assert svc.resolve("busybox").id == iid
+
+
+def test_add_image_for_pullers(env) -> None:
+    import gzip
+
+    svc, _ = env
+    cfg = image_config([L1, L2])
+    gz1 = gzip.compress(L1)
+    manifest = b'{"schemaVersion":2}'
+    calls: list[str] = []
+
+    def opener(data: bytes, name: str):
+        def open_raw():
+            calls.append(name)
+            return io.BytesIO(data)
+
+        return open_raw
+
+    iid = svc.add_image(
+        cfg,
+        [(sha(L1), opener(gz1, "l1"), sha(gz1)), (sha(L2), opener(L2, "l2"), None)],
+        ["busybox:1.36", f"busybox@{sha(manifest)}"],
+        extra_blobs=[manifest],
+    )
+    assert iid == sha(cfg) and calls == ["l1", "l2"]
+    assert svc.repo_digests(iid) == [f"busybox@{sha(manifest)}"]
+    assert svc.resolve(f"busybox@{sha(manifest)}").id == iid
+    svc.recover()  # the manifest blob is referenced, not an orphan
+    assert svc.blobs.has(sha(manifest))
+    blobs = svc.layer_blobs(iid)
+    assert blobs[0]["blob"] == sha(gz1) and blobs[0]["compression"] == "gzip"
+    assert blobs[1]["diff_id"] == sha(L2) and blobs[1]["compression"] == "gzip"
+    assert svc.has_layer(None, sha(L1))
+    # a wrong blob digest is refused and leaves nothing behind
+    with pytest.raises(InvalidParameter):
+        svc.add_image(image_config([L3]), [(sha(L3), opener(L3, "l3"), sha(b"x"))], ["bad:1"])
+    assert not svc.has_layer(None, sha(L3))
+
+
+def test_push_without_registry(env) -> None:
+    from dockyard.images.service import NoRegistry
+
+    svc, _ = env
+    load(svc, image_config([L1]), [L1], ["localhost:5000/app:1"])
+    msgs: list[dict] = []
+    with pytest.raises(NotFound, match="An image does not exist locally with the tag: nope"):
+        svc.push("nope", None, None, msgs.append)
+    with pytest.raises(NoRegistry):
+        svc.push("localhost:5000/app", "1", None, msgs.append)
+    assert msgs == [{"status": "The push refers to repository [localhost:5000/app]"}]
+
+
+def test_commit_created_by_for_the_builder(env, tmp_path: Path) -> None:
+    svc, _ = env
+    base = load(svc, image_config([L1]), [L1], [])
+    empty = tmp_path / "u"
+    empty.mkdir()
+    iid = svc.commit(empty, base, {"Env": ["A=b"]}, created_by="/bin/sh -c #(nop)  ENV A=b")
+    assert svc.history(iid)[0]["CreatedBy"] == "/bin/sh -c #(nop)  ENV A=b"

@@ -342,6 +342,17 @@ def register(router: Router, daemon: Daemon) -> None:
     async def save_one(req: Request, name: str) -> StreamResponse:
         return await _save([name])
 
+    @router.route("POST", "/images/{name:path}/push")
+    async def push(req: Request, name: str) -> Response | StreamResponse:
+        s = svc()
+        auth = registry_auth(req)
+        tag = req.q("tag") or None
+
+        def work(emit: Callable[[dict[str, Any]], None]) -> None:
+            s.push(name, tag, auth, emit)
+
+        return await run_with_progress(work)
+
     @router.route("POST", "/images/{name:path}/tag")
     async def tag(req: Request, name: str) -> Response:
         repo = req.q("repo") or ""

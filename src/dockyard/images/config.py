@@ -277,6 +277,7 @@ def new_commit_config(
     container_id: str,
     parent_id: str | None,
     docker_version: str,
+    created_by: str | None = None,
 ) -> dict[str, Any]:
     """The config `docker commit` makes: the parent's rootfs and history plus one entry."""
     created = now_rfc3339()
@@ -288,7 +289,8 @@ def new_commit_config(
     entry: dict[str, Any] = {"created": created}
     if author:
         entry["author"] = author
-    created_by = " ".join(container_config.get("Cmd") or [])
+    if created_by is None:
+        created_by = " ".join(container_config.get("Cmd") or [])
     if created_by:
         entry["created_by"] = created_by
     if comment:

@@ -14,8 +14,10 @@ Container service hooks used when present (`daemon.services["containers"]`):
   image_usage() -> {image_id: count}                          fallback for counts
 Registry hook: a `dockyard.registry.puller` module with `Puller(image_service)` having
   pull(ref: Reference, auth: dict | None, platform: str | None,
-       progress: Callable[[dict], None]) -> image_id
-and optionally search(term, limit, auth) -> list[dict].
+       progress: Callable[[dict], None]) -> image_id     (registers via add_image())
+and optionally
+  push(ref: Reference, image_id: str, auth, progress) -> None   (reads layer_blobs())
+  search(term, limit, auth) -> list[dict]
 """
 
 from __future__ import annotations
@@ -757,11 +759,14 @@ class ImageService:
         container_id: str = "",
         repo_tag: str | None = None,
         container_config: dict[str, Any] | None = None,
+        created_by: str | None = None,
     ) -> str:
         """`docker commit`: the container's upper dir becomes a layer on the parent's.
 
         `config` is the container's config (already merged with the request's); `changes`
         are Dockerfile lines applied on top; `repo_tag` ("repo:tag" or "repo") tags it.
+        The builder passes `created_by` for its history line (default: the container's
+        Cmd); an upper dir without changes adds a history entry but no layer.
         """
         ref = parse_tag_ref(repo_tag) if repo_tag else None
         parent = self.get(parent_image_id) if parent_image_id else None
@@ -794,6 +799,7 @@ class ImageService:
                     container_id=container_id,
                     parent_id=parent.id if parent else None,
                     docker_version=__version__,
+                    created_by=created_by,
                 )
                 image_id = ingest.image(
                     _dump(image_config),
@@ -808,6 +814,65 @@ class ImageService:
         if ref is not None:
             self._event("tag", image_id, ref.familiar())
         return image_id
+
+    # ------------------------------------------------------------------ registry helpers
+    def add_image(
+        self,
+        config: bytes,
+        layers: list[tuple[str, Callable[[], BinaryIO] | None, str | None]],
+        refs: list[str],
+        extra_blobs: list[bytes] | None = None,
+    ) -> str:
+        """Register a pulled image in one step: `layers` are (diff_id, open_raw, blob
+        digest) bottom first — open_raw is only called for layers not stored yet, and the
+        blob digest, when given, is verified; `refs` are tags and digest references
+        (`repo@sha256:<manifest digest>`); `extra_blobs` (manifests) are kept with it."""
+        with self.lock.shared():
+            ingest = Ingest(self)
+            try:
+                parent: str | None = None
+                chain: list[str] = []
+                for diff_id, open_raw, blob in layers:
+                    parent = ingest.layer(parent, diff_id, open_raw, blob)
+                    chain.append(parent)
+                kept = [ingest.blob_bytes(b) for b in extra_blobs or []]
+                canon = [
+                    parse_normalized(r).canonical() if "@" in r else parse_tag_ref(r).canonical()
+                    for r in refs
+                ]
+                image_id = ingest.image(config, chain, canon)
+                ingest.images[-1].extra["blobs"] = kept
+                ingest.commit()
+            except BaseException:
+                ingest.abort()
+                raise
+        return image_id
+
+    def has_layer(self, parent_chain: str | None, diff_id: str) -> bool:
+        """Is this layer already unpacked? (a puller can skip its download)"""
+        from .layerstore import chain_id
+
+        return self.layers.has(chain_id(parent_chain, diff_id))
+
+    def layer_blobs(self, image_id: str) -> list[dict[str, Any]]:
+        """For push: per layer, bottom first, {diff_id, blob, blob_size, compressed}; the
+        blob opens with blobs.open(blob). Plain-tar blobs are stored gzipped already."""
+        out = []
+        for c in self.get(image_id).chain:
+            doc = self.layers.get(c) or {}
+            with self.blobs.open(doc["blob"]) as f:
+                head = f.read(6)
+            from .compression import detect_compression
+
+            out.append(
+                {
+                    "diff_id": doc["diff_id"],
+                    "blob": doc["blob"],
+                    "blob_size": doc.get("blob_size"),
+                    "compression": detect_compression(head),
+                }
+            )
+        return out
 
     # ------------------------------------------------------------------ pull / search
     def pull(
@@ -838,6 +903,48 @@ class ImageService:
                     break
         progress({"status": f"Status: Image is up to date for {ref.familiar()}"})
         return found
+
+    def push(
+        self,
+        name: str,
+        tag: str | None,
+        auth: dict[str, Any] | None,
+        progress: Callable[[dict[str, Any]], None],
+    ) -> None:
+        """docker push through the registry plug-in (`Puller.push(ref, image_id, auth,
+        progress)`); an empty tag pushes every tag of the repository, as Docker does."""
+        try:
+            repo = parse_normalized(name, default_tag=False)
+        except InvalidReference as exc:
+            raise InvalidParameter(str(exc)) from None
+        if tag:
+            try:
+                repo = repo.trim().with_tag(tag)
+            except InvalidReference as exc:
+                raise InvalidParameter(str(exc)) from None
+        targets: list[tuple[Reference, str]] = []
+        if repo.is_name_only:
+            prefix = repo.canonical() + ":"
+            for ref, image_id in self.db.query("SELECT ref, image_id FROM tags ORDER BY ref"):
+                if ref.startswith(prefix) and "@" not in ref:
+                    targets.append((parse_normalized(ref), image_id))
+        else:
+            found = self._lookup_ref(repo.canonical())
+            if found is not None:
+                targets.append((repo, found))
+        if not targets:
+            raise NotFound(f"An image does not exist locally with the tag: {repo.familiar_name}")
+        progress({"status": f"The push refers to repository [{repo.name}]"})
+        push = getattr(self.puller, "push", None)
+        if push is None:
+            domain = "registry-1.docker.io" if repo.domain == "docker.io" else repo.domain
+            raise NoRegistry(
+                f'Get "https://{domain}/v2/": dial tcp: lookup {domain}: no registry client '
+                "in this dockyard"
+            )
+        for ref, image_id in targets:
+            push(ref, image_id, auth, progress)
+            self._event("push", image_id, ref.familiar(), actor=ref.familiar())
 
     def search(
         self, term: str, limit: int | None, auth: dict[str, Any] | None
