@@ -586,3 +586,15 @@ def test_diff_from_upper_exclude(tmp_path):
     diff_from_upper(upper, out, exclude=["/etc/hosts", "proc"])
     with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tf:
         assert tf.getnames() == ["etc", "etc/keep"]
+
+
+def test_empty_diff_is_dockers_empty_layer(tmp_path):
+    import hashlib
+
+    (tmp_path / "upper").mkdir()
+    out = io.BytesIO()
+    diff_from_upper(tmp_path / "upper", out)
+    assert out.getvalue() == b"\0" * 1024
+    assert hashlib.sha256(out.getvalue()).hexdigest() == (
+        "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+    )

@@ -65,7 +65,11 @@ class TreeWriter:
         self._links: dict[tuple[int, int], str] = {}
 
     def close(self) -> None:
-        self.tf.close()
+        """End the archive with two zero blocks and no record padding, as Go's tar writer
+        does: an empty layer is then Docker's well-known 1024-byte empty tar."""
+        if not self.tf.closed:
+            self.tf.fileobj.write(tarfile.NUL * (2 * tarfile.BLOCKSIZE))
+            self.tf.closed = True  # our end marker replaces tarfile's padded one
 
     def header(
         self, parent_fd: int, name: str, arcname: str, st: os.stat_result
