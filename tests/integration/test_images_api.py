@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))
 
-from daemon_harness import IMAGES_OUT, TestDaemon  # noqa: E402
+import daemon_harness  # noqa: E402
 from test_image_helpers import classic_archive, image_config, layer  # noqa: E402
 
 pytestmark = [
@@ -31,8 +32,8 @@ L2 = layer(("app/run", b"run"))
 
 
 @pytest.fixture(scope="module")
-def dyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDaemon]:
-    d = TestDaemon(Path(tmp_path_factory.mktemp("dyimg")))
+def dyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    d = daemon_harness.TestDaemon(Path(tmp_path_factory.mktemp("dyimg")))
     try:
         d.start()
         yield d
@@ -42,7 +43,7 @@ def dyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDaemon]:
 
 @pytest.fixture(scope="module")
 def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = IMAGES_OUT / "busybox.tar"
+    path = daemon_harness.IMAGES_OUT / "busybox.tar"
     if path.exists():
         return path
     made = Path(tmp_path_factory.mktemp("arch")) / "busybox.tar"
@@ -50,7 +51,7 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made
 
 
-def docker(d: TestDaemon, *args: str, input: bytes | None = None, check: bool = True) -> str:
+def docker(d: Any, *args: str, input: bytes | None = None, check: bool = True) -> str:
     proc = subprocess.run(
         ["docker", *args], env=d.env, input=input, capture_output=True, timeout=120
     )
@@ -59,13 +60,13 @@ def docker(d: TestDaemon, *args: str, input: bytes | None = None, check: bool = 
     return proc.stdout.decode() + proc.stderr.decode()
 
 
-def store_state(d: TestDaemon) -> tuple[list[str], list[str], str]:
+def store_state(d: Any) -> tuple[list[str], list[str], str]:
     blobs = sorted(p.name for p in (d.root / "blobs" / "sha256").iterdir())
     layers = sorted(p.name for p in (d.root / "layers").iterdir())
     return blobs, layers, docker(d, "images", "-a", "--no-trunc")
 
 
-def test_load_list_inspect(dyd: TestDaemon, busybox_tar: Path) -> None:
+def test_load_list_inspect(dyd: Any, busybox_tar: Path) -> None:
     out = docker(dyd, "load", "-i", str(busybox_tar))
     assert "Loaded image: busybox:latest" in out
     listing = docker(dyd, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
@@ -82,7 +83,7 @@ def test_load_list_inspect(dyd: TestDaemon, busybox_tar: Path) -> None:
     assert "No such image: nope:latest" in err
 
 
-def test_tag_rmi_and_conflicts(dyd: TestDaemon, busybox_tar: Path) -> None:
+def test_tag_rmi_and_conflicts(dyd: Any, busybox_tar: Path) -> None:
     docker(dyd, "load", "-i", str(busybox_tar))
     docker(dyd, "tag", "busybox", "localhost:5000/bb:v1")
     docker(dyd, "tag", "busybox", "other")
@@ -95,7 +96,7 @@ def test_tag_rmi_and_conflicts(dyd: TestDaemon, busybox_tar: Path) -> None:
     assert "Error" in err or "invalid" in err.lower()
 
 
-def test_save_load_round_trip(dyd: TestDaemon, busybox_tar: Path, tmp_path: Path) -> None:
+def test_save_load_round_trip(dyd: Any, busybox_tar: Path, tmp_path: Path) -> None:
     docker(dyd, "load", "-i", str(busybox_tar))
     image_id = docker(dyd, "image", "inspect", "-f", "{{.Id}}", "busybox").strip()
     saved = subprocess.run(
@@ -115,7 +116,7 @@ def test_save_load_round_trip(dyd: TestDaemon, busybox_tar: Path, tmp_path: Path
     assert "Loaded image: busybox:latest" in docker(dyd, "load", input=gzip.compress(saved))
 
 
-def test_corrupt_load_changes_nothing(dyd: TestDaemon) -> None:
+def test_corrupt_load_changes_nothing(dyd: Any) -> None:
     before = store_state(dyd)
     cfg = image_config([L1, L2], cmd=["corrupt"])
     bad = classic_archive([(cfg, [L1, layer(("app/run", b"tampered"))], ["corrupt:1"])])
@@ -126,7 +127,7 @@ def test_corrupt_load_changes_nothing(dyd: TestDaemon) -> None:
     assert store_state(dyd) == before
 
 
-def test_import_and_history(dyd: TestDaemon, tmp_path: Path) -> None:
+def test_import_and_history(dyd: Any, tmp_path: Path) -> None:
     rootfs = tmp_path / "rootfs"
     (rootfs / "bin").mkdir(parents=True)
     (rootfs / "bin" / "hello").write_text("hi")
@@ -140,7 +141,7 @@ def test_import_and_history(dyd: TestDaemon, tmp_path: Path) -> None:
     docker(dyd, "rmi", "imp:1")
 
 
-def test_docker_py(dyd: TestDaemon, busybox_tar: Path) -> None:
+def test_docker_py(dyd: Any, busybox_tar: Path) -> None:
     docker_mod = pytest.importorskip("docker")
     client = docker_mod.DockerClient(base_url=dyd.host)
     with open(busybox_tar, "rb") as f:
@@ -161,7 +162,7 @@ def test_docker_py(dyd: TestDaemon, busybox_tar: Path) -> None:
         client.images.pull("no-such-image-anywhere")
 
 
-def test_recovery_cleans_leftovers(dyd: TestDaemon, busybox_tar: Path) -> None:
+def test_recovery_cleans_leftovers(dyd: Any, busybox_tar: Path) -> None:
     docker(dyd, "load", "-i", str(busybox_tar))
     before = store_state(dyd)
     dyd.kill(9)
@@ -173,3 +174,45 @@ def test_recovery_cleans_leftovers(dyd: TestDaemon, busybox_tar: Path) -> None:
     assert store_state(dyd) == before
     assert list((dyd.root / "blobs" / "ingest").iterdir()) == []
     assert list((dyd.root / "layers" / "staging").iterdir()) == []
+
+
+def test_commit_and_forced_rmi_with_container(dyd: Any, busybox_tar: Path) -> None:
+    docker(dyd, "load", "-i", str(busybox_tar))
+    created = subprocess.run(
+        ["docker", "create", "--name", "imgtest-c", "busybox", "sh"],
+        env=dyd.env,
+        capture_output=True,
+    )
+    if created.returncode != 0:
+        pytest.skip(f"containers not available: {created.stderr.decode()}")
+    try:
+        image_id = docker(dyd, "image", "inspect", "-f", "{{.Id}}", "busybox").strip()
+        out = docker(dyd, "commit", "-c", "ENV X=1", "-m", "msg", "imgtest-c", "committed:1")
+        new_id = out.strip()
+        doc = json.loads(docker(dyd, "image", "inspect", "committed:1"))[0]
+        assert doc["Id"] == new_id and doc["Parent"] == image_id and "X=1" in doc["Config"]["Env"]
+        err = docker(dyd, "rmi", "busybox", check=False)
+        assert "must force" in err and "is using its referenced image" in err
+        docker(dyd, "rmi", "committed:1")
+        out = docker(dyd, "rmi", "-f", "busybox")
+        assert "Untagged: busybox:latest" in out
+        assert "busybox" not in docker(dyd, "images")
+        # the container keeps its image's layers
+        ctr = json.loads(docker(dyd, "inspect", "imgtest-c"))[0]
+        for lower in ctr["GraphDriver"]["Data"]["LowerDir"].split(":"):
+            assert Path(lower).is_dir()
+    finally:
+        docker(dyd, "rm", "-f", "imgtest-c", check=False)
+
+
+def test_push_and_pull_without_registry(dyd: Any, busybox_tar: Path) -> None:
+    docker(dyd, "load", "-i", str(busybox_tar))
+    out = docker(dyd, "pull", "busybox")
+    assert "Status: Image is up to date for busybox:latest" in out
+    err = docker(dyd, "pull", "no-such-image-here", check=False)
+    assert "Error response from daemon" in err
+    docker(dyd, "tag", "busybox", "localhost:5999/bb:1")
+    err = docker(dyd, "push", "localhost:5999/bb:1", check=False)
+    assert "The push refers to repository [localhost:5999/bb]" in err
+    err = docker(dyd, "push", "localhost:5999/nothing:1", check=False)
+    assert "An image does not exist locally with the tag: localhost:5999/nothing" in err
