@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter, NotFound
 from .http import Request, Response, json_response
-from .router import Router
+from .router import Router, version_at_least
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
@@ -52,5 +52,7 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/volumes/prune")
     async def prune(req: Request) -> Response:
         filters = req.q_filters()
-        deleted, space = await asyncio.to_thread(svc().prune, filters)
+        # Before API 1.42 Docker pruned named volumes too.
+        all_ = not version_at_least(req, "1.42")
+        deleted, space = await asyncio.to_thread(svc().prune, filters, all_)
         return json_response({"VolumesDeleted": deleted or None, "SpaceReclaimed": space})

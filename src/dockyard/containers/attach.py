@@ -38,11 +38,17 @@ def parse_detach_keys(spec: str | None) -> bytes:
     return bytes(out)
 
 
-async def wait_started(c: Container, started_at: str, stop: asyncio.Event) -> bool:
-    """Wait until the container is (re)started after `started_at` was observed."""
+async def wait_started(
+    c: Container, started_at: str, stop: asyncio.Event, failed: int | None = None
+) -> bool:
+    """Wait until the container is (re)started after `started_at` was observed; False when
+    the session stops or a start attempt fails meanwhile."""
+    failed = c.failed_starts if failed is None else failed
     while not stop.is_set():
         if c.running or c.state.get("StartedAt") != started_at:
             return True
+        if c.failed_starts != failed:
+            return False
         await asyncio.sleep(POLL)
     return False
 
@@ -73,6 +79,7 @@ async def attach_session(
     path = c.doc["LogPath"]
     follower = LogFollower(path, 0 if logs else LogFollower.end_offset(path))
     started_at = c.state.get("StartedAt", "")
+    failed = c.failed_starts
     stop = asyncio.Event()
     keys = parse_detach_keys(detach_keys)
 
@@ -87,7 +94,7 @@ async def attach_session(
                 await writer.drain()
         if not stream:
             return
-        if not c.running and not await wait_started(c, started_at, stop):
+        if not c.running and not await wait_started(c, started_at, stop, failed):
             return
         if stdout or stderr:
             async for chunk in follow_until_exit(svc, c, follower, opts, multiplex=not tty):
@@ -118,14 +125,14 @@ async def attach_session(
                         matched = 0
                 pending += data
                 if sock is None:
-                    if not c.running and not await wait_started(c, started_at, stop):
+                    if not c.running and not await wait_started(c, started_at, stop, failed):
                         return
                     sock = await asyncio.to_thread(svc.runtime.attach_socket, c.id)
                     sock.setblocking(False)
                 await loop.sock_sendall(sock, pending)
                 pending = b""
             # Client closed its side: close the container's stdin (StdinOnce semantics).
-            if sock is None and pending and (c.running or await wait_started(c, started_at, stop)):
+            if sock is None and pending and (c.running or await wait_started(c, started_at, stop, failed)):
                 sock = await asyncio.to_thread(svc.runtime.attach_socket, c.id)
                 sock.setblocking(False)
             if sock is not None:

@@ -83,7 +83,10 @@ class RuntimeAdapter:
                 tty=tty,
                 stdin=stdin,
                 log_path=log_path,
-                log_max_size=_size_bytes(log_opts.get("max-size")),
+                # conmon truncates at max-size: only right when Docker keeps one file.
+                log_max_size=_size_bytes(log_opts.get("max-size"))
+                if int(log_opts.get("max-file") or 1) <= 1
+                else None,
                 stdin_once=stdin_once,
             )
         except RuntimeStartError as exc:

@@ -60,6 +60,8 @@ class Container:
         self.exit_event = threading.Event()
         self.manually_stopped = bool(doc.get("_ManuallyStopped"))
         self.removing = False
+        # Bumped when a start fails, so attach sessions waiting for the start give up.
+        self.failed_starts = 0
 
     @property
     def id(self) -> str:
@@ -350,7 +352,9 @@ class ContainerService:
     def volume_users(self) -> dict[str, list[str]]:
         from .mounts import volumes_in_use
 
-        return volumes_in_use((c.id, c.doc.get("_MountPlan") or []) for c in self.all())
+        return volumes_in_use(
+            (c.id, c.doc.get("_MountPlan") or []) for c in self.all() if not c.removing
+        )
 
     # ------------------------------------------------------------------ start
     def start(self, ref: str) -> None:
@@ -363,7 +367,21 @@ class ContainerService:
             if c.removing:
                 raise Conflict(f"container {c.id} is marked for removal and cannot be started")
             c.manually_stopped = False
-            self._start_locked(c)
+            try:
+                self._start_locked(c)
+            except DockyardError:
+                if c.doc["HostConfig"].get("AutoRemove"):
+                    # Docker removes an --rm container whose start failed; `run` waits for it.
+                    threading.Thread(
+                        target=self._remove_quietly, args=(c.id,), daemon=True
+                    ).start()
+                raise
+
+    def _remove_quietly(self, cid: str) -> None:
+        try:
+            self.remove(cid, force=True, volumes=True)
+        except DockyardError:
+            pass
 
     def _start_locked(self, c: Container) -> None:
         cdir = self.dir(c.id)
@@ -405,6 +423,7 @@ class ContainerService:
                 mounts=oci_mounts,
                 netns_path=netns_path,
                 container_id=c.id,
+                **({"cgroup_parent": hc["CgroupParent"]} if hc.get("CgroupParent") else {}),
             )
             bundle = cdir
             (bundle / "config.json").write_text(json.dumps(spec))
@@ -417,6 +436,7 @@ class ContainerService:
                 log_path=Path(c.doc["LogPath"]),
                 log_opts={**self.daemon.config.log_opts, **log_opts},
                 runtime_name=hc.get("Runtime") or self.daemon.config.default_runtime,
+                stdin_once=bool(cfg.get("StdinOnce")),
             )
         except BaseException as exc:
             for fn in reversed(undo):
@@ -435,6 +455,7 @@ class ContainerService:
                     "Error": message,
                 }
             )
+            c.failed_starts += 1
             self._save(c)
             if isinstance(exc, DockyardError) and exc.status < 500:
                 raise

@@ -71,10 +71,10 @@ def _tls_context(config: DaemonConfig) -> ssl.SSLContext:
 
 
 async def serve(config: DaemonConfig) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from ..api.app import build_server
     from .core import Daemon
-
-    from concurrent.futures import ThreadPoolExecutor
 
     loop = asyncio.get_running_loop()
     # Service calls block (runc, mounts, tar); the default pool of cpu+4 threads is too
