@@ -67,3 +67,19 @@ def test_service_recover_cleans_layers_and_orphans(tmp_path: Path) -> None:
     assert not stray.exists()
     assert not svc.blobs.has(orphan)
     assert list(svc.tmp.iterdir()) == []
+
+
+def test_recover_unpacks_a_missing_layer_again(tmp_path: Path) -> None:
+    import io as _io
+
+    from test_image_helpers import classic_archive, image_config
+
+    from dockyard.images.layerstore import rmtree
+
+    svc, _ = make_service(tmp_path / "root")
+    data = layer(("bin/sh", b"shell"))
+    svc.load(_io.BytesIO(classic_archive([(image_config([data]), [data], ["x:1"])])))
+    (lower,) = svc.lowerdirs(svc.resolve("x:1").id)
+    rmtree(lower.parent)
+    svc.recover()
+    assert (lower / "bin" / "sh").read_bytes() == b"shell"

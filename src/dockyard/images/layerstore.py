@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import InvalidParameter
+from ..state.atomic import fsync_dir
 from ..state.db import Database
 from .layers import LayerError, apply_layer, open_maybe_compressed, syncfs
 from .store import BlobStore, parse_sha256
@@ -208,6 +209,7 @@ class LayerStore:
         if final.exists():
             rmtree(final)  # a leftover without a row
         os.rename(staged.path, final)
+        fsync_dir(self.root)
         staged.path = final
         cur.execute(
             "INSERT OR REPLACE INTO layers(chain_id, doc) VALUES (?, ?)",
@@ -257,9 +259,26 @@ class LayerStore:
             if p.name not in known:
                 log.info("removing unregistered layer dir %s", p)
                 rmtree(p)
-        for chain in self.all():
+        for chain, doc in self.all().items():
             if not self.diff_dir(chain).is_dir():
-                log.warning("layer %s is registered but its directory is missing", chain)
+                self._repair(chain, doc)
+
+    def _repair(self, chain: str, doc: dict[str, Any]) -> None:
+        """Unpack a registered layer again from its blob (its directory went missing)."""
+        blob = doc.get("blob")
+        if not blob or not self.blobs.has(blob):
+            log.error("layer %s has neither its directory nor its blob", chain)
+            return
+        try:
+            staged = self.stage(doc.get("parent"), blob, doc.get("diff_id"))
+        except Exception:
+            log.exception("layer %s could not be unpacked again", chain)
+            return
+        final = self.dir(chain)
+        rmtree(final)
+        os.rename(staged.path, final)
+        fsync_dir(self.root)
+        log.warning("layer %s was missing; unpacked it again from %s", chain, blob)
 
     def size(self) -> int:
         return sum(int(d.get("size") or 0) for d in self.all().values())
