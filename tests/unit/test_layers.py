@@ -598,3 +598,15 @@ def test_empty_diff_is_dockers_empty_layer(tmp_path):
     assert hashlib.sha256(out.getvalue()).hexdigest() == (
         "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
     )
+
+
+def test_plain_tar_that_looks_compressed(area):
+    root, _ = area
+    data = make_tar(("file", "BZh91AY&SY", b"not bzip2"))
+    with pytest.raises(LayerError):
+        apply(data, root)  # sniffed as bzip2, as Docker would
+    assert apply(data, root, compression="none") == 9
+    assert (root / "BZh91AY&SY").read_bytes() == b"not bzip2"
+    assert apply(gz(data), root, compression="gzip") == 9
+    with pytest.raises(ValueError):
+        apply(data, root, compression="lz4")

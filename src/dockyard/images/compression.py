@@ -280,16 +280,28 @@ def _read_head(fileobj: BinaryIO, n: int) -> bytes:
 
 
 def open_maybe_compressed(
-    fileobj: BinaryIO, max_bytes: int = DEFAULT_MAX_BYTES, *, threaded: bool = True
+    fileobj: BinaryIO,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    threaded: bool = True,
+    compression: str | None = None,
 ) -> LimitedReader:
     """A reader of the uncompressed bytes of ``fileobj`` (gzip, zstd, xz, bzip2 or plain).
 
     Reads at most ``max_bytes`` of output before raising DecompressionLimitExceeded. The
     stream is consumed sequentially; nothing is loaded into memory. With ``threaded`` the
     decompression runs in a helper thread (``fileobj`` is then read from that thread).
+    ``compression`` ("gzip", "zstd", "xz", "bzip2", "none") skips sniffing when the
+    caller knows it, e.g. "none" for a stream already decompressed (a plain tar whose
+    first name starts with "BZh" would otherwise look like bzip2, as it does to Docker).
     """
-    head = _read_head(fileobj, 6)
-    kind = detect_compression(head)
+    if compression is None:
+        head = _read_head(fileobj, 6)
+        kind = detect_compression(head)
+    else:
+        if compression not in ("gzip", "zstd", "xz", "bzip2", "none"):
+            raise ValueError(f"unknown compression {compression!r}")
+        head, kind = b"", compression
     raw = io.BufferedReader(_Prefixed(head, fileobj), _READ_CHUNK)
     inner: BinaryIO
     if kind == "gzip":

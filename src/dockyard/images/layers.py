@@ -45,14 +45,16 @@ def apply_layer(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_devices: bool = True,
+    compression: str | None = None,
 ) -> int:
     """Unpack one layer (plain, gzip or zstd tar) into ``root``; returns the unpacked size.
 
     ``max_bytes`` caps both the decompressed stream and the sum of member sizes (sparse
     files). Raises LayerError on corrupt data or on any attempt to leave ``root``; the caller
-    should then discard ``root``, which may hold a partial layer.
+    should then discard ``root``, which may hold a partial layer. ``compression`` ("none",
+    "gzip", "zstd", ...) skips sniffing, e.g. for a stream the caller already decompressed.
     """
-    reader = open_maybe_compressed(stream, max_bytes)
+    reader = open_maybe_compressed(stream, max_bytes, compression=compression)
     opts = ExtractOptions(overlay_whiteouts=True, allow_devices=allow_devices, max_bytes=max_bytes)
     try:
         with RootDir(root) as rd:
