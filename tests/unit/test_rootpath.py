@@ -357,3 +357,22 @@ def test_deep_paths_stay_within_fd_limits(tmp_path):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert (root.joinpath(*["d"] * depth) / "f").read_bytes() == b"x"
     assert (root.joinpath(*["d"] * (depth - 2)) / "g").read_bytes() == b"y"
+
+
+def test_tar_refuses_a_file_swapped_for_a_fifo(ctr):
+    # Simulates a running container replacing a file between our lstat and open.
+    from dockyard.images import tarwrite
+
+    root, _ = ctr
+    st = os.lstat(root / "etc/hosts")
+    os.unlink(root / "etc/hosts")
+    os.mkfifo(root / "etc/hosts")
+    writer = tarwrite.TreeWriter(io.BytesIO())
+    fd = os.open(root / "etc", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        ti = tarfile.TarInfo("hosts")
+        ti.size = st.st_size
+        with pytest.raises(LayerError, match="changed while archiving"):
+            writer.add(fd, "hosts", ti, st)  # must neither block nor read the FIFO
+    finally:
+        os.close(fd)

@@ -110,10 +110,8 @@ class TreeWriter:
     def add(self, parent_fd: int, name: str, ti: tarfile.TarInfo, st: os.stat_result) -> None:
         """Write ``ti``; regular-file data is read from ``name`` in ``parent_fd``."""
         if ti.type == tarfile.REGTYPE and ti.size:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
+            fd = _open_regular(parent_fd, name, ti.name)
             try:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise LayerError(f"{ti.name}: changed while archiving")
                 with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
                     try:
                         self.tf.addfile(ti, _ExactReader(f, ti.size, ti.name))
@@ -163,6 +161,22 @@ class TreeWriter:
                     self.walk(sub, arcname, hook)
                 finally:
                     os.close(sub)
+
+
+def _open_regular(parent_fd: int, name: str, what: str) -> int:
+    """Open ``name`` for reading only if it is a regular file.
+
+    A running container may swap the file for a FIFO or a device node after our lstat;
+    opening those could block or read a host device. O_PATH opens nothing, so we check
+    the inode first and then reopen that very inode through /proc.
+    """
+    pfd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(pfd).st_mode):
+            raise LayerError(f"{what}: changed while archiving")
+        return os.open(f"/proc/self/fd/{pfd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(pfd)
 
 
 class _CountingWriter:
