@@ -8,7 +8,7 @@ import logging
 import socket
 from typing import TYPE_CHECKING
 
-from .logs import POLL, LogFollower, LogOptions, follow_until_exit
+from .logs import POLL, LogOptions, RecordFollower, follow_until_exit
 
 if TYPE_CHECKING:
     from .service import Container, ContainerService
@@ -77,7 +77,7 @@ async def attach_session(
         tail=None,
     )
     path = c.doc["LogPath"]
-    follower = LogFollower(path, 0 if logs else LogFollower.end_offset(path))
+    follower = RecordFollower(path, 0 if logs else RecordFollower.end_offset(path))
     started_at = c.state.get("StartedAt", "")
     failed = c.failed_starts
     stop = asyncio.Event()
@@ -132,7 +132,11 @@ async def attach_session(
                 await loop.sock_sendall(sock, pending)
                 pending = b""
             # Client closed its side: close the container's stdin (StdinOnce semantics).
-            if sock is None and pending and (c.running or await wait_started(c, started_at, stop, failed)):
+            if (
+                sock is None
+                and pending
+                and (c.running or await wait_started(c, started_at, stop, failed))
+            ):
                 sock = await asyncio.to_thread(svc.runtime.attach_socket, c.id)
                 sock.setblocking(False)
             if sock is not None:

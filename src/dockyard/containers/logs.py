@@ -2,13 +2,15 @@
 
 Both `logs -f` and attach read the log file rather than conmon's attach socket: nothing
 printed before the client connected is lost, and it keeps working across daemon restarts.
+`logs` goes through logfile.LogFollower (whole messages, rotation, tail from the end);
+attach uses RecordFollower, which passes on partial records at once (a shell prompt has
+no newline, and an interactive user must see it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,8 +26,9 @@ STREAM_IDS = {"stdout": 1, "stderr": 2}
 
 
 def frame(stream: int, data: bytes) -> bytes:
-    """Docker's stdcopy header: stream id, three zero bytes, big-endian length."""
-    return struct.pack(">BxxxI", stream, len(data)) + data
+    from .logfile import multiplex_frame
+
+    return multiplex_frame(stream, data)
 
 
 @dataclass
@@ -86,7 +89,7 @@ def ts_seconds(ts: str) -> float:
         return 0.0
 
 
-class LogFollower:
+class RecordFollower:
     """Reads complete records from a growing k8s-file log starting at a byte offset."""
 
     def __init__(self, path: str, offset: int = 0) -> None:
@@ -144,54 +147,67 @@ def _render(rec: tuple[str, str, bool, bytes], opts: LogOptions, multiplex: bool
     return frame(STREAM_IDS.get(stream, 1), data) if multiplex else data
 
 
-def _tail_records(path: str, n: int) -> tuple[list[tuple[str, str, bool, bytes]], int]:
-    """The last n complete lines (seeking back from the end), and the end offset."""
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        return [], 0
-    with f:
-        f.seek(0, os.SEEK_END)
-        end = f.tell()
-        if n == 0:
-            return [], end
-        pos, data, block = end, b"", 64 * 1024
-        while pos > 0 and data.count(b"\n") <= n:
-            step = min(block, pos)
-            pos -= step
-            f.seek(pos)
-            data = f.read(step) + data
-        lines = data.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        lines = lines[-n:]
-    recs = [r for r in (parse_line(line) for line in lines) if r is not None]
-    return recs, end
-
-
 async def log_stream(
     svc: ContainerService, c: Container, opts: LogOptions, multiplex: bool
 ) -> AsyncIterator[bytes]:
-    path = c.doc["LogPath"]
-    if opts.tail is not None:
-        recs, end = await asyncio.to_thread(_tail_records, path, opts.tail)
-        follower = LogFollower(path, end)
-    else:
-        follower = LogFollower(path, 0)
-        recs = await asyncio.to_thread(follower.read_new)
-    batch = [b for b in (_render(r, opts, multiplex) for r in recs) if b]
-    if batch:
-        yield b"".join(batch)
-    if not opts.follow:
-        return
-    async for chunk in follow_until_exit(svc, c, follower, opts, multiplex):
-        yield chunk
+    from .logfile import LogFollower, multiplex_frame, stream_id
+
+    follower = LogFollower(
+        c.doc["LogPath"],
+        stdout=opts.stdout,
+        stderr=opts.stderr,
+        since=opts.since,
+        until=opts.until,
+        tail=opts.tail,
+        timestamps=opts.timestamps,
+    )
+
+    def render(entries: Any) -> bytes:
+        if multiplex:
+            return b"".join(multiplex_frame(stream_id(s), data) for s, data, _ts in entries)
+        return b"".join(data for _s, data, _ts in entries)
+
+    def first_batch() -> list[bytes]:
+        out, size, batch = [], 0, []
+        for entry in follower.initial:
+            batch.append(entry)
+            size += len(entry[1])
+            if size >= 256 * 1024:
+                out.append(render(batch))
+                batch, size = [], 0
+        if batch:
+            out.append(render(batch))
+        return out
+
+    try:
+        for chunk in await asyncio.to_thread(first_batch):
+            yield chunk
+        if not opts.follow:
+            return
+        import time
+
+        while True:
+            running = c.running or c.state.get("Restarting")
+            new = await asyncio.to_thread(follower.poll)
+            if new:
+                yield render(new)
+            if opts.until is not None and time.time() > opts.until:
+                return
+            if not running:
+                last = await asyncio.to_thread(follower.poll)
+                if last:
+                    yield render(last)
+                return
+            if not new:
+                await asyncio.sleep(POLL * 2)
+    finally:
+        follower.close()
 
 
 async def follow_until_exit(
     svc: ContainerService,
     c: Container,
-    follower: LogFollower,
+    follower: RecordFollower,
     opts: LogOptions,
     multiplex: bool,
 ) -> AsyncIterator[bytes]:
@@ -217,12 +233,8 @@ async def follow_until_exit(
             await asyncio.sleep(POLL)
 
 
-def _grew(follower: LogFollower) -> bool:
+def _grew(follower: RecordFollower) -> bool:
     try:
         return os.path.getsize(follower.path) != follower.offset
     except OSError:
         return False
-
-
-def all_streams() -> dict[str, Any]:
-    return {"stdout": True, "stderr": True}

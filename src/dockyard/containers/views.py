@@ -68,28 +68,9 @@ def _ports(c: Container) -> list[dict[str, Any]]:
 
 def status_text(state: dict[str, Any]) -> str:
     """The STATUS column: `Up 4 seconds`, `Exited (0) 2 minutes ago`, ..."""
-    import time
+    from ..cli.humanize import container_status
 
-    from ..cli.humanize import human_duration
-
-    now = time.time()
-    if state.get("Running"):
-        started = model.parse_rfc3339(state.get("StartedAt", ""))
-        text = "Up " + human_duration(now - started)
-        if state.get("Paused"):
-            text += " (Paused)"
-        return text
-    if state.get("Restarting"):
-        finished = model.parse_rfc3339(state.get("FinishedAt", ""))
-        return f"Restarting ({state.get('ExitCode', 0)}) {human_duration(now - finished)} ago"
-    if state.get("Status") == "created":
-        return "Created"
-    if state.get("Dead"):
-        return "Dead"
-    finished = model.parse_rfc3339(state.get("FinishedAt", ""))
-    if not finished:
-        return "Created"
-    return f"Exited ({state.get('ExitCode', 0)}) {human_duration(now - finished)} ago"
+    return container_status(state)
 
 
 def summary(svc: ContainerService, c: Container, size: bool = False) -> dict[str, Any]:
