@@ -18,6 +18,12 @@ from dockyard.errors import NotFound
 L1 = layer(("bin/sh", b"#!shell"))
 
 
+def layer_id(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
 async def _collect(resp: StreamResponse) -> bytes:
     return b"".join([c async for c in resp.chunks])
 
@@ -98,20 +104,34 @@ def routes(tmp_path: Path):
     image_routes.register(router, d)  # type: ignore[arg-type]
 
     def call(method: str, path: str, query=None, body: bytes = b""):
+        """The response, with a streamed body already collected into .body."""
         handler, params, _ = router.match(method, path)
         assert handler is not None, path
-        return asyncio.run(handler(_FakeReq(query or {}, body), **params))
+
+        async def go():
+            resp = await handler(_FakeReq(query or {}, body), **params)
+            if isinstance(resp, StreamResponse):
+                resp.body = await _collect(resp)
+            return resp
+
+        return asyncio.run(go())
 
     return call, svc
 
 
 def test_routes_load_list_inspect_tag_save_delete(routes) -> None:
     call, svc = routes
-    resp = call(
-        "POST", "/images/load", body=classic_archive([(image_config([L1]), [L1], ["bb:1"])])
-    )
+    archive = classic_archive([(image_config([L1]), [L1], ["bb:1"])])
+    resp = call("POST", "/images/load", {"quiet": ["1"]}, archive)
     assert isinstance(resp, StreamResponse)
-    assert json.loads(asyncio.run(_collect(resp))) == {"stream": "Loaded image: bb:1\n"}
+    assert json.loads(resp.body) == {"stream": "Loaded image: bb:1\n"}
+    # without quiet, "Loading layer" progress comes first (only for layers not stored yet)
+    svc.delete("bb:1")
+    resp = call("POST", "/images/load", {}, archive)
+    lines = [json.loads(x) for x in resp.body.splitlines()]
+    assert lines[0]["status"] == "Loading layer" and lines[0]["id"] == layer_id(L1)
+    assert lines[-2]["progressDetail"] == {"current": len(L1), "total": len(L1)}
+    assert lines[-1] == {"stream": "Loaded image: bb:1\n"}
     listing = json.loads(call("GET", "/images/json").body)
     assert listing[0]["RepoTags"] == ["bb:1"]
     assert json.loads(call("GET", "/images/bb:1/json").body)["RepoTags"] == ["bb:1"]
@@ -121,7 +141,7 @@ def test_routes_load_list_inspect_tag_save_delete(routes) -> None:
     )
     assert json.loads(call("GET", "/images/localhost:5000/x/y:2/history").body)[0]["Tags"]
     saved = call("GET", "/images/get", {"names": ["bb:1"]})
-    data = asyncio.run(_collect(saved))
+    data = saved.body
     assert "manifest.json" in tarfile.open(fileobj=io.BytesIO(data)).getnames()
     resp = call("DELETE", "/images/localhost:5000/x/y:2")
     assert json.loads(resp.body) == [{"Untagged": "localhost:5000/x/y:2"}]
@@ -132,7 +152,7 @@ def test_routes_load_list_inspect_tag_save_delete(routes) -> None:
 def test_route_import_and_bad_load(routes) -> None:
     call, svc = routes
     resp = call("POST", "/images/create", {"fromSrc": ["-"], "repo": ["imp"], "tag": ["1"]}, L1)
-    status = json.loads(asyncio.run(_collect(resp)))["status"]
+    status = json.loads(resp.body)["status"]
     assert status.startswith("sha256:") and svc.resolve("imp:1").id == status
     from dockyard.errors import InvalidParameter
 

@@ -88,18 +88,24 @@ async def run_with_progress(
     loop = asyncio.get_running_loop()
     q: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
+    def post(item: tuple[str, Any]) -> None:
+        try:
+            loop.call_soon_threadsafe(q.put_nowait, item)
+        except RuntimeError:
+            pass  # the loop is gone (daemon stopping); nobody is listening
+
     def emit(msg: dict[str, Any]) -> None:
-        loop.call_soon_threadsafe(q.put_nowait, ("msg", msg))
+        post(("msg", msg))
 
     def runner() -> None:
         try:
             tail = work(emit) or []
         except BaseException as exc:  # handed to the event loop
-            loop.call_soon_threadsafe(q.put_nowait, ("err", exc))
+            post(("err", exc))
             return
         for msg in tail:
-            loop.call_soon_threadsafe(q.put_nowait, ("msg", msg))
-        loop.call_soon_threadsafe(q.put_nowait, ("end", None))
+            post(("msg", msg))
+        post(("end", None))
 
     threading.Thread(target=runner, name="image-progress", daemon=True).start()
     kind, value = await q.get()
@@ -283,12 +289,13 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/images/load")
     async def load(req: Request) -> Response | StreamResponse:
         s = svc()
+        quiet = req.q_bool("quiet")
         f = await body_to_file(req, s)
 
         def work(emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
             archive = _uncompressed(f, s)
             with archive:
-                lines = s.load(archive)
+                lines = s.load(archive, None if quiet else emit)
             return [{"stream": line} for line in lines]
 
         return await run_with_progress(work)

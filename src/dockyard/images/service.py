@@ -612,9 +612,14 @@ class ImageService:
         return out
 
     # ------------------------------------------------------------------ load / save
-    def load(self, archive_file: BinaryIO) -> list[str]:
+    def load(
+        self,
+        archive_file: BinaryIO,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> list[str]:
         """Load a docker-archive / OCI layout (seekable, uncompressed); returns the
-        progress lines Docker prints. On error nothing is registered or left behind."""
+        lines Docker prints. `progress` gets Docker's "Loading layer" messages (the CLI
+        asks for them on a terminal). On error nothing is registered or left behind."""
         try:
             archive = read_image_archive(archive_file)
         except ArchiveError as exc:
@@ -628,7 +633,10 @@ class ImageService:
                     parent: str | None = None
                     chain: list[str] = []
                     for layer in image.layers:
-                        parent = ingest.layer(parent, layer.diff_id, layer.open_raw, layer.digest)
+                        opener = layer.open_raw
+                        if progress is not None:
+                            opener = _progress_opener(opener, layer.size, layer.diff_id, progress)
+                        parent = ingest.layer(parent, layer.diff_id, opener, layer.digest)
                         chain.append(parent)
                     refs = []
                     for tag in image.repo_tags:
@@ -966,3 +974,71 @@ class NoRegistry(InvalidParameter):
 
 def _dump(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.4g}{unit}"
+        n /= 1000
+    return f"{n}B"
+
+
+def _progress_opener(
+    open_raw: Callable[[], BinaryIO],
+    total: int,
+    diff_id: str,
+    progress: Callable[[dict[str, Any]], None],
+) -> Callable[[], BinaryIO]:
+    """Wrap a layer opener so reading it reports Docker's "Loading layer" progress."""
+
+    def opener() -> BinaryIO:
+        return _ProgressReader(open_raw(), total, diff_id.removeprefix("sha256:")[:12], progress)  # type: ignore[return-value]
+
+    return opener
+
+
+class _ProgressReader:
+    _STEP = 1 << 20
+
+    def __init__(
+        self, inner: BinaryIO, total: int, id_: str, progress: Callable[[dict[str, Any]], None]
+    ) -> None:
+        self._inner = inner
+        self._total = total
+        self._id = id_
+        self._progress = progress
+        self._done = 0
+        self._reported = -1
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._inner.read(n)
+        self._done += len(data)
+        if not data or self._done - self._reported >= self._STEP:
+            self._report()
+        return data
+
+    def _report(self) -> None:
+        if self._reported == self._done:
+            return
+        self._reported = self._done
+        width = 50
+        filled = int(width * self._done / self._total) if self._total else width
+        bar = "=" * max(filled - 1, 0) + (">" if filled < width else "=")
+        self._progress(
+            {
+                "status": "Loading layer",
+                "progressDetail": {"current": self._done, "total": self._total},
+                "progress": f"[{bar.ljust(width)}]  {_human(self._done)}/{_human(self._total)}",
+                "id": self._id,
+            }
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> _ProgressReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
