@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import stat
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -42,27 +40,26 @@ def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
     return {"Titles": titles, "Processes": procs}
 
 
+RUNTIME_PATHS = (
+    "/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
+    "/sbin/docker-init", "/.dockerenv",
+)  # fmt: skip
+
+
+def runtime_mount_points(c: Container) -> list[str]:
+    """Paths the runtime creates in the upper dir (Docker keeps them in an init layer)."""
+    return [*RUNTIME_PATHS, *(m["Destination"] for m in c.doc.get("Mounts") or [])]
+
+
 def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:
     """Kind 0 = modified, 1 = added, 2 = deleted, from the overlay upper dir."""
-    upper = svc.dir(c.id) / "upper"
-    lowers = [p for p in svc.daemon.services["images"].lowerdirs(c.doc["Image"])]
-    out: list[dict[str, Any]] = []
+    from ..images.changes import changes_from_upper
 
-    def in_lower(rel: str) -> bool:
-        return any(os.path.lexists(os.path.join(str(low), rel)) for low in lowers)
-
-    for dirpath, dirnames, filenames in os.walk(upper):
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, upper)
-            st = os.lstat(full)
-            if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
-                out.append({"Path": "/" + rel, "Kind": 2})
-                continue
-            out.append({"Path": "/" + rel, "Kind": 0 if in_lower(rel) else 1})
-    out.sort(key=lambda e: e["Path"])
-    return out or None
+    lowers = svc.daemon.services["images"].lowerdirs(c.doc["Image"])
+    found = changes_from_upper(
+        svc.dir(c.id) / "upper", list(lowers), exclude=runtime_mount_points(c)
+    )
+    return [ch.to_json() for ch in found] or None
 
 
 async def stats_stream(

@@ -334,6 +334,33 @@ class NetworkService:
         )
         return files["hosts"], files["resolv.conf"]
 
+    def interface_stats(self, doc: dict[str, Any]) -> dict[str, dict[str, int]]:
+        """Docker's stats `networks`: per container interface, read from the host veth
+        (whose receive is the container's transmit)."""
+        out: dict[str, dict[str, int]] = {}
+        for ep in list(self.manager.endpoints.values()):
+            if ep["cid"] != doc["Id"] or not ep.get("host_veth"):
+                continue
+            base = Path("/sys/class/net") / ep["host_veth"] / "statistics"
+
+            def read(name: str, base: Path = base) -> int:
+                try:
+                    return int((base / name).read_text())
+                except (OSError, ValueError):
+                    return 0
+
+            out[ep.get("ifname") or "eth0"] = {
+                "rx_bytes": read("tx_bytes"),
+                "rx_packets": read("tx_packets"),
+                "rx_errors": read("tx_errors"),
+                "rx_dropped": read("tx_dropped"),
+                "tx_bytes": read("rx_bytes"),
+                "tx_packets": read("rx_packets"),
+                "tx_errors": read("rx_errors"),
+                "tx_dropped": read("rx_dropped"),
+            }
+        return out
+
     def _refresh_etc(self, doc: dict[str, Any]) -> None:
         hosts, resolv = self.etc_files(doc)
         Path(doc["HostsPath"]).write_text(hosts)
