@@ -309,7 +309,8 @@ def register(router: Router, daemon: Daemon) -> None:
         def produce(out: Any) -> None:
             from ..images.archive_format import write_docker_archive
 
-            write_docker_archive(out, plan)
+            with s.lock.shared():  # no rmi pulls layers away mid-stream
+                write_docker_archive(out, plan)
             for name in names:
                 try:
                     s._event("save", s.resolve(name).id)

@@ -426,6 +426,7 @@ class ImageService:
                 "INSERT OR REPLACE INTO tags(ref, image_id) VALUES (?, ?)", (canonical, image_id)
             )
             doc = json.loads(row[0])
+            doc.pop("removed", None)  # tagged again after `rmi -f`: visible again
             doc["last_tag_time"] = cfgmod.now_rfc3339()
             cur.execute("UPDATE images SET doc=? WHERE id=?", (json.dumps(doc), image_id))
         self._event("tag", image_id, ref.familiar())
