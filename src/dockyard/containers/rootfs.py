@@ -12,6 +12,10 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True
 _libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong] + [ctypes.c_char_p]
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
+# Plain upper dirs: renamed directories and metadata-only copies must show up as real
+# entries, or layer diffs (commit, build) would miss them.
+OVERLAY_OPTS = "index=off,redirect_dir=off,metacopy=off"
+
 MNT_DETACH = 2
 MS_BIND = 4096
 MS_REC = 16384
@@ -69,7 +73,7 @@ class RootFS:
             empty.mkdir(exist_ok=True)
             lowerdirs = [empty]
         lower = ":".join(str(p) for p in lowerdirs)
-        data = f"lowerdir={lower},upperdir={self.upper},workdir={self.work},index=off"
+        data = f"lowerdir={lower},upperdir={self.upper},workdir={self.work},{OVERLAY_OPTS}"
         if len(data) > 4000:
             # The mount data must fit a page: go through short relative links instead.
             links = self.dir / "l"
@@ -88,7 +92,7 @@ class RootFS:
                     str(self.merged),
                     "overlay",
                     0,
-                    f"lowerdir={':'.join(names)},upperdir=upper,workdir=work,index=off",
+                    f"lowerdir={':'.join(names)},upperdir=upper,workdir=work,{OVERLAY_OPTS}",
                 )
             finally:
                 os.chdir(cwd)

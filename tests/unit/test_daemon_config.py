@@ -1,0 +1,81 @@
+"""daemon.json: Docker's key names; unknown keys and bad values name the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockyard.daemon.config import ConfigError, load
+
+
+def write(tmp_path: Path, doc: object) -> Path:
+    p = tmp_path / "daemon.json"
+    p.write_text(json.dumps(doc) if not isinstance(doc, str) else doc)
+    return p
+
+
+def test_defaults_without_file(tmp_path: Path) -> None:
+    cfg = load(tmp_path / "missing.json")
+    assert cfg.data_root == Path("/var/lib/dockyard")
+    assert cfg.hosts == ["unix:///run/dockyard.sock"]
+    assert cfg.default_runtime == "runc"
+
+
+def test_docker_keys_are_read(tmp_path: Path) -> None:
+    cfg = load(
+        write(
+            tmp_path,
+            {
+                "data-root": "/srv/dy",
+                "registry-mirrors": ["http://127.0.0.1:5000"],
+                "insecure-registries": ["127.0.0.1:5000"],
+                "default-address-pools": [{"base": "10.10.0.0/16", "size": 24}],
+                "log-opts": {"max-size": "10m", "max-file": "3"},
+                "live-restore": True,
+                "runtimes": {"myrunc": {"path": "/usr/sbin/runc"}},
+                "default-runtime": "myrunc",
+            },
+        )
+    )
+    assert cfg.data_root == Path("/srv/dy")
+    assert cfg.registry_mirrors == ["http://127.0.0.1:5000"]
+    assert cfg.default_address_pools == [{"base": "10.10.0.0/16", "size": 24}]
+    assert cfg.log_opts["max-file"] == "3"
+    assert cfg.runtime_paths["myrunc"] == "/usr/sbin/runc"
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ({"no-such-key": 1}, "'no-such-key'"),
+        ({"live-restore": "yes"}, "'live-restore'"),
+        ({"registry-mirrors": "http://x"}, "'registry-mirrors'"),
+        ({"default-address-pools": [{"base": "10.0.0.0/33"}]}, "'default-address-pools'"),
+        (
+            {"default-address-pools": [{"base": "10.0.0.0/16", "size": 8}]},
+            "'default-address-pools'",
+        ),
+        ({"storage-driver": "vfs"}, "'storage-driver'"),
+        ({"log-level": "loud"}, "'log-level'"),
+        ({"default-runtime": "nope"}, "default-runtime"),
+        ({"hosts": ["tcp://0.0.0.0:2375"]}, "TLS"),
+        ({"hosts": ["http://x"]}, "'hosts'"),
+        ({"mtu": True}, "'mtu'"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, doc: dict, needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, doc))
+    assert needle in str(err.value)
+
+
+def test_invalid_json(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="invalid JSON"):
+        load(write(tmp_path, "{not json"))
+
+
+def test_not_an_object(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="JSON object"):
+        load(write(tmp_path, "[1, 2]"))
