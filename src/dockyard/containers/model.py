@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import random
 import re
 import secrets
@@ -205,6 +206,12 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
     if out.get("AutoRemove") and name not in ("no", ""):
         raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
     out["RestartPolicy"] = {"Name": name, "MaximumRetryCount": retries}
+    cpus = os.cpu_count() or 1
+    nano = out.get("NanoCpus") or 0
+    if isinstance(nano, int) and (nano < 0 or nano > cpus * 1_000_000_000):
+        raise InvalidParameter(
+            f"range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available"
+        )
     for key in ("Memory", "MemorySwap", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod"):
         value = out.get(key) or 0
         if not isinstance(value, int) or isinstance(value, bool):
@@ -213,11 +220,6 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
             raise InvalidParameter(f"invalid {key}: must not be negative")
     if out["Memory"] and out["Memory"] < 6 * 1024 * 1024:
         raise InvalidParameter("Minimum memory limit allowed is 6MB")
-    if out["NanoCpus"] and out["NanoCpus"] > (__import__("os").cpu_count() or 1) * 1_000_000_000:
-        cpus = __import__("os").cpu_count() or 1
-        raise InvalidParameter(
-            f"range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available"
-        )
     if not out.get("LogConfig") or not out["LogConfig"].get("Type"):
         out["LogConfig"] = {
             "Type": "k8s-file",
