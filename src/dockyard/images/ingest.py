@@ -131,12 +131,43 @@ class Ingest:
             if open_raw is None:
                 raise InvalidParameter(f"layer {diff_id}: no content")
             with open_raw() as raw:
+                head = _read_head(raw, 6)
+                chained = _Chained(head, raw)
                 try:
-                    blob = self.layer_blob(raw, blob)
+                    if detect_compression(head) == "none":
+                        return self._plain_layer(parent, chained, diff_id, blob)
+                    blob = self.blob(chained, blob)  # type: ignore[arg-type]
                 except DigestMismatch as exc:
                     raise InvalidParameter(f"layer {diff_id}: {exc}") from None
         self._use(blob)
         staged = self.svc.layers.stage(parent, blob, diff_id)
+        return self._keep(staged)
+
+    def _plain_layer(
+        self, parent: str | None, plain: _Chained, diff_id: str | None, expected: str | None
+    ) -> str:
+        """One pass over a plain tar: unpack it, hash it, and store it gzipped."""
+        with self.svc.blobs.writing() as w:
+            gz = igzip.IGzipFile(fileobj=w, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)  # type: ignore[arg-type]
+            staged = self.svc.layers.stage_stream(parent, _Tee(plain, gz), diff_id)  # type: ignore[arg-type]
+            try:
+                # A plain blob's digest is its diff ID, which stage_stream computed.
+                if expected is not None and expected != staged.diff_id:
+                    raise DigestMismatch(
+                        f"digest mismatch: expected {expected}, got {staged.diff_id}"
+                    )
+                gz.close()
+                w.commit()
+            except BaseException:
+                self.svc.layers.discard(staged)
+                raise
+            if w.created:
+                self.new_blobs.append(w.digest)
+        staged.blob = self._use(w.digest)
+        staged.blob_size = w.size
+        return self._keep(staged)
+
+    def _keep(self, staged: StagedLayer) -> str:
         if staged.chain_id in self.staged or self.svc.layers.has(staged.chain_id):
             self.svc.layers.discard(staged)  # same content arrived under another name
             return staged.chain_id
@@ -257,3 +288,17 @@ class _Chained:
             data, self._head = self._head[:n], self._head[n:]
             return data
         return self._rest.read(n)
+
+
+class _Tee:
+    """Reads from `src` and copies every byte read into `sink`."""
+
+    def __init__(self, src: _Chained, sink: igzip.IGzipFile) -> None:
+        self._src = src
+        self._sink = sink
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._src.read(n)
+        if data:
+            self._sink.write(data)
+        return data

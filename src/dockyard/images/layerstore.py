@@ -150,33 +150,43 @@ class LayerStore:
 
     # --- unpacking ---
     def stage(self, parent: str | None, blob: str, diff_id: str | None) -> StagedLayer:
-        """Unpack stored blob `blob` on top of nothing (a diff dir holds one layer only).
+        """Unpack stored blob `blob` (a diff dir holds one layer only).
 
         Verifies the uncompressed tar against `diff_id` when given; the chain ID follows
         from the parent chain and the verified diff ID.
         """
+        with self.blobs.open(blob) as raw:
+            plain = open_maybe_compressed(raw)
+            try:
+                staged = self.stage_stream(parent, plain, diff_id, what=blob)  # type: ignore[arg-type]
+            finally:
+                plain.close()
+        staged.blob = blob
+        staged.blob_size = self.blobs.size(blob)
+        return staged
+
+    def stage_stream(
+        self, parent: str | None, plain: BinaryIO, diff_id: str | None, what: str = "layer"
+    ) -> StagedLayer:
+        """Unpack an uncompressed layer tar read from `plain` (to its end); the caller
+        fills in `blob` and `blob_size` once it has stored the blob."""
         work = self.staging / uuid.uuid4().hex
         diff = work / "diff"
         diff.mkdir(parents=True, mode=0o755)
+        hashing = _HashingReader(plain)
         try:
-            with self.blobs.open(blob) as raw:
-                plain = open_maybe_compressed(raw)
-                hashing = _HashingReader(plain)
-                try:
-                    size = apply_layer(hashing, diff)  # type: ignore[arg-type]
-                    while hashing.read(_CHUNK):
-                        pass
-                finally:
-                    plain.close()
+            size = apply_layer(hashing, diff)  # type: ignore[arg-type]
+            while hashing.read(_CHUNK):
+                pass
             got = "sha256:" + hashing.hash.hexdigest()
             if diff_id is not None and got != diff_id:
                 raise InvalidParameter(
-                    f"layer {blob}: content does not match its diff ID {diff_id} (got {got})"
+                    f"layer {what}: content does not match its diff ID {diff_id} (got {got})"
                 )
             syncfs(diff)
         except LayerError as exc:
             rmtree(work)
-            raise InvalidParameter(f"invalid layer {blob}: {exc}") from None
+            raise InvalidParameter(f"invalid layer {what}: {exc}") from None
         except BaseException:
             rmtree(work)
             raise
@@ -184,8 +194,8 @@ class LayerStore:
             chain_id=chain_id(parent, got),
             parent=parent,
             diff_id=got,
-            blob=blob,
-            blob_size=self.blobs.size(blob),
+            blob="",
+            blob_size=0,
             tar_size=hashing.size,
             size=size,
             path=work,

@@ -741,8 +741,7 @@ class ImageService:
         with self.lock.shared():
             ingest = Ingest(self)
             try:
-                blob = ingest.layer_blob(tar)
-                chain = ingest.layer(None, None, blob=blob)
+                chain = ingest.layer(None, None, lambda: tar)
                 diff_id = ingest.diff_id_of(chain)
                 msg = message or f"Imported from {source}"
                 config = cfgmod.new_import_config(diff_id, msg, changes or [], __version__)
@@ -794,8 +793,7 @@ class ImageService:
                     empty = size <= _EMPTY_TAR_MAX and not tar.read().strip(b"\0")
                     tar.seek(0)
                     if not empty:
-                        blob = ingest.layer_blob(tar)
-                        top = ingest.layer(chain[-1] if chain else None, None, blob=blob)
+                        top = ingest.layer(chain[-1] if chain else None, None, lambda: tar)
                         chain = [*chain, top]
                         diff_id = ingest.diff_id_of(top)
                 image_config = cfgmod.new_commit_config(
