@@ -176,3 +176,21 @@ def test_plain_layers_are_stored_gzipped(svc) -> None:
     assert doc["diff_id"] == sha(L1) and doc["tar_size"] == len(L1)
     assert svc.blobs.read(doc["blob"])[:2] == b"\x1f\x8b"
     assert gzip.decompress(svc.blobs.read(doc["blob"])) == L1
+
+
+def test_load_oci_layout_without_manifest_json(svc, tmp_path: Path) -> None:
+    cfg = image_config([L1, L2])
+    load_bytes(svc, classic_archive([(cfg, [L1, L2], ["oci:1"])]))
+    out = io.BytesIO()
+    svc.save(["oci:1"], out)
+    out.seek(0)
+    stripped = io.BytesIO()
+    with tarfile.open(fileobj=out) as src, tarfile.open(fileobj=stripped, mode="w") as dst:
+        for m in src.getmembers():
+            if m.name not in ("manifest.json", "repositories"):
+                dst.addfile(m, src.extractfile(m) if m.isfile() else None)
+    other, _ = make_service(tmp_path / "other")
+    stripped.seek(0)
+    assert other.load(stripped) == ["Loaded image: oci:1\n"]
+    assert other.resolve("oci:1").id == sha(cfg)
+    assert (other.lowerdirs(sha(cfg))[0] / "app" / "run").read_bytes() == b"run"
