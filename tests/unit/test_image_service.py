@@ -360,3 +360,18 @@ def test_commit_created_by_for_the_builder(env, tmp_path: Path) -> None:
     empty.mkdir()
     iid = svc.commit(empty, base, {"Env": ["A=b"]}, created_by="/bin/sh -c #(nop)  ENV A=b")
     assert svc.history(iid)[0]["CreatedBy"] == "/bin/sh -c #(nop)  ENV A=b"
+
+
+def test_untagging_last_tag_drops_digest_refs_of_that_repo(env) -> None:
+    svc, _ = env
+    iid = load(svc, image_config([L1]), [L1], ["busybox:latest", "keep:1"])
+    digest = "sha256:" + "d" * 64
+    svc.add_reference(iid, f"busybox@{digest}")
+    assert svc.repo_digests(iid) == [f"busybox@{digest}"]
+    records = svc.delete("busybox")
+    assert records == [{"Untagged": "busybox:latest"}, {"Untagged": f"busybox@{digest}"}]
+    assert svc.repo_tags(iid) == ["keep:1"] and svc.repo_digests(iid) == []
+    # a digest reference can be removed by itself
+    svc.add_reference(iid, f"keep@{digest}")
+    assert svc.delete(f"keep@{digest}") == [{"Untagged": f"keep@{digest}"}]
+    assert svc.resolve("keep:1").id == iid
