@@ -360,6 +360,9 @@ def test_commit_created_by_for_the_builder(env, tmp_path: Path) -> None:
     empty.mkdir()
     iid = svc.commit(empty, base, {"Env": ["A=b"]}, created_by="/bin/sh -c #(nop)  ENV A=b")
     assert svc.history(iid)[0]["CreatedBy"] == "/bin/sh -c #(nop)  ENV A=b"
+    cfg_only = svc.commit(None, iid, {"Env": ["A=c"]}, created_by="ENV A=c")
+    assert svc.resolve(cfg_only).chain == svc.resolve(iid).chain
+    assert svc.config(cfg_only)["Env"] == ["A=c"]
 
 
 def test_untagging_last_tag_drops_digest_refs_of_that_repo(env) -> None:

@@ -757,7 +757,7 @@ class ImageService:
 
     def commit(
         self,
-        container_upper: Path,
+        container_upper: Path | None,
         parent_image_id: str | None,
         config: dict[str, Any],
         *,
@@ -774,7 +774,7 @@ class ImageService:
         `config` is the container's config (already merged with the request's); `changes`
         are Dockerfile lines applied on top; `repo_tag` ("repo:tag" or "repo") tags it.
         The builder passes `created_by` for its history line (default: the container's
-        Cmd); an upper dir without changes adds a history entry but no layer.
+        Cmd); an upper dir without changes, or None, adds a history entry but no layer.
         """
         ref = parse_tag_ref(repo_tag) if repo_tag else None
         parent = self.get(parent_image_id) if parent_image_id else None
@@ -787,7 +787,8 @@ class ImageService:
                 chain = parent.chain if parent else []
                 diff_id = None
                 with self.tempfile() as tar:
-                    diff_from_upper(container_upper, tar)
+                    if container_upper is not None:  # None: a config-only step
+                        diff_from_upper(container_upper, tar)
                     size = tar.tell()
                     tar.seek(0)
                     empty = size <= _EMPTY_TAR_MAX and not tar.read().strip(b"\0")
