@@ -196,6 +196,8 @@ def list_images(
             if not refs:
                 continue
         tagged = any("@" not in r for r in refs)
+        if dangling is True and rec.id in has_children:
+            continue  # dangling means a head without tags, as in Docker
         if not refs:
             if not all_ and rec.id in has_children:
                 continue  # an intermediate image
