@@ -171,6 +171,10 @@ def test_list_filters(env) -> None:
     }
     assert s["Created"] == 1577836800 and s["Labels"] == {"tier": "db"} and s["Containers"] == -1
     assert "VirtualSize" in svc.list(api="1.43")[0]
+    by_id = {x["Id"]: x for x in svc.list(api="1.42")}
+    assert by_id[dangling]["RepoTags"] == ["<none>:<none>"]
+    assert by_id[old]["RepoTags"] == ["db:1"]
+    assert {x["Id"]: x for x in svc.list()}[dangling]["RepoTags"] == []
 
 
 def test_inspect_and_history_shapes(env) -> None:

@@ -152,10 +152,10 @@ def _summary(
     }
     if _older_api(api, "1.44"):
         out["VirtualSize"] = rec.size
-    if _older_api(api, "1.25"):
-        # Old clients expect placeholders for untagged images.
-        out["RepoTags"] = tags or ["<none>:<none>"]
-        out["RepoDigests"] = digests or ["<none>@<none>"]
+    if _older_api(api, "1.43") and not tags and not digests:
+        # Before API 1.43 untagged images came with placeholders instead of empty lists.
+        out["RepoTags"] = ["<none>:<none>"]
+        out["RepoDigests"] = ["<none>@<none>"]
     return out
 
 
