@@ -810,6 +810,11 @@ class ContainerService:
             shutil.rmtree(self.dir(c.id), ignore_errors=True)
         self._event(c, "destroy")
         self._notify(c, "removed")
+        # An image removed with rmi -f while this container used it can go now.
+        try:
+            self.daemon.services["images"].sweep()
+        except Exception:
+            log.exception("image sweep after removing %s", c.id[:12])
 
     def rename(self, ref: str, new_name: str) -> None:
         c = self.get(ref)
@@ -880,6 +885,8 @@ class ContainerService:
         config: dict[str, Any] | None = None,
     ) -> str:
         """docker commit: the container's changes become a new image on top of its own."""
+        from .inspect_proc import runtime_mount_points
+
         c = self.get(ref)
         images = self.daemon.services["images"]
         repo_tag = None
@@ -903,6 +910,7 @@ class ContainerService:
                 container_id=c.id,
                 repo_tag=repo_tag,
                 container_config=c.doc["Config"],
+                exclude=runtime_mount_points(c),
             )
         finally:
             if paused_here:

@@ -768,8 +768,12 @@ class ImageService:
         repo_tag: str | None = None,
         container_config: dict[str, Any] | None = None,
         created_by: str | None = None,
+        exclude: list[str] | tuple[str, ...] = (),
     ) -> str:
         """`docker commit`: the container's upper dir becomes a layer on the parent's.
+
+        `exclude` lists container paths the runtime created (mount points such as
+        /etc/hosts) that must not end up in the image.
 
         `config` is the container's config (already merged with the request's); `changes`
         are Dockerfile lines applied on top; `repo_tag` ("repo:tag" or "repo") tags it.
@@ -788,7 +792,7 @@ class ImageService:
                 diff_id = None
                 with self.tempfile() as tar:
                     if container_upper is not None:  # None: a config-only step
-                        diff_from_upper(container_upper, tar)
+                        diff_from_upper(container_upper, tar, exclude=exclude)
                     size = tar.tell()
                     tar.seek(0)
                     empty = size <= _EMPTY_TAR_MAX and not tar.read().strip(b"\0")
