@@ -811,10 +811,14 @@ class ContainerService:
         self._event(c, "destroy")
         self._notify(c, "removed")
         # An image removed with rmi -f while this container used it can go now.
+        images = self.daemon.services["images"]
         try:
-            self.daemon.services["images"].sweep()
-        except Exception:
-            log.exception("image sweep after removing %s", c.id[:12])
+            images.resolve(c.doc["Image"])
+        except NotFound:
+            try:
+                images.sweep()
+            except Exception:
+                log.exception("image sweep after removing %s", c.id[:12])
 
     def rename(self, ref: str, new_name: str) -> None:
         c = self.get(ref)
