@@ -64,7 +64,7 @@ class TestDaemon:
                 "--config-file", str(self.config_file),
                 "--data-root", str(self.root),
                 "--exec-root", str(self.exec_root),
-                "-H", self.host,
+                *([] if "hosts" in (extra_config or {}) else ["-H", self.host]),
                 "--log-file", str(self.log),
             ],
             stdin=subprocess.DEVNULL,
