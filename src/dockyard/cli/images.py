@@ -817,6 +817,7 @@ def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
     def reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.uid = info.gid = 0
         info.uname = info.gname = ""
+        info.mtime = int(info.mtime)
         return info
 
     with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -849,6 +850,9 @@ def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
             import io
 
             tar.addfile(info, io.BytesIO(extra))
+        end = tar.offset
+    # Go's archive/tar ends with two zero blocks; Python pads to a 10 KiB record
+    spool.truncate(end + 2 * tarfile.BLOCKSIZE)
     spool.seek(0)
     return spool, df_name
 
@@ -914,9 +918,9 @@ def build(ctx: Context, argv: list[str]) -> int:
     params += [("t", t) for t in args.tag]
     params.append(("dockerfile", df_name))
     if build_args:
-        params.append(("buildargs", json.dumps(build_args)))
+        params.append(("buildargs", json.dumps(build_args, separators=(",", ":"))))
     if labels:
-        params.append(("labels", json.dumps(labels)))
+        params.append(("labels", json.dumps(labels, separators=(",", ":"))))
     if args.target:
         params.append(("target", args.target))
     for flag, key in (
@@ -927,7 +931,8 @@ def build(ctx: Context, argv: list[str]) -> int:
     ):
         if flag:
             params.append((key, "1"))
-    params.append(("rm", "0" if args.rm.lower() in ("false", "0") else "1"))
+    if args.rm.lower() in ("false", "0"):
+        params.append(("rm", "0"))
     if args.platform:
         params.append(("platform", args.platform))
     if args.network:
@@ -935,7 +940,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     if args.add_host:
         params.append(("extrahosts", ",".join(args.add_host)))
     if args.cache_from:
-        params.append(("cachefrom", json.dumps(args.cache_from)))
+        params.append(("cachefrom", json.dumps(args.cache_from, separators=(",", ":"))))
     if args.memory:
         from .run import FlagError, ram_in_bytes
 
@@ -959,6 +964,11 @@ def build(ctx: Context, argv: list[str]) -> int:
         "Content-Type": "application/x-tar",
         "X-Registry-Config": base64.urlsafe_b64encode(json.dumps(configs).encode()).decode(),
     }
+    params.append(("version", "1"))
+    if body is not None and body is not sys.stdin.buffer and not args.quiet:
+        size = body.seek(0, os.SEEK_END)
+        body.seek(0)
+        print(f"Sending build context to Docker daemon  {human_size(size)}")
     resp = ctx.client.request("POST", "/build?" + urlencode(params), body=body, headers=headers)
     image_id = ""
     try:
