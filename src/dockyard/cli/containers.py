@@ -531,13 +531,16 @@ def logs(ctx: Context, argv: list[str]) -> int:
 
 def attach(ctx: Context, argv: list[str]) -> int:
     from . import streams
+    from .run import parse_with
 
     p = parser("attach", usage="dockyard attach [OPTIONS] CONTAINER")
     p.add_argument("--detach-keys", default="")
     p.add_argument("--no-stdin", action="store_true")
-    p.add_argument("--sig-proxy", default="true")
-    p.add_argument("container")
-    args = p.parse_args(argv)
+    p.add_argument("--sig-proxy", action="store_true", default=True)
+    args, rest = parse_with(p, argv, interspersed=True)
+    if len(rest) != 1:
+        p.error('"attach" requires exactly 1 argument.')
+    args.container = rest[0]
     info = ctx.client.get(f"/containers/{q(args.container)}/json")
     state = info.get("State") or {}
     if not state.get("Running"):
@@ -562,7 +565,7 @@ def attach(ctx: Context, argv: list[str]) -> int:
         resize=streams.container_resizer(ctx.client, ref) if tty else None,
     )
     proxy = None
-    if args.sig_proxy.lower() in ("1", "true", "t") and not tty:
+    if args.sig_proxy and not tty:
         proxy = streams.SignalProxy(ctx.client, ref)
     try:
         detached = session.run()
@@ -823,20 +826,24 @@ def split_repo_tag(ref: str) -> tuple[str, str]:
 def commit(ctx: Context, argv: list[str]) -> int:
     from urllib.parse import urlencode
 
+    from .run import parse_with
+
     p = parser("commit", usage="dockyard commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")
     p.add_argument("-a", "--author", default="")
     p.add_argument("-c", "--change", action="append", default=[])
     p.add_argument("-m", "--message", default="")
-    p.add_argument("-p", "--pause", default="true")
-    p.add_argument("container")
-    p.add_argument("reference", nargs="?")
-    args = p.parse_args(argv)
+    p.add_argument("-p", "--pause", action="store_true", default=True)
+    args, rest = parse_with(p, argv, interspersed=True)
+    if not 1 <= len(rest) <= 2:
+        p.error('"commit" requires at least 1 and at most 2 arguments.')
+    args.container = rest[0]
+    args.reference = rest[1] if len(rest) > 1 else None
     items: list[tuple[str, str]] = [("container", args.container)]
     if args.reference:
         repo, tag = split_repo_tag(args.reference)
         items += [("repo", repo), ("tag", tag)]
     items += [("comment", args.message), ("author", args.author)]
-    items.append(("pause", "1" if args.pause.lower() in ("1", "true", "t") else "0"))
+    items.append(("pause", "1" if args.pause else "0"))
     items += [("changes", c) for c in args.change]
     doc = ctx.client.request("POST", "/commit?" + urlencode(items), body={}).json()
     print(doc["Id"])

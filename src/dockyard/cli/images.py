@@ -515,7 +515,7 @@ def history_row(
 def history(ctx: Context, argv: list[str]) -> int:
     p = parser("history", usage="dockyard history [OPTIONS] IMAGE")
     p.add_argument("--format")
-    p.add_argument("-H", "--human", default="true")
+    p.add_argument("-H", "--human", action="store_true", default=True)
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("--platform", default="")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -524,7 +524,7 @@ def history(ctx: Context, argv: list[str]) -> int:
     args, rest = parse_with(p, argv, interspersed=True)
     if len(rest) != 1:
         p.error('"history" requires exactly 1 argument.')
-    human = str(args.human).lower() not in ("false", "0", "f")
+    human = args.human
     layers = ctx.client.get(f"/images/{quote(rest[0], safe='')}/history") or []
     trunc = not args.no_trunc
     rows = [history_row(h, human, trunc) for h in layers]
