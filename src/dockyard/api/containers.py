@@ -170,7 +170,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/containers/{id}/attach")
     async def attach(req: Request, id: str) -> Hijack:
-        from ..containers.attach import attach_session
+        from ..containers.attach import AttachSnapshot, attach_session
 
         s = svc()
         c = s.get(id)
@@ -184,8 +184,10 @@ def register(router: Router, daemon: Daemon) -> None:
             "detach_keys": req.q("detachKeys"),
         }
 
+        snapshot = AttachSnapshot.take(c)
+
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await attach_session(s, c, reader, writer, **opts)
+            await attach_session(s, c, reader, writer, snapshot=snapshot, **opts)
 
         ctype = RAW if tty or not version_at_least(req, "1.42") else MULTIPLEXED
         return Hijack(handler, content_type=ctype)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .logs import POLL, LogOptions, RecordFollower, follow_until_exit
@@ -38,6 +39,33 @@ def parse_detach_keys(spec: str | None) -> bytes:
     return bytes(out)
 
 
+@dataclass(frozen=True)
+class AttachSnapshot:
+    """The container as the attach request found it, taken before the 101 answer goes
+    out: a client may start the container the moment it reads that answer."""
+
+    started_at: str
+    failed_starts: int
+    log_offset: int
+
+    @classmethod
+    def take(cls, c: Container) -> AttachSnapshot:
+        """Also registers the session (see release()): --rm waits for it to drain."""
+        with c.attach_done:
+            c.attachers += 1
+        return cls(
+            c.state.get("StartedAt", ""),
+            c.failed_starts,
+            RecordFollower.end_offset(c.doc["LogPath"]),
+        )
+
+    @staticmethod
+    def release(c: Container) -> None:
+        with c.attach_done:
+            c.attachers -= 1
+            c.attach_done.notify_all()
+
+
 async def wait_started(
     c: Container, started_at: str, stop: asyncio.Event, failed: int | None = None
 ) -> bool:
@@ -65,6 +93,40 @@ async def attach_session(
     stream: bool,
     logs: bool,
     detach_keys: str | None,
+    snapshot: AttachSnapshot | None = None,
+) -> None:
+    snap = snapshot or AttachSnapshot.take(c)
+    try:
+        await _attach(
+            svc,
+            c,
+            reader,
+            writer,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            stream=stream,
+            logs=logs,
+            detach_keys=detach_keys,
+            snap=snap,
+        )
+    finally:
+        AttachSnapshot.release(c)
+
+
+async def _attach(
+    svc: ContainerService,
+    c: Container,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+    stream: bool,
+    logs: bool,
+    detach_keys: str | None,
+    snap: AttachSnapshot,
 ) -> None:
     tty = bool(c.doc["Config"].get("Tty"))
     opts = LogOptions(
@@ -77,9 +139,9 @@ async def attach_session(
         tail=None,
     )
     path = c.doc["LogPath"]
-    follower = RecordFollower(path, 0 if logs else RecordFollower.end_offset(path))
-    started_at = c.state.get("StartedAt", "")
-    failed = c.failed_starts
+    follower = RecordFollower(path, 0 if logs else snap.log_offset)
+    started_at = snap.started_at
+    failed = snap.failed_starts
     stop = asyncio.Event()
     keys = parse_detach_keys(detach_keys)
 

@@ -62,6 +62,9 @@ class Container:
         self.removing = False
         # Bumped when a start fails, so attach sessions waiting for the start give up.
         self.failed_starts = 0
+        # Attach sessions still streaming output: --rm waits for them to drain the log.
+        self.attachers = 0
+        self.attach_done = threading.Condition()
 
     @property
     def id(self) -> str:
@@ -588,10 +591,7 @@ class ContainerService:
     def _after_exit(self, c: Container) -> None:
         hc = c.doc["HostConfig"]
         if hc.get("AutoRemove") and not c.removing:
-            try:
-                self.remove(c.id, force=True, volumes=True)
-            except Exception:
-                log.exception("auto-remove %s", c.id[:12])
+            threading.Thread(target=self._auto_remove, args=(c,), daemon=True).start()
             return
         if self._should_restart(c):
             delay = min(0.1 * (2 ** min(c.doc.get("RestartCount", 0), 10)), 60.0)
@@ -600,6 +600,17 @@ class ContainerService:
                 c.state["Status"] = "restarting"
                 self._save(c)
             threading.Timer(delay, self._restart_after_exit, args=(c,)).start()
+
+    def _auto_remove(self, c: Container, drain_timeout: float = 5.0) -> None:
+        # Like Docker, let attached clients read the last output before the log goes.
+        with c.attach_done:
+            c.attach_done.wait_for(lambda: c.attachers == 0, timeout=drain_timeout)
+        try:
+            self.remove(c.id, force=True, volumes=True)
+        except NotFound:
+            pass
+        except Exception:
+            log.exception("auto-remove %s", c.id[:12])
 
     def _should_restart(self, c: Container) -> bool:
         if c.manually_stopped or c.removing or self._stop.is_set():
