@@ -246,7 +246,7 @@ def login(ctx: Context, argv: list[str]) -> int:
         auths[server] = {"auth": token}
     save_config(cfg)
     print(
-        f"WARNING! Your password will be stored unencrypted in {config_path()}.\n"
+        f"\nWARNING! Your credentials are stored unencrypted in '{config_path()}'.\n"
         "Configure a credential helper to remove this warning. See\n"
         "https://docs.docker.com/go/credential-store/\n",
         file=sys.stderr,
