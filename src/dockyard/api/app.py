@@ -12,7 +12,7 @@ from .router import Router
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
-ROUTE_MODULES = ["system", "images", "containers", "exec", "networks", "volumes"]
+ROUTE_MODULES = ["system", "images", "containers", "exec", "networks", "volumes", "build", "auth"]
 
 SERVER_HEADERS = [
     ("Api-Version", API_VERSION),
