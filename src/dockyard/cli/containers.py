@@ -927,8 +927,10 @@ def cp(ctx: Context, argv: list[str]) -> int:
         size = copy_from_container(ctx, src_ctr, src_path, dst_path, args.follow_link)
     else:
         size = copy_to_container(ctx, src_path, dst_ctr, dst_path, args.archive, args.follow_link)
-    if not args.quiet and size is not None and dst_path != "-":
-        print(f"Successfully copied {human_size(size, 3)} to {args.dst}", file=sys.stderr)
+    # like docker, the summary is for people: only on a terminal
+    if not args.quiet and size is not None and dst_path != "-" and sys.stderr.isatty():
+        shown = args.dst if dst_ctr else os.path.abspath(dst_path)
+        print(f"Successfully copied {human_size(size, 3)} to {shown}", file=sys.stderr)
     return 0
 
 
@@ -994,19 +996,24 @@ def copy_from_container(ctx: Context, ctr: str, src: str, dst: str, follow: bool
             out.write(chunk)
         out.flush()
         return None
-    dst_exists = os.path.lexists(dst)
+    try:
+        dst_exists = os.path.isdir(dst) or os.path.lexists(dst.rstrip("/") or "/")
+        os.stat(dst) if dst_exists else None
+    except NotADirectoryError:
+        resp.read()
+        raise CLIError(f"stat {os.path.abspath(dst)}/: not a directory", 1) from None
     dst_is_dir = os.path.isdir(dst)
     if not dst_exists:
         if _ends_with_sep(dst) and not src_is_dir:
             resp.read()
-            raise CLIError(f'destination directory "{dst}" must exist', 1)
+            raise CLIError("no such directory", 1)
         parent = os.path.dirname(os.path.abspath(dst.rstrip("/") or "/"))
         if not os.path.isdir(parent):
             resp.read()
-            raise CLIError(f"lstat {parent}: no such file or directory", 1)
+            raise CLIError(f'invalid output path: directory "{parent}" does not exist', 1)
     elif not dst_is_dir and src_is_dir:
         resp.read()
-        raise CLIError("cannot copy a directory to a file", 1)
+        raise CLIError("cannot copy directory", 1)
     base = dst if dst_is_dir else os.path.dirname(os.path.abspath(dst.rstrip("/")))
     staging = tempfile.mkdtemp(prefix=".dockyard-cp-", dir=base)
     counter = _Counter(resp.iter_chunks())
@@ -1043,7 +1050,7 @@ def _extract_into(stream: Any, directory: str) -> None:
             extract_stream(stream, root, [], opts)
     except Exception as exc:
         msg = getattr(exc, "message", None) or str(exc)
-        raise CLIError(f"Error: {msg}", 1) from None
+        raise CLIError(msg, 1) from None
 
 
 def _merge(src: str, dst: str) -> None:
@@ -1082,12 +1089,12 @@ def copy_to_container(
             body=sys.stdin.buffer,
         ).read()
         return None
-    if not os.path.lexists(src):
+    if not os.path.lexists(src.rstrip("/") or "/"):
         raise CLIError(f"lstat {os.path.abspath(src)}: no such file or directory", 1)
     real = os.path.realpath(src) if follow else src
     src_is_dir = os.path.isdir(real) and (follow or not os.path.islink(real))
     if _ends_with_sep(src) and not src_is_dir:
-        raise CLIError(f"lstat {src}: not a directory", 1)
+        raise CLIError("not a directory", 1)
     stat = _container_stat(ctx, ctr, dst)
     if stat is not None and stat.get("mode", 0) & GO_MODE_DIR:
         put_path = dst
@@ -1096,11 +1103,11 @@ def copy_to_container(
             name = None
     elif stat is not None:
         if src_is_dir:
-            raise CLIError("cannot copy a directory to a file", 1)
+            raise CLIError("cannot copy directory", 1)
         put_path, name = _split_dst(dst)
     else:
         if _ends_with_sep(dst) and not src_is_dir:
-            raise CLIError(f'destination directory "{ctr}:{dst}" must exist', 1)
+            raise CLIError("no such directory", 1)
         put_path, name = _split_dst(dst)
 
     def owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
