@@ -322,7 +322,7 @@ def update(ctx: Context, argv: list[str]) -> int:
         if value is not None:
             body[key] = value
     if not body:
-        raise CLIError("dockyard: you must provide one or more flags when using this command", 1)
+        raise CLIError("you must provide one or more flags when using this command", 1)
     failed = False
     for name in args.containers:
         try:
@@ -573,7 +573,8 @@ def attach(ctx: Context, argv: list[str]) -> int:
         if proxy is not None:
             proxy.stop()
     if detached:
-        return 0
+        # docker attach reports the detach as an error (run -it does not)
+        raise CLIError("read escape sequence", 1)
     try:
         doc = ctx.client.post(f"/containers/{ref}/wait") or {}
     except APIError:
@@ -700,7 +701,9 @@ def port(ctx: Context, argv: list[str]) -> int:
         key = f"{num}/{proto or 'tcp'}"
         bindings = ports.get(key)
         if not bindings:
-            raise CLIError(f"Error: No public port '{key}' published for {args.container}", 1)
+            raise CLIError(
+                f"Error: No public port '{args.private}' published for {args.container}", 1
+            )
         for b in bindings:
             print(host_of(b))
         return 0
