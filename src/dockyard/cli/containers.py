@@ -789,7 +789,7 @@ def stats(ctx: Context, argv: list[str]) -> int:
     names = args.containers
     if not names:
         listing = ctx.client.get("/containers/json", {"all": args.all or None}) or []
-        names = [c["Id"] for c in listing]
+        names = [short_id(c["Id"]) for c in listing]  # docker's CONTAINER column shows these
     interactive = not args.no_stream and sys.stdout.isatty()
     while True:
         rows = []
