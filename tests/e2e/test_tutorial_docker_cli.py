@@ -1,0 +1,59 @@
+"""The tutorial's flows through the real `docker` CLI pointed at a private dockyardd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tutorial_flows as flows  # noqa: E402
+from flowkit import Cli, Resources  # noqa: E402
+
+TOOL = "docker"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(
+        TOOL == "docker" and shutil.which("docker") is None, reason="needs the docker CLI"
+    ),
+]
+
+
+@pytest.fixture
+def cli(daemon: Any) -> Cli:
+    return Cli(daemon, TOOL)
+
+
+def test_hello_world(cli: Cli, res: Resources) -> None:
+    flows.flow_hello_world(cli, res)
+
+
+def test_hello_world_named_rm_rmi_load(cli: Cli, res: Resources) -> None:
+    flows.flow_hello_world_named_then_rmi(cli, res)
+
+
+def test_nginx_cp_and_stop_removes(cli: Cli, res: Resources, tmp_path: Path) -> None:
+    flows.flow_nginx_cp(cli, res, tmp_path)
+
+
+def test_nginx_host_volume(cli: Cli, res: Resources, tmp_path: Path) -> None:
+    flows.flow_nginx_volume(cli, res, tmp_path)
+
+
+def test_mysql_env_and_data_volume(cli: Cli, res: Resources, tmp_path: Path) -> None:
+    flows.flow_mysql(cli, res, tmp_path)
+
+
+def test_redis_master_three_replicas_link(cli: Cli, res: Resources) -> None:
+    flows.flow_redis_link(cli, res)
+
+
+def test_ps_start_stop_rm(cli: Cli, res: Resources) -> None:
+    flows.flow_ps_start_stop(cli, res)
