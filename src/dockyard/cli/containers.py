@@ -611,6 +611,8 @@ def exec_(ctx: Context, argv: list[str]) -> int:
             streams.parse_detach_keys(o.detach_keys)
         except ValueError as exc:
             raise CLIError(str(exc), 1) from None
+    if o.tty and o.interactive and not o.detach and not sys.stdin.isatty():
+        raise CLIError("the input device is not a TTY", 1)
     info = ctx.client.get(f"/containers/{q(container)}/json")
     if not (info.get("State") or {}).get("Running", True):
         raise CLIError(f"Error response from daemon: container {info['Id']} is not running", 1)

@@ -199,6 +199,7 @@ class Session:
         self.resize = resize
         self.in_fd, self.out_fd, self.err_fd = in_fd, out_fd, err_fd
         self.detached = False
+        self.broken_pipe = False
         self.error: str | None = None
         self._closed = False
 
@@ -236,6 +237,9 @@ class Session:
             self.close()
         if self.error:
             print(self.error, file=sys.stderr)
+        if self.broken_pipe:
+            # our reader went away (`| head`): stop like a Go CLI killed by SIGPIPE
+            raise BrokenPipeError
         return self.detached
 
     def _pump(self) -> None:
@@ -259,6 +263,7 @@ class Session:
                     else:
                         write_fd(self.err_fd if stream == STDERR else self.out_fd, payload)
             except BrokenPipeError:
+                self.broken_pipe = True
                 break
 
     def _send_stdin(self) -> None:
