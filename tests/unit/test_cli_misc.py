@@ -182,3 +182,18 @@ def test_registry_of():
     assert registry_of("user/app") == "https://index.docker.io/v1/"
     assert registry_of("localhost:5000/app") == "localhost:5000"
     assert registry_of("docker.io/library/nginx") == "https://index.docker.io/v1/"
+
+
+def test_env_and_label_files_like_docker(tmp_path, monkeypatch):
+    from dockyard.cli.run import build_create
+
+    monkeypatch.delenv("NOTSET_XYZ", raising=False)
+    monkeypatch.setenv("FROM_ENV", "yes")
+    (tmp_path / "envf").write_text("NOTSET_XYZ\n  SP=1 2 \n#c\nE=\nFROM_ENV\n")
+    (tmp_path / "labf").write_text("k1\nk2=v=w\n")
+    p = create_parser("create")
+    args = ["--env-file", str(tmp_path / "envf"), "--label-file", str(tmp_path / "labf")]
+    o, rest = parse_with(p, args + ["-l", "z", "busybox"])
+    body, _ = build_create(p, o, rest[0], rest[1:])
+    assert body["Env"] == ["SP=1 2 ", "E=", "FROM_ENV=yes"]
+    assert body["Labels"] == {"k2": "v=w", "z": ""}

@@ -600,7 +600,7 @@ def exec_(ctx: Context, argv: list[str]) -> int:
     if len(rest) < 2:
         p.error('"exec" requires at least 2 arguments.')
     container, cmd = rest[0], rest[1:]
-    env = [x for f in o.env_file for x in read_kv_file(f, "env")]
+    env = [x for f in o.env_file for x in read_kv_file(f)]
     for value in o.env:
         try:
             env.append(env_value(value))

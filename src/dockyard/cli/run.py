@@ -276,7 +276,7 @@ def parse_duration_ns(value: str) -> int:
     return int(sum(float(n) * units[u] for n, u in parts))
 
 
-def read_kv_file(path: str, what: str) -> list[str]:
+def read_kv_file(path: str) -> list[str]:
     """--env-file / --label-file lines: comments and blanks skipped, bare names looked up."""
     try:
         with open(path, encoding="utf-8-sig") as f:
@@ -295,10 +295,9 @@ def read_kv_file(path: str, what: str) -> list[str]:
             raise CLIError(f"no variable name on line '{line}'", 125)
         if eq:
             out.append(f"{name}={value}")
-        elif what == "env" and name in os.environ:
+        elif name in os.environ:
+            # a bare name takes its value from our environment, or is dropped (both files)
             out.append(f"{name}={os.environ[name]}")
-        else:
-            out.append(name)
     return out
 
 
@@ -531,14 +530,14 @@ def build_create(
     from ..volumes.cliparse import parse_mount_flag, parse_tmpfs_flag, split_volume_flags
 
     try:
-        env = [x for f in o.env_file for x in read_kv_file(f, "env")]
+        env = [x for f in o.env_file for x in read_kv_file(f)]
         for value in o.env:
             try:
                 env.append(env_value(value))
             except FlagError as exc:
                 _flag_error(p, "-e, --env", value, str(exc))
         labels: dict[str, str] = {}
-        for item in [x for f in o.label_file for x in read_kv_file(f, "label")] + o.label:
+        for item in [x for f in o.label_file for x in read_kv_file(f)] + o.label:
             key, _, val = item.partition("=")
             labels[key] = val
         exposed, bindings = parse_publish(o.publish)
