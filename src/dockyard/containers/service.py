@@ -483,6 +483,10 @@ class ContainerService:
         )
         self._save(c)
         self._event(c, "start")
+        # A quick process may be gone before we marked it running, and the exit watcher
+        # ignored its exit file then: look once more now.
+        if self.runtime.exit_status(c.id) is not None:
+            threading.Thread(target=self._handle_exit, args=(c,), daemon=True).start()
 
     def _write_etc_files(self, c: Container, cdir: Path) -> None:
         networks = self.daemon.services.get("networks")
