@@ -67,9 +67,7 @@ def parse_filters(values: list[str]) -> dict[str, dict[str, bool]] | None:
     return out or None
 
 
-def for_each(
-    ctx: Context, names: list[str], action: Callable[[str], None], verb: str | None = None
-) -> int:
+def for_each(ctx: Context, names: list[str], action: Callable[[str], None]) -> int:
     """Apply to each name; print it on success, the daemon's error otherwise (exit 1)."""
     failed = False
     for name in names:
@@ -80,8 +78,6 @@ def for_each(
             failed = True
             continue
         print(name)
-    if failed and verb:
-        return 1
     return 1 if failed else 0
 
 
@@ -231,8 +227,10 @@ def rm(ctx: Context, argv: list[str]) -> int:
     params = {"force": args.force, "v": args.volumes, "link": args.link}
 
     def remove(name: str) -> None:
-        name = name.strip("/") if not args.link else name
-        ctx.client.request("DELETE", f"/containers/{q(name)}", params).read()
+        name = name.strip("/")
+        if not name:
+            raise CLIError("Container name cannot be empty", 1)
+        ctx.client.request("DELETE", f"/containers/{quote(name, safe='/')}", params).read()
 
     return for_each(ctx, args.containers, remove)
 
