@@ -970,24 +970,13 @@ def build(ctx: Context, argv: list[str]) -> int:
         body.seek(0)
         print(f"Sending build context to Docker daemon  {human_size(size)}")
     resp = ctx.client.request("POST", "/build?" + urlencode(params), body=body, headers=headers)
-    image_id = ""
+    out: Any = _NullOut() if args.quiet else sys.stdout
     try:
-        out = sys.stdout if not args.quiet else _NullOut()
-        for msg in resp.iter_json():
-            if msg.get("errorDetail") or msg.get("error"):
-                raise StreamError((msg.get("errorDetail") or {}).get("message") or msg.get("error"))
-            if "aux" in msg:
-                image_id = (msg.get("aux") or {}).get("ID") or image_id
-                continue
-            if args.quiet:
-                stream = msg.get("stream") or ""
-                if stream.strip().startswith("sha256:"):
-                    image_id = image_id or stream.strip()
-                continue
-            display_stream([msg], out, sys.stdout.isatty())
+        aux = display_stream(resp.iter_json(), out, out.isatty())
     except StreamError as exc:
         print(exc, file=sys.stderr)
         return 1
+    image_id = aux.get("ID") or (out.last_id if args.quiet else "")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as f:
             f.write(image_id)
@@ -997,7 +986,13 @@ def build(ctx: Context, argv: list[str]) -> int:
 
 
 class _NullOut:
-    def write(self, _text: str) -> int:
+    """Swallows build output for -q, remembering an image ID a daemon printed."""
+
+    last_id = ""
+
+    def write(self, text: str) -> int:
+        if text.strip().startswith("sha256:"):
+            self.last_id = text.strip()
         return 0
 
     def flush(self) -> None:
