@@ -473,7 +473,16 @@ def ps(ctx: Context, argv: list[str]) -> int:
     args = p.parse_args(argv)
     last = 1 if args.latest and args.last == -1 else args.last
     fmt = args.format
-    size = args.size or bool(fmt and ".Size" in fmt)
+    size = args.size
+    if fmt and fmt not in ("table", "json", "raw") and not args.quiet:
+        from .gotemplate import TemplateError
+        from .tables import check_format
+
+        try:
+            # docker validates the template first and asks for sizes only when shown
+            size = size or "Size" in check_format("container", fmt)
+        except TemplateError as exc:
+            raise CLIError(str(exc), 1) from None
     params: dict[str, Any] = {
         "all": args.all or last != -1 or None,
         "limit": last if last > 0 else None,

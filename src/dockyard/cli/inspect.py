@@ -77,9 +77,18 @@ def print_objects(objs: list[Any], fmt: str | None) -> None:
     if fmt == "json":
         fmt = None
     if fmt:
-        tmpl = _template(_unescape(fmt))
+        from .gotemplate import TemplateError, compile_template
+
+        try:
+            tmpl = compile_template(_unescape(fmt))
+        except TemplateError as exc:
+            raise CLIError(f"template parsing error: {exc}", 64) from None
         for obj in objs:
-            print(_run(tmpl, obj))
+            try:
+                print(tmpl.execute_inspect(obj))
+            except TemplateError as exc:
+                print()  # docker ends the partial line before reporting
+                raise CLIError(f"template parsing error: {exc}", 1) from None
     else:
         print(dumps(objs))
 
