@@ -83,10 +83,7 @@ class RuntimeAdapter:
                 tty=tty,
                 stdin=stdin,
                 log_path=log_path,
-                # conmon truncates at max-size: only right when Docker keeps one file.
-                log_max_size=_size_bytes(log_opts.get("max-size"))
-                if int(log_opts.get("max-file") or 1) <= 1
-                else None,
+                log_max_size=_conmon_log_cap(log_opts),
                 stdin_once=stdin_once,
             )
         except RuntimeStartError as exc:
@@ -94,6 +91,14 @@ class RuntimeAdapter:
             raise RuntimeStartError(_docker_start_message(message)) from None
         (rt.container_dir(cid) / "runtime").write_text(runtime_name)
         return pid
+
+    def rotate_logs(self, cid: str, log_opts: dict[str, str]) -> None:
+        """Docker's max-file > 1: shift log files once the current one reached max-size."""
+        max_size = _size_bytes(log_opts.get("max-size"))
+        max_file = int(log_opts.get("max-file") or 1)
+        if max_size and max_file > 1:
+            with contextlib.suppress(OSError, ContainerNotRunning):
+                self._for(cid).rotate_log_if_needed(cid, max_size, max_file)
 
     def exit_status(self, cid: str) -> tuple[int, float, bool] | None:
         st = self._for(cid).exit_status(cid)
@@ -159,6 +164,16 @@ class RuntimeAdapter:
         except RuntimeStartError as exc:
             message = getattr(exc, "runtime_message", None) or str(exc)
             raise RuntimeStartError(_docker_exec_message(message)) from None
+
+
+def _conmon_log_cap(log_opts: dict[str, str]) -> int | None:
+    """conmon starts its file afresh at this size, dropping what it held. With one file
+    that is Docker's max-size; with several we rotate at max-size ourselves and conmon's
+    cap (twice as much) only bounds the disk when a container writes faster than that."""
+    max_size = _size_bytes(log_opts.get("max-size"))
+    if not max_size:
+        return None
+    return max_size if int(log_opts.get("max-file") or 1) <= 1 else 2 * max_size
 
 
 def _docker_start_message(text: str) -> str:

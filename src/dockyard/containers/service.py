@@ -528,6 +528,18 @@ class ContainerService:
         loop = asyncio.get_running_loop()
         self.start_watcher(loop)
         await asyncio.to_thread(self._restart_on_boot)
+        threading.Thread(target=self._rotate_logs_loop, name="log-rotate", daemon=True).start()
+
+    def _rotate_logs_loop(self, interval: float = 0.5) -> None:
+        """conmon cannot keep several files itself: rotate for containers that ask to."""
+        while not self._stop.wait(interval):
+            for c in self.all():
+                opts = {
+                    **self.daemon.config.log_opts,
+                    **((c.doc["HostConfig"].get("LogConfig") or {}).get("Config") or {}),
+                }
+                if c.running and int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
+                    self.runtime.rotate_logs(c.id, opts)
 
     def _on_exit_file(self, cid: str) -> None:
         c = self._by_id.get(cid)
