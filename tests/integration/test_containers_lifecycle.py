@@ -1,0 +1,361 @@
+"""Container lifecycle through the real `docker` CLI and our `dockyard` CLI against a private
+daemon: create/start/stop/restart/rm, exit codes, ps, logs, exec, wait, kill, pause, rename,
+top, port, inspect."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+
+from flowkit import TOOLS, Cli, Resources, free_port, http_get, wait_until  # noqa: E402
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+]
+
+
+@pytest.fixture(params=TOOLS)
+def cli(request: pytest.FixtureRequest, daemon: Any) -> Cli:
+    if request.param == "docker" and shutil.which("docker") is None:
+        pytest.skip("needs the docker CLI")
+    return Cli(daemon, request.param)
+
+
+@pytest.fixture
+def res(daemon: Any) -> Iterator[Resources]:
+    r = Resources(daemon)
+    try:
+        yield r
+    finally:
+        r.cleanup()
+
+
+SLEEPER = ("busybox", "sleep", "600")
+
+
+def test_create_start_stop_restart_rm(cli: Cli, res: Resources) -> None:
+    name = res.container("life")
+    cid = cli.ok("create", "--name", name, *SLEEPER).strip()
+    assert len(cid) == 64
+    assert cli.state(name) == "created"
+    assert name in cli.names(all=True) and name not in cli.names(all=False)
+    assert cli.ok("start", name).strip() == name
+    assert cli.state(name) == "running"
+    pid1 = int(cli.fmt("{{.State.Pid}}", name))
+    assert pid1 > 0 and Path(f"/proc/{pid1}").exists()
+    started1 = cli.fmt("{{.State.StartedAt}}", name)
+
+    assert cli.ok("restart", "-t", "1", name).strip() == name
+    assert cli.state(name) == "running"
+    pid2 = int(cli.fmt("{{.State.Pid}}", name))
+    assert pid2 != pid1 and Path(f"/proc/{pid2}").exists()
+    assert cli.fmt("{{.State.StartedAt}}", name) != started1
+    assert cli.fmt("{{.RestartCount}}", name) == "0"  # a manual restart is not counted
+
+    t0 = time.monotonic()
+    assert cli.ok("stop", "-t", "1", name).strip() == name
+    assert time.monotonic() - t0 < 8
+    assert cli.state(name) == "exited"
+    assert cli.fmt("{{.State.ExitCode}}", name) == "137"  # sleep as PID 1 ignores SIGTERM
+    wait_until(lambda: not Path(f"/proc/{pid2}").exists(), timeout=5, what="process gone")
+    status = cli.ok("ps", "-a", "--filter", f"name={name}", "--format", "{{.Status}}").strip()
+    assert status.startswith("Exited (137)"), status
+
+    # stopping a stopped container is fine; starting it again works
+    cli.ok("stop", name)
+    cli.ok("start", name)
+    assert cli.state(name) == "running"
+    proc = cli.run("rm", name)
+    assert proc.returncode != 0 and "stop the container" in proc.stderr.lower() + proc.stdout
+    assert cli.ok("rm", "-f", name).strip() == name
+    proc = cli.run("inspect", name)
+    assert proc.returncode != 0 and "no such" in (proc.stderr + proc.stdout).lower()
+    proc = cli.run("rm", name)
+    assert proc.returncode != 0 and "no such container" in proc.stderr.lower()
+
+
+def test_stop_graceful_when_process_handles_term(cli: Cli, res: Resources) -> None:
+    name = res.container("graceful")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "trap 'echo bye; exit 0' TERM; while :; do sleep 0.1; done")  # fmt: skip
+    wait_until(lambda: cli.state(name) == "running")
+    time.sleep(0.2)  # let sh install its trap
+    t0 = time.monotonic()
+    cli.ok("stop", name)
+    assert time.monotonic() - t0 < 5
+    assert cli.fmt("{{.State.ExitCode}}", name) == "0"
+    assert "bye" in cli.ok("logs", name)
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (("sh", "-c", "exit 3"), 3),
+        (("false",), 1),
+        (("nosuch",), 127),
+        (("/etc/passwd",), 126),
+    ],
+    ids=["exit3", "false", "notfound127", "notexecutable126"],
+)
+def test_exit_codes(cli: Cli, res: Resources, command: tuple[str, ...], code: int) -> None:
+    name = res.container("exit")
+    proc = cli.run("run", "--rm", "--name", name, "busybox", *command)
+    assert proc.returncode == code, proc.stderr
+    wait_until(lambda: not cli.exists(name), timeout=5, what="--rm removed the container")
+
+
+def test_exit_code_detached_wait_and_inspect(cli: Cli, res: Resources) -> None:
+    name = res.container("wait")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 0.3; exit 7")
+    assert cli.ok("wait", name).strip() == "7"
+    assert cli.state(name) == "exited"
+    assert cli.fmt("{{.State.ExitCode}}", name) == "7"
+    assert cli.fmt("{{.State.Running}}", name) == "false"
+    # wait on an already exited container answers at once
+    assert cli.ok("wait", name, timeout=10).strip() == "7"
+
+
+def test_ps_columns_and_format(cli: Cli, res: Resources) -> None:
+    name = res.container("psfmt")
+    port = free_port()
+    cid = cli.ok("run", "-d", "--name", name, "-p", f"{port}:80", "--label", "tier=web",
+                 *SLEEPER).strip()  # fmt: skip
+    out = cli.ok("ps")
+    header = out.splitlines()[0].split()
+    assert header == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    row = next(r for r in out.splitlines() if r.rstrip().endswith(name))
+    assert row.startswith(cid[:12]) and "busybox" in row and '"sleep 600"' in row
+    assert f"0.0.0.0:{port}->80/tcp" in row
+
+    fmt = "{{.ID}}|{{.Image}}|{{.Command}}|{{.Names}}|{{.Ports}}|{{.Label \"tier\"}}"
+    line = cli.ok("ps", "--filter", f"name={name}", "--format", fmt).strip()
+    assert line.split("|") == [cid[:12], "busybox", '"sleep 600"', name,
+                               f"0.0.0.0:{port}->80/tcp", "web"]  # fmt: skip
+    assert cli.ok("ps", "-q", "--filter", f"name={name}").strip() == cid[:12]
+    assert cli.ok("ps", "-q", "--no-trunc", "--filter", f"name={name}").strip() == cid
+    assert cli.ok("ps", "-q", "--filter", "label=tier=web").split() == [cid[:12]]
+    table = cli.ok("container", "ls", "--format", "table {{.Names}}\t{{.Status}}")
+    assert table.splitlines()[0].split() == ["NAMES", "STATUS"]
+    assert any(r.startswith(name) and "Up" in r for r in table.splitlines()[1:])
+    js = json.loads(cli.ok("ps", "--filter", f"name={name}", "--format", "{{json .}}"))
+    assert js["Names"] == name and js["ID"] == cid[:12] and js["Image"] == "busybox"
+
+    cli.ok("kill", name)
+    cli.ok("wait", name)
+    assert name not in cli.names(all=False)
+    exited = cli.ok("container", "ls", "-a", "--filter", "status=exited", "--format", "{{.Names}}")
+    assert name in exited.split()
+    assert cli.ok("ps", "-a", "-n", "1", "--format", "{{.Names}}").split() == [name]
+    assert cli.ok("ps", "-a", "-l", "--format", "{{.Names}}").split() == [name]
+
+
+def test_logs_tail_follow_timestamps_stderr(cli: Cli, res: Resources) -> None:
+    name = res.container("logs")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; exec sleep 600")  # fmt: skip
+    wait_until(lambda: "oops" in cli.run("logs", name).stderr, what="logs written")
+    proc = cli.run("logs", name)
+    assert proc.stdout == "line1\nline2\nline3\nline4\nline5\n"
+    assert proc.stderr == "oops\n"
+    tail = cli.run("logs", "--tail", "2", name)
+    assert tail.stdout + tail.stderr in ("line5\noops\n", "oops\nline5\n")
+    assert cli.run("logs", "--tail", "2", name).stdout == "line5\n"
+    assert cli.ok("logs", "--tail", "0", name) == ""
+    stamped = cli.run("logs", "-t", "--tail", "2", name)
+    assert stamped.stderr.split(" ", 1)[1] == "oops\n"
+    stamp, text = stamped.stdout.strip().split(" ", 1)
+    assert text == "line5" and stamp[:2] == "20" and stamp.endswith("Z"), stamped
+
+
+def test_logs_follow_until_exit(cli: Cli, res: Resources) -> None:
+    name = res.container("follow")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "echo first; sleep 1; echo second; sleep 0.5; echo third")  # fmt: skip
+    proc = cli.popen("logs", "-f", name)
+    try:
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert out.decode() == "first\nsecond\nthird\n"
+
+
+def test_logs_follow_streams_live(cli: Cli, res: Resources) -> None:
+    name = res.container("live")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.2; done")  # fmt: skip
+    proc = cli.popen("logs", "-f", "--tail", "1", name)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().decode() for _ in range(3)]
+        n = [int(line.strip().removeprefix("tick")) for line in lines]
+        assert n[1] == n[0] + 1 and n[2] == n[1] + 1, lines
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_exec_stdin_env_workdir_user_exitcode(cli: Cli, res: Resources) -> None:
+    name = res.container("exec")
+    cli.ok("run", "-d", "--name", name, *SLEEPER)
+    data = "hello stdin\nsecond line\n"
+    assert cli.ok("exec", "-i", name, "cat", input=data) == data
+    assert cli.ok("exec", "-i", name, "sh", "-c", "cat > /tmp/x; wc -l < /tmp/x", input=data).strip() == "2"
+    assert cli.ok("exec", name, "cat", "/tmp/x") == data
+    assert cli.ok("exec", "-e", "FOO=bar", name, "sh", "-c", "echo $FOO").strip() == "bar"
+    assert cli.ok("exec", "-w", "/etc", name, "pwd").strip() == "/etc"
+    assert cli.ok("exec", "-u", "nobody", name, "id", "-un").strip() == "nobody"
+    assert cli.run("exec", name, "sh", "-c", "exit 5").returncode == 5
+    assert cli.run("exec", name, "nosuch").returncode == 127
+    # without -i, stdin is not forwarded
+    assert cli.ok("exec", name, "cat", input="ignored") == ""
+    # exec in a stopped container fails
+    cli.ok("kill", name)
+    cli.ok("wait", name)
+    proc = cli.run("exec", name, "true")
+    assert proc.returncode != 0 and "not running" in proc.stderr
+
+
+def test_run_interactive_stdin(cli: Cli, res: Resources) -> None:
+    out = cli.ok("run", "--rm", "-i", "busybox", "sh", "-c", "tr a-z A-Z", input="shout\n")
+    assert out == "SHOUT\n"
+
+
+def test_kill_with_signal(cli: Cli, res: Resources) -> None:
+    name = res.container("kill")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "trap 'echo got-usr1; exit 42' USR1; echo ready; while :; do sleep 0.1; done")  # fmt: skip
+    wait_until(lambda: "ready" in cli.ok("logs", name), what="trap installed")
+    assert cli.ok("kill", "-s", "USR1", name).strip() == name
+    assert cli.ok("wait", name).strip() == "42"
+    assert "got-usr1" in cli.ok("logs", name)
+
+    other = res.container("kill9")
+    cli.ok("run", "-d", "--name", other, *SLEEPER)
+    cli.ok("kill", "--signal", "SIGKILL", other)
+    assert cli.ok("wait", other).strip() == "137"
+    proc = cli.run("kill", other)
+    assert proc.returncode != 0 and "not running" in proc.stderr
+
+
+def test_pause_unpause(cli: Cli, res: Resources) -> None:
+    name = res.container("pause")
+    cli.ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done")  # fmt: skip
+    wait_until(lambda: cli.run("exec", name, "cat", "/tmp/n").returncode == 0)
+    assert cli.ok("pause", name).strip() == name
+    assert cli.state(name) == "paused"
+    assert cli.fmt("{{.State.Paused}}", name) == "true"
+    status = cli.ok("ps", "--filter", f"name={name}", "--format", "{{.Status}}").strip()
+    assert status.endswith("(Paused)"), status
+    pid = cli.fmt("{{.State.Pid}}", name)
+    with open(f"/proc/{pid}/status") as f:
+        state = next(line for line in f if line.startswith("State:"))
+    assert "stopped" in state or "(T)" in state or "D" in state.split()[1], state
+    assert cli.run("exec", name, "true").returncode != 0  # docker: container is paused
+    assert cli.run("pause", name).returncode != 0  # already paused
+    assert cli.ok("unpause", name).strip() == name
+    assert cli.state(name) == "running"
+    n1 = int(cli.ok("exec", name, "cat", "/tmp/n"))
+    wait_until(lambda: int(cli.ok("exec", name, "cat", "/tmp/n")) > n1, what="counting again")
+    assert cli.run("unpause", name).returncode != 0  # not paused
+
+
+def test_rename(cli: Cli, res: Resources) -> None:
+    old = res.container("old")
+    new = res.container("new")
+    cid = cli.ok("run", "-d", "--name", old, *SLEEPER).strip()
+    cli.ok("rename", old, new)
+    assert cli.fmt("{{.Name}}", new) == f"/{new}"
+    assert cli.fmt("{{.Id}}", new) == cid
+    assert not cli.exists(old)
+    assert new in cli.names() and old not in cli.names()
+    # the old name is free again, the new one is taken
+    cli.ok("create", "--name", old, *SLEEPER)
+    proc = cli.run("rename", old, new)
+    assert proc.returncode != 0 and "already in use" in proc.stderr
+
+
+def test_top(cli: Cli, res: Resources) -> None:
+    name = res.container("top")
+    cli.ok("run", "-d", "--name", name, *SLEEPER)
+    out = cli.ok("top", name)
+    header, *rows = out.splitlines()
+    assert header.split()[:3] == ["UID", "PID", "PPID"]
+    assert header.split()[-1] == "CMD"
+    assert any(r.rstrip().endswith("sleep 600") for r in rows), out
+    pid = cli.fmt("{{.State.Pid}}", name)
+    assert any(r.split()[1] == pid for r in rows), out
+    cli.ok("exec", "-d", name, "sleep", "300")
+    wait_until(lambda: "sleep 300" in cli.ok("top", name), what="exec'd process in top")
+    aux = cli.ok("top", name, "-o", "pid,comm")
+    assert aux.splitlines()[0].split() == ["PID", "COMMAND"]
+    assert cli.run("top", res.container("nosuch")).returncode != 0
+
+
+def test_port_publish(cli: Cli, res: Resources) -> None:
+    name = res.container("port")
+    p1, p2 = free_port(), free_port()
+    cli.ok("run", "-d", "--name", name, "-p", f"{p1}:80", "-p", f"127.0.0.1:{p2}:81/udp",
+           "--expose", "90", "-P", "busybox", "sh", "-c",
+           "mkdir /www && echo port-ok > /www/index.html && exec httpd -f -p 80 -h /www")  # fmt: skip
+    lines = set(cli.ok("port", name).splitlines())
+    assert f"80/tcp -> 0.0.0.0:{p1}" in lines
+    assert f"81/udp -> 127.0.0.1:{p2}" in lines
+    ninety = [line for line in lines if line.startswith("90/tcp -> 0.0.0.0:")]
+    assert len(ninety) == 1, lines  # -P picked a host port for the exposed 90
+    assert cli.ok("port", name, "80").strip().splitlines()[0] == f"0.0.0.0:{p1}"
+    assert cli.ok("port", name, "81/udp").strip() == f"127.0.0.1:{p2}"
+    assert http_get(f"http://127.0.0.1:{p1}/") == "port-ok\n"
+    proc = cli.run("port", name, "8080")
+    assert proc.returncode != 0
+    ports = json.loads(cli.fmt("{{json .NetworkSettings.Ports}}", name))
+    assert ports["80/tcp"][0]["HostPort"] == str(p1)
+
+
+def test_inspect_formats(cli: Cli, res: Resources, tmp_path: Path) -> None:
+    name = res.container("insp")
+    cid = cli.ok("run", "-d", "--name", name, "-e", "A=1", "--label", "k=v", "-w", "/tmp",
+                 "--hostname", "boxy", "-v", f"{tmp_path}:/host:ro", *SLEEPER).strip()  # fmt: skip
+    config = json.loads(cli.fmt("{{json .Config}}", name))
+    assert config["Image"] == "busybox"
+    assert config["Cmd"] == ["sleep", "600"]
+    assert "A=1" in config["Env"] and any(e.startswith("PATH=") for e in config["Env"])
+    assert config["Labels"] == {"k": "v"}
+    assert config["WorkingDir"] == "/tmp"
+    assert config["Hostname"] == "boxy"
+    assert cli.ok("exec", name, "hostname").strip() == "boxy"
+    doc = json.loads(cli.ok("inspect", name))
+    assert isinstance(doc, list) and len(doc) == 1
+    c = doc[0]
+    assert c["Id"] == cid and c["Name"] == f"/{name}"
+    assert c["State"]["Running"] is True and c["State"]["Status"] == "running"
+    assert c["Image"].startswith("sha256:")
+    assert c["HostConfig"]["Binds"] == [f"{tmp_path}:/host:ro"]
+    assert c["Mounts"][0]["RW"] is False
+    assert cli.run("exec", name, "touch", "/host/x").returncode != 0  # read-only bind
+    assert cli.fmt("{{.Config.Image}} {{.State.Running}} {{len .Config.Env}}", name).split()[:2] == [
+        "busybox", "true"
+    ]
+    assert cli.fmt("{{range .Config.Cmd}}[{{.}}]{{end}}", name) == "[sleep][600]"
+    assert cli.fmt("{{index .Config.Labels \"k\"}}", name) == "v"
+    assert cli.fmt("{{.Id}}", "--type", "container", name) == cid
+    # several objects, one line each
+    other = res.container("insp2")
+    cli.ok("create", "--name", other, *SLEEPER)
+    assert cli.ok("inspect", "--format", "{{.Name}}", name, other).split() == [f"/{name}", f"/{other}"]
+    proc = cli.run("inspect", "--format", "{{.Name}}", name, res.container("missing"))
+    assert proc.returncode != 0 and f"/{name}" in proc.stdout
