@@ -222,6 +222,13 @@ class LoopThread:
         if self.loop.is_closed():
             coro.close()
             raise RuntimeError("DNS loop is closed")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:  # waiting here would deadlock the loop
+            coro.close()
+            raise RuntimeError("NetworkManager must be called from a worker thread")
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self) -> None:

@@ -448,7 +448,6 @@ class NetworkManager:
                     with contextlib.suppress(FileNotFoundError):
                         Path(path).unlink()
                     netns.create(path)
-                    br.loopback_up(path)
                 owned = True
             else:
                 owned = False
@@ -567,7 +566,7 @@ class NetworkManager:
                     default_route=first,
                 )
             elif rec["Driver"] == "null":
-                self.create_sandbox(container_id)
+                br.loopback_up(self.create_sandbox(container_id))  # attach() does it otherwise
             self.endpoints[key] = ep
             self._save()  # the ruleset depends on networks and ports only: nothing to apply
             return self._endpoint_settings(rec, ep)
