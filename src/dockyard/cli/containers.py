@@ -800,27 +800,37 @@ def stats(ctx: Context, argv: list[str]) -> int:
         listing = ctx.client.get("/containers/json", {"all": args.all or None}) or []
         names = [short_id(c["Id"]) for c in listing]  # docker's CONTAINER column shows these
     interactive = not args.no_stream and sys.stdout.isatty()
-    while True:
-        rows = []
-        failed = False
-        for name in names:
-            try:
-                sample = ctx.client.get(f"/containers/{q(name)}/stats", {"stream": False})
-            except APIError as exc:
-                print(f"Error response from daemon: {exc.message}", file=sys.stderr)
-                failed = True
-                continue
-            rows.append(stats_row(sample, name, not args.no_trunc))
-        if interactive:
-            sys.stdout.write("\033[2J\033[H")
-        print_list(rows, args.format, "stats")
-        sys.stdout.flush()
-        if args.no_stream or (failed and not rows):
-            return 1 if failed else 0
+    trunc = not args.no_trunc
+
+    def sample(name: str) -> dict[str, Any] | str:
         try:
-            time.sleep(1)
-        except KeyboardInterrupt:
-            return 0
+            doc = ctx.client.get(f"/containers/{q(name)}/stats", {"stream": False})
+        except APIError as exc:
+            return exc.message
+        return stats_row(doc, name, trunc)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    # one sample takes the daemon about a second (it measures CPU over an interval):
+    # take them all at once, as docker's per-container collectors do
+    with ThreadPoolExecutor(max_workers=min(32, len(names) or 1)) as pool:
+        while True:
+            started = time.monotonic()
+            results = list(pool.map(sample, names))
+            rows = [r for r in results if isinstance(r, dict)]
+            errors = [r for r in results if isinstance(r, str)]
+            for message in errors:
+                print(f"Error response from daemon: {message}", file=sys.stderr)
+            if interactive:
+                sys.stdout.write("\033[2J\033[H")
+            print_list(rows, args.format, "stats")
+            sys.stdout.flush()
+            if args.no_stream or (errors and not rows):
+                return 1 if errors else 0
+            try:
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+            except KeyboardInterrupt:
+                return 0
 
 
 # --- commit / export ------------------------------------------------------------------------
