@@ -422,7 +422,8 @@ def push(ctx: Context, argv: list[str]) -> int:
         params["tag"] = ref.tag or "latest"
     if args.platform:
         params["platform"] = json.dumps({"os": args.platform.split("/")[0]})
-    if not args.quiet and not args.all_tags and ref.tag is None and ref.digest is None:
+    last = args.image.rsplit("/", 1)[-1]
+    if not args.quiet and not args.all_tags and ":" not in last and "@" not in last:
         print("Using default tag: latest")
     headers = auth_header(registry_of(ref.name))
     resp = ctx.client.request(
