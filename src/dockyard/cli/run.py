@@ -837,7 +837,7 @@ def run(ctx: Context, argv: list[str]) -> int:
         body["StdinOnce"] = False
     tty = o.tty
     if tty and not o.detach and o.interactive and not sys.stdin.isatty():
-        raise _fail(ctx, "the input device is not a TTY", 1)
+        raise CLIError("the input device is not a TTY", 1)
     if tty and sys.stdout.isatty():
         body["HostConfig"]["ConsoleSize"] = _console_size()
     detach_keys = o.detach_keys
