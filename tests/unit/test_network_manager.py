@@ -308,3 +308,19 @@ def test_adopted_bridge_is_not_deleted(kernel, monkeypatch):
     mgr.remove_network("mine")
     assert deleted == []
     mgr.teardown()
+
+
+def test_list_filters(kernel):
+    mgr = make(kernel)
+    mgr.create_network("alpha", labels={"env": "dev"})
+    mgr.create_network("beta")
+    names = lambda f: sorted(n["Name"] for n in mgr.list_networks(f))  # noqa: E731
+    assert names({"name": ["alp"]}) == ["alpha"]
+    assert names({"driver": ["null"]}) == ["none"]
+    assert names({"type": ["builtin"]}) == ["bridge", "host", "none"]
+    assert names({"label": ["env"]}) == ["alpha"]
+    assert names({"dangling": ["true"]}) == ["alpha", "beta"]
+    assert names({"scope": ["swarm"]}) == []
+    with pytest.raises(InvalidParameter):
+        mgr.list_networks({"color": ["red"]})
+    mgr.teardown()

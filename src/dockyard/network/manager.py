@@ -360,10 +360,18 @@ class NetworkManager:
                     out.append(self._render(rec, with_containers=False))
             return out
 
+    _FILTERS = ("name", "id", "driver", "type", "label", "dangling", "scope", "until")
+
     def _matches(self, rec: dict[str, Any], filters: dict[str, list[str]]) -> bool:
         for key, values in filters.items():
+            if key not in self._FILTERS:
+                raise InvalidParameter(f"invalid filter '{key}'")
             if not values:
                 continue
+            if key == "scope" and "local" not in values:
+                return False
+            if key == "until" and not any(rec["Created"] <= v for v in values):
+                return False
             if key == "name" and not any(v in rec["Name"] for v in values):
                 return False
             if key == "id" and not any(rec["Id"].startswith(v) for v in values):
