@@ -241,3 +241,51 @@ def test_stream_error_and_aux():
         display_stream(
             iter([{"errorDetail": {"message": "boom"}, "error": "boom"}]), io.StringIO(), False
         )
+
+
+def test_network_connect_and_disconnect_bodies_match_docker():
+    from dockyard.cli import networks
+
+    calls = []
+
+    class Resp:
+        def read(self):
+            return b""
+
+    class FakeClient:
+        def request(self, method, path, params=None, body=None):
+            calls.append((path, body))
+            return Resp()
+
+    class Ctx:
+        client = FakeClient()
+
+    args = ["--alias", "a1", "--alias", "a2", "--ip", "10.0.0.5", "--link", "db:d", "mynet", "web"]
+    networks.connect(Ctx(), args)
+    networks.disconnect(Ctx(), ["-f", "mynet", "web"])
+    assert calls == [
+        (
+            "/networks/mynet/connect",
+            {
+                "Container": "web",
+                "EndpointConfig": {
+                    "IPAMConfig": {"IPv4Address": "10.0.0.5"},
+                    "Links": ["db:d"],
+                    "Aliases": ["a1", "a2"],
+                    "MacAddress": "",
+                    "DriverOpts": {},
+                    "GwPriority": 0,
+                    "NetworkID": "",
+                    "EndpointID": "",
+                    "Gateway": "",
+                    "IPAddress": "",
+                    "IPPrefixLen": 0,
+                    "IPv6Gateway": "",
+                    "GlobalIPv6Address": "",
+                    "GlobalIPv6PrefixLen": 0,
+                    "DNSNames": None,
+                },
+            },
+        ),
+        ("/networks/mynet/disconnect", {"Container": "web", "Force": True}),
+    ]

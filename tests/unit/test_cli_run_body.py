@@ -554,3 +554,175 @@ def test_create_body_matches_docker(args, path, diff, monkeypatch):
     got_path, got = _create(args)
     assert got_path == path
     assert got == _apply(BASE, diff)
+
+
+# more cases, captured the same way; {cwd} stands for the working directory
+CASES2 = [
+    (
+        [
+            "--storage-opt",
+            "size=10G",
+            "--log-opt",
+            "max-size=1m",
+            "--log-opt",
+            "max-file=3",
+            "-l",
+            "a=b=c",
+            "--expose",
+            "7000-7002/udp",
+            "-p",
+            "9000-9001:80",
+            "busybox",
+        ],
+        "/containers/create",
+        {
+            "ExposedPorts": {"7000/udp": {}, "7001/udp": {}, "7002/udp": {}, "80/tcp": {}},
+            "Labels": {"a": "b=c"},
+            "HostConfig.LogConfig.Config": {"max-file": "3", "max-size": "1m"},
+            "HostConfig.PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "9000-9001"}]},
+            "HostConfig.StorageOpt": {"size": "10G"},
+        },
+    ),
+    (
+        [
+            "--cpu-rt-period",
+            "1000",
+            "--cpu-rt-runtime",
+            "500",
+            "--cgroup-parent",
+            "/x",
+            "--isolation",
+            "default",
+            "--volume-driver",
+            "local",
+            "--memory-swappiness",
+            "10",
+            "busybox",
+        ],
+        "/containers/create",
+        {
+            "HostConfig.VolumeDriver": "local",
+            "HostConfig.Isolation": "default",
+            "HostConfig.CgroupParent": "/x",
+            "HostConfig.CpuRealtimePeriod": 1000,
+            "HostConfig.CpuRealtimeRuntime": 500,
+            "HostConfig.MemorySwappiness": 10,
+        },
+    ),
+    (
+        [
+            "--network",
+            "mynet",
+            "--network-alias",
+            "a1",
+            "--network-alias",
+            "a2",
+            "--ip",
+            "10.0.0.2",
+            "--mac-address",
+            "02:42:ac:11:00:02",
+            "busybox",
+        ],
+        "/containers/create",
+        {
+            "HostConfig.NetworkMode": "mynet",
+            "NetworkingConfig.EndpointsConfig.mynet": {
+                "IPAMConfig": {"IPv4Address": "10.0.0.2"},
+                "Links": null,
+                "Aliases": ["a1", "a2"],
+                "MacAddress": "02:42:ac:11:00:02",
+                "DriverOpts": null,
+                "GwPriority": 0,
+                "NetworkID": "",
+                "EndpointID": "",
+                "Gateway": "",
+                "IPAddress": "",
+                "IPPrefixLen": 0,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DNSNames": null,
+            },
+            "NetworkingConfig.EndpointsConfig.default": "<MISSING>",
+        },
+    ),
+    (
+        [
+            "-u",
+            "nobody",
+            "--group-add",
+            "audio",
+            "--group-add",
+            "video",
+            "--security-opt",
+            "label=disable",
+            "--security-opt",
+            "apparmor=unconfined",
+            "--privileged=true",
+            "busybox",
+        ],
+        "/containers/create",
+        {
+            "User": "nobody",
+            "HostConfig.GroupAdd": ["audio", "video"],
+            "HostConfig.Privileged": true,
+            "HostConfig.SecurityOpt": ["label=disable", "apparmor=unconfined"],
+        },
+    ),
+    (
+        ["-v", "./rel:/r", "-v", "vol:/v:rw", "-v", "/host:/c:ro,z", "busybox"],
+        "/containers/create",
+        {"HostConfig.Binds": ["{cwd}/rel:/r", "vol:/v:rw", "/host:/c:ro,z"]},
+    ),
+    (
+        [
+            "--mount",
+            "type=bind,src=/tmp,dst=/t,bind-propagation=rslave",
+            "--mount",
+            "type=tmpfs,dst=/tm,tmpfs-size=1m,tmpfs-mode=1770",
+            "--mount",
+            "type=volume,dst=/anon,volume-opt=type=tmpfs",
+            "busybox",
+        ],
+        "/containers/create",
+        {
+            "HostConfig.Mounts": [
+                {
+                    "Type": "bind",
+                    "Source": "/tmp",
+                    "Target": "/t",
+                    "BindOptions": {"Propagation": "rslave"},
+                },
+                {
+                    "Type": "tmpfs",
+                    "Target": "/tm",
+                    "TmpfsOptions": {"SizeBytes": 1048576, "Mode": 1016},
+                },
+                {
+                    "Type": "volume",
+                    "Target": "/anon",
+                    "VolumeOptions": {"DriverConfig": {"Options": {"type": "tmpfs"}}},
+                },
+            ]
+        },
+    ),
+    (
+        ["--entrypoint", "/bin/sh -c", "busybox", "echo"],
+        "/containers/create",
+        {"Cmd": ["echo"], "Entrypoint": ["/bin/sh -c"]},
+    ),
+    (
+        ["-e", "X=a=b", "-e", "Y=", "--workdir=/w", "--hostname=h", "busybox"],
+        "/containers/create",
+        {"Hostname": "h", "Env": ["X=a=b", "Y="], "WorkingDir": "/w"},
+    ),
+]
+
+
+@pytest.mark.parametrize("args,path,diff", CASES2, ids=[" ".join(c[0])[:60] for c in CASES2])
+def test_more_create_bodies_match_docker(args, path, diff, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    diff = json.loads(json.dumps(diff).replace("{cwd}", str(tmp_path)))
+    got_path, got = _create(args)
+    assert got_path == path
+    assert got == _apply(BASE, diff)
