@@ -134,3 +134,15 @@ def test_server_over_real_sockets_udp_and_tcp():
         await s.close()
 
     asyncio.run(go())
+
+
+def test_server_answers_servfail_when_lookup_breaks():
+    def broken(key, src, name):
+        raise KeyError(key)
+
+    async def go():
+        s = DnsServer(broken)
+        r = await s.handle("n", "10.1.0.5", w.build_query("web"), tcp=False)
+        assert w.parse_response(r).rcode == w.SERVFAIL
+
+    asyncio.run(go())

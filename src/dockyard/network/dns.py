@@ -148,6 +148,13 @@ class DnsServer:
             return None  # not even a header we can answer to
         if q.flags & w.FLAG_QR:
             return None
+        try:
+            return await self._answer(key, src, q, data, tcp)
+        except Exception:  # e.g. the network went away mid-query: answer, and keep serving
+            log.exception("dns query from %s", src)
+            return w.response(q, w.SERVFAIL)
+
+    async def _answer(self, key: str, src: str, q: w.Query, data: bytes, tcp: bool) -> bytes:
         if q.opcode != 0 or q.question is None:
             return w.response(q, w.NOTIMP)
         qn = q.question
