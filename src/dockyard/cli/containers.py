@@ -1102,12 +1102,7 @@ def copy_to_container(
 
     if src == "-":
         stat = _container_stat(ctx, ctr, dst)
-        if stat is None:
-            # HEAD carries no message: say what dockerd's stat error says
-            raise CLIError(
-                f"Error response from daemon: Could not find the file {dst} in container {ctr}", 1
-            )
-        if not stat.get("mode", 0) & GO_MODE_DIR:
+        if stat is None or not stat.get("mode", 0) & GO_MODE_DIR:
             raise CLIError(f'destination "{ctr}:{dst}" must be a directory', 1)
         ctx.client.request(
             "PUT",
