@@ -324,3 +324,12 @@ def test_list_filters(kernel):
     with pytest.raises(InvalidParameter):
         mgr.list_networks({"color": ["red"]})
     mgr.teardown()
+
+
+def test_custom_mac(kernel):
+    mgr = make(kernel)
+    e = mgr.connect("a" * 64, "web", "bridge", mac="02:AB:cd:00:00:01")
+    assert e["MacAddress"] == "02:ab:cd:00:00:01"
+    with pytest.raises(InvalidParameter):
+        mgr.connect("b" * 64, "db", "bridge", mac="nope")
+    mgr.teardown()

@@ -12,7 +12,9 @@ cut to 15 characters), nft table `<nft_table>`, namespaces under `<exec_root>/ne
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -106,6 +108,7 @@ class NetworkManager:
         self.sandboxes: dict[str, dict[str, Any]] = {}  # cid -> {"path", "owned"}
         self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
         self._compat_bridges: list[str] | None = None
+        self._written: dict[str, str] = {}  # key -> JSON last written to the store
         self._dns_ports: dict[str, int] = {}  # network id -> port our DNS listens on
         self._load()
         self._ensure_predefined()
@@ -113,8 +116,6 @@ class NetworkManager:
         self._watchdog: threading.Thread | None = None
 
     def _check_names(self) -> None:
-        import re
-
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", self.cfg.nft_table):
             raise InvalidParameter(f"invalid nftables table name: {self.cfg.nft_table!r}")
         for name in (self.cfg.bridge, self.cfg.bridge_prefix + "x"):
@@ -131,11 +132,18 @@ class NetworkManager:
         self.published = self.store.get("ports") or {}
 
     def _save(self) -> None:
-        self.store.put("networks", self.networks)
-        self.store.put("ipam", self.ipam.to_dict())
-        self.store.put("endpoints", self.endpoints)
-        self.store.put("sandboxes", self.sandboxes)
-        self.store.put("ports", self.published)
+        """Write the keys whose content changed since the last write (each is a DB write)."""
+        for key, value in (
+            ("networks", self.networks),
+            ("ipam", self.ipam.to_dict()),
+            ("endpoints", self.endpoints),
+            ("sandboxes", self.sandboxes),
+            ("ports", self.published),
+        ):
+            text = json.dumps(value, sort_keys=True)
+            if self._written.get(key) != text:
+                self.store.put(key, value)
+                self._written[key] = text
 
     def _foreign_routes(self) -> list[IPv4Network]:
         """Host routes except those of our own bridges (their subnets are known already)."""
@@ -495,12 +503,15 @@ class NetworkManager:
         ip: str | None = None,
         links: list[str] | None = None,
         hostname: str | None = None,
+        mac: str | None = None,
     ) -> dict[str, Any]:
         """Attach a container to a network; returns Docker's EndpointSettings.
 
         `links` are "container:alias" (EndpointSettings.Links). The sandbox is created
         on demand. For host/none the result carries no address."""
         name = name.lstrip("/")
+        if mac and not re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", mac):
+            raise InvalidParameter(f"invalid MAC address: {mac}")
         with self.lock:
             rec = self._find(network)
             key = f"{container_id}/{rec['Id']}"
@@ -551,7 +562,7 @@ class NetworkManager:
                 )
                 try:
                     ifname = br.next_ifname(path)
-                    mac = br.mac_for(addr)
+                    mac = (mac or br.mac_for(addr)).lower()
                     ep["host_veth"] = br.attach(
                         path,
                         rec["bridge"],
@@ -1027,6 +1038,7 @@ class NetworkManager:
             netns.release_dir(str(self.cfg.netns_dir))
             for key in ("networks", "ipam", "endpoints", "sandboxes", "ports"):
                 self.store.delete(key)
+            self._written.clear()
             self.networks, self.endpoints, self.sandboxes, self.published = {}, {}, {}, {}
             self.ipam.load({})
             self._loop.stop()
