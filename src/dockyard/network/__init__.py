@@ -10,6 +10,8 @@ Modules, one job each:
   dockercompat accept rules for our bridges in Docker's DOCKER-USER chain
   dnswire/dns  embedded DNS on each user network's gateway (UDP and TCP), forwarding
   sandbox      /etc/hosts, /etc/resolv.conf, /etc/hostname contents
+  names        name tables behind the DNS and --link entries (pure functions)
+  views        Docker's Network / EndpointSettings JSON and list filters (pure functions)
   store        the KVStore protocol the caller persists our state with
   manager      NetworkManager, the facade the container service uses
   service      the daemon's glue (config, DB, events) around NetworkManager

@@ -26,7 +26,7 @@ from typing import Any
 from dockyard.errors import Conflict, Forbidden, InvalidParameter, NotFound
 
 from . import bridge as br
-from . import dockercompat, netns, nftables, sandbox
+from . import dockercompat, names, netns, nftables, sandbox, views
 from .dns import DnsServer, LoopThread
 from .ipam import DEFAULT_POOLS, Ipam, host_routes
 from .portmap import PortReserver
@@ -368,73 +368,15 @@ class NetworkManager:
                     out.append(self._render(rec, with_containers=False))
             return out
 
-    _FILTERS = ("name", "id", "driver", "type", "label", "dangling", "scope", "until")
-
     def _matches(self, rec: dict[str, Any], filters: dict[str, list[str]]) -> bool:
-        for key, values in filters.items():
-            if key not in self._FILTERS:
-                raise InvalidParameter(f"invalid filter '{key}'")
-            if not values:
-                continue
-            if key == "scope" and "local" not in values:
-                return False
-            if key == "until" and not any(rec["Created"] <= v for v in values):
-                return False
-            if key == "name" and not any(v in rec["Name"] for v in values):
-                return False
-            if key == "id" and not any(rec["Id"].startswith(v) for v in values):
-                return False
-            if key == "driver" and rec["Driver"] not in values:
-                return False
-            if key == "type":
-                kind = "builtin" if rec["predefined"] else "custom"
-                if kind not in values:
-                    return False
-            if key == "label":
-                for v in values:
-                    k, _, val = v.partition("=")
-                    if k not in rec["Labels"] or ("=" in v and rec["Labels"][k] != val):
-                        return False
-            if key == "dangling":
-                used = any(e["network_id"] == rec["Id"] for e in self.endpoints.values())
-                want = values[0] in ("1", "true")
-                if want == (used or rec["predefined"]):
-                    return False
-        return True
+        in_use = any(e["network_id"] == rec["Id"] for e in self.endpoints.values())
+        try:
+            return views.matches(rec, filters, in_use)
+        except ValueError as exc:
+            raise InvalidParameter(str(exc)) from None
 
     def _render(self, rec: dict[str, Any], with_containers: bool) -> dict[str, Any]:
-        containers = {}
-        if with_containers:
-            for e in self.endpoints.values():
-                if e["network_id"] == rec["Id"]:
-                    containers[e["cid"]] = {
-                        "Name": e["name"],
-                        "EndpointID": e["endpoint_id"],
-                        "MacAddress": e["mac"],
-                        "IPv4Address": f"{e['ip']}/{e['prefixlen']}" if e["ip"] else "",
-                        "IPv6Address": "",
-                    }
-        return {
-            "Name": rec["Name"],
-            "Id": rec["Id"],
-            "Created": rec["Created"],
-            "Scope": "local",
-            "Driver": rec["Driver"],
-            "EnableIPv6": False,
-            "IPAM": {
-                "Driver": rec["IPAM"]["Driver"],
-                "Options": rec["IPAM"]["Options"],
-                "Config": [dict(c) for c in rec["ipam_config"]],
-            },
-            "Internal": rec["Internal"],
-            "Attachable": rec["Attachable"],
-            "Ingress": False,
-            "ConfigFrom": {"Network": ""},
-            "ConfigOnly": False,
-            "Containers": containers,
-            "Options": dict(rec["Options"]),
-            "Labels": dict(rec["Labels"]),
-        }
+        return views.network(rec, list(self.endpoints.values()), with_containers)
 
     def prune_networks(self, filters: dict[str, list[str]] | None = None) -> list[str]:
         """POST /networks/prune: user networks without endpoints; returns their names."""
@@ -591,27 +533,7 @@ class NetworkManager:
             return self._endpoint_settings(rec, ep)
 
     def _endpoint_settings(self, rec: dict[str, Any], ep: dict[str, Any]) -> dict[str, Any]:
-        dns_names = None
-        if rec["user"]:
-            dns_names = [ep["name"], *ep["aliases"], ep["cid"][:12]]
-            if ep["hostname"] not in dns_names:
-                dns_names.append(ep["hostname"])
-        return {
-            "IPAMConfig": {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else None,
-            "Links": ep["links"] or None,
-            "Aliases": ep["aliases"] or None,
-            "MacAddress": ep["mac"],
-            "DriverOpts": None,
-            "NetworkID": rec["Id"],
-            "EndpointID": ep["endpoint_id"],
-            "Gateway": ep["gateway"],
-            "IPAddress": ep["ip"],
-            "IPPrefixLen": ep["prefixlen"],
-            "IPv6Gateway": "",
-            "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0,
-            "DNSNames": dns_names,
-        }
+        return views.endpoint_settings(rec, ep)
 
     def endpoint(self, container_id: str, network: str) -> dict[str, Any] | None:
         """Current EndpointSettings of a container on a network (None if not connected)."""
@@ -799,22 +721,10 @@ class NetworkManager:
         return None
 
     def _link_entries(self, eps: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-        out = []
-        for e in eps:
-            for link in e["links"]:
-                target, _, alias = link.partition(":")
-                target = target.lstrip("/")
-                alias = (alias or target).split("/")[-1]
-                ip = self._ip_of(target, e["network_id"])
-                if ip:
-                    out.append((ip, alias, target))
-        return out
+        return names.link_entries(list(self.endpoints.values()), eps)
 
     def _ip_of(self, name: str, network_id: str) -> str | None:
-        for e in self.endpoints.values():
-            if e["network_id"] == network_id and (e["name"] == name or e["cid"].startswith(name)):
-                return e["ip"] or None
-        return None
+        return names.ip_of(list(self.endpoints.values()), name, network_id)
 
     def _resolv_for(
         self,
@@ -858,55 +768,10 @@ class NetworkManager:
         return None
 
     def _dns_lookup(self, net_id: str, src: str, qname: str) -> list[str] | None:
-        rec = self.networks.get(net_id)
-        if rec is None or not rec["user"]:
-            return None
-        endpoints = list(self.endpoints.values())
-        asker = next((e for e in endpoints if e["network_id"] == net_id and e["ip"] == src), None)
-        # --link aliases are visible to the linking container only
-        for e in endpoints:
-            if asker and e["cid"] == asker["cid"]:
-                for link in e["links"]:
-                    target, _, alias = link.partition(":")
-                    if qname == (alias or target).lower():
-                        ip = self._ip_of(target.lstrip("/"), e["network_id"])
-                        if ip:
-                            return [ip]
-        # Docker resolves names on every user network the asking container is on, its
-        # resolver's own network first; "name.network" means that network only
-        nets = [net_id] + [
-            e["network_id"]
-            for e in endpoints
-            if asker
-            and e["cid"] == asker["cid"]
-            and e["network_id"] != net_id
-            and self.networks.get(e["network_id"], {}).get("user")
-        ]
-        for nid in nets:
-            name = qname
-            suffix = "." + self.networks[nid]["Name"].lower()
-            if name.endswith(suffix):
-                name = name[: -len(suffix)]
-            found: list[str] = []
-            for e in endpoints:
-                if e["network_id"] != nid or not e["ip"]:
-                    continue
-                names = {e["name"].lower(), e["cid"][:12], e["hostname"].lower()}
-                names.update(a.lower() for a in e["aliases"])
-                if name in names and e["ip"] not in found:
-                    found.append(e["ip"])
-            if found:
-                return found
-        return None
+        return names.lookup(self.networks, list(self.endpoints.values()), net_id, src, qname)
 
     def _dns_reverse(self, net_id: str, ip: str) -> list[str] | None:
-        rec = self.networks.get(net_id)
-        if rec is None or not rec["user"]:
-            return None
-        for e in list(self.endpoints.values()):
-            if e["network_id"] == net_id and e["ip"] == ip:
-                return [f"{e['name']}.{rec['Name']}"]
-        return None
+        return names.reverse(self.networks, list(self.endpoints.values()), net_id, ip)
 
     # ------------------------------------------------------------------ firewall
 
