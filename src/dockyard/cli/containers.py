@@ -480,7 +480,9 @@ def ps(ctx: Context, argv: list[str]) -> int:
 
         try:
             # docker validates the template first and asks for sizes only when shown
-            size = size or "Size" in check_format("container", fmt)
+            used = check_format("container", fmt)
+            # {{json .}} marshals every field, Size included, so docker asks for sizes
+            size = size or "Size" in used or fmt.strip() == "json" or "json ." in fmt
         except TemplateError as exc:
             raise CLIError(str(exc), 1) from None
     params: dict[str, Any] = {

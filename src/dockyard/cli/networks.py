@@ -15,12 +15,25 @@ def _bool(value: Any) -> str:
     return "true" if value else "false"
 
 
+def created_at(text: str) -> str:
+    """Go's time.String() of an RFC 3339 stamp: fractional seconds kept, zeros trimmed."""
+    try:
+        shown = go_time(parse_rfc3339(text))
+    except ValueError:
+        return text
+    frac = ""
+    if "." in text:
+        digits = text.split(".", 1)[1]
+        frac = "".join(c for c in digits[:9] if c.isdigit()).rstrip("0")
+    if not frac:
+        return shown
+    date, clock, rest = shown.split(" ", 2)
+    return f"{date} {clock}.{frac} {rest}"
+
+
 def network_row(n: dict[str, Any], trunc: bool = True) -> dict[str, Any]:
     labels = n.get("Labels") or {}
-    try:
-        created = go_time(parse_rfc3339(n.get("Created") or ""))
-    except ValueError:
-        created = n.get("Created") or ""
+    created = created_at(n.get("Created") or "")
     return {
         "CreatedAt": created,
         "Driver": n.get("Driver", ""),
