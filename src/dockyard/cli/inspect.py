@@ -155,7 +155,10 @@ def _inspect_parser(command: str, with_size: bool, with_type: bool) -> Any:
 def inspect(ctx: Context, argv: list[str]) -> int:
     args = _inspect_parser("inspect", True, True).parse_args(argv)
     if args.type and args.type not in _TYPES:
-        raise CLIError(f'"{args.type}" is not a valid value for --type', 1)
+        kinds = ("config", "container", "image", "network", "node", "plugin", "secret")
+        kinds += ("service", "task", "volume")
+        choices = ", ".join(f'"{k}"' for k in kinds)
+        raise CLIError(f'unknown type: "{args.type}": must be one of {choices}', 1)
     return inspect_objects(ctx, args.type, args.names, args.format, args.size)
 
 
