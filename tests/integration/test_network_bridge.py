@@ -312,6 +312,8 @@ def test_restore_after_restart_keeps_running_containers(env):
     )
     mgr.close()  # daemon stops; kernel state stays (live restore)
 
+    # while "down", someone deletes the bridge: restore recreates it and re-plugs the veth
+    br.delete_link(mgr.networks[ea["NetworkID"]]["bridge"])
     mgr2 = NetworkManager(env["cfg"], store)
     env["mgr"] = mgr2
     mgr2.restore(running={a})

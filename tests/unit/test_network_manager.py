@@ -37,6 +37,7 @@ def kernel(monkeypatch, tmp_path):
     monkeypatch.setattr(m.br, "detach", lambda *a: None)
     monkeypatch.setattr(m.br, "set_default_route", lambda *a: None)
     monkeypatch.setattr(m.br, "loopback_up", lambda *a: None)
+    monkeypatch.setattr(m.br, "ensure_port", lambda *a: True)
 
     def next_ifname(path):
         return f"eth{k.links.get(path, 0)}"

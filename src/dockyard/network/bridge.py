@@ -146,6 +146,18 @@ def detach(ns_path: str | None, ifname: str, host_veth: str | None) -> None:
                     nsr.link("del", index=idx)
 
 
+def ensure_port(host_veth: str, bridge: str) -> bool:
+    """Re-plug a container's host-side veth into its bridge (e.g. the bridge was deleted
+    and recreated while the daemon was down). False when the veth is gone."""
+    with IPRoute() as ipr:
+        idx, br = link_index(ipr, host_veth), link_index(ipr, bridge)
+        if idx is None or br is None:
+            return False
+        if ipr.get_links(idx)[0].get_attr("IFLA_MASTER") != br:
+            ipr.link("set", index=idx, master=br, state="up")
+    return True
+
+
 def loopback_up(ns_path: str) -> None:
     """A new namespace's lo is down; every container (even --network none) wants it up."""
     with netns.entered(ns_path), IPRoute() as nsr:

@@ -863,6 +863,13 @@ class NetworkManager:
                 alive = netns.exists(sb["path"]) and (running is None or cid in running)
                 if not alive:
                     self.release_sandbox(cid)
+            for e in self.endpoints.values():
+                rec = self.networks.get(e["network_id"])
+                if e["host_veth"] and rec and rec["bridge"]:
+                    try:
+                        br.ensure_port(e["host_veth"], rec["bridge"])
+                    except OSError as exc:
+                        log.warning("re-plugging %s: %s", e["host_veth"], exc)
             for cid in list(self.published):
                 if cid not in self.sandboxes:
                     self.unpublish_ports(cid)
