@@ -456,3 +456,20 @@ def test_never_takes_over_a_non_bridge_link(env):
     assert "evil" not in {n["Name"] for n in mgr.list_networks()}
     lo = subprocess.run(["ip", "-br", "addr", "show", "lo"], capture_output=True, text=True)
     assert lo.stdout.split()[2] == "127.0.0.1/8"
+
+
+def test_parallel_connects_from_worker_threads(env):
+    """The container service calls from many worker threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    mgr: NetworkManager = env["mgr"]
+    mgr.create_network("busy")
+    ids = [cid() for _ in range(12)]
+    with ThreadPoolExecutor(6) as pool:
+        eps = list(pool.map(lambda c: mgr.connect(c, "c" + c[:6], "busy"), ids))
+    ips = [e["IPAddress"] for e in eps]
+    assert len(set(ips)) == len(ips)
+    assert ping(mgr.sandbox_path(ids[0]), ips[-1])
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(mgr.release_sandbox, ids))
+    assert mgr.inspect_network("busy")["Containers"] == {}
