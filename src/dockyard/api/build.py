@@ -1,0 +1,182 @@
+"""POST /build: the classic builder's JSON stream ({"stream": ...}, {"aux": {"ID": ...}},
+{"errorDetail": ..., "error": ...}); errors before any output answer as plain HTTP errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import threading
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DockyardError, InvalidParameter, NotFound
+from .http import Request, Response, StreamResponse
+from .router import Router
+
+if TYPE_CHECKING:
+    from ..build.builder import BuildOptions
+    from ..daemon.core import Daemon
+
+
+def _message(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj).encode() + b"\r\n"
+
+
+def _error(text: str, code: int = 0) -> bytes:
+    detail: dict[str, Any] = {"message": text}
+    if code:
+        detail = {"code": code, "message": text}
+    return _message({"errorDetail": detail, "error": text})
+
+
+def _json_param(req: Request, name: str) -> Any:
+    raw = req.q(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidParameter(f"invalid {name} value: {raw!r}") from None
+
+
+def _registry_config(req: Request) -> dict[str, Any]:
+    raw = req.headers.get("x-registry-config")
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def options_from_request(req: Request) -> BuildOptions:
+    from ..build.builder import BuildOptions
+    from ..images.service import parse_tag_ref
+
+    tags = [t for t in req.query.get("t") or [] if t]
+    for t in tags:
+        parse_tag_ref(t)  # a bad tag fails before the build starts
+    buildargs = _json_param(req, "buildargs") or {}
+    if not isinstance(buildargs, dict):
+        raise InvalidParameter("invalid buildargs value: must be a JSON object")
+    labels = _json_param(req, "labels") or {}
+    if not isinstance(labels, dict):
+        raise InvalidParameter("invalid labels value: must be a JSON object")
+    extrahosts = [h for h in (req.q("extrahosts") or "").split(",") if h]
+    rm = req.q("rm")
+    return BuildOptions(
+        tags=tags,
+        dockerfile=req.q("dockerfile") or "Dockerfile",
+        buildargs={str(k): (None if v is None else str(v)) for k, v in buildargs.items()},
+        target=req.q("target") or "",
+        nocache=req.q_bool("nocache"),
+        quiet=req.q_bool("q"),
+        rm=True if rm in (None, "") else req.q_bool("rm"),
+        forcerm=req.q_bool("forcerm"),
+        labels={str(k): str(v) for k, v in labels.items()},
+        pull=req.q_bool("pull"),
+        networkmode=req.q("networkmode") or "",
+        platform=req.q("platform") or "",
+        extrahosts=extrahosts,
+        memory=req.q_int("memory", 0) or 0,
+        shmsize=req.q_int("shmsize", 0) or 0,
+        cpushares=req.q_int("cpushares", 0) or 0,
+        auth_configs=_registry_config(req),
+    )
+
+
+def register(router: Router, daemon: Daemon) -> None:
+    @router.route("POST", "/build")
+    async def build(req: Request) -> Response | StreamResponse:
+        from ..build.builder import BuildError, new_builder
+        from ..build.context import BuildContext
+
+        images = daemon.services.get("images")
+        if images is None:
+            raise NotFound("images are not available")
+        if req.q("remote"):
+            raise InvalidParameter("remote build contexts are not supported by this daemon")
+        opts = options_from_request(req)
+        ctx = BuildContext(images.tmp)
+        try:
+            f = images.tempfile()
+            try:
+                async for chunk in req.stream():
+                    f.write(chunk)
+                f.seek(0)
+                await asyncio.to_thread(ctx.extract, f)
+            finally:
+                f.close()
+        except DockyardError:
+            ctx.close()
+            raise
+        except Exception as exc:
+            ctx.close()
+            raise InvalidParameter(f"failed to read the build context: {exc}") from None
+
+        loop = asyncio.get_running_loop()
+        q: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        def post(item: tuple[str, Any]) -> None:
+            try:
+                loop.call_soon_threadsafe(q.put_nowait, item)
+            except RuntimeError:
+                pass
+
+        def emit(msg: dict[str, Any]) -> None:
+            post(("msg", msg))
+
+        def runner() -> None:
+            try:
+                dockerfile = ctx.read_dockerfile(opts.dockerfile)
+                ctx.apply_dockerignore(opts.dockerfile)
+                builder = new_builder(daemon, opts, emit, ctx)
+                image_id = builder.build(dockerfile)
+                short = image_id.removeprefix("sha256:")[:12]
+                post(("msg", {"aux": {"ID": image_id}}))
+                if opts.quiet:
+                    post(("msg", {"stream": image_id + "\n"}))
+                else:
+                    post(("msg", {"stream": f"Successfully built {short}\n"}))
+                for t in opts.tags:
+                    name = images.add_reference(image_id, t)
+                    if not opts.quiet:
+                        post(("msg", {"stream": f"Successfully tagged {name}\n"}))
+            except BaseException as exc:  # handed to the event loop
+                post(("err", exc))
+                return
+            finally:
+                ctx.close()
+            post(("end", None))
+
+        threading.Thread(target=runner, name="build", daemon=True).start()
+        first = await q.get()
+        if first[0] == "err":
+            exc = first[1]
+            if isinstance(exc, BuildError) and exc.code:
+                return StreamResponse(_single(_error(exc.message, exc.code)))
+            raise exc
+
+        async def chunks() -> AsyncIterator[bytes]:
+            item = first
+            while True:
+                kind, value = item
+                if kind == "end":
+                    return
+                if kind == "err":
+                    if isinstance(value, DockyardError):
+                        yield _error(value.message, getattr(value, "code", 0) or 0)
+                    else:
+                        yield _error(str(value) or type(value).__name__)
+                    return
+                yield _message(value)
+                item = await q.get()
+
+        return StreamResponse(chunks(), content_type="application/json")
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -1,0 +1,197 @@
+"""The build context: the client's tar unpacked in a private directory, .dockerignore
+applied, and content hashes of COPY/ADD sources for the build cache."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import posixpath
+import re
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import InvalidParameter
+from ..images.rootpath import extract_into_root
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go filepath.Match plus ``**``) as a regex on slash paths."""
+    out = ["^"]
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            if pattern[i : i + 2] == "**":
+                i += 2
+                if pattern[i : i + 1] == "/":
+                    i += 1
+                    out.append("(.*/)?")
+                else:
+                    out.append(".*")
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : end]
+                if body[:1] in ("^", "!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    out.append("(/.*)?$")  # a matched directory excludes everything below it
+    return re.compile("".join(out), re.S)
+
+
+class DockerIgnore:
+    def __init__(self, text: str = "") -> None:
+        self.rules: list[tuple[bool, re.Pattern[str]]] = []
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            if negate:
+                line = line[1:].strip()
+            line = posixpath.normpath(line).lstrip("/")
+            if line in ("", "."):
+                continue
+            self.rules.append((negate, _pattern_regex(line)))
+
+    def excluded(self, rel: str) -> bool:
+        result = False
+        for negate, regex in self.rules:
+            if regex.match(rel):
+                result = not negate
+        return result
+
+
+class BuildContext:
+    """An unpacked context directory; remove it with close()."""
+
+    def __init__(self, tmp_root: Path) -> None:
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="build-", dir=tmp_root))
+        self.root = self.dir / "ctx"
+        self.root.mkdir(mode=0o755)
+        self.ignore = DockerIgnore()
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def extract(self, tar: BinaryIO) -> None:
+        head = tar.read(1)
+        if not head:
+            return
+        tar.seek(0)
+        extract_into_root(self.root, "/", tar, allow_devices=False)
+
+    def read_dockerfile(self, name: str) -> bytes:
+        rel = posixpath.normpath("/" + name).lstrip("/")
+        path = self.root / rel
+        try:
+            if path.is_symlink() or not path.is_file():
+                raise FileNotFoundError
+            return path.read_bytes()
+        except OSError:
+            raise InvalidParameter(f"Cannot locate specified Dockerfile: {name}") from None
+
+    def apply_dockerignore(self, dockerfile: str) -> None:
+        """Remove what .dockerignore excludes (the client usually did already)."""
+        try:
+            text = (self.root / ".dockerignore").read_text(errors="replace")
+        except OSError:
+            return
+        self.ignore = DockerIgnore(text)
+        if not self.ignore.rules:
+            return
+        keep = {posixpath.normpath(dockerfile), ".dockerignore"}
+        for dirpath, dirnames, filenames in os.walk(self.root, topdown=True):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            rel_dir = "" if rel_dir == "." else rel_dir
+            for name in filenames + [
+                d for d in dirnames if os.path.islink(os.path.join(dirpath, d))
+            ]:
+                rel = posixpath.join(rel_dir, name)
+                if rel not in keep and self.ignore.excluded(rel):
+                    os.unlink(os.path.join(dirpath, name))
+            for name in list(dirnames):
+                rel = posixpath.join(rel_dir, name)
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
+                    dirnames.remove(name)
+                    continue
+                if self.ignore.excluded(rel) and not any(neg for neg, _ in self.ignore.rules):
+                    shutil.rmtree(full, ignore_errors=True)
+                    dirnames.remove(name)
+
+    def remove_file(self, name: str) -> None:
+        rel = posixpath.normpath("/" + name).lstrip("/")
+        try:
+            os.unlink(self.root / rel)
+        except OSError:
+            pass
+
+
+def expand_sources(root: Path, pattern: str) -> list[str]:
+    """Context-relative paths matching ``pattern`` (a path or a glob); [] when none."""
+    clean = posixpath.normpath("/" + pattern).lstrip("/")
+    if clean in ("", "."):
+        return ["."]
+    if not any(c in clean for c in "*?["):
+        return [clean] if os.path.lexists(root / clean) else []
+    parts = clean.split("/")
+    found = [""]
+    for part in parts:
+        nxt = []
+        for base in found:
+            d = root / base if base else root
+            if not any(c in part for c in "*?["):
+                cand = posixpath.join(base, part) if base else part
+                if os.path.lexists(root / cand):
+                    nxt.append(cand)
+                continue
+            try:
+                names = sorted(os.listdir(d))
+            except OSError:
+                continue
+            for name in names:
+                if fnmatch.fnmatchcase(name, part):
+                    nxt.append(posixpath.join(base, name) if base else name)
+        found = nxt
+    return found
+
+
+def hash_path(path: Path) -> str:
+    """A content hash of a file or a directory tree (names, modes, contents, links)."""
+    h = hashlib.sha256()
+
+    def add(p: Path, rel: str) -> None:
+        st = os.lstat(p)
+        h.update(f"{rel}\0{stat.S_IMODE(st.st_mode):o}\0{stat.S_IFMT(st.st_mode)}\0".encode())
+        if stat.S_ISLNK(st.st_mode):
+            h.update(os.readlink(p).encode() + b"\0")
+        elif stat.S_ISREG(st.st_mode):
+            with open(p, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            h.update(b"\0")
+        elif stat.S_ISDIR(st.st_mode):
+            for name in sorted(os.listdir(p)):
+                add(p / name, f"{rel}/{name}")
+
+    add(path, ".")
+    return h.hexdigest()
