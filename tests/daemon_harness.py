@@ -168,6 +168,9 @@ class TestDaemon:
             if p.startswith((str(self.base), str(self.exec_root))):
                 subprocess.run(["umount", "-l", p], capture_output=True)
         subprocess.run(["nft", "delete", "table", "inet", self.nft_table], capture_output=True)
+        from dockyard.network import dockercompat
+
+        dockercompat.cleanup(f"dockyard:{self.nft_table}")
         subprocess.run(["nft", "delete", "table", "ip", self.nft_table], capture_output=True)
         links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
         for line in links.splitlines():
