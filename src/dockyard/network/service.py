@@ -153,6 +153,8 @@ class NetworkService:
         if c.running:
             self.manager.disconnect(c.id, rec["Name"], force)
         nets.pop(rec["Name"], None)
+        if c.running:
+            self._refresh_etc(c.doc)
         containers._save(c)
         self.daemon.events.publish(
             "network",
@@ -235,6 +237,7 @@ class NetworkService:
             ip=ipam.get("IPv4Address") or None,
             links=self._links(doc) if network == "bridge" else list(cfg.get("Links") or []) or None,
             hostname=doc["Config"].get("Hostname"),
+            mac=cfg.get("MacAddress") or doc["Config"].get("MacAddress") or None,
         )
 
     def setup(self, doc: dict[str, Any], cdir: Path) -> str | None:
