@@ -330,7 +330,6 @@ class Builder:
         self.used_args.update(k for k in self.meta_args if k in stage.base)
         platform = inst.flag("platform")
         self.from_image(stage, base, platform)
-        self.out(f" ---> {(stage.image_id or '').removeprefix('sha256:')[:12]}\n")
         triggers = list(stage.config.get("OnBuild") or [])
         if triggers:
             stage.config["OnBuild"] = None
@@ -345,6 +344,7 @@ class Builder:
                     self._check_flags(t)
                     self._validate(t)
                     self.dispatch(stage, t)
+        self.out(f" ---> {(stage.image_id or '').removeprefix('sha256:')[:12]}\n")
         for cmd in stage.commands:
             self.step_line(cmd)
             self.dispatch(stage, cmd)

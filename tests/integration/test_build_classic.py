@@ -1,0 +1,261 @@
+"""docker build / dockyard build against a real dockyardd (classic builder, real RUN)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+]
+
+needs_docker = pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI")
+
+APP_DOCKERFILE = """\
+# a comment
+FROM busybox
+ARG GREETING=hello
+RUN echo "building with $GREETING" && \\
+    mkdir -p /srv && echo built > /srv/built.txt
+COPY app.txt /srv/
+ENV NAME=world \\
+    GREETING_ENV=${GREETING}
+WORKDIR /srv
+CMD ["sh", "-c", "cat built.txt app.txt; echo $GREETING_ENV $NAME; pwd"]
+"""
+
+
+def write(ctx: Path, files: dict[str, str]) -> Path:
+    ctx.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = ctx / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return ctx
+
+
+def docker(
+    daemon: Any, *args: str, legacy: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = daemon.env
+    if legacy:
+        env["DOCKER_BUILDKIT"] = "0"
+    return subprocess.run(
+        ["docker", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=180
+    )
+
+
+def build_api(
+    daemon: Any, files: dict[str, str | bytes], gz: bool = False, **params: Any
+) -> list[dict[str, Any]]:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, text in files.items():
+            data = text.encode() if isinstance(text, str) else text
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            ti.mode = 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    body = gzip.compress(buf.getvalue()) if gz else buf.getvalue()
+    resp = daemon.client().request(
+        "POST", "/build", params, body=body, headers={"Content-Type": "application/x-tar"}
+    )
+    return list(resp.iter_json())
+
+
+def stream_text(msgs: list[dict[str, Any]]) -> str:
+    return "".join(m.get("stream", "") for m in msgs)
+
+
+@needs_docker
+def test_docker_cli_builds_runs_and_caches(daemon: Any, tmp_path: Path) -> None:
+    ctx = write(tmp_path / "app", {"Dockerfile": APP_DOCKERFILE, "app.txt": "from context\n"})
+    first = docker(daemon, "build", "-t", "bt/app:1", "--build-arg", "GREETING=hey", ".", cwd=ctx)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert "Step 1/7 : FROM busybox" in out
+    assert 'Step 3/7 : RUN echo "building with $GREETING" &&     mkdir -p /srv' in out
+    assert "building with hey\n" in out
+    assert " ---> Running in " in out and " ---> Removed intermediate container " in out
+    assert "Successfully tagged bt/app:1" in out
+    built = [line for line in out.splitlines() if line.startswith("Successfully built ")]
+    image_short = built[0].split()[-1]
+    run = docker(daemon, "run", "--rm", "bt/app:1")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "built\nfrom context\nhey world\n/srv\n"
+    # the second build reuses every step
+    again = docker(daemon, "build", "-t", "bt/app:2", "--build-arg", "GREETING=hey", ".", cwd=ctx)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count(" ---> Using cache") == 6
+    assert f"Successfully built {image_short}" in again.stdout
+    # a changed file invalidates COPY and what follows, not what comes before
+    (ctx / "app.txt").write_text("changed\n")
+    third = docker(daemon, "build", "-t", "bt/app:3", "--build-arg", "GREETING=hey", ".", cwd=ctx)
+    assert third.returncode == 0, third.stderr
+    assert third.stdout.count(" ---> Using cache") == 2
+    # --no-cache runs everything again
+    fresh = docker(
+        daemon, "build", "--no-cache", "-t", "bt/app:4", "--build-arg", "GREETING=hey", ".", cwd=ctx
+    )
+    assert fresh.returncode == 0 and "Using cache" not in fresh.stdout
+    history = docker(daemon, "history", "--no-trunc", "--format", "{{.CreatedBy}}", "bt/app:1")
+    lines = history.stdout.splitlines()
+    assert (
+        lines[0]
+        == '/bin/sh -c #(nop)  CMD ["sh" "-c" "cat built.txt app.txt; echo $GREETING_ENV $NAME; pwd"]'
+    )
+    assert lines[1] == "/bin/sh -c #(nop) WORKDIR /srv"
+    assert lines[2] == "/bin/sh -c #(nop)  ENV NAME=world GREETING_ENV=hey"
+    assert lines[3].startswith("/bin/sh -c #(nop) COPY file:") and lines[3].endswith(" in /srv/ ")
+    assert lines[4].startswith("|1 GREETING=hey /bin/sh -c echo")
+    ps = docker(daemon, "ps", "-aq")
+    assert ps.stdout.strip() == ""
+
+
+@needs_docker
+def test_plain_docker_build_falls_back_to_the_classic_builder(daemon: Any, tmp_path: Path) -> None:
+    ctx = write(tmp_path / "plain", {"Dockerfile": "FROM busybox\nRUN echo plain\n"})
+    res = docker(daemon, "build", "-t", "bt/plain", ".", legacy=False, cwd=ctx)
+    assert res.returncode == 0, res.stderr
+    assert "plain\n" in res.stdout and "Successfully tagged bt/plain:latest" in res.stdout
+
+
+def test_dockyard_build_honours_dockerignore(daemon: Any, tmp_path: Path) -> None:
+    ctx = write(
+        tmp_path / "ign",
+        {
+            "Dockerfile": 'FROM busybox\nCOPY . /ctx/\nCMD ["ls", "-a", "/ctx"]\n',
+            ".dockerignore": "secret.txt\n*.log\n",
+            "keep.txt": "k",
+            "secret.txt": "s",
+            "debug.log": "l",
+        },
+    )
+    res = daemon.cli("build", "-t", "bt/ign", str(ctx))
+    assert res.returncode == 0, res.stderr
+    assert "Sending build context to Docker daemon" in res.stdout
+    assert "Successfully tagged bt/ign:latest" in res.stdout
+    run = daemon.cli("run", "--rm", "bt/ign")
+    names = set(run.stdout.split())
+    assert "keep.txt" in names and "Dockerfile" in names
+    assert "secret.txt" not in names and "debug.log" not in names
+    quiet = daemon.cli("build", "-q", "-t", "bt/ign", str(ctx))
+    assert quiet.returncode == 0 and quiet.stdout.strip().startswith("sha256:")
+
+
+def test_multi_stage_copy_from_and_target(daemon: Any) -> None:
+    dockerfile = (
+        "FROM busybox AS builder\n"
+        "RUN mkdir /out && echo compiled > /out/bin.txt\n"
+        "FROM scratch AS assets\n"
+        "COPY asset.txt /a/\n"
+        "FROM busybox\n"
+        "COPY --from=builder /out/bin.txt /app/\n"
+        "COPY --from=assets /a /app/assets\n"
+        "COPY --from=1 /a/asset.txt /app/by-index.txt\n"
+        'CMD ["sh", "-c", "cat /app/bin.txt /app/assets/asset.txt /app/by-index.txt"]\n'
+    )
+    msgs = build_api(
+        daemon, {"Dockerfile": dockerfile, "asset.txt": "asset\n"}, gz=True, t="bt/multi"
+    )
+    assert not [m for m in msgs if "error" in m], msgs
+    aux = [m["aux"]["ID"] for m in msgs if "aux" in m]
+    assert aux and aux[0].startswith("sha256:")
+    c = daemon.cli("run", "--rm", "bt/multi")
+    assert c.stdout == "compiled\nasset\nasset\n", c.stderr
+    msgs = build_api(
+        daemon, {"Dockerfile": dockerfile, "asset.txt": "asset\n"}, t="bt/assets", target="assets"
+    )
+    text = stream_text(msgs)
+    assert (
+        "Step 4/4 : COPY asset.txt /a/" in text
+        and "FROM busybox\n" not in text.split("Step 3/4")[1]
+    )
+    inspect = daemon.client().get("/images/bt/assets/json")
+    assert inspect["RootFS"]["Layers"] and len(inspect["RootFS"]["Layers"]) == 1
+
+
+def test_instructions_reach_the_image_config(daemon: Any) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        'LABEL a=b "c d"="e f"\n'
+        "EXPOSE 80 443/udp\n"
+        "USER nobody\n"
+        "VOLUME /data\n"
+        "HEALTHCHECK --interval=5m --timeout=3s CMD true\n"
+        "STOPSIGNAL SIGKILL\n"
+        'SHELL ["/bin/sh", "-ec"]\n'
+        "ONBUILD RUN echo triggered\n"
+        'ENTRYPOINT ["echo"]\n'
+        "COPY <<EOF /etc/motd\n"
+        "hello $HOME\n"
+        "EOF\n"
+    )
+    msgs = build_api(
+        daemon, {"Dockerfile": dockerfile}, t="bt/cfg", labels=json.dumps({"extra": "1"})
+    )
+    assert not [m for m in msgs if "error" in m], msgs
+    cfg = daemon.client().get("/images/bt/cfg/json")["Config"]
+    assert cfg["Labels"] == {"a": "b", "c d": "e f", "extra": "1"}
+    assert set(cfg["ExposedPorts"]) == {"80/tcp", "443/udp"}
+    assert cfg["User"] == "nobody" and cfg["Volumes"] == {"/data": {}}
+    assert cfg["Healthcheck"] == {
+        "Test": ["CMD-SHELL", "true"],
+        "Interval": 300_000_000_000,
+        "Timeout": 3_000_000_000,
+    }
+    assert cfg["StopSignal"] == "SIGKILL" and cfg["Shell"] == ["/bin/sh", "-ec"]
+    assert cfg["OnBuild"] == ["RUN echo triggered"] and cfg["Entrypoint"] == ["echo"]
+    assert cfg["Cmd"] is None
+    child = build_api(daemon, {"Dockerfile": "FROM bt/cfg\n"}, t="bt/child")
+    text = stream_text(child)
+    assert "# Executing 1 build trigger\n" in text and "triggered\n" in text
+    assert daemon.client().get("/images/bt/child/json")["Config"]["OnBuild"] is None
+
+
+def test_errors(daemon: Any) -> None:
+    from dockyard.client.api import APIError
+
+    with pytest.raises(APIError) as e:
+        build_api(daemon, {"Dockerfile": "FROM busybox\nFOO bar\n"}, t="bt/bad")
+    assert e.value.status == 400
+    assert "dockerfile parse error on line 2: unknown instruction: FOO" in str(e.value)
+    with pytest.raises(APIError) as e:
+        build_api(daemon, {"Other": "FROM busybox\n"}, t="bt/bad")
+    assert "Cannot locate specified Dockerfile: Dockerfile" in str(e.value)
+    msgs = build_api(
+        daemon, {"Dockerfile": "FROM busybox\nRUN echo before; exit 3\n"}, t="bt/bad", forcerm=1
+    )
+    err = msgs[-1]
+    assert (
+        err["error"] == "The command '/bin/sh -c echo before; exit 3' returned a non-zero code: 3"
+    )
+    assert err["errorDetail"]["code"] == 3
+    assert "before\n" in stream_text(msgs)
+    msgs = build_api(daemon, {"Dockerfile": "FROM busybox\nCOPY nope.txt /x\n"}, t="bt/bad")
+    assert msgs[-1]["error"].startswith("COPY failed: file not found in build context")
+    images = daemon.client().get("/images/json")
+    assert not any("bt/bad:latest" in (i.get("RepoTags") or []) for i in images)
+    assert daemon.client().get("/containers/json", {"all": True}) == []
+
+
+@needs_docker
+def test_docker_cli_reports_failures(daemon: Any, tmp_path: Path) -> None:
+    ctx = write(tmp_path / "fail", {"Dockerfile": "FROM busybox\nRUN exit 7\n"})
+    res = docker(daemon, "build", "--force-rm", ".", cwd=ctx)
+    assert res.returncode == 7
+    assert "The command '/bin/sh -c exit 7' returned a non-zero code: 7" in res.stderr
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUNN x\n")
+    res = docker(daemon, "build", ".", cwd=ctx)
+    assert res.returncode == 1
+    assert "dockerfile parse error on line 2: unknown instruction: RUNN" in res.stderr
