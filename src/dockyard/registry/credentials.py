@@ -1,0 +1,107 @@
+"""Credentials for a registry: the request's X-Registry-Auth, else the daemon user's
+~/.docker/config.json (or $DOCKER_CONFIG/config.json)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+INDEX_SERVER = "https://index.docker.io/v1/"
+HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str = ""
+    password: str = ""
+    identity_token: str = ""  # an OAuth2 refresh token from an earlier login
+    registry_token: str = ""  # a bearer token to send as is
+
+    @property
+    def empty(self) -> bool:
+        return not (self.username or self.password or self.identity_token or self.registry_token)
+
+    @property
+    def has_basic(self) -> bool:
+        return bool(self.username or self.password)
+
+
+ANONYMOUS = Credentials()
+
+
+def server_key(domain: str) -> str:
+    """The config.json key of a registry, as `docker login` writes it."""
+    d = domain
+    for prefix in ("https://", "http://"):
+        d = d.removeprefix(prefix)
+    d = d.rstrip("/")
+    for suffix in ("/v1", "/v2"):
+        d = d.removesuffix(suffix)
+    if d in HUB_NAMES or d == "":
+        return INDEX_SERVER
+    return d
+
+
+def from_auth_config(doc: dict[str, Any] | None) -> Credentials:
+    """Docker's AuthConfig (the decoded X-Registry-Auth or POST /auth body)."""
+    if not doc:
+        return ANONYMOUS
+    username = str(doc.get("username") or doc.get("Username") or "")
+    password = str(doc.get("password") or doc.get("Password") or "")
+    auth = doc.get("auth") or doc.get("Auth")
+    if auth and not (username or password):
+        username, password = _decode_basic(str(auth))
+    return Credentials(
+        username=username,
+        password=password,
+        identity_token=str(doc.get("identitytoken") or doc.get("IdentityToken") or ""),
+        registry_token=str(doc.get("registrytoken") or doc.get("RegistryToken") or ""),
+    )
+
+
+def _decode_basic(value: str) -> tuple[str, str]:
+    try:
+        user, _, password = base64.b64decode(value).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return "", ""
+    return user, password
+
+
+def config_file() -> Path:
+    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    return Path(base) / "config.json"
+
+
+def from_config_file(domain: str, path: Path | None = None) -> Credentials:
+    """Stored `auths` entry for a registry; credential helpers are not run."""
+    try:
+        doc = json.loads((path or config_file()).read_text())
+    except (OSError, ValueError):
+        return ANONYMOUS
+    auths = doc.get("auths") if isinstance(doc, dict) else None
+    if not isinstance(auths, dict):
+        return ANONYMOUS
+    want = server_key(domain)
+    for key, entry in auths.items():
+        if server_key(key) != want or not isinstance(entry, dict):
+            continue
+        creds = from_auth_config(entry)
+        if not creds.empty:
+            return creds
+    return ANONYMOUS
+
+
+def resolve(auth: dict[str, Any] | None, domain: str) -> Credentials:
+    """The request's credentials win; the docker CLI sends `{}` when it has none."""
+    creds = from_auth_config(auth)
+    if not creds.empty:
+        return creds
+    return from_config_file(domain)

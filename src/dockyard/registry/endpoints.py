@@ -1,0 +1,119 @@
+"""Which URLs serve a registry: mirrors for Docker Hub, https or http for insecure ones.
+
+Docker Hub pulls try every `registry-mirrors` entry first, then registry-1.docker.io.
+A registry in `insecure-registries` (a host[:port] or a CIDR), or on a loopback address
+(Docker's default insecure CIDR 127.0.0.0/8, and localhost), may be reached over https
+without certificate checks and then over plain http.
+
+DOCKYARD_REGISTRY_HUB (environment) replaces registry-1.docker.io: "none" means Docker Hub
+is never contacted (the attempt fails as a failed DNS lookup would). Under pytest
+(PYTEST_CURRENT_TEST set) it defaults to "none", so tests never leave the host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import urllib.parse
+from dataclasses import dataclass
+
+from .errors import ConnectError
+
+INDEX_DOMAIN = "docker.io"
+HUB_HOST = "registry-1.docker.io"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base: str  # "https://host[:port]"
+    tls_verify: bool = True
+    mirror: bool = False
+    official: bool = False  # Docker Hub itself
+    disabled: bool = False  # Docker Hub switched off: fail as an unknown host
+
+    @property
+    def scheme(self) -> str:
+        return self.base.split("://", 1)[0]
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.base).netloc
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+def hub_host() -> str | None:
+    value = os.environ.get("DOCKYARD_REGISTRY_HUB")
+    if value is None:
+        value = "none" if os.environ.get("PYTEST_CURRENT_TEST") else HUB_HOST
+    value = value.strip()
+    return None if value.lower() in ("", "none", "off") else value
+
+
+def check_enabled(endpoint: Endpoint, method: str, url: str) -> None:
+    """Raise the failed-lookup error when Docker Hub is switched off."""
+    if endpoint.disabled:
+        raise ConnectError(
+            f'{method[:1].upper()}{method[1:].lower()} "{url}": '
+            f"dial tcp: lookup {endpoint.host.split(':')[0]}: no such host"
+        )
+
+
+def _strip(entry: str) -> str:
+    for prefix in ("https://", "http://"):
+        entry = entry.removeprefix(prefix)
+    return entry.rstrip("/")
+
+
+def is_insecure(host: str, insecure: list[str]) -> bool:
+    """host[:port] listed, or its IP (literal; never resolved here) in a listed CIDR or in
+    127.0.0.0/8; localhost counts as loopback."""
+    entries = [_strip(e) for e in insecure]
+    if host in entries:
+        return True
+    name = host
+    if name.startswith("["):
+        name = name[1:].split("]", 1)[0]
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    if name in entries or name == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if ip.is_loopback:
+        return True
+    for e in entries:
+        if "/" in e:
+            try:
+                if ip in ipaddress.ip_network(e, strict=False):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def registry_endpoints(domain: str, insecure: list[str]) -> list[Endpoint]:
+    """Endpoints of one registry (no mirrors): https, then http when insecure."""
+    if domain == INDEX_DOMAIN:
+        hub = hub_host()
+        if hub is None:
+            return [Endpoint("https://" + HUB_HOST, official=True, disabled=True)]
+        return [Endpoint("https://" + hub, official=True)]
+    if is_insecure(domain, insecure):
+        return [Endpoint("https://" + domain, tls_verify=False), Endpoint("http://" + domain)]
+    return [Endpoint("https://" + domain)]
+
+
+def pull_endpoints(domain: str, mirrors: list[str], insecure: list[str]) -> list[Endpoint]:
+    out: list[Endpoint] = []
+    if domain == INDEX_DOMAIN:
+        for m in mirrors:
+            parts = urllib.parse.urlsplit(m if "://" in m else "https://" + m)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                continue
+            verify = parts.scheme == "https" and not is_insecure(parts.netloc, insecure)
+            out.append(Endpoint(f"{parts.scheme}://{parts.netloc}", tls_verify=verify, mirror=True))
+    return out + registry_endpoints(domain, insecure)

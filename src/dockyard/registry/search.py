@@ -1,0 +1,144 @@
+"""docker search: a registry's v1 search API, else its /v2/_catalog filtered by the term.
+
+Docker Hub searches go to the mirrors' catalogs first (an offline host's only view of
+"Docker Hub"), then to index.docker.io."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any
+
+from . import credentials as credmod
+from .client import Registry, Repository
+from .endpoints import INDEX_DOMAIN, Endpoint, hub_host, is_insecure, pull_endpoints
+from .errors import ConnectError, RegistryError
+from .transport import Session
+
+INDEX_HOST = "index.docker.io"
+
+
+def split_term(term: str) -> tuple[str, str]:
+    """("docker.io" or a registry host, what to search for)."""
+    first, sep, rest = term.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        if first in credmod.HUB_NAMES:
+            return INDEX_DOMAIN, rest
+        return first, rest
+    return INDEX_DOMAIN, term
+
+
+def _result(
+    name: str, description: str = "", stars: int = 0, official: bool = False
+) -> dict[str, Any]:
+    return {
+        "star_count": stars,
+        "is_official": official,
+        "name": name,
+        "is_automated": False,
+        "description": description,
+    }
+
+
+def _from_catalog(reg: Registry, domain: str, query: str, limit: int) -> list[dict[str, Any]]:
+    repos = Repository(reg, "_catalog").catalog()
+    out = []
+    q = query.lower()
+    for path in repos:
+        if q not in path.lower():
+            continue
+        if domain == INDEX_DOMAIN:
+            name = (
+                path.removeprefix("library/")
+                if path.count("/") == 1 and path.startswith("library/")
+                else path
+            )
+            out.append(
+                _result(name, official=name == path.removeprefix("library/") and "/" not in name)
+            )
+        else:
+            out.append(_result(f"{domain}/{path}"))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _v1_search(
+    session: Session, ep: Endpoint, domain: str, query: str, limit: int
+) -> list[dict[str, Any]] | None:
+    """None when the registry has no v1 search (404)."""
+    url = ep.url("/v1/search?" + urllib.parse.urlencode({"q": query, "n": limit}))
+    resp = session.request("GET", url)
+    body = resp.read(8 << 20)
+    if resp.status == 404:
+        return None
+    if resp.status != 200:
+        raise RegistryError(f"Unexpected status code {resp.status}")
+    try:
+        results = json.loads(body).get("results") or []
+    except (ValueError, AttributeError):
+        raise RegistryError("invalid search response") from None
+    out = []
+    for r in results[:limit]:
+        name = str(r.get("name") or "")
+        if domain != INDEX_DOMAIN and name:
+            name = f"{domain}/{name}"
+        out.append(
+            _result(
+                name,
+                str(r.get("description") or ""),
+                int(r.get("star_count") or 0),
+                bool(r.get("is_official")),
+            )
+        )
+    return out
+
+
+def search(
+    term: str,
+    limit: int,
+    auth: dict[str, Any] | None,
+    mirrors: list[str],
+    insecure: list[str],
+) -> list[dict[str, Any]]:
+    domain, query = split_term(term)
+    session = Session()
+    last: RegistryError | None = None
+    try:
+        if domain == INDEX_DOMAIN:
+            for ep in pull_endpoints(domain, mirrors, insecure):
+                if not ep.mirror:
+                    break
+                try:
+                    reg = Registry(session, ep, credmod.resolve(auth, ep.host))
+                    return _from_catalog(reg, domain, query, limit)
+                except RegistryError as exc:
+                    last = exc
+            hub = hub_host()
+            url = f"https://{INDEX_HOST}/v1/search?" + urllib.parse.urlencode(
+                {"q": query, "n": limit}
+            )
+            if hub is None:
+                raise ConnectError(f'Get "{url}": dial tcp: lookup {INDEX_HOST}: no such host')
+            found = _v1_search(session, Endpoint(f"https://{INDEX_HOST}"), domain, query, limit)
+            return found or []
+        eps = [Endpoint("https://" + domain, tls_verify=not is_insecure(domain, insecure))]
+        if is_insecure(domain, insecure):
+            eps.append(Endpoint("http://" + domain))
+        for ep in eps:
+            try:
+                if not ep.tls_verify:
+                    session.tls_verify[ep.host] = False
+                found = _v1_search(session, ep, domain, query, limit)
+                if found is not None:
+                    return found
+                reg = Registry(session, ep, credmod.resolve(auth, domain))
+                return _from_catalog(reg, domain, query, limit)
+            except RegistryError as exc:
+                last = exc
+                if not exc.fallback:
+                    raise
+        assert last is not None
+        raise last
+    finally:
+        session.close()

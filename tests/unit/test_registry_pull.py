@@ -1,0 +1,261 @@
+"""Pull and push through the image service and the registry plug-in, against the in-memory
+registry: tags, digests, platforms, compression, verification, auth flows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_image_helpers import make_service
+from test_registry_fakeserver import FakeRegistry, make_layer, sha
+
+from dockyard.errors import DockyardError, NotFound
+from dockyard.images.reference import parse_normalized
+
+L1 = make_layer({"bin/sh": b"#!shell"})
+L2 = make_layer({"app/run": b"run" * 1000})
+
+
+@pytest.fixture
+def svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", "none")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dockercfg"))
+    s, d = make_service(tmp_path / "root")
+    assert s.puller is not None
+    return s
+
+
+def pull(svc, name: str, auth=None, platform=None) -> tuple[str, list[dict]]:
+    msgs: list[dict] = []
+    image_id = svc.pull(parse_normalized(name, default_tag=False), auth, platform, msgs.append)
+    return image_id, msgs
+
+
+def statuses(msgs: list[dict]) -> list[str]:
+    return [
+        (f"{m['id']}: " if m.get("id") else "") + m["status"]
+        for m in msgs
+        if "status" in m and not m.get("progressDetail", {}).get("total")
+    ]
+
+
+def test_pull_by_tag_then_up_to_date(svc) -> None:
+    with FakeRegistry() as reg:
+        digest, image_id, _ = reg.add_image("lib/app", "1", [L1, L2])
+        got, msgs = pull(svc, f"{reg.host}/lib/app:1")
+        assert got == image_id
+        s = statuses(msgs)
+        assert s[0] == "1: Pulling from lib/app"
+        assert s[-2:] == [f"Digest: {digest}", f"Status: Downloaded newer image for {reg.host}/lib/app:1"]
+        assert sum(1 for x in s if x.endswith("Pull complete")) == 2
+        assert any(m["status"] == "Downloading" and m["progressDetail"]["total"] for m in msgs)
+        doc = svc.inspect(f"{reg.host}/lib/app:1")
+        assert doc["RepoDigests"] == [f"{reg.host}/lib/app@{digest}"]
+        assert doc["RepoTags"] == [f"{reg.host}/lib/app:1"]
+        _, msgs = pull(svc, f"{reg.host}/lib/app:1")
+        assert statuses(msgs) == [
+            "1: Pulling from lib/app",
+            f"Digest: {digest}",
+            f"Status: Image is up to date for {reg.host}/lib/app:1",
+        ]
+
+
+def test_pull_by_digest_and_shared_layers(svc) -> None:
+    with FakeRegistry() as reg:
+        reg.add_image("a", "1", [L1])
+        digest, image_id, _ = reg.add_image("b", None, [L1, L2], compression="zstd", oci=True)
+        pull(svc, f"{reg.host}/a:1")
+        got, msgs = pull(svc, f"{reg.host}/b@{digest}")
+        assert got == image_id
+        s = statuses(msgs)
+        assert s[0] == f"{digest}: Pulling from b"
+        assert any(x.endswith("Already exists") for x in s)
+        assert s[-1] == f"Status: Downloaded newer image for {reg.host}/b@{digest}"
+        assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/b@{digest}"]
+        assert len(svc.lowerdirs(got)) == 2
+
+
+def test_pull_plain_tar_layers(svc) -> None:
+    with FakeRegistry() as reg:
+        _, image_id, _ = reg.add_image("p", "1", [L1], compression="none", oci=True)
+        assert pull(svc, f"{reg.host}/p:1")[0] == image_id
+        assert (svc.lowerdirs(image_id)[0] / "bin" / "sh").read_bytes() == b"#!shell"
+
+
+def test_manifest_list_picks_platform(svc) -> None:
+    with FakeRegistry() as reg:
+        d_amd, id_amd, raw_amd = reg.add_image("m", None, [L1], arch="amd64")
+        d_arm, id_arm, raw_arm = reg.add_image("m", None, [L2], arch="arm64")
+        index = reg.add_index("m", "1", [(d_arm, raw_arm, "linux/arm64/v8"), (d_amd, raw_amd, "linux/amd64")])
+        got, msgs = pull(svc, f"{reg.host}/m:1", platform="linux/arm64")
+        assert got == id_arm
+        assert f"Digest: {index}" in statuses(msgs)
+        assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/m@{index}"]
+        got, _ = pull(svc, f"{reg.host}/m:1", platform="linux/amd64")
+        assert got == id_amd
+        with pytest.raises(DockyardError, match="no matching manifest for linux/s390x in the manifest list entries"):
+            pull(svc, f"{reg.host}/m:1", platform="linux/s390x")
+
+
+def test_not_found_errors(svc) -> None:
+    with FakeRegistry() as reg:
+        reg.add_image("x", "1", [L1])
+        with pytest.raises(NotFound) as e:
+            pull(svc, f"{reg.host}/x:2")
+        assert str(e.value) == f"manifest for {reg.host}/x:2 not found: manifest unknown: manifest unknown"
+        with pytest.raises(NotFound) as e:
+            pull(svc, f"{reg.host}/nope:1")
+        assert str(e.value) == f"repository {reg.host}/nope not found: name unknown: repository name not known to registry"
+
+
+def test_corrupt_layer_leaves_nothing(svc) -> None:
+    with FakeRegistry() as reg:
+        _, _, raw = reg.add_image("c", "1", [L1, L2])
+        bad = json.loads(raw)["layers"][1]["digest"]
+        reg.corrupt.add(bad)
+        before = sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir())
+        with pytest.raises(DockyardError, match=f"filesystem layer verification failed for digest {bad}"):
+            pull(svc, f"{reg.host}/c:1")
+        assert svc.list() == []
+        assert sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir()) == before
+        assert svc.layers.all() == {}
+
+
+def test_wrong_digest_reference_is_refused(svc) -> None:
+    with FakeRegistry() as reg:
+        digest, _, raw = reg.add_image("w", "1", [L1])
+        other = sha(b"other")
+        reg.manifests[("w", other)] = (raw, "application/vnd.docker.distribution.manifest.v2+json")
+        with pytest.raises(DockyardError, match=f"manifest verification failed for digest {other}"):
+            pull(svc, f"{reg.host}/w@{other}")
+
+
+def _push(svc, name: str, tag: str, auth=None) -> list[dict]:
+    msgs: list[dict] = []
+    svc.push(name, tag, auth, msgs.append)
+    return msgs
+
+
+def test_push_then_pull_back_same_digest(svc) -> None:
+    with FakeRegistry() as reg:
+        digest, image_id, _ = reg.add_image("src", "1", [L1, L2])
+        pull(svc, f"{reg.host}/src:1")
+        svc.tag(f"{reg.host}/src:1", f"{reg.host}/dst", "2")
+        msgs = _push(svc, f"{reg.host}/dst", "2")
+        s = statuses(msgs)
+        assert s[0] == f"The push refers to repository [{reg.host}/dst]"
+        # the blobs are mounted from the repository the image came from
+        assert sum(1 for x in s if x.endswith("Mounted from src")) == 2
+        # the manifest pulled is pushed again: same digest
+        assert s[-1] == f"2: digest: {digest} size: {len(reg.manifests[('src', '1')][0])}"
+        assert msgs[-1]["aux"] == {"Tag": "2", "Digest": digest, "Size": len(reg.manifests[("src", "1")][0])}
+        msgs = _push(svc, f"{reg.host}/dst", "2")
+        assert sum(1 for x in statuses(msgs) if x.endswith("Layer already exists")) == 2
+
+
+def test_push_new_image_chunked(svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockyard.registry import client
+
+    monkeypatch.setattr(client, "UPLOAD_CHUNK", 1000)
+    with FakeRegistry() as reg:
+        _, image_id, _ = reg.add_image("src", "1", [L1, L2])
+        pull(svc, f"{reg.host}/src:1")
+        other = FakeRegistry()
+        with other:
+            svc.tag(image_id, f"{other.host}/new", "t")
+            msgs = _push(svc, f"{other.host}/new", "t")
+            s = statuses(msgs)
+            assert sum(1 for x in s if x.endswith(": Pushed")) == 2
+            digest = s[-1].split("digest: ")[1].split()[0]
+            assert any(m == "PATCH" for m, _, _ in other.requests)
+            # a fresh service pulls it back whole
+            svc.delete(f"{other.host}/new:t")
+            svc.delete(f"{reg.host}/src:1", force=True)
+            got, _ = pull(svc, f"{other.host}/new:t")
+            assert got == image_id
+            assert svc.inspect(got)["RepoDigests"] == [f"{other.host}/new@{digest}"]
+
+
+def test_basic_auth(svc, tmp_path: Path) -> None:
+    with FakeRegistry(auth="basic", users={"u": "p"}) as reg:
+        reg.add_image("sec", "1", [L1])
+        with pytest.raises(DockyardError) as e:
+            pull(svc, f"{reg.host}/sec:1")
+        assert str(e.value) == f'Get "https://{reg.host}/v2/sec/manifests/1": no basic auth credentials' or str(e.value).endswith(
+            "no basic auth credentials"
+        )
+        got, _ = pull(svc, f"{reg.host}/sec:1", auth={"username": "u", "password": "p"})
+        assert got
+        assert svc.puller.login({"username": "u", "password": "p", "serveraddress": reg.host}) == {
+            "Status": "Login Succeeded",
+            "IdentityToken": "",
+        }
+        with pytest.raises(DockyardError) as e:
+            svc.puller.login({"username": "u", "password": "bad", "serveraddress": reg.host})
+        assert e.value.status == 401
+        assert str(e.value) == f"login attempt to http://{reg.host}/v2/ failed with status: 401 Unauthorized"
+        # credentials from config.json when the request has none
+        cfg = tmp_path / "dockercfg"
+        cfg.mkdir()
+        (cfg / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": "dTpw"}}}))
+        svc.delete(f"{reg.host}/sec:1")
+        assert pull(svc, f"{reg.host}/sec:1", auth={})[0] == got
+
+
+def test_bearer_token_flow(svc) -> None:
+    with FakeRegistry(auth="bearer", users={"u": "p"}) as reg:
+        reg.add_image("tok", "1", [L1])
+        got, _ = pull(svc, f"{reg.host}/tok:1")  # anonymous token for pull
+        token_reqs = [p for m, p, _ in reg.requests if p.startswith("/token")]
+        assert any("scope=repository%3Atok%3Apull" in p and "service=fake" in p for p in token_reqs)
+        svc.tag(got, f"{reg.host}/tok", "2")
+        with pytest.raises(DockyardError, match="unauthorized: authentication required"):
+            _push(svc, f"{reg.host}/tok", "2")  # anonymous users cannot push
+        msgs = _push(svc, f"{reg.host}/tok", "2", auth={"username": "u", "password": "p"})
+        assert statuses(msgs)[-1].startswith("2: digest: sha256:")
+        # login hands back a refresh token, which then works as identitytoken
+        doc = svc.puller.login({"username": "u", "password": "p", "serveraddress": f"http://{reg.host}/"})
+        assert doc["Status"] == "Login Succeeded" and doc["IdentityToken"].startswith("refresh-")
+        svc.tag(got, f"{reg.host}/tok", "3")
+        msgs = _push(svc, f"{reg.host}/tok", "3", auth={"identitytoken": doc["IdentityToken"]})
+        assert statuses(msgs)[-1].startswith("3: digest:")
+        with pytest.raises(DockyardError) as e:
+            svc.puller.login({"username": "u", "password": "bad", "serveraddress": reg.host})
+        assert e.value.status == 401 and "incorrect username or password" in str(e.value)
+
+
+def test_docker_hub_unreachable_uses_mirror(svc) -> None:
+    with FakeRegistry() as reg:
+        digest, image_id, _ = reg.add_image("library/busybox", "latest", [L1])
+        svc.daemon.config.registry_mirrors = [f"http://{reg.host}"]
+        got, msgs = pull(svc, "busybox")
+        assert got == image_id
+        assert statuses(msgs)[0] == "latest: Pulling from library/busybox"
+        assert statuses(msgs)[-1] == "Status: Downloaded newer image for busybox:latest"
+        assert svc.inspect("busybox")["RepoDigests"] == [f"busybox@{digest}"]
+        # not on the mirror: Docker Hub is tried last and cannot be reached
+        with pytest.raises(DockyardError) as e:
+            pull(svc, "nginx")
+        assert str(e.value) == (
+            'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+        )
+        results = svc.search("busy", None, None)
+        assert results == [
+            {"star_count": 0, "is_official": True, "name": "busybox", "is_automated": False, "description": ""}
+        ]
+
+
+def test_unreachable_registry_texts(svc) -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with pytest.raises(DockyardError) as e:
+        pull(svc, f"127.0.0.1:{port}/x:1")
+    assert str(e.value) == f'Get "http://127.0.0.1:{port}/v2/": dial tcp 127.0.0.1:{port}: connect: connection refused'
+    svc.load  # noqa: B018 - the service is still usable
+    with pytest.raises(DockyardError, match="connection refused"):
+        svc.search(f"127.0.0.1:{port}/x", None, None)
