@@ -259,3 +259,113 @@ def test_docker_cli_reports_failures(daemon: Any, tmp_path: Path) -> None:
     res = docker(daemon, "build", ".", cwd=ctx)
     assert res.returncode == 1
     assert "dockerfile parse error on line 2: unknown instruction: RUNN" in res.stderr
+
+
+@needs_docker
+def test_tutorial_dockerfile(daemon: Any, tmp_path: Path) -> None:
+    """The tutorial's Flask example, with the pip step replaced (no network here)."""
+    ctx = write(
+        tmp_path / "myapp",
+        {
+            "Dockerfile": (
+                "# 指定基础镜像\nFROM busybox\n"
+                'MAINTAINER jackfrued "jackfrued@126.com"\n'
+                "ADD api/* /root/api/\n"
+                "WORKDIR /root/api\n"
+                "RUN cat requirements.txt\n"
+                'ENTRYPOINT ["./start.sh"]\n'
+                "EXPOSE 8000\n"
+            ),
+            "api/app.py": "print('app')\n",
+            "api/requirements.txt": "flask\n",
+            "api/start.sh": "#!/bin/sh\necho started\n",
+        },
+    )
+    (ctx / "api" / "start.sh").chmod(0o755)
+    res = docker(daemon, "build", "-t", "jackfrued/myapp", ".", cwd=ctx)
+    assert res.returncode == 0, res.stderr
+    assert "flask\n" in res.stdout
+    history = docker(daemon, "history", "--format", "{{.CreatedBy}}", "jackfrued/myapp").stdout
+    assert history.splitlines()[0] == "/bin/sh -c #(nop)  EXPOSE 8000/tcp"
+    assert "/bin/sh -c #(nop) ADD multi:" in history
+    run = docker(daemon, "run", "--rm", "jackfrued/myapp")
+    assert run.stdout == "started\n"
+    author = docker(daemon, "inspect", "-f", "{{.Author}}", "jackfrued/myapp").stdout.strip()
+    assert author == 'jackfrued "jackfrued@126.com"'
+
+
+@needs_docker
+def test_dockerfile_from_stdin(daemon: Any) -> None:
+    env = daemon.env
+    env["DOCKER_BUILDKIT"] = "0"
+    res = subprocess.run(
+        ["docker", "build", "-t", "bt/stdin", "-"],
+        input="FROM busybox\nRUN echo via stdin\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "via stdin\n" in res.stdout
+    res = daemon.cli("build", "-t", "bt/stdin2", "-", input=b"FROM busybox\nRUN echo raw body\n")
+    assert res.returncode == 0 and "raw body\n" in res.stdout, res.stderr
+
+
+def test_copy_chown_chmod_add_url_and_archive(daemon: Any, tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "remote.txt").write_text("served\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, directory=str(www), **kw)
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    arch = io.BytesIO()
+    with tarfile.open(fileobj=arch, mode="w:gz") as tf:
+        ti = tarfile.TarInfo("inside/packed.txt")
+        ti.size = 7
+        tf.addfile(ti, io.BytesIO(b"packed\n"))
+    try:
+        files: dict[str, str | bytes] = {
+            "Dockerfile": (
+                "FROM busybox\n"
+                "COPY --chown=nobody:nobody f.txt /owned/\n"
+                "COPY --chown=1234 f.txt /num.txt\n"
+                "COPY f.txt /tmp\n"
+                "COPY --chmod=700 f.txt /mode.txt\n"
+                f"ADD http://127.0.0.1:{port}/remote.txt /dl/\n"
+                "ADD pack.tar.gz /unpacked/\n"
+                "COPY pack.tar.gz /kept/\n"
+                "RUN stat -c '%n %u:%g %a' /owned/f.txt /num.txt /tmp/f.txt /mode.txt"
+                " && cat /dl/remote.txt /unpacked/inside/packed.txt && ls /kept\n"
+            ),
+            "f.txt": "f\n",
+            "pack.tar.gz": arch.getvalue(),
+        }
+        text = stream_text(build_api(daemon, files, t="bt/copy"))
+    finally:
+        server.shutdown()
+    assert "/owned/f.txt 65534:65534 644\n" in text
+    assert "/num.txt 1234:1234 644\n" in text
+    assert "/tmp/f.txt 0:0 644\n" in text
+    assert "/mode.txt 0:0 700\n" in text
+    assert "served\npacked\npack.tar.gz\n" in text
+
+
+def test_quiet_build_shows_output_only_on_failure(daemon: Any) -> None:
+    msgs = build_api(daemon, {"Dockerfile": "FROM busybox\nRUN echo hidden\n"}, q=1)
+    assert [m["stream"] for m in msgs if "stream" in m] == [msgs[0]["aux"]["ID"] + "\n"]
+    msgs = build_api(
+        daemon, {"Dockerfile": "FROM busybox\nRUN echo shown; exit 4\n"}, q=1, forcerm=1
+    )
+    assert "shown\n" in stream_text(msgs) and msgs[-1]["errorDetail"]["code"] == 4

@@ -130,6 +130,7 @@ def register(router: Router, daemon: Daemon) -> None:
             post(("msg", msg))
 
         def runner() -> None:
+            builder = None
             try:
                 dockerfile = ctx.read_dockerfile(opts.dockerfile)
                 ctx.apply_dockerignore(opts.dockerfile)
@@ -146,6 +147,8 @@ def register(router: Router, daemon: Daemon) -> None:
                     if not opts.quiet:
                         post(("msg", {"stream": f"Successfully tagged {name}\n"}))
             except BaseException as exc:  # handed to the event loop
+                if builder is not None and builder.quiet_output:
+                    post(("msg", {"stream": "".join(builder.quiet_output)}))
                 post(("err", exc))
                 return
             finally:

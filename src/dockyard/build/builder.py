@@ -138,10 +138,13 @@ class Builder:
         self.step = 0
         self.total = 0
         self.leftover: list[str] = []  # containers kept after a failure (rm without forcerm)
+        self.quiet_output: list[str] = []
 
     # ------------------------------------------------------------------ output
     def out(self, text: str) -> None:
-        if not self.opts.quiet:
+        if self.opts.quiet:
+            self.quiet_output.append(text)  # shown only when the build fails, as Docker does
+        else:
             self._emit({"stream": text})
 
     def step_line(self, inst: Instruction) -> None:
@@ -264,9 +267,13 @@ class Builder:
         if not dockerfile.strip():
             raise InvalidParameter(f"the Dockerfile ({self.opts.dockerfile}) cannot be empty")
         df = parse(dockerfile)
-        for w in df.warnings:
-            log.info("%s", w)
         self.plan(df)
+        if df.warnings:
+            for w in df.warnings:
+                self.out(w + "\n")
+            self.out(
+                "[WARNING]: Empty continuation lines will become errors in a future release.\n"
+            )
         for inst in self._meta:
             self.step_line(inst)
             for key, default in self._arg_pairs(inst, {}):
@@ -1016,7 +1023,8 @@ class Builder:
                 out.append(("heredoc", (doc.name, data), "file", hashlib.sha256(data).hexdigest()))
                 continue
             if add and src.startswith(("http://", "https://")):
-                out.append(("url", src, "file", hashlib.sha256(src.encode()).hexdigest()))
+                fetched = self._download(src)
+                out.append(("url", fetched, "file", hashlib.sha256(fetched[1]).hexdigest()))
                 continue
             if add and src.startswith("git@"):
                 raise InvalidParameter("ADD of git repositories requires BuildKit")
@@ -1108,7 +1116,7 @@ class Builder:
                     fmode = 0o644
                     mtime = int(time.time())
                 else:
-                    fname, data, mtime = self._download(payload)
+                    fname, data, mtime = payload
                     fmode = 0o600
                 target_dir = dest_clean if dest_is_dir else posixpath.dirname(dest_clean)
                 arc = fname if dest_is_dir else posixpath.basename(dest_clean)

@@ -12,7 +12,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..errors import InvalidParameter
 from ..images.rootpath import extract_into_root
@@ -93,8 +93,16 @@ class BuildContext:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def extract(self, tar: BinaryIO) -> None:
+        """Unpack the context; a body that is no archive is the Dockerfile itself
+        (``docker build - < Dockerfile``)."""
         head = tar.read(1)
         if not head:
+            return
+        tar.seek(0)
+        if not _is_tar_stream(tar):
+            tar.seek(0)
+            with open(self.root / "Dockerfile", "wb") as out:
+                shutil.copyfileobj(tar, out)
             return
         tar.seek(0)
         extract_into_root(self.root, "/", tar, allow_devices=False)
@@ -118,7 +126,9 @@ class BuildContext:
         self.ignore = DockerIgnore(text)
         if not self.ignore.rules:
             return
-        keep = {posixpath.normpath(dockerfile), ".dockerignore"}
+        # The Dockerfile was read already: like Docker, drop it (and .dockerignore) too
+        # when they are excluded (the CLI lists a -f file from outside the context there).
+        keep: set[str] = set()
         for dirpath, dirnames, filenames in os.walk(self.root, topdown=True):
             rel_dir = os.path.relpath(dirpath, self.root)
             rel_dir = "" if rel_dir == "." else rel_dir
@@ -144,6 +154,44 @@ class BuildContext:
             os.unlink(self.root / rel)
         except OSError:
             pass
+
+
+def _is_tar_stream(f: BinaryIO) -> bool:
+    import bz2
+    import gzip
+    import lzma
+    import tarfile
+
+    head = f.read(4096)
+    f.seek(0)
+    opener: Any = None
+    if head[:2] == b"\x1f\x8b":
+        opener = lambda fo: gzip.GzipFile(fileobj=fo)  # noqa: E731
+    elif head[:3] == b"BZh":
+        opener = bz2.BZ2File
+    elif head[:6] == b"\xfd7zXZ\x00":
+        opener = lzma.LZMAFile
+    elif head[:4] == b"\x28\xb5\x2f\xfd":
+        return True  # zstd: only archives come compressed that way
+    if opener is not None:
+        try:
+            with opener(f) as z:
+                block = z.read(tarfile.BLOCKSIZE)
+        except (OSError, EOFError, lzma.LZMAError):
+            return False
+        finally:
+            f.seek(0)
+    else:
+        block = head[: tarfile.BLOCKSIZE]
+    if len(block) < tarfile.BLOCKSIZE:
+        return False
+    if block == b"\0" * tarfile.BLOCKSIZE:
+        return True
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
 
 
 def expand_sources(root: Path, pattern: str) -> list[str]:

@@ -183,7 +183,9 @@ def parse(text: str | bytes) -> Dockerfile:
             piece, cont = _continues(nxt, escape)
             joined += piece
         if empty_cont:
-            df.warnings.append(f"[WARNING]: Empty continuation line found in: {joined.strip()}")
+            df.warnings.append(
+                "[WARNING]: Empty continuation line found in:\n    " + joined.strip()
+            )
         joined = joined.strip(" \t")
         keyword, _, args = joined.partition(" ")
         if "\t" in keyword:
