@@ -369,3 +369,26 @@ def test_quiet_build_shows_output_only_on_failure(daemon: Any) -> None:
         daemon, {"Dockerfile": "FROM busybox\nRUN echo shown; exit 4\n"}, q=1, forcerm=1
     )
     assert "shown\n" in stream_text(msgs) and msgs[-1]["errorDetail"]["code"] == 4
+
+
+@needs_docker
+def test_dockerfile_outside_the_context(daemon: Any, tmp_path: Path) -> None:
+    """docker -f adds the file to the context (and to .dockerignore) and cuts the tar short."""
+    write(tmp_path / "ctx", {"x.txt": "x"})
+    df = tmp_path / "other.Dockerfile"
+    df.write_text("FROM busybox\nCOPY . /c/\nRUN ls -A /c\n")
+    res = docker(daemon, "build", "-f", str(df), str(tmp_path / "ctx"))
+    assert res.returncode == 0, res.stderr
+    assert "\nx.txt\n ---> Removed" in res.stdout
+
+
+def test_docker_py_build(daemon: Any, tmp_path: Path) -> None:
+    docker_py = pytest.importorskip("docker")
+    ctx = write(tmp_path / "py", {"Dockerfile": "FROM busybox\nARG V\nRUN echo v=$V\n"})
+    client = docker_py.DockerClient(base_url=daemon.host)
+    image, logs = client.images.build(path=str(ctx), tag="bt/py", buildargs={"V": "7"}, rm=True)
+    assert "bt/py:latest" in image.tags
+    assert any(m.get("stream") == "v=7\n" for m in logs)
+    with pytest.raises(docker_py.errors.BuildError) as e:
+        client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 5\n"), forcerm=True)
+    assert e.value.msg == "The command '/bin/sh -c exit 5' returned a non-zero code: 5"

@@ -105,7 +105,32 @@ class BuildContext:
                 shutil.copyfileobj(tar, out)
             return
         tar.seek(0)
-        extract_into_root(self.root, "/", tar, allow_devices=False)
+        with self._plain_tar(tar) as plain:
+            extract_into_root(self.root, "/", plain, allow_devices=False)
+
+    def _plain_tar(self, f: BinaryIO) -> BinaryIO:
+        """The context uncompressed in a temp file, its end completed: the docker CLI's
+        ``-f`` rewrite ends the archive right after the last file's data (Go's reader
+        accepts that; ours wants the padding and the end-of-archive blocks)."""
+        import tarfile
+
+        from ..images.compression import open_maybe_compressed
+
+        out = tempfile.TemporaryFile(dir=self.dir)
+        try:
+            reader = open_maybe_compressed(f, threaded=False)
+            try:
+                shutil.copyfileobj(reader, out, 1 << 20)
+            finally:
+                reader.close()
+            size = out.tell()
+            pad = -size % tarfile.BLOCKSIZE
+            out.write(b"\0" * (pad + 2 * tarfile.BLOCKSIZE))
+            out.seek(0)
+        except BaseException:
+            out.close()
+            raise
+        return out  # type: ignore[return-value]
 
     def read_dockerfile(self, name: str) -> bytes:
         rel = posixpath.normpath("/" + name).lstrip("/")
