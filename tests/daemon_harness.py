@@ -71,6 +71,8 @@ class TestDaemon:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            # Tests never reach Docker Hub (this host may talk to loopback only).
+            env={**os.environ, "DOCKYARD_REGISTRY_HUB": "none"},
         )  # fmt: skip
         deadline = time.monotonic() + 20
         from dockyard.client.api import Client
