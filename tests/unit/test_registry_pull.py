@@ -259,3 +259,15 @@ def test_unreachable_registry_texts(svc) -> None:
     svc.load  # noqa: B018 - the service is still usable
     with pytest.raises(DockyardError, match="connection refused"):
         svc.search(f"127.0.0.1:{port}/x", None, None)
+
+
+def test_platform_of_single_manifest_checked(svc) -> None:
+    with FakeRegistry() as reg:
+        reg.add_image("one", "1", [L1], arch="amd64")
+        with pytest.raises(DockyardError) as e:
+            pull(svc, f"{reg.host}/one:1", platform="linux/arm64")
+        assert str(e.value) == (
+            f"image with reference {reg.host}/one:1 was found but its platform (linux/amd64) "
+            "does not match the specified platform (linux/arm64)"
+        )
+        assert pull(svc, f"{reg.host}/one:1", platform="linux/amd64")[0]

@@ -176,7 +176,10 @@ def parse_platform(spec: str | None) -> dict[str, str]:
 
 def format_platform(p: dict[str, str]) -> str:
     out = f"{p.get('os', '')}/{p.get('architecture', '')}"
-    return out + (f"/{p['variant']}" if p.get("variant") else "")
+    variant = p.get("variant") or ""
+    if p.get("architecture") == "arm64" and variant == "v8":
+        variant = ""  # the normal arm64, written without it as containerd does
+    return out + (f"/{variant}" if variant else "")
 
 
 def _variant(arch: str, v: str) -> str:

@@ -40,7 +40,16 @@ from .errors import (
     ResponseError,
     VerificationError,
 )
-from .manifests import LAYER_TYPES, Manifest, build_manifest, parse, select, sha256
+from .manifests import (
+    LAYER_TYPES,
+    Manifest,
+    build_manifest,
+    format_platform,
+    parse,
+    parse_platform,
+    select,
+    sha256,
+)
 from .progress import Emit, Meter, short, status
 from .transport import Session
 
@@ -146,6 +155,7 @@ class Puller:
             raise VerificationError(f"manifest verification failed for digest {ref.digest}")
         man = parse(raw, ctype, ref.familiar())
         kept = [raw]
+        was_index = man.is_index
         if man.is_index:
             desc = select(man, platform)
             raw2, ctype2, _ = repo.get_manifest(desc.digest)
@@ -164,6 +174,8 @@ class Puller:
                 f"image config verification failed for digest {cfg_desc.digest}"
             )
         diff_ids = _diff_ids(config)
+        if platform and not was_index:
+            _check_platform(config, platform, ref)
         layers = man.layers
         if len(diff_ids) != len(layers):
             raise BadManifest("layers from manifest don't match image configuration")
@@ -507,6 +519,26 @@ def _diff_ids(config: bytes) -> list[str]:
     if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
         raise BadManifest("invalid image config: bad rootfs.diff_ids")
     return list(ids)
+
+
+def _check_platform(config: bytes, platform: str, ref: Reference) -> None:
+    """A single-platform image pulled with --platform must be that platform."""
+    want = parse_platform(platform)
+    try:
+        doc = json.loads(config)
+    except ValueError:
+        return
+    have = {
+        "os": str(doc.get("os") or ""),
+        "architecture": str(doc.get("architecture") or ""),
+        "variant": str(doc.get("variant") or ""),
+    }
+    if have["os"] != want["os"] or have["architecture"] != want["architecture"]:
+        raise BadManifest(
+            f"image with reference {ref.familiar()} was found but its platform "
+            f"({format_platform(have)}) does not match the specified platform "
+            f"({format_platform(want)})"
+        )
 
 
 def _ref_key(ref: Reference) -> str:
