@@ -392,3 +392,28 @@ def test_docker_py_build(daemon: Any, tmp_path: Path) -> None:
     with pytest.raises(docker_py.errors.BuildError) as e:
         client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 5\n"), forcerm=True)
     assert e.value.msg == "The command '/bin/sh -c exit 5' returned a non-zero code: 5"
+
+
+def test_cache_across_stages_args_and_scratch(daemon: Any) -> None:
+    files: dict[str, str | bytes] = {
+        "Dockerfile": (
+            "ARG TAG=latest\n"
+            "FROM scratch AS files\n"
+            "COPY a.txt /\n"
+            "FROM busybox:${TAG}\n"
+            "ARG TAG\n"
+            "ARG MODE=dev\n"
+            "COPY --from=files /a.txt /\n"
+            "RUN echo tag=$TAG mode=$MODE\n"
+        ),
+        "a.txt": "a\n",
+    }
+    first = stream_text(build_api(daemon, files, t="bt/cache"))
+    assert "tag=latest mode=dev\n" in first
+    second = stream_text(build_api(daemon, files, t="bt/cache"))
+    assert second.count(" ---> Using cache") == 5, second
+    third = stream_text(build_api(daemon, files, buildargs=json.dumps({"MODE": "prod"})))
+    assert "tag=latest mode=prod\n" in third
+    assert third.count(" ---> Using cache") == 4
+    env = daemon.client().get("/images/bt/cache/json")["Config"]["Env"]
+    assert any(e.startswith("PATH=") for e in env)

@@ -65,7 +65,7 @@ def options_from_request(req: Request) -> BuildOptions:
     labels = _json_param(req, "labels") or {}
     if not isinstance(labels, dict):
         raise InvalidParameter("invalid labels value: must be a JSON object")
-    extrahosts = [h for h in (req.q("extrahosts") or "").split(",") if h]
+    extrahosts = [h for v in req.query.get("extrahosts") or [] for h in v.split(",") if h]
     rm = req.q("rm")
     return BuildOptions(
         tags=tags,
@@ -97,6 +97,8 @@ def register(router: Router, daemon: Daemon) -> None:
         images = daemon.services.get("images")
         if images is None:
             raise NotFound("images are not available")
+        if req.q("version") == "2":
+            raise InvalidParameter("buildkit not supported by daemon")
         if req.q("remote"):
             raise InvalidParameter("remote build contexts are not supported by this daemon")
         opts = options_from_request(req)

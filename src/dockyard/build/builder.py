@@ -235,11 +235,7 @@ class Builder:
         elif inst.cmd in ("workdir", "user", "stopsignal", "maintainer"):
             if not rest:
                 raise ParseError(inst.line, f"{name} requires exactly one argument")
-            if (
-                inst.cmd in ("workdir", "user", "stopsignal")
-                and len(rest.split()) > 1
-                and (inst.cmd == "stopsignal")
-            ):
+            if inst.cmd in ("user", "stopsignal") and len(rest.split()) > 1:
                 raise ParseError(inst.line, f"{name} requires exactly one argument")
         elif inst.cmd in ("expose", "volume", "arg", "onbuild", "healthcheck"):
             if not rest:
@@ -327,6 +323,12 @@ class Builder:
                 env[key] = value
         return env
 
+    @staticmethod
+    def _ensure_path(stage: Stage) -> None:
+        env = list(stage.config.get("Env") or [])
+        if not any(e.partition("=")[0] == "PATH" for e in env):
+            stage.config["Env"] = [*env, DEFAULT_PATH]
+
     def run_stage(self, stage: Stage) -> None:
         inst = stage.from_inst
         self.step_line(inst)
@@ -337,6 +339,7 @@ class Builder:
         self.used_args.update(k for k in self.meta_args if k in stage.base)
         platform = inst.flag("platform")
         self.from_image(stage, base, platform)
+        self._ensure_path(stage)
         triggers = list(stage.config.get("OnBuild") or [])
         if triggers:
             stage.config["OnBuild"] = None
@@ -461,15 +464,9 @@ class Builder:
         pairs = self._arg_pairs(inst, env)
         parts = []
         for key, default in pairs:
+            parts.append(key if default is None else f"{key}={default}")
             if default is None and key in self.meta_args:
-                meta_env = self._meta_env()
-                default = meta_env.get(key)
-                if default is not None:
-                    parts.append(f"{key}")
-                else:
-                    parts.append(key)
-            else:
-                parts.append(key if default is None else f"{key}={default}")
+                default = self._meta_env().get(key)  # a global ARG's value comes back
             stage.args[key] = default
             self.used_args.add(key)
         self.commit_nop(stage, "ARG " + " ".join(parts))
@@ -611,9 +608,9 @@ class Builder:
             cc = rec.image_config.get("container_config")
             if not isinstance(cc, dict) or cache_key(cc) != want:
                 continue
-            if cache_key(rec.config) != cache_key(stage.config):
+            if cache_key(rec.config) != cache_key(self._image_config(stage)):
                 continue
-            if (rec.image_config.get("author") or "") != stage.maintainer:
+            if (rec.image_config.get("author") or "") != (stage.maintainer or ""):
                 continue
             candidates.append(rec)
         if not candidates:
@@ -709,10 +706,7 @@ class Builder:
         return image_id
 
     def _image_config(self, stage: Stage) -> dict[str, Any]:
-        cfg = copy.deepcopy(stage.config)
-        if not cfg.get("Env"):
-            cfg["Env"] = [DEFAULT_PATH] if stage.image_id is None else cfg.get("Env")
-        return cfg
+        return copy.deepcopy(stage.config)
 
     def _host_config(self) -> dict[str, Any]:
         hc: dict[str, Any] = {"NetworkMode": self.opts.networkmode or "default"}
