@@ -533,8 +533,7 @@ class Builder:
         self.commit_nop(stage, "VOLUME " + ins.go_list(paths))
 
     def do_onbuild(self, stage: Stage, inst: Instruction) -> None:
-        keyword, _, rest = inst.rest.partition(" ")
-        trigger = (keyword.upper() + " " + rest.strip()).strip()
+        trigger = inst.rest.strip()  # kept as written, like Docker
         stage.config["OnBuild"] = [*(stage.config.get("OnBuild") or []), trigger]
         self.commit_nop(stage, "ONBUILD " + trigger)
 
@@ -558,8 +557,8 @@ class Builder:
                 value = inst.flag(flag)
                 if value is not None:
                     ns = ins.parse_duration(value, flag)
-                    if 0 < ns < 10**6:
-                        raise InvalidParameter(f"Interval {key} cannot be less than 1ms")
+                    if 0 < ns < 10**6 or ns < 0:
+                        raise InvalidParameter(f'Interval "{flag}" cannot be less than 1ms')
                     hc[key] = ns
             retries = inst.flag("retries")
             if retries is not None:
@@ -569,8 +568,11 @@ class Builder:
                     raise InvalidParameter(
                         f'strconv.ParseInt: parsing "{retries}": invalid syntax'
                     ) from None
-                if hc["Retries"] < 0:
-                    raise InvalidParameter("--retries cannot be negative")
+                if hc["Retries"] < 1:
+                    raise InvalidParameter(f"--retries must be at least 1 (not {hc['Retries']})")
+            old = (stage.config.get("Healthcheck") or {}).get("Test") or []
+            if old and old[0] != "NONE":
+                self.out(f"Note: overriding previous HEALTHCHECK: {ins.go_list(old)}\n")
         stage.config["Healthcheck"] = hc
         text = "&{" + ins.go_quote_list(hc["Test"])
         for key in ("Interval", "Timeout", "StartPeriod", "StartInterval"):
@@ -787,8 +789,11 @@ class Builder:
         declared_env = env_map(stage.config.get("Env"))
         used = {k: v for k, v in args.items() if k not in declared_env}
         save_cmd = list(cmd)
-        if used:
-            save_cmd = [f"|{len(used)}", *(f"{k}={v}" for k, v in sorted(used.items())), *cmd]
+        saved = sorted(
+            f"{k}={v}" for k, v in used.items() if k in stage.args or k not in BUILTIN_ARGS
+        )  # proxies given with --build-arg only never reach the cache key (nor the image)
+        if saved:
+            save_cmd = [f"|{len(saved)}", *saved, *cmd]
         cc = self._container_config(stage, save_cmd)
         if self._probe(stage, cc):
             return
