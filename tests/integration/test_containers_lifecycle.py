@@ -359,3 +359,18 @@ def test_inspect_formats(cli: Cli, res: Resources, tmp_path: Path) -> None:
     assert cli.ok("inspect", "--format", "{{.Name}}", name, other).split() == [f"/{name}", f"/{other}"]
     proc = cli.run("inspect", "--format", "{{.Name}}", name, res.container("missing"))
     assert proc.returncode != 0 and f"/{name}" in proc.stdout
+
+
+def test_fast_exits_are_always_noticed(cli: Cli, res: Resources) -> None:
+    """A process that exits before the daemon has recorded the start (hello-world takes
+    microseconds) must still end `run`; it once hung about 1 run in 15."""
+    for i in range(8):
+        name = res.container(f"fast{i}")
+        proc = cli.run("run", "--name", name, "hello-world", timeout=15)
+        assert proc.returncode == 0 and "Hello from" in proc.stdout, proc.stderr
+        assert cli.state(name) == "exited"
+        proc = cli.run("run", "--rm", "busybox", "true", timeout=15)
+        assert proc.returncode == 0, proc.stderr
+        cid = cli.ok("run", "-d", "hello-world").strip()
+        res.track_container(cid)
+        assert cli.ok("wait", cid, timeout=15).strip() == "0"
