@@ -70,8 +70,10 @@ def _addr(host: str) -> str:
 
 
 def ssl_context(host: str, verify: bool) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if not verify:
+    if verify:
+        ctx = ssl.create_default_context()
+    else:  # no CA bundle to load: it would not be used
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     for base in CERTS_DIRS:
