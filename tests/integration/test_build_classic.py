@@ -417,3 +417,21 @@ def test_cache_across_stages_args_and_scratch(daemon: Any) -> None:
     assert third.count(" ---> Using cache") == 4
     env = daemon.client().get("/images/bt/cache/json")["Config"]["Env"]
     assert any(e.startswith("PATH=") for e in env)
+
+
+def test_failed_step_container_stays_unless_force_rm(daemon: Any) -> None:
+    client = daemon.client()
+    msgs = build_api(daemon, {"Dockerfile": "FROM busybox\nRUN exit 9\n"})
+    assert msgs[-1]["errorDetail"]["code"] == 9
+    left = client.get("/containers/json", {"all": True})
+    assert len(left) == 1 and left[0]["State"] == "exited"
+    client.request("DELETE", f"/containers/{left[0]['Id']}", {"force": True}).read()
+    msgs = build_api(
+        daemon, {"Dockerfile": "ARG A=1\nARG B=${A}2\nFROM busybox\nARG B\nRUN echo b=$B\n"}, rm=0
+    )
+    assert "b=12\n" in stream_text(msgs)
+    assert "Removed intermediate container" not in stream_text(msgs)
+    left = client.get("/containers/json", {"all": True})
+    assert len(left) == 2  # ARG and RUN steps, kept with rm=0
+    for c in left:
+        client.request("DELETE", f"/containers/{c['Id']}", {"force": True}).read()

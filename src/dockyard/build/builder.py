@@ -167,7 +167,7 @@ class Builder:
                     if not _valid_stage_name(name):
                         raise ParseError(
                             inst.line,
-                            f"invalid name for build stage: {words[2]!r}, name can't start "
+                            f"invalid name for build stage: {json.dumps(name)}, name can't start "
                             "with a number or contain symbols",
                         )
                     if any(s.name == name for s in self.stages):
@@ -272,7 +272,7 @@ class Builder:
             )
         for inst in self._meta:
             self.step_line(inst)
-            for key, default in self._arg_pairs(inst, {}):
+            for key, default in self._arg_pairs(inst, self._meta_env()):
                 self.meta_args[key] = default
         try:
             for stage in self.stages:
@@ -740,14 +740,13 @@ class Builder:
     _live: list[str]
 
     def _remove(self, cid: str, *, failed: bool, announce: bool) -> None:
-        if failed and not self.opts.forcerm and self.opts.rm is False:
-            return
-        if failed and not self.opts.forcerm:
+        """Docker's rules: --rm removes after a successful step, --force-rm always; a
+        failed step's container stays for inspection otherwise."""
+        keep = not self.opts.forcerm if failed else not (self.opts.rm or self.opts.forcerm)
+        if keep:
+            if cid in self._live:
+                self._live.remove(cid)
             self.leftover.append(cid)
-            self._live.remove(cid) if cid in self._live else None
-            return
-        if not failed and not self.opts.rm:
-            self._live.remove(cid) if cid in self._live else None
             return
         try:
             self.containers.remove(cid, force=True, volumes=True)
@@ -1029,6 +1028,10 @@ class Builder:
                 raise InvalidParameter("ADD of git repositories requires BuildKit")
             matches = expand_sources(root, src)
             if not matches:
+                if any(c in src for c in "*?["):
+                    raise InvalidParameter(f"{name} failed: no source files were specified")
+                if root != self.ctx.root:
+                    raise InvalidParameter(f"{name} failed: stat {src}: file does not exist")
                 raise InvalidParameter(
                     f"{name} failed: file not found in build context or excluded by "
                     f".dockerignore: stat {src}: file does not exist"
