@@ -31,6 +31,10 @@ def cli(daemon: Any) -> Cli:
     return Cli(daemon, TOOL)
 
 
+def test_version_info(cli: Cli) -> None:
+    flows.flow_version_info(cli)
+
+
 def test_hello_world(cli: Cli, res: Resources) -> None:
     flows.flow_hello_world(cli, res)
 

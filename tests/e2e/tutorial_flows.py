@@ -21,6 +21,18 @@ HELLO_LINES = ("Hello from", "This message shows that your installation appears 
 STOP = ("stop", "-t", "1")
 
 
+def flow_version_info(cli: Cli) -> None:
+    """`docker version`, `docker info` (step 7 of the installation)."""
+    out = cli.ok("version")
+    assert "Client" in out and "Server" in out
+    assert cli.ok("version", "--format", "{{.Server.Os}}").strip() == "linux"
+    assert cli.ok("version", "--format", "{{.Server.APIVersion}}").strip() >= "1.24"
+    assert cli.ok("info", "--format", "{{.Driver}}").strip() == "overlay2"
+    assert int(cli.ok("info", "--format", "{{.Images}}").strip()) >= 2
+    info = cli.ok("info")
+    assert "Containers:" in info and "Server Version:" in info
+
+
 def flow_hello_world(cli: Cli, res: Resources) -> None:
     """`run --rm hello-world` prints the greeting, exits 0 and leaves no container."""
     name = res.container("hello")

@@ -374,3 +374,46 @@ def test_fast_exits_are_always_noticed(cli: Cli, res: Resources) -> None:
         cid = cli.ok("run", "-d", "hello-world").strip()
         res.track_container(cid)
         assert cli.ok("wait", cid, timeout=15).strip() == "0"
+
+
+def test_start_attach_and_logs_accumulate(cli: Cli, res: Resources) -> None:
+    name = res.container("attach")
+    cli.ok("create", "--name", name, "busybox", "sh", "-c", "echo run; exit 4")
+    proc = cli.run("start", "-a", name)
+    assert proc.returncode == 4 and proc.stdout == "run\n", proc
+    proc = cli.run("start", "-a", name)
+    assert proc.returncode == 4
+    assert cli.ok("logs", name) == "run\nrun\n"  # logs keep every run of the container
+    stdin_name = res.container("attachi")
+    cli.ok("create", "-i", "--name", stdin_name, "busybox", "sh", "-c", "read x; echo got $x")
+    assert cli.ok("start", "-ai", stdin_name, input="value\n") == "got value\n"
+
+
+def test_stats_no_stream(cli: Cli, res: Resources) -> None:
+    name = res.container("stats")
+    cli.ok("run", "-d", "--name", name, "-m", "64m", *SLEEPER)
+    out = cli.ok("stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.PIDs}}", name)
+    got_name, mem, pids = out.strip().split("|")
+    assert got_name == name
+    assert mem.endswith("64MiB"), mem
+    assert pids == "1"
+    table = cli.ok("stats", "--no-stream", name)
+    assert table.splitlines()[0].split()[:3] == ["CONTAINER", "ID", "NAME"]
+
+
+def test_prune_by_label(cli: Cli, res: Resources) -> None:
+    label = f"e2e-prune={res.tag}"
+    stopped, running = res.container("pr-stopped"), res.container("pr-running")
+    cli.ok("create", "--name", stopped, "--label", label, "busybox", "true")
+    cli.ok("run", "-d", "--name", running, "--label", label, *SLEEPER)
+    other = res.container("pr-other")
+    cli.ok("create", "--name", other, "busybox", "true")
+    out = cli.ok("container", "prune", "-f", "--filter", f"label={label}")
+    assert "Deleted Containers:" in out and "Total reclaimed space:" in out
+    names = cli.names(all=True)
+    assert stopped not in names and running in names and other in names
+    vol = res.volume("pr-vol")
+    cli.ok("volume", "create", "--label", label, vol)
+    out = cli.ok("volume", "prune", "-f", "-a", "--filter", f"label={label}")  # -a: named too
+    assert vol in out
+    assert vol not in cli.ok("volume", "ls", "-q").split()
