@@ -246,6 +246,12 @@ class FakeRegistry:
                         names = sorted({r for r, _ in reg.manifests})
                         self._send(200, json.dumps({"repositories": names}).encode())
                     return
+                t = re.match(r"^/v2/(.+)/tags/list$", path)
+                if t is not None:
+                    if self._authorized(f"repository:{t.group(1)}:pull"):
+                        tags = sorted(r for n, r in reg.manifests if n == t.group(1) and not r.startswith("sha256:"))
+                        self._send(200, json.dumps({"name": t.group(1), "tags": tags}).encode())
+                    return
                 m = re.match(r"^/v2/(.+)/(manifests|blobs)/(.+)$", path)
                 if m is None:
                     self._error(404, "NOT_FOUND", "not found")

@@ -229,14 +229,14 @@ def test_docker_hub_unreachable_uses_mirror(svc) -> None:
     with FakeRegistry() as reg:
         digest, image_id, _ = reg.add_image("library/busybox", "latest", [L1])
         svc.daemon.config.registry_mirrors = [f"http://{reg.host}"]
-        got, msgs = pull(svc, "busybox")
+        got, msgs = pull(svc, "busybox:latest")
         assert got == image_id
         assert statuses(msgs)[0] == "latest: Pulling from library/busybox"
         assert statuses(msgs)[-1] == "Status: Downloaded newer image for busybox:latest"
         assert svc.inspect("busybox")["RepoDigests"] == [f"busybox@{digest}"]
         # not on the mirror: Docker Hub is tried last and cannot be reached
         with pytest.raises(DockyardError) as e:
-            pull(svc, "nginx")
+            pull(svc, "nginx:latest")
         assert str(e.value) == (
             'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
         )
@@ -271,3 +271,18 @@ def test_platform_of_single_manifest_checked(svc) -> None:
             "does not match the specified platform (linux/arm64)"
         )
         assert pull(svc, f"{reg.host}/one:1", platform="linux/amd64")[0]
+
+
+def test_pull_all_tags(svc) -> None:
+    with FakeRegistry() as reg:
+        _, id1, _ = reg.add_image("multi", "1", [L1])
+        _, id2, _ = reg.add_image("multi", "2", [L1, L2])
+        got, msgs = pull(svc, f"{reg.host}/multi")
+        s = statuses(msgs)
+        assert s[0] == "1: Pulling from multi"
+        assert "2: Pulling from multi" in s
+        assert s[-1] == f"Status: Downloaded newer image for {reg.host}/multi"
+        assert svc.resolve(f"{reg.host}/multi:1").id == id1
+        assert svc.resolve(f"{reg.host}/multi:2").id == id2 == got
+        _, msgs = pull(svc, f"{reg.host}/multi")
+        assert statuses(msgs)[-1] == f"Status: Image is up to date for {reg.host}/multi"

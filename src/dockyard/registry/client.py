@@ -129,6 +129,27 @@ class Repository:
             raise self._error("PUT", url, resp, body)
         return resp.header("Docker-Content-Digest")
 
+    def tags(self, limit: int = 10000) -> list[str]:
+        """GET tags/list, following Link pagination."""
+        import json
+
+        url = self.url(f"tags/list?n={limit}")
+        out: list[str] = []
+        for _ in range(100):
+            resp = self.registry.request("GET", url, self.scopes)
+            body = resp.read(16 << 20)
+            if resp.status != 200:
+                raise self._error("GET", url, resp, body)
+            try:
+                out.extend(str(t) for t in json.loads(body).get("tags") or [])
+            except (ValueError, AttributeError):
+                break
+            link = resp.header("Link") or ""
+            if not link.startswith("<"):
+                break
+            url = self._abs(link[1:].split(">", 1)[0])
+        return out
+
     # --- blobs ---
     def open_blob(self, digest: str) -> Response:
         url = self.url("blobs/" + digest)

@@ -91,8 +91,6 @@ class Puller:
         platform: str | None,
         progress: Emit,
     ) -> str:
-        if ref.is_name_only:
-            ref = ref.with_tag("latest")
         mirrors, insecure = self._settings()
         endpoints = pull_endpoints(ref.domain, mirrors, insecure)
         session = Session()
@@ -108,7 +106,9 @@ class Puller:
                 creds = credmod.resolve(auth, ep.host if ep.mirror else ref.domain)
                 reg = Registry(session, ep, creds)
                 try:
-                    return self._pull_from(reg, ref, platform, emit)
+                    if ref.is_name_only:  # docker pull -a: every tag
+                        return self._pull_all_tags(reg, ref, platform, emit)
+                    return self._pull_from(reg, ref, platform, emit)[0]
                 except NoBasicCredentials as exc:
                     err = RegistryError(f"{exc.where}: no basic auth credentials")
                     if not ep.mirror:
@@ -143,9 +143,33 @@ class Puller:
         progress({"status": f"Status: Image is up to date for {ref.familiar()}"})
         return found
 
-    def _pull_from(
+    def _pull_all_tags(
         self, reg: Registry, ref: Reference, platform: str | None, progress: Emit
     ) -> str:
+        tags = Repository(reg, ref.path, "pull").tags()
+        if not tags:
+            raise PullNotFound(f"repository {ref.familiar_name} not found: no tags")
+        got, changed = "", False
+        for tag in tags:
+            try:
+                one = ref.with_tag(tag)
+            except InvalidReference:
+                continue
+            got, new = self._pull_from(reg, one, platform, progress, final=False)
+            changed = changed or new
+        word = "Downloaded newer image" if changed else "Image is up to date"
+        progress({"status": f"Status: {word} for {ref.familiar_name}"})
+        return got
+
+    def _pull_from(
+        self,
+        reg: Registry,
+        ref: Reference,
+        platform: str | None,
+        progress: Emit,
+        final: bool = True,
+    ) -> tuple[str, bool]:
+        """Pull one tag or digest: (image ID, whether the reference moved)."""
         svc = self.images
         repo = Repository(reg, ref.path, "pull")
         reference = ref.digest or ref.tag or "latest"
@@ -232,14 +256,11 @@ class Puller:
                     job.file.close()
         if got != image_id:
             log.warning("pulled image id %s differs from config digest %s", got, image_id)
-        status_msg = (
-            f"Status: Image is up to date for {ref.familiar()}"
-            if old == got
-            else f"Status: Downloaded newer image for {ref.familiar()}"
-        )
         progress({"status": f"Digest: {top_digest}"})
-        progress({"status": status_msg})
-        return got
+        if final:
+            word = "Image is up to date" if old == got else "Downloaded newer image"
+            progress({"status": f"Status: {word} for {ref.familiar()}"})
+        return got, old != got
 
     def _have_image(self, image_id: str, chains: list[str]) -> bool:
         svc = self.images
