@@ -435,3 +435,18 @@ def test_failed_step_container_stays_unless_force_rm(daemon: Any) -> None:
     assert len(left) == 2  # ARG and RUN steps, kept with rm=0
     for c in left:
         client.request("DELETE", f"/containers/{c['Id']}", {"force": True}).read()
+
+
+def test_heredoc_run_forms_and_build_prune(daemon: Any) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "RUN <<EOF\n#!/bin/sh -e\necho script at $0\necho made > /made.txt\nEOF\n"
+        "RUN <<EOF\necho plain heredoc\nEOF\n"
+        "RUN cat <<EOF > /cat.txt\nfrom cat\nEOF\n"
+        "RUN cat /made.txt /cat.txt && test ! -e /dev/pipes/EOF\n"
+    )
+    text = stream_text(build_api(daemon, {"Dockerfile": dockerfile}, t="bt/heredoc"))
+    assert "script at /dev/pipes/EOF\n" in text and "plain heredoc\n" in text
+    assert "made\nfrom cat\n" in text and "Successfully tagged bt/heredoc:latest" in text
+    resp = daemon.client().request("POST", "/build/prune")
+    assert json.loads(resp.read()) == {"CachesDeleted": None, "SpaceReclaimed": 0}

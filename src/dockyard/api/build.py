@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DockyardError, InvalidParameter, NotFound
-from .http import Request, Response, StreamResponse
+from .http import Request, Response, StreamResponse, json_response
 from .router import Router
 
 if TYPE_CHECKING:
@@ -181,6 +181,17 @@ def register(router: Router, daemon: Daemon) -> None:
                 item = await q.get()
 
         return StreamResponse(chunks(), content_type="application/json")
+
+    @router.route("POST", "/build/prune")
+    async def prune(req: Request) -> Response:
+        # The classic builder's cache is its intermediate images (image prune removes
+        # them); there is no separate cache store to prune.
+        req.q_filters()
+        return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+
+    @router.route("POST", "/build/cancel")
+    async def cancel(req: Request) -> Response:
+        return Response(200)
 
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:

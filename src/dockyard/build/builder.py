@@ -722,7 +722,13 @@ class Builder:
             hc["CpuShares"] = self.opts.cpushares
         return hc
 
-    def _create(self, stage: Stage, cfg: dict[str, Any], env: list[str] | None = None) -> str:
+    def _create(
+        self,
+        stage: Stage,
+        cfg: dict[str, Any],
+        env: list[str] | None = None,
+        binds: list[str] | None = None,
+    ) -> str:
         body = copy.deepcopy(cfg)
         body["Image"] = stage.image_id
         body["Entrypoint"] = [""]
@@ -732,6 +738,8 @@ class Builder:
         body["AttachStdout"] = True
         body["AttachStderr"] = True
         body["HostConfig"] = self._host_config()
+        if binds:
+            body["HostConfig"]["Binds"] = binds
         result = self.containers.create(None, body)
         cid: str = result["Id"]
         self._live.append(cid)
@@ -799,8 +807,12 @@ class Builder:
         run_env = list(stage.config.get("Env") or []) + [
             f"{k}={v}" for k, v in sorted(used.items())
         ]
-        run_cfg = self._container_config(stage, cmd)
-        cid = self._create(stage, run_cfg, env=run_env)
+        run_cmd, binds = cmd, None
+        script = self._shebang_script(stage, inst)
+        if script is not None:
+            run_cmd, binds = script
+        run_cfg = self._container_config(stage, run_cmd)
+        cid = self._create(stage, run_cfg, env=run_env, binds=binds)
         self.out(f" ---> Running in {cid[:12]}\n")
         ok = False
         try:
@@ -829,6 +841,24 @@ class Builder:
         for doc in inst.heredocs:
             script += doc.content + doc.name + "\n"
         return [*self.shell(stage), script]
+
+    def _shebang_script(
+        self, stage: Stage, inst: Instruction
+    ) -> tuple[list[str], list[str]] | None:
+        """``RUN <<EOF`` whose body starts with ``#!``: the body runs as a file, mounted
+        read-only at /dev/pipes/<name> (so it never lands in the layer)."""
+        if inst.json_args is not None or len(inst.heredocs) != 1:
+            return None
+        doc = inst.heredocs[0]
+        if not doc.content.startswith("#!"):
+            return None
+        if inst.rest.strip().lstrip("<-").strip("'\"") != doc.name:
+            return None
+        host = Path(tempfile.mkdtemp(prefix="heredoc-", dir=self.ctx.dir)) / doc.name
+        host.write_text(doc.content)
+        host.chmod(0o755)
+        target = f"/dev/pipes/{doc.name}"
+        return [*self.shell(stage), target], [f"{host}:{target}:ro"]
 
     def _run_container(self, cid: str) -> int:
         from ..containers.logs import RecordFollower
