@@ -43,9 +43,12 @@ def free_port() -> int:
 class RegistryServer:
     """One docker-registry process on 127.0.0.1:<free port> with its own storage."""
 
-    def __init__(self, base: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, base: Path, users: dict[str, str] | None = None, extra_yaml: str = ""
+    ) -> None:
         self.base = base
         self.users = users or {}
+        self.extra_yaml = extra_yaml  # more top-level config (e.g. an `auth: token` section)
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -78,7 +81,7 @@ class RegistryServer:
             htpasswd.write_text("\n".join(entries) + "\n")
             lines += ["auth:", "  htpasswd:", "    realm: dockyard-test", f"    path: {htpasswd}"]
         config = self.base / "config.yml"
-        config.write_text("\n".join(lines) + "\n")
+        config.write_text("\n".join(lines) + "\n" + self.extra_yaml)
         log = open(self.base / "registry.log", "wb")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [REGISTRY_BIN, "serve", str(config)],
