@@ -450,3 +450,24 @@ def test_heredoc_run_forms_and_build_prune(daemon: Any) -> None:
     assert "made\nfrom cat\n" in text and "Successfully tagged bt/heredoc:latest" in text
     resp = daemon.client().request("POST", "/build/prune")
     assert json.loads(resp.read()) == {"CachesDeleted": None, "SpaceReclaimed": 0}
+
+
+def test_context_symlinks_stay_inside_the_context(daemon: Any) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        df = b"FROM busybox\nCOPY evil /x\n"
+        ti = tarfile.TarInfo("Dockerfile")
+        ti.size = len(df)
+        tf.addfile(ti, io.BytesIO(df))
+        link = tarfile.TarInfo("evil")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/hostname"
+        tf.addfile(link)
+    resp = daemon.client().request(
+        "POST", "/build", {}, body=buf.getvalue(), headers={"Content-Type": "application/x-tar"}
+    )
+    msgs = list(resp.iter_json())
+    assert msgs[-1]["error"] == (
+        "COPY failed: file not found in build context or excluded by .dockerignore: "
+        "stat evil: file does not exist"
+    )

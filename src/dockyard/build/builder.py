@@ -917,6 +917,10 @@ class Builder:
                     "https://docs.docker.com/go/buildkit/ to learn how to build images with "
                     "BuildKit enabled"
                 )
+        if inst.flag("checksum") is not None and not all(
+            w.startswith(("http://", "https://")) for w in srcs
+        ):
+            raise InvalidParameter("checksum can't be specified for non-HTTP(S) sources")
         chown = inst.flag("chown")
         chown = self._word(chown, env) if chown else None
         chmod = inst.flag("chmod")
@@ -1052,7 +1056,15 @@ class Builder:
                 continue
             if add and src.startswith(("http://", "https://")):
                 fetched = self._download(src)
-                out.append(("url", fetched, "file", hashlib.sha256(fetched[1]).hexdigest()))
+                digest = hashlib.sha256(fetched[1]).hexdigest()
+                want = inst.flag("checksum")
+                if want is not None:
+                    algo, _, hexd = want.partition(":")
+                    if algo != "sha256" or not hexd:
+                        raise InvalidParameter(f"invalid checksum digest format: {want}")
+                    if hexd.lower() != digest:
+                        raise InvalidParameter(f"digest mismatch sha256:{digest}: {want}")
+                out.append(("url", fetched, "file", digest))
                 continue
             if add and src.startswith("git@"):
                 raise InvalidParameter("ADD of git repositories requires BuildKit")
@@ -1067,13 +1079,18 @@ class Builder:
                     f".dockerignore: stat {src}: file does not exist"
                 )
             for rel in matches:
-                path = root / rel if rel != "." else root
-                is_dir = (
-                    path.is_dir()
-                    and not path.is_symlink()
-                    or (path.is_symlink() and os.path.isdir(path) and root == self.ctx.root)
-                )
-                kind = "dir" if is_dir else "file"
+                from ..images.rootpath import resolve_in_root
+
+                # symlinks resolve inside the root: a link never reaches the host
+                path = resolve_in_root(root, "/" + rel if rel != "." else "/")
+                if not os.path.lexists(path):
+                    where = (
+                        "file not found in build context or excluded by .dockerignore: "
+                        if root == self.ctx.root
+                        else ""
+                    )
+                    raise InvalidParameter(f"{name} failed: {where}stat {src}: file does not exist")
+                kind = "dir" if path.is_dir() and not path.is_symlink() else "file"
                 if root == self.ctx.root:
                     digest = hash_path(path)
                 else:
