@@ -133,9 +133,13 @@ class BuildContext:
         return out  # type: ignore[return-value]
 
     def read_dockerfile(self, name: str) -> bytes:
+        from ..images.rootpath import resolve_in_root
+
         rel = posixpath.normpath("/" + name).lstrip("/")
-        path = self.root / rel
         try:
+            path = resolve_in_root(self.root, rel)  # a symlink resolves inside the context
+            if rel == "Dockerfile" and not path.exists():
+                path = resolve_in_root(self.root, "dockerfile")  # Docker's fallback name
             if path.is_symlink() or not path.is_file():
                 raise FileNotFoundError
             return path.read_bytes()
