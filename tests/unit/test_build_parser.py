@@ -117,6 +117,9 @@ def test_substitution_rules() -> None:
     assert process_word("${P%/*}", env) == "/usr/local"
     assert process_word("${P##*/}", env) == "bin"
     assert process_words('a "b c" $A', env) == ["a", "b c", "x"]
+    two = {"F": "one two"}
+    assert process_words("$F /dst/", two) == ["one", "two", "/dst/"]
+    assert process_words('"$F" x${F}y', two) == ["one two", "xone", "twoy"]
     with pytest.raises(ShellError):
         process_word("${UNSET:?must be set}", env)
     with pytest.raises(ShellError):

@@ -59,6 +59,17 @@ class _Lexer:
                     out.append("".join(word))
                     word, in_word = [], False
                 continue
+            if ch == "$":
+                # an unquoted expansion splits on the whitespace it brings, as in sh
+                for c in self.dollar():
+                    if c in " \t\r\n":
+                        if in_word:
+                            out.append("".join(word))
+                            word, in_word = [], False
+                    else:
+                        word.append(c)
+                        in_word = True
+                continue
             in_word = True
             word.append(self.one())
         if in_word:
