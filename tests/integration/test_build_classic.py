@@ -471,3 +471,40 @@ def test_context_symlinks_stay_inside_the_context(daemon: Any) -> None:
         "COPY failed: file not found in build context or excluded by .dockerignore: "
         "stat evil: file does not exist"
     )
+
+
+def test_client_going_away_cancels_the_build(daemon: Any) -> None:
+    import socket
+    import time
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        df = b"FROM busybox\nRUN echo started; sleep 60\n"
+        ti = tarfile.TarInfo("Dockerfile")
+        ti.size = len(df)
+        tf.addfile(ti, io.BytesIO(df))
+    body = buf.getvalue()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(str(daemon.socket))
+    sock.sendall(
+        b"POST /v1.45/build?t=bt/cancel HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b'"started\\n"' not in seen and time.monotonic() < deadline:
+        seen += sock.recv(65536)
+    assert b'"started\\n"' in seen  # the RUN is running
+    sock.close()
+    client = daemon.client()
+    deadline = time.monotonic() + 20
+    empty = 0
+    while time.monotonic() < deadline and empty < 3:
+        left = client.get("/containers/json", {"all": True})
+        empty = empty + 1 if not left else 0
+        time.sleep(0.2)
+    assert client.get("/containers/json", {"all": True}) == []
+    assert not any(
+        "bt/cancel:latest" in (i.get("RepoTags") or []) for i in client.get("/images/json")
+    )

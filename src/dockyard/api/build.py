@@ -131,12 +131,15 @@ def register(router: Router, daemon: Daemon) -> None:
         def emit(msg: dict[str, Any]) -> None:
             post(("msg", msg))
 
+        holder: dict[str, Any] = {}
+
         def runner() -> None:
             builder = None
             try:
                 dockerfile = ctx.read_dockerfile(opts.dockerfile)
                 ctx.apply_dockerignore(opts.dockerfile)
                 builder = new_builder(daemon, opts, emit, ctx)
+                holder["builder"] = builder
                 image_id = builder.build(dockerfile)
                 short = image_id.removeprefix("sha256:")[:12]
                 post(("msg", {"aux": {"ID": image_id}}))
@@ -167,18 +170,22 @@ def register(router: Router, daemon: Daemon) -> None:
 
         async def chunks() -> AsyncIterator[bytes]:
             item = first
-            while True:
-                kind, value = item
-                if kind == "end":
-                    return
-                if kind == "err":
-                    if isinstance(value, DockyardError):
-                        yield _error(value.message, getattr(value, "code", 0) or 0)
-                    else:
-                        yield _error(str(value) or type(value).__name__)
-                    return
-                yield _message(value)
-                item = await q.get()
+            try:
+                while True:
+                    kind, value = item
+                    if kind == "end":
+                        return
+                    if kind == "err":
+                        if isinstance(value, DockyardError):
+                            yield _error(value.message, getattr(value, "code", 0) or 0)
+                        else:
+                            yield _error(str(value) or type(value).__name__)
+                        return
+                    yield _message(value)
+                    item = await q.get()
+            finally:
+                if item[0] not in ("end", "err") and "builder" in holder:
+                    holder["builder"].cancel()  # the client went away mid-build
 
         return StreamResponse(chunks(), content_type="application/json")
 

@@ -22,6 +22,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -139,6 +140,11 @@ class Builder:
         self.total = 0
         self.leftover: list[str] = []  # containers kept after a failure (rm without forcerm)
         self.quiet_output: list[str] = []
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """The client went away: stop at the next step (a running RUN is killed)."""
+        self.cancelled.set()
 
     # ------------------------------------------------------------------ output
     def out(self, text: str) -> None:
@@ -148,6 +154,8 @@ class Builder:
             self._emit({"stream": text})
 
     def step_line(self, inst: Instruction) -> None:
+        if self.cancelled.is_set():
+            raise BuildError("build cancelled")
         self.step += 1
         self.out(f"Step {self.step}/{self.total} : {inst.original}\n")
 
@@ -751,6 +759,8 @@ class Builder:
         """Docker's rules: --rm removes after a successful step, --force-rm always; a
         failed step's container stays for inspection otherwise."""
         keep = not self.opts.forcerm if failed else not (self.opts.rm or self.opts.forcerm)
+        if self.cancelled.is_set():
+            keep = False  # a cancelled build leaves nothing behind
         if keep:
             if cid in self._live:
                 self._live.remove(cid)
@@ -883,6 +893,11 @@ class Builder:
             pump()
             if exited or not c.running:
                 break
+            if self.cancelled.is_set():
+                with contextlib.suppress(DockyardError):
+                    self.containers.kill(cid, "SIGKILL")
+                c.exit_event.wait(10)
+                raise BuildError("build cancelled")
         time.sleep(0.02)
         pump()
         return int(c.state.get("ExitCode") or 0)
