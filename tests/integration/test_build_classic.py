@@ -508,3 +508,12 @@ def test_client_going_away_cancels_the_build(daemon: Any) -> None:
     assert not any(
         "bt/cancel:latest" in (i.get("RepoTags") or []) for i in client.get("/images/json")
     )
+
+
+def test_dockyard_build_with_dockerfile_outside_the_context(daemon: Any, tmp_path: Path) -> None:
+    write(tmp_path / "ctx", {"x.txt": "x"})
+    df = tmp_path / "elsewhere.Dockerfile"
+    df.write_text("FROM busybox\nCOPY . /c/\nRUN ls -A /c\n")
+    res = daemon.cli("build", "-f", str(df), str(tmp_path / "ctx"))
+    assert res.returncode == 0, res.stderr
+    assert "\nx.txt\n ---> Removed" in res.stdout

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,8 @@ def register(router: Router, daemon: Daemon) -> None:
             try:
                 dockerfile = ctx.read_dockerfile(opts.dockerfile)
                 ctx.apply_dockerignore(opts.dockerfile)
+                if re.fullmatch(r"\.dockerfile\.[0-9a-f]+", opts.dockerfile):
+                    ctx.remove_file(opts.dockerfile)  # a -f file from outside the context
                 builder = new_builder(daemon, opts, emit, ctx)
                 holder["builder"] = builder
                 image_id = builder.build(dockerfile)
