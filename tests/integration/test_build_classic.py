@@ -377,7 +377,7 @@ def test_dockerfile_outside_the_context(daemon: Any, tmp_path: Path) -> None:
     write(tmp_path / "ctx", {"x.txt": "x"})
     df = tmp_path / "other.Dockerfile"
     df.write_text("FROM busybox\nCOPY . /c/\nRUN ls -A /c\n")
-    res = docker(daemon, "build", "-f", str(df), str(tmp_path / "ctx"))
+    res = docker(daemon, "build", "--no-cache", "-f", str(df), str(tmp_path / "ctx"))
     assert res.returncode == 0, res.stderr
     assert "\nx.txt\n ---> Removed" in res.stdout
 
@@ -514,6 +514,6 @@ def test_dockyard_build_with_dockerfile_outside_the_context(daemon: Any, tmp_pat
     write(tmp_path / "ctx", {"x.txt": "x"})
     df = tmp_path / "elsewhere.Dockerfile"
     df.write_text("FROM busybox\nCOPY . /c/\nRUN ls -A /c\n")
-    res = daemon.cli("build", "-f", str(df), str(tmp_path / "ctx"))
+    res = daemon.cli("build", "--no-cache", "-f", str(df), str(tmp_path / "ctx"))
     assert res.returncode == 0, res.stderr
     assert "\nx.txt\n ---> Removed" in res.stdout
