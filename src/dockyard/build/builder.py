@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import posixpath
-import secrets
 import shutil
 import stat
 import tarfile
@@ -916,9 +915,7 @@ class Builder:
         if args is not None:
             words = [self._word(a, env) for a in args]
         else:
-            words = (
-                self._words(inst.rest, env) if not inst.heredocs else self._heredoc_words(inst, env)
-            )
+            words = self._words(inst.rest, env)
         if len(words) < 2:
             raise InvalidParameter(
                 f"{name} requires at least two arguments, but only one was provided. "
@@ -958,13 +955,11 @@ class Builder:
             if src_image is not None:
                 src_root = stack.enter_context(self._image_root(src_image))
             sources = self._resolve_sources(inst, srcs, src_root, add, name)
-            multi = len(sources) > 1 or any(s[2] == "dir" for s in sources) and len(srcs) > 1
-            if (len(sources) > 1 or (len(srcs) > 1)) and not dest_abs.endswith("/"):
+            if len(sources) > 1 and not dest_abs.endswith("/"):
                 raise InvalidParameter(
                     f"When using {name} with more than one source file, the destination must "
                     "be a directory and end with a /"
                 )
-            del multi
             if len(sources) == 1:
                 kind, digest = sources[0][2], sources[0][3]
                 src_hash = f"{kind}:{digest}"
@@ -995,10 +990,6 @@ class Builder:
                 self._do_copy(root, src_root, sources, dest_abs, ident, mode, add)
 
             self.commit_with_fs(stage, cmd, work, announce=False)
-
-    def _heredoc_words(self, inst: Instruction, env: dict[str, str]) -> list[str]:
-        words = self._words(inst.rest, env)
-        return words
 
     def _source_image(self, ref: str, inst: Instruction) -> str:
         low = ref.lower()
@@ -1362,7 +1353,3 @@ def new_builder(
     b = Builder(daemon, opts, emit, context)
     b._live = []
     return b
-
-
-def random_id() -> str:
-    return secrets.token_hex(32)
