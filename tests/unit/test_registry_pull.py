@@ -286,3 +286,37 @@ def test_pull_all_tags(svc) -> None:
         assert svc.resolve(f"{reg.host}/multi:2").id == id2 == got
         _, msgs = pull(svc, f"{reg.host}/multi")
         assert statuses(msgs)[-1] == f"Status: Image is up to date for {reg.host}/multi"
+
+
+def test_stored_blob_under_other_parent_is_not_downloaded(svc) -> None:
+    with FakeRegistry() as reg:
+        _, _, raw_a = reg.add_image("a", "1", [L1, L2])
+        _, id_b, raw_b = reg.add_image("b", "1", [L2])
+        pull(svc, f"{reg.host}/a:1")
+        reg.requests.clear()
+        got, msgs = pull(svc, f"{reg.host}/b:1")
+        assert got == id_b
+        l2_blob = json.loads(raw_b)["layers"][0]["digest"]
+        assert json.loads(raw_a)["layers"][1]["digest"] == l2_blob
+        assert not any(p.endswith(l2_blob) for m, p, _ in reg.requests if m == "GET")
+        assert (svc.lowerdirs(got)[0] / "app" / "run").exists()
+
+
+def test_blob_vanishing_before_ingest_is_fetched_late(svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeRegistry() as reg:
+        _, image_id, raw = reg.add_image("late", "1", [L1])
+        blob = json.loads(raw)["layers"][0]["digest"]
+        real = svc.blobs.has
+        asked: list[str] = []
+
+        def has(d: str) -> bool:
+            if d == blob and not asked:
+                asked.append(d)
+                return True  # "stored" when the puller looks, gone when the ingest does
+            return real(d)
+
+        monkeypatch.setattr(svc.blobs, "has", has)
+        got, msgs = pull(svc, f"{reg.host}/late:1")
+        assert got == image_id and asked == [blob]
+        assert any(m == "GET" and p.endswith(blob) for m, p, _ in reg.requests)
+        assert (svc.lowerdirs(got)[0] / "bin" / "sh").read_bytes() == b"#!shell"

@@ -219,6 +219,8 @@ class Puller:
                 break
             ident = short(d.digest)
             present = svc.has_layer(chains[i - 1] if i else None, diff_id)
+            # The blob is stored (under another parent): unpack it without a download.
+            present = present or svc.blobs.has(d.digest)
             if present or d.digest in downloads:
                 if present and ident not in shown:
                     status(progress, "Already exists", ident)
@@ -241,7 +243,9 @@ class Puller:
                 entries.append(
                     (
                         diff_id,
-                        self._opener(job, progress, pending, flush) if job else None,
+                        self._opener(job, progress, pending, flush)
+                        if job
+                        else self._late_opener(repo, d.digest, d.size, progress),
                         d.digest,
                     )
                 )
@@ -282,6 +286,19 @@ class Puller:
             job.file.seek(0)
             pending.append(job.ident)
             return _Extracting(job.file, Meter(progress, "Extracting", job.ident, job.size))  # type: ignore[return-value]
+
+        return opener
+
+    def _late_opener(
+        self, repo: Repository, digest: str, size: int, progress: Emit
+    ) -> Callable[[], BinaryIO]:
+        """For layers we hold: called only if the blob vanished since (a concurrent rmi)."""
+
+        def opener() -> BinaryIO:
+            job = _Download(digest, size, short(digest))
+            self._download(repo, job, progress, threading.Event())
+            assert job.file is not None
+            return _Extracting(job.file, Meter(progress, "Extracting", job.ident, size), owns=True)  # type: ignore[return-value]
 
         return opener
 
@@ -509,10 +526,11 @@ class Puller:
 class _Extracting:
     """A downloaded layer being read by the store, reported as "Extracting"."""
 
-    def __init__(self, f: BinaryIO, meter: Meter) -> None:
+    def __init__(self, f: BinaryIO, meter: Meter, owns: bool = False) -> None:
         self._f = f
         self._meter = meter
         self._done = 0
+        self._owns = owns  # close the file with this reader
 
     def read(self, n: int = -1) -> bytes:
         data = self._f.read(n)
@@ -522,7 +540,8 @@ class _Extracting:
         return data
 
     def close(self) -> None:
-        pass  # the temp file is closed by the puller
+        if self._owns:
+            self._f.close()  # else the puller closes it
 
     def __enter__(self) -> _Extracting:
         return self
