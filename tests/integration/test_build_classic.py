@@ -517,3 +517,53 @@ def test_dockyard_build_with_dockerfile_outside_the_context(daemon: Any, tmp_pat
     res = daemon.cli("build", "--no-cache", "-f", str(df), str(tmp_path / "ctx"))
     assert res.returncode == 0, res.stderr
     assert "\nx.txt\n ---> Removed" in res.stdout
+
+
+def test_remote_contexts(daemon: Any, tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "Dockerfile").write_text("FROM busybox\nRUN echo remote dockerfile\n")
+    arch = io.BytesIO()
+    with tarfile.open(fileobj=arch, mode="w:gz") as tf:
+        for name, data in (
+            ("Dockerfile", b"FROM busybox\nCOPY f /f\nRUN cat /f\n"),
+            ("f", b"from tarball\n"),
+        ):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    (www / "ctx.tar.gz").write_bytes(arch.getvalue())
+    repo = tmp_path / "src"
+    write(repo, {"sub/Dockerfile": "FROM busybox\nCOPY g /g\nRUN cat /g\n", "sub/g": "from git\n"})
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "c"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(www / "repo.git")], check=True)
+    subprocess.run(["git", "-C", str(www / "repo.git"), "update-server-info"], check=True)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, directory=str(www), **kw)
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    client = daemon.client()
+    try:
+        for remote, expect in (
+            (f"{base}/Dockerfile", "remote dockerfile\n"),
+            (f"{base}/ctx.tar.gz", "from tarball\n"),
+            (f"{base}/repo.git#main:sub", "from git\n"),
+        ):
+            resp = client.request("POST", "/build", {"remote": remote, "nocache": 1})
+            text = stream_text(list(resp.iter_json()))
+            assert expect in text, (remote, text)
+    finally:
+        server.shutdown()

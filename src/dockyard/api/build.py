@@ -100,8 +100,9 @@ def register(router: Router, daemon: Daemon) -> None:
             raise NotFound("images are not available")
         if req.q("version") == "2":
             raise InvalidParameter("buildkit not supported by daemon")
-        if req.q("remote"):
-            raise InvalidParameter("remote build contexts are not supported by this daemon")
+        remote = req.q("remote") or ""
+        if remote == "client-session":
+            raise InvalidParameter("buildkit not supported by daemon")
         opts = options_from_request(req)
         ctx = BuildContext(images.tmp)
         try:
@@ -110,7 +111,10 @@ def register(router: Router, daemon: Daemon) -> None:
                 async for chunk in req.stream():
                     f.write(chunk)
                 f.seek(0)
-                await asyncio.to_thread(ctx.extract, f)
+                if remote:
+                    await asyncio.to_thread(ctx.fetch_remote, remote, opts.dockerfile)
+                else:
+                    await asyncio.to_thread(ctx.extract, f)
             finally:
                 f.close()
         except DockyardError:
