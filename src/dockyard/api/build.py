@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import re
 import threading
 from collections.abc import AsyncIterator
@@ -19,6 +20,8 @@ from .router import Router
 if TYPE_CHECKING:
     from ..build.builder import BuildOptions
     from ..daemon.core import Daemon
+
+log = logging.getLogger(__name__)
 
 
 def _message(obj: dict[str, Any]) -> bytes:
@@ -159,6 +162,8 @@ def register(router: Router, daemon: Daemon) -> None:
                     if not opts.quiet:
                         post(("msg", {"stream": f"Successfully tagged {name}\n"}))
             except BaseException as exc:  # handed to the event loop
+                if not isinstance(exc, DockyardError):
+                    log.exception("build failed unexpectedly")
                 if builder is not None and builder.quiet_output:
                     post(("msg", {"stream": "".join(builder.quiet_output)}))
                 post(("err", exc))
