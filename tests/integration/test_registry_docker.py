@@ -289,3 +289,31 @@ def test_login_check_against_htpasswd(auth_registry: RegistryServer) -> None:
         puller.login({"username": "alice", "password": "bad", "serveraddress": host})
     assert e.value.status == 401
     assert str(e.value) == f"login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+
+
+def test_docker_hub_through_htpasswd_mirror(
+    daemon: Any, auth_registry: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The setup of DESIGN.md: the mirror wants a login, which the daemon's user stored."""
+    host = auth_registry.host
+    stored = tmp_path / "root-docker-config"
+    stored.mkdir()
+    token = base64.b64encode(b"alice:s3cret").decode()
+    (stored / "config.json").write_text(json.dumps({"auths": {host: {"auth": token}}}))
+    env = cli_env(daemon, tmp_path)
+    env["DOCKER_CONFIG"] = str(stored)
+    ok(run(["docker", "tag", "hello-world", f"{host}/library/hello-world:latest"], env))
+    ok(run(["docker", "push", f"{host}/library/hello-world:latest"], env))
+    ok(run(["docker", "rmi", f"{host}/library/hello-world:latest"], env))
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(stored))  # the mirror daemon's ~/.docker
+    mirror = TestDaemon(tmp_path / "authmirrord", pool="10.250.0.0/16")
+    try:
+        mirror.start(extra_config={"registry-mirrors": [f"http://{host}"]})
+        proc = mirror.cli("pull", "hello-world")
+        assert proc.returncode == 0, proc.stderr
+        assert "Status: Downloaded newer image for hello-world:latest" in proc.stdout
+        out = mirror.cli("run", "--rm", "hello-world")
+        assert "Hello from dockyard!" in out.stdout, out.stdout + out.stderr
+    finally:
+        mirror.stop()

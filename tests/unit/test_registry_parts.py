@@ -150,3 +150,17 @@ def test_describe_errors() -> None:
     assert describe(401, "Unauthorized", b'{"details":"incorrect username or password"}')[0] == (
         "unauthorized: incorrect username or password"
     )
+
+
+def test_mirror_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    [ep, _] = endpoints.pull_endpoints("docker.io", ["http://bob:p%40ss@127.0.0.1:5000/"], [])
+    assert ep.base == "http://127.0.0.1:5000" and ep.userinfo == ("bob", "p@ss")
+    c = credentials.for_mirror(ep.host, ep.userinfo, {"username": "hub", "password": "x"})
+    assert (c.username, c.password) == ("bob", "p@ss")
+    # stored for the mirror's host beats the request's (Docker Hub) credentials
+    (tmp_path / "config.json").write_text(
+        json.dumps({"auths": {"127.0.0.1:5001": {"auth": base64.b64encode(b"me:pw").decode()}}})
+    )
+    assert credentials.for_mirror("127.0.0.1:5001", None, {"username": "hub"}).username == "me"
+    assert credentials.for_mirror("127.0.0.1:5002", None, {"username": "hub"}).username == "hub"

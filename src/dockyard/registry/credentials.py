@@ -105,3 +105,13 @@ def resolve(auth: dict[str, Any] | None, domain: str) -> Credentials:
     if not creds.empty:
         return creds
     return from_config_file(domain)
+
+
+def for_mirror(
+    host: str, userinfo: tuple[str, str] | None, auth: dict[str, Any] | None
+) -> Credentials:
+    """A mirror's own credentials (in its URL, or stored for its host), else the request's."""
+    if userinfo is not None:
+        return Credentials(username=userinfo[0], password=userinfo[1])
+    stored = from_config_file(host)
+    return stored if not stored.empty else from_auth_config(auth)

@@ -1,6 +1,8 @@
 """Which URLs serve a registry: mirrors for Docker Hub, https or http for insecure ones.
 
 Docker Hub pulls try every `registry-mirrors` entry first, then registry-1.docker.io.
+A mirror URL may carry credentials (http://user:password@host:port), which Docker does
+not allow; else a mirror gets the credentials stored for its host, then the request's.
 A registry in `insecure-registries` (a host[:port] or a CIDR), or on a loopback address
 (Docker's default insecure CIDR 127.0.0.0/8, and localhost), may be reached over https
 without certificate checks and then over plain http.
@@ -30,6 +32,7 @@ class Endpoint:
     mirror: bool = False
     official: bool = False  # Docker Hub itself
     disabled: bool = False  # Docker Hub switched off: fail as an unknown host
+    userinfo: tuple[str, str] | None = None  # credentials written in a mirror's URL
 
     @property
     def scheme(self) -> str:
@@ -112,8 +115,18 @@ def pull_endpoints(domain: str, mirrors: list[str], insecure: list[str]) -> list
     if domain == INDEX_DOMAIN:
         for m in mirrors:
             parts = urllib.parse.urlsplit(m if "://" in m else "https://" + m)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+            host = parts.netloc.rpartition("@")[2]
+            if parts.scheme not in ("http", "https") or not host:
                 continue
-            verify = parts.scheme == "https" and not is_insecure(parts.netloc, insecure)
-            out.append(Endpoint(f"{parts.scheme}://{parts.netloc}", tls_verify=verify, mirror=True))
+            verify = parts.scheme == "https" and not is_insecure(host, insecure)
+            user = urllib.parse.unquote(parts.username or "")
+            password = urllib.parse.unquote(parts.password or "")
+            out.append(
+                Endpoint(
+                    f"{parts.scheme}://{host}",
+                    tls_verify=verify,
+                    mirror=True,
+                    userinfo=(user, password) if user else None,
+                )
+            )
     return out + registry_endpoints(domain, insecure)

@@ -103,7 +103,11 @@ class Puller:
 
         try:
             for ep in endpoints:
-                creds = credmod.resolve(auth, ep.host if ep.mirror else ref.domain)
+                creds = (
+                    credmod.for_mirror(ep.host, ep.userinfo, auth)
+                    if ep.mirror
+                    else credmod.resolve(auth, ref.domain)
+                )
                 reg = Registry(session, ep, creds)
                 try:
                     if ref.is_name_only:  # docker pull -a: every tag

@@ -110,7 +110,7 @@ def search(
                 if not ep.mirror:
                     break
                 try:
-                    reg = Registry(session, ep, credmod.resolve(auth, ep.host))
+                    reg = Registry(session, ep, credmod.for_mirror(ep.host, ep.userinfo, auth))
                     return _from_catalog(reg, domain, query, limit)
                 except RegistryError as exc:
                     last = exc
