@@ -34,7 +34,7 @@ from ..errors import DockyardError, InvalidParameter, NotFound
 from . import instructions as ins
 from .context import BuildContext, expand_sources, hash_path
 from .parser import Dockerfile, Instruction, ParseError, key_values, parse, parse_json_array
-from .shell import ShellError, env_map, process_word, process_words
+from .shell import ShellError, env_map, process_word, process_words, words_used
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
@@ -343,7 +343,7 @@ class Builder:
         base = self._word(stage.base, meta_env)
         if not base:
             raise InvalidParameter("base name (${...}) should not be blank")
-        self.used_args.update(k for k in self.meta_args if k in stage.base)
+        self.used_args.update(words_used(stage.base, meta_env, self.escape))
         platform = inst.flag("platform")
         self.from_image(stage, base, platform)
         self._ensure_path(stage)
