@@ -417,3 +417,84 @@ def test_prune_by_label(cli: Cli, res: Resources) -> None:
     out = cli.ok("volume", "prune", "-f", "-a", "--filter", f"label={label}")  # -a: named too
     assert vol in out
     assert vol not in cli.ok("volume", "ls", "-q").split()
+
+
+def test_run_options(cli: Cli, res: Resources, tmp_path: Path) -> None:
+    env_file = tmp_path / "env"
+    env_file.write_text("FROM_FILE=yes\n# comment\nSPACED=a b\n")
+    out = cli.ok("run", "--rm", "--env-file", str(env_file), "-e", "X=1", "-w", "/etc",
+                 "-u", "nobody", "--entrypoint", "sh", "busybox", "-c",
+                 'echo "$FROM_FILE|$SPACED|$X|$(pwd)|$(id -un)"')  # fmt: skip
+    assert out == "yes|a b|1|/etc|nobody\n"
+    proc = cli.run("run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c",
+                   "touch /scratch/ok && ! touch /nope 2>/dev/null && echo ro-ok")  # fmt: skip
+    assert proc.stdout == "ro-ok\n", proc.stderr
+    out = cli.ok("run", "--rm", "--hostname", "myhost", "--add-host", "db.local:10.9.8.7",
+                 "busybox", "sh", "-c", "hostname; grep db.local /etc/hosts")  # fmt: skip
+    assert out.splitlines()[0] == "myhost" and "10.9.8.7" in out.splitlines()[1]
+    out = cli.ok("run", "--rm", "--dns", "10.9.9.9", "busybox", "cat", "/etc/resolv.conf")
+    assert "nameserver 10.9.9.9" in out
+    out = cli.ok("run", "--rm", "-m", "32m", "--pids-limit", "50", "busybox", "sh", "-c",
+                 "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+                 "cat /sys/fs/cgroup/memory/memory.limit_in_bytes")  # fmt: skip
+    assert out.strip() == str(32 * 1024 * 1024)
+    name = res.container("detachedrm")
+    cli.ok("run", "-d", "--rm", "--name", name, "busybox", "true")
+    wait_until(lambda: not cli.exists(name), timeout=10, what="-d --rm removed on exit")
+
+
+def test_restart_policy_on_failure(cli: Cli, res: Resources) -> None:
+    name = res.container("restarts")
+    cli.ok("run", "-d", "--name", name, "--restart", "on-failure:2", "busybox", "sh", "-c",
+           "echo try; exit 1")  # fmt: skip
+    wait_until(lambda: cli.fmt("{{.RestartCount}}", name) == "2" and cli.state(name) == "exited",
+               timeout=20, interval=0.1, what="two restarts then stop")  # fmt: skip
+    assert cli.fmt("{{.State.ExitCode}}", name) == "1"
+    assert cli.ok("logs", name) == "try\ntry\ntry\n"
+    assert cli.fmt("{{.HostConfig.RestartPolicy.Name}}", name) == "on-failure"
+    # a restart policy does not bring back a container stopped by the user
+    always = res.container("always")
+    cli.ok("run", "-d", "--name", always, "--restart", "always", "busybox", "sleep", "600")
+    cli.ok("stop", "-t", "1", always)
+    time.sleep(0.5)
+    assert cli.state(always) == "exited"
+
+
+def test_update_resources(cli: Cli, res: Resources) -> None:
+    name = res.container("update")
+    cli.ok("run", "-d", "--name", name, "-m", "64m", "busybox", "sleep", "600")
+    cli.ok("update", "--memory", "96m", "--memory-swap", "-1", "--restart", "unless-stopped", name)
+    assert cli.fmt("{{.HostConfig.Memory}}", name) == str(96 * 1024 * 1024)
+    assert cli.fmt("{{.HostConfig.RestartPolicy.Name}}", name) == "unless-stopped"
+    out = cli.ok("exec", name, "sh", "-c",
+                 "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+                 "cat /sys/fs/cgroup/memory/memory.limit_in_bytes")  # fmt: skip
+    assert out.strip() == str(96 * 1024 * 1024)
+
+
+def test_events_cli(cli: Cli, res: Resources) -> None:
+    name = res.container("events")
+    since = str(int(time.time()) - 1)
+    proc = cli.popen("events", "--filter", f"container={name}", "--format", "{{.Action}}")
+    try:
+        time.sleep(0.3)  # let the stream subscribe before the container exists
+        cli.ok("run", "--name", name, "busybox", "true")
+        cli.ok("rm", name)
+        assert proc.stdout is not None
+        actions: list[str] = []
+        deadline = time.monotonic() + 15
+        while "destroy" not in actions and time.monotonic() < deadline:
+            line = proc.stdout.readline().decode().strip()
+            if line:
+                actions.append(line)
+        assert [a for a in actions if a in ("create", "start", "die", "destroy")] == [
+            "create", "start", "die", "destroy"
+        ], actions  # fmt: skip
+    finally:
+        proc.kill()
+        proc.wait()
+    until = str(int(time.time()) + 1)
+    past = cli.ok("events", "--since", since, "--until", until, "--filter", f"container={name}",
+                  "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")  # fmt: skip
+    lines = past.splitlines()
+    assert f"container create {name}" in lines and f"container destroy {name}" in lines, lines
