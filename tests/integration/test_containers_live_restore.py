@@ -144,3 +144,25 @@ def test_restart_twice_and_state_kept(daemon: Any, cli: Cli, res: Resources) -> 
     cli.ok("rm", created, exited)
     cli.ok("network", "rm", net)
     cli.ok("volume", "rm", vol)
+
+
+def test_restart_policy_applies_to_exits_while_daemon_down(
+    daemon: Any, cli: Cli, res: Resources, tmp_path: Path
+) -> None:
+    """A --restart always container that dies while the daemon is away is started again by the
+    next daemon (as dockerd does at startup)."""
+    name = res.container("phoenix")
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    cli.ok("run", "-d", "--name", name, "--restart", "always", "-v", f"{ctl}:/ctl", "busybox",
+           "sh", "-c", "echo up; while [ ! -e /ctl/die ]; do sleep 0.05; done; rm /ctl/die; exit 3")  # fmt: skip
+    wait_until(lambda: "up" in cli.ok("logs", name), what="started")
+    pid = int(cli.fmt("{{.State.Pid}}", name))
+    daemon.kill(signal.SIGKILL)
+    (ctl / "die").touch()
+    wait_until(lambda: not pid_alive(pid), timeout=10, what="container exited")
+    daemon.start()
+    wait_until(lambda: cli.state(name) == "running", timeout=15, what="restarted by policy")
+    assert int(cli.fmt("{{.State.Pid}}", name)) != pid
+    assert cli.ok("logs", name).count("up") == 2
+    cli.ok("rm", "-f", name)
