@@ -317,3 +317,22 @@ def test_docker_hub_through_htpasswd_mirror(
         assert "Hello from dockyard!" in out.stdout, out.stdout + out.stderr
     finally:
         mirror.stop()
+
+
+def test_docker_py_push_pull(daemon: Any, registry: RegistryServer) -> None:
+    docker_mod = pytest.importorskip("docker")
+    client = docker_mod.DockerClient(base_url=daemon.host, timeout=120)
+    try:
+        repo = f"{registry.host}/py/bb"
+        client.images.get("busybox").tag(repo, "3")
+        lines = list(client.images.push(repo, tag="3", stream=True, decode=True))
+        assert any("aux" in m and m["aux"]["Tag"] == "3" for m in lines), lines
+        assert not any("error" in m for m in lines), lines
+        client.images.remove(f"{repo}:3")
+        image = client.images.pull(repo, tag="3")
+        assert f"{repo}:3" in image.tags
+        assert image.id == client.images.get("busybox").id
+        assert image.attrs["RepoDigests"][0].startswith(f"{repo}@sha256:")
+        client.images.remove(f"{repo}:3")
+    finally:
+        client.close()
