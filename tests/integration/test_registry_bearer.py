@@ -65,7 +65,10 @@ class TokenServer:
             check=True, capture_output=True,
         ).stdout  # fmt: skip
         der = subprocess.run(
-            ["openssl", "pkey", "-pubin", "-outform", "DER"], input=spki, check=True, capture_output=True
+            ["openssl", "pkey", "-pubin", "-outform", "DER"],
+            input=spki,
+            check=True,
+            capture_output=True,
         ).stdout
         self.kid = libtrust_key_id(der)
         self.issued: list[dict[str, Any]] = []
@@ -80,7 +83,9 @@ class TokenServer:
 
     def sign(self, claims: dict[str, Any]) -> str:
         header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
-        signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+        signing_input = (
+            f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+        )
         sig = subprocess.run(
             ["openssl", "dgst", "-sha256", "-sign", str(self.key)],
             input=signing_input.encode(), check=True, capture_output=True,
@@ -114,7 +119,9 @@ class TokenServer:
                 for scope in query.get("scope") or []:
                     kind, _, rest = scope.partition(":")
                     name, _, actions = rest.rpartition(":")
-                    allowed = [a for a in actions.split(",") if a == "pull" or (a == "push" and user)]
+                    allowed = [
+                        a for a in actions.split(",") if a == "pull" or (a == "push" and user)
+                    ]
                     access.append({"type": kind, "name": name, "actions": allowed})
                 now = int(time.time())
                 claims = {
@@ -162,19 +169,28 @@ def test_bearer_push_pull(daemon: Any, token_registry: Any, tmp_path: Path) -> N
     # anonymous: a token without push rights
     proc = docker("push", name)
     assert proc.returncode != 0
-    assert "unauthorized: authentication required" in proc.stderr or "denied" in proc.stderr, proc.stderr
+    assert "unauthorized: authentication required" in proc.stderr or "denied" in proc.stderr, (
+        proc.stderr
+    )
     cfg = Path(env["DOCKER_CONFIG"])
     cfg.mkdir(parents=True, exist_ok=True)
     auth = base64.b64encode(b"alice:s3cret").decode()
     (cfg / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
     out = ok(docker("push", name))
     assert "7: digest: sha256:" in out
-    assert any(t["user"] == "alice" and "push" in t["access"][0]["actions"] for t in token_registry.tokens.issued if t["access"])
+    assert any(
+        t["user"] == "alice" and "push" in t["access"][0]["actions"]
+        for t in token_registry.tokens.issued
+        if t["access"]
+    )
     ok(docker("rmi", name))
     # anonymous pull works with an anonymous token
     (cfg / "config.json").unlink()
     out = ok(docker("pull", name))
-    assert f"Status: Downloaded newer image for {name}" in out or f"Image is up to date for {name}" in out
+    assert (
+        f"Status: Downloaded newer image for {name}" in out
+        or f"Image is up to date for {name}" in out
+    )
     assert ok(docker("run", "--rm", name, "echo", "bearer-ok")).strip() == "bearer-ok"
     ok(docker("rmi", name))
 

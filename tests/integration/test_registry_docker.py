@@ -44,11 +44,16 @@ class RegistryServer:
     """One docker-registry process on 127.0.0.1:<free port> with its own storage."""
 
     def __init__(
-        self, base: Path, users: dict[str, str] | None = None, extra_yaml: str = ""
+        self,
+        base: Path,
+        users: dict[str, str] | None = None,
+        extra_yaml: str = "",
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.base = base
         self.users = users or {}
         self.extra_yaml = extra_yaml  # more top-level config (e.g. an `auth: token` section)
+        self.tls = tls  # (certificate, key): serve https
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -70,6 +75,8 @@ class RegistryServer:
             f"  addr: 127.0.0.1:{self.port}",
             "  secret: dockyard-test",
         ]
+        if self.tls:
+            lines += ["  tls:", f"    certificate: {self.tls[0]}", f"    key: {self.tls[1]}"]
         if self.users:
             htpasswd = self.base / "htpasswd"
             entries = []
@@ -91,12 +98,20 @@ class RegistryServer:
             start_new_session=True,
         )
         log.close()
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        scheme = "https" if self.tls else "http"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError((self.base / "registry.log").read_text())
             try:
-                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1).read()
+                urllib.request.urlopen(
+                    f"{scheme}://{self.host}/v2/", timeout=1, context=ctx if self.tls else None
+                ).read()
                 return self
             except urllib.error.HTTPError:
                 return self  # 401: up, with auth
@@ -134,7 +149,9 @@ def auth_registry(tmp_path: Path) -> Iterator[RegistryServer]:
         reg.stop()
 
 
-def run(cmd: list[str], env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], env: dict[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, env=env, input=input, capture_output=True, text=True, timeout=180)
 
 
@@ -159,7 +176,10 @@ def test_push_rmi_pull_run(daemon: Any, registry: RegistryServer, tmp_path: Path
     assert f"The push refers to repository [{registry.host}/busybox]" in out
     assert ": Pushed" in out
     digest = out.strip().splitlines()[-1].split("digest: ")[1].split()[0]
-    assert out.strip().splitlines()[-1] == f"1: digest: {digest} size: " + out.strip().split("size: ")[-1]
+    assert (
+        out.strip().splitlines()[-1]
+        == f"1: digest: {digest} size: " + out.strip().split("size: ")[-1]
+    )
     # the registry holds what we pushed
     with urllib.request.urlopen(f"http://{registry.host}/v2/busybox/tags/list", timeout=5) as r:
         assert json.load(r)["tags"] == ["1"]
@@ -226,16 +246,23 @@ def test_htpasswd_registry(daemon: Any, auth_registry: RegistryServer, tmp_path:
 
 def test_login_route(daemon: Any, auth_registry: RegistryServer, tmp_path: Path) -> None:
     env = cli_env(daemon, tmp_path)
-    probe = run(["docker", "login", "-u", "alice", "--password-stdin", auth_registry.host], env, "s3cret")
+    probe = run(
+        ["docker", "login", "-u", "alice", "--password-stdin", auth_registry.host], env, "s3cret"
+    )
     if "page not found" in probe.stderr.lower() or "404" in probe.stderr:
         pytest.skip("POST /auth is not wired in this build")
     assert probe.returncode == 0, probe.stderr
     assert "Login Succeeded" in probe.stdout
     stored = json.loads((Path(env["DOCKER_CONFIG"]) / "config.json").read_text())
     assert auth_registry.host in stored["auths"]
-    bad = run(["docker", "login", "-u", "alice", "--password-stdin", auth_registry.host], env, "nope")
+    bad = run(
+        ["docker", "login", "-u", "alice", "--password-stdin", auth_registry.host], env, "nope"
+    )
     assert bad.returncode != 0
-    assert f"login attempt to http://{auth_registry.host}/v2/ failed with status: 401 Unauthorized" in bad.stderr
+    assert (
+        f"login attempt to http://{auth_registry.host}/v2/ failed with status: 401 Unauthorized"
+        in bad.stderr
+    )
 
 
 def test_docker_hub_through_mirror(daemon: Any, registry: RegistryServer, tmp_path: Path) -> None:
@@ -283,12 +310,16 @@ def test_login_check_against_htpasswd(auth_registry: RegistryServer) -> None:
     host = auth_registry.host
     ok_doc = puller.login({"username": "alice", "password": "s3cret", "serveraddress": host})
     assert ok_doc == {"Status": "Login Succeeded", "IdentityToken": ""}
-    ok_doc = puller.login({"username": "alice", "password": "s3cret", "serveraddress": f"http://{host}/"})
+    ok_doc = puller.login(
+        {"username": "alice", "password": "s3cret", "serveraddress": f"http://{host}/"}
+    )
     assert ok_doc["Status"] == "Login Succeeded"
     with pytest.raises(LoginFailed) as e:
         puller.login({"username": "alice", "password": "bad", "serveraddress": host})
     assert e.value.status == 401
-    assert str(e.value) == f"login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+    assert (
+        str(e.value) == f"login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+    )
 
 
 def test_docker_hub_through_htpasswd_mirror(
@@ -336,3 +367,31 @@ def test_docker_py_push_pull(daemon: Any, registry: RegistryServer) -> None:
         client.images.remove(f"{repo}:3")
     finally:
         client.close()
+
+
+def test_tls_registry_on_loopback(daemon: Any, tmp_path: Path) -> None:
+    """https with a self-signed certificate: loopback registries are insecure by default,
+    so the certificate is not checked (as Docker does for 127.0.0.0/8)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl")
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(certs / "key.pem"),
+         "-out", str(certs / "cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    reg = RegistryServer(tmp_path / "tlsreg", tls=(certs / "cert.pem", certs / "key.pem"))
+    try:
+        reg.start()
+        env = cli_env(daemon, tmp_path)
+        name = f"{reg.host}/tls/bb:1"
+        ok(run(["docker", "tag", "busybox", name], env))
+        out = ok(run(["docker", "push", name], env))
+        assert "1: digest: sha256:" in out
+        ok(run(["docker", "rmi", name], env))
+        out = ok(run(["docker", "pull", name], env))
+        assert f"Status: Downloaded newer image for {name}" in out or "Image is up to date" in out
+        ok(run(["docker", "rmi", name], env))
+    finally:
+        reg.stop()

@@ -100,7 +100,11 @@ class FakeRegistry:
         for raw in layers:
             if compression == "gzip":
                 blob = gzip.compress(raw, mtime=0)
-                mt = "application/vnd.oci.image.layer.v1.tar+gzip" if oci else "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                mt = (
+                    "application/vnd.oci.image.layer.v1.tar+gzip"
+                    if oci
+                    else "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                )
             elif compression == "zstd":
                 blob = zstandard.ZstdCompressor().compress(raw)
                 mt = "application/vnd.oci.image.layer.v1.tar+zstd"
@@ -108,13 +112,21 @@ class FakeRegistry:
                 blob = raw
                 mt = "application/vnd.oci.image.layer.v1.tar"
             descs.append({"mediaType": mt, "size": len(blob), "digest": self.add_blob(blob, repo)})
-        cfg_type = "application/vnd.oci.image.config.v1+json" if oci else "application/vnd.docker.container.image.v1+json"
+        cfg_type = (
+            "application/vnd.oci.image.config.v1+json"
+            if oci
+            else "application/vnd.docker.container.image.v1+json"
+        )
         media = OCI_MANIFEST if oci else DOCKER_MANIFEST
         manifest = json.dumps(
             {
                 "schemaVersion": 2,
                 "mediaType": media,
-                "config": {"mediaType": cfg_type, "size": len(config), "digest": self.add_blob(config, repo)},
+                "config": {
+                    "mediaType": cfg_type,
+                    "size": len(config),
+                    "digest": self.add_blob(config, repo),
+                },
                 "layers": descs,
             },
             indent=3,
@@ -125,7 +137,9 @@ class FakeRegistry:
             self.manifests[(repo, tag)] = (manifest, media)
         return digest, sha(config), manifest
 
-    def add_index(self, repo: str, tag: str, entries: list[tuple[str, bytes, str]], oci: bool = False) -> str:
+    def add_index(
+        self, repo: str, tag: str, entries: list[tuple[str, bytes, str]], oci: bool = False
+    ) -> str:
         """entries: (manifest digest, manifest bytes, "os/arch[/variant]")."""
         items = []
         for digest, raw, plat in entries:
@@ -133,7 +147,14 @@ class FakeRegistry:
             p = {"os": parts[0], "architecture": parts[1]}
             if len(parts) > 2:
                 p["variant"] = parts[2]
-            items.append({"mediaType": OCI_MANIFEST if oci else DOCKER_MANIFEST, "size": len(raw), "digest": digest, "platform": p})
+            items.append(
+                {
+                    "mediaType": OCI_MANIFEST if oci else DOCKER_MANIFEST,
+                    "size": len(raw),
+                    "digest": digest,
+                    "platform": p,
+                }
+            )
         media = OCI_INDEX if oci else DOCKER_LIST
         body = json.dumps({"schemaVersion": 2, "mediaType": media, "manifests": items}).encode()
         digest = sha(body)
@@ -151,7 +172,9 @@ class FakeRegistry:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -161,8 +184,12 @@ class FakeRegistry:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-            def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-                body = json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
+            def _error(
+                self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+            ) -> None:
+                body = json.dumps(
+                    {"errors": [{"code": code, "message": message, "detail": None}]}
+                ).encode()
                 self._send(status, body, {"Content-Type": "application/json", **(headers or {})})
 
             def _body(self) -> bytes:
@@ -183,7 +210,12 @@ class FakeRegistry:
                 if reg.auth == "basic":
                     if self._user() is not None:
                         return True
-                    self._error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": 'Basic realm="fake"'})
+                    self._error(
+                        401,
+                        "UNAUTHORIZED",
+                        "authentication required",
+                        {"WWW-Authenticate": 'Basic realm="fake"'},
+                    )
                     return False
                 h = self.headers.get("Authorization") or ""
                 token = reg.tokens.get(h[7:]) if h.startswith("Bearer ") else None
@@ -192,13 +224,17 @@ class FakeRegistry:
                 challenge = f'Bearer realm="http://{reg.host}/token",service="fake"'
                 if scope:
                     challenge += f',scope="{scope}"'
-                self._error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": challenge})
+                self._error(
+                    401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": challenge}
+                )
                 return False
 
             def _token(self, form: dict[str, list[str]]) -> None:
                 user = self._user()
                 if self.headers.get("Authorization") and user is None:
-                    self._send(401, json.dumps({"details": "incorrect username or password"}).encode())
+                    self._send(
+                        401, json.dumps({"details": "incorrect username or password"}).encode()
+                    )
                     return
                 if form.get("grant_type") == ["refresh_token"]:
                     user = reg.refresh_tokens.get((form.get("refresh_token") or [""])[0])
@@ -218,7 +254,10 @@ class FakeRegistry:
                 token = uuid.uuid4().hex
                 reg.tokens[token] = (user or "", scopes)
                 doc: dict[str, Any] = {"token": token, "expires_in": 300}
-                if (form.get("offline_token") == ["true"] or form.get("grant_type") == ["refresh_token"]) and user:
+                if (
+                    form.get("offline_token") == ["true"]
+                    or form.get("grant_type") == ["refresh_token"]
+                ) and user:
                     rt = "refresh-" + uuid.uuid4().hex
                     reg.refresh_tokens[rt] = user
                     doc["refresh_token"] = rt
@@ -229,7 +268,9 @@ class FakeRegistry:
                 query = urllib.parse.parse_qs(parsed.query)
                 path = parsed.path
                 with reg.lock:
-                    reg.requests.append((self.command, self.path, self.headers.get("Authorization") or ""))
+                    reg.requests.append(
+                        (self.command, self.path, self.headers.get("Authorization") or "")
+                    )
                 if path == "/token":
                     if self.command == "POST":
                         form = urllib.parse.parse_qs(self._body().decode())
@@ -249,7 +290,11 @@ class FakeRegistry:
                 t = re.match(r"^/v2/(.+)/tags/list$", path)
                 if t is not None:
                     if self._authorized(f"repository:{t.group(1)}:pull"):
-                        tags = sorted(r for n, r in reg.manifests if n == t.group(1) and not r.startswith("sha256:"))
+                        tags = sorted(
+                            r
+                            for n, r in reg.manifests
+                            if n == t.group(1) and not r.startswith("sha256:")
+                        )
                         self._send(200, json.dumps({"name": t.group(1), "tags": tags}).encode())
                     return
                 m = re.match(r"^/v2/(.+)/(manifests|blobs)/(.+)$", path)
@@ -267,19 +312,32 @@ class FakeRegistry:
                         media = self.headers.get("Content-Type") or ""
                         reg.manifests[(name, rest)] = (body, media)
                         reg.manifests[(name, sha(body))] = (body, media)
-                        self._send(201, b"", {"Docker-Content-Digest": sha(body), "Location": f"/v2/{name}/manifests/{sha(body)}"})
+                        self._send(
+                            201,
+                            b"",
+                            {
+                                "Docker-Content-Digest": sha(body),
+                                "Location": f"/v2/{name}/manifests/{sha(body)}",
+                            },
+                        )
                         return
                     found = reg.manifests.get((name, rest))
                     if found is None:
                         if not any(r == name for r, _ in reg.manifests):
-                            self._error(404, "NAME_UNKNOWN", "repository name not known to registry")
+                            self._error(
+                                404, "NAME_UNKNOWN", "repository name not known to registry"
+                            )
                         else:
                             self._error(404, "MANIFEST_UNKNOWN", "manifest unknown")
                         return
-                    self._send(200, found[0], {"Content-Type": found[1], "Docker-Content-Digest": sha(found[0])})
+                    self._send(
+                        200,
+                        found[0],
+                        {"Content-Type": found[1], "Docker-Content-Digest": sha(found[0])},
+                    )
                     return
                 if rest.startswith("uploads/"):
-                    self._upload(name, rest[len("uploads/"):], query)
+                    self._upload(name, rest[len("uploads/") :], query)
                     return
                 data = reg.blobs.get(rest) if (name, rest) in reg.links else None
                 if data is None:
@@ -287,7 +345,11 @@ class FakeRegistry:
                     return
                 if rest in reg.corrupt:
                     data = data[:-1] + bytes([data[-1] ^ 1])
-                self._send(200, data, {"Content-Type": "application/octet-stream", "Docker-Content-Digest": rest})
+                self._send(
+                    200,
+                    data,
+                    {"Content-Type": "application/octet-stream", "Docker-Content-Digest": rest},
+                )
 
             def _upload(self, name: str, uid: str, query: dict[str, list[str]]) -> None:
                 if self.command == "POST":
@@ -300,7 +362,11 @@ class FakeRegistry:
                         return
                     uid = uuid.uuid4().hex
                     reg.uploads[uid] = bytearray()
-                    self._send(202, b"", {"Location": f"/v2/{name}/blobs/uploads/{uid}?_state=x", "Range": "0-0"})
+                    self._send(
+                        202,
+                        b"",
+                        {"Location": f"/v2/{name}/blobs/uploads/{uid}?_state=x", "Range": "0-0"},
+                    )
                     return
                 buf = reg.uploads.get(uid)
                 if buf is None:
@@ -308,16 +374,29 @@ class FakeRegistry:
                     return
                 buf += self._body()
                 if self.command == "PATCH":
-                    self._send(202, b"", {"Location": f"/v2/{name}/blobs/uploads/{uid}?_state=y", "Range": f"0-{len(buf) - 1}"})
+                    self._send(
+                        202,
+                        b"",
+                        {
+                            "Location": f"/v2/{name}/blobs/uploads/{uid}?_state=y",
+                            "Range": f"0-{len(buf) - 1}",
+                        },
+                    )
                     return
                 digest = (query.get("digest") or [""])[0]
                 if sha(bytes(buf)) != digest:
-                    self._error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+                    self._error(
+                        400, "DIGEST_INVALID", "provided digest did not match uploaded content"
+                    )
                     return
                 reg.blobs[digest] = bytes(buf)
                 reg.links.add((name, digest))
                 del reg.uploads[uid]
-                self._send(201, b"", {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest})
+                self._send(
+                    201,
+                    b"",
+                    {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest},
+                )
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = _route
 

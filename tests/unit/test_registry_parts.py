@@ -15,8 +15,10 @@ from dockyard.registry.errors import BadManifest, describe
 
 def test_parse_challenges() -> None:
     [ch] = parse_challenges(
-        ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
-         'scope="repository:library/busybox:pull,push"']
+        [
+            'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+            'scope="repository:library/busybox:pull,push"'
+        ]
     )
     assert ch.scheme == "bearer"
     assert ch.params == {
@@ -32,7 +34,9 @@ def test_parse_challenges() -> None:
     assert parse_challenges(["Bearer realm=unquoted"])[0].params == {"realm": "unquoted"}
 
 
-def test_credentials_from_header_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_from_header_and_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     c = credentials.from_auth_config({"username": "u", "password": "p", "serveraddress": "x"})
     assert (c.username, c.password) == ("u", "p")
@@ -87,7 +91,9 @@ def test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
         ("https://127.0.0.1:5000", False),
         ("http://127.0.0.1:5000", True),
     ]
-    assert [e.base for e in endpoints.registry_endpoints("reg.example", [])] == ["https://reg.example"]
+    assert [e.base for e in endpoints.registry_endpoints("reg.example", [])] == [
+        "https://reg.example"
+    ]
     monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", "none")
     assert endpoints.registry_endpoints("docker.io", [])[0].disabled
     monkeypatch.delenv("DOCKYARD_REGISTRY_HUB")
@@ -98,7 +104,11 @@ def test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_platforms(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(manifests._platform, "machine", lambda: "x86_64")
     assert manifests.parse_platform(None) == {"os": "linux", "architecture": "amd64", "variant": ""}
-    assert manifests.parse_platform("linux/arm64") == {"os": "linux", "architecture": "arm64", "variant": "v8"}
+    assert manifests.parse_platform("linux/arm64") == {
+        "os": "linux",
+        "architecture": "arm64",
+        "variant": "v8",
+    }
     assert manifests.parse_platform("linux/arm/v6")["variant"] == "v6"
     assert manifests.parse_platform("linux/arm")["variant"] == "v7"
     with pytest.raises(BadManifest):
@@ -108,10 +118,26 @@ def test_platforms(monkeypatch: pytest.MonkeyPatch) -> None:
             {
                 "schemaVersion": 2,
                 "manifests": [
-                    {"digest": "sha256:" + "a" * 64, "size": 1, "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}},
-                    {"digest": "sha256:" + "b" * 64, "size": 1, "platform": {"os": "linux", "architecture": "arm64"}},
-                    {"digest": "sha256:" + "c" * 64, "size": 1, "platform": {"os": "linux", "architecture": "amd64"}},
-                    {"digest": "sha256:" + "d" * 64, "size": 1, "platform": {"os": "unknown", "architecture": "unknown"}},
+                    {
+                        "digest": "sha256:" + "a" * 64,
+                        "size": 1,
+                        "platform": {"os": "linux", "architecture": "arm", "variant": "v7"},
+                    },
+                    {
+                        "digest": "sha256:" + "b" * 64,
+                        "size": 1,
+                        "platform": {"os": "linux", "architecture": "arm64"},
+                    },
+                    {
+                        "digest": "sha256:" + "c" * 64,
+                        "size": 1,
+                        "platform": {"os": "linux", "architecture": "amd64"},
+                    },
+                    {
+                        "digest": "sha256:" + "d" * 64,
+                        "size": 1,
+                        "platform": {"os": "unknown", "architecture": "unknown"},
+                    },
                 ],
             }
         ).encode(),
@@ -122,7 +148,9 @@ def test_platforms(monkeypatch: pytest.MonkeyPatch) -> None:
     assert manifests.select(index, None).digest.endswith("c" * 64)
     assert manifests.select(index, "linux/arm64/v8").digest.endswith("b" * 64)
     assert manifests.select(index, "linux/arm/v7").digest.endswith("a" * 64)
-    with pytest.raises(BadManifest, match="no matching manifest for linux/arm/v6 in the manifest list entries"):
+    with pytest.raises(
+        BadManifest, match="no matching manifest for linux/arm/v6 in the manifest list entries"
+    ):
         manifests.select(index, "linux/arm/v6")
 
 
@@ -135,7 +163,9 @@ def test_build_manifest_is_docker_shaped() -> None:
     config = b'{"rootfs":{}}'
     raw, media = manifests.build_manifest(config, [("gzip", "sha256:" + "1" * 64, 10)])
     assert media == manifests.DOCKER_MANIFEST
-    assert raw.decode().startswith('{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.docker.distribution.manifest.v2+json",\n   "config": {\n      "mediaType": "application/vnd.docker.container.image.v1+json",\n      "size": 13,')
+    assert raw.decode().startswith(
+        '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.docker.distribution.manifest.v2+json",\n   "config": {\n      "mediaType": "application/vnd.docker.container.image.v1+json",\n      "size": 13,'
+    )
     raw, media = manifests.build_manifest(config, [("zstd", "sha256:" + "1" * 64, 10)])
     assert media == manifests.OCI_MANIFEST
     assert json.loads(raw)["layers"][0]["mediaType"] == manifests.OCI_LAYER_ZSTD
@@ -143,10 +173,18 @@ def test_build_manifest_is_docker_shaped() -> None:
 
 def test_describe_errors() -> None:
     body = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}'
-    assert describe(404, "Not Found", body) == ("manifest unknown: manifest unknown", "MANIFEST_UNKNOWN")
+    assert describe(404, "Not Found", body) == (
+        "manifest unknown: manifest unknown",
+        "MANIFEST_UNKNOWN",
+    )
     assert describe(401, "Unauthorized", b"")[0] == "unauthorized: authentication required"
-    assert describe(403, "Forbidden", b"<html>")[0] == "denied: requested access to the resource is denied"
-    assert describe(502, "Bad Gateway", b"")[0] == "received unexpected HTTP status: 502 Bad Gateway"
+    assert (
+        describe(403, "Forbidden", b"<html>")[0]
+        == "denied: requested access to the resource is denied"
+    )
+    assert (
+        describe(502, "Bad Gateway", b"")[0] == "received unexpected HTTP status: 502 Bad Gateway"
+    )
     assert describe(401, "Unauthorized", b'{"details":"incorrect username or password"}')[0] == (
         "unauthorized: incorrect username or password"
     )

@@ -47,7 +47,10 @@ def test_pull_by_tag_then_up_to_date(svc) -> None:
         assert got == image_id
         s = statuses(msgs)
         assert s[0] == "1: Pulling from lib/app"
-        assert s[-2:] == [f"Digest: {digest}", f"Status: Downloaded newer image for {reg.host}/lib/app:1"]
+        assert s[-2:] == [
+            f"Digest: {digest}",
+            f"Status: Downloaded newer image for {reg.host}/lib/app:1",
+        ]
         assert sum(1 for x in s if x.endswith("Pull complete")) == 2
         assert any(m["status"] == "Downloading" and m["progressDetail"]["total"] for m in msgs)
         doc = svc.inspect(f"{reg.host}/lib/app:1")
@@ -87,14 +90,18 @@ def test_manifest_list_picks_platform(svc) -> None:
     with FakeRegistry() as reg:
         d_amd, id_amd, raw_amd = reg.add_image("m", None, [L1], arch="amd64")
         d_arm, id_arm, raw_arm = reg.add_image("m", None, [L2], arch="arm64")
-        index = reg.add_index("m", "1", [(d_arm, raw_arm, "linux/arm64/v8"), (d_amd, raw_amd, "linux/amd64")])
+        index = reg.add_index(
+            "m", "1", [(d_arm, raw_arm, "linux/arm64/v8"), (d_amd, raw_amd, "linux/amd64")]
+        )
         got, msgs = pull(svc, f"{reg.host}/m:1", platform="linux/arm64")
         assert got == id_arm
         assert f"Digest: {index}" in statuses(msgs)
         assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/m@{index}"]
         got, _ = pull(svc, f"{reg.host}/m:1", platform="linux/amd64")
         assert got == id_amd
-        with pytest.raises(DockyardError, match="no matching manifest for linux/s390x in the manifest list entries"):
+        with pytest.raises(
+            DockyardError, match="no matching manifest for linux/s390x in the manifest list entries"
+        ):
             pull(svc, f"{reg.host}/m:1", platform="linux/s390x")
 
 
@@ -103,10 +110,16 @@ def test_not_found_errors(svc) -> None:
         reg.add_image("x", "1", [L1])
         with pytest.raises(NotFound) as e:
             pull(svc, f"{reg.host}/x:2")
-        assert str(e.value) == f"manifest for {reg.host}/x:2 not found: manifest unknown: manifest unknown"
+        assert (
+            str(e.value)
+            == f"manifest for {reg.host}/x:2 not found: manifest unknown: manifest unknown"
+        )
         with pytest.raises(NotFound) as e:
             pull(svc, f"{reg.host}/nope:1")
-        assert str(e.value) == f"repository {reg.host}/nope not found: name unknown: repository name not known to registry"
+        assert (
+            str(e.value)
+            == f"repository {reg.host}/nope not found: name unknown: repository name not known to registry"
+        )
 
 
 def test_corrupt_layer_leaves_nothing(svc) -> None:
@@ -115,7 +128,9 @@ def test_corrupt_layer_leaves_nothing(svc) -> None:
         bad = json.loads(raw)["layers"][1]["digest"]
         reg.corrupt.add(bad)
         before = sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir())
-        with pytest.raises(DockyardError, match=f"filesystem layer verification failed for digest {bad}"):
+        with pytest.raises(
+            DockyardError, match=f"filesystem layer verification failed for digest {bad}"
+        ):
             pull(svc, f"{reg.host}/c:1")
         assert svc.list() == []
         assert sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir()) == before
@@ -149,7 +164,11 @@ def test_push_then_pull_back_same_digest(svc) -> None:
         assert sum(1 for x in s if x.endswith("Mounted from src")) == 2
         # the manifest pulled is pushed again: same digest
         assert s[-1] == f"2: digest: {digest} size: {len(reg.manifests[('src', '1')][0])}"
-        assert msgs[-1]["aux"] == {"Tag": "2", "Digest": digest, "Size": len(reg.manifests[("src", "1")][0])}
+        assert msgs[-1]["aux"] == {
+            "Tag": "2",
+            "Digest": digest,
+            "Size": len(reg.manifests[("src", "1")][0]),
+        }
         msgs = _push(svc, f"{reg.host}/dst", "2")
         assert sum(1 for x in statuses(msgs) if x.endswith("Layer already exists")) == 2
 
@@ -182,9 +201,11 @@ def test_basic_auth(svc, tmp_path: Path) -> None:
         reg.add_image("sec", "1", [L1])
         with pytest.raises(DockyardError) as e:
             pull(svc, f"{reg.host}/sec:1")
-        assert str(e.value) == f'Get "https://{reg.host}/v2/sec/manifests/1": no basic auth credentials' or str(e.value).endswith(
-            "no basic auth credentials"
-        )
+        assert str(
+            e.value
+        ) == f'Get "https://{reg.host}/v2/sec/manifests/1": no basic auth credentials' or str(
+            e.value
+        ).endswith("no basic auth credentials")
         got, _ = pull(svc, f"{reg.host}/sec:1", auth={"username": "u", "password": "p"})
         assert got
         assert svc.puller.login({"username": "u", "password": "p", "serveraddress": reg.host}) == {
@@ -194,7 +215,10 @@ def test_basic_auth(svc, tmp_path: Path) -> None:
         with pytest.raises(DockyardError) as e:
             svc.puller.login({"username": "u", "password": "bad", "serveraddress": reg.host})
         assert e.value.status == 401
-        assert str(e.value) == f"login attempt to http://{reg.host}/v2/ failed with status: 401 Unauthorized"
+        assert (
+            str(e.value)
+            == f"login attempt to http://{reg.host}/v2/ failed with status: 401 Unauthorized"
+        )
         # credentials from config.json when the request has none
         cfg = tmp_path / "dockercfg"
         cfg.mkdir()
@@ -215,7 +239,9 @@ def test_bearer_token_flow(svc) -> None:
         msgs = _push(svc, f"{reg.host}/tok", "2", auth={"username": "u", "password": "p"})
         assert statuses(msgs)[-1].startswith("2: digest: sha256:")
         # login hands back a refresh token, which then works as identitytoken
-        doc = svc.puller.login({"username": "u", "password": "p", "serveraddress": f"http://{reg.host}/"})
+        doc = svc.puller.login(
+            {"username": "u", "password": "p", "serveraddress": f"http://{reg.host}/"}
+        )
         assert doc["Status"] == "Login Succeeded" and doc["IdentityToken"].startswith("refresh-")
         svc.tag(got, f"{reg.host}/tok", "3")
         msgs = _push(svc, f"{reg.host}/tok", "3", auth={"identitytoken": doc["IdentityToken"]})
@@ -242,7 +268,13 @@ def test_docker_hub_unreachable_uses_mirror(svc) -> None:
         )
         results = svc.search("busy", None, None)
         assert results == [
-            {"star_count": 0, "is_official": True, "name": "busybox", "is_automated": False, "description": ""}
+            {
+                "star_count": 0,
+                "is_official": True,
+                "name": "busybox",
+                "is_automated": False,
+                "description": "",
+            }
         ]
 
 
@@ -255,7 +287,10 @@ def test_unreachable_registry_texts(svc) -> None:
     s.close()
     with pytest.raises(DockyardError) as e:
         pull(svc, f"127.0.0.1:{port}/x:1")
-    assert str(e.value) == f'Get "http://127.0.0.1:{port}/v2/": dial tcp 127.0.0.1:{port}: connect: connection refused'
+    assert (
+        str(e.value)
+        == f'Get "http://127.0.0.1:{port}/v2/": dial tcp 127.0.0.1:{port}: connect: connection refused'
+    )
     svc.load  # noqa: B018 - the service is still usable
     with pytest.raises(DockyardError, match="connection refused"):
         svc.search(f"127.0.0.1:{port}/x", None, None)
