@@ -519,6 +519,7 @@ def test_dockyard_build_with_dockerfile_outside_the_context(daemon: Any, tmp_pat
     assert "\nx.txt\n ---> Removed" in res.stdout
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_remote_contexts(daemon: Any, tmp_path: Path) -> None:
     import http.server
     import threading
