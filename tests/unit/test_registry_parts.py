@@ -97,8 +97,9 @@ def test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", "none")
     assert endpoints.registry_endpoints("docker.io", [])[0].disabled
     monkeypatch.delenv("DOCKYARD_REGISTRY_HUB")
-    # under pytest Docker Hub is off unless asked for
+    # Docker Hub is off unless asked for: nothing leaves the host by default
     assert endpoints.hub_host() is None
+    assert endpoints.registry_endpoints("docker.io", [])[0].base == "https://registry-1.docker.io"
 
 
 def test_platforms(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,9 +7,12 @@ A registry in `insecure-registries` (a host[:port] or a CIDR), or on a loopback 
 (Docker's default insecure CIDR 127.0.0.0/8, and localhost), may be reached over https
 without certificate checks and then over plain http.
 
-DOCKYARD_REGISTRY_HUB (environment) replaces registry-1.docker.io: "none" means Docker Hub
-is never contacted (the attempt fails as a failed DNS lookup would). Under pytest
-(PYTEST_CURRENT_TEST set) it defaults to "none", so tests never leave the host.
+Docker Hub itself is contacted only when the daemon's environment says so:
+DOCKYARD_REGISTRY_HUB=registry-1.docker.io (or another host[:port] standing in for it).
+By default it is "none": this engine's hosts reach no public registry (DESIGN.md, "Images
+without the internet"), so after the mirrors a Docker Hub pull fails at once with the error
+Docker gives for an unresolvable registry-1.docker.io, and nothing ever leaves the host
+unless a mirror or registry the user named is elsewhere.
 """
 
 from __future__ import annotations
@@ -47,10 +50,7 @@ class Endpoint:
 
 
 def hub_host() -> str | None:
-    value = os.environ.get("DOCKYARD_REGISTRY_HUB")
-    if value is None:
-        value = "none" if os.environ.get("PYTEST_CURRENT_TEST") else HUB_HOST
-    value = value.strip()
+    value = (os.environ.get("DOCKYARD_REGISTRY_HUB") or "none").strip()
     return None if value.lower() in ("", "none", "off") else value
 
 
