@@ -568,3 +568,21 @@ def test_remote_contexts(daemon: Any, tmp_path: Path) -> None:
             assert expect in text, (remote, text)
     finally:
         server.shutdown()
+
+
+def test_cache_from_a_loaded_image(daemon: Any) -> None:
+    files: dict[str, str | bytes] = {
+        "Dockerfile": 'FROM busybox\nENV K=v\nCOPY f /f\nRUN cat /f > /g\nCMD ["cat", "/g"]\n',
+        "f": "cached\n",
+    }
+    client = daemon.client()
+    msgs = build_api(daemon, files, t="bt/cachefrom", nocache=1)
+    built = [m["aux"]["ID"] for m in msgs if "aux" in m][0]
+    archive = client.request("GET", "/images/bt/cachefrom/get").read()
+    client.request("DELETE", "/images/bt/cachefrom").read()
+    client.request("POST", "/images/load", {"quiet": 1}, body=archive).read()
+    # the loaded image has no intermediate images: its history is the cache
+    msgs = build_api(daemon, files, t="bt/again", cachefrom=json.dumps(["bt/cachefrom"]))
+    text = stream_text(msgs)
+    assert text.count(" ---> Using cache") == 4, text
+    assert [m["aux"]["ID"] for m in msgs if "aux" in m][0] == built

@@ -69,6 +69,9 @@ def options_from_request(req: Request) -> BuildOptions:
     labels = _json_param(req, "labels") or {}
     if not isinstance(labels, dict):
         raise InvalidParameter("invalid labels value: must be a JSON object")
+    cache_from = _json_param(req, "cachefrom") or []
+    if not isinstance(cache_from, list):
+        raise InvalidParameter("invalid cachefrom value: must be a JSON array")
     extrahosts = [h for v in req.query.get("extrahosts") or [] for h in v.split(",") if h]
     rm = req.q("rm")
     return BuildOptions(
@@ -89,6 +92,7 @@ def options_from_request(req: Request) -> BuildOptions:
         shmsize=req.q_int("shmsize", 0) or 0,
         cpushares=req.q_int("cpushares", 0) or 0,
         auth_configs=_registry_config(req),
+        cache_from=[str(c) for c in cache_from if c],
     )
 
 

@@ -89,6 +89,7 @@ class BuildOptions:
     shmsize: int = 0
     cpushares: int = 0
     auth_configs: dict[str, Any] = field(default_factory=dict)
+    cache_from: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -140,6 +141,7 @@ class Builder:
         self.leftover: list[str] = []  # containers kept after a failure (rm without forcerm)
         self.quiet_output: list[str] = []
         self.cancelled = threading.Event()
+        self.cache_sources: list[Any] | None = None
 
     def cancel(self) -> None:
         """The client went away: stop at the next step (a running RUN is killed)."""
@@ -622,12 +624,89 @@ class Builder:
             if (rec.image_config.get("author") or "") != (stage.maintainer or ""):
                 continue
             candidates.append(rec)
-        if not candidates:
+        if candidates:
+            found: str | None = max(candidates, key=lambda r: r.created).id
+        else:
+            found = self._probe_cache_from(stage, container_config)
+        if found is None:
             return False
-        best = max(candidates, key=lambda r: r.created)
         self.out(" ---> Using cache\n")
-        stage.image_id = best.id
+        stage.image_id = found
         return True
+
+    def _probe_cache_from(self, stage: Stage, cc: dict[str, Any]) -> str | None:
+        """--cache-from: images whose history continues the current image with this very
+        step (pulled images have no intermediate images: the step's image is rebuilt from
+        the history entry and the layer it names)."""
+        if self.cache_sources is None:
+            self.cache_sources = []
+            for name in self.opts.cache_from:
+                with contextlib.suppress(DockyardError):
+                    self.cache_sources.append(self.images.resolve(name))
+        if not self.cache_sources:
+            return None
+        parent = self.images.get(stage.image_id) if stage.image_id else None
+        p_hist = list(parent.image_config.get("history") or []) if parent else []
+        p_diffs = (
+            list((parent.image_config.get("rootfs") or {}).get("diff_ids") or []) if parent else []
+        )
+        n = len(p_hist)
+        want = " ".join(cc.get("Cmd") or [])
+        for target in self.cache_sources:
+            t_hist = list(target.image_config.get("history") or [])
+            t_diffs = list((target.image_config.get("rootfs") or {}).get("diff_ids") or [])
+            if n >= len(t_hist) or len(p_diffs) > len(t_diffs):
+                continue
+            if t_hist[:n] != p_hist or t_diffs[: len(p_diffs)] != p_diffs:
+                continue
+            if (t_hist[n].get("created_by") or "") != want:
+                continue
+            if n == len(t_hist) - 1:
+                return target.id
+            self.cache_sources = [target]
+            return self._restore_from_history(stage, target, n, p_hist, p_diffs)
+        self.cache_sources = []
+        return None
+
+    def _restore_from_history(
+        self, stage: Stage, target: Any, n: int, hist: list[Any], diffs: list[str]
+    ) -> str:
+        from ..images.config import host_platform
+        from ..images.ingest import Ingest
+
+        entry = target.image_config["history"][n]
+        layers = len(diffs)
+        t_diffs = target.image_config["rootfs"]["diff_ids"]
+        if not entry.get("empty_layer"):
+            layers = sum(1 for h in target.image_config["history"][:n] if not h.get("empty_layer"))
+            diffs = [*diffs, t_diffs[layers]]
+            layers += 1
+        os_, arch = host_platform()
+        doc = {
+            "architecture": target.image_config.get("architecture") or arch,
+            "author": stage.maintainer or None,
+            "config": self._image_config(stage),
+            "created": entry.get("created"),
+            "docker_version": target.image_config.get("docker_version"),
+            "history": [*hist, entry],
+            "os": target.image_config.get("os") or os_,
+            "rootfs": {"type": "layers", "diff_ids": diffs},
+        }
+        doc = {k: v for k, v in doc.items() if v is not None}
+        with self.images.lock.shared():
+            ingest = Ingest(self.images)
+            try:
+                image_id: str = ingest.image(
+                    json.dumps(doc, separators=(",", ":")).encode(),
+                    list(target.chain[:layers]),
+                    [],
+                    parent=stage.image_id or "",
+                )
+                ingest.commit()
+            except BaseException:
+                ingest.abort()
+                raise
+        return image_id
 
     def _container_config(self, stage: Stage, cmd: list[str]) -> dict[str, Any]:
         cfg = copy.deepcopy(stage.config)
