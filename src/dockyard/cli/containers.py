@@ -144,6 +144,7 @@ def _start_attached(ctx: Context, name: str, interactive: bool, detach_keys: str
         session.close()
         waiter.close()
         raise
+    waiter.watch(session.hang_up_later)
     proxy = streams.SignalProxy(ctx.client, ref) if not tty else None
     try:
         detached = session.run()

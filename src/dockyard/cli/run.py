@@ -909,6 +909,9 @@ def _run_attached(
         raise _fail(
             ctx, f"Error response from daemon: {exc.message}", _start_error_code(exc.message)
         ) from None
+    if session is not None:
+        # a daemon that misses the exit must not leave us attached forever
+        waiter.watch(session.hang_up_later)
     proxy = None
     if o.sig_proxy and not o.tty:
         proxy = streams.SignalProxy(ctx.client, ref)

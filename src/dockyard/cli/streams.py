@@ -211,6 +211,12 @@ class Session:
             except OSError:
                 pass
 
+    def hang_up_later(self, delay: float = 2.0) -> None:
+        """The container is gone: end the session if the daemon does not close it soon."""
+        timer = threading.Timer(delay, self._hang_up)
+        timer.daemon = True
+        timer.start()
+
     def _hang_up(self) -> None:
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -308,7 +314,31 @@ class Waiter:
         self.conn.putheader("Content-Length", "0")
         self.conn.endheaders()
 
+    _thread: threading.Thread | None = None
+    _result: tuple[int, str | None] | None = None
+
+    def watch(self, on_exit: Callable[[], None]) -> None:
+        """Read the answer in the background and call on_exit once the container is gone."""
+
+        def run() -> None:
+            try:
+                self._result = self._read()
+            except Exception:  # closed under us (detach): nothing to report
+                return
+            on_exit()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
     def result(self) -> tuple[int, str | None]:
+        if self._thread is not None:
+            self._thread.join()
+            if self._result is None:
+                return 125, "error waiting for container: connection closed"
+            return self._result
+        return self._read()
+
+    def _read(self) -> tuple[int, str | None]:
         try:
             resp = self.conn.getresponse()
             body = resp.read()
