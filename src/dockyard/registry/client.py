@@ -72,13 +72,12 @@ class Registry:
             if resp.status != 401 or attempt == 1:
                 return resp
             challenges = resp.header_all("WWW-Authenticate")
-            resp.drain()
             if not challenges:
-                return self.session.request(method, url, hdrs, body, follow=follow, length=length)
-            before = self.auth.challenge
-            self.auth.set_challenge(challenges)
+                return resp
+            resp.drain()
+            self.auth.set_challenge(challenges)  # e.g. error="insufficient_scope"
             self.auth.forget(scopes)
-            if before is None and self.auth.challenge is None:
+            if self.auth.challenge is None:
                 break
             if start is not None:
                 body.seek(start)  # type: ignore[union-attr]
