@@ -48,6 +48,7 @@ class FakeRegistry:
         self.uploads: dict[str, bytearray] = {}
         self.links: set[tuple[str, str]] = set()  # (repository, blob digest)
         self.corrupt: set[str] = set()
+        self.redirect_blobs = False  # answer blob GETs with 307 to /storage/<digest>
         self.requests: list[tuple[str, str, str]] = []  # method, path, authorization
         self.tokens: dict[str, tuple[str, set[str]]] = {}  # token -> (user, scopes)
         self.refresh_tokens: dict[str, str] = {}
@@ -278,6 +279,13 @@ class FakeRegistry:
                     else:
                         self._token(query)
                     return
+                if path.startswith("/storage/"):
+                    data = reg.blobs.get(path[len("/storage/") :])
+                    if data is None or self.headers.get("Authorization"):
+                        self._send(400 if data is not None else 404, b"")
+                        return
+                    self._send(200, data, {"Content-Type": "application/octet-stream"})
+                    return
                 if path == "/v2/":
                     if self._authorized(None):
                         self._send(200, b"{}", {"Content-Type": "application/json"})
@@ -342,6 +350,11 @@ class FakeRegistry:
                 data = reg.blobs.get(rest) if (name, rest) in reg.links else None
                 if data is None:
                     self._error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+                    return
+                if reg.redirect_blobs and self.command == "GET":
+                    # another "host" (localhost vs 127.0.0.1): credentials must not follow
+                    port = reg.server.server_address[1]
+                    self._send(307, b"", {"Location": f"http://localhost:{port}/storage/{rest}"})
                     return
                 if rest in reg.corrupt:
                     data = data[:-1] + bytes([data[-1] ^ 1])

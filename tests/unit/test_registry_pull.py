@@ -355,3 +355,33 @@ def test_blob_vanishing_before_ingest_is_fetched_late(svc, monkeypatch: pytest.M
         assert got == image_id and asked == [blob]
         assert any(m == "GET" and p.endswith(blob) for m, p, _ in reg.requests)
         assert (svc.lowerdirs(got)[0] / "bin" / "sh").read_bytes() == b"#!shell"
+
+
+def test_blob_redirects_drop_credentials(svc) -> None:
+    with FakeRegistry(auth="basic", users={"u": "p"}) as reg:
+        _, image_id, _ = reg.add_image("r", "1", [L1, L2])
+        reg.redirect_blobs = True
+        got, _ = pull(svc, f"{reg.host}/r:1", auth={"username": "u", "password": "p"})
+        assert got == image_id
+        storage = [a for m, p, a in reg.requests if p.startswith("/storage/")]
+        assert len(storage) == 3 and all(a == "" for a in storage)  # config + 2 layers
+
+
+def test_connect_error_texts() -> None:
+    import socket
+    import ssl
+
+    from dockyard.registry.transport import connect_error
+
+    url = "https://reg.example:5000/v2/"
+    assert str(connect_error("GET", url, "reg.example:5000", socket.gaierror(-2, "x"))) == (
+        'Get "https://reg.example:5000/v2/": dial tcp: lookup reg.example: no such host'
+    )
+    err = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
+    assert str(connect_error("HEAD", url, "reg.example:5000", err)) == (
+        'Head "https://reg.example:5000/v2/": http: server gave HTTP response to HTTPS client'
+    )
+    assert str(connect_error("GET", url, "localhost:5000", ConnectionRefusedError())) == (
+        'Get "https://reg.example:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused'
+    )
+    assert "i/o timeout" in str(connect_error("GET", url, "reg.example:5000", TimeoutError()))
