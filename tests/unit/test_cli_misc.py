@@ -289,3 +289,13 @@ def test_network_connect_and_disconnect_bodies_match_docker():
         ),
         ("/networks/mynet/disconnect", {"Container": "web", "Force": True}),
     ]
+
+
+def test_config_json_formats_are_defaults(tmp_path, monkeypatch, capsys):
+    from dockyard.cli.inspect import print_list
+
+    (tmp_path / "config.json").write_text('{"volumesFormat": "{{.Name}}/{{.Driver}}"}')
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    print_list([{"Name": "v1", "Driver": "local"}], None, "volume")
+    print_list([{"Name": "v1", "Driver": "local"}], "{{.Driver}}", "volume")
+    assert capsys.readouterr().out == "v1/local\nlocal\n"

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from .common import APIError, CLIError, Context, parser
 from .inspect import (
     bytes_size,
+    config_format,
     go_time,
     human_size,
     print_list,
@@ -473,7 +474,7 @@ def ps(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-s", "--size", action="store_true")
     args = p.parse_args(argv)
     last = 1 if args.latest and args.last == -1 else args.last
-    fmt = args.format
+    fmt = args.format or config_format("container")
     size = args.size
     if fmt and fmt not in ("table", "json", "raw") and not args.quiet:
         from .gotemplate import TemplateError

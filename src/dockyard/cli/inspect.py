@@ -50,7 +50,32 @@ def render_list(rows: list[dict[str, Any]], fmt: str | None, kind: str, **opts: 
         raise CLIError(str(exc), 1) from None
 
 
+_CONFIG_FORMAT_KEYS = {
+    "container": "psFormat",
+    "image": "imagesFormat",
+    "network": "networksFormat",
+    "volume": "volumesFormat",
+    "stats": "statsFormat",
+}
+
+
+def config_format(kind: str) -> str | None:
+    """The default format a user set in ~/.docker/config.json (psFormat, imagesFormat, ...)."""
+    import os
+
+    key = _CONFIG_FORMAT_KEYS.get(kind)
+    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    try:
+        with open(os.path.join(base, "config.json")) as f:
+            value = json.load(f).get(key) if key else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def print_list(rows: list[dict[str, Any]], fmt: str | None, kind: str, **opts: Any) -> None:
+    if not fmt:
+        fmt = config_format(kind)
     sys.stdout.write(render_list(rows, fmt, kind, **opts))
 
 
