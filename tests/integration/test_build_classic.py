@@ -586,3 +586,16 @@ def test_cache_from_a_loaded_image(daemon: Any) -> None:
     text = stream_text(msgs)
     assert text.count(" ---> Using cache") == 4, text
     assert [m["aux"]["ID"] for m in msgs if "aux" in m][0] == built
+
+
+def test_run_network_options(daemon: Any) -> None:
+    files: dict[str, str | bytes] = {
+        "Dockerfile": "FROM busybox\nRUN grep myhost /etc/hosts && ip -o link | grep -c ': ' \n"
+    }
+    text = stream_text(
+        build_api(daemon, files, extrahosts="myhost:10.1.2.3", networkmode="none", nocache=1)
+    )
+    assert "10.1.2.3" in text and "myhost" in text
+    assert "\n1\n" in text  # only lo with --network none
+    text = stream_text(build_api(daemon, {"Dockerfile": "FROM busybox\nRUN ip -o -4 addr\n"}))
+    assert "eth0" in text  # the default bridge
