@@ -28,7 +28,6 @@ from ..errors import DockyardError
 from ..images.layerstore import chain_ids
 from ..images.reference import InvalidReference, Reference, parse_normalized
 from . import credentials as credmod
-from .client import Registry, Repository
 from .endpoints import pull_endpoints, registry_endpoints
 from .errors import (
     BadManifest,
@@ -51,10 +50,19 @@ from .manifests import (
     sha256,
 )
 from .progress import Emit, Meter, short, status
-from .transport import Session
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
+    from .client import Registry, Repository
+    from .transport import Session
+
+
+def _net() -> tuple[Any, Any, Any]:
+    """http.client and ssl load on the first registry call, not at daemon start."""
+    from .client import Registry, Repository
+    from .transport import Session
+
+    return Registry, Repository, Session
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +101,7 @@ class Puller:
     ) -> str:
         mirrors, insecure = self._settings()
         endpoints = pull_endpoints(ref.domain, mirrors, insecure)
+        Registry, _, Session = _net()
         session = Session()
         errors: list[RegistryError] = []
         started = [False]
@@ -150,7 +159,7 @@ class Puller:
     def _pull_all_tags(
         self, reg: Registry, ref: Reference, platform: str | None, progress: Emit
     ) -> str:
-        tags = Repository(reg, ref.path, "pull").tags()
+        tags = _net()[1](reg, ref.path, "pull").tags()
         if not tags:
             raise PullNotFound(f"repository {ref.familiar_name} not found: no tags")
         got, changed = "", False
@@ -175,7 +184,7 @@ class Puller:
     ) -> tuple[str, bool]:
         """Pull one tag or digest: (image ID, whether the reference moved)."""
         svc = self.images
-        repo = Repository(reg, ref.path, "pull")
+        repo = _net()[1](reg, ref.path, "pull")
         reference = ref.digest or ref.tag or "latest"
         raw, ctype, _ = repo.get_manifest(reference)
         top_digest = sha256(raw)
@@ -372,7 +381,7 @@ class Puller:
         _, insecure = self._settings()
         last: RegistryError | None = None
         for ep in registry_endpoints(domain, insecure):
-            reg = Registry(session, ep, creds)
+            reg = _net()[0](session, ep, creds)
             try:
                 reg.ping()
                 return reg
@@ -393,6 +402,7 @@ class Puller:
         svc = self.images
         tag = ref.tag or "latest"
         creds = credmod.resolve(auth, ref.domain)
+        _, Repository, Session = _net()
         session = Session()
         try:
             reg = self._connect(ref.domain, creds, session)
