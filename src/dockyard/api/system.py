@@ -190,7 +190,12 @@ def register(router: Router, daemon: Daemon) -> None:
         return Response(
             200,
             b"OK",
-            {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"},
+            # Builder-Version 1: the classic builder (clients must not ask for BuildKit).
+            {
+                "Cache-Control": "no-cache, no-store, must-revalidate",
+                "Pragma": "no-cache",
+                "Builder-Version": "1",
+            },
             content_type="text/plain; charset=utf-8",
         )
 
