@@ -64,6 +64,7 @@ def _net() -> tuple[Any, Any, Any]:
 
     return Registry, Repository, Session
 
+
 log = logging.getLogger(__name__)
 
 DOWNLOAD_CONCURRENCY = 3
