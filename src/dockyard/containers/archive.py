@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import posixpath
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -42,11 +43,23 @@ def mounted_root(svc: ContainerService, c: Container) -> Iterator[Path]:
                 rootfs.unmount()
 
 
+def _etc_mounts(c: Container) -> list[dict[str, Any]]:
+    # /etc/hostname, hosts and resolv.conf are bind mounts of files in the container dir.
+    taken = {m.get("Destination") for m in c.doc.get("Mounts") or []}
+    out = []
+    for key, dest in (("HostnamePath", "/etc/hostname"), ("HostsPath", "/etc/hosts"),
+                      ("ResolvConfPath", "/etc/resolv.conf")):  # fmt: skip
+        source = c.doc.get(key)
+        if source and dest not in taken and os.path.exists(source):
+            out.append({"Destination": dest, "Source": source, "Type": "bind", "_file": True})
+    return out
+
+
 def _split_by_mounts(c: Container, root: Path, path: str) -> tuple[Path, str]:
     """(root to resolve in, path inside it): the longest mount destination wins."""
-    norm = posixpath.normpath("/" + path)
+    norm = posixpath.normpath("/" + path.lstrip("/"))  # "//x" would stay as is
     best: dict[str, Any] | None = None
-    for m in c.doc.get("Mounts") or []:
+    for m in [*(c.doc.get("Mounts") or []), *_etc_mounts(c)]:
         dest = m.get("Destination", "")
         if not m.get("Source") or m.get("Type") == "tmpfs":
             continue
@@ -55,6 +68,12 @@ def _split_by_mounts(c: Container, root: Path, path: str) -> tuple[Path, str]:
                 best = m
     if best is None:
         return root, path
+    if best.get("_file"):
+        # A file mount: resolve its name inside the directory that holds it.
+        if norm != best["Destination"]:
+            return root, path
+        src = Path(best["Source"])
+        return src.parent, "/" + src.name
     rest = norm[len(best["Destination"]) :] or "/"
     if path.endswith("/") and not rest.endswith("/"):
         rest += "/"

@@ -439,7 +439,8 @@ class ContainerService:
                 log_path=Path(c.doc["LogPath"]),
                 log_opts={**self.daemon.config.log_opts, **log_opts},
                 runtime_name=hc.get("Runtime") or self.daemon.config.default_runtime,
-                stdin_once=bool(cfg.get("StdinOnce")),
+                # Docker closes stdin after the first attach only without a TTY.
+                stdin_once=bool(cfg.get("StdinOnce")) and not cfg.get("Tty"),
             )
         except BaseException as exc:
             for fn in reversed(undo):
