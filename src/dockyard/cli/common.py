@@ -90,6 +90,14 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        if "the following arguments are required" in message:
+            # Docker: a missing argument is a usage error (exit 1), not a flag error.
+            print(
+                f'"{self.prog}" requires at least 1 argument.\nSee \'{self.prog} --help\'.'
+                f"\n\n{self.format_usage().strip()}",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
         if "unrecognized arguments" in message:
             extra = message.split(":", 1)[1].strip().split()[0]
             message = f"unknown flag: {extra}" if extra.startswith("-") else message

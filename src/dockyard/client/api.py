@@ -125,7 +125,28 @@ class Client:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> Response:
-        """Send a request; raises APIError for statuses >= 400 with the daemon's message."""
+        """Send a request; raises APIError for statuses >= 400 with the daemon's message.
+
+        An older daemon (dockerd 20.10 speaks 1.41) refuses our version: take the one it
+        names and send again, once, when the body can be sent twice."""
+        try:
+            return self._request(method, path, params, body, headers, timeout)
+        except APIError as exc:
+            older = _max_version(exc) if exc.status == 400 else None
+            if older is None or older == self.version or not _replayable(body):
+                raise
+            self.version = older
+            return self._request(method, path, params, body, headers, timeout)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str] | None,
+        timeout: float | None,
+    ) -> Response:
         hdrs = dict(headers or {})
         data: bytes | Iterable[bytes] | None
         if body is None:
@@ -229,6 +250,18 @@ class Client:
             raise APIError(status, message)
         sock.settimeout(None)
         return sock
+
+
+def _max_version(exc: APIError) -> str | None:
+    marker = "Maximum supported API version is "
+    if "is too new" not in exc.message or marker not in exc.message:
+        return None
+    version = exc.message.split(marker, 1)[1].split()[0].strip(".")
+    return version if version.replace(".", "").isdigit() else None
+
+
+def _replayable(body: Any) -> bool:
+    return not (hasattr(body, "read") or isinstance(body, Iterator))
 
 
 class _BytesReader:
