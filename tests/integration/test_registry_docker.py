@@ -395,3 +395,44 @@ def test_tls_registry_on_loopback(daemon: Any, tmp_path: Path) -> None:
         ok(run(["docker", "rmi", name], env))
     finally:
         reg.stop()
+
+
+def test_registry_standing_in_for_docker_hub(
+    auth_registry: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tutorial's `docker login` + `docker push jackfrued/webserver` on a host without
+    Docker Hub: dockyardd started with DOCKYARD_REGISTRY_HUB=<local registry>."""
+    real_popen = subprocess.Popen
+
+    def popen(args: Any, **kw: Any) -> Any:  # the harness pins DOCKYARD_REGISTRY_HUB=none
+        if str(args[0]).endswith("dockyardd") and kw.get("env"):
+            kw["env"] = {**kw["env"], "DOCKYARD_REGISTRY_HUB": auth_registry.host}
+        return real_popen(args, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    hub = TestDaemon(tmp_path / "hubd", pool="10.248.0.0/16")
+    try:
+        hub.start()
+        monkeypatch.setattr(subprocess, "Popen", real_popen)
+        hub.load_image("busybox")
+        env = hub.env
+        env["DOCKER_CONFIG"] = str(tmp_path / "cli-config")
+        cfg = Path(env["DOCKER_CONFIG"])
+        cfg.mkdir()
+        token = base64.b64encode(b"alice:s3cret").decode()
+        (cfg / "config.json").write_text(
+            json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": token}}})
+        )
+        docker = lambda *a: run(["docker", *a], env)  # noqa: E731
+        ok(docker("tag", "busybox", "jackfrued/webserver"))
+        out = ok(docker("push", "jackfrued/webserver"))
+        assert "The push refers to repository [docker.io/jackfrued/webserver]" in out
+        assert "latest: digest: sha256:" in out
+        ok(docker("rmi", "jackfrued/webserver"))
+        out = ok(docker("pull", "jackfrued/webserver"))
+        assert "latest: Pulling from jackfrued/webserver" in out
+        assert "docker.io/jackfrued/webserver:latest" in out
+        out = ok(docker("search", "webserver"))
+        assert "jackfrued/webserver" in out
+    finally:
+        hub.stop()

@@ -385,3 +385,23 @@ def test_connect_error_texts() -> None:
         'Get "https://reg.example:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused'
     )
     assert "i/o timeout" in str(connect_error("GET", url, "reg.example:5000", TimeoutError()))
+
+
+def test_registry_standing_in_for_docker_hub(svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DOCKYARD_REGISTRY_HUB=<host>: docker.io names pull, push, log in and search there."""
+    with FakeRegistry(auth="basic", users={"me": "pw"}) as reg:
+        monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", reg.host)
+        _, image_id, _ = reg.add_image("library/mysql", "5.7", [L1])
+        creds = {"username": "me", "password": "pw", "serveraddress": "https://index.docker.io/v1/"}
+        got, msgs = pull(svc, "mysql:5.7", auth=creds)
+        assert got == image_id
+        assert statuses(msgs)[0] == "5.7: Pulling from library/mysql"
+        assert svc.puller.login(creds) == {"Status": "Login Succeeded", "IdentityToken": ""}
+        svc.tag("mysql:5.7", "jackfrued/webserver", None)
+        msgs = _push(svc, "jackfrued/webserver", "latest", auth=creds)
+        assert statuses(msgs)[0] == "The push refers to repository [docker.io/jackfrued/webserver]"
+        assert statuses(msgs)[-1].startswith("latest: digest: sha256:")
+        assert ("jackfrued/webserver", "latest") in reg.manifests
+        names = [r["name"] for r in svc.search("webserver", None, creds)]
+        assert names == ["jackfrued/webserver"]
+        assert [r["name"] for r in svc.search("mysql", None, creds)] == ["mysql"]

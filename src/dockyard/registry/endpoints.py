@@ -8,7 +8,9 @@ A registry in `insecure-registries` (a host[:port] or a CIDR), or on a loopback 
 without certificate checks and then over plain http.
 
 Docker Hub itself is contacted only when the daemon's environment says so:
-DOCKYARD_REGISTRY_HUB=registry-1.docker.io (or another host[:port] standing in for it).
+DOCKYARD_REGISTRY_HUB=registry-1.docker.io. Another registry may stand in for Docker Hub
+(DOCKYARD_REGISTRY_HUB=127.0.0.1:5000, or http://host:port): then pull, push, login and
+search of docker.io names go there, so `docker login; docker push me/app` work offline.
 By default it is "none": this engine's hosts reach no public registry (DESIGN.md, "Images
 without the internet"), so after the mirrors a Docker Hub pull fails at once with the error
 Docker gives for an unresolvable registry-1.docker.io, and nothing ever leaves the host
@@ -104,7 +106,15 @@ def registry_endpoints(domain: str, insecure: list[str]) -> list[Endpoint]:
         hub = hub_host()
         if hub is None:
             return [Endpoint("https://" + HUB_HOST, official=True, disabled=True)]
-        return [Endpoint("https://" + hub, official=True)]
+        if hub.startswith("http://"):
+            return [Endpoint("http://" + _strip(hub), official=True)]
+        host = _strip(hub)
+        if host != HUB_HOST and is_insecure(host, insecure):
+            return [
+                Endpoint("https://" + host, tls_verify=False, official=True),
+                Endpoint("http://" + host, official=True),
+            ]
+        return [Endpoint("https://" + host, official=True)]
     if is_insecure(domain, insecure):
         return [Endpoint("https://" + domain, tls_verify=False), Endpoint("http://" + domain)]
     return [Endpoint("https://" + domain)]

@@ -11,7 +11,14 @@ from typing import Any
 
 from . import credentials as credmod
 from .client import Registry, Repository
-from .endpoints import INDEX_DOMAIN, Endpoint, hub_host, is_insecure, pull_endpoints
+from .endpoints import (
+    HUB_HOST,
+    INDEX_DOMAIN,
+    Endpoint,
+    hub_host,
+    pull_endpoints,
+    registry_endpoints,
+)
 from .errors import ConnectError, RegistryError
 from .transport import Session
 
@@ -94,6 +101,33 @@ def _v1_search(
     return out
 
 
+def _search_endpoints(
+    session: Session,
+    eps: list[Endpoint],
+    domain: str,
+    query: str,
+    limit: int,
+    auth: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """v1 search, else the catalog, on the first endpoint that answers."""
+    last: RegistryError | None = None
+    for ep in eps:
+        try:
+            if not ep.tls_verify:
+                session.tls_verify[ep.host] = False
+            found = _v1_search(session, ep, domain, query, limit)
+            if found is not None:
+                return found
+            reg = Registry(session, ep, credmod.resolve(auth, domain))
+            return _from_catalog(reg, domain, query, limit)
+        except RegistryError as exc:
+            last = exc
+            if not exc.fallback:
+                raise
+    assert last is not None
+    raise last
+
+
 def search(
     term: str,
     limit: int,
@@ -103,42 +137,29 @@ def search(
 ) -> list[dict[str, Any]]:
     domain, query = split_term(term)
     session = Session()
-    last: RegistryError | None = None
     try:
-        if domain == INDEX_DOMAIN:
-            for ep in pull_endpoints(domain, mirrors, insecure):
-                if not ep.mirror:
-                    break
-                try:
-                    reg = Registry(session, ep, credmod.for_mirror(ep.host, ep.userinfo, auth))
-                    return _from_catalog(reg, domain, query, limit)
-                except RegistryError as exc:
-                    last = exc
-            hub = hub_host()
+        if domain != INDEX_DOMAIN:
+            return _search_endpoints(
+                session, registry_endpoints(domain, insecure), domain, query, limit, auth
+            )
+        for ep in pull_endpoints(domain, mirrors, insecure):
+            if not ep.mirror:
+                break
+            try:
+                reg = Registry(session, ep, credmod.for_mirror(ep.host, ep.userinfo, auth))
+                return _from_catalog(reg, domain, query, limit)
+            except RegistryError:
+                continue
+        hub = hub_host()
+        if hub is None:
             url = f"https://{INDEX_HOST}/v1/search?" + urllib.parse.urlencode(
                 {"q": query, "n": limit}
             )
-            if hub is None:
-                raise ConnectError(f'Get "{url}": dial tcp: lookup {INDEX_HOST}: no such host')
-            found = _v1_search(session, Endpoint(f"https://{INDEX_HOST}"), domain, query, limit)
-            return found or []
-        eps = [Endpoint("https://" + domain, tls_verify=not is_insecure(domain, insecure))]
-        if is_insecure(domain, insecure):
-            eps.append(Endpoint("http://" + domain))
-        for ep in eps:
-            try:
-                if not ep.tls_verify:
-                    session.tls_verify[ep.host] = False
-                found = _v1_search(session, ep, domain, query, limit)
-                if found is not None:
-                    return found
-                reg = Registry(session, ep, credmod.resolve(auth, domain))
-                return _from_catalog(reg, domain, query, limit)
-            except RegistryError as exc:
-                last = exc
-                if not exc.fallback:
-                    raise
-        assert last is not None
-        raise last
+            raise ConnectError(f'Get "{url}": dial tcp: lookup {INDEX_HOST}: no such host')
+        if hub == HUB_HOST:
+            eps = [Endpoint(f"https://{INDEX_HOST}")]
+        else:  # a registry standing in for Docker Hub
+            eps = registry_endpoints(domain, insecure)
+        return _search_endpoints(session, eps, domain, query, limit, auth)
     finally:
         session.close()
