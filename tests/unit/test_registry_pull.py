@@ -405,3 +405,18 @@ def test_registry_standing_in_for_docker_hub(svc, monkeypatch: pytest.MonkeyPatc
         names = [r["name"] for r in svc.search("webserver", None, creds)]
         assert names == ["jackfrued/webserver"]
         assert [r["name"] for r in svc.search("mysql", None, creds)] == ["mysql"]
+
+
+def test_tag_moved_on_the_registry(svc) -> None:
+    with FakeRegistry() as reg:
+        d1, id1, _ = reg.add_image("moving", "1", [L1], cmd=["one"])
+        pull(svc, f"{reg.host}/moving:1")
+        d2, id2, _ = reg.add_image("moving", "1", [L1, L2], cmd=["two"])
+        got, msgs = pull(svc, f"{reg.host}/moving:1")
+        assert got == id2 != id1
+        s = statuses(msgs)
+        assert s[-1] == f"Status: Downloaded newer image for {reg.host}/moving:1"
+        assert sum(1 for x in s if x.endswith("Already exists")) == 1
+        old = svc.inspect(id1)
+        assert old["RepoTags"] == [] and old["RepoDigests"] == [f"{reg.host}/moving@{d1}"]
+        assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/moving@{d2}"]
