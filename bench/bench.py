@@ -121,6 +121,15 @@ def run_all(cfg: scenarios.Config, engines: dict[str, Engine], args: argparse.Na
             )
     # the docker CLI against dockyardd separates client cost from daemon cost
     with_via = list(engines.values())
+    results["concurrent"] = {}  # before 3.: logs must not inflate the memory readings
+    for n, rounds in cfg.concurrency:
+        results["concurrent"][str(n)] = {}
+        for e in with_via:
+            results["concurrent"][str(n)][e.name] = guarded(
+                f"2. {n} concurrent run -d, {e.name} ({rounds} rounds)",
+                lambda e=e, n=n, rounds=rounds: scenarios.concurrent(e, n, rounds, cfg.reps_small), errors,
+            )
+            guarded(f"clean {e.name}", lambda e=e: scenarios.cleanup_all(e), errors)
     for name in ("exec", "logs", "stop"):
         results[name] = {}
     for e in with_via:
@@ -130,15 +139,6 @@ def run_all(cfg: scenarios.Config, engines: dict[str, Engine], args: argparse.Na
             f"3. logs {cfg.log_bytes >> 20} MiB {e.name}", lambda e=e: scenarios.logs_big(e, cfg.log_bytes, cfg.reps_logs), errors
         )
         results["stop"][e.name] = guarded(f"3. stop {e.name}", lambda e=e: scenarios.stop_graceful(e, cfg.reps_stop), errors)
-    results["concurrent"] = {}
-    for n, rounds in cfg.concurrency:
-        results["concurrent"][str(n)] = {}
-        for e in with_via:
-            results["concurrent"][str(n)][e.name] = guarded(
-                f"2. {n} concurrent run -d, {e.name} ({rounds} rounds)",
-                lambda e=e, n=n, rounds=rounds: scenarios.concurrent(e, n, rounds, cfg.reps_small), errors,
-            )
-            guarded(f"clean {e.name}", lambda e=e: scenarios.cleanup_all(e), errors)
 
 
 def pick(d: dict | None, *keys: str) -> Any:
@@ -172,6 +172,7 @@ def build_rows(results: dict) -> list[Row]:
         Row("3. exec true", "ms", {e: pick(results, "exec", e) for e in engines}),
         Row(f"3. logs of {pick(results, 'config', 'log_bytes') // (1 << 20)} MiB", "s",
             {e: pick(results, "logs", e) for e in engines}),
+        Row("3. daemon RSS after those logs", "MiB", {e: pick(results, "logs", e, "daemon_rss_kib_after") for e in engines}),
         Row("3. stop (PID 1 traps TERM)", "s", {e: pick(results, "stop", e) for e in engines}),
     ]  # fmt: skip
     cli = results.get("cli_start") or {}

@@ -114,12 +114,35 @@ def summarise(raw: Path, rate: int, runs: int, drop_idle: bool, top: int = 25) -
 def render(result: dict, title: str) -> str:
     if "error" in result:
         return f"{title}: {result['error']}\n"
-    lines = [f"== {title}: {result['samples']} busy samples, {result['runs']} runs, "
-             f"daemon CPU {result['daemon_cpu_ms_per_run']:.1f} ms/run"]  # fmt: skip
+    cpu = result.get("daemon_cpu_ms_per_run")
+    lines = [f"== {title}: {result['samples']} busy samples, {result['runs']} runs"
+             + ("" if cpu is None else f", daemon CPU {cpu:.1f} ms/run")]  # fmt: skip
     for kind in ("self", "inclusive_dockyard", "inclusive"):
         lines.append(f"-- top by {kind} time (share of busy samples, ms per run)")
         lines += [f"{r['share'] * 100:6.1f}% {r['ms_per_run']:7.1f} ms  {r['where']}" for r in result[kind]]
     return "\n".join(lines) + "\n"
+
+
+def profile_cli(engine: Engine, out: Path, runs: int) -> dict:
+    """py-spy on the `dockyard run --rm busybox true` client process itself, runs aggregated."""
+    spy = py_spy()
+    if spy is None:
+        return {"error": "py-spy not installed"}
+    rate = 1000
+    lines: list[str] = []
+    part = out.with_suffix(".part")
+    done = 0
+    for _ in range(runs):
+        argv = [spy, "record", "--rate", str(rate), "--format", "raw", "--output", str(part),
+                "--", *engine.run_argv("--rm", "busybox", "true")]  # fmt: skip
+        proc = subprocess.run(argv, env=engine.env, capture_output=True, text=True, timeout=120)
+        if proc.returncode == 0 and part.exists():
+            lines += part.read_text().splitlines()
+            done += 1
+    part.unlink(missing_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    return {"runs": done, "daemon_cpu_ms_per_run": None, "raw": str(out),
+            **summarise(out, rate, done, drop_idle=False)}  # fmt: skip
 
 
 def profile(engine: Engine, pid: int, results_dir: Path, seconds: int) -> dict:
@@ -130,5 +153,7 @@ def profile(engine: Engine, pid: int, results_dir: Path, seconds: int) -> dict:
         path = results_dir / f"profile-run-rm-{key}.txt"
         out[key] = record(engine, pid, path, seconds, idle)
         text.append(render(out[key], f"dockyardd {key} profile, run --rm busybox true loop"))
+    out["cli"] = profile_cli(engine, results_dir / "profile-cli-run-rm.txt", 10)
+    text.append(render(out["cli"], "dockyard CLI process (client side), run --rm busybox true"))
     (results_dir / "profile-run-rm-top.txt").write_text("\n".join(text))
     return out

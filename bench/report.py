@@ -40,15 +40,15 @@ def median_of(v: dict | float | None) -> float | None:
     return v
 
 
-def ratio(row: Row) -> float | None:
-    ours, theirs = median_of(row.values.get("dockyard")), median_of(row.values.get("docker"))
+def ratio(row: Row, ours_key: str = "dockyard") -> float | None:
+    ours, theirs = median_of(row.values.get(ours_key)), median_of(row.values.get("docker"))
     if ours is None or not theirs:
         return None
     return ours / theirs
 
 
 def render(rows: list[Row], na: list[str]) -> str:
-    head = ["scenario", "unit", *ENGINES, "dy/docker", "goal"]
+    head = ["scenario", "unit", *ENGINES, "dy/docker", "goal", "via-docker-cli/docker"]
     body = []
     for row in rows:
         r = ratio(row)
@@ -58,15 +58,25 @@ def render(rows: list[Row], na: list[str]) -> str:
             goal = f"<= {row.goal:g}x {verdict}"
         body.append([
             row.what, row.unit, *(fmt_value(row.values.get(e), row.unit) for e in ENGINES),
-            "-" if r is None else f"{r:.2f}x", goal,
+            "-" if r is None else f"{r:.2f}x", goal, via_ratio(row),
         ])  # fmt: skip
     for name in na:
-        body.append([name, "", *("n/a" for _ in ENGINES), "n/a", "-"])
+        body.append([name, "", *("n/a" for _ in ENGINES), "n/a", "-", "n/a"])
     widths = [max(len(str(line[i])) for line in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in [head, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     legend = "values: median [p10-p90] over the repetitions; memory: median of snapshots"
     return "\n".join([*lines, "", legend])
+
+
+def via_ratio(row: Row) -> str:
+    """dockyardd driven by the docker CLI against Docker: the daemons alone, same client."""
+    r = ratio(row, "docker-cli->dockyard")
+    if r is None:
+        return "-"
+    if row.goal is None:
+        return f"{r:.2f}x"
+    return f"{r:.2f}x {'PASS' if r <= row.goal else 'FAIL'}"
 
 
 def goals_summary(rows: list[Row]) -> list[dict]:
@@ -75,6 +85,8 @@ def goals_summary(rows: list[Row]) -> list[dict]:
         if row.goal is None:
             continue
         r = ratio(row)
+        via = ratio(row, "docker-cli->dockyard")
         out.append({"what": row.what, "ratio": r, "goal": row.goal,
-                    "pass": None if r is None else r <= row.goal})  # fmt: skip
+                    "pass": None if r is None else r <= row.goal,
+                    "ratio_via_docker_cli": via})  # fmt: skip
     return out

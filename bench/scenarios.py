@@ -199,7 +199,8 @@ def logs_big(engine: Engine, nbytes: int, reps: int) -> dict:
     else:
         sample.failures, sample.errors = 1, [started.stderr.decode(errors="replace")[-300:]]
     rm(engine, name)
-    return {**sample.summary(), "bytes_expected": nbytes, "bytes_read": got}
+    daemon_after = memory_of(engine.daemon_pids())["rss_kib"]
+    return {**sample.summary(), "bytes_expected": nbytes, "bytes_read": got, "daemon_rss_kib_after": daemon_after}
 
 
 def stop_graceful(engine: Engine, reps: int) -> dict:
