@@ -420,3 +420,31 @@ def test_tag_moved_on_the_registry(svc) -> None:
         old = svc.inspect(id1)
         assert old["RepoTags"] == [] and old["RepoDigests"] == [f"{reg.host}/moving@{d1}"]
         assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/moving@{d2}"]
+
+
+def test_distribution_inspect(svc) -> None:
+    with FakeRegistry() as reg:
+        d_amd, _, raw_amd = reg.add_image("dist", None, [L1], arch="amd64")
+        d_arm, _, raw_arm = reg.add_image("dist", "arm", [L2], arch="arm64")
+        index = reg.add_index(
+            "dist", "1", [(d_amd, raw_amd, "linux/amd64"), (d_arm, raw_arm, "linux/arm64/v8")]
+        )
+        doc = svc.puller.distribution(parse_normalized(f"{reg.host}/dist:1"), None)
+        assert doc["Descriptor"]["digest"] == index
+        assert (
+            doc["Descriptor"]["mediaType"]
+            == "application/vnd.docker.distribution.manifest.list.v2+json"
+        )
+        assert doc["Platforms"] == [
+            {"architecture": "amd64", "os": "linux"},
+            {"architecture": "arm64", "os": "linux", "variant": "v8"},
+        ]
+        doc = svc.puller.distribution(parse_normalized(f"{reg.host}/dist:arm"), None)
+        assert doc["Descriptor"] == {
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "digest": d_arm,
+            "size": len(raw_arm),
+        }
+        assert doc["Platforms"][0]["architecture"] == "arm64"
+        with pytest.raises(NotFound, match="manifest unknown"):
+            svc.puller.distribution(parse_normalized(f"{reg.host}/dist:none"), None)

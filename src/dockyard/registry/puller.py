@@ -521,6 +521,54 @@ class Puller:
             ],
         )
 
+    # ------------------------------------------------------------------ inspect
+    def distribution(self, ref: Reference, auth: dict[str, Any] | None) -> dict[str, Any]:
+        """GET /distribution/{name}/json: the descriptor the reference resolves to and the
+        platforms it offers, straight from the registry."""
+        if ref.is_name_only:
+            ref = ref.with_tag("latest")
+        mirrors, insecure = self._settings()
+        Registry, Repository, Session = _net()
+        session = Session()
+        last: RegistryError | None = None
+        try:
+            for ep in pull_endpoints(ref.domain, mirrors, insecure):
+                creds = (
+                    credmod.for_mirror(ep.host, ep.userinfo, auth)
+                    if ep.mirror
+                    else credmod.resolve(auth, ref.domain)
+                )
+                repo = Repository(Registry(session, ep, creds), ref.path, "pull")
+                try:
+                    raw, ctype, _ = repo.get_manifest(ref.digest or ref.tag or "latest")
+                    man = parse(raw, ctype, ref.familiar())
+                    if man.is_index:
+                        platforms = [_platform_doc(d.platform or {}) for d in man.manifests]
+                    else:
+                        config = repo.read_blob(man.config.digest, 32 << 20)
+                        try:
+                            platforms = [_platform_doc(json.loads(config))]
+                        except ValueError:
+                            platforms = []
+                    descriptor = {
+                        "mediaType": man.media_type,
+                        "digest": sha256(raw),
+                        "size": len(raw),
+                    }
+                    return {"Descriptor": descriptor, "Platforms": platforms}
+                except NoBasicCredentials as exc:
+                    last = RegistryError(f"{exc.where}: no basic auth credentials")
+                    if not ep.mirror:
+                        raise last from None
+                except RegistryError as exc:
+                    last = exc
+                    if not (exc.fallback or ep.mirror):
+                        raise _translate_pull(exc, ref) from None
+            assert last is not None
+            raise _translate_pull(last, ref)
+        finally:
+            session.close()
+
     # ------------------------------------------------------------------ search
     def search(
         self, term: str, limit: int | None, auth: dict[str, Any] | None
@@ -574,6 +622,18 @@ def _diff_ids(config: bytes) -> list[str]:
     if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
         raise BadManifest("invalid image config: bad rootfs.diff_ids")
     return list(ids)
+
+
+def _platform_doc(p: dict[str, Any]) -> dict[str, Any]:
+    """An OCI platform as Docker serialises it: empty optional fields left out."""
+    doc: dict[str, Any] = {
+        "architecture": str(p.get("architecture") or ""),
+        "os": str(p.get("os") or ""),
+    }
+    for key in ("os.version", "os.features", "variant", "features"):
+        if p.get(key):
+            doc[key] = p[key]
+    return doc
 
 
 def _check_platform(config: bytes, platform: str, ref: Reference) -> None:

@@ -1,4 +1,5 @@
-"""POST /auth (docker login) for the Engine API: `register(router, daemon)`.
+"""POST /auth (docker login) and GET /distribution/{name}/json for the Engine API:
+`register(router, daemon)`.
 
 Wire it with a one-line `src/dockyard/api/auth.py`:
     from ..registry.routes import register  # noqa: F401
@@ -30,4 +31,20 @@ def register(router: Router, daemon: Daemon) -> None:
         if puller is None or not hasattr(puller, "login"):
             raise NotFound("login is not available: no registry client")
         doc = await asyncio.to_thread(puller.login, body)
+        return json_response(doc)
+
+    @router.route("GET", "/distribution/{name:path}/json")
+    async def distribution(req: Request, name: str) -> Response:
+        from ..api.images import registry_auth
+        from ..images.reference import InvalidReference, parse_normalized
+
+        try:
+            ref = parse_normalized(name, default_tag=True)
+        except InvalidReference as exc:
+            raise InvalidParameter(str(exc)) from None
+        images = daemon.services.get("images")
+        puller = getattr(images, "puller", None)
+        if puller is None or not hasattr(puller, "distribution"):
+            raise NotFound("distribution inspect is not available: no registry client")
+        doc = await asyncio.to_thread(puller.distribution, ref, registry_auth(req))
         return json_response(doc)
