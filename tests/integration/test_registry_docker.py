@@ -5,6 +5,7 @@ and `dockyard pull busybox` through registry-mirrors in daemon.json."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -436,3 +437,24 @@ def test_registry_standing_in_for_docker_hub(
         assert "jackfrued/webserver" in out
     finally:
         hub.stop()
+
+
+def test_distribution_route(daemon: Any, registry: RegistryServer) -> None:
+    docker_mod = pytest.importorskip("docker")
+    client = docker_mod.DockerClient(base_url=daemon.host, timeout=120)
+    try:
+        repo = f"{registry.host}/dist/bb"
+        client.images.get("busybox").tag(repo, "1")
+        list(client.images.push(repo, tag="1", stream=True, decode=True))
+        try:
+            data = client.images.get_registry_data(f"{repo}:1")
+        except docker_mod.errors.NotFound as exc:
+            if "page not found" in str(exc):
+                pytest.skip("GET /distribution is not wired in this build")
+            raise
+        assert data.id.startswith("sha256:")
+        assert data.has_platform("linux/amd64")
+    finally:
+        with contextlib.suppress(Exception):
+            client.images.remove(f"{repo}:1")
+        client.close()
