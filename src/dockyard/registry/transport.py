@@ -3,14 +3,17 @@ timeouts, redirects, and connection failures worded as Docker (Go's net/http) wo
 
 from __future__ import annotations
 
+import base64
 import errno
 import http.client
+import ipaddress
 import logging
 import os
 import socket
 import ssl
 import threading
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,6 +70,36 @@ def _addr(host: str) -> str:
     if name == "localhost":
         name = "127.0.0.1"
     return f"{name}:{port}"
+
+
+def proxy_for(scheme: str, host: str) -> tuple[str, str] | None:
+    """(proxy host:port, Proxy-Authorization or "") from HTTP(S)_PROXY / NO_PROXY, as
+    dockerd honours them; like Go, never for localhost or loopback addresses."""
+    env = urllib.request.getproxies_environment()
+    proxy = env.get(scheme)
+    if not proxy:
+        return None
+    name = _hostname(host)
+    if name == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass
+    if urllib.request.proxy_bypass_environment(
+        host, env
+    ) or urllib.request.proxy_bypass_environment(name, env):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    if not parts.hostname:
+        return None
+    where = parts.hostname + (f":{parts.port}" if parts.port else "")
+    auth = ""
+    if parts.username:
+        raw = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        auth = "Basic " + base64.b64encode(raw.encode()).decode()
+    return where, auth
 
 
 def ssl_context(host: str, verify: bool) -> ssl.SSLContext:
@@ -158,12 +191,20 @@ class Session:
 
     def _connect(self, key: tuple[str, str]) -> Any:
         scheme, host = key
+        proxy = proxy_for(scheme, host)
         if scheme == "https":
             verify = self.tls_verify.get(host, True)
-            return http.client.HTTPSConnection(
-                host, timeout=CONNECT_TIMEOUT, context=ssl_context(host, verify)
-            )
-        return http.client.HTTPConnection(host, timeout=CONNECT_TIMEOUT)
+            ctx = ssl_context(host, verify)
+            if proxy is None:
+                return http.client.HTTPSConnection(host, timeout=CONNECT_TIMEOUT, context=ctx)
+            conn = http.client.HTTPSConnection(proxy[0], timeout=CONNECT_TIMEOUT, context=ctx)
+            conn.set_tunnel(host, headers={"Proxy-Authorization": proxy[1]} if proxy[1] else None)
+            return conn
+        if proxy is None:
+            return http.client.HTTPConnection(host, timeout=CONNECT_TIMEOUT)
+        conn = http.client.HTTPConnection(proxy[0], timeout=CONNECT_TIMEOUT)
+        conn.dy_forward = (host, proxy[1])  # type: ignore[attr-defined]
+        return conn
 
     def _take(self, key: tuple[str, str]) -> tuple[Any, bool]:
         with self._lock:
@@ -242,7 +283,19 @@ class Session:
                 if conn.sock is None:
                     conn.connect()
                     conn.sock.settimeout(READ_TIMEOUT)
-                conn.putrequest(method, path, skip_accept_encoding=True)
+                forward = getattr(conn, "dy_forward", None)
+                if forward is None:
+                    conn.putrequest(method, path, skip_accept_encoding=True)
+                else:  # plain http through a proxy: absolute URI
+                    conn.putrequest(
+                        method,
+                        f"http://{forward[0]}{path}",
+                        skip_host=True,
+                        skip_accept_encoding=True,
+                    )
+                    conn.putheader("Host", forward[0])
+                    if forward[1]:
+                        conn.putheader("Proxy-Authorization", forward[1])
                 for k, v in hdrs.items():
                     conn.putheader(k, v)
                 conn.endheaders()
