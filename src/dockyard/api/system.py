@@ -111,7 +111,7 @@ def info_doc(daemon: Daemon) -> dict[str, Any]:
             "Volume": ["local"],
             "Network": ["bridge", "host", "null"],
             "Authorization": None,
-            "Log": ["k8s-file"],
+            "Log": ["json-file", "local", "k8s-file"],
         },
         "MemoryLimit": True,
         "SwapLimit": os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"),

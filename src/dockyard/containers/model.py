@@ -131,7 +131,7 @@ def initial_state() -> dict[str, Any]:
 DEFAULT_HOST_CONFIG: dict[str, Any] = {
     "Binds": None,
     "ContainerIDFile": "",
-    "LogConfig": {"Type": "k8s-file", "Config": {}},
+    "LogConfig": {"Type": "json-file", "Config": {}},
     "NetworkMode": "default",
     "PortBindings": {},
     "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
@@ -222,7 +222,7 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
         raise InvalidParameter("Minimum memory limit allowed is 6MB")
     if not out.get("LogConfig") or not out["LogConfig"].get("Type"):
         out["LogConfig"] = {
-            "Type": "k8s-file",
+            "Type": "json-file",
             "Config": (out.get("LogConfig") or {}).get("Config") or {},
         }
     return out

@@ -223,7 +223,8 @@ class ContainerService:
         try:
             config.setdefault("Hostname", "")
             if not config.get("Hostname"):
-                config["Hostname"] = cid[:12]
+                # On the host's network a container shows the host's name, as in Docker.
+                config["Hostname"] = os.uname().nodename if network_mode == "host" else cid[:12]
             config.setdefault("Domainname", "")
             config.setdefault("AttachStdin", False)
             config.setdefault("AttachStdout", False)

@@ -34,7 +34,8 @@ class DaemonConfig:
             {"base": "192.168.0.0/16", "size": 20},
         ]
     )
-    log_driver: str = "k8s-file"
+    # What clients see; the file itself is conmon's k8s-file, read with json-file semantics.
+    log_driver: str = "json-file"
     log_opts: dict[str, str] = field(default_factory=dict)
     live_restore: bool = True
     default_runtime: str = "runc"

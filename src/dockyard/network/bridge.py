@@ -51,6 +51,10 @@ def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> b
             idx = link_index(ipr, name)
             if idx is None:
                 raise OSError(f"could not create bridge {name}")
+            if created:
+                # A bridge without a set MAC takes its lowest port's: it would change as
+                # containers come and go, and their cached gateway MAC would go stale.
+                ipr.link("set", index=idx, address=mac_for(gateway))
         else:
             link = ipr.get_links(idx)[0]
             info = link.get_attr("IFLA_LINKINFO")
