@@ -42,13 +42,6 @@ def test_ping_version_info(docker_client: Any) -> None:
         assert key in info, key
 
 
-LOG_DRIVER_BUG = (
-    "dockyard bug: HostConfig.LogConfig.Type is 'k8s-file' (Docker: 'json-file'), so docker-py's "
-    "containers.run() without detach returns None instead of the output (it reads logs only "
-    "for json-file/journald/local)"
-)
-
-
 def run_output(client: Any, image: str, command: Any, **kwargs: Any) -> bytes:
     """containers.run(..., remove=True) without depending on the log driver's name."""
     c = client.containers.run(image, command, detach=True, **kwargs)
@@ -60,14 +53,12 @@ def run_output(client: Any, image: str, command: Any, **kwargs: Any) -> bytes:
 
 
 def test_default_log_driver_is_json_file(docker_client: Any, res: Resources) -> None:
-    """What docker-py's run() relies on (see LOG_DRIVER_BUG)."""
-    if docker_client.info()["LoggingDriver"] != "json-file":
-        pytest.xfail(LOG_DRIVER_BUG)
+    """docker-py's run() reads the output back only for json-file, journald and local."""
+    assert docker_client.info()["LoggingDriver"] == "json-file"
     c = docker_client.containers.create("busybox", "true", name=res.container("logdrv"))
     assert c.attrs["HostConfig"]["LogConfig"]["Type"] == "json-file"
 
 
-@pytest.mark.xfail(reason=LOG_DRIVER_BUG, strict=False)
 def test_run_remove_returns_output(docker_client: Any) -> None:
     assert docker_client.containers.run("busybox", "echo hi", remove=True) == b"hi\n"
     out = docker_client.containers.run(

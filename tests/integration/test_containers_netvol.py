@@ -193,12 +193,6 @@ def test_volumes_from_and_in_use(cli: Cli, res: Resources) -> None:
     cli.ok("volume", "rm", vol)
 
 
-@pytest.mark.xfail(
-    reason="dockyard bug: the bridge's MAC is not pinned, so it changes to the lowest port MAC "
-    "when a new veth joins (~1 in 4); containers that cached the old gateway MAC lose the gateway "
-    "(and the DNS served on it) for seconds: 'ping: bad address late' after ~10 s",
-    strict=False,
-)
 def test_network_connect_alias_disconnect(cli: Cli, res: Resources) -> None:
     net = res.network("connnet")
     cli.ok("network", "create", net)
@@ -223,19 +217,10 @@ def test_network_connect_alias_disconnect(cli: Cli, res: Resources) -> None:
     cli.ok("network", "rm", net)
 
 
-BRIDGE_MAC_BUG = (
-    "dockyard bug: bridges get no fixed MAC (addr_assign_type 1), so the bridge takes the lowest "
-    "MAC of its ports and changes when a new container joins (~1 run in 3); containers that "
-    "cached the old gateway MAC lose the gateway (DNS, NAT, replies to published ports) for "
-    "seconds. Docker pins the bridge MAC when it creates the bridge."
-)
-
-
 def gateway_of(cli: Cli, container: str) -> str:
     return cli.ok("exec", container, "ip", "route").split("default via ", 1)[1].split()[0]
 
 
-@pytest.mark.xfail(reason=BRIDGE_MAC_BUG, strict=False)
 @pytest.mark.parametrize("network", ["bridge", "user"])
 def test_running_containers_keep_their_gateway_when_others_join(
     cli: Cli, res: Resources, network: str
@@ -257,11 +242,6 @@ def test_running_containers_keep_their_gateway_when_others_join(
     assert not lost, f"{first} lost its gateway {gw} after joiners {lost}"
 
 
-@pytest.mark.xfail(
-    reason="dockyard bug: with --network host the container's hostname is its short ID; Docker "
-    "(run reference, 'NETWORK: HOST') gives it the host's hostname",
-    strict=False,
-)
 def test_network_host_hostname_is_the_hosts(cli: Cli) -> None:
     import socket
 
