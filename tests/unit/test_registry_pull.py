@@ -448,3 +448,22 @@ def test_distribution_inspect(svc) -> None:
         assert doc["Platforms"][0]["architecture"] == "arm64"
         with pytest.raises(NotFound, match="manifest unknown"):
             svc.puller.distribution(parse_normalized(f"{reg.host}/dist:none"), None)
+
+
+def test_push_survives_rmi_midway(svc) -> None:
+    with FakeRegistry() as reg:
+        _, image_id, _ = reg.add_image("src", "1", [L1, L2])
+        pull(svc, f"{reg.host}/src:1")
+        with FakeRegistry() as other:
+            svc.tag(image_id, f"{other.host}/gone", "1")
+            removed: list[bool] = []
+
+            def progress(msg: dict) -> None:
+                if msg.get("status") == "Preparing" and not removed:
+                    removed.append(True)
+                    svc.delete(image_id, force=True)  # blobs unlinked while we push
+
+            svc.push(f"{other.host}/gone", "1", None, progress)
+            assert removed and svc.list() == []
+            assert ("gone", "1") in other.manifests
+            assert len([d for r, d in other.links if r == "gone"]) == 3

@@ -405,13 +405,20 @@ class Puller:
         creds = credmod.resolve(auth, ref.domain)
         _, Repository, Session = _net()
         session = Session()
+        files: dict[str, BinaryIO] = {}
         try:
+            # Open every blob under the lock: an rmi during the upload cannot take them away
+            # (open files outlive their unlinking), and it need not wait for the network.
+            with svc.lock.shared():
+                layers = svc.layer_blobs(image_id)
+                config = svc.blobs.read(image_id)
+                for item in layers:
+                    if not item.get("blob_size"):
+                        item["blob_size"] = svc.blobs.size(item["blob"])
+                    if item["blob"] not in files:
+                        files[item["blob"]] = svc.blobs.open(item["blob"])
             reg = self._connect(ref.domain, creds, session)
             repo = Repository(reg, ref.path, "pull,push")
-            layers = svc.layer_blobs(image_id)
-            for item in layers:
-                if not item.get("blob_size"):
-                    item["blob_size"] = svc.blobs.size(item["blob"])
             sources = self._mount_sources(ref, image_id)
             order = list(reversed(layers))  # Docker lists the top layer first
             seen: set[str] = set()
@@ -426,13 +433,15 @@ class Puller:
                 status(progress, "Waiting", short(item["diff_id"]))
             with ThreadPoolExecutor(UPLOAD_CONCURRENCY, thread_name_prefix="push") as pool:
                 futures = [
-                    pool.submit(self._push_layer, repo, item, sources, progress) for item in unique
+                    pool.submit(
+                        self._push_layer, repo, item, files[item["blob"]], sources, progress
+                    )
+                    for item in unique
                 ]
                 errors = [f.exception() for f in futures]
             for exc in errors:
                 if exc is not None:
                     raise exc
-            config = svc.blobs.read(image_id)
             if repo.blob_size(image_id) is None:
                 location = repo.start_upload()
                 assert location is not None
@@ -444,6 +453,8 @@ class Puller:
         except NoBasicCredentials:
             raise RegistryError("no basic auth credentials") from None
         finally:
+            for f in files.values():
+                f.close()
             session.close()
         digest = sha256(manifest)
         try:
@@ -468,7 +479,12 @@ class Puller:
         return out
 
     def _push_layer(
-        self, repo: Repository, item: dict[str, Any], sources: list[str], progress: Emit
+        self,
+        repo: Repository,
+        item: dict[str, Any],
+        blob: BinaryIO,
+        sources: list[str],
+        progress: Emit,
     ) -> None:
         ident = short(item["diff_id"])
         digest, size = item["blob"], int(item["blob_size"])
@@ -489,8 +505,7 @@ class Puller:
             location = repo.start_upload()
             assert location is not None
         meter = Meter(progress, "Pushing", ident, size)
-        with self.images.blobs.open(digest) as f:
-            repo.upload(location, f, size, digest, progress=meter.update)
+        repo.upload(location, blob, size, digest, progress=meter.update)
         meter.update(size, force=True)
         status(progress, "Pushed", ident)
 
