@@ -140,17 +140,7 @@ def test_exec_it_and_detach_keys(cli: Cli, res: Resources) -> None:
     cli.ok("rm", "-f", name)
 
 
-RUN_DETACH_BUG = (
-    "dockyard CLI bug: `dockyard run -it` ignores ctrl-p ctrl-q (the CLI stays attached; "
-    "`docker run -it` against the same daemon detaches and exits 0; `dockyard attach` detaches)"
-)
-
-
-def test_run_it_detach_keys_leave_it_running(
-    cli: Cli, res: Resources, request: pytest.FixtureRequest
-) -> None:
-    if cli.tool == "dockyard":
-        request.applymarker(pytest.mark.xfail(reason=RUN_DETACH_BUG, strict=False))
+def test_run_it_detach_keys_leave_it_running(cli: Cli, res: Resources) -> None:
     name = res.container("ttydetach")
     term = Terminal(cli, "run", "-it", "--name", name, "busybox", "sh")
     try:

@@ -354,7 +354,16 @@ class Waiter:
         return int(doc.get("StatusCode", 0)), error
 
     def close(self) -> None:
-        self.conn.close()
+        # Shut the socket down rather than close the connection: closing takes the lock of
+        # the response a watcher thread is blocked reading, and would wait for it forever.
+        sock = self.conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is None:
+            self.conn.close()
 
 
 _PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")

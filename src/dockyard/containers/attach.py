@@ -176,16 +176,17 @@ async def _attach(
                 data = await reader.read(32 * 1024)
                 if not data:
                     break
-                # Detach keys end the session (the container keeps running).
+                # Detach keys end the session (the container keeps running); what was
+                # typed before them still goes to the container.
+                detached = False
                 for i, byte in enumerate(data):
-                    if byte == keys[matched]:
-                        matched += 1
-                        if matched == len(keys):
-                            pending += data[: i + 1 - len(keys)] if i + 1 >= len(keys) else b""
-                            raise _Detached
-                    else:
-                        matched = 0
+                    matched = matched + 1 if byte == keys[matched] else 0
+                    if matched == len(keys):
+                        data, detached = data[: max(0, i + 1 - len(keys))], True
+                        break
                 pending += data
+                if detached and not pending:
+                    raise _Detached
                 if sock is None:
                     if not c.running and not await wait_started(c, started_at, stop, failed):
                         return
@@ -193,6 +194,8 @@ async def _attach(
                     sock.setblocking(False)
                 await loop.sock_sendall(sock, pending)
                 pending = b""
+                if detached:
+                    raise _Detached
             # Client closed its side: close the container's stdin (StdinOnce semantics).
             if (
                 sock is None
