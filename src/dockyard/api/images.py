@@ -274,8 +274,7 @@ def register(router: Router, daemon: Daemon) -> None:
                     ref = ref.trim().with_digest(tag)
                 else:
                     ref = ref.with_tag(tag)
-            elif ref.is_name_only:
-                ref = ref.with_tag("latest")
+            # No tag at all is `docker pull -a`: the puller fetches every tag of the name.
         except InvalidReference as exc:
             raise InvalidParameter(str(exc)) from None
         auth = registry_auth(req)
