@@ -141,7 +141,11 @@ class Dockyard(Engine):
         env = dict(os.environ)
         env.update(DOCKYARD_HOST=self.host, DOCKER_HOST=self.host)
         env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"
+        # as installed: bytecode cached (kept out of the shared source tree, removed at stop)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.base / "pycache")
         super().__init__("dockyard", [str(VENV_BIN / "dockyard")], env)
+        self.notes.append("python bytecode cached (PYTHONPYCACHEPREFIX), as in an installed package")
 
     def _pool(self) -> str:
         for second in range(203, 250):
@@ -170,7 +174,7 @@ class Dockyard(Engine):
                 "--data-root", str(self.base / "root"), "--exec-root", str(self.exec_root),
                 "-H", self.host, "--log-file", str(self.base / "daemon.log"),
             ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=self.env,
             stderr=open(self.base / "daemon.stderr", "wb"), start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 30
