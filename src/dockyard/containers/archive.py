@@ -122,7 +122,7 @@ class _QueueWriter:
         self.flush()
 
 
-async def _threaded_stream(produce: Any) -> AsyncIterator[bytes]:
+async def threaded_stream(produce: Any) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     q: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
     sink = _QueueWriter(loop, q)
@@ -163,7 +163,7 @@ async def get_archive(
             follow = path.endswith("/") or path.endswith("/.")
             tar_from_root(base, inner, sink, follow_link=follow)  # type: ignore[arg-type]
 
-    return header, _threaded_stream(produce)
+    return header, threaded_stream(produce)
 
 
 class _BodyReader:
@@ -243,5 +243,5 @@ async def export_stream(svc: ContainerService, c: Container) -> AsyncIterator[by
             tar_from_root(root, "/", sink, arcname="")  # type: ignore[arg-type]
 
     svc.daemon.events.publish("container", "export", c.id, {"name": c.name})
-    async for chunk in _threaded_stream(produce):
+    async for chunk in threaded_stream(produce):
         yield chunk

@@ -116,6 +116,12 @@ class _Assembler:
             return None
         return stream, text + b"\n", ts
 
+    def flush(self) -> list[tuple[str, bytes, bytes]]:
+        """What is left without a newline (the stream ended, or a reader stops here)."""
+        out = [(stream, text, ts) for stream, (ts, text) in self.pending.items()]
+        self.pending.clear()
+        return out
+
 
 @dataclass
 class _Filter:
@@ -313,6 +319,14 @@ class LogFollower:
             out += self._entries(_records(self._f, self._buf))
         return out
 
+    def flush(self) -> list[Entry]:
+        """The last partial messages: Docker shows a final line even without a newline."""
+        out = []
+        for msg in self._asm.flush():
+            if (e := self._flt.apply(msg)) is not None:
+                out.append(e)
+        return out
+
     def close(self) -> None:
         if self._f is not None:
             self._f.close()
@@ -341,6 +355,7 @@ def read_logs(
     )  # fmt: skip
     try:
         yield from follower.initial
+        yield from follower.flush()
     finally:
         follower.close()
 

@@ -150,6 +150,7 @@ def _render(rec: tuple[str, str, bool, bytes], opts: LogOptions, multiplex: bool
 async def log_stream(
     svc: ContainerService, c: Container, opts: LogOptions, multiplex: bool
 ) -> AsyncIterator[bytes]:
+    from .archive import threaded_stream
     from .logfile import LogFollower, multiplex_frame, stream_id
 
     follower = LogFollower(
@@ -167,20 +168,22 @@ async def log_stream(
             return b"".join(multiplex_frame(stream_id(s), data) for s, data, _ts in entries)
         return b"".join(data for _s, data, _ts in entries)
 
-    def first_batch() -> list[bytes]:
-        out, size, batch = [], 0, []
+    def produce(sink: Any) -> None:
+        # Streamed in bounded batches: a 50 MB log must not sit in the daemon's memory.
+        size, batch = 0, []
         for entry in follower.initial:
             batch.append(entry)
             size += len(entry[1])
             if size >= 256 * 1024:
-                out.append(render(batch))
+                sink.write(render(batch))
                 batch, size = [], 0
+        if not opts.follow:
+            batch.extend(follower.flush())
         if batch:
-            out.append(render(batch))
-        return out
+            sink.write(render(batch))
 
     try:
-        for chunk in await asyncio.to_thread(first_batch):
+        async for chunk in threaded_stream(produce):
             yield chunk
         if not opts.follow:
             return
@@ -195,6 +198,7 @@ async def log_stream(
                 return
             if not running:
                 last = await asyncio.to_thread(follower.poll)
+                last += follower.flush()
                 if last:
                     yield render(last)
                 return
