@@ -48,6 +48,7 @@ def register(router: Router, daemon: Daemon) -> None:
             items = sorted(s.all(), key=lambda c: c.doc["Created"], reverse=True)
             show_all = all_ or limit > 0
             out = []
+            links = views.link_names(s)
             for c in items:
                 if (
                     not show_all
@@ -59,7 +60,7 @@ def register(router: Router, daemon: Daemon) -> None:
                     continue
                 if filters and not container_matches(c, filters):
                     continue
-                out.append(views.summary(s, c, size=size))
+                out.append(views.summary(s, c, size=size, links=links))
                 if limit > 0 and len(out) >= limit:
                     break
             return out

@@ -1011,13 +1011,10 @@ class ContainerService:
         self.daemon.events.publish("container", action, c.id, attrs)
 
     def df(self) -> list[dict[str, Any]]:
-        from .views import summary
+        from .views import link_names, summary
 
-        out = []
-        for c in self.all():
-            s = summary(self, c, size=True)
-            out.append(s)
-        return out
+        links = link_names(self)
+        return [summary(self, c, size=True, links=links) for c in self.all()]
 
 
 class NotModifiedStart(DockyardError):

@@ -73,13 +73,19 @@ def status_text(state: dict[str, Any]) -> str:
     return container_status(state)
 
 
-def summary(svc: ContainerService, c: Container, size: bool = False) -> dict[str, Any]:
+def summary(
+    svc: ContainerService,
+    c: Container,
+    size: bool = False,
+    links: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """`links` (from link_names()) saves a pass over every container per row."""
     cfg = c.doc["Config"]
     cmd = model.command_of(cfg)
     networks = (c.doc.get("NetworkSettings") or {}).get("Networks") or {}
     out: dict[str, Any] = {
         "Id": c.id,
-        "Names": ["/" + c.name] + _link_names(svc, c),
+        "Names": ["/" + c.name] + (links if links is not None else link_names(svc)).get(c.id, []),
         "Image": c.doc.get("_ImageRef") or cfg.get("Image", ""),
         "ImageID": c.doc["Image"],
         "Command": " ".join(cmd),
@@ -97,13 +103,18 @@ def summary(svc: ContainerService, c: Container, size: bool = False) -> dict[str
     return out
 
 
-def _link_names(svc: ContainerService, c: Container) -> list[str]:
-    # Docker lists "/other/alias" for every container that links to this one.
-    names = []
+def link_names(svc: ContainerService) -> dict[str, list[str]]:
+    """Docker lists "/other/alias" under every container another one links to."""
+    by_ref = {}
+    for c in svc.all():
+        by_ref[c.name] = c.id
+        by_ref[c.id] = c.id
+    names: dict[str, list[str]] = {}
     for other in svc.all():
         for link in other.doc["HostConfig"].get("Links") or []:
             target, _, alias = link.partition(":")
-            if target.lstrip("/") in (c.name, c.id):
+            cid = by_ref.get(target.lstrip("/"))
+            if cid is not None:
                 alias = alias or target
-                names.append(f"/{other.name}/{os.path.basename(alias)}")
+                names.setdefault(cid, []).append(f"/{other.name}/{os.path.basename(alias)}")
     return names
