@@ -348,13 +348,13 @@ def test_push_without_registry(env) -> None:
     from dockyard.images.service import NoRegistry
 
     svc, _ = env
-    load(svc, image_config([L1]), [L1], ["localhost:5000/app:1"])
+    load(svc, image_config([L1]), [L1], ["localhost:1/app:1"])
     msgs: list[dict] = []
     with pytest.raises(NotFound, match="An image does not exist locally with the tag: nope"):
         svc.push("nope", None, None, msgs.append)
     with pytest.raises(NoRegistry):
-        svc.push("localhost:5000/app", "1", None, msgs.append)
-    assert msgs == [{"status": "The push refers to repository [localhost:5000/app]"}]
+        svc.push("localhost:1/app", "1", None, msgs.append)
+    assert msgs == [{"status": "The push refers to repository [localhost:1/app]"}]
 
 
 def test_commit_created_by_for_the_builder(env, tmp_path: Path) -> None:
