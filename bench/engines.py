@@ -229,6 +229,9 @@ class Dockyard(Engine):
         umount_under(self.base, self.exec_root)
         quiet(["nft", "delete", "table", "inet", self.nft_table])
         quiet(["nft", "delete", "table", "ip", self.nft_table])
+        from dockyard.network import dockercompat
+
+        dockercompat.cleanup(f"dockyard:{self.nft_table}")  # its DOCKER-USER accept rules
         for line in quiet(["ip", "-o", "link"]).stdout.splitlines():
             name = line.split(":")[1].strip().split("@")[0]
             if name == self.bridge or name.startswith(self.bridge_prefix):
