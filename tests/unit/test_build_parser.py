@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.build.context import DockerIgnore, expand_sources
+from dockyard.build.context import expand_sources
+from dockyard.build.dockerignore import DockerIgnore
 from dockyard.build.parser import ParseError, key_values, parse, split_flags
 from dockyard.build.shell import ShellError, process_word, process_words
 from dockyard.errors import InvalidParameter

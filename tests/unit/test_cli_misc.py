@@ -5,8 +5,9 @@ import tarfile
 
 import pytest
 
+from dockyard.build.dockerignore import DockerIgnore
 from dockyard.cli.containers import split_cp_arg, split_repo_tag, stats_row
-from dockyard.cli.images import DockerIgnore, context_tar, registry_of
+from dockyard.cli.images import context_tar, registry_of
 from dockyard.cli.inspect import human_duration, human_size, tabwrite
 from dockyard.cli.run import create_parser, parse_with, ram_in_bytes
 from dockyard.cli.volumes import create_body as volume_body
@@ -153,9 +154,7 @@ def test_stats_row_cpu_and_memory():
 
 
 def test_dockerignore_rules():
-    ig = DockerIgnore(
-        [(False, "*.log"), (False, "build"), (True, "build/keep.txt"), (False, "**/tmp")]
-    )
+    ig = DockerIgnore("*.log\nbuild\n!build/keep.txt\n**/tmp\n")
     assert ig.excluded("a.log")
     assert not ig.excluded("dir/a.log")
     assert ig.excluded("build/x.o")

@@ -7,7 +7,6 @@ import fnmatch
 import hashlib
 import os
 import posixpath
-import re
 import shutil
 import stat
 import tempfile
@@ -16,67 +15,7 @@ from typing import Any, BinaryIO
 
 from ..errors import InvalidParameter
 from ..images.rootpath import extract_into_root
-
-
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    """A .dockerignore pattern (Go filepath.Match plus ``**``) as a regex on slash paths."""
-    out = ["^"]
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            if pattern[i : i + 2] == "**":
-                i += 2
-                if pattern[i : i + 1] == "/":
-                    i += 1
-                    out.append("(.*/)?")
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                if body[:1] in ("^", "!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    out.append("(/.*)?$")  # a matched directory excludes everything below it
-    return re.compile("".join(out), re.S)
-
-
-class DockerIgnore:
-    def __init__(self, text: str = "") -> None:
-        self.rules: list[tuple[bool, re.Pattern[str]]] = []
-        for line in text.splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            negate = line.startswith("!")
-            if negate:
-                line = line[1:].strip()
-            line = posixpath.normpath(line).lstrip("/")
-            if line in ("", "."):
-                continue
-            self.rules.append((negate, _pattern_regex(line)))
-
-    def excluded(self, rel: str) -> bool:
-        result = False
-        for negate, regex in self.rules:
-            if regex.match(rel):
-                result = not negate
-        return result
+from .dockerignore import DockerIgnore
 
 
 class BuildContext:

@@ -715,87 +715,14 @@ def search(ctx: Context, argv: list[str]) -> int:
 # --- build ------------------------------------------------------------------------------------
 
 
-def _ignore_patterns(context: str) -> list[tuple[bool, str]]:
-    path = os.path.join(context, ".dockerignore")
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return []
-    patterns = []
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        negate = line.startswith("!")
-        if negate:
-            line = line[1:].strip()
-        line = os.path.normpath(line).lstrip("/")
-        if line in ("", "."):
-            continue
-        patterns.append((negate, line))
-    return patterns
-
-
-def _pattern_regex(pattern: str) -> Any:
-    """A .dockerignore pattern (Go filepath.Match plus `**`) as a regex on slash paths."""
-    import re
-
-    out = ["^"]
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            if pattern[i : i + 2] == "**":
-                i += 2
-                if pattern[i : i + 1] == "/":
-                    i += 1
-                    out.append("(.*/)?")
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("^") or body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    out.append("(/.*)?$")  # a matched directory excludes everything below it
-    return re.compile("".join(out))
-
-
-class DockerIgnore:
-    def __init__(self, patterns: list[tuple[bool, str]]) -> None:
-        self.rules = [(neg, _pattern_regex(p)) for neg, p in patterns]
-        self.has_negations = any(neg for neg, _ in patterns)
-
-    def excluded(self, rel: str) -> bool:
-        result = False
-        for negate, regex in self.rules:
-            if regex.match(rel):
-                result = not negate
-        return result
-
-
 def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
     """Tar the build context honouring .dockerignore; returns (file, Dockerfile name in it)."""
     import tarfile
     import tempfile
 
-    ignore = DockerIgnore(_ignore_patterns(context))
+    from ..build.dockerignore import DockerIgnore
+
+    ignore = DockerIgnore.of_context(context)
     spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
     df_name = "Dockerfile"
     extra: bytes | None = None
