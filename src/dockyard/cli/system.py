@@ -160,6 +160,9 @@ def df(ctx: Context, argv: list[str]) -> int:
         return 0
     from .humanize import human_size
 
+    if args.verbose:
+        print(_df_verbose(doc), end="")
+        return 0
     images = doc.get("Images") or []
     containers = doc.get("Containers") or []
     volumes = doc.get("Volumes") or []
@@ -209,6 +212,51 @@ def df(ctx: Context, argv: list[str]) -> int:
     for r in rows:
         print("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
+
+
+def _df_verbose(doc: dict[str, Any]) -> str:
+    """`system df -v`: Docker's per-image, per-container and per-volume tables."""
+    from .humanize import ago, human_size
+    from .tables import ellipsis, tabwrite, truncate_id
+
+    def table(header: list[str], rows: list[list[str]]) -> str:
+        return tabwrite("\n".join("\t".join(r) for r in [header, *rows]) + "\n")
+
+    images = []
+    for img in doc.get("Images") or []:
+        # One row per image, under its first tag, as docker prints it.
+        for tag in (img.get("RepoTags") or ["<none>:<none>"])[:1]:
+            repo, _, t = tag.rpartition(":")
+            shared = img.get("SharedSize", 0) or 0
+            shared = max(shared, 0)
+            size = img.get("Size", 0) or 0
+            images.append([repo, t, truncate_id(img["Id"]), ago(img.get("Created", 0)),
+                           human_size(size, 3), human_size(shared, 3),
+                           human_size(size - shared), str(max(img.get("Containers", 0), 0))])  # fmt: skip
+    containers = []
+    for c in doc.get("Containers") or []:
+        volumes = sum(1 for m in c.get("Mounts") or [] if m.get("Type") == "volume")
+        containers.append([truncate_id(c["Id"]), ellipsis(c.get("Image", ""), 30),
+                           '"' + ellipsis(c.get("Command", ""), 20) + '"', str(volumes),
+                           human_size(c.get("SizeRw", 0) or 0, 3), ago(c.get("Created", 0)),
+                           c.get("Status", ""), (c.get("Names") or ["/"])[0].lstrip("/")])  # fmt: skip
+    volumes = []
+    for v in doc.get("Volumes") or []:
+        usage = v.get("UsageData") or {}
+        volumes.append([v["Name"], str(max(usage.get("RefCount", 0), 0)),
+                        human_size(max(usage.get("Size", 0), 0))])  # fmt: skip
+    out = ["Images space usage:\n\n"]
+    out.append(table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE",
+                      "UNIQUE SIZE", "CONTAINERS"], images))  # fmt: skip
+    out.append("\nContainers space usage:\n\n")
+    out.append(table(["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED",
+                      "STATUS", "NAMES"], containers))  # fmt: skip
+    out.append("\nLocal Volumes space usage:\n\n")
+    out.append(table(["VOLUME NAME", "LINKS", "SIZE"], volumes))
+    out.append("\nBuild cache usage: 0B\n\n")
+    out.append(table(["CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE",
+                      "SHARED"], []))  # fmt: skip
+    return "".join(out)
 
 
 def prune(ctx: Context, argv: list[str]) -> int:
