@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -59,6 +58,8 @@ def ensure_daemon(client: Client) -> None:
         pass
     if os.geteuid() != 0:
         return  # the real error comes from the first request
+    import subprocess  # only here: most commands never start a daemon
+
     print("dockyard: the daemon is not running; starting dockyardd ...", file=sys.stderr)
     log_file = "/var/log/dockyard/dockyardd.log"
     exe = os.path.join(os.path.dirname(sys.executable), "dockyardd")

@@ -7,15 +7,14 @@ HostConfig.PortBindings {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockyard.errors import InvalidParameter
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-@dataclass(frozen=True)
-class PortMapping:
+class PortMapping(NamedTuple):  # not a dataclass: the CLI imports this, dataclasses costs ~10 ms
     port: str  # "80/tcp"
     host_ip: str
     host_port: str  # "", "8080" or a dynamic range "8000-8010"
