@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "e2e"))
 
 from daemon_harness import TestDaemon  # noqa: E402
+from flowkit import TOOLS, Cli, Resources  # noqa: E402
 
 
 def _can_run_containers() -> str | None:
@@ -40,3 +42,21 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDaemon]:
         yield d
     finally:
         d.stop()
+
+
+@pytest.fixture
+def res(daemon: TestDaemon) -> Iterator[Resources]:
+    """Unique names for this test's containers/volumes/networks/images; all removed after."""
+    r = Resources(daemon)
+    try:
+        yield r
+    finally:
+        r.cleanup()
+
+
+@pytest.fixture(params=TOOLS)
+def cli(request: pytest.FixtureRequest, daemon: TestDaemon) -> Cli:
+    """The same flow through the real `docker` CLI and through `dockyard`."""
+    if request.param == "docker" and shutil.which("docker") is None:
+        pytest.skip("needs the docker CLI")
+    return Cli(daemon, request.param)

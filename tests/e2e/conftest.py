@@ -11,17 +11,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flowkit import Resources  # noqa: E402
-
-
-@pytest.fixture
-def res(daemon: Any) -> Iterator[Resources]:
-    """Unique names for this test's containers/volumes/networks/images; all removed after."""
-    r = Resources(daemon)
-    try:
-        yield r
-    finally:
-        r.cleanup()
 
 
 @pytest.fixture(scope="module")

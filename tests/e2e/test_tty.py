@@ -7,31 +7,22 @@ from __future__ import annotations
 import os
 import pty
 import select
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flowkit import TOOLS, Cli, Resources, tool_argv, wait_until  # noqa: E402
+from flowkit import Cli, Resources, tool_argv, wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
 ]
-
-
-@pytest.fixture(params=TOOLS)
-def cli(request: pytest.FixtureRequest, daemon: Any) -> Cli:
-    if request.param == "docker" and shutil.which("docker") is None:
-        pytest.skip("needs the docker CLI")
-    return Cli(daemon, request.param)
 
 
 class Terminal:

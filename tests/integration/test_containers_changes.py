@@ -6,41 +6,22 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
-from flowkit import TOOLS, Cli, Resources  # noqa: E402
+from flowkit import Cli, Resources  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
 ]
-
-
-@pytest.fixture(params=TOOLS)
-def cli(request: pytest.FixtureRequest, daemon: Any) -> Cli:
-    if request.param == "docker" and shutil.which("docker") is None:
-        pytest.skip("needs the docker CLI")
-    return Cli(daemon, request.param)
-
-
-@pytest.fixture
-def res(daemon: Any) -> Iterator[Resources]:
-    r = Resources(daemon)
-    try:
-        yield r
-    finally:
-        r.cleanup()
 
 
 WRITE = "mkdir -p /the/dir && echo written > /the/dir/file && rm /bin/vi && echo more >> /etc/group"

@@ -1,12 +1,11 @@
-"""The tutorial's flows through the real `docker` CLI pointed at a private dockyardd."""
+"""The tutorial's flows, each through the real `docker` CLI and through `dockyard`, against a
+private dockyardd (the `cli` fixture of tests/conftest.py runs every test with both)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,20 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tutorial_flows as flows  # noqa: E402
 from flowkit import Cli, Resources  # noqa: E402
 
-TOOL = "docker"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(
-        TOOL == "docker" and shutil.which("docker") is None, reason="needs the docker CLI"
-    ),
-]
-
-
-@pytest.fixture
-def cli(daemon: Any) -> Cli:
-    return Cli(daemon, TOOL)
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.geteuid() != 0, reason="needs root")]
 
 
 def test_version_info(cli: Cli) -> None:
