@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from measure import find_pids, read_comm, tree
 
@@ -117,14 +118,49 @@ class Engine:
 
     def stop(self) -> None: ...
 
-    def daemon_pids(self) -> list[int]:
-        return []
+    # Engines with a daemon of their own name its process and monitors, and a path that
+    # appears in their command lines (so other engines' processes are never counted).
+    daemon_comm: ClassVar[str] = ""
+    monitor_comm: ClassVar[str] = ""
 
-    def monitor_pids(self) -> list[int]:
-        return []
+    def daemon_marker(self) -> str:
+        return ""
+
+    def monitor_marker(self) -> str:
+        return self.daemon_marker()
 
     def daemon_main_pid(self) -> int | None:
-        return None
+        if not self.daemon_comm:
+            return None
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            return proc.pid if proc.poll() is None else None
+        pids = find_pids(self.daemon_comm, self.daemon_marker())
+        return pids[0] if pids else None
+
+    def daemon_pids(self) -> list[int]:
+        pid = self.daemon_main_pid()
+        return tree(pid, stop_comms=(self.monitor_comm, "runc")) if pid else []
+
+    def monitor_pids(self) -> list[int]:
+        return find_pids(self.monitor_comm, self.monitor_marker()) if self.monitor_comm else []
+
+    def stop_daemon(self, grace: float) -> None:
+        """Remove every container through the CLI, then end the daemon (TERM, then KILL)."""
+        with contextlib.suppress(Exception):
+            if self.daemon_main_pid():
+                ids = quiet(self.argv("ps", "-aq"), timeout=60, env=self.env).stdout.split()
+                if ids:
+                    quiet(self.rm_argv(*ids), timeout=300, env=self.env)
+        pid = self.daemon_main_pid()
+        if pid:
+            kill_pids([pid], signal.SIGTERM)
+            if not wait_gone(pid, grace):
+                kill_pids(tree(pid))
+                wait_gone(pid, 5)
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            proc.wait()
 
 
 class Dockyard(Engine):
@@ -194,33 +230,14 @@ class Dockyard(Engine):
             self.bridge, self.bridge_prefix = doc["bridge"], doc["bridge-prefix"]
             self.nft_table = doc["nft-table"]
 
-    def daemon_main_pid(self) -> int | None:
-        if self.proc is not None:
-            return self.proc.pid if self.proc.poll() is None else None
-        pids = find_pids("dockyardd", str(self.base))
-        return pids[0] if pids else None
+    daemon_comm = "dockyardd"
+    monitor_comm = "conmon"
 
-    def daemon_pids(self) -> list[int]:
-        pid = self.daemon_main_pid()
-        return tree(pid, stop_comms=("conmon", "runc")) if pid else []
-
-    def monitor_pids(self) -> list[int]:
-        return find_pids("conmon", str(self.base))
+    def daemon_marker(self) -> str:
+        return str(self.base)
 
     def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.daemon_main_pid():
-                ids = quiet(self.argv("ps", "-aq"), timeout=60, env=self.env).stdout.split()
-                if ids:
-                    quiet(self.rm_argv(*ids), timeout=300, env=self.env)
-        pid = self.daemon_main_pid()
-        if pid:
-            kill_pids([pid], signal.SIGTERM)
-            if not wait_gone(pid, 20):
-                kill_pids([pid])
-                wait_gone(pid, 5)
-        if self.proc is not None:
-            self.proc.wait()
+        self.stop_daemon(grace=20)
         kill_pids(self.monitor_pids())
         runc_root = self.exec_root / "runc"
         if runc_root.is_dir():
@@ -306,33 +323,17 @@ class Docker(Engine):
             time.sleep(0.2)
         raise RuntimeError("dockerd did not answer within 60 s")
 
-    def daemon_main_pid(self) -> int | None:
-        if self.proc is not None:
-            return self.proc.pid if self.proc.poll() is None else None
-        pids = find_pids("dockerd", str(self.data_root))
-        return pids[0] if pids else None
+    daemon_comm = "dockerd"
+    monitor_comm = "containerd-shim"
 
-    def daemon_pids(self) -> list[int]:
-        pid = self.daemon_main_pid()
-        return tree(pid, stop_comms=("containerd-shim", "runc")) if pid else []
+    def daemon_marker(self) -> str:
+        return str(self.data_root)
 
-    def monitor_pids(self) -> list[int]:
-        return find_pids("containerd-shim", str(self.exec_root))
+    def monitor_marker(self) -> str:
+        return str(self.exec_root)
 
     def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.daemon_main_pid():
-                ids = quiet(self.argv("ps", "-aq"), timeout=60, env=self.env).stdout.split()
-                if ids:
-                    quiet(self.rm_argv(*ids), timeout=300, env=self.env)
-        pid = self.daemon_main_pid()
-        if pid:
-            kill_pids([pid], signal.SIGTERM)
-            if not wait_gone(pid, 30):
-                kill_pids(tree(pid))
-                wait_gone(pid, 5)
-        if self.proc is not None:
-            self.proc.wait()
+        self.stop_daemon(grace=30)
         kill_pids(find_pids("containerd", str(self.exec_root)))
         umount_under(self.data_root, self.exec_root)
         if link_exists(self.bridge):
