@@ -32,9 +32,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDaemon]:
     if reason:
         pytest.skip(reason)
     base = Path(tmp_path_factory.mktemp("dyd"))
-    # Each module gets its own address pool so parallel or leftover state never overlaps.
-    index = abs(hash(base.name)) % 200 + 20
-    d = TestDaemon(base, pool=f"10.{index}.0.0/16")
+    d = TestDaemon(base)  # claims an address pool no other test daemon on this host holds
     try:
         d.start()
         d.load_image("busybox")

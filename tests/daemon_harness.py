@@ -18,12 +18,57 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 IMAGES_OUT = REPO / "images" / "out"
+# Address pools are claimed host-wide (one file per /16), so several test runs on one host
+# (worktrees, CI jobs) never give two daemons the same subnets.
+POOL_CLAIMS = Path("/run/dyt-pools")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _routed(second_octet: int) -> bool:
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    return any(line.startswith(f"10.{second_octet}.") for line in routes.splitlines())
+
+
+def claim_pool() -> tuple[str, Path]:
+    """A free 10.N.0.0/16 (N in 20..249) claimed for this process; the claim file is the
+    second value. A claim whose owner died is taken over."""
+    POOL_CLAIMS.mkdir(parents=True, exist_ok=True)
+    candidates = list(range(20, 250))
+    secrets.SystemRandom().shuffle(candidates)
+    for n in candidates:
+        claim = POOL_CLAIMS / str(n)
+        try:
+            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            with contextlib.suppress(OSError, ValueError):
+                if not _pid_alive(int(claim.read_text() or "0")):
+                    claim.unlink()
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        if _routed(n):
+            claim.unlink()
+            continue
+        return f"10.{n}.0.0/16", claim
+    raise RuntimeError("no free 10.N.0.0/16 test address pool")
 
 
 class TestDaemon:
     __test__ = False  # a helper, not a test class
-    def __init__(self, base: Path, pool: str = "10.213.0.0/16") -> None:
+    def __init__(self, base: Path, pool: str | None = None) -> None:
         tag = secrets.token_hex(2)
+        self._pool_claim: Path | None = None
+        if pool is None:
+            pool, self._pool_claim = claim_pool()
         self.base = base
         self.root = base / "root"
         self.exec_root = Path(f"/run/dyt-{tag}")
@@ -150,6 +195,8 @@ class TestDaemon:
         self.cleanup_kernel()
         shutil.rmtree(self.base, ignore_errors=True)
         shutil.rmtree(self.exec_root, ignore_errors=True)
+        if self._pool_claim is not None:
+            self._pool_claim.unlink(missing_ok=True)
 
     def cleanup_kernel(self) -> None:
         # conmon monitors of containers that outlived the daemon

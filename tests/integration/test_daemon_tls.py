@@ -44,7 +44,7 @@ def test_tls_tcp_listener(tmp_path: Path) -> None:
     pki.mkdir()
     make_pki(pki)
     port = free_port()
-    d = TestDaemon(tmp_path / "d", pool="10.251.0.0/16")
+    d = TestDaemon(tmp_path / "d")
     try:
         d.base.mkdir(parents=True)
         d.write_config()

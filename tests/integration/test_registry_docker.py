@@ -275,7 +275,7 @@ def test_docker_hub_through_mirror(daemon: Any, registry: RegistryServer, tmp_pa
     ok(run(["docker", "rmi", hub_name], env))
     image_id = ok(run(["docker", "image", "inspect", "-f", "{{.Id}}", "busybox"], env)).strip()
 
-    mirror = TestDaemon(tmp_path / "mirrord", pool="10.251.0.0/16")
+    mirror = TestDaemon(tmp_path / "mirrord")
     try:
         mirror.start(extra_config={"registry-mirrors": [f"http://{registry.host}"]})
         assert "busybox" not in mirror.cli("images").stdout
@@ -339,7 +339,7 @@ def test_docker_hub_through_htpasswd_mirror(
     ok(run(["docker", "rmi", f"{host}/library/hello-world:latest"], env))
 
     monkeypatch.setenv("DOCKER_CONFIG", str(stored))  # the mirror daemon's ~/.docker
-    mirror = TestDaemon(tmp_path / "authmirrord", pool="10.250.0.0/16")
+    mirror = TestDaemon(tmp_path / "authmirrord")
     try:
         mirror.start(extra_config={"registry-mirrors": [f"http://{host}"]})
         proc = mirror.cli("pull", "hello-world")
@@ -411,7 +411,7 @@ def test_registry_standing_in_for_docker_hub(
         return real_popen(args, **kw)
 
     monkeypatch.setattr(subprocess, "Popen", popen)
-    hub = TestDaemon(tmp_path / "hubd", pool="10.248.0.0/16")
+    hub = TestDaemon(tmp_path / "hubd")
     try:
         hub.start()
         monkeypatch.setattr(subprocess, "Popen", real_popen)
