@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from tarhelpers import make_tar, tree  # noqa: E402
 
-from dockyard.images.changes import (  # noqa: E402
+from dockyard.fs.changes import (  # noqa: E402
     CHANGE_ADD,
     CHANGE_DELETE,
     CHANGE_MODIFY,

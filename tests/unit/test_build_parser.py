@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dockyard.build.context import expand_sources
-from dockyard.build.dockerignore import DockerIgnore
 from dockyard.build.parser import ParseError, key_values, parse, split_flags
 from dockyard.build.shell import ShellError, process_word, process_words
+from dockyard.common.dockerignore import DockerIgnore
 from dockyard.errors import InvalidParameter
 
 

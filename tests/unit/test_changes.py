@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from tarhelpers import IS_ROOT
 
-from dockyard.images.changes import (
+from dockyard.fs.changes import (
     CHANGE_ADD,
     CHANGE_DELETE,
     CHANGE_MODIFY,

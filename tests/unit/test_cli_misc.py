@@ -5,12 +5,12 @@ import tarfile
 
 import pytest
 
-from dockyard.build.dockerignore import DockerIgnore
 from dockyard.cli.containers import split_cp_arg, split_repo_tag, stats_row
 from dockyard.cli.images import context_tar, registry_of
 from dockyard.cli.inspect import human_duration, human_size, tabwrite
 from dockyard.cli.run import create_parser, parse_with, ram_in_bytes
 from dockyard.cli.volumes import create_body as volume_body
+from dockyard.common.dockerignore import DockerIgnore
 
 
 def test_split_cp_arg():

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dockyard.cli.humanize import (
+from dockyard.common.humanize import (
     ago,
     bytes_size,
     container_status,

@@ -8,6 +8,7 @@ import json
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tarhelpers import make_tar
@@ -45,7 +46,7 @@ class FakeDaemon:
     config: DaemonConfig = field(init=False)
     db: Database = field(init=False)
     events: EventBus = field(default_factory=EventBus)
-    services: dict[str, Any] = field(default_factory=dict)
+    services: SimpleNamespace = field(default_factory=SimpleNamespace)
 
     def __post_init__(self) -> None:
         self.config = DaemonConfig(data_root=self.root, exec_root=self.root / "run")
@@ -56,8 +57,8 @@ class FakeDaemon:
 def make_service(root: Path) -> tuple[ImageService, FakeDaemon]:
     d = FakeDaemon(root)
     svc = ImageService(d)  # type: ignore[arg-type]
-    d.services["images"] = svc
-    d.services["containers"] = FakeContainers()
+    d.services.images = svc
+    d.services.containers = FakeContainers()
     svc.recover()
     return svc, d
 

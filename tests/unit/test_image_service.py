@@ -83,7 +83,7 @@ def test_rmi_last_tag_deletes_image_and_layers(env) -> None:
 
 def test_rmi_conflicts(env) -> None:
     svc, d = env
-    ctrs = d.services["containers"]
+    ctrs = d.services.containers
     iid = load(svc, image_config([L1]), [L1], ["busybox:latest"])
     cid = "c" * 64
     ctrs.users[iid] = [cid]
@@ -248,7 +248,7 @@ def test_prune(env) -> None:
     keep = load(svc, image_config([L1]), [L1], ["keep:1"])
     gone = load(svc, image_config([L2]), [L2], [])
     used = load(svc, image_config([L3]), [L3], [])
-    d.services["containers"].users[used] = ["c" * 64]
+    d.services.containers.users[used] = ["c" * 64]
     report = svc.prune({})
     assert {"Deleted": gone} in report["ImagesDeleted"]
     assert report["SpaceReclaimed"] > 0
@@ -263,7 +263,7 @@ def test_df_counts_containers_and_shared_size(env) -> None:
     svc, d = env
     a = load(svc, image_config([L1], cmd=["a"]), [L1], ["a:1"])
     b = load(svc, image_config([L1, L2], cmd=["b"]), [L1, L2], ["b:1"])
-    d.services["containers"].users[a] = ["c1", "c2"]
+    d.services.containers.users[a] = ["c1", "c2"]
     rows = {s["Id"]: s for s in svc.df()}
     assert rows[a]["Containers"] == 2 and rows[b]["Containers"] == 0
     assert rows[a]["SharedSize"] == rows[a]["Size"]
@@ -272,7 +272,7 @@ def test_df_counts_containers_and_shared_size(env) -> None:
 
 
 def test_pull_without_registry(env) -> None:
-    from dockyard.images.reference import parse_normalized
+    from dockyard.common.reference import parse_normalized
     from dockyard.images.service import NoRegistry
 
     svc, _ = env
@@ -287,7 +287,7 @@ def test_pull_without_registry(env) -> None:
 
 def test_forced_rmi_keeps_layers_for_stopped_containers(env) -> None:
     svc, d = env
-    ctrs = d.services["containers"]
+    ctrs = d.services.containers
     iid = load(svc, image_config([L1]), [L1], ["busybox:latest"])
     ctrs.users[iid] = ["c" * 64]
     assert svc.delete("busybox", force=True) == [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tarhelpers import IS_ROOT, gz, make_tar, tree, zst
 
-from dockyard.images.compression import detect_compression, open_maybe_compressed
+from dockyard.fs.compression import detect_compression, open_maybe_compressed
 from dockyard.images.layers import (
     DecompressionLimitExceeded,
     LayerError,

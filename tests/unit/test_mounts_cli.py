@@ -186,14 +186,14 @@ def test_mount_errors(spec: str, detail: str) -> None:
     [("a,", ["a", ""]), ('"a""b",c', ['a"b', "c"]), ('x,"y,z"', ["x", "y,z"])],
 )
 def test_csv_fields(spec: str, fields: list[str]) -> None:
-    from dockyard.volumes.cliparse import _csv_fields
+    from dockyard.common.mountspec import _csv_fields
 
     assert _csv_fields(spec) == fields
 
 
 @pytest.mark.parametrize(("spec", "column"), [('"a"b,c', 3), ('x,"y" ,z', 5)])
 def test_csv_quote_errors(spec: str, column: int) -> None:
-    from dockyard.volumes.cliparse import _csv_fields
+    from dockyard.common.mountspec import _csv_fields
 
     with pytest.raises(ValueError) as exc:
         _csv_fields(spec)

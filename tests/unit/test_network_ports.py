@@ -1,8 +1,8 @@
 import pytest
 
+from dockyard.common.ports import parse_expose, parse_port_spec, parse_publish, publish_all
 from dockyard.errors import Conflict, InvalidParameter
 from dockyard.network.portmap import PortReserver
-from dockyard.network.ports import parse_expose, parse_port_spec, parse_publish, publish_all
 
 
 def one(spec):

@@ -1,6 +1,6 @@
 import pytest
 
-from dockyard.images.reference import (
+from dockyard.common.reference import (
     InvalidReference,
     Reference,
     is_digest,

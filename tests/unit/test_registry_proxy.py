@@ -12,7 +12,7 @@ import pytest
 from test_image_helpers import make_service
 from test_registry_fakeserver import FakeRegistry, make_layer
 
-from dockyard.images.reference import parse_normalized
+from dockyard.common.reference import parse_normalized
 
 
 class TinyProxy:

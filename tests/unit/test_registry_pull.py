@@ -10,8 +10,8 @@ import pytest
 from test_image_helpers import make_service
 from test_registry_fakeserver import FakeRegistry, make_layer, sha
 
+from dockyard.common.reference import parse_normalized
 from dockyard.errors import DockyardError, NotFound
-from dockyard.images.reference import parse_normalized
 
 L1 = make_layer({"bin/sh": b"#!shell"})
 L2 = make_layer({"app/run": b"run" * 1000})

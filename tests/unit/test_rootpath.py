@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from tarhelpers import IS_ROOT, gz, make_tar, tree
 
-from dockyard.images.layers import LayerError, PathEscapeError
-from dockyard.images.rootpath import (
+from dockyard.fs.rootpath import (
     GO_MODE_CHAR_DEVICE,
     GO_MODE_DEVICE,
     GO_MODE_DIR,
@@ -27,6 +26,7 @@ from dockyard.images.rootpath import (
     stat_in_root,
     tar_from_root,
 )
+from dockyard.images.layers import LayerError, PathEscapeError
 
 
 @pytest.fixture
@@ -361,7 +361,7 @@ def test_deep_paths_stay_within_fd_limits(tmp_path):
 
 def test_tar_refuses_a_file_swapped_for_a_fifo(ctr):
     # Simulates a running container replacing a file between our lstat and open.
-    from dockyard.images import tarwrite
+    from dockyard.fs import tarwrite
 
     root, _ = ctr
     st = os.lstat(root / "etc/hosts")

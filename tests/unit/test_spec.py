@@ -4,10 +4,10 @@ import resource
 
 import pytest
 
+from dockyard.fs.inroot import open_in_root, secure_join
 from dockyard.runtime import capabilities, seccomp
 from dockyard.runtime.errors import SpecError
 from dockyard.runtime.rlimits import build_rlimits
-from dockyard.runtime.rootpath import open_in_root, secure_join
 from dockyard.runtime.spec import INIT_PATH, build_spec
 from dockyard.runtime.users import resolve_user
 

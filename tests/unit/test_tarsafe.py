@@ -5,7 +5,7 @@ import tarfile
 import pytest
 from tarhelpers import make_tar
 
-from dockyard.images.tarsafe import PathEscapeError, StrictTarInfo, clean_member_name
+from dockyard.fs.tarsafe import PathEscapeError, StrictTarInfo, clean_member_name
 
 FIELDS = ("name", "mode", "uid", "gid", "size", "mtime", "chksum", "type", "linkname",
           "uname", "gname", "devmajor", "devminor")  # fmt: skip

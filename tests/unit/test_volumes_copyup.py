@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.volumes.copyup import copy_up, resolve_in_rootfs
+from dockyard.fs.copyup import copy_up, resolve_in_rootfs
 
 is_root = os.geteuid() == 0
 

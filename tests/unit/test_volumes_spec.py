@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from dockyard.common.units import ram_in_bytes
 from dockyard.errors import InvalidParameter
 from dockyard.volumes import spec
-from dockyard.volumes.units import ram_in_bytes
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,7 @@ def register(router: Router, daemon: Daemon) -> None:
         from ..build.builder import BuildError, new_builder
         from ..build.context import BuildContext
 
-        images = daemon.services.get("images")
+        images = daemon.services.images
         if images is None:
             raise NotFound("images are not available")
         if req.q("version") == "2":

@@ -22,7 +22,7 @@ MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> Any:
-        s = daemon.services.get("containers")
+        s = daemon.services.containers
         if s is None:
             raise NotFound("containers are not available")
         return s

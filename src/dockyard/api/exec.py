@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def register(router: Router, daemon: Daemon) -> None:
     def execs():  # type: ignore[no-untyped-def]
-        s = daemon.services.get("containers")
+        s = daemon.services.containers
         if s is None:
             raise NotFound("containers are not available")
         return s.execs

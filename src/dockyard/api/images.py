@@ -18,10 +18,11 @@ import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from dockyard.common.reference import InvalidReference, parse_normalized
+
 from ..errors import DockyardError, InvalidParameter, NotFound
 from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
-from ..images.reference import InvalidReference, parse_normalized
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
 
@@ -220,7 +221,7 @@ def _download(url: str, svc: ImageService) -> BinaryIO:
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> ImageService:
-        s = daemon.services.get("images")
+        s = daemon.services.images
         if s is None:
             raise NotFound("images are not available")
         return s
@@ -375,7 +376,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/commit")
     async def commit(req: Request) -> Response:
-        containers = daemon.services.get("containers")
+        containers = daemon.services.containers
         if containers is None or not hasattr(containers, "commit"):
             raise NotFound("commit is not available: no container service")
         body = await req.json(None)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> Any:
-        s = daemon.services.get("networks")
+        s = daemon.services.networks
         if s is None:
             raise NotFound("networks are not available")
         return s

@@ -94,8 +94,8 @@ def _mem_total() -> int:
 def info_doc(daemon: Daemon) -> dict[str, Any]:
     cfg = daemon.config
     svc = daemon.services
-    counts = svc["containers"].counts() if "containers" in svc else {}
-    images = svc["images"].count() if "images" in svc else 0
+    counts = svc.containers.counts()
+    images = svc.images.count()
     uname = os.uname()
     mirrors = list(cfg.registry_mirrors)
     return {
@@ -215,10 +215,10 @@ def register(router: Router, daemon: Daemon) -> None:
 
         def collect() -> dict[str, Any]:
             return {
-                "LayersSize": svc["images"].layers_size() if "images" in svc else 0,
-                "Images": svc["images"].df() if "images" in svc else [],
-                "Containers": svc["containers"].df() if "containers" in svc else [],
-                "Volumes": svc["volumes"].df() if "volumes" in svc else [],
+                "LayersSize": svc.images.layers_size(),
+                "Images": svc.images.df(),
+                "Containers": svc.containers.df(),
+                "Volumes": svc.volumes.df(),
                 "BuildCache": [],
             }
 

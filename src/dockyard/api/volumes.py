@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> Any:
-        s = daemon.services.get("volumes")
+        s = daemon.services.volumes
         if s is None:
             raise NotFound("volumes are not available")
         return s

@@ -127,8 +127,8 @@ class Builder:
         context: BuildContext,
     ) -> None:
         self.daemon = daemon
-        self.images = daemon.services["images"]
-        self.containers = daemon.services.get("containers")
+        self.images = daemon.services.images
+        self.containers = daemon.services.containers
         self.opts = opts
         self._emit = emit
         self.ctx = context
@@ -387,7 +387,7 @@ class Builder:
             except NotFound:
                 image = None
         if image is None:
-            from ..images.reference import InvalidReference, parse_normalized
+            from dockyard.common.reference import InvalidReference, parse_normalized
 
             try:
                 ref = parse_normalized(base, default_tag=False)
@@ -601,7 +601,7 @@ class Builder:
         self.commit_with_fs(stage, comment, lambda root: self._mkdir(root, path, stage))
 
     def _mkdir(self, root: Path, path: str, stage: Stage) -> None:
-        from ..images.rootpath import mkdir_in_root
+        from dockyard.fs.rootpath import mkdir_in_root
 
         mkdir_in_root(root, path)
 
@@ -1087,7 +1087,7 @@ class Builder:
         try:
             return str(self.images.resolve(ref).id)
         except NotFound:
-            from ..images.reference import InvalidReference, parse_normalized
+            from dockyard.common.reference import InvalidReference, parse_normalized
 
             try:
                 r = parse_normalized(ref, default_tag=False)
@@ -1164,7 +1164,7 @@ class Builder:
                     f".dockerignore: stat {src}: file does not exist"
                 )
             for rel in matches:
-                from ..images.rootpath import resolve_in_root
+                from dockyard.fs.rootpath import resolve_in_root
 
                 # symlinks resolve inside the root: a link never reaches the host
                 path = resolve_in_root(root, "/" + rel if rel != "." else "/")
@@ -1228,7 +1228,7 @@ class Builder:
         mode: int | None,
         add: bool,
     ) -> None:
-        from ..images.rootpath import (
+        from dockyard.fs.rootpath import (
             copy_between_roots,
             extract_into_root,
             mkdir_in_root,
@@ -1369,7 +1369,7 @@ def _chmod_tree(path: Path, mode: int) -> None:
 
 
 def _lookup_id(root: Path, file: str, name: str) -> int | None:
-    from ..images.rootpath import resolve_in_root
+    from dockyard.fs.rootpath import resolve_in_root
 
     try:
         text = resolve_in_root(root, file).read_text(errors="replace")
@@ -1402,7 +1402,7 @@ def _resolve_chown(root: Path, spec: str) -> tuple[int, int]:
             return uid, uid
         gid = None
         try:
-            from ..images.rootpath import resolve_in_root
+            from dockyard.fs.rootpath import resolve_in_root
 
             text = resolve_in_root(root, "/etc/passwd").read_text(errors="replace")
             for line in text.splitlines():

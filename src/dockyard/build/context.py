@@ -13,9 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from dockyard.common.dockerignore import DockerIgnore
+from dockyard.fs.rootpath import extract_into_root
+
 from ..errors import InvalidParameter
-from ..images.rootpath import extract_into_root
-from .dockerignore import DockerIgnore
 
 
 class BuildContext:
@@ -53,7 +54,7 @@ class BuildContext:
         accepts that; ours wants the padding and the end-of-archive blocks)."""
         import tarfile
 
-        from ..images.compression import open_maybe_compressed
+        from dockyard.fs.compression import open_maybe_compressed
 
         out = tempfile.TemporaryFile(dir=self.dir)
         try:
@@ -143,7 +144,7 @@ class BuildContext:
         shutil.rmtree(checkout / ".git", ignore_errors=True)
         src = checkout
         if subdir:
-            from ..images.rootpath import resolve_in_root
+            from dockyard.fs.rootpath import resolve_in_root
 
             src = resolve_in_root(checkout, subdir)
             if not src.is_dir():
@@ -154,7 +155,7 @@ class BuildContext:
         os.rename(src, self.root)
 
     def read_dockerfile(self, name: str) -> bytes:
-        from ..images.rootpath import resolve_in_root
+        from dockyard.fs.rootpath import resolve_in_root
 
         rel = posixpath.normpath("/" + name).lstrip("/")
         try:

@@ -1063,8 +1063,8 @@ def copy_from_container(ctx: Context, ctr: str, src: str, dst: str, follow: bool
 
 
 def _extract_into(stream: Any, directory: str) -> None:
-    from ..images.extract import ExtractOptions, extract_stream
-    from ..images.scopedfs import RootDir
+    from dockyard.fs.extract import ExtractOptions, extract_stream
+    from dockyard.fs.scoped import RootDir
 
     opts = ExtractOptions(
         chown=(os.getuid(), os.getgid()),

@@ -342,7 +342,7 @@ def display_stream(messages: Any, out: TextIO, tty: bool) -> dict[str, Any]:
 
 def pull_params(image: str, all_tags: bool = False) -> tuple[dict[str, Any], str]:
     """(query for POST /images/create, canonical reference printed after the pull)."""
-    from ..images.reference import InvalidReference, parse_normalized
+    from dockyard.common.reference import InvalidReference, parse_normalized
 
     try:
         ref = parse_normalized(image, default_tag=not all_tags)
@@ -404,7 +404,7 @@ def pull(ctx: Context, argv: list[str]) -> int:
 
 
 def push(ctx: Context, argv: list[str]) -> int:
-    from ..images.reference import InvalidReference, parse_normalized
+    from dockyard.common.reference import InvalidReference, parse_normalized
 
     p = parser("push", usage="dockyard push [OPTIONS] NAME[:TAG]")
     p.add_argument("-a", "--all-tags", action="store_true")
@@ -720,7 +720,7 @@ def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
     import tarfile
     import tempfile
 
-    from ..build.dockerignore import DockerIgnore
+    from dockyard.common.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.of_context(context)
     spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)

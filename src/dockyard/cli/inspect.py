@@ -213,39 +213,39 @@ def volume_inspect(ctx: Context, argv: list[str]) -> int:
 
 
 def human_size(size: float, precision: int = 4) -> str:
-    from .humanize import human_size as hs
+    from dockyard.common.humanize import human_size as hs
 
     return hs(size, precision)
 
 
 def bytes_size(size: float) -> str:
-    from .humanize import bytes_size as bs
+    from dockyard.common.humanize import bytes_size as bs
 
     return bs(size)
 
 
 def human_duration(seconds: float) -> str:
-    from .humanize import human_duration as hd
+    from dockyard.common.humanize import human_duration as hd
 
     return hd(seconds)
 
 
 def since(timestamp: float, now: float | None = None) -> str:
     """ "3 minutes ago" for a unix time, as the CREATED columns print it."""
-    from .humanize import ago
+    from dockyard.common.humanize import ago
 
     return ago(timestamp, now)
 
 
 def go_time(timestamp: float) -> str:
     """Go's time.Time String() in local time: "2024-01-02 03:04:05 +0000 UTC"."""
-    from .humanize import go_time_string
+    from dockyard.common.humanize import go_time_string
 
     return go_time_string(timestamp)
 
 
 def parse_rfc3339(text: str) -> float:
-    from .humanize import is_zero_time, parse_rfc3339_float
+    from dockyard.common.humanize import is_zero_time, parse_rfc3339_float
 
     return 0.0 if is_zero_time(text) else parse_rfc3339_float(text)
 
@@ -254,7 +254,7 @@ def time_arg(value: str | None) -> str | None:
     """--since/--until: a duration ("10m") relative to now, RFC 3339 or a unix timestamp."""
     if not value:
         return value
-    from .humanize import get_timestamp
+    from dockyard.common.humanize import get_timestamp
 
     try:
         return get_timestamp(value)

@@ -526,8 +526,8 @@ def build_create(
     p: argparse.ArgumentParser, o: argparse.Namespace, image: str, cmd: list[str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Parsed flags -> (POST /containers/create body, query params)."""
-    from ..network.ports import parse_expose, parse_publish
-    from ..volumes.cliparse import parse_mount_flag, parse_tmpfs_flag, split_volume_flags
+    from dockyard.common.mountspec import parse_mount_flag, parse_tmpfs_flag, split_volume_flags
+    from dockyard.common.ports import parse_expose, parse_publish
 
     try:
         env = [x for f in o.env_file for x in read_kv_file(f)]
@@ -737,7 +737,7 @@ def pull_image(ctx: Context, image: str, platform: str, quiet: bool, out: Any) -
 
 
 def _image_tagged(image: str) -> str:
-    from ..images.reference import InvalidReference, parse_normalized
+    from dockyard.common.reference import InvalidReference, parse_normalized
 
     try:
         return parse_normalized(image).familiar()

@@ -144,7 +144,7 @@ def events(ctx: Context, argv: list[str]) -> int:
 def _time_arg(value: str | None) -> str | None:
     if value is None:
         return None
-    from .humanize import parse_timestamp_arg
+    from dockyard.common.humanize import parse_timestamp_arg
 
     return parse_timestamp_arg(value)
 
@@ -158,7 +158,7 @@ def df(ctx: Context, argv: list[str]) -> int:
     if args.format == "json" or (args.format and args.format.strip() == "{{json .}}"):
         print(json.dumps(doc))
         return 0
-    from .humanize import human_size
+    from dockyard.common.humanize import human_size
 
     if args.verbose:
         print(_df_verbose(doc), end="")
@@ -216,7 +216,8 @@ def df(ctx: Context, argv: list[str]) -> int:
 
 def _df_verbose(doc: dict[str, Any]) -> str:
     """`system df -v`: Docker's per-image, per-container and per-volume tables."""
-    from .humanize import ago, human_size
+    from dockyard.common.humanize import ago, human_size
+
     from .tables import ellipsis, tabwrite, truncate_id
 
     def table(header: list[str], rows: list[list[str]]) -> str:
@@ -295,7 +296,7 @@ def prune(ctx: Context, argv: list[str]) -> int:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             continue
         total += doc.get("SpaceReclaimed", 0) or 0
-    from .humanize import human_size
+    from dockyard.common.humanize import human_size
 
     print(f"Total reclaimed space: {human_size(total)}")
     return 0

@@ -34,7 +34,7 @@ def mounted_root(svc: ContainerService, c: Container) -> Iterator[Path]:
         yield rootfs.merged
         return
     with c.lock:
-        images = svc.daemon.services["images"]
+        images = svc.daemon.services.images
         rootfs.mount(images.lowerdirs(c.doc["Image"]))
         try:
             yield rootfs.merged
@@ -85,7 +85,7 @@ def _not_found(c: Container, path: str) -> NotFound:
 
 
 def stat_path(svc: ContainerService, c: Container, path: str) -> str:
-    from ..images.rootpath import stat_in_root
+    from dockyard.fs.rootpath import stat_in_root
 
     with mounted_root(svc, c) as root:
         base, inner = _split_by_mounts(c, root, path)
@@ -153,7 +153,7 @@ async def threaded_stream(produce: Any) -> AsyncIterator[bytes]:
 async def get_archive(
     svc: ContainerService, c: Container, path: str
 ) -> tuple[str, AsyncIterator[bytes]]:
-    from ..images.rootpath import tar_from_root
+    from dockyard.fs.rootpath import tar_from_root
 
     header = await asyncio.to_thread(stat_path, svc, c, path)
 
@@ -209,7 +209,7 @@ async def put_archive(
     no_overwrite: bool,
     copy_uid_gid: bool,
 ) -> None:
-    from ..images.rootpath import ExtractPointNotDirectory, extract_into_root
+    from dockyard.fs.rootpath import ExtractPointNotDirectory, extract_into_root
 
     if c.doc["HostConfig"].get("ReadonlyRootfs"):
         raise InvalidParameter("container rootfs is marked read-only")
@@ -236,7 +236,7 @@ async def put_archive(
 
 
 async def export_stream(svc: ContainerService, c: Container) -> AsyncIterator[bytes]:
-    from ..images.rootpath import tar_from_root
+    from dockyard.fs.rootpath import tar_from_root
 
     def produce(sink: _QueueWriter) -> None:
         with mounted_root(svc, c) as root:

@@ -76,7 +76,7 @@ def _parse_until(value: str) -> float:
         return float(value)
     except ValueError:
         pass
-    from ..cli.humanize import parse_timestamp_arg
+    from dockyard.common.humanize import parse_timestamp_arg
 
     try:
         return float(parse_timestamp_arg(value, now=time.time()))

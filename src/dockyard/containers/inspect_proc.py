@@ -53,9 +53,9 @@ def runtime_mount_points(c: Container) -> list[str]:
 
 def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:
     """Kind 0 = modified, 1 = added, 2 = deleted, from the overlay upper dir."""
-    from ..images.changes import changes_from_upper
+    from dockyard.fs.changes import changes_from_upper
 
-    lowers = svc.daemon.services["images"].lowerdirs(c.doc["Image"])
+    lowers = svc.daemon.services.images.lowerdirs(c.doc["Image"])
     found = changes_from_upper(
         svc.dir(c.id) / "upper", list(lowers), exclude=runtime_mount_points(c)
     )
@@ -104,7 +104,7 @@ def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
         base.update(svc.runtime.stats(c.id))
     except Exception:
         pass
-    networks = svc.daemon.services.get("networks")
+    networks = svc.daemon.services.networks
     if networks is not None and hasattr(networks, "interface_stats"):
         try:
             base["networks"] = networks.interface_stats(c.doc)

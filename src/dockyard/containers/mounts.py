@@ -24,16 +24,17 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import DockyardError, InvalidParameter, NotFound
-from ..volumes import spec as vspec
-from ..volumes.cliparse import (
+from dockyard.common.mountspec import (
     is_anonymous_volume_flag,
     parse_mount_flag,
     parse_tmpfs_flag,
     parse_volume_flag,
     split_volume_flags,
 )
-from ..volumes.copyup import copy_up, resolve_in_rootfs
+from dockyard.fs.copyup import copy_up, resolve_in_rootfs
+
+from ..errors import DockyardError, InvalidParameter, NotFound
+from ..volumes import spec as vspec
 from ..volumes.store import DEFAULT_DRIVER, VolumeStore
 
 __all__ = [

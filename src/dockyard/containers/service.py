@@ -197,7 +197,7 @@ class ContainerService:
         runtime = host_config.get("Runtime") or self.daemon.config.default_runtime
         if runtime not in self.daemon.config.runtime_paths:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
-        images = self.daemon.services["images"]
+        images = self.daemon.services.images
         image = images.resolve(image_ref)
         image_id = image.id if hasattr(image, "id") else image["Id"]
         image_config = images.config(image_id) or {}
@@ -207,7 +207,7 @@ class ContainerService:
             raise InvalidParameter("no command specified")
         self._validate_links(host_config)
         network_mode = host_config.get("NetworkMode") or "default"
-        networks = self.daemon.services.get("networks")
+        networks = self.daemon.services.networks
         if networks is not None:
             networks.validate_mode(network_mode, networking)
         cid = model.new_id()
@@ -280,7 +280,7 @@ class ContainerService:
             with self._lock:
                 self._names.pop(name, None)
             shutil.rmtree(cdir, ignore_errors=True)
-            vols = self.daemon.services.get("volumes")
+            vols = self.daemon.services.volumes
             if vols is not None:
                 vols.release(cid)
             raise
@@ -331,7 +331,7 @@ class ContainerService:
     ) -> list[Any]:
         from .mounts import plan_mounts
 
-        volumes = self.daemon.services.get("volumes")
+        volumes = self.daemon.services.volumes
         if volumes is None:
             return []
 
@@ -389,8 +389,8 @@ class ContainerService:
 
     def _start_locked(self, c: Container) -> None:
         cdir = self.dir(c.id)
-        images = self.daemon.services["images"]
-        networks = self.daemon.services.get("networks")
+        images = self.daemon.services.images
+        networks = self.daemon.services.networks
         rootfs = RootFS(cdir)
         hc = c.doc["HostConfig"]
         cfg = c.doc["Config"]
@@ -399,7 +399,7 @@ class ContainerService:
             self.runtime.cleanup(c.id)
             rootfs.mount(images.lowerdirs(c.doc["Image"]))
             undo.append(rootfs.unmount)
-            volumes = self.daemon.services.get("volumes")
+            volumes = self.daemon.services.volumes
             oci_mounts: list[dict[str, Any]] = []
             if volumes is not None:
                 from .mounts import populate_volumes, setup_mounts, teardown_mounts
@@ -491,7 +491,7 @@ class ContainerService:
             threading.Thread(target=self._handle_exit, args=(c,), daemon=True).start()
 
     def _write_etc_files(self, c: Container, cdir: Path) -> None:
-        networks = self.daemon.services.get("networks")
+        networks = self.daemon.services.networks
         hostname = c.doc["Config"].get("Hostname") or c.id[:12]
         (cdir / "hostname").write_text(hostname + "\n")
         if networks is not None:
@@ -564,7 +564,7 @@ class ContainerService:
         self._after_exit(c)
 
     def _finish(self, c: Container, code: int, finished: float, oom: bool) -> None:
-        networks = self.daemon.services.get("networks")
+        networks = self.daemon.services.networks
         try:
             self.runtime.delete(c.id)
         except Exception:
@@ -578,7 +578,7 @@ class ContainerService:
             RootFS(self.dir(c.id)).unmount()
         except OSError:
             log.exception("unmount %s", c.id[:12])
-        volumes = self.daemon.services.get("volumes")
+        volumes = self.daemon.services.volumes
         if volumes is not None:
             from .mounts import teardown_mounts
 
@@ -810,7 +810,7 @@ class ContainerService:
                 self.runtime.delete(c.id, force=True)
             except Exception:
                 pass
-            networks = self.daemon.services.get("networks")
+            networks = self.daemon.services.networks
             if networks is not None:
                 try:
                     networks.on_remove(c.doc)
@@ -820,7 +820,7 @@ class ContainerService:
                 RootFS(self.dir(c.id)).unmount()
             except OSError:
                 log.exception("unmount %s", c.id[:12])
-            vols = self.daemon.services.get("volumes")
+            vols = self.daemon.services.volumes
             if vols is not None:
                 from .mounts import anonymous_volumes
 
@@ -840,7 +840,7 @@ class ContainerService:
         self._event(c, "destroy")
         self._notify(c, "removed")
         # An image removed with rmi -f while this container used it can go now.
-        images = self.daemon.services["images"]
+        images = self.daemon.services.images
         try:
             images.resolve(c.doc["Image"])
         except NotFound:
@@ -921,7 +921,7 @@ class ContainerService:
         from .inspect_proc import runtime_mount_points
 
         c = self.get(ref)
-        images = self.daemon.services["images"]
+        images = self.daemon.services.images
         repo_tag = None
         if repo:
             repo_tag = f"{repo}:{tag}" if tag else repo
@@ -959,7 +959,7 @@ class ContainerService:
                 status = self.runtime.exit_status(c.id)
                 alive = self.runtime.is_running(c.id)
                 if alive:
-                    networks = self.daemon.services.get("networks")
+                    networks = self.daemon.services.networks
                     if networks is not None:
                         try:
                             networks.restore(c.doc)

@@ -31,7 +31,7 @@ def _sizes(svc: ContainerService, c: Container) -> tuple[int, int]:
     from .service import _dir_size
 
     rw = _dir_size(svc.dir(c.id) / "upper")
-    images = svc.daemon.services.get("images")
+    images = svc.daemon.services.images
     base = 0
     if images is not None:
         try:
@@ -68,7 +68,7 @@ def _ports(c: Container) -> list[dict[str, Any]]:
 
 def status_text(state: dict[str, Any]) -> str:
     """The STATUS column: `Up 4 seconds`, `Exited (0) 2 minutes ago`, ..."""
-    from ..cli.humanize import container_status
+    from dockyard.common.humanize import container_status
 
     return container_status(state)
 

@@ -7,11 +7,14 @@ import logging
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..state.db import Database
 from .config import DaemonConfig
 from .events import EventBus
+
+if TYPE_CHECKING:
+    from .services import Services
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ class Daemon:
         self._lock_fd: int | None = None
         self.events = EventBus()
         self.db: Database | None = None
-        self.services: dict[str, Any] = {}
+        self.services: Services | None = None
         self.id = ""
 
     def lock(self) -> None:
@@ -74,7 +77,7 @@ class Daemon:
         return new
 
     def close(self) -> None:
-        for name, service in reversed(list(self.services.items())):
+        for name, service in reversed(list(self.services.items() if self.services else [])):
             shutdown = getattr(service, "shutdown", None)
             if shutdown is not None:
                 try:
@@ -86,13 +89,6 @@ class Daemon:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
-
-    def __getattr__(self, name: str) -> Any:
-        # daemon.images, daemon.containers, ... resolve to the registered services.
-        services = self.__dict__.get("services", {})
-        if name in services:
-            return services[name]
-        raise AttributeError(name)
 
     @property
     def data_path(self) -> Path:

@@ -1,36 +1,50 @@
-"""Wires the domain services together; each one is a plain object with no HTTP in it.
+"""The composition root of the domain: builds every service, in dependency order.
 
-A service class takes the daemon (config, db, events, other services) in its constructor and
-may define `recover()` (run at start, in order) and `shutdown()` (run at stop, in reverse).
+Each service is a plain object with no HTTP in it. It may define `recover()` (run at start,
+in order) and `shutdown()` (run at stop, in reverse). Services still receive the daemon and
+reach their peers through `daemon.services`; issue 12 turns that into constructor arguments.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..containers.service import ContainerService
+    from ..images.service import ImageService
+    from ..network.service import NetworkService
+    from ..volumes.service import VolumeService
     from .core import Daemon
 
-# Order matters: later services may use earlier ones in their constructor and recovery.
-SERVICES: list[tuple[str, str]] = [
-    ("images", "dockyard.images.service:ImageService"),
-    ("volumes", "dockyard.volumes.service:VolumeService"),
-    ("networks", "dockyard.network.service:NetworkService"),
-    ("containers", "dockyard.containers.service:ContainerService"),
-]
+
+@dataclass
+class Services:
+    """The daemon's services; field order is start order (stop order is the reverse)."""
+
+    images: ImageService
+    volumes: VolumeService
+    networks: NetworkService
+    containers: ContainerService
+
+    def items(self) -> Iterator[tuple[str, object]]:
+        for f in fields(self):
+            yield f.name, getattr(self, f.name)
 
 
-def build_services(daemon: Daemon) -> dict[str, Any]:
-    services: dict[str, Any] = {}
+def build_services(daemon: Daemon) -> Services:
+    from ..containers.service import ContainerService
+    from ..images.service import ImageService
+    from ..network.service import NetworkService
+    from ..volumes.service import VolumeService
+
+    # Later services use earlier ones in their constructor and recovery, through
+    # daemon.services, so each is published as soon as it exists.
+    services = Services.__new__(Services)
     daemon.services = services
-    for name, target in SERVICES:
-        module_name, cls_name = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # not built yet
-        services[name] = getattr(module, cls_name)(daemon)
+    services.images = ImageService(daemon)
+    services.volumes = VolumeService(daemon)
+    services.networks = NetworkService(daemon)
+    services.containers = ContainerService(daemon)
     return services

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from isal import igzip
 
+from dockyard.fs.compression import detect_compression
+
 from ..errors import InvalidParameter
-from .compression import detect_compression
 from .config import now_rfc3339
 from .layerstore import StagedLayer, chain_id
 from .store import DigestMismatch

@@ -15,17 +15,17 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import BinaryIO
 
-from dockyard.images.compression import DEFAULT_MAX_BYTES, open_maybe_compressed
-from dockyard.images.extract import (
+from dockyard.fs.compression import DEFAULT_MAX_BYTES, open_maybe_compressed
+from dockyard.fs.extract import (
     OPAQUE_XATTR,
     WHITEOUT_OPAQUE,
     WHITEOUT_PREFIX,
     ExtractOptions,
     extract_stream,
 )
-from dockyard.images.scopedfs import RootDir
-from dockyard.images.tarsafe import DecompressionLimitExceeded, LayerError, PathEscapeError
-from dockyard.images.tarwrite import TreeWriter
+from dockyard.fs.scoped import RootDir
+from dockyard.fs.tarsafe import DecompressionLimitExceeded, LayerError, PathEscapeError
+from dockyard.fs.tarwrite import TreeWriter
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

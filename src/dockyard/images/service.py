@@ -8,7 +8,7 @@ touches more than one of these stages its files first and commits its rows in on
 transaction (see ingest.py); deletions commit rows first and remove files after, so a crash
 leaves only unreferenced files, which recover() removes.
 
-Container service hooks used when present (`daemon.services["containers"]`):
+Container service hooks used when present (`daemon.services.containers`):
   image_users() -> {image_id: [container_id, ...]}          all containers per image
   running_image_usage() -> {image_id: [container_id, ...]}  running ones only
   image_usage() -> {image_id: count}                          fallback for counts
@@ -31,6 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from dockyard.common.reference import (
+    InvalidReference,
+    Reference,
+    is_full_id,
+    is_id_prefix,
+    parse_normalized,
+)
+
 from .. import __version__
 from ..errors import Conflict, InvalidParameter, NotFound
 from . import config as cfgmod
@@ -45,13 +53,6 @@ from .archive_format import (
 from .ingest import Ingest
 from .layers import diff_from_upper, open_maybe_compressed
 from .layerstore import LayerStore
-from .reference import (
-    InvalidReference,
-    Reference,
-    is_full_id,
-    is_id_prefix,
-    parse_normalized,
-)
 from .rwlock import RWLock
 from .store import BlobStore
 
@@ -374,7 +375,7 @@ class ImageService:
 
     # ------------------------------------------------------------------ containers
     def _containers(self) -> Any:
-        return self.daemon.services.get("containers")
+        return self.daemon.services.containers
 
     def _users(self, running_only: bool = False) -> dict[str, list[str]]:
         svc = self._containers()
@@ -874,7 +875,7 @@ class ImageService:
             doc = self.layers.get(c) or {}
             with self.blobs.open(doc["blob"]) as f:
                 head = f.read(6)
-            from .compression import detect_compression
+            from dockyard.fs.compression import detect_compression
 
             out.append(
                 {

@@ -11,9 +11,10 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from dockyard.common.reference import InvalidReference, parse_normalized
+
 from ..errors import Conflict, InvalidParameter, NotFound
 from . import config as cfgmod
-from .reference import InvalidReference, parse_normalized
 
 if TYPE_CHECKING:
     from .service import ImageRecord, ImageService

@@ -12,9 +12,8 @@ import random
 import socket
 from dataclasses import dataclass
 
+from dockyard.common.ports import parse_port_range
 from dockyard.errors import Conflict, InvalidParameter
-
-from .ports import parse_port_range
 
 _SOCK_TYPES = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM, "sctp": socket.SOCK_STREAM}
 

@@ -58,7 +58,7 @@ class NetworkService:
     # ------------------------------------------------------------------ daemon hooks
     def recover(self) -> None:
         # Containers' own recovery calls restore() per container; rebuild shared state here.
-        containers = self.daemon.services.get("containers")
+        containers = self.daemon.services.containers
         running = None
         if containers is not None:
             running = {c.id for c in containers.all() if c.running}
@@ -105,7 +105,7 @@ class NetworkService:
         return self.manager.prune_networks(filters)
 
     def _with_container_names(self, doc: dict[str, Any]) -> dict[str, Any]:
-        containers = self.daemon.services.get("containers")
+        containers = self.daemon.services.containers
         if containers is None:
             return doc
         for cid, entry in (doc.get("Containers") or {}).items():
@@ -114,7 +114,7 @@ class NetworkService:
         return doc
 
     def connect(self, ref: str, body: dict[str, Any]) -> None:
-        containers = self.daemon.services["containers"]
+        containers = self.daemon.services.containers
         c = containers.get(body.get("Container") or "")
         cfg = body.get("EndpointConfig") or {}
         rec = self.manager.inspect_network(ref)
@@ -138,7 +138,7 @@ class NetworkService:
         )
 
     def disconnect(self, ref: str, body: dict[str, Any]) -> None:
-        containers = self.daemon.services["containers"]
+        containers = self.daemon.services.containers
         rec = self.manager.inspect_network(ref)
         force = bool(body.get("Force"))
         try:
@@ -168,7 +168,7 @@ class NetworkService:
         if mode in ("default", "bridge", "host", "none"):
             return
         if mode.startswith("container:"):
-            containers = self.daemon.services["containers"]
+            containers = self.daemon.services.containers
             containers.get(mode.split(":", 1)[1])
             return
         self.manager.inspect_network(mode)  # NotFound: "network x not found"
@@ -213,7 +213,7 @@ class NetworkService:
         doc["NetworkSettings"]["Networks"] = nets
 
     def _links(self, doc: dict[str, Any]) -> list[str]:
-        containers = self.daemon.services["containers"]
+        containers = self.daemon.services.containers
         out = []
         for link in doc["HostConfig"].get("Links") or []:
             target, _, alias = link.partition(":")
@@ -249,7 +249,7 @@ class NetworkService:
             settings["Networks"] = {"host": self._planned_endpoint("host", {})}
             return "host"
         if mode.startswith("container:"):
-            containers = self.daemon.services["containers"]
+            containers = self.daemon.services.containers
             other = containers.get(mode.split(":", 1)[1])
             if not other.running:
                 raise InvalidParameter(

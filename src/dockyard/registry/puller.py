@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from dockyard.common.reference import InvalidReference, Reference, parse_normalized
+
 from ..errors import DockyardError
 from ..images.layerstore import chain_ids
-from ..images.reference import InvalidReference, Reference, parse_normalized
 from . import credentials as credmod
 from .endpoints import pull_endpoints, registry_endpoints
 from .errors import (

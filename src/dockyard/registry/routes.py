@@ -26,7 +26,7 @@ def register(router: Router, daemon: Daemon) -> None:
         body: Any = await req.json({})
         if not isinstance(body, dict):
             raise InvalidParameter("invalid JSON: expected an object")
-        images = daemon.services.get("images")
+        images = daemon.services.images
         puller = getattr(images, "puller", None)
         if puller is None or not hasattr(puller, "login"):
             raise NotFound("login is not available: no registry client")
@@ -35,14 +35,15 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("GET", "/distribution/{name:path}/json")
     async def distribution(req: Request, name: str) -> Response:
+        from dockyard.common.reference import InvalidReference, parse_normalized
+
         from ..api.images import registry_auth
-        from ..images.reference import InvalidReference, parse_normalized
 
         try:
             ref = parse_normalized(name, default_tag=True)
         except InvalidReference as exc:
             raise InvalidParameter(str(exc)) from None
-        images = daemon.services.get("images")
+        images = daemon.services.images
         puller = getattr(images, "puller", None)
         if puller is None or not hasattr(puller, "distribution"):
             raise NotFound("distribution inspect is not available: no registry client")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dockyard.fs.inroot import read_text
+
 from .errors import SpecError
-from .rootpath import read_text
 
 
 @dataclass(frozen=True)

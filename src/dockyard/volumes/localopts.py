@@ -12,8 +12,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from dockyard.common.units import ram_in_bytes
+
 from ..errors import DockyardError, InvalidParameter
-from .units import ram_in_bytes
 
 VALID_OPTS = ("type", "o", "device", "size")
 # An option that needs others beside it; checked in this order for a stable message.

@@ -21,7 +21,7 @@ class VolumeService(VolumeStore):
         super().__init__(daemon.root, in_use=self._containers_using, on_event=self._publish)
 
     def _containers_using(self) -> Mapping[str, list[str]]:
-        containers = self._daemon.services.get("containers")
+        containers = self._daemon.services.containers
         users = getattr(containers, "volume_users", None)
         return users() if users is not None else {}
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.errors import InvalidParameter
-from dockyard.images.compression import DEFAULT_MAX_BYTES, open_maybe_compressed
-from dockyard.images.extract import ExtractOptions, extract_stream
-from dockyard.images.scopedfs import RootDir
-from dockyard.images.tarwrite import SkipEntry, TreeWriter, xattr_pax
+from dockyard.fs.compression import DEFAULT_MAX_BYTES, open_maybe_compressed
+from dockyard.fs.extract import ExtractOptions, extract_stream
+from dockyard.fs.scoped import RootDir
+from dockyard.fs.tarwrite import SkipEntry, TreeWriter, xattr_pax
 
 # Go's os.FileMode type bits, which Docker puts in PathStat.mode.
 GO_MODE_DIR = 1 << 31

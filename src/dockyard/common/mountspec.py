@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from dockyard.common.units import ram_in_bytes
+
 from ..errors import InvalidParameter
-from .units import ram_in_bytes
 
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
 

@@ -15,7 +15,7 @@ import tarfile
 from collections.abc import Callable
 from typing import BinaryIO
 
-from dockyard.images.tarsafe import FORBIDDEN_XATTR_PREFIXES, XATTR_PAX_PREFIX, LayerError
+from dockyard.fs.tarsafe import FORBIDDEN_XATTR_PREFIXES, XATTR_PAX_PREFIX, LayerError
 
 _COPY_CHUNK = 1 << 20
 # Host security labels mean nothing in an image.

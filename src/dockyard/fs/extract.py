@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from dockyard.images.scopedfs import RootDir
-from dockyard.images.tarsafe import (
+from dockyard.fs.scoped import RootDir
+from dockyard.fs.tarsafe import (
     LayerError,
     PathEscapeError,
     clean_member_name,

@@ -14,7 +14,7 @@ import zstandard
 from isal import igzip
 from isal.igzip_lib import IsalError
 
-from dockyard.images.tarsafe import DecompressionLimitExceeded, LayerError
+from dockyard.fs.tarsafe import DecompressionLimitExceeded, LayerError
 
 DEFAULT_MAX_BYTES = 64 << 30  # 64 GiB of decompressed data per stream
 

@@ -14,8 +14,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.images.extract import OPAQUE_XATTR
-from dockyard.images.scopedfs import RootDir
+from dockyard.fs.extract import OPAQUE_XATTR
+from dockyard.fs.scoped import RootDir
 
 CHANGE_MODIFY = 0
 CHANGE_ADD = 1

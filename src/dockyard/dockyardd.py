@@ -11,7 +11,7 @@ import ssl
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_CONFIG_FILE, ConfigError, DaemonConfig, load
+from .daemon.config import DEFAULT_CONFIG_FILE, ConfigError, DaemonConfig, load
 
 log = logging.getLogger("dockyardd")
 
@@ -73,8 +73,8 @@ def _tls_context(config: DaemonConfig) -> ssl.SSLContext:
 async def serve(config: DaemonConfig) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..api.app import build_server
-    from .core import Daemon
+    from .api.app import build_server
+    from .daemon.core import Daemon
 
     loop = asyncio.get_running_loop()
     # Service calls block (runc, mounts, tar); the default pool of cpu+4 threads is too
@@ -83,7 +83,7 @@ async def serve(config: DaemonConfig) -> int:
     daemon = Daemon(config)
     await asyncio.to_thread(daemon.open)
     daemon.events.bind_loop(loop)
-    start = getattr(daemon.services.get("containers"), "start_background", None)
+    start = getattr(daemon.services.containers, "start_background", None)
     server = build_server(daemon)
     sockets: list[str] = []
     try:
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dockyardd: {exc}", file=sys.stderr)
         return 1
     setup_logging(config, args.log_file)
-    from .core import AlreadyRunning
+    from .daemon.core import AlreadyRunning
 
     try:
         return asyncio.run(serve(config))
