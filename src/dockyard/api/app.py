@@ -12,7 +12,20 @@ from .router import Router
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
-ROUTE_MODULES = ["system", "images", "containers", "exec", "networks", "volumes", "build", "auth"]
+ROUTE_MODULES = [
+    "system",
+    "images",
+    "containers",
+    "attach_ws",
+    "exec",
+    "networks",
+    "volumes",
+    "build",
+    "session",
+    "auth",
+    "swarm",
+    "plugins",
+]
 
 SERVER_HEADERS = [
     ("Api-Version", API_VERSION),

@@ -173,6 +173,8 @@ class Hijack:
 
     handler: HijackHandler
     content_type: str = "application/vnd.docker.raw-stream"
+    # Status line and headers sent instead of Docker's, as is (a websocket handshake).
+    head: list[str] | None = None
 
 
 Handler = Callable[[Request], Awaitable[Response | StreamResponse | Hijack]]
@@ -338,7 +340,9 @@ class HttpServer:
     async def _hijack(self, conn: _Connection, request: Request, hijack: Hijack) -> None:
         if not request._body_done:
             await request.drain()
-        if request.wants_upgrade:
+        if hijack.head is not None:
+            head = [line.encode("latin-1") for line in hijack.head]
+        elif request.wants_upgrade:
             head = [
                 b"HTTP/1.1 101 UPGRADED",
                 b"Content-Type: " + hijack.content_type.encode(),
@@ -347,7 +351,7 @@ class HttpServer:
             ]
         else:
             head = [b"HTTP/1.1 200 OK", b"Content-Type: " + hijack.content_type.encode()]
-        for name, value in self._default_headers():
+        for name, value in self._default_headers() if hijack.head is None else ():
             head.append(f"{name}: {value}".encode())
         conn.writer.write(b"\r\n".join(head) + b"\r\n\r\n")
         await conn.writer.drain()

@@ -195,6 +195,8 @@ def register(router: Router, daemon: Daemon) -> None:
                 "Cache-Control": "no-cache, no-store, must-revalidate",
                 "Pragma": "no-cache",
                 "Builder-Version": "1",
+                # As moby's ping on a node outside a swarm (Cluster.Status()).
+                "Swarm": "inactive",
             },
             content_type="text/plain; charset=utf-8",
         )

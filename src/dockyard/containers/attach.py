@@ -94,7 +94,9 @@ async def attach_session(
     logs: bool,
     detach_keys: str | None,
     snapshot: AttachSnapshot | None = None,
+    multiplex: bool | None = None,
 ) -> None:
+    """multiplex: frame output as stdout/stderr records (default: when there is no TTY)."""
     snap = snapshot or AttachSnapshot.take(c)
     try:
         await _attach(
@@ -109,6 +111,7 @@ async def attach_session(
             logs=logs,
             detach_keys=detach_keys,
             snap=snap,
+            multiplex=multiplex,
         )
     finally:
         AttachSnapshot.release(c)
@@ -127,8 +130,10 @@ async def _attach(
     logs: bool,
     detach_keys: str | None,
     snap: AttachSnapshot,
+    multiplex: bool | None,
 ) -> None:
     tty = bool(c.doc["Config"].get("Tty"))
+    mux = not tty if multiplex is None else multiplex
     opts = LogOptions(
         stdout=stdout,
         stderr=stderr,
@@ -150,7 +155,7 @@ async def _attach(
             recs = await asyncio.to_thread(follower.read_new)
             from .logs import _render
 
-            data = b"".join(b for b in (_render(r, opts, not tty) for r in recs) if b)
+            data = b"".join(b for b in (_render(r, opts, mux) for r in recs) if b)
             if data:
                 writer.write(data)
                 await writer.drain()
@@ -159,7 +164,7 @@ async def _attach(
         if not c.running and not await wait_started(c, started_at, stop, failed):
             return
         if stdout or stderr:
-            async for chunk in follow_until_exit(svc, c, follower, opts, multiplex=not tty):
+            async for chunk in follow_until_exit(svc, c, follower, opts, multiplex=mux):
                 writer.write(chunk)
                 await writer.drain()
         else:
