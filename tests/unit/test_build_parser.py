@@ -7,6 +7,7 @@ import pytest
 from dockyard.build.context import expand_sources
 from dockyard.build.parser import ParseError, key_values, parse, split_flags
 from dockyard.build.shell import ShellError, process_word, process_words
+from dockyard.build.syntax import DockerfileSyntaxError
 from dockyard.common.dockerignore import DockerIgnore
 from dockyard.errors import InvalidParameter
 
@@ -94,11 +95,12 @@ def test_unterminated_heredoc() -> None:
 
 
 def test_key_values_forms() -> None:
-    df = parse('FROM a\nENV A=1 B="two words" C=\nENV LEGACY some value\nLABEL x\n')
+    df = parse('FROM a\nENV A=1 B="two words" C=\nENV LEGACY some value\n')
     assert key_values(df.instructions[1]) == [("A", "1"), ("B", '"two words"'), ("C", "")]
     assert key_values(df.instructions[2]) == [("LEGACY", "some value")]
-    with pytest.raises(ParseError):
-        key_values(df.instructions[3])
+    # A name without a value is the parser's error, found while the file is read.
+    with pytest.raises(DockerfileSyntaxError, match="^LABEL must have two arguments$"):
+        parse("FROM a\nLABEL x\n")
 
 
 def test_substitution_rules() -> None:

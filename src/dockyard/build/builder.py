@@ -35,6 +35,7 @@ from . import instructions as ins
 from .context import BuildContext, expand_sources, hash_path
 from .parser import Dockerfile, Instruction, ParseError, key_values, parse, parse_json_array
 from .shell import ShellError, env_map, process_word, process_words, words_used
+from .syntax import DockerfileSyntaxError
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
@@ -269,9 +270,12 @@ class Builder:
 
     # ------------------------------------------------------------------ run
     def build(self, dockerfile: bytes) -> str:
-        if not dockerfile.strip():
+        if not dockerfile:
             raise InvalidParameter(f"the Dockerfile ({self.opts.dockerfile}) cannot be empty")
-        df = parse(dockerfile)
+        try:
+            df = parse(dockerfile)
+        except DockerfileSyntaxError as exc:
+            raise exc.for_file(self.opts.dockerfile) from None
         self.plan(df)
         if df.warnings:
             for w in df.warnings:

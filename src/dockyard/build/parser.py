@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InvalidParameter
+from .syntax import NO_INSTRUCTIONS, DockerfileSyntaxError, check_arguments
 
 INSTRUCTIONS = (
     "add",
@@ -102,11 +103,15 @@ def _is_comment(line: str) -> bool:
 
 
 def _continues(line: str, escape: str) -> tuple[str, bool]:
-    """Strip a trailing escape (and whitespace after it): (text, continues)."""
-    m = re.search(re.escape(escape) + r"[ \t]*$", line)
+    """Strip a trailing escape (and whitespace after it): (text, continues).
+
+    As Docker's lineContinuationRegex: an escape preceded by another escape is an escaped
+    character, not a continuation; a line holding only the escape continues."""
+    e = re.escape(escape)
+    m = re.search(f"([^{e}]){e}[ \t]*$|^{e}[ \t]*$", line)
     if m is None:
         return line, False
-    return line[: m.start()], True
+    return line[: m.start()] + (m.group(1) or ""), True
 
 
 def _parse_directives(lines: list[str]) -> tuple[dict[str, str], int]:
@@ -140,6 +145,10 @@ def split_flags(args: str) -> tuple[list[tuple[str, str | None]], str]:
         rest = rest.lstrip(" \t")
         if not rest.startswith("--"):
             return flags, rest
+        if re.match(r"--(\s|$)", rest):
+            # A bare `--` ends the flags (POSIX); what follows is arguments even if it
+            # starts with `--`.
+            return flags, rest[2:].lstrip(" \t")
         m = re.match(r"--([^\s=]*)(=(\"[^\"]*\"|'[^']*'|\S*))?", rest)
         if m is None:
             return flags, rest
@@ -163,6 +172,10 @@ def parse(text: str | bytes) -> Dockerfile:
         raise InvalidParameter(f"invalid escape token '{escape}' does not match ` or \\")
     df = Dockerfile([], escape=escape, syntax=directives.get("syntax"))
     n = len(lines)
+    # Docker parses the whole file before it interprets instructions: a parser error
+    # (DockerfileSyntaxError) anywhere wins over an instruction error on an earlier line.
+    pending: ParseError | None = None
+    lines_found = False
     while i < n:
         raw = lines[i]
         start = i + 1
@@ -192,9 +205,17 @@ def parse(text: str | bytes) -> Dockerfile:
             keyword, _, more = keyword.partition("\t")
             args = more + " " + args
         cmd = keyword.lower()
+        lines_found = True
         if cmd not in INSTRUCTIONS:
-            raise ParseError(start, _unknown(keyword))
-        inst = _instruction(cmd, keyword, joined, args, start)
+            pending = pending or ParseError(start, _unknown(keyword))
+            continue
+        try:
+            inst = _instruction(cmd, keyword, joined, args, start)
+        except ParseError as exc:
+            pending = pending or exc
+            continue
+        found = _check_syntax(inst, escape)  # always: it raises the parser's errors
+        pending = pending or found
         if cmd in HEREDOC_INSTRUCTIONS or (
             cmd == "onbuild" and _inner_cmd(args) in ("run", "copy", "add")
         ):
@@ -214,7 +235,33 @@ def parse(text: str | bytes) -> Dockerfile:
                 inst.heredocs.append(Heredoc(name, "".join(body), expand, chomp))
         inst.end_line = i
         df.instructions.append(inst)
+    if not lines_found:
+        raise DockerfileSyntaxError(i, NO_INSTRUCTIONS)
+    if pending is not None:
+        raise pending
     return df
+
+
+def _check_syntax(inst: Instruction, escape: str) -> ParseError | None:
+    """Raise the parser's errors for this line; return its instruction error, if any."""
+    cmd, rest = inst.cmd, inst.rest
+    if cmd == "onbuild":
+        keyword, _, args = rest.partition(" ")
+        cmd = keyword.lower()
+        if cmd not in INSTRUCTIONS:
+            return None
+        try:
+            inner = _instruction(cmd, keyword, rest, args, inst.line)
+        except ParseError as exc:
+            return exc
+        rest = inner.rest
+    check_arguments(cmd, rest, inst.line)
+    if cmd in ("env", "label") and rest.strip():
+        try:
+            key_values(Instruction(cmd, inst.original, rest, line=inst.line), escape)
+        except ParseError as exc:
+            return exc
+    return None
 
 
 def _inner_cmd(args: str) -> str:
@@ -312,13 +359,13 @@ def key_values(inst: Instruction, escape: str = "\\") -> list[tuple[str, str]]:
             value = more + " " + value
         value = value.strip()
         if not value:
-            raise ParseError(inst.line, f"{name} must have two arguments")
+            raise DockerfileSyntaxError(inst.line, f"{name} must have two arguments")
         return [(key, value)]
     pairs = []
     for w in words:
         key, sep, value = w.partition("=")
         if not sep:
-            raise ParseError(
+            raise DockerfileSyntaxError(
                 inst.line,
                 f"Syntax error - can't find = in {json.dumps(w)}. Must be of the form: name=value",
             )
