@@ -11,6 +11,7 @@ import pytest
 
 from dockyard.api.app import build_router
 from dockyard.api.http import HttpServer
+from dockyard.api.plugins import NO_PLUGINS
 from dockyard.api.session import check_session_request
 from dockyard.api.swarm import NOT_IN_SWARM, NOT_MANAGER, go_parse_uint_error
 
@@ -205,8 +206,10 @@ CASES = [
         b"[]",
         JSON,
         501,
-        "dockyard does not support managed plugins: cannot pull a plugin",
+        NO_PLUGINS,
     ),
+    ("GET", "/plugins/privileges?remote=vieux/sshfs", b"", None, 501, NO_PLUGINS),
+    ("POST", "/plugins/create?name=p", b"tar", None, 501, NO_PLUGINS),
     ("POST", "/session", b"", None, 400, "no upgrade proto in request"),
     (
         "POST",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
 PLUGIN_FILTERS = ("enabled", "capability")
+NO_PLUGINS = "dockyard does not support managed plugins: none can be installed on this node"
 
 
 class PluginsNotSupported(DockyardError):
@@ -31,10 +32,8 @@ def plugin_not_found(name: str) -> NotFound:
     return NotFound(f'plugin "{quoted}" not found')
 
 
-def no_install(action: str) -> PluginsNotSupported:
-    return PluginsNotSupported(
-        f"dockyard does not support managed plugins: cannot {action} a plugin"
-    )
+def no_install() -> PluginsNotSupported:
+    return PluginsNotSupported(NO_PLUGINS)
 
 
 def register(router: Router, daemon: Daemon) -> None:
@@ -76,16 +75,16 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/plugins/pull")
     async def pull(req: Request) -> Response:
         await _json_body(req)
-        raise no_install("pull")
+        raise no_install()
 
     @router.route("GET", "/plugins/privileges")
     async def privileges(req: Request) -> Response:
-        raise no_install("inspect the privileges of")
+        raise no_install()
 
     @router.route("POST", "/plugins/create")
     async def create(req: Request) -> Response:
         await req.drain()
-        raise no_install("create")
+        raise no_install()
 
 
 async def _json_body(req: Request) -> None:
