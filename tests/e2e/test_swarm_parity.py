@@ -52,6 +52,8 @@ def test_docker_cli_plugin_ls_and_info(daemon: Any) -> None:
     info = daemon.docker("info")
     assert info.returncode == 0, info.stderr
     assert " Swarm: inactive\n" in info.stdout
+    ours = daemon.cli("info")
+    assert ours.returncode == 0 and " Swarm: inactive\n" in ours.stdout, ours
     fmt = daemon.docker("info", "--format", "{{json .Swarm}}")
     assert fmt.stdout.strip() == (
         '{"NodeID":"","NodeAddr":"","LocalNodeState":"inactive","ControlAvailable":false,'

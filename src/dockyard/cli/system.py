@@ -81,6 +81,7 @@ def info(ctx: Context, argv: list[str]) -> int:
         " Plugins:",
         f"  Volume: {' '.join(doc['Plugins']['Volume'])}",
         f"  Network: {' '.join(doc['Plugins']['Network'])}",
+        f" Swarm: {(doc.get('Swarm') or {}).get('LocalNodeState') or 'inactive'}",
         f" Runtimes: {' '.join(sorted(doc['Runtimes']))}",
         f" Default Runtime: {doc['DefaultRuntime']}",
         f" Kernel Version: {doc['KernelVersion']}",
