@@ -41,7 +41,7 @@ def register(router: Router, daemon: Daemon) -> None:
     async def attach_ws(req: Request, id: str) -> Response | Hijack:
         from ..containers.attach import AttachSnapshot, attach_session
 
-        svc = daemon.services.get("containers")
+        svc = daemon.services.containers
         if svc is None:
             raise NotFound("containers are not available")
         c = svc.get(id)
