@@ -123,7 +123,7 @@ def test_instruction_errors(text: str, message: str) -> None:
 
 
 def builder() -> Builder:
-    daemon = SimpleNamespace(services={"images": object(), "containers": None})
+    daemon = SimpleNamespace(services=SimpleNamespace(images=object(), containers=None))
     return Builder(daemon, BuildOptions(), lambda m: None, None)  # type: ignore[arg-type]
 
 
