@@ -83,11 +83,21 @@ class Response:
             yield json.loads(line)
 
 
-def _encode_params(params: dict[str, Any] | None) -> str:
+# A query: a mapping, or (key, value) pairs when a key repeats (commit's `changes`).
+Params = dict[str, Any] | list[tuple[str, Any]]
+
+
+def quote_ref(ref: str, safe: str = "") -> str:
+    """An object name or ID as one path segment."""
+    return urllib.parse.quote(ref, safe=safe)
+
+
+def _encode_params(params: Params | None) -> str:
     if not params:
         return ""
     items = []
-    for key, value in params.items():
+    pairs = params.items() if isinstance(params, dict) else params
+    for key, value in pairs:
         if value is None:
             continue
         if isinstance(value, bool):
@@ -114,14 +124,14 @@ class Client:
             return http1.HTTPConnection(h, int(p), timeout=t)
         raise DaemonUnreachable(f"unsupported host {self.host!r}")
 
-    def url(self, path: str, params: dict[str, Any] | None = None) -> str:
+    def url(self, path: str, params: Params | None = None) -> str:
         return f"/v{self.version}{path}{_encode_params(params)}"
 
     def request(
         self,
         method: str,
         path: str,
-        params: dict[str, Any] | None = None,
+        params: Params | None = None,
         body: Any = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
@@ -143,7 +153,7 @@ class Client:
         self,
         method: str,
         path: str,
-        params: dict[str, Any] | None,
+        params: Params | None,
         body: Any,
         headers: dict[str, str] | None,
         timeout: float | None,
@@ -193,13 +203,13 @@ class Client:
             raise APIError(resp.status, message or f"status {resp.status}")
         return resp
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def get(self, path: str, params: Params | None = None) -> Any:
         return self.request("GET", path, params).json()
 
-    def post(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+    def post(self, path: str, params: Params | None = None, body: Any = None) -> Any:
         return self.request("POST", path, params, body).json()
 
-    def delete(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def delete(self, path: str, params: Params | None = None) -> Any:
         return self.request("DELETE", path, params).json()
 
     def ping(self, timeout: float = 2.0) -> dict[str, str]:
@@ -207,9 +217,19 @@ class Client:
         resp.read()
         return {k.lower(): v for k, v in resp.headers.items()}
 
-    def hijack(
-        self, path: str, params: dict[str, Any] | None = None, body: Any = None
-    ) -> socket.socket:
+    def send_only(self, method: str, path: str, params: Params | None = None) -> PendingRequest:
+        """Send a bodiless request now; read its answer later through the PendingRequest."""
+        conn = self._connection(None)
+        try:
+            conn.putrequest(method, self.url(path, params), skip_accept_encoding=True)
+            conn.putheader("Content-Length", "0")
+            conn.endheaders()
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            conn.close()
+            raise DaemonUnreachable(str(exc)) from None
+        return PendingRequest(conn)
+
+    def hijack(self, path: str, params: Params | None = None, body: Any = None) -> socket.socket:
         """POST with `Upgrade: tcp`; returns the raw socket once the daemon answered 101/200."""
         conn = self._connection(None)
         try:
@@ -254,6 +274,37 @@ class Client:
             raise APIError(status, message)
         sock.settimeout(None)
         return sock
+
+
+class PendingRequest:
+    """A request sent now on a connection of its own, its answer read later.
+
+    `docker run` sends POST /containers/{id}/wait before it starts the container, so an exit
+    that comes quickly is not missed; the answer arrives when the container is gone."""
+
+    def __init__(self, conn: http1.HTTPConnection) -> None:
+        self._conn = conn
+
+    def response(self) -> tuple[int, bytes]:
+        """Blocks until the daemon answers; returns (HTTP status, body)."""
+        try:
+            resp = self._conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            self._conn.close()
+
+    def abort(self) -> None:
+        """Shut the socket down: unblocks a thread reading the answer. Closing the
+        connection instead would wait for that reader's lock forever."""
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _max_version(exc: APIError) -> str | None:

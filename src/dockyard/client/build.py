@@ -1,0 +1,87 @@
+"""Build: POST /build, the classic builder's Dockerfile build."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from .api import Client
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class Build:
+    def __init__(self, transport: Client) -> None:
+        self._t = transport
+
+    def build(
+        self,
+        context: BinaryIO | None,
+        dockerfile: str = "Dockerfile",
+        tags: list[str] | None = None,
+        remote: str = "",
+        buildargs: dict[str, str | None] | None = None,
+        labels: dict[str, str] | None = None,
+        target: str = "",
+        nocache: bool = False,
+        pull: bool = False,
+        quiet: bool = False,
+        forcerm: bool = False,
+        rm: bool = True,
+        platform: str = "",
+        networkmode: str = "",
+        extrahosts: list[str] | None = None,
+        cachefrom: list[str] | None = None,
+        memory: int | None = None,
+        shmsize: int | None = None,
+        cpushares: int | None = None,
+        registry_config: str = "",
+    ) -> Iterator[dict[str, Any]]:
+        """POST /build.
+
+        Args:
+            context: the build context as a tar stream (None with `remote`).
+            dockerfile: the Dockerfile's path inside the context.
+            remote: a Git or tarball URL the daemon fetches instead of `context`.
+            buildargs: ARG values; None takes the ARG's default.
+            registry_config: the X-Registry-Config header (base64url JSON of credentials
+                per registry) for pulling FROM images.
+        Returns:
+            The progress messages: {"stream": ...} lines, {"aux": {"ID": ...}} for the
+            image, {"error", "errorDetail"} when a step fails.
+        """
+        params: list[tuple[str, Any]] = []
+        if remote:
+            params.append(("remote", remote))
+        params += [("t", t) for t in tags or []]
+        params.append(("dockerfile", dockerfile))
+        if buildargs:
+            params.append(("buildargs", _compact(buildargs)))
+        if labels:
+            params.append(("labels", _compact(labels)))
+        if target:
+            params.append(("target", target))
+        for flag, key in ((nocache, "nocache"), (pull, "pull"), (quiet, "q"), (forcerm, "forcerm")):
+            if flag:
+                params.append((key, "1"))
+        if not rm:
+            params.append(("rm", "0"))
+        if platform:
+            params.append(("platform", platform))
+        if networkmode:
+            params.append(("networkmode", networkmode))
+        if extrahosts:
+            params.append(("extrahosts", ",".join(extrahosts)))
+        if cachefrom:
+            params.append(("cachefrom", _compact(cachefrom)))
+        for value, key in ((memory, "memory"), (shmsize, "shmsize"), (cpushares, "cpushares")):
+            if value is not None:
+                params.append((key, str(value)))
+        params.append(("version", "1"))
+        headers = {"Content-Type": "application/x-tar"}
+        if registry_config:
+            headers["X-Registry-Config"] = registry_config
+        return self._t.request("POST", "/build", params, body=context, headers=headers).iter_json()
