@@ -10,6 +10,7 @@ import pytest
 
 from dockyard.cli.common import CLIError
 from dockyard.cli.containers import GO_MODE_DIR, copy_from_container, copy_to_container
+from dockyard.client.engine import Engine
 
 
 def _stat(name, is_dir):
@@ -89,6 +90,7 @@ class FakeClient:
 class Ctx:
     def __init__(self):
         self.client = FakeClient()
+        self.api = Engine(self.client)
 
 
 def _tree(root):

@@ -10,6 +10,7 @@ from dockyard.cli.images import context_tar, registry_of
 from dockyard.cli.inspect import human_duration, human_size, tabwrite
 from dockyard.cli.run import create_parser, parse_with, ram_in_bytes
 from dockyard.cli.volumes import create_body as volume_body
+from dockyard.client.engine import Engine
 from dockyard.common.dockerignore import DockerIgnore
 
 
@@ -78,6 +79,7 @@ def test_network_create_body_matches_docker(monkeypatch):
 
     class Ctx:
         client = FakeClient()
+        api = Engine(client)
 
     networks.create(
         Ctx(),
@@ -258,6 +260,7 @@ def test_network_connect_and_disconnect_bodies_match_docker():
 
     class Ctx:
         client = FakeClient()
+        api = Engine(client)
 
     args = ["--alias", "a1", "--alias", "a2", "--ip", "10.0.0.5", "--link", "db:d", "mynet", "web"]
     networks.connect(Ctx(), args)

@@ -7,9 +7,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..client.api import DEFAULT_HOST, APIError, Client, DaemonUnreachable, resolve_host
+
+if TYPE_CHECKING:
+    from ..client.engine import Engine
 
 
 class CLIError(Exception):
@@ -44,6 +47,13 @@ class Context:
             if host == DEFAULT_HOST and not self._host_flag:
                 ensure_daemon(self._client)
         return self._client
+
+    @property
+    def api(self) -> Engine:
+        """The typed Engine API (client.engine) over this command's connection."""
+        from ..client.engine import Engine
+
+        return Engine(self.client)
 
     def usage_hint(self) -> str:
         return f"See 'dockyard {self.command} --help'."
@@ -94,7 +104,7 @@ class ArgumentParser(argparse.ArgumentParser):
         if "the following arguments are required" in message:
             # Docker: a missing argument is a usage error (exit 1), not a flag error.
             print(
-                f'"{self.prog}" requires at least 1 argument.\nSee \'{self.prog} --help\'.'
+                f"\"{self.prog}\" requires at least 1 argument.\nSee '{self.prog} --help'."
                 f"\n\n{self.format_usage().strip()}",
                 file=sys.stderr,
             )

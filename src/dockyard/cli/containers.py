@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from .common import APIError, CLIError, Context, parser
 from .inspect import (
@@ -22,10 +20,6 @@ from .inspect import (
     tabwrite,
     time_arg,
 )
-
-
-def q(ref: str) -> str:
-    return quote(ref, safe="")
 
 
 def short_id(value: str) -> str:
@@ -106,7 +100,7 @@ def start(ctx: Context, argv: list[str]) -> int:
     failed = []
     for name in args.containers:
         try:
-            ctx.client.post(f"/containers/{q(name)}/start")
+            ctx.api.containers.start(name)
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             failed.append(name)
@@ -121,32 +115,30 @@ def start(ctx: Context, argv: list[str]) -> int:
 def _start_attached(ctx: Context, name: str, interactive: bool, detach_keys: str) -> int:
     from . import streams
 
-    info = ctx.client.get(f"/containers/{q(name)}/json")
-    ref = q(info["Id"])
+    containers = ctx.api.containers
+    info = containers.inspect(name)
+    ref = info["Id"]
     config = info.get("Config") or {}
     tty = bool(config.get("Tty"))
     stdin = interactive and bool(config.get("OpenStdin"))
-    params: dict[str, Any] = {"stream": True, "stdin": stdin, "stdout": True, "stderr": True}
-    if detach_keys:
-        params["detachKeys"] = detach_keys
-    sock = ctx.client.hijack(f"/containers/{ref}/attach", params)
+    sock = containers.attach(ref, stdin=stdin, detach_keys=detach_keys)
     session = streams.Session(
         sock,
         tty=tty,
         stdin=stdin,
         detach_keys=detach_keys,
-        resize=streams.container_resizer(ctx.client, ref) if tty else None,
+        resize=streams.container_resizer(containers, ref) if tty else None,
     )
     auto_remove = bool((info.get("HostConfig") or {}).get("AutoRemove"))
-    waiter = streams.Waiter(ctx.client, ref, "removed" if auto_remove else "next-exit")
+    waiter = streams.Waiter(containers, ref, "removed" if auto_remove else "next-exit")
     try:
-        ctx.client.post(f"/containers/{ref}/start")
+        containers.start(ref)
     except APIError:
         session.close()
         waiter.close()
         raise
     waiter.watch(session.hang_up_later)
-    proxy = streams.SignalProxy(ctx.client, ref) if not tty else None
+    proxy = streams.SignalProxy(containers, ref) if not tty else None
     try:
         detached = session.run()
     finally:
@@ -175,16 +167,8 @@ def _stop_like(ctx: Context, argv: list[str], verb: str) -> int:
     p.add_argument("-t", "--time", "--timeout", type=int, default=None)
     p.add_argument("containers", nargs="+")
     args = p.parse_args(argv)
-    params: dict[str, Any] = {}
-    if args.signal:
-        params["signal"] = args.signal
-    if args.time is not None:
-        params["t"] = args.time
-    return for_each(
-        ctx,
-        args.containers,
-        lambda n: ctx.client.request("POST", f"/containers/{q(n)}/{verb}", params).read(),
-    )
+    action = getattr(ctx.api.containers, verb)
+    return for_each(ctx, args.containers, lambda n: action(n, args.signal, args.time))
 
 
 def kill(ctx: Context, argv: list[str]) -> int:
@@ -192,12 +176,7 @@ def kill(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-s", "--signal", default="")
     p.add_argument("containers", nargs="+")
     args = p.parse_args(argv)
-    params = {"signal": args.signal} if args.signal else None
-    return for_each(
-        ctx,
-        args.containers,
-        lambda n: ctx.client.request("POST", f"/containers/{q(n)}/kill", params).read(),
-    )
+    return for_each(ctx, args.containers, lambda n: ctx.api.containers.kill(n, args.signal))
 
 
 def pause(ctx: Context, argv: list[str]) -> int:
@@ -212,11 +191,7 @@ def _simple(ctx: Context, argv: list[str], verb: str) -> int:
     p = parser(verb, usage=f"dockyard {verb} CONTAINER [CONTAINER...]")
     p.add_argument("containers", nargs="+")
     args = p.parse_args(argv)
-    return for_each(
-        ctx,
-        args.containers,
-        lambda n: ctx.client.request("POST", f"/containers/{q(n)}/{verb}").read(),
-    )
+    return for_each(ctx, args.containers, getattr(ctx.api.containers, verb))
 
 
 def rm(ctx: Context, argv: list[str]) -> int:
@@ -226,13 +201,12 @@ def rm(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-l", "--link", action="store_true")
     p.add_argument("containers", nargs="+")
     args = p.parse_args(argv)
-    params = {"force": args.force, "v": args.volumes, "link": args.link}
 
     def remove(name: str) -> None:
         name = name.strip("/")
         if not name:
             raise CLIError("Container name cannot be empty", 1)
-        ctx.client.request("DELETE", f"/containers/{quote(name, safe='/')}", params).read()
+        ctx.api.containers.remove(name, args.force, args.volumes, args.link)
 
     return for_each(ctx, args.containers, remove)
 
@@ -244,7 +218,7 @@ def wait(ctx: Context, argv: list[str]) -> int:
     failed = False
     for name in args.containers:
         try:
-            doc = ctx.client.post(f"/containers/{q(name)}/wait")
+            doc = ctx.api.containers.wait(name)
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             failed = True
@@ -261,7 +235,7 @@ def rename(ctx: Context, argv: list[str]) -> int:
     new = args.new.strip()
     if not new or "/" in new.lstrip("/"):
         raise CLIError("Error: Neither old nor new names may be empty", 1)
-    ctx.client.request("POST", f"/containers/{q(args.old)}/rename", {"name": new}).read()
+    ctx.api.containers.rename(args.old, new)
     return 0
 
 
@@ -326,7 +300,7 @@ def update(ctx: Context, argv: list[str]) -> int:
     failed = False
     for name in args.containers:
         try:
-            doc = ctx.client.post(f"/containers/{q(name)}/update", body=body) or {}
+            doc = ctx.api.containers.update(name, body)
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             failed = True
@@ -346,7 +320,7 @@ def prune(ctx: Context, argv: list[str]) -> int:
         "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
     ):
         return 0
-    doc = ctx.client.post("/containers/prune", {"filters": parse_filters(args.filter)}) or {}
+    doc = ctx.api.containers.prune(parse_filters(args.filter))
     deleted = doc.get("ContainersDeleted") or []
     if deleted:
         print("Deleted Containers:")
@@ -487,13 +461,12 @@ def ps(ctx: Context, argv: list[str]) -> int:
             size = size or "Size" in used or fmt.strip() == "json" or "json ." in fmt
         except TemplateError as exc:
             raise CLIError(str(exc), 1) from None
-    params: dict[str, Any] = {
-        "all": args.all or last != -1 or None,
-        "limit": last if last > 0 else None,
-        "size": size or None,
-        "filters": parse_filters(args.filter),
-    }
-    containers = ctx.client.get("/containers/json", params) or []
+    containers = ctx.api.containers.list(
+        all=args.all or last != -1,
+        limit=last if last > 0 else None,
+        size=bool(size),
+        filters=parse_filters(args.filter),
+    )
     trunc = not args.no_trunc
     if args.quiet:
         for c in containers:
@@ -520,21 +493,20 @@ def logs(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--until")
     p.add_argument("container")
     args = p.parse_args(argv)
-    info = ctx.client.get(f"/containers/{q(args.container)}/json")
+    containers = ctx.api.containers
+    info = containers.inspect(args.container)
     tty = bool((info.get("Config") or {}).get("Tty"))
-    params = {
-        "stdout": True,
-        "stderr": True,
-        "follow": args.follow or None,
-        "since": time_arg(args.since),
-        "until": time_arg(args.until),
-        "timestamps": args.timestamps or None,
-        "details": args.details or None,
-        "tail": args.tail,
-    }
-    resp = ctx.client.request("GET", f"/containers/{q(info['Id'])}/logs", params)
+    chunks = containers.logs(
+        info["Id"],
+        follow=args.follow,
+        since=time_arg(args.since),
+        until=time_arg(args.until),
+        timestamps=args.timestamps,
+        details=args.details,
+        tail=args.tail,
+    )
     try:
-        streams.copy_frames(resp.iter_chunks(), tty)
+        streams.copy_frames(chunks, tty)
     except streams.StreamError as exc:
         raise CLIError(f"Error response from daemon: {exc}", 1) from None
     return 0
@@ -552,7 +524,8 @@ def attach(ctx: Context, argv: list[str]) -> int:
     if len(rest) != 1:
         p.error('"attach" requires exactly 1 argument.')
     args.container = rest[0]
-    info = ctx.client.get(f"/containers/{q(args.container)}/json")
+    containers = ctx.api.containers
+    info = containers.inspect(args.container)
     state = info.get("State") or {}
     if not state.get("Running"):
         raise CLIError("You cannot attach to a stopped container, start it first", 1)
@@ -560,24 +533,21 @@ def attach(ctx: Context, argv: list[str]) -> int:
         raise CLIError("You cannot attach to a paused container, unpause it first", 1)
     if state.get("Restarting"):
         raise CLIError("You cannot attach to a restarting container, wait until it is running", 1)
-    ref = q(info["Id"])
+    ref = info["Id"]
     config = info.get("Config") or {}
     tty = bool(config.get("Tty"))
     stdin = not args.no_stdin and bool(config.get("OpenStdin"))
-    params: dict[str, Any] = {"stream": True, "stdin": stdin, "stdout": True, "stderr": True}
-    if args.detach_keys:
-        params["detachKeys"] = args.detach_keys
-    sock = ctx.client.hijack(f"/containers/{ref}/attach", params)
+    sock = containers.attach(ref, stdin=stdin, detach_keys=args.detach_keys)
     session = streams.Session(
         sock,
         tty=tty,
         stdin=stdin,
         detach_keys=args.detach_keys,
-        resize=streams.container_resizer(ctx.client, ref) if tty else None,
+        resize=streams.container_resizer(containers, ref) if tty else None,
     )
     proxy = None
     if args.sig_proxy and not tty:
-        proxy = streams.SignalProxy(ctx.client, ref)
+        proxy = streams.SignalProxy(containers, ref)
     try:
         detached = session.run()
     finally:
@@ -587,7 +557,7 @@ def attach(ctx: Context, argv: list[str]) -> int:
         # docker attach reports the detach as an error (run -it does not)
         raise CLIError("read escape sequence", 1)
     try:
-        doc = ctx.client.post(f"/containers/{ref}/wait") or {}
+        doc = containers.wait(ref)
     except APIError:
         return 0
     return int(doc.get("StatusCode", 0))
@@ -624,38 +594,36 @@ def exec_(ctx: Context, argv: list[str]) -> int:
             raise CLIError(str(exc), 1) from None
     if o.tty and o.interactive and not o.detach and not sys.stdin.isatty():
         raise CLIError("the input device is not a TTY", 1)
-    info = ctx.client.get(f"/containers/{q(container)}/json")
+    info = ctx.api.containers.inspect(container)
     if not (info.get("State") or {}).get("Running", True):
         raise CLIError(f"Error response from daemon: container {info['Id']} is not running", 1)
     attach_in = o.interactive and not o.detach
-    body = {
-        "User": o.user,
-        "Privileged": o.privileged,
-        "Tty": o.tty,
-        "AttachStdin": attach_in,
-        "AttachStderr": not o.detach,
-        "AttachStdout": not o.detach,
-        "Detach": o.detach,
-        "DetachKeys": o.detach_keys,
-        "Env": env or None,
-        "WorkingDir": o.workdir,
-        "Cmd": cmd,
-    }
+    console_size = None
     if o.tty and not o.detach and sys.stdout.isatty():
         size = streams.terminal_size()
         if size:
-            body["ConsoleSize"] = list(size)
-    exec_id = ctx.client.post(f"/containers/{q(container)}/exec", body=body)["Id"]
+            console_size = list(size)
+    execs = ctx.api.exec
+    exec_id = execs.create(
+        container,
+        cmd,
+        user=o.user,
+        privileged=o.privileged,
+        tty=o.tty,
+        attach_stdin=attach_in,
+        attach_stdout=not o.detach,
+        attach_stderr=not o.detach,
+        detach=o.detach,
+        detach_keys=o.detach_keys,
+        env=env,
+        workdir=o.workdir,
+        console_size=console_size,
+    )
     if o.detach:
-        ctx.client.request(
-            "POST", f"/exec/{exec_id}/start", body={"Detach": True, "Tty": o.tty}
-        ).read()
+        execs.start_detached(exec_id, o.tty)
         return 0
-    start_body: dict[str, Any] = {"Detach": False, "Tty": o.tty}
-    if "ConsoleSize" in body:
-        start_body["ConsoleSize"] = body["ConsoleSize"]
     try:
-        sock = ctx.client.hijack(f"/exec/{exec_id}/start", body=start_body)
+        sock = execs.start(exec_id, o.tty, console_size)
     except APIError as exc:
         from .run import _start_error_code
 
@@ -667,11 +635,11 @@ def exec_(ctx: Context, argv: list[str]) -> int:
         tty=o.tty,
         stdin=attach_in,
         detach_keys=o.detach_keys,
-        resize=streams.exec_resizer(ctx.client, exec_id) if o.tty else None,
+        resize=streams.exec_resizer(execs, exec_id) if o.tty else None,
     )
     if session.run():
         return 0
-    doc = ctx.client.get(f"/exec/{exec_id}/json") or {}
+    doc = execs.inspect(exec_id)
     code = doc.get("ExitCode")
     return int(code) if code is not None else 0
 
@@ -687,8 +655,7 @@ def top(ctx: Context, argv: list[str]) -> int:
     o, rest = parse_with(p, argv)
     if not rest:
         p.error('"top" requires at least 1 argument.')
-    params = {"ps_args": " ".join(rest[1:])} if len(rest) > 1 else None
-    doc = ctx.client.get(f"/containers/{q(rest[0])}/top", params)
+    doc = ctx.api.containers.top(rest[0], " ".join(rest[1:]) if len(rest) > 1 else None)
     lines = ["\t".join(doc.get("Titles") or [])]
     lines.extend("\t".join(proc) for proc in doc.get("Processes") or [])
     print(tabwrite(lines, minwidth=20, padding=3))
@@ -700,7 +667,7 @@ def port(ctx: Context, argv: list[str]) -> int:
     p.add_argument("container")
     p.add_argument("private", nargs="?")
     args = p.parse_args(argv)
-    info = ctx.client.get(f"/containers/{q(args.container)}/json")
+    info = ctx.api.containers.inspect(args.container)
     ports = (info.get("NetworkSettings") or {}).get("Ports") or {}
 
     def host_of(binding: dict[str, str]) -> str:
@@ -733,7 +700,7 @@ def diff(ctx: Context, argv: list[str]) -> int:
     p = parser("diff", usage="dockyard diff CONTAINER")
     p.add_argument("container")
     args = p.parse_args(argv)
-    changes = ctx.client.get(f"/containers/{q(args.container)}/changes") or []
+    changes = ctx.api.containers.changes(args.container)
     for change in changes:
         kind = {0: "C", 1: "A", 2: "D"}.get(change.get("Kind"), "?")
         print(f"{kind} {change.get('Path')}")
@@ -801,14 +768,14 @@ def stats(ctx: Context, argv: list[str]) -> int:
     args = p.parse_args(argv)
     names = args.containers
     if not names:
-        listing = ctx.client.get("/containers/json", {"all": args.all or None}) or []
+        listing = ctx.api.containers.list(all=args.all)
         names = [short_id(c["Id"]) for c in listing]  # docker's CONTAINER column shows these
     interactive = not args.no_stream and sys.stdout.isatty()
     trunc = not args.no_trunc
 
     def sample(name: str) -> dict[str, Any] | str:
         try:
-            doc = ctx.client.get(f"/containers/{q(name)}/stats", {"stream": False})
+            doc = ctx.api.containers.stats(name)
         except APIError as exc:
             return exc.message
         return stats_row(doc, name, trunc)
@@ -850,8 +817,6 @@ def split_repo_tag(ref: str) -> tuple[str, str]:
 
 
 def commit(ctx: Context, argv: list[str]) -> int:
-    from urllib.parse import urlencode
-
     from .run import parse_with
 
     p = parser("commit", usage="dockyard commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")
@@ -864,14 +829,10 @@ def commit(ctx: Context, argv: list[str]) -> int:
         p.error('"commit" requires at least 1 and at most 2 arguments.')
     args.container = rest[0]
     args.reference = rest[1] if len(rest) > 1 else None
-    items: list[tuple[str, str]] = [("container", args.container)]
-    if args.reference:
-        repo, tag = split_repo_tag(args.reference)
-        items += [("repo", repo), ("tag", tag)]
-    items += [("comment", args.message), ("author", args.author)]
-    items.append(("pause", "1" if args.pause else "0"))
-    items += [("changes", c) for c in args.change]
-    doc = ctx.client.request("POST", "/commit?" + urlencode(items), body={}).json()
+    repo, tag = split_repo_tag(args.reference) if args.reference else (None, "")
+    doc = ctx.api.containers.commit(
+        args.container, repo, tag, args.message, args.author, args.pause, args.change
+    )
     print(doc["Id"])
     return 0
 
@@ -901,8 +862,7 @@ def export(ctx: Context, argv: list[str]) -> int:
     p.add_argument("container")
     args = p.parse_args(argv)
     refuse_terminal(args.output, "export")
-    resp = ctx.client.request("GET", f"/containers/{q(args.container)}/export")
-    _write_stream(resp.iter_chunks(), args.output, "export")
+    _write_stream(ctx.api.containers.export(args.container), args.output, "export")
     return 0
 
 
@@ -920,15 +880,6 @@ def split_cp_arg(arg: str) -> tuple[str, str]:
     if not sep:
         return "", arg
     return container, path
-
-
-def decode_path_stat(value: str | None) -> dict[str, Any] | None:
-    import base64
-
-    if not value:
-        return None
-    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    return json.loads(raw)
 
 
 def cp(ctx: Context, argv: list[str]) -> int:
@@ -958,17 +909,6 @@ def cp(ctx: Context, argv: list[str]) -> int:
         shown = args.dst if dst_ctr else os.path.abspath(dst_path)
         print(f"Successfully copied {human_size(size, 3)} to {shown}", file=sys.stderr)
     return 0
-
-
-def _container_stat(ctx: Context, ctr: str, path: str) -> dict[str, Any] | None:
-    try:
-        resp = ctx.client.request("HEAD", f"/containers/{q(ctr)}/archive", {"path": path})
-    except APIError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    resp.read()
-    return decode_path_stat(resp.headers.get("X-Docker-Container-Path-Stat"))
 
 
 def _ends_with_sep(path: str) -> bool:
@@ -1009,12 +949,11 @@ def copy_from_container(ctx: Context, ctr: str, src: str, dst: str, follow: bool
     import tempfile
 
     if follow:
-        stat = _container_stat(ctx, ctr, src)
+        stat = ctx.api.containers.stat_path(ctr, src)
         if stat and stat.get("mode", 0) & GO_MODE_SYMLINK and stat.get("linkTarget"):
             target = stat["linkTarget"]
             src = target if target.startswith("/") else src.rsplit("/", 1)[0] + "/" + target
-    resp = ctx.client.request("GET", f"/containers/{q(ctr)}/archive", {"path": src})
-    stat = decode_path_stat(resp.headers.get("X-Docker-Container-Path-Stat")) or {}
+    stat, resp = ctx.api.containers.get_archive(ctr, src)
     src_is_dir = bool(stat.get("mode", 0) & GO_MODE_DIR)
     if dst == "-":
         out = sys.stdout.buffer
@@ -1105,15 +1044,10 @@ def copy_to_container(
     import tempfile
 
     if src == "-":
-        stat = _container_stat(ctx, ctr, dst)
+        stat = ctx.api.containers.stat_path(ctr, dst)
         if stat is None or not stat.get("mode", 0) & GO_MODE_DIR:
             raise CLIError(f'destination "{ctr}:{dst}" must be a directory', 1)
-        ctx.client.request(
-            "PUT",
-            f"/containers/{q(ctr)}/archive",
-            {"path": dst, "noOverwriteDirNonDir": True, "copyUIDGID": archive or None},
-            body=sys.stdin.buffer,
-        ).read()
+        ctx.api.containers.put_archive(ctr, dst, sys.stdin.buffer, copy_uid_gid=archive)
         return None
     if not os.path.lexists(src.rstrip("/") or "/"):
         raise CLIError(f"lstat {os.path.abspath(src)}: no such file or directory", 1)
@@ -1121,7 +1055,7 @@ def copy_to_container(
     src_is_dir = os.path.isdir(real) and (follow or not os.path.islink(real))
     if _ends_with_sep(src) and not src_is_dir:
         raise CLIError("not a directory", 1)
-    stat = _container_stat(ctx, ctr, dst)
+    stat = ctx.api.containers.stat_path(ctr, dst)
     if stat is not None and stat.get("mode", 0) & GO_MODE_DIR:
         put_path = dst
         name = None if _contents_only(src) and src_is_dir else os.path.basename(real.rstrip("/"))
@@ -1156,12 +1090,7 @@ def copy_to_container(
     size = end + 2 * tarfile.BLOCKSIZE
     spool.truncate(size)
     spool.seek(0)
-    ctx.client.request(
-        "PUT",
-        f"/containers/{q(ctr)}/archive",
-        {"path": put_path, "noOverwriteDirNonDir": True, "copyUIDGID": archive or None},
-        body=spool,
-    ).read()
+    ctx.api.containers.put_archive(ctr, put_path, spool, copy_uid_gid=archive)
     return size
 
 

@@ -9,7 +9,6 @@ import os
 import sys
 import time
 from typing import Any, TextIO
-from urllib.parse import quote, urlencode
 
 from .common import APIError, CLIError, Context, parser
 from .containers import confirm, ellipsis, parse_filters, refuse_terminal, short_id, split_repo_tag
@@ -119,8 +118,7 @@ def images(ctx: Context, argv: list[str]) -> int:
     filters = list(args.filter)
     if args.reference:
         filters.append(f"reference={args.reference}")
-    params = {"all": args.all or None, "filters": parse_filters(filters)}
-    found = ctx.client.get("/images/json", params) or []
+    found = ctx.api.images.list(all=args.all, filters=parse_filters(filters))
     trunc = not args.no_trunc
     now = time.time()
     rows = [r for img in found for r in image_rows(img, args.digests, trunc, now)]
@@ -235,8 +233,7 @@ def login(ctx: Context, argv: list[str]) -> int:
         password = getpass.getpass("Password: ")
     if not password:
         raise CLIError("Error: Password Required", 1)
-    body = {"username": username, "password": password, "serveraddress": server}
-    doc = ctx.client.post("/auth", body=body) or {}
+    doc = ctx.api.system.auth(username, password, server)
     cfg = load_config()
     auths = cfg.setdefault("auths", {})
     if doc.get("IdentityToken"):
@@ -368,9 +365,10 @@ def pull_stream(
     if platform:
         params["platform"] = platform
     out = out or sys.stdout
-    headers = auth_header(registry_of(params["fromImage"]))
-    resp = ctx.client.request("POST", "/images/create", params, headers=headers)
-    stream = resp.iter_json()
+    auth = auth_header(registry_of(params["fromImage"]))["X-Registry-Auth"]
+    stream = ctx.api.images.pull(
+        params["fromImage"], params.get("tag"), params.get("platform", ""), auth
+    )
     try:
         if quiet:
             for msg in stream:
@@ -417,28 +415,23 @@ def push(ctx: Context, argv: list[str]) -> int:
         ref = parse_normalized(args.image)
     except InvalidReference as exc:
         raise CLIError(f"invalid reference format: {exc}", 1) from None
-    params: dict[str, Any] = {}
-    if not args.all_tags:
-        params["tag"] = ref.tag or "latest"
-    if args.platform:
-        params["platform"] = json.dumps({"os": args.platform.split("/")[0]})
+    push_tag = None if args.all_tags else ref.tag or "latest"
+    platform = json.dumps({"os": args.platform.split("/")[0]}) if args.platform else ""
     last = args.image.rsplit("/", 1)[-1]
     if not args.quiet and not args.all_tags and ":" not in last and "@" not in last:
         print("Using default tag: latest")
-    headers = auth_header(registry_of(ref.name))
-    resp = ctx.client.request(
-        "POST", f"/images/{quote(ref.familiar_name, safe='/:')}/push", params, headers=headers
-    )
+    auth = auth_header(registry_of(ref.name))["X-Registry-Auth"]
+    messages = ctx.api.images.push(ref.familiar_name, push_tag, platform, auth)
     try:
         if args.quiet:
-            for msg in resp.iter_json():
+            for msg in messages:
                 if msg.get("errorDetail") or msg.get("error"):
                     raise StreamError(
                         (msg.get("errorDetail") or {}).get("message") or msg.get("error")
                     )
             print(ref.canonical() if not args.all_tags else ref.name)
         else:
-            display_stream(resp.iter_json(), sys.stdout, sys.stdout.isatty())
+            display_stream(messages, sys.stdout, sys.stdout.isatty())
     except StreamError as exc:
         raise CLIError(str(exc), 1) from None
     return 0
@@ -452,8 +445,7 @@ def tag(ctx: Context, argv: list[str]) -> int:
     repo, tag_ = split_repo_tag(args.target)
     if "@" in args.target:
         raise CLIError("refusing to create a tag with a digest reference", 1)
-    params = {"repo": repo, "tag": tag_ or "latest"}
-    ctx.client.request("POST", f"/images/{quote(args.source, safe='')}/tag", params).read()
+    ctx.api.images.tag(args.source, repo, tag_ or "latest")
     return 0
 
 
@@ -464,11 +456,10 @@ def rmi(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--platform", default="")
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
-    params = {"force": args.force or None, "noprune": args.no_prune or None}
     failed = False
     for name in args.images:
         try:
-            items = ctx.client.delete(f"/images/{quote(name, safe='')}", params) or []
+            items = ctx.api.images.remove(name, args.force, args.no_prune)
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             failed = True
@@ -526,7 +517,7 @@ def history(ctx: Context, argv: list[str]) -> int:
     if len(rest) != 1:
         p.error('"history" requires exactly 1 argument.')
     human = args.human
-    layers = ctx.client.get(f"/images/{quote(rest[0], safe='')}/history") or []
+    layers = ctx.api.images.history(rest[0])
     trunc = not args.no_trunc
     rows = [history_row(h, human, trunc) for h in layers]
     if args.quiet:
@@ -557,7 +548,7 @@ def prune(ctx: Context, argv: list[str]) -> int:
         return 0
     filters = parse_filters(args.filter) or {}
     filters["dangling"] = {"false" if args.all else "true": True}
-    doc = ctx.client.post("/images/prune", {"filters": filters}) or {}
+    doc = ctx.api.images.prune(filters)
     deleted = doc.get("ImagesDeleted") or []
     if deleted:
         print("Deleted Images:")
@@ -578,20 +569,19 @@ def save(ctx: Context, argv: list[str]) -> int:
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
     refuse_terminal(args.output, "save")
-    query = urlencode([("names", n) for n in args.images])
-    resp = ctx.client.request("GET", "/images/get?" + query)
+    chunks = ctx.api.images.save(args.images)
     if args.output:
         tmp = args.output + ".dockyard-tmp"
         try:
             with open(tmp, "wb") as f:
-                for chunk in resp.iter_chunks():
+                for chunk in chunks:
                     f.write(chunk)
             os.replace(tmp, args.output)
         except OSError as exc:
             raise CLIError(f"failed to save image: {exc}", 1) from None
     else:
         out = sys.stdout.buffer
-        for chunk in resp.iter_chunks():
+        for chunk in chunks:
             out.write(chunk)
         out.flush()
     return 0
@@ -614,15 +604,9 @@ def load(ctx: Context, argv: list[str]) -> int:
         source = sys.stdin.buffer
     quiet = args.quiet or not sys.stdout.isatty()
     with source:
-        resp = ctx.client.request(
-            "POST",
-            "/images/load",
-            {"quiet": quiet},
-            body=source,
-            headers={"Content-Type": "application/x-tar"},
-        )
+        messages = ctx.api.images.load(source, quiet)
         try:
-            display_stream(resp.iter_json(), sys.stdout, sys.stdout.isatty() and not args.quiet)
+            display_stream(messages, sys.stdout, sys.stdout.isatty() and not args.quiet)
         except StreamError as exc:
             raise CLIError(str(exc), 1) from None
     return 0
@@ -636,30 +620,23 @@ def import_(ctx: Context, argv: list[str]) -> int:
     p.add_argument("source")
     p.add_argument("reference", nargs="?")
     args = p.parse_args(argv)
-    items: list[tuple[str, str]] = []
+    source = "-"
     body: Any = None
     if args.source == "-":
-        items.append(("fromSrc", "-"))
         body = sys.stdin.buffer
     elif "://" in args.source:
-        items.append(("fromSrc", args.source))
+        source = args.source
     else:
-        items.append(("fromSrc", "-"))
         try:
             body = open(args.source, "rb")
         except OSError as exc:
             raise CLIError(f"open {args.source}: {(exc.strerror or '').lower()}", 1) from None
-    if args.reference:
-        repo, tag_ = split_repo_tag(args.reference)
-        items += [("repo", repo), ("tag", tag_)]
-    if args.message:
-        items.append(("message", args.message))
-    if args.platform:
-        items.append(("platform", args.platform))
-    items += [("changes", c) for c in args.change]
-    resp = ctx.client.request("POST", "/images/create?" + urlencode(items), body=body)
+    repo, tag_ = split_repo_tag(args.reference) if args.reference else (None, "")
     try:
-        for msg in resp.iter_json():
+        messages = ctx.api.images.import_(
+            source, body, repo, tag_, args.message, args.platform, args.change
+        )
+        for msg in messages:
             if msg.get("errorDetail") or msg.get("error"):
                 raise CLIError((msg.get("errorDetail") or {}).get("message") or msg["error"], 1)
             if msg.get("status"):
@@ -699,13 +676,8 @@ def search(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("term")
     args = p.parse_args(argv)
-    params = {
-        "term": args.term,
-        "limit": args.limit or None,
-        "filters": parse_filters(args.filter),
-    }
-    headers = auth_header(registry_of(args.term))
-    results = ctx.client.request("GET", "/images/search", params, headers=headers).json() or []
+    auth = auth_header(registry_of(args.term))["X-Registry-Auth"]
+    results = ctx.api.images.search(args.term, args.limit or None, parse_filters(args.filter), auth)
     json_mode = (args.format or "").strip() in ("json", "{{json .}}")
     rows = [search_row(r, not args.no_trunc, json_mode) for r in results]
     print_list(rows, args.format, "search")
@@ -819,13 +791,13 @@ def build(ctx: Context, argv: list[str]) -> int:
             build_args[key] = None
     labels = {k: v for k, _, v in (x.partition("=") for x in args.label)}
     body: Any
-    params: list[tuple[str, str]] = []
+    remote = ""
     if args.context == "-":
         body = sys.stdin.buffer
         df_name = args.file or "Dockerfile"
     elif "://" in args.context or args.context.startswith("git@"):
         body = None
-        params.append(("remote", args.context))
+        remote = args.context
         df_name = args.file or "Dockerfile"
     else:
         if not os.path.isdir(args.context):
@@ -843,64 +815,53 @@ def build(ctx: Context, argv: list[str]) -> int:
                     1,
                 )
         body, df_name = context_tar(args.context, dockerfile)
-    params += [("t", t) for t in args.tag]
-    params.append(("dockerfile", df_name))
-    if build_args:
-        params.append(("buildargs", json.dumps(build_args, separators=(",", ":"))))
-    if labels:
-        params.append(("labels", json.dumps(labels, separators=(",", ":"))))
-    if args.target:
-        params.append(("target", args.target))
-    for flag, key in (
-        (args.no_cache, "nocache"),
-        (args.pull, "pull"),
-        (args.quiet, "q"),
-        (args.force_rm, "forcerm"),
-    ):
-        if flag:
-            params.append((key, "1"))
-    if args.rm.lower() in ("false", "0"):
-        params.append(("rm", "0"))
-    if args.platform:
-        params.append(("platform", args.platform))
-    if args.network:
-        params.append(("networkmode", args.network))
-    if args.add_host:
-        params.append(("extrahosts", ",".join(args.add_host)))
-    if args.cache_from:
-        params.append(("cachefrom", json.dumps(args.cache_from, separators=(",", ":"))))
+    memory = shm_size = None
     if args.memory:
         from .run import FlagError, ram_in_bytes
 
         try:
-            params.append(("memory", str(ram_in_bytes(args.memory))))
+            memory = ram_in_bytes(args.memory)
         except FlagError as exc:
             p.error(str(exc))
     if args.shm_size:
         from .run import ram_in_bytes as rb
 
-        params.append(("shmsize", str(rb(args.shm_size))))
-    if args.cpu_shares:
-        params.append(("cpushares", str(args.cpu_shares)))
+        shm_size = rb(args.shm_size)
     cfg_auths = load_config().get("auths") or {}
     configs = {}
     for server, entry in cfg_auths.items():
         if entry.get("auth"):
             user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
             configs[server] = {"username": user, "password": password, "serveraddress": server}
-    headers = {
-        "Content-Type": "application/x-tar",
-        "X-Registry-Config": base64.urlsafe_b64encode(json.dumps(configs).encode()).decode(),
-    }
-    params.append(("version", "1"))
     if body is not None and body is not sys.stdin.buffer and not args.quiet:
         size = body.seek(0, os.SEEK_END)
         body.seek(0)
         print(f"Sending build context to Docker daemon  {human_size(size)}")
-    resp = ctx.client.request("POST", "/build?" + urlencode(params), body=body, headers=headers)
+    messages = ctx.api.build.build(
+        body,
+        dockerfile=df_name,
+        tags=args.tag,
+        remote=remote,
+        buildargs=build_args,
+        labels=labels,
+        target=args.target,
+        nocache=args.no_cache,
+        pull=args.pull,
+        quiet=args.quiet,
+        forcerm=args.force_rm,
+        rm=args.rm.lower() not in ("false", "0"),
+        platform=args.platform,
+        networkmode=args.network or "",
+        extrahosts=args.add_host,
+        cachefrom=args.cache_from,
+        memory=memory,
+        shmsize=shm_size,
+        cpushares=args.cpu_shares or None,
+        registry_config=base64.urlsafe_b64encode(json.dumps(configs).encode()).decode(),
+    )
     out: Any = _NullOut() if args.quiet else sys.stdout
     try:
-        aux = display_stream(resp.iter_json(), out, out.isatty())
+        aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
         print(exc, file=sys.stderr)
         return 1

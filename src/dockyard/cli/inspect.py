@@ -124,16 +124,13 @@ _TYPES = ("container", "image", "network", "volume")
 
 
 def _fetch(ctx: Context, kind: str, name: str, size: bool) -> Any:
-    from urllib.parse import quote
-
-    ref = quote(name, safe="")
     if kind == "container":
-        return ctx.client.get(f"/containers/{ref}/json", {"size": True} if size else None)
+        return ctx.api.containers.inspect(name, size)
     if kind == "image":
-        return ctx.client.get(f"/images/{ref}/json")
+        return ctx.api.images.inspect(name)
     if kind == "network":
-        return ctx.client.get(f"/networks/{ref}")
-    return ctx.client.get(f"/volumes/{ref}")
+        return ctx.api.networks.inspect(name)
+    return ctx.api.volumes.inspect(name)
 
 
 def inspect_objects(

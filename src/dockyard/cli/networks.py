@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from typing import Any
-from urllib.parse import quote
 
 from .common import APIError, CLIError, Context, parser
 from .containers import confirm, for_each, parse_filters, short_id
@@ -55,7 +54,7 @@ def ls(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     args = p.parse_args(argv)
-    nets = ctx.client.get("/networks", {"filters": parse_filters(args.filter)}) or []
+    nets = ctx.api.networks.list(parse_filters(args.filter))
     nets.sort(key=lambda n: natural_key(n.get("Name", "")))
     trunc = not args.no_trunc
     if args.quiet:
@@ -138,7 +137,7 @@ def create(ctx: Context, argv: list[str]) -> int:
     if len(rest) != 1:
         p.error('"network create" requires exactly 1 argument.')
     args.name = rest[0]
-    doc = ctx.client.post("/networks/create", body=create_body(args)) or {}
+    doc = ctx.api.networks.create(create_body(args))
     if doc.get("Warning"):
         print(f"WARNING: {doc['Warning']}", file=sys.stderr)
     print(doc.get("Id", ""))
@@ -153,7 +152,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
 
     def remove(name: str) -> None:
         try:
-            ctx.client.request("DELETE", f"/networks/{quote(name, safe='')}").read()
+            ctx.api.networks.remove(name)
         except APIError as exc:
             if not (args.force and exc.status == 404):
                 raise
@@ -162,7 +161,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
 
 
 def connect(ctx: Context, argv: list[str]) -> int:
-    from .run import _endpoint
+    from dockyard.client.shapes import endpoint_settings
 
     p = parser("network connect", usage="dockyard network connect [OPTIONS] NETWORK CONTAINER")
     p.add_argument("--alias", action="append", default=[])
@@ -182,17 +181,14 @@ def connect(ctx: Context, argv: list[str]) -> int:
         ipam["IPv6Address"] = args.ip6
     if args.link_local_ip:
         ipam["LinkLocalIPs"] = args.link_local_ip
-    endpoint = _endpoint(
+    endpoint = endpoint_settings(
         IPAMConfig=ipam or None,
         Links=args.link or None,
         Aliases=args.alias or None,
         DriverOpts=_kv(args.driver_opt, "--driver-opt"),
         GwPriority=args.gw_priority,
     )
-    body = {"Container": args.container, "EndpointConfig": endpoint}
-    ctx.client.request(
-        "POST", f"/networks/{quote(args.network, safe='')}/connect", body=body
-    ).read()
+    ctx.api.networks.connect(args.network, args.container, endpoint)
     return 0
 
 
@@ -204,10 +200,7 @@ def disconnect(ctx: Context, argv: list[str]) -> int:
     p.add_argument("network")
     p.add_argument("container")
     args = p.parse_args(argv)
-    body = {"Container": args.container, "Force": args.force}
-    ctx.client.request(
-        "POST", f"/networks/{quote(args.network, safe='')}/disconnect", body=body
-    ).read()
+    ctx.api.networks.disconnect(args.network, args.container, args.force)
     return 0
 
 
@@ -221,7 +214,7 @@ def prune(ctx: Context, argv: list[str]) -> int:
         "Are you sure you want to continue?"
     ):
         return 0
-    doc = ctx.client.post("/networks/prune", {"filters": parse_filters(args.filter)}) or {}
+    doc = ctx.api.networks.prune(parse_filters(args.filter))
     deleted = doc.get("NetworksDeleted") or []
     if deleted:
         print("Deleted Networks:")

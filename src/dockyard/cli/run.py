@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from typing import Any
-from urllib.parse import quote
 
 from .common import APIError, ArgumentParser, CLIError, Context, StatusExit
 
@@ -402,34 +401,14 @@ def omitempty(value: Any) -> Any:
     return value
 
 
-def _endpoint(**fields: Any) -> dict[str, Any]:
-    ep: dict[str, Any] = {
-        "IPAMConfig": None,
-        "Links": None,
-        "Aliases": None,
-        "MacAddress": "",
-        "DriverOpts": None,
-        "GwPriority": 0,
-        "NetworkID": "",
-        "EndpointID": "",
-        "Gateway": "",
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "DNSNames": None,
-    }
-    ep.update(fields)
-    return ep
-
-
 def _user_defined(mode: str) -> bool:
     return mode not in ("default", "bridge", "host", "none") and not mode.startswith("container:")
 
 
 def _networking(p: argparse.ArgumentParser, o: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """(HostConfig.NetworkMode, NetworkingConfig.EndpointsConfig)."""
+    from dockyard.client.shapes import endpoint_settings
+
     networks = o.network or ["default"]
     endpoints: dict[str, Any] = {}
     user = [n for n in networks if _user_defined(n)]
@@ -462,7 +441,7 @@ def _networking(p: argparse.ArgumentParser, o: argparse.Namespace) -> tuple[str,
         # a lone built-in network without options needs no endpoint settings
         if len(networks) == 1 and not fields and net != "default" and not _user_defined(net):
             continue
-        endpoints[net] = _endpoint(**fields)
+        endpoints[net] = endpoint_settings(**fields)
     return networks[0], endpoints
 
 
@@ -526,6 +505,7 @@ def build_create(
     p: argparse.ArgumentParser, o: argparse.Namespace, image: str, cmd: list[str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Parsed flags -> (POST /containers/create body, query params)."""
+    from dockyard.client.shapes import host_config
     from dockyard.common.mountspec import parse_mount_flag, parse_tmpfs_flag, split_volume_flags
     from dockyard.common.ports import parse_expose, parse_publish
 
@@ -615,87 +595,65 @@ def build_create(
     if o.stop_timeout is not None:
         config["StopTimeout"] = o.stop_timeout
 
-    host: dict[str, Any] = {
-        "Binds": binds or None,
-        "ContainerIDFile": "",
-        "LogConfig": {"Type": o.log_driver, "Config": log_opts},
-        "NetworkMode": network_mode,
-        "PortBindings": bindings,
-        "RestartPolicy": restart,
-        "AutoRemove": o.rm,
-        "VolumeDriver": o.volume_driver,
-        "VolumesFrom": o.volumes_from or None,
-        "ConsoleSize": [0, 0],
-        "CapAdd": normalize_caps(o.cap_add),
-        "CapDrop": normalize_caps(o.cap_drop),
-        "CgroupnsMode": o.cgroupns,
-        "Dns": o.dns,
-        "DnsOptions": o.dns_option,
-        "DnsSearch": o.dns_search,
-        "ExtraHosts": o.add_host or None,
-        "GroupAdd": o.group_add or None,
-        "IpcMode": o.ipc,
-        "Cgroup": "",
-        "Links": o.link or None,
-        "OomScoreAdj": o.oom_score_adj,
-        "PidMode": o.pid,
-        "Privileged": o.privileged,
-        "PublishAllPorts": o.publish_all,
-        "ReadonlyRootfs": o.read_only,
-        "SecurityOpt": parse_security_opts(o.security_opt),
-    }
+    host = host_config(
+        Binds=binds or None,
+        LogConfig={"Type": o.log_driver, "Config": log_opts},
+        NetworkMode=network_mode,
+        PortBindings=bindings,
+        RestartPolicy=restart,
+        AutoRemove=o.rm,
+        VolumeDriver=o.volume_driver,
+        VolumesFrom=o.volumes_from or None,
+        CapAdd=normalize_caps(o.cap_add),
+        CapDrop=normalize_caps(o.cap_drop),
+        CgroupnsMode=o.cgroupns,
+        Dns=o.dns,
+        DnsOptions=o.dns_option,
+        DnsSearch=o.dns_search,
+        ExtraHosts=o.add_host or None,
+        GroupAdd=o.group_add or None,
+        IpcMode=o.ipc,
+        Links=o.link or None,
+        OomScoreAdj=o.oom_score_adj,
+        PidMode=o.pid,
+        Privileged=o.privileged,
+        PublishAllPorts=o.publish_all,
+        ReadonlyRootfs=o.read_only,
+        SecurityOpt=parse_security_opts(o.security_opt),
+        UTSMode=o.uts,
+        UsernsMode=o.userns,
+        ShmSize=_size(p, "--shm-size", o.shm_size),
+        Isolation=o.isolation,
+        CpuShares=o.cpu_shares,
+        Memory=_size(p, "-m, --memory", o.memory),
+        NanoCpus=nano_cpus,
+        CgroupParent=o.cgroup_parent,
+        BlkioWeight=o.blkio_weight,
+        CpuPeriod=o.cpu_period,
+        CpuQuota=o.cpu_quota,
+        CpuRealtimePeriod=o.cpu_rt_period,
+        CpuRealtimeRuntime=o.cpu_rt_runtime,
+        CpusetCpus=o.cpuset_cpus,
+        CpusetMems=o.cpuset_mems,
+        Devices=devices,
+        DeviceCgroupRules=o.device_cgroup_rule or None,
+        MemoryReservation=_size(p, "--memory-reservation", o.memory_reservation),
+        MemorySwap=memory_swap,
+        MemorySwappiness=o.memory_swappiness,
+        OomKillDisable=o.oom_kill_disable,
+        PidsLimit=o.pids_limit,
+        Ulimits=ulimits,
+    )
     if o.storage_opt:
         host["StorageOpt"] = dict(s.partition("=")[::2] for s in o.storage_opt)
     if tmpfs:
         host["Tmpfs"] = tmpfs
-    host.update(
-        {
-            "UTSMode": o.uts,
-            "UsernsMode": o.userns,
-            "ShmSize": _size(p, "--shm-size", o.shm_size),
-        }
-    )
     if sysctls:
         host["Sysctls"] = sysctls
     if o.runtime:
         host["Runtime"] = o.runtime
-    host.update(
-        {
-            "Isolation": o.isolation,
-            "CpuShares": o.cpu_shares,
-            "Memory": _size(p, "-m, --memory", o.memory),
-            "NanoCpus": nano_cpus,
-            "CgroupParent": o.cgroup_parent,
-            "BlkioWeight": o.blkio_weight,
-            "BlkioWeightDevice": [],
-            "BlkioDeviceReadBps": [],
-            "BlkioDeviceWriteBps": [],
-            "BlkioDeviceReadIOps": [],
-            "BlkioDeviceWriteIOps": [],
-            "CpuPeriod": o.cpu_period,
-            "CpuQuota": o.cpu_quota,
-            "CpuRealtimePeriod": o.cpu_rt_period,
-            "CpuRealtimeRuntime": o.cpu_rt_runtime,
-            "CpusetCpus": o.cpuset_cpus,
-            "CpusetMems": o.cpuset_mems,
-            "Devices": devices,
-            "DeviceCgroupRules": o.device_cgroup_rule or None,
-            "DeviceRequests": None,
-            "MemoryReservation": _size(p, "--memory-reservation", o.memory_reservation),
-            "MemorySwap": memory_swap,
-            "MemorySwappiness": o.memory_swappiness,
-            "OomKillDisable": o.oom_kill_disable,
-            "PidsLimit": o.pids_limit,
-            "Ulimits": ulimits,
-            "CpuCount": 0,
-            "CpuPercent": 0,
-            "IOMaximumIOps": 0,
-            "IOMaximumBandwidth": 0,
-        }
-    )
     if mounts:
         host["Mounts"] = mounts
-    host.update({"MaskedPaths": None, "ReadonlyPaths": None})
     if o.init is not None:
         host["Init"] = o.init
     body = dict(config)
@@ -757,14 +715,14 @@ def create_container(
     if pull == "always":
         _pull_for_create(ctx, image, params, quiet)
     try:
-        resp = ctx.client.post("/containers/create", params, body)
+        resp = ctx.api.containers.create(body, **params)
     except APIError as exc:
         if exc.status != 404 or pull == "never" or "No such image" not in exc.message:
             raise _fail(ctx, f"Error response from daemon: {exc.message}") from None
         print(f"Unable to find image '{_image_tagged(image)}' locally", file=sys.stderr)
         _pull_for_create(ctx, image, params, quiet)
         try:
-            resp = ctx.client.post("/containers/create", params, body)
+            resp = ctx.api.containers.create(body, **params)
         except APIError as exc2:
             raise _fail(ctx, f"Error response from daemon: {exc2.message}") from None
     for warning in resp.get("Warnings") or []:
@@ -855,10 +813,9 @@ def run(ctx: Context, argv: list[str]) -> int:
         )
     cid = create_container(ctx, body, params, o.pull, o.quiet)
     _write_cidfile(o.cidfile, cid)
-    ref = quote(cid, safe="")
     if o.detach:
         try:
-            ctx.client.post(f"/containers/{ref}/start")
+            ctx.api.containers.start(cid)
         except APIError as exc:
             print(cid)
             raise _fail(
@@ -874,20 +831,12 @@ def _run_attached(
 ) -> int:
     from . import streams
 
-    ref = quote(cid, safe="")
+    containers = ctx.api.containers
     stdin, stdout, stderr = body["AttachStdin"], body["AttachStdout"], body["AttachStderr"]
     session = None
     if stdin or stdout or stderr:
-        params: dict[str, Any] = {
-            "stream": True,
-            "stdin": stdin,
-            "stdout": stdout,
-            "stderr": stderr,
-        }
-        if detach_keys:
-            params["detachKeys"] = detach_keys
         try:
-            sock = ctx.client.hijack(f"/containers/{ref}/attach", params)
+            sock = containers.attach(cid, stdin, stdout, stderr, detach_keys)
         except APIError as exc:
             raise _fail(ctx, f"Error response from daemon: {exc.message}") from None
         session = streams.Session(
@@ -897,11 +846,11 @@ def _run_attached(
             stdout=stdout,
             stderr=stderr,
             detach_keys=detach_keys,
-            resize=streams.container_resizer(ctx.client, ref) if o.tty else None,
+            resize=streams.container_resizer(containers, cid) if o.tty else None,
         )
-    waiter = streams.Waiter(ctx.client, ref, "removed" if o.rm else "next-exit")
+    waiter = streams.Waiter(containers, cid, "removed" if o.rm else "next-exit")
     try:
-        ctx.client.post(f"/containers/{ref}/start")
+        containers.start(cid)
     except APIError as exc:
         if session is not None:
             session.close()
@@ -914,7 +863,7 @@ def _run_attached(
         waiter.watch(session.hang_up_later)
     proxy = None
     if o.sig_proxy and not o.tty:
-        proxy = streams.SignalProxy(ctx.client, ref)
+        proxy = streams.SignalProxy(containers, cid)
     try:
         detached = session.run() if session is not None else False
     finally:

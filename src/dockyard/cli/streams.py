@@ -127,21 +127,23 @@ def terminal_size(fd: int | None = None) -> tuple[int, int] | None:
     return size.lines, size.columns
 
 
-def container_resizer(client: Any, ref: str) -> Callable[[], None]:
-    return _resizer(client, f"/containers/{ref}/resize")
+def container_resizer(containers: Any, ref: str) -> Callable[[], None]:
+    """Resizes the container's TTY to ours (containers: client.containers.Containers)."""
+    return _resizer(lambda h, w: containers.resize(ref, h, w))
 
 
-def exec_resizer(client: Any, exec_id: str) -> Callable[[], None]:
-    return _resizer(client, f"/exec/{exec_id}/resize")
+def exec_resizer(execs: Any, exec_id: str) -> Callable[[], None]:
+    """Resizes the exec session's TTY to ours (execs: client.exec.Exec)."""
+    return _resizer(lambda h, w: execs.resize(exec_id, h, w))
 
 
-def _resizer(client: Any, path: str) -> Callable[[], None]:
+def _resizer(resize_to: Callable[[int, int], None]) -> Callable[[], None]:
     def resize() -> None:
         size = terminal_size()
         if size is None or size == (0, 0):
             return
         try:
-            client.post(path, {"h": size[0], "w": size[1]})
+            resize_to(size[0], size[1])
         except Exception:  # a resize racing the exit is harmless
             pass
 
@@ -304,15 +306,9 @@ class Session:
 class Waiter:
     """POST /containers/{id}/wait sent now (before start), its answer read later."""
 
-    def __init__(self, client: Any, ref: str, condition: str) -> None:
-        self.conn = client._connection(None)  # a connection of its own, held open
-        self.conn.putrequest(
-            "POST",
-            client.url(f"/containers/{ref}/wait", {"condition": condition}),
-            skip_accept_encoding=True,
-        )
-        self.conn.putheader("Content-Length", "0")
-        self.conn.endheaders()
+    def __init__(self, containers: Any, ref: str, condition: str) -> None:
+        # a connection of its own, held open (containers: client.containers.Containers)
+        self.pending = containers.wait_pending(ref, condition)
 
     _thread: threading.Thread | None = None
     _result: tuple[int, str | None] | None = None
@@ -339,31 +335,20 @@ class Waiter:
         return self._read()
 
     def _read(self) -> tuple[int, str | None]:
-        try:
-            resp = self.conn.getresponse()
-            body = resp.read()
-        finally:
-            self.conn.close()
+        status, body = self.pending.response()
         try:
             doc = json.loads(body) if body.strip() else {}
         except ValueError:
             doc = {}
-        if resp.status >= 400:
+        if status >= 400:
             return 125, doc.get("message") or body.decode(errors="replace").strip()
         error = (doc.get("Error") or {}).get("Message") or None
         return int(doc.get("StatusCode", 0)), error
 
     def close(self) -> None:
-        # Shut the socket down rather than close the connection: closing takes the lock of
-        # the response a watcher thread is blocked reading, and would wait for it forever.
-        sock = self.conn.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self.pending.abort()
         if self._thread is None:
-            self.conn.close()
+            self.pending.close()
 
 
 _PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
@@ -372,8 +357,8 @@ _PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 class SignalProxy:
     """--sig-proxy: signals the CLI receives go to the container (POST /kill)."""
 
-    def __init__(self, client: Any, ref: str) -> None:
-        self.client = client
+    def __init__(self, containers: Any, ref: str) -> None:
+        self.containers = containers  # client.containers.Containers
         self.ref = ref
         self.saved: dict[int, Any] = {}
         if threading.current_thread() is not threading.main_thread():
@@ -388,7 +373,7 @@ class SignalProxy:
 
     def _kill(self, name: str) -> None:
         try:
-            self.client.post(f"/containers/{self.ref}/kill", {"signal": name})
+            self.containers.kill(self.ref, name)
         except Exception:
             pass
 

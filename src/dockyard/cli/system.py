@@ -32,7 +32,7 @@ def version(ctx: Context, argv: list[str]) -> int:
     server: dict[str, Any] | None = None
     error: str | None = None
     try:
-        server = ctx.client.get("/version")
+        server = ctx.api.system.version()
     except Exception as exc:  # the client part still prints, like docker
         error = getattr(exc, "message", None) or str(exc)
     if args.format:
@@ -62,7 +62,7 @@ def info(ctx: Context, argv: list[str]) -> int:
     p = parser("info")
     p.add_argument("-f", "--format")
     args = p.parse_args(argv)
-    doc = ctx.client.get("/info")
+    doc = ctx.api.system.info()
     if args.format:
         print(render_format(args.format, doc))
         return 0
@@ -115,14 +115,9 @@ def events(ctx: Context, argv: list[str]) -> int:
     for f in args.filter:
         k, _, v = f.partition("=")
         filters.setdefault(k, []).append(v)
-    params = {
-        "since": _time_arg(args.since),
-        "until": _time_arg(args.until),
-        "filters": filters or None,
-    }
-    resp = ctx.client.request("GET", "/events", params)
+    stream = ctx.api.system.events(_time_arg(args.since), _time_arg(args.until), filters)
     try:
-        for event in resp.iter_json():
+        for event in stream:
             if args.format:
                 print(render_format(args.format, event), flush=True)
                 continue
@@ -155,7 +150,7 @@ def df(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument("--format")
     args = p.parse_args(argv)
-    doc = ctx.client.get("/system/df")
+    doc = ctx.api.system.df()
     if args.format == "json" or (args.format and args.format.strip() == "{{json .}}"):
         print(json.dumps(doc))
         return 0
@@ -283,16 +278,18 @@ def prune(ctx: Context, argv: list[str]) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             return 0
     total = 0
-    for path, params in (
-        ("/containers/prune", None),
-        ("/networks/prune", None),
-        ("/volumes/prune", None) if args.volumes else (None, None),
-        ("/images/prune", {"filters": {"dangling": ["false" if args.all else "true"]}}),
+    api = ctx.api
+    dangling = {"dangling": ["false" if args.all else "true"]}
+    for prune in (
+        api.containers.prune,
+        api.networks.prune,
+        api.volumes.prune if args.volumes else None,
+        lambda: api.images.prune(dangling),
     ):
-        if path is None:
+        if prune is None:
             continue
         try:
-            doc = ctx.client.post(path, params) or {}
+            doc = prune()
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from typing import Any
-from urllib.parse import quote
 
 from .common import APIError, CLIError, Context, parser
 from .containers import confirm, for_each, parse_filters
@@ -38,7 +37,7 @@ def ls(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--format")
     p.add_argument("-q", "--quiet", action="store_true")
     args = p.parse_args(argv)
-    doc = ctx.client.get("/volumes", {"filters": parse_filters(args.filter)}) or {}
+    doc = ctx.api.volumes.list(parse_filters(args.filter))
     for warning in doc.get("Warnings") or []:
         print(warning, file=sys.stderr)
     vols = sorted(doc.get("Volumes") or [], key=lambda v: natural_key(v.get("Name", "")))
@@ -51,17 +50,15 @@ def ls(ctx: Context, argv: list[str]) -> int:
 
 
 def create_body(driver: str, opts: list[str], labels: list[str], name: str) -> dict[str, Any]:
-    """POST /volumes/create body; empty maps are omitted as the docker CLI does."""
-    body: dict[str, Any] = {"Driver": driver}
+    """POST /volumes/create body from the flags (-o k=v, --label k=v)."""
+    from dockyard.client.volumes import create_body as body
+
+    return body(name, driver, *_maps(opts, labels))
+
+
+def _maps(opts: list[str], labels: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     driver_opts = {k: v for k, _, v in (o.partition("=") for o in opts)}
-    label_map = {k: v for k, _, v in (x.partition("=") for x in labels)}
-    if driver_opts:
-        body["DriverOpts"] = driver_opts
-    if label_map:
-        body["Labels"] = label_map
-    if name:
-        body["Name"] = name
-    return body
+    return driver_opts, {k: v for k, _, v in (x.partition("=") for x in labels)}
 
 
 def create(ctx: Context, argv: list[str]) -> int:
@@ -78,8 +75,8 @@ def create(ctx: Context, argv: list[str]) -> int:
             "positional arg",
             1,
         )
-    body = create_body(args.driver, args.opt, args.label, args.volume or args.name)
-    doc = ctx.client.post("/volumes/create", body=body) or {}
+    name = args.volume or args.name
+    doc = ctx.api.volumes.create(name, args.driver, *_maps(args.opt, args.label))
     print(doc.get("Name", ""))
     return 0
 
@@ -89,12 +86,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-f", "--force", action="store_true")
     p.add_argument("volumes", nargs="+")
     args = p.parse_args(argv)
-    params = {"force": True} if args.force else None
-
-    def remove(name: str) -> None:
-        ctx.client.request("DELETE", f"/volumes/{quote(name, safe='')}", params).read()
-
-    return for_each(ctx, args.volumes, remove)
+    return for_each(ctx, args.volumes, lambda name: ctx.api.volumes.remove(name, args.force))
 
 
 def prune(ctx: Context, argv: list[str]) -> int:
@@ -113,7 +105,7 @@ def prune(ctx: Context, argv: list[str]) -> int:
     if args.all:
         filters["all"] = {"true": True}
     try:
-        doc = ctx.client.post("/volumes/prune", {"filters": filters or None}) or {}
+        doc = ctx.api.volumes.prune(filters)
     except APIError as exc:
         raise CLIError(f"Error response from daemon: {exc.message}", 1) from None
     deleted = doc.get("VolumesDeleted") or []
