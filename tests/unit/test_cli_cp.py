@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from dockyard.cli.common import CLIError
-from dockyard.cli.containers import GO_MODE_DIR, copy_from_container, copy_to_container
+from dockyard.cli.cp import GO_MODE_DIR, copy_from_container, copy_to_container
 from dockyard.client.engine import Engine
 
 

@@ -4,9 +4,10 @@ import time
 
 import pytest
 
-from dockyard.cli.images import history_row, image_rows, search_row
+from dockyard.cli.images import history_row, image_rows
 from dockyard.cli.inspect import natural_key, render_list
 from dockyard.cli.networks import network_row
+from dockyard.cli.registry import search_row
 from dockyard.cli.volumes import volume_row
 
 true, false, null = True, False, None

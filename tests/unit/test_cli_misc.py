@@ -5,10 +5,14 @@ import tarfile
 
 import pytest
 
-from dockyard.cli.containers import split_cp_arg, split_repo_tag, stats_row
-from dockyard.cli.images import context_tar, registry_of
+from dockyard.cli.build import context_tar
+from dockyard.cli.containers import stats_row
+from dockyard.cli.cp import split_cp_arg
+from dockyard.cli.createbody import create_parser
+from dockyard.cli.flags import parse_with, ram_in_bytes
 from dockyard.cli.inspect import human_duration, human_size, tabwrite
-from dockyard.cli.run import create_parser, parse_with, ram_in_bytes
+from dockyard.cli.registry import registry_of
+from dockyard.cli.shared import split_repo_tag
 from dockyard.cli.volumes import create_body as volume_body
 from dockyard.client.engine import Engine
 from dockyard.common.dockerignore import DockerIgnore
@@ -186,7 +190,7 @@ def test_registry_of():
 
 
 def test_env_and_label_files_like_docker(tmp_path, monkeypatch):
-    from dockyard.cli.run import build_create
+    from dockyard.cli.createbody import build_create
 
     monkeypatch.delenv("NOTSET_XYZ", raising=False)
     monkeypatch.setenv("FROM_ENV", "yes")
@@ -217,7 +221,7 @@ PULL_MESSAGES = [
 
 
 def test_pull_stream_without_terminal_matches_docker():
-    from dockyard.cli.images import display_stream
+    from dockyard.cli.progress import display_stream
 
     out = io.StringIO()
     display_stream(iter(PULL_MESSAGES), out, tty=False)
@@ -232,7 +236,7 @@ def test_pull_stream_without_terminal_matches_docker():
 
 
 def test_stream_error_and_aux():
-    from dockyard.cli.images import StreamError, display_stream
+    from dockyard.cli.progress import StreamError, display_stream
 
     aux = display_stream(
         iter([{"stream": "Step 1/1\n"}, {"aux": {"ID": "sha256:x"}}]), io.StringIO(), False

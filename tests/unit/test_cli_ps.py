@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from dockyard.cli.containers import container_row, display_ports
 from dockyard.cli.inspect import render_list
+from dockyard.cli.ps import container_row, display_ports
 
 NOW = 1795804098
 

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dockyard.cli.run import build_create, create_parser, parse_with
+from dockyard.cli.createbody import build_create, create_parser
+from dockyard.cli.flags import parse_with
 
 true, false, null = True, False, None
 

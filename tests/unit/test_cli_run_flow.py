@@ -106,7 +106,8 @@ def test_conflicting_rm_and_restart_exit_125(capsys):
 
 
 def test_body_is_json_serialisable():
-    from dockyard.cli.run import build_create, create_parser, parse_with
+    from dockyard.cli.createbody import build_create, create_parser
+    from dockyard.cli.flags import parse_with
 
     p = create_parser("run")
     o, rest = parse_with(p, ["-p", "80", "-v", "/x", "--mount", "type=tmpfs,dst=/t", "img"])

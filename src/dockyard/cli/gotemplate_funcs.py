@@ -77,22 +77,20 @@ def _eq(a: Any, *rest: Any) -> bool:
 _NON_BASIC = frozenset(["list", "map", "other"])
 
 
+# Go type name -> the kind the comparison functions group values by
+_KINDS = {
+    "<nil>": "nil",
+    "bool": "bool",
+    "int": "int",
+    "float64": "float",
+    "string": "string",
+    "[]interface {}": "list",
+    "map[string]interface {}": "map",
+}
+
+
 def _kind(v: Any) -> str:
-    if v is None or v is MISSING:
-        return "nil"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list | tuple):
-        return "list"
-    if isinstance(v, dict):
-        return "map"
-    return "other"
+    return _KINDS.get(go_type(v), "other")
 
 
 def _ne(a: Any, b: Any) -> bool:

@@ -6,8 +6,9 @@ import sys
 from typing import Any
 
 from .common import APIError, CLIError, Context, parser
-from .containers import confirm, for_each, parse_filters, short_id
+from .flags import parse_with
 from .inspect import go_time, natural_key, parse_rfc3339, print_list
+from .shared import confirm, for_each, parse_filters, print_deleted, short_id
 
 
 def _bool(value: Any) -> str:
@@ -113,8 +114,6 @@ def create_body(args: Any) -> dict[str, Any]:
 
 
 def create(ctx: Context, argv: list[str]) -> int:
-    from .run import parse_with
-
     p = parser("network create", usage="dockyard network create [OPTIONS] NETWORK")
     p.add_argument("--attachable", action="store_true")
     p.add_argument("--aux-address", action="append", default=[])
@@ -161,7 +160,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
 
 
 def connect(ctx: Context, argv: list[str]) -> int:
-    from dockyard.client.shapes import endpoint_settings
+    from dockyard.common.apishapes import endpoint_settings
 
     p = parser("network connect", usage="dockyard network connect [OPTIONS] NETWORK CONTAINER")
     p.add_argument("--alias", action="append", default=[])
@@ -215,10 +214,5 @@ def prune(ctx: Context, argv: list[str]) -> int:
     ):
         return 0
     doc = ctx.api.networks.prune(parse_filters(args.filter))
-    deleted = doc.get("NetworksDeleted") or []
-    if deleted:
-        print("Deleted Networks:")
-        for name in deleted:
-            print(name)
-        print()
+    print_deleted("Networks", doc.get("NetworksDeleted") or [])
     return 0

@@ -381,3 +381,37 @@ class SignalProxy:
         for signum, handler in self.saved.items():
             signal.signal(signum, handler)
         self.saved = {}
+
+
+# --- start, attached --------------------------------------------------------------------------
+
+
+def start_and_follow(
+    containers: Any, ref: str, session: Session | None, condition: str, sig_proxy: bool
+) -> tuple[int, str | None] | None:
+    """Start the container with its attach session open and follow it until it ends.
+
+    The wait goes out before the start, so a quick exit is not missed. Returns None when the
+    user detached, else (exit status, the wait's error). The start's APIError propagates
+    (session and wait closed)."""
+    waiter = Waiter(containers, ref, condition)
+    try:
+        containers.start(ref)
+    except Exception:
+        if session is not None:
+            session.close()
+        waiter.close()
+        raise
+    if session is not None:
+        # a daemon that misses the exit must not leave us attached forever
+        waiter.watch(session.hang_up_later)
+    proxy = SignalProxy(containers, ref) if sig_proxy else None
+    try:
+        detached = session.run() if session is not None else False
+    finally:
+        if proxy is not None:
+            proxy.stop()
+    if detached:
+        waiter.close()
+        return None
+    return waiter.result()

@@ -6,8 +6,8 @@ import sys
 from typing import Any
 
 from .common import APIError, CLIError, Context, parser
-from .containers import confirm, for_each, parse_filters
 from .inspect import human_size, natural_key, print_list
+from .shared import confirm, for_each, parse_filters, print_deleted
 
 
 def volume_row(v: dict[str, Any]) -> dict[str, Any]:
@@ -108,11 +108,5 @@ def prune(ctx: Context, argv: list[str]) -> int:
         doc = ctx.api.volumes.prune(filters)
     except APIError as exc:
         raise CLIError(f"Error response from daemon: {exc.message}", 1) from None
-    deleted = doc.get("VolumesDeleted") or []
-    if deleted:
-        print("Deleted Volumes:")
-        for name in deleted:
-            print(name)
-        print()
-    print(f"Total reclaimed space: {human_size(doc.get('SpaceReclaimed') or 0)}")
+    print_deleted("Volumes", doc.get("VolumesDeleted") or [], doc.get("SpaceReclaimed") or 0)
     return 0

@@ -92,7 +92,7 @@ class Containers:
 
         Args:
             body: the container Config with its HostConfig and NetworkingConfig
-                (client.shapes builds their zero values).
+                (common.apishapes builds their zero values).
             name: the container's name ("" lets the daemon pick one).
             platform: "os[/arch[/variant]]" of the image to use.
         Returns:

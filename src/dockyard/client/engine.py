@@ -5,7 +5,8 @@ The resource modules load on first use, so a command pays only for those it call
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .api import Client
 
@@ -18,49 +19,35 @@ if TYPE_CHECKING:
     from .system import System
     from .volumes import Volumes
 
+# attribute -> class name in the module of the same name
+_RESOURCES = {
+    "containers": "Containers",
+    "images": "Images",
+    "networks": "Networks",
+    "volumes": "Volumes",
+    "system": "System",
+    "build": "Build",
+    "exec": "Exec",
+}
+
 
 class Engine:
+    containers: Containers
+    images: Images
+    networks: Networks
+    volumes: Volumes
+    system: System
+    build: Build
+    exec: Exec
+
     def __init__(self, transport: Client) -> None:
         self.transport = transport
 
-    @property
-    def containers(self) -> Containers:
-        from .containers import Containers
-
-        return Containers(self.transport)
-
-    @property
-    def images(self) -> Images:
-        from .images import Images
-
-        return Images(self.transport)
-
-    @property
-    def networks(self) -> Networks:
-        from .networks import Networks
-
-        return Networks(self.transport)
-
-    @property
-    def volumes(self) -> Volumes:
-        from .volumes import Volumes
-
-        return Volumes(self.transport)
-
-    @property
-    def system(self) -> System:
-        from .system import System
-
-        return System(self.transport)
-
-    @property
-    def build(self) -> Build:
-        from .build import Build
-
-        return Build(self.transport)
-
-    @property
-    def exec(self) -> Exec:
-        from .exec import Exec
-
-        return Exec(self.transport)
+    def __getattr__(self, name: str) -> Any:
+        cls_name = _RESOURCES.get(name)
+        if cls_name is None:
+            raise AttributeError(name)
+        module = importlib.import_module(f"{__package__}.{name}")
+        resource = getattr(module, cls_name)(self.transport)
+        setattr(self, name, resource)  # later lookups skip __getattr__
+        return resource

@@ -79,12 +79,7 @@ class Images:
             The progress messages.
         """
         params: dict[str, Any] = {"fromImage": name}
-        if tag is not None:
-            params["tag"] = tag
-        if platform:
-            params["platform"] = platform
-        headers = _auth(registry_auth)
-        return self._t.request("POST", "/images/create", params, headers=headers).iter_json()
+        return self._progress("/images/create", params, tag, platform, registry_auth)
 
     def push(
         self,
@@ -93,22 +88,26 @@ class Images:
         platform: str = "",
         registry_auth: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """POST /images/{name}/push.
+        """POST /images/{name}/push of `name`, the familiar repository ("localhost:5000/app");
+        `tag` None pushes every tag, `platform` is a JSON OCI platform ('{"os":"linux"}').
+        Returns the progress messages."""
+        path = f"/images/{quote_ref(name, safe='/:')}/push"
+        return self._progress(path, {}, tag, platform, registry_auth)
 
-        Args:
-            name: the familiar repository name ("localhost:5000/app").
-            tag: the tag to push; None pushes every tag.
-            platform: a JSON OCI platform ('{"os":"linux"}').
-        Returns:
-            The progress messages.
-        """
-        params: dict[str, Any] = {}
+    def _progress(
+        self,
+        path: str,
+        params: dict[str, Any],
+        tag: str | None,
+        platform: str,
+        registry_auth: str | None,
+    ) -> Iterator[dict[str, Any]]:
         if tag is not None:
             params["tag"] = tag
         if platform:
             params["platform"] = platform
-        path = f"/images/{quote_ref(name, safe='/:')}/push"
-        return self._t.request("POST", path, params, headers=_auth(registry_auth)).iter_json()
+        headers = _auth(registry_auth)
+        return self._t.request("POST", path, params, headers=headers).iter_json()
 
     def save(self, names: list[str]) -> Iterator[bytes]:
         """GET /images/get?names=...: the images as one docker-archive tar stream."""

@@ -44,7 +44,7 @@ class Networks:
         """POST /networks/{id}/connect.
 
         Args:
-            endpoint_config: EndpointSettings (client.shapes.endpoint_settings builds it).
+            endpoint_config: EndpointSettings (common.apishapes.endpoint_settings builds it).
         """
         body = {"Container": container, "EndpointConfig": endpoint_config}
         self._t.request("POST", f"/networks/{quote_ref(ref)}/connect", body=body).read()

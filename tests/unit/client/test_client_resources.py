@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from dockyard import API_VERSION
-from dockyard.client import shapes
 from dockyard.client.api import APIError, Client
 from dockyard.client.engine import Engine
 from dockyard.client.volumes import create_body
@@ -354,16 +353,6 @@ def test_params_encoding_rules() -> None:
     )
     assert c.url("/p", [("x", "1"), ("x", "2")]) == V + "/p?x=1&x=2"
     assert c.url("/p", {}) == V + "/p"
-
-
-def test_zero_shapes() -> None:
-    ep = shapes.endpoint_settings(Aliases=["a"])
-    assert ep["Aliases"] == ["a"] and ep["IPAMConfig"] is None and ep["GwPriority"] == 0
-    assert len(ep) == 15
-    host = shapes.host_config(Memory=5)
-    assert host["Memory"] == 5 and host["MemorySwappiness"] == -1
-    assert host["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
-    assert shapes.host_config() is not shapes.host_config()  # no shared mutable state
 
 
 def test_volume_create_body_leaves_empty_fields_out() -> None:

@@ -1,4 +1,5 @@
-"""The zero values of API objects the docker CLI sends, written once.
+"""The zero values of Engine API objects the docker CLI sends, written once (the client,
+compose and kube send them; the daemon may fill its defaults over them).
 
 The daemon sees one shape whichever client made a request (the CLI, compose, kube): the
 fields a client does not set still travel, with Go's zero values, as dockerd's CLI sends them.
