@@ -1,4 +1,4 @@
-"""stdcopy demultiplexing, detach keys and the attach session over a socketpair."""
+"""stdcopy demultiplexing and the attach session over a socketpair."""
 
 import os
 import socket
@@ -7,15 +7,7 @@ import threading
 
 import pytest
 
-from dockyard.cli.streams import (
-    DEFAULT_DETACH_KEYS,
-    EscapeDetector,
-    Session,
-    StdDemux,
-    StreamError,
-    copy_frames,
-    parse_detach_keys,
-)
+from dockyard.cli.streams import Session, StdDemux, StreamError, copy_frames
 
 
 def frame(stream: int, data: bytes) -> bytes:
@@ -53,36 +45,6 @@ def test_copy_frames_raw_with_tty(tmp_path):
 def test_system_error_frame_raises():
     with pytest.raises(StreamError, match="boom"):
         copy_frames(iter([frame(3, b"boom")]), tty=False)
-
-
-@pytest.mark.parametrize(
-    "spec,expected",
-    [
-        ("ctrl-p,ctrl-q", b"\x10\x11"),
-        ("ctrl-a", b"\x01"),
-        ("a,b", b"ab"),
-        ("ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_", b"\x00\x1b\x1c\x1d\x1e\x1f"),
-        ("ctrl-z,x", b"\x1ax"),
-    ],
-)
-def test_parse_detach_keys(spec, expected):
-    assert parse_detach_keys(spec) == expected
-
-
-def test_parse_detach_keys_errors():
-    with pytest.raises(ValueError, match="Unknown character: 'ctrl-1'"):
-        parse_detach_keys("ctrl-1")
-    with pytest.raises(ValueError, match="Unknown sequence: 'abc'"):
-        parse_detach_keys("abc")
-    assert DEFAULT_DETACH_KEYS == parse_detach_keys("ctrl-p,ctrl-q")
-
-
-def test_escape_detector_holds_partial_sequence():
-    d = EscapeDetector(b"\x10\x11")
-    assert d.feed(b"ab\x10") == (b"ab", False)
-    assert d.feed(b"c") == (b"\x10c", False)
-    assert d.feed(b"x\x10") == (b"x", False)
-    assert d.feed(b"\x11rest") == (b"", True)
 
 
 def _pipe_session(tty: bool, stdin_data: bytes, daemon):

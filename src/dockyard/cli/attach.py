@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from dockyard.common.detachkeys import parse_detach_keys
+
 from .common import APIError, CLIError, Context, parser
 from .flags import FlagError, env_value, parse_with, read_kv_file
 from .inspect import time_arg
@@ -116,7 +118,7 @@ def exec_(ctx: Context, argv: list[str]) -> int:
             p.error(f'invalid argument "{value}" for "-e, --env" flag: {exc}')
     if o.detach_keys:
         try:
-            streams.parse_detach_keys(o.detach_keys)
+            parse_detach_keys(o.detach_keys)
         except ValueError as exc:
             raise CLIError(str(exc), 1) from None
     if o.tty and o.interactive and not o.detach and not sys.stdin.isatty():

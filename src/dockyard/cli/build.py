@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import sys
 import time
 from typing import Any
+
+from dockyard.common import dockerconfig
 
 from .common import CLIError, Context, parser
 from .flags import FlagError, ram_in_bytes
@@ -156,8 +156,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     configs = {}
     for server, entry in cfg_auths.items():
         if entry.get("auth"):
-            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-            configs[server] = {"username": user, "password": password, "serveraddress": server}
+            configs[server] = dockerconfig.auth_config(entry, server)
     if body is not None and body is not sys.stdin.buffer and not args.quiet:
         size = body.seek(0, os.SEEK_END)
         body.seek(0)
@@ -182,7 +181,7 @@ def build(ctx: Context, argv: list[str]) -> int:
         memory=memory,
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
-        registry_config=base64.urlsafe_b64encode(json.dumps(configs).encode()).decode(),
+        registry_config=dockerconfig.encode_header(configs),
     )
     out: Any = _NullOut() if args.quiet else sys.stdout
     try:

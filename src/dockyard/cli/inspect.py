@@ -61,16 +61,10 @@ _CONFIG_FORMAT_KEYS = {
 
 def config_format(kind: str) -> str | None:
     """The default format a user set in ~/.docker/config.json (psFormat, imagesFormat, ...)."""
-    import os
+    from dockyard.common.dockerconfig import default_format
 
     key = _CONFIG_FORMAT_KEYS.get(kind)
-    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    try:
-        with open(os.path.join(base, "config.json")) as f:
-            value = json.load(f).get(key) if key else None
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value else None
+    return default_format(key) if key else None
 
 
 def print_list(rows: list[dict[str, Any]], fmt: str | None, kind: str, **opts: Any) -> None:

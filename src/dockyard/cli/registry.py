@@ -3,79 +3,31 @@ the credentials they send come from ~/.docker/config.json."""
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import sys
 from typing import Any, TextIO
+
+from dockyard.common import dockerconfig
+from dockyard.common.dockerconfig import registry_of
 
 from .common import CLIError, Context, parser
 from .inspect import print_list
 from .progress import StreamError, display_stream, drain
 from .shared import ellipsis, parse_filters
 
-INDEX_SERVER = "https://index.docker.io/v1/"
-
-
-def config_path() -> str:
-    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(base, "config.json")
-
 
 def load_config() -> dict[str, Any]:
+    """~/.docker/config.json; a file that is not JSON is the docker CLI's error."""
     try:
-        with open(config_path()) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return {}
-    except ValueError as exc:
-        raise CLIError(f"loading config file: {config_path()}: {exc}", 1) from None
+        return dockerconfig.load()
+    except dockerconfig.ConfigError as exc:
+        raise CLIError(str(exc), 1) from None
 
 
-def save_config(doc: dict[str, Any]) -> None:
-    path = config_path()
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, indent="\t")
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def registry_of(image: str) -> str:
-    """The config.json key for an image's registry (Docker Hub uses its v1 index URL)."""
-    first, sep, _ = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        if first in ("docker.io", "index.docker.io", "registry-1.docker.io"):
-            return INDEX_SERVER
-        return first
-    return INDEX_SERVER
-
-
-def _server_key(server: str) -> str:
-    if server in ("", "docker.io", "index.docker.io", "registry-1.docker.io", INDEX_SERVER):
-        return INDEX_SERVER
-    for prefix in ("https://", "http://"):
-        if server.startswith(prefix):
-            server = server[len(prefix) :]
-    return server.rstrip("/")
-
-
-def auth_header(server: str) -> dict[str, str]:
-    """X-Registry-Auth for a registry from stored credentials (base64url JSON)."""
-    auths = load_config().get("auths") or {}
-    entry = auths.get(server) or auths.get("https://" + server) or auths.get("http://" + server)
-    doc: dict[str, str] = {}
-    if entry and entry.get("auth"):
-        user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-        doc = {"username": user, "password": password, "serveraddress": server}
-    elif entry and entry.get("identitytoken"):
-        doc = {"identitytoken": entry["identitytoken"], "serveraddress": server}
-    raw = json.dumps(doc, separators=(",", ":")).encode()
-    return {"X-Registry-Auth": base64.urlsafe_b64encode(raw).decode()}
+def registry_auth(server: str) -> str:
+    """X-Registry-Auth for a registry from stored credentials."""
+    entry = dockerconfig.find_auth(load_config(), server)
+    return dockerconfig.encode_header(dockerconfig.auth_config(entry, server))
 
 
 def login(ctx: Context, argv: list[str]) -> int:
@@ -85,7 +37,7 @@ def login(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-u", "--username")
     p.add_argument("server", nargs="?")
     args = p.parse_args(argv)
-    server = _server_key(args.server or "")
+    server = dockerconfig.server_key(args.server or "")
     password = args.password
     if args.password_stdin:
         if password:
@@ -102,7 +54,7 @@ def login(ctx: Context, argv: list[str]) -> int:
     stored = (load_config().get("auths") or {}).get(server) or {}
     default_user = ""
     if stored.get("auth"):
-        default_user = base64.b64decode(stored["auth"]).decode().partition(":")[0]
+        default_user = dockerconfig.decode_basic(stored["auth"])[0]
     if not username:
         prompt = f"Username ({default_user}): " if default_user else "Username: "
         sys.stdout.write(prompt)
@@ -122,11 +74,10 @@ def login(ctx: Context, argv: list[str]) -> int:
     if doc.get("IdentityToken"):
         auths[server] = {"identitytoken": doc["IdentityToken"]}
     else:
-        token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        auths[server] = {"auth": token}
-    save_config(cfg)
+        auths[server] = {"auth": dockerconfig.encode_basic(username, password)}
+    dockerconfig.save(cfg)
     print(
-        f"\nWARNING! Your credentials are stored unencrypted in '{config_path()}'.\n"
+        f"\nWARNING! Your credentials are stored unencrypted in '{dockerconfig.config_path()}'.\n"
         "Configure a credential helper to remove this warning. See\n"
         "https://docs.docker.com/go/credential-store/\n",
         file=sys.stderr,
@@ -139,17 +90,17 @@ def logout(ctx: Context, argv: list[str]) -> int:
     p = parser("logout", usage="dockyard logout [SERVER]")
     p.add_argument("server", nargs="?")
     args = p.parse_args(argv)
-    server = _server_key(args.server or "")
+    server = dockerconfig.server_key(args.server or "")
     cfg = load_config()
     auths = cfg.get("auths") or {}
-    keys = [k for k in auths if _server_key(k) == server]
+    keys = [k for k in auths if dockerconfig.server_key(k) == server]
     if not keys:
         print(f"Not logged in to {server}")
         return 0
     print(f"Removing login credentials for {server}")
     for k in keys:
         del auths[k]
-    save_config(cfg)
+    dockerconfig.save(cfg)
     return 0
 
 
@@ -181,7 +132,7 @@ def pull_stream(
     if platform:
         params["platform"] = platform
     out = out or sys.stdout
-    auth = auth_header(registry_of(params["fromImage"]))["X-Registry-Auth"]
+    auth = registry_auth(registry_of(params["fromImage"]))
     stream = ctx.api.images.pull(
         params["fromImage"], params.get("tag"), params.get("platform", ""), auth
     )
@@ -238,7 +189,7 @@ def push(ctx: Context, argv: list[str]) -> int:
     push_tag = None if args.all_tags else ref.tag or "latest"
     platform = json.dumps({"os": args.platform.split("/")[0]}) if args.platform else ""
     _say_default_tag(args)
-    auth = auth_header(registry_of(ref.name))["X-Registry-Auth"]
+    auth = registry_auth(registry_of(ref.name))
     messages = ctx.api.images.push(ref.familiar_name, push_tag, platform, auth)
     try:
         if args.quiet:
@@ -277,7 +228,7 @@ def search(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("term")
     args = p.parse_args(argv)
-    auth = auth_header(registry_of(args.term))["X-Registry-Auth"]
+    auth = registry_auth(registry_of(args.term))
     results = ctx.api.images.search(args.term, args.limit or None, parse_filters(args.filter), auth)
     json_mode = (args.format or "").strip() in ("json", "{{json .}}")
     rows = [search_row(r, not args.no_trunc, json_mode) for r in results]

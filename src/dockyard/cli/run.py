@@ -131,7 +131,7 @@ def run(ctx: Context, argv: list[str]) -> int:
         body["HostConfig"]["ConsoleSize"] = _console_size()
     detach_keys = o.detach_keys
     if detach_keys:
-        from .streams import parse_detach_keys
+        from dockyard.common.detachkeys import parse_detach_keys
 
         try:
             parse_detach_keys(detach_keys)

@@ -16,53 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
-
-# --- detach keys ----------------------------------------------------------------------------
-
-_CTRL_NAMES = ["ctrl-@"] + [f"ctrl-{chr(c)}" for c in range(ord("a"), ord("z") + 1)]
-_CTRL_NAMES += ["ctrl-[", "ctrl-\\", "ctrl-]", "ctrl-^", "ctrl-_"]
-
-
-def parse_detach_keys(spec: str) -> bytes:
-    """ "ctrl-p,ctrl-q" -> b"\\x10\\x11"; single characters stand for themselves."""
-    out = bytearray()
-    for key in spec.split(","):
-        if len(key) == 1:
-            out += key.encode()
-            continue
-        if key in _CTRL_NAMES:
-            out.append(_CTRL_NAMES.index(key))
-            continue
-        if key.startswith("ctrl-"):
-            raise ValueError(f"Unknown character: '{key}'")
-        raise ValueError(f"Unknown sequence: '{key}'")
-    return bytes(out)
-
-
-class EscapeDetector:
-    """Holds back bytes that could start the detach sequence (docker's EscapeProxy)."""
-
-    def __init__(self, keys: bytes) -> None:
-        self.keys = keys
-        self.pending = b""
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        """Returns (bytes to forward, detach requested)."""
-        if not self.keys:
-            return data, False
-        out = bytearray()
-        for b in data:
-            self.pending += bytes([b])
-            if self.keys.startswith(self.pending):
-                if self.pending == self.keys:
-                    self.pending = b""
-                    return bytes(out), True
-                continue
-            out += self.pending
-            self.pending = b""
-        return bytes(out), False
-
+from dockyard.common.detachkeys import EscapeDetector, parse_detach_keys
 
 # --- stdcopy --------------------------------------------------------------------------------
 
@@ -197,7 +151,7 @@ class Session:
         self.sock = sock
         self.tty = tty
         self.stdin = stdin
-        self.keys = parse_detach_keys(detach_keys) if detach_keys else DEFAULT_DETACH_KEYS
+        self.keys = parse_detach_keys(detach_keys)
         self.resize = resize
         self.in_fd, self.out_fd, self.err_fd = in_fd, out_fd, err_fd
         self.detached = False
