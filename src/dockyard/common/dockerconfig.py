@@ -7,8 +7,6 @@ are not run. Standard library only.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 from typing import Any
@@ -92,6 +90,9 @@ def registry_of(image: str) -> str:
 
 def decode_basic(value: str) -> tuple[str, str]:
     """An entry's `auth` (base64 "user:password") -> (user, password); ("", "") if bad."""
+    import base64
+    import binascii
+
     try:
         user, _, password = base64.b64decode(value).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -100,6 +101,8 @@ def decode_basic(value: str) -> tuple[str, str]:
 
 
 def encode_basic(username: str, password: str) -> str:
+    import base64
+
     return base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
@@ -129,5 +132,7 @@ def auth_config(entry: dict[str, Any] | None, server: str) -> dict[str, str]:
 
 def encode_header(value: Any) -> str:
     """X-Registry-Auth / X-Registry-Config: base64url of compact JSON."""
+    import base64  # not on the path of `ps`, which reads only the formats here
+
     raw = json.dumps(value, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode()
