@@ -33,7 +33,6 @@ from dockyard.cli.gotemplate_parse import (
     _Control,
     _Field,
     _Ident,
-    _line,
     _Loop,
     _Node,
     _Parser,
@@ -41,6 +40,7 @@ from dockyard.cli.gotemplate_parse import (
     _Template,
     _Text,
     _Variable,
+    line_of,
 )
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
@@ -148,7 +148,7 @@ class _State:
         src = self.tmpl.source
         node = self.at
         pos = node.pos if node is not None else 0
-        line = _line(src, pos)
+        line = line_of(src, pos)
         col = pos - (src.rfind("\n", 0, pos) + 1)
         ctx = str(node) if node is not None else ""
         return TemplateError(f'template: :{line}:{col}: executing "" at <{ctx}>: {msg}')
