@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from dockyard.cli.common import CLIError
-from dockyard.cli.cp import GO_MODE_DIR, copy_from_container, copy_to_container
+from dockyard.cli.cp import GO_MODE_DIR, copy_from_container, copy_to_container, split_cp_arg
 from dockyard.client.engine import Engine
 
 
@@ -174,3 +174,12 @@ def test_to_container_errors(cwd):
         copy_to_container(Ctx(), "f.txt/", "c", "/tmp", False, False)
     with pytest.raises(CLIError, match="no such file or directory"):
         copy_to_container(Ctx(), "missing", "c", "/tmp", False, False)
+
+
+def test_split_cp_arg():
+    assert split_cp_arg("web:/etc/hosts") == ("web", "/etc/hosts")
+    assert split_cp_arg("/tmp/a:b") == ("", "/tmp/a:b")
+    assert split_cp_arg("./a:b") == ("", "./a:b")
+    assert split_cp_arg("file.txt") == ("", "file.txt")
+    assert split_cp_arg("-") == ("", "-")
+    assert split_cp_arg("web:.") == ("web", ".")

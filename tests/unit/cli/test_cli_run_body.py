@@ -727,3 +727,18 @@ def test_more_create_bodies_match_docker(args, path, diff, monkeypatch, tmp_path
     got_path, got = _create(args)
     assert got_path == path
     assert got == _apply(BASE, diff)
+
+
+def test_env_and_label_files_like_docker(tmp_path, monkeypatch):
+    from dockyard.cli.createbody import build_create
+
+    monkeypatch.delenv("NOTSET_XYZ", raising=False)
+    monkeypatch.setenv("FROM_ENV", "yes")
+    (tmp_path / "envf").write_text("NOTSET_XYZ\n  SP=1 2 \n#c\nE=\nFROM_ENV\n")
+    (tmp_path / "labf").write_text("k1\nk2=v=w\n")
+    p = create_parser("create")
+    args = ["--env-file", str(tmp_path / "envf"), "--label-file", str(tmp_path / "labf")]
+    o, rest = parse_with(p, args + ["-l", "z", "busybox"])
+    body, _ = build_create(p, o, rest[0], rest[1:])
+    assert body["Env"] == ["SP=1 2 ", "E=", "FROM_ENV=yes"]
+    assert body["Labels"] == {"k2": "v=w", "z": ""}
