@@ -83,7 +83,6 @@ async def serve(config: DaemonConfig) -> int:
     daemon = Daemon(config)
     await asyncio.to_thread(daemon.open)
     daemon.events.bind_loop(loop)
-    start = getattr(daemon.services.containers, "start_background", None)
     server = build_server(daemon)
     sockets: list[str] = []
     try:
@@ -97,8 +96,7 @@ async def serve(config: DaemonConfig) -> int:
                 hostport = host[len("tcp://") :]
                 h, _, port = hostport.rpartition(":")
                 await server.listen_tcp(h or "127.0.0.1", int(port), ssl=_tls_context(config))
-        if start is not None:
-            await start()
+        await daemon.services.containers.start_background()
         if config.pidfile:
             config.pidfile.write_text(str(os.getpid()))
         log.info("dockyardd %s listening on %s", os.getpid(), ", ".join(config.hosts))

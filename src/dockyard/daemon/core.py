@@ -58,14 +58,8 @@ class Daemon:
         self.id = self._daemon_id()
         from .services import build_services
 
-        self.services = build_services(self)
-        for name, service in self.services.items():
-            recover = getattr(service, "recover", None)
-            if recover is not None:
-                try:
-                    recover()
-                except Exception:
-                    log.exception("recovery of %s failed", name)
+        self.services = build_services(self.config, self.db, self.events, self)
+        self.services.recover()
 
     def _daemon_id(self) -> str:
         assert self.db is not None
@@ -77,13 +71,8 @@ class Daemon:
         return new
 
     def close(self) -> None:
-        for name, service in reversed(list(self.services.items() if self.services else [])):
-            shutdown = getattr(service, "shutdown", None)
-            if shutdown is not None:
-                try:
-                    shutdown()
-                except Exception:
-                    log.exception("shutdown of %s failed", name)
+        if self.services is not None:
+            self.services.shutdown()
         if self.db is not None:
             self.db.close()
         if self._lock_fd is not None:

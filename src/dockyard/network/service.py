@@ -1,68 +1,88 @@
-"""The daemon's network service: NetworkManager wired to the daemon's config, DB and events,
-plus what the container service needs at create, start, stop and remove."""
+"""The daemon's network service: NetworkManager on the daemon's database and event bus,
+plus what the container service needs at create, start, stop and remove.
+
+Its peers are explicit: the network config, the database and the event publisher come in
+the constructor; the container directory (built after this service, because containers
+need networks) is handed over by the composition root with `use_containers`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import InvalidParameter, NotFound
+from ..state.db import Database
 from .manager import NetworkConfig, NetworkManager
-
-if TYPE_CHECKING:
-    from ..daemon.core import Daemon
 
 log = logging.getLogger(__name__)
 
 _NETWORK_ALIASES = {"default": "bridge"}
 
+# (type, action, actor id, attributes): the daemon's event bus.
+Publish = Callable[[str, str, str, dict[str, str]], object]
+
+
+class ContainerRef(Protocol):
+    """What the network service reads of a container."""
+
+    id: str
+    name: str
+    doc: dict[str, Any]
+    state: dict[str, Any]
+
+    @property
+    def running(self) -> bool: ...
+
+
+class ContainerDirectory(Protocol):
+    """The container service, as the network service sees it."""
+
+    def get(self, ref: str) -> ContainerRef: ...
+
+    def all(self) -> Iterable[ContainerRef]: ...
+
+    def _save(self, c: Any) -> None: ...  # connect/disconnect move to containers/ (issue 12)
+
 
 class _DBStore:
     """NetworkManager's KVStore on the daemon database (one namespace)."""
 
-    def __init__(self, daemon: Daemon) -> None:
-        self.db = daemon.db
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def get(self, key: str) -> Any | None:
-        assert self.db is not None
         return self.db.kv_get("network", key)
 
     def put(self, key: str, value: Any) -> None:
-        assert self.db is not None
         self.db.kv_put("network", key, value)
 
     def delete(self, key: str) -> None:
-        assert self.db is not None
         self.db.kv_delete("network", key)
 
 
 class NetworkService:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
-        cfg = daemon.config
-        self.manager = NetworkManager(
-            NetworkConfig(
-                exec_root=cfg.exec_root,
-                bridge=cfg.bridge,
-                bridge_prefix=cfg.bridge_prefix,
-                nft_table=cfg.nft_table,
-                pools=list(cfg.default_address_pools),
-                mtu=cfg.mtu,
-                dns=list(cfg.dns),
-            ),
-            _DBStore(daemon),
-        )
+    def __init__(self, config: NetworkConfig, db: Database, publish: Publish) -> None:
+        self.manager = NetworkManager(config, _DBStore(db))
+        self._publish = publish
+        self._containers: ContainerDirectory | None = None
+
+    def use_containers(self, containers: ContainerDirectory) -> None:
+        """The composition root hands over the container service once it exists."""
+        self._containers = containers
+
+    @property
+    def containers(self) -> ContainerDirectory:
+        assert self._containers is not None, "use_containers() is called at wiring time"
+        return self._containers
 
     # ------------------------------------------------------------------ daemon hooks
     def recover(self) -> None:
         # Containers' own recovery calls restore() per container; rebuild shared state here.
-        containers = self.daemon.services.containers
-        running = None
-        if containers is not None:
-            running = {c.id for c in containers.all() if c.running}
-        self.manager.restore(running)
+        self.manager.restore({c.id for c in self.containers.all() if c.running})
 
     def shutdown(self) -> None:
         self.manager.close()
@@ -82,7 +102,7 @@ class NetworkService:
             enable_ipv6=bool(body.get("EnableIPv6")),
         )
         rec = self.manager.inspect_network(rec["Id"])
-        self.daemon.events.publish(
+        self._publish(
             "network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
         )
         return {"Id": rec["Id"], "Warning": ""}
@@ -90,7 +110,7 @@ class NetworkService:
     def remove(self, ref: str) -> None:
         rec = self.manager.inspect_network(ref)
         self.manager.remove_network(ref)
-        self.daemon.events.publish(
+        self._publish(
             "network", "destroy", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
         )
 
@@ -105,16 +125,14 @@ class NetworkService:
         return self.manager.prune_networks(filters)
 
     def _with_container_names(self, doc: dict[str, Any]) -> dict[str, Any]:
-        containers = self.daemon.services.containers
-        if containers is None:
-            return doc
+        containers = self.containers
         for cid, entry in (doc.get("Containers") or {}).items():
             with contextlib.suppress(NotFound):
                 entry["Name"] = containers.get(cid).name
         return doc
 
     def connect(self, ref: str, body: dict[str, Any]) -> None:
-        containers = self.daemon.services.containers
+        containers = self.containers
         c = containers.get(body.get("Container") or "")
         cfg = body.get("EndpointConfig") or {}
         rec = self.manager.inspect_network(ref)
@@ -130,7 +148,7 @@ class NetworkService:
         else:
             settings["Networks"][rec["Name"]] = self._planned_endpoint(rec["Name"], cfg)
         containers._save(c)
-        self.daemon.events.publish(
+        self._publish(
             "network",
             "connect",
             rec["Id"],
@@ -138,7 +156,7 @@ class NetworkService:
         )
 
     def disconnect(self, ref: str, body: dict[str, Any]) -> None:
-        containers = self.daemon.services.containers
+        containers = self.containers
         rec = self.manager.inspect_network(ref)
         force = bool(body.get("Force"))
         try:
@@ -156,7 +174,7 @@ class NetworkService:
         if c.running:
             self._refresh_etc(c.doc)
         containers._save(c)
-        self.daemon.events.publish(
+        self._publish(
             "network",
             "disconnect",
             rec["Id"],
@@ -168,7 +186,7 @@ class NetworkService:
         if mode in ("default", "bridge", "host", "none"):
             return
         if mode.startswith("container:"):
-            containers = self.daemon.services.containers
+            containers = self.containers
             containers.get(mode.split(":", 1)[1])
             return
         self.manager.inspect_network(mode)  # NotFound: "network x not found"
@@ -213,7 +231,7 @@ class NetworkService:
         doc["NetworkSettings"]["Networks"] = nets
 
     def _links(self, doc: dict[str, Any]) -> list[str]:
-        containers = self.daemon.services.containers
+        containers = self.containers
         out = []
         for link in doc["HostConfig"].get("Links") or []:
             target, _, alias = link.partition(":")
@@ -249,7 +267,7 @@ class NetworkService:
             settings["Networks"] = {"host": self._planned_endpoint("host", {})}
             return "host"
         if mode.startswith("container:"):
-            containers = self.daemon.services.containers
+            containers = self.containers
             other = containers.get(mode.split(":", 1)[1])
             if not other.running:
                 raise InvalidParameter(
