@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from ..errors import InvalidParameter, NotFound
 from ..state.db import Database
 from .manager import NetworkConfig, NetworkManager
+from .options import ConnectOptions, CreateOptions, DisconnectOptions
 
 log = logging.getLogger(__name__)
 
@@ -88,23 +89,19 @@ class NetworkService:
         self.manager.close()
 
     # ------------------------------------------------------------------ API
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(body, dict) or not body.get("Name"):
-            raise InvalidParameter("network name is required")
+    def create(self, opts: CreateOptions) -> dict[str, Any]:
         rec = self.manager.create_network(
-            body["Name"],
-            driver=body.get("Driver") or "bridge",
-            internal=bool(body.get("Internal")),
-            attachable=bool(body.get("Attachable")),
-            ipam=body.get("IPAM") or None,
-            options=body.get("Options") or {},
-            labels=body.get("Labels") or {},
-            enable_ipv6=bool(body.get("EnableIPv6")),
+            opts.name,
+            driver=opts.driver,
+            internal=opts.internal,
+            attachable=opts.attachable,
+            ipam=opts.ipam,
+            options=opts.options,
+            labels=opts.labels,
+            enable_ipv6=opts.enable_ipv6,
         )
         rec = self.manager.inspect_network(rec["Id"])
-        self._publish(
-            "network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
-        )
+        self._publish("network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]})
         return {"Id": rec["Id"], "Warning": ""}
 
     def remove(self, ref: str) -> None:
@@ -131,10 +128,10 @@ class NetworkService:
                 entry["Name"] = containers.get(cid).name
         return doc
 
-    def connect(self, ref: str, body: dict[str, Any]) -> None:
+    def connect(self, ref: str, opts: ConnectOptions) -> None:
         containers = self.containers
-        c = containers.get(body.get("Container") or "")
-        cfg = body.get("EndpointConfig") or {}
+        c = containers.get(opts.container)
+        cfg = opts.endpoint_config
         rec = self.manager.inspect_network(ref)
         settings = c.doc["NetworkSettings"]
         if rec["Name"] in settings["Networks"]:
@@ -155,12 +152,12 @@ class NetworkService:
             {"container": c.id, "name": rec["Name"], "type": rec["Driver"]},
         )
 
-    def disconnect(self, ref: str, body: dict[str, Any]) -> None:
+    def disconnect(self, ref: str, opts: DisconnectOptions) -> None:
         containers = self.containers
         rec = self.manager.inspect_network(ref)
-        force = bool(body.get("Force"))
+        force = opts.force
         try:
-            c = containers.get(body.get("Container") or "")
+            c = containers.get(opts.container)
         except NotFound:
             if force:
                 return
