@@ -107,9 +107,7 @@ class NetworkService:
     def remove(self, ref: str) -> None:
         rec = self.manager.inspect_network(ref)
         self.manager.remove_network(ref)
-        self._publish(
-            "network", "destroy", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
-        )
+        self._publish("network", "destroy", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]})
 
     def inspect(self, ref: str, verbose: bool = False) -> dict[str, Any]:
         doc = self.manager.inspect_network(ref, verbose)
