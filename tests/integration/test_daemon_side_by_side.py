@@ -26,12 +26,16 @@ pytestmark = [
 
 
 def addresses(bridge: str) -> list[str]:
-    out = subprocess.run(["ip", "-br", "-4", "addr", "show", bridge], capture_output=True, text=True)
+    out = subprocess.run(
+        ["ip", "-br", "-4", "addr", "show", bridge], capture_output=True, text=True
+    )
     return sorted(out.stdout.split()[2:])
 
 
 def nft_table_exists(table: str) -> bool:
-    return subprocess.run(["nft", "list", "table", "inet", table], capture_output=True).returncode == 0
+    return (
+        subprocess.run(["nft", "list", "table", "inet", table], capture_output=True).returncode == 0
+    )
 
 
 class Site:
@@ -52,7 +56,9 @@ class Site:
         self.ok("run", "-d", "--name", self.web, "--network", self.net, "-p", f"{self.port}:80",
                 "busybox", "sh", "-c",
                 f"mkdir /www && echo {self.tag} > /www/index.html && exec httpd -f -p 80 -h /www")  # fmt: skip
-        self.ok("run", "-d", "--name", self.client, "--network", self.net, "busybox", "sleep", "900")
+        self.ok(
+            "run", "-d", "--name", self.client, "--network", self.net, "busybox", "sleep", "900"
+        )
 
     def subnets(self) -> set[str]:
         nets = json.loads(self.ok("network", "inspect", "bridge", self.net))
@@ -69,9 +75,11 @@ class Site:
         )
         assert ip and ip in lookup, lookup
         page = wait_until(
-            lambda: self.d.cli(
-                "exec", self.client, "timeout", "3", "wget", "-qO-", f"http://{self.web}/"
-            ).stdout,
+            lambda: (
+                self.d.cli(
+                    "exec", self.client, "timeout", "3", "wget", "-qO-", f"http://{self.web}/"
+                ).stdout
+            ),
             timeout=10,
             what=f"{self.client} fetching {self.web}",
         )
