@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..errors import InvalidParameter, NotFound
 from ..state.db import Database
+from . import views
 from .manager import NetworkConfig, NetworkManager
 from .options import ConnectOptions, CreateOptions, DisconnectOptions
 
@@ -191,22 +192,7 @@ class NetworkService:
         return _NETWORK_ALIASES.get(mode or "default", mode or "bridge")
 
     def _planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "IPAMConfig": cfg.get("IPAMConfig"),
-            "Links": cfg.get("Links"),
-            "Aliases": cfg.get("Aliases"),
-            "MacAddress": "",
-            "DriverOpts": None,
-            "NetworkID": "",
-            "EndpointID": "",
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "IPv6Gateway": "",
-            "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0,
-            "DNSNames": None,
-        }
+        return views.planned_endpoint(cfg)
 
     def on_create(self, doc: dict[str, Any]) -> None:
         """Record the networks the container will join (inspect shows them before start)."""
