@@ -150,6 +150,12 @@ def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
         b.check()
         assert addresses(daemon.bridge) == a_bridge
 
+        # B may not name A's bridge for a network of its own.
+        proc = other.cli("network", "create", "-o",
+                         f"com.docker.network.bridge.name={daemon.bridge}", "steal")  # fmt: skip
+        assert proc.returncode != 0 and f"data root {daemon.root}" in proc.stderr, proc.stderr
+        assert addresses(daemon.bridge) == a_bridge
+
         # A's next network skips what B now uses on the host.
         a_more = a.ok("network", "create", "more-a").strip()
         more = json.loads(a.ok("network", "inspect", a_more))[0]["IPAM"]["Config"][0]["Subnet"]

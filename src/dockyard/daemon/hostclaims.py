@@ -124,6 +124,17 @@ class HostClaims:
                 os.close(fd)
         self._held.clear()
 
+    def interface_owner(self, name: str) -> str | None:
+        """Who else owns an interface of this name (a live or dormant daemon of another
+        data root, by its bridge or bridge-name prefix): a message, or None."""
+        wanted = Resource("bridge", name)
+        for claim in self.claims():
+            if claim.data_root == self.data_root or not (claim.live or _exists(claim)):
+                continue
+            if wanted.overlaps(claim.resource):
+                return f"{claim.resource.describe()} belongs to data root {claim.data_root}"
+        return None
+
     def claims(self) -> Iterator[Claim]:
         for _, claim in self._claim_files():
             yield claim

@@ -20,6 +20,7 @@ from ..state.db import Database
 from ..volumes.service import VolumeService
 from .config import DaemonConfig
 from .events import EventBus
+from .hostclaims import HostClaims
 
 if TYPE_CHECKING:
     from ..containers.service import ContainerService
@@ -78,7 +79,9 @@ def network_config(config: DaemonConfig) -> NetworkConfig:
     )
 
 
-def build_services(config: DaemonConfig, db: Database, events: EventBus, daemon: Any) -> Services:
+def build_services(
+    config: DaemonConfig, db: Database, events: EventBus, claims: HostClaims, daemon: Any
+) -> Services:
     """`daemon` is the whole Daemon, for the services that still take it (images, containers)."""
     from ..containers.service import ContainerService
     from ..images.service import ImageService
@@ -93,7 +96,9 @@ def build_services(config: DaemonConfig, db: Database, events: EventBus, daemon:
         in_use=lambda: services.containers.volume_users(),
         on_event=lambda action, name, attrs: events.publish("volume", action, name, attrs),
     )
-    services.networks = NetworkService(network_config(config), db, events.publish)
+    services.networks = NetworkService(
+        network_config(config), db, events.publish, interface_owner=claims.interface_owner
+    )
     services.containers = ContainerService(daemon)
     services.networks.use_containers(services.containers)
     return services

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import InvalidParameter, NotFound
+from ..errors import Conflict, InvalidParameter, NotFound
 from ..state.db import Database
 from . import views
 from .manager import NetworkConfig, NetworkManager
@@ -67,9 +67,18 @@ class _DBStore:
 
 
 class NetworkService:
-    def __init__(self, config: NetworkConfig, db: Database, publish: Publish) -> None:
+    def __init__(
+        self,
+        config: NetworkConfig,
+        db: Database,
+        publish: Publish,
+        interface_owner: Callable[[str], str | None],
+    ) -> None:
+        """`interface_owner(name)` says which other daemon owns an interface name, if any."""
         self.manager = NetworkManager(config, _DBStore(db))
+        self.config = config
         self._publish = publish
+        self._interface_owner = interface_owner
         self._containers: ContainerDirectory | None = None
 
     def use_containers(self, containers: ContainerDirectory) -> None:
@@ -91,6 +100,7 @@ class NetworkService:
 
     # ------------------------------------------------------------------ API
     def create(self, opts: CreateOptions) -> dict[str, Any]:
+        self._check_bridge_name(opts.options.get("com.docker.network.bridge.name") or "")
         rec = self.manager.create_network(
             opts.name,
             driver=opts.driver,
@@ -104,6 +114,20 @@ class NetworkService:
         rec = self.manager.inspect_network(rec["Id"])
         self._publish("network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]})
         return {"Id": rec["Id"], "Warning": ""}
+
+    def _check_bridge_name(self, name: str) -> None:
+        """A bridge named by the user must not be one of ours or another daemon's."""
+        if not name:
+            return
+        cfg = self.config
+        if name == cfg.bridge or name.startswith(cfg.bridge_prefix):
+            raise Conflict(
+                f"bridge name {name} is reserved for this daemon's own bridges "
+                f"(bridge {cfg.bridge}, prefix {cfg.bridge_prefix})"
+            )
+        owner = self._interface_owner(name)
+        if owner:
+            raise Conflict(f"bridge name {name} is not this daemon's to use: {owner}")
 
     def remove(self, ref: str) -> None:
         rec = self.manager.inspect_network(ref)

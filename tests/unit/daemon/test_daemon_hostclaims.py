@@ -66,6 +66,18 @@ def test_live_claim_refuses_an_overlapping_one(tmp_path: Path) -> None:
     second.release()
 
 
+def test_interface_owner_names_the_other_data_root(tmp_path: Path) -> None:
+    reg = tmp_path / "claims"
+    first = HostClaims(data_root(tmp_path, "a"), reg)
+    first.acquire(wanted("dya", tmp_path / "ea"))
+    mine = HostClaims(data_root(tmp_path, "b"), reg)
+    assert "data root " + str(tmp_path / "a") in (mine.interface_owner("dya0") or "")
+    assert "bridge-prefix dya-" in (mine.interface_owner("dya-user") or "")
+    assert mine.interface_owner("br-mine") is None
+    assert first.interface_owner("dya0") is None  # its own
+    first.release()
+
+
 def test_dormant_claim_refuses_and_stale_claim_is_free(tmp_path: Path) -> None:
     reg = tmp_path / "claims"
     root_a = data_root(tmp_path, "a")
