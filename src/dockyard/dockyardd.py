@@ -11,7 +11,7 @@ import ssl
 import sys
 from pathlib import Path
 
-from .daemon.config import DEFAULT_CONFIG_FILE, ConfigError, DaemonConfig, load
+from .daemon.config import DEFAULT_CONFIG_FILE, ConfigError, DaemonConfig, load, validate
 
 log = logging.getLogger("dockyardd")
 
@@ -29,19 +29,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> DaemonConfig:
+    """daemon.json with the flags on top, validated as a whole before anything is done."""
     config = load(args.config_file)
     # Flags win over daemon.json, as with dockerd (dockerd refuses conflicts; we keep it simple).
     if args.data_root:
-        config.data_root = args.data_root
+        config.data_root = args.data_root.absolute()
     if args.exec_root:
-        config.exec_root = args.exec_root
+        config.exec_root = args.exec_root.absolute()
     if args.hosts:
         config.hosts = args.hosts
     if args.pidfile:
-        config.pidfile = args.pidfile
+        config.pidfile = args.pidfile.absolute()
     if args.debug:
         config.debug = True
-    return config
+    return validate(config, "flags")
 
 
 def setup_logging(config: DaemonConfig, log_file: Path | None) -> None:
@@ -63,14 +64,31 @@ def setup_logging(config: DaemonConfig, log_file: Path | None) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
-def _tls_context(config: DaemonConfig) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=config.tlscacert)
-    ctx.load_cert_chain(config.tlscert or "", config.tlskey)
+def tls_context(config: DaemonConfig) -> ssl.SSLContext | None:
+    """The TCP listeners' TLS, loaded before the daemon touches anything (None: no TCP)."""
+    if not any(h.startswith("tcp://") for h in config.hosts):
+        return None
+    try:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=config.tlscacert)
+        ctx.load_cert_chain(config.tlscert or "", config.tlskey)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"could not load the TLS files (tlscacert {config.tlscacert}, tlscert "
+            f"{config.tlscert}, tlskey {config.tlskey}): {exc}"
+        ) from None
     ctx.verify_mode = ssl.CERT_REQUIRED
     return ctx
 
 
-async def serve(config: DaemonConfig) -> int:
+def tcp_address(host: str) -> tuple[str, int]:
+    h, _, port = host[len("tcp://") :].rpartition(":")
+    try:
+        return h or "127.0.0.1", int(port)
+    except ValueError:
+        raise ConfigError(f"invalid value for 'hosts': {host!r} (tcp://HOST:PORT)") from None
+
+
+async def serve(config: DaemonConfig, tls: ssl.SSLContext | None) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from .api.app import build_server
@@ -83,7 +101,6 @@ async def serve(config: DaemonConfig) -> int:
     daemon = Daemon(config)
     await asyncio.to_thread(daemon.open)
     daemon.events.bind_loop(loop)
-    start = getattr(daemon.services.containers, "start_background", None)
     server = build_server(daemon)
     sockets: list[str] = []
     try:
@@ -94,11 +111,8 @@ async def serve(config: DaemonConfig) -> int:
                 await server.listen_unix(path)
                 sockets.append(path)
             elif host.startswith("tcp://"):
-                hostport = host[len("tcp://") :]
-                h, _, port = hostport.rpartition(":")
-                await server.listen_tcp(h or "127.0.0.1", int(port), ssl=_tls_context(config))
-        if start is not None:
-            await start()
+                await server.listen_tcp(*tcp_address(host), ssl=tls)
+        await daemon.services.containers.start_background()
         if config.pidfile:
             config.pidfile.write_text(str(os.getpid()))
         log.info("dockyardd %s listening on %s", os.getpid(), ", ".join(config.hosts))
@@ -127,15 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = build_config(args)
+        for host in config.hosts:
+            if host.startswith("tcp://"):
+                tcp_address(host)
+        tls = tls_context(config)
     except ConfigError as exc:
         print(f"dockyardd: {exc}", file=sys.stderr)
         return 1
     setup_logging(config, args.log_file)
     from .daemon.core import AlreadyRunning
+    from .daemon.hostclaims import OwnershipConflict
 
     try:
-        return asyncio.run(serve(config))
-    except AlreadyRunning as exc:
+        return asyncio.run(serve(config, tls))
+    except (AlreadyRunning, OwnershipConflict) as exc:
         print(f"dockyardd: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -27,17 +27,17 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("unshare"), reason="needs unshare"),
 ]
 
-HERE = Path(__file__).resolve().parent
-SRC = HERE.parents[1] / "src"
+TESTS = Path(__file__).resolve().parents[1]  # holds testing/netkit.py
+SRC = TESTS.parent / "src"
 
 SCENARIO = r"""
 import contextlib, shlex, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
-tmp, here, src = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-sys.path[:0] = [here, src]
+tmp, tests, src = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+sys.path[:0] = [tests, src]
 from pyroute2 import IPRoute
-from test_network_bridge import CLIENT, in_ns, make_env, ping, serve
+from testing.netkit import CLIENT, in_ns, make_env, ping, serve
 
 with IPRoute() as ipr:  # a new namespace starts with lo down
     ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
@@ -119,7 +119,7 @@ def test_coexistence_with_a_real_dockerd(tmp_path):
     script = tmp_path / "scenario.py"
     script.write_text(SCENARIO)
     proc = subprocess.run(
-        ["unshare", "--net", "--", sys.executable, str(script), str(tmp_path), str(HERE), str(SRC)],
+        ["unshare", "--net", "--", sys.executable, str(script), str(tmp_path), str(TESTS), str(SRC)],
         capture_output=True,
         text=True,
         timeout=180,

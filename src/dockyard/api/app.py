@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from .. import API_VERSION, __version__
+from . import (
+    attach_ws,
+    auth,
+    build,
+    containers,
+    exec,
+    images,
+    networks,
+    plugins,
+    session,
+    swarm,
+    system,
+    volumes,
+)
 from .http import HttpServer
 from .router import Router
 
@@ -13,18 +26,18 @@ if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
 ROUTE_MODULES = [
-    "system",
-    "images",
-    "containers",
-    "attach_ws",
-    "exec",
-    "networks",
-    "volumes",
-    "build",
-    "session",
-    "auth",
-    "swarm",
-    "plugins",
+    system,
+    images,
+    containers,
+    attach_ws,
+    exec,
+    networks,
+    volumes,
+    build,
+    session,
+    auth,
+    swarm,
+    plugins,
 ]
 
 SERVER_HEADERS = [
@@ -37,13 +50,7 @@ SERVER_HEADERS = [
 
 def build_router(daemon: Daemon) -> Router:
     router = Router()
-    for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue
+    for module in ROUTE_MODULES:
         module.register(router, daemon)
     return router
 

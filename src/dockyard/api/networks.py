@@ -1,11 +1,13 @@
-"""Network routes of the Engine API."""
+"""Network routes of the Engine API: requests decoded into network/options, views encoded."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
+from ..network.options import ConnectOptions, CreateOptions, DisconnectOptions
+from .decode import json_object, opt_object, str_map, string
 from .http import Request, Response, json_response
 from .router import Router
 
@@ -13,18 +15,40 @@ if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
 
+def create_options(body: dict[str, Any]) -> CreateOptions:
+    name = string(body, "Name")
+    if not name:
+        raise InvalidParameter("network name is required")
+    return CreateOptions(
+        name=name,
+        driver=string(body, "Driver", "bridge"),
+        internal=bool(body.get("Internal")),
+        attachable=bool(body.get("Attachable")),
+        ipam=opt_object(body, "IPAM"),
+        options=str_map(body, "Options"),
+        labels=str_map(body, "Labels"),
+        enable_ipv6=bool(body.get("EnableIPv6")),
+    )
+
+
+def connect_options(body: dict[str, Any]) -> ConnectOptions:
+    return ConnectOptions(
+        container=string(body, "Container"),
+        endpoint_config=opt_object(body, "EndpointConfig") or {},
+    )
+
+
+def disconnect_options(body: dict[str, Any]) -> DisconnectOptions:
+    return DisconnectOptions(container=string(body, "Container"), force=bool(body.get("Force")))
+
+
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> Any:
-        s = daemon.services.networks
-        if s is None:
-            raise NotFound("networks are not available")
-        return s
+        assert daemon.services is not None
+        return daemon.services.networks
 
     async def body_of(req: Request) -> dict[str, Any]:
-        body = await req.json({}) or {}
-        if not isinstance(body, dict):
-            raise InvalidParameter("invalid JSON: expected an object")
-        return body
+        return json_object(await req.json({}))
 
     @router.route("GET", "/networks")
     async def list_(req: Request) -> Response:
@@ -32,8 +56,8 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/networks/create")
     async def create(req: Request) -> Response:
-        body = await body_of(req)
-        return json_response(await asyncio.to_thread(svc().create, body), 201)
+        opts = create_options(await body_of(req))
+        return json_response(await asyncio.to_thread(svc().create, opts), 201)
 
     @router.route("POST", "/networks/prune")
     async def prune(req: Request) -> Response:
@@ -51,12 +75,12 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/networks/{id}/connect")
     async def connect(req: Request, id: str) -> Response:
-        body = await body_of(req)
-        await asyncio.to_thread(svc().connect, id, body)
+        opts = connect_options(await body_of(req))
+        await asyncio.to_thread(svc().connect, id, opts)
         return Response(200)
 
     @router.route("POST", "/networks/{id}/disconnect")
     async def disconnect(req: Request, id: str) -> Response:
-        body = await body_of(req)
-        await asyncio.to_thread(svc().disconnect, id, body)
+        opts = disconnect_options(await body_of(req))
+        await asyncio.to_thread(svc().disconnect, id, opts)
         return Response(200)

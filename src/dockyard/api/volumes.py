@@ -1,11 +1,11 @@
-"""Volume routes of the Engine API."""
+"""Volume routes of the Engine API: requests decoded into plain values, views encoded."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidParameter, NotFound
+from .decode import json_object, str_map, string
 from .http import Request, Response, json_response
 from .router import Router, version_at_least
 
@@ -15,10 +15,8 @@ if TYPE_CHECKING:
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> Any:
-        s = daemon.services.volumes
-        if s is None:
-            raise NotFound("volumes are not available")
-        return s
+        assert daemon.services is not None
+        return daemon.services.volumes
 
     @router.route("GET", "/volumes")
     async def list_(req: Request) -> Response:
@@ -28,15 +26,13 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/volumes/create")
     async def create(req: Request) -> Response:
-        body = await req.json({}) or {}
-        if not isinstance(body, dict):
-            raise InvalidParameter("invalid volume create body")
+        body = json_object(await req.json({}))
         doc = await asyncio.to_thread(
             svc().create,
-            body.get("Name") or None,
-            body.get("Driver") or "local",
-            body.get("DriverOpts") or {},
-            body.get("Labels") or {},
+            string(body, "Name") or None,
+            string(body, "Driver", "local"),
+            str_map(body, "DriverOpts"),
+            str_map(body, "Labels"),
         )
         return json_response(doc, 201)
 

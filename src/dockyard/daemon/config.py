@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,8 +154,17 @@ def apply(config: DaemonConfig, doc: dict[str, Any], origin: str) -> DaemonConfi
     for key, value in doc.items():
         if key not in _KEYS:
             raise ConfigError(f"{origin}: unknown daemon configuration key {key!r}")
-        attr, validate = _KEYS[key]
-        setattr(config, attr, validate(key, value))
+        attr, validate_value = _KEYS[key]
+        setattr(config, attr, validate_value(key, value))
+    return validate(config, origin)
+
+
+_NFT_TABLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
+
+
+def validate(config: DaemonConfig, origin: str) -> DaemonConfig:
+    """The whole configuration, daemon.json and flags merged: run before anything else."""
     if config.log_level not in _LOG_LEVELS:
         raise ConfigError(f"{origin}: invalid value for 'log-level': {config.log_level!r}")
     if config.storage_driver not in ("overlay2", "overlay"):
@@ -174,7 +184,39 @@ def apply(config: DaemonConfig, doc: dict[str, Any], origin: str) -> DaemonConfi
                 f"{origin}: 'hosts' has {host} but TCP is only served with TLS and client "
                 "certificates (set tlsverify, tlscacert, tlscert, tlskey)"
             )
+    _validate_names(config, origin)
+    _validate_paths(config, origin)
     return config
+
+
+def _validate_names(config: DaemonConfig, origin: str) -> None:
+    if not _NFT_TABLE.fullmatch(config.nft_table):
+        raise ConfigError(f"{origin}: invalid value for 'nft-table': {config.nft_table!r}")
+    for key, name in (("bridge", config.bridge), ("bridge-prefix", config.bridge_prefix + "x")):
+        if not _IFNAME.fullmatch(name):
+            raise ConfigError(
+                f"{origin}: invalid value for {key!r}: {name!r} is not a valid interface name "
+                "(at most 15 letters, digits, '_', '.', '-')"
+            )
+    if config.bridge.startswith(config.bridge_prefix):
+        raise ConfigError(
+            f"{origin}: 'bridge' {config.bridge!r} starts with 'bridge-prefix' "
+            f"{config.bridge_prefix!r}: it would be taken for a user network's bridge"
+        )
+
+
+def _validate_paths(config: DaemonConfig, origin: str) -> None:
+    for key, path in (("data-root", config.data_root), ("exec-root", config.exec_root)):
+        if not path.is_absolute():
+            raise ConfigError(f"{origin}: {key!r} must be an absolute path: {str(path)!r}")
+    data, exe = config.data_root.resolve(), config.exec_root.resolve()
+    if data == exe or data in exe.parents or exe in data.parents:
+        raise ConfigError(
+            f"{origin}: 'data-root' {str(data)!r} and 'exec-root' {str(exe)!r} must not "
+            "contain each other"
+        )
+    if config.pidfile is not None and not config.pidfile.is_absolute():
+        raise ConfigError(f"{origin}: 'pidfile' must be an absolute path")
 
 
 def load(path: Path | None) -> DaemonConfig:

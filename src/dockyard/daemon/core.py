@@ -1,10 +1,18 @@
-"""The daemon: owns the data root, the database, the event bus and the domain services."""
+"""The daemon: owns the data root, the database, the event bus and the domain services.
+
+Start order (issue 19): the configuration is validated by the caller; then `open()` takes
+the data root's lock, checks the pidfile, claims the host resources its configuration names
+(bridge, bridge-name prefix, nft table, exec root) and only then creates the exec root, opens
+the database and builds the services, which are the first to change anything on the host.
+A start refused before that leaves no trace: a data root it created is removed again.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import logging
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..state.db import Database
 from .config import DaemonConfig
 from .events import EventBus
+from .hostclaims import HostClaims, OwnershipConflict, check_host, resources_of, write_record
 
 if TYPE_CHECKING:
     from .services import Services
@@ -31,6 +40,7 @@ class Daemon:
         self.root = config.data_root
         self.exec_root = config.exec_root
         self._lock_fd: int | None = None
+        self.claims = HostClaims(config.data_root)
         self.events = EventBus()
         self.db: Database | None = None
         self.services: Services | None = None
@@ -39,8 +49,7 @@ class Daemon:
     def lock(self) -> None:
         """One daemon per data root: a second one refuses to start."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o711)
-        self.exec_root.mkdir(parents=True, exist_ok=True, mode=0o711)
-        fd = os.open(self.root / "dockyard.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.root / "dockyard.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -52,20 +61,30 @@ class Daemon:
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
 
+    def claim_host(self) -> None:
+        """The host resources of this data root: refuses what another daemon owns."""
+        _check_pidfile(self.config.pidfile)
+        wanted = resources_of(self.config)
+        self.claims.acquire(wanted, check=lambda: check_host(self.root, wanted))
+        write_record(self.root, wanted)
+
     def open(self) -> None:
-        self.lock()
+        fresh_root = not self.root.exists()
+        try:
+            self.lock()
+            self.claim_host()
+        except BaseException:
+            self._unlock()
+            if fresh_root:  # a refused start leaves no trace
+                shutil.rmtree(self.root, ignore_errors=True)
+            raise
+        self.exec_root.mkdir(parents=True, exist_ok=True, mode=0o711)
         self.db = Database(self.root / "dockyard.db")
         self.id = self._daemon_id()
         from .services import build_services
 
-        self.services = build_services(self)
-        for name, service in self.services.items():
-            recover = getattr(service, "recover", None)
-            if recover is not None:
-                try:
-                    recover()
-                except Exception:
-                    log.exception("recovery of %s failed", name)
+        self.services = build_services(self.config, self.db, self.events, self.claims, self)
+        self.services.recover()
 
     def _daemon_id(self) -> str:
         assert self.db is not None
@@ -77,15 +96,14 @@ class Daemon:
         return new
 
     def close(self) -> None:
-        for name, service in reversed(list(self.services.items() if self.services else [])):
-            shutdown = getattr(service, "shutdown", None)
-            if shutdown is not None:
-                try:
-                    shutdown()
-                except Exception:
-                    log.exception("shutdown of %s failed", name)
+        if self.services is not None:
+            self.services.shutdown()
         if self.db is not None:
             self.db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        self.claims.release()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -93,3 +111,25 @@ class Daemon:
     @property
     def data_path(self) -> Path:
         return self.root
+
+
+def _check_pidfile(pidfile: Path | None) -> None:
+    """dockerd's rule: a pidfile naming a running process means a daemon already runs."""
+    if pidfile is None:
+        return
+    try:
+        pid = int(pidfile.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return
+    if pid <= 0 or pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass
+    raise OwnershipConflict(
+        f"pid file found, ensure dockyardd is not running or delete {pidfile} "
+        f"(process {pid} is running): choose another with --pidfile"
+    )

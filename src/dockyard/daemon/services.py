@@ -1,22 +1,32 @@
-"""The composition root of the domain: builds every service, in dependency order.
+"""The composition root of the domain: builds every service with its peers, in dependency
+order, and runs their recovery at start and their shutdown at stop.
 
-Each service is a plain object with no HTTP in it. It may define `recover()` (run at start,
-in order) and `shutdown()` (run at stop, in reverse). Services still receive the daemon and
-reach their peers through `daemon.services`; issue 12 turns that into constructor arguments.
+Each service is a plain object with no HTTP in it. The network and volume services take
+their peers as typed constructor arguments; the image and container services still take
+the whole daemon and reach their peers through `daemon.services` (issue 12 turns those
+into constructor arguments too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..network.manager import NetworkConfig
+from ..network.service import NetworkService
+from ..state.db import Database
+from ..volumes.service import VolumeService
+from .config import DaemonConfig
+from .events import EventBus
+from .hostclaims import HostClaims
 
 if TYPE_CHECKING:
     from ..containers.service import ContainerService
     from ..images.service import ImageService
-    from ..network.service import NetworkService
-    from ..volumes.service import VolumeService
-    from .core import Daemon
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,23 +38,67 @@ class Services:
     networks: NetworkService
     containers: ContainerService
 
-    def items(self) -> Iterator[tuple[str, object]]:
-        for f in fields(self):
-            yield f.name, getattr(self, f.name)
+    def recover(self) -> None:
+        """At start, in order: one service failing to recover must not stop the daemon."""
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("images", self.images.recover),
+            ("volumes", self.volumes.recover),
+            ("networks", self.networks.recover),
+            ("containers", self.containers.recover),
+        ]
+        _each(steps, "recovery")
+
+    def shutdown(self) -> None:
+        """At stop, in reverse order (containers keep running: live restore)."""
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("containers", self.containers.shutdown),
+            ("networks", self.networks.shutdown),
+            ("images", self.images.shutdown),
+        ]
+        _each(steps, "shutdown")
 
 
-def build_services(daemon: Daemon) -> Services:
+def _each(steps: list[tuple[str, Callable[[], None]]], what: str) -> None:
+    for name, step in steps:
+        try:
+            step()
+        except Exception:
+            log.exception("%s of %s failed", what, name)
+
+
+def network_config(config: DaemonConfig) -> NetworkConfig:
+    """The network service's share of daemon.json and the flags."""
+    return NetworkConfig(
+        exec_root=config.exec_root,
+        bridge=config.bridge,
+        bridge_prefix=config.bridge_prefix,
+        nft_table=config.nft_table,
+        pools=list(config.default_address_pools),
+        mtu=config.mtu,
+        dns=list(config.dns),
+    )
+
+
+def build_services(
+    config: DaemonConfig, db: Database, events: EventBus, claims: HostClaims, daemon: Any
+) -> Services:
+    """`daemon` is the whole Daemon, for the services that still take it (images, containers)."""
     from ..containers.service import ContainerService
     from ..images.service import ImageService
-    from ..network.service import NetworkService
-    from ..volumes.service import VolumeService
 
-    # Later services use earlier ones in their constructor and recovery, through
-    # daemon.services, so each is published as soon as it exists.
+    # Images and containers still reach their peers through daemon.services during their
+    # construction, so the record is published before it is complete.
     services = Services.__new__(Services)
     daemon.services = services
     services.images = ImageService(daemon)
-    services.volumes = VolumeService(daemon)
-    services.networks = NetworkService(daemon)
+    services.volumes = VolumeService(
+        config.data_root,
+        in_use=lambda: services.containers.volume_users(),
+        on_event=lambda action, name, attrs: events.publish("volume", action, name, attrs),
+    )
+    services.networks = NetworkService(
+        network_config(config), db, events.publish, interface_owner=claims.interface_owner
+    )
     services.containers = ContainerService(daemon)
+    services.networks.use_containers(services.containers)
     return services

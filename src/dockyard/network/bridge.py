@@ -83,6 +83,18 @@ def delete_link(name: str) -> None:
                 ipr.link("del", index=idx)
 
 
+def addresses(name: str) -> list[str]:
+    """IPv4 addresses of a link as "a.b.c.d/len" ([] if it does not exist)."""
+    with IPRoute() as ipr:
+        idx = link_index(ipr, name)
+        if idx is None:
+            return []
+        return [
+            f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}"
+            for a in ipr.get_addr(index=idx, family=2)
+        ]
+
+
 def list_links(prefixes: tuple[str, ...]) -> list[str]:
     with IPRoute() as ipr:
         names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]

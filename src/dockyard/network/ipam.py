@@ -9,9 +9,11 @@ the last one handed out, wrapping around, so a released address is not reused at
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Any
 
 from dockyard.errors import Conflict, Forbidden, InvalidParameter
@@ -69,6 +71,25 @@ def host_routes() -> list[IPv4Network]:
             dst = r.get_attr("RTA_DST")
             if plen and dst:
                 out.append(IPv4Network(f"{dst}/{plen}", strict=False))
+    return out
+
+
+PODMAN_NETWORKS = "/etc/containers/networks"
+
+
+def podman_subnets(directory: str = PODMAN_NETWORKS) -> list[IPv4Network]:
+    """Subnets of Podman's (netavark) networks: their bridges exist only while a container
+    runs, so the host's routes do not show them all the time."""
+    out = []
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            doc = json.loads(path.read_text())
+            for entry in doc.get("subnets") or []:
+                net = ipaddress.ip_network(entry["subnet"], strict=False)
+                if isinstance(net, IPv4Network):
+                    out.append(net)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
     return out
 
 

@@ -19,7 +19,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from ipaddress import IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from dockyard.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from . import bridge as br
 from . import dockercompat, names, netns, nftables, sandbox, views
 from .dns import DnsServer, LoopThread
-from .ipam import DEFAULT_POOLS, Ipam, host_routes
+from .ipam import DEFAULT_POOLS, Ipam, host_routes, podman_subnets
 from .portmap import PortReserver
 from .store import KVStore
 
@@ -145,9 +145,20 @@ class NetworkManager:
                 self.store.put(key, value)
                 self._written[key] = text
 
+    def _own_subnets(self) -> dict[str, set[IPv4Network]]:
+        """Bridge name -> the subnets our networks have on it."""
+        out: dict[str, set[IPv4Network]] = {}
+        for n in self.networks.values():
+            alloc = self.ipam.networks.get(n["Id"])
+            if n.get("bridge") and alloc is not None:
+                out.setdefault(n["bridge"], set()).add(alloc.subnet)
+        return out
+
     def _foreign_routes(self) -> list[IPv4Network]:
-        """Host routes except those of our own bridges (their subnets are known already)."""
-        ours = {n["bridge"] for n in self.networks.values() if n.get("bridge")}
+        """Subnets in use on the host by anyone else (other daemons, Docker, Podman, the
+        host): every route except our own networks' on their own bridges. A stray address
+        someone put on one of our bridges counts as foreign too."""
+        ours = self._own_subnets()
         try:
             from pyroute2 import IPRoute
 
@@ -156,12 +167,25 @@ class NetworkManager:
                 names = {x["index"]: x.get_attr("IFLA_IFNAME") for x in ipr.get_links()}
                 for r in ipr.get_routes(family=2, table=254):
                     dst, plen = r.get_attr("RTA_DST"), r["dst_len"]
-                    if not plen or not dst or names.get(r.get_attr("RTA_OIF")) in ours:
+                    if not plen or not dst:
                         continue
-                    out.append(IPv4Network(f"{dst}/{plen}", strict=False))
-            return out
+                    net = IPv4Network(f"{dst}/{plen}", strict=False)
+                    if net in ours.get(names.get(r.get_attr("RTA_OIF")) or "", set()):
+                        continue
+                    out.append(net)
+            return out + podman_subnets()
         except OSError:
-            return host_routes()
+            return host_routes() + podman_subnets()
+
+    def stray_addresses(self) -> dict[str, list[str]]:
+        """Addresses on our bridges that belong to none of our networks (another daemon's
+        gateway, an operator's mistake): bridge -> ["a.b.c.d/len", ...]."""
+        out: dict[str, list[str]] = {}
+        for bridge, subnets in self._own_subnets().items():
+            for addr in br.addresses(bridge):
+                if IPv4Interface(addr).network not in subnets:
+                    out.setdefault(bridge, []).append(addr)
+        return out
 
     # ------------------------------------------------------------------ networks
 
@@ -878,6 +902,13 @@ class NetworkManager:
                     self.ports.adopt(p["proto"], p["host_ip"], p["host_port"])
             self._save()
             self._sync_firewall()
+            for bridge, addrs in self.stray_addresses().items():
+                log.warning(
+                    "bridge %s has addresses that belong to none of this daemon's networks: "
+                    "%s (left alone: remove them by hand with ip addr del)",
+                    bridge,
+                    ", ".join(addrs),
+                )
         self._start_watchdog()
 
     def close(self) -> None:

@@ -1,98 +1,138 @@
-"""The daemon's network service: NetworkManager wired to the daemon's config, DB and events,
-plus what the container service needs at create, start, stop and remove."""
+"""The daemon's network service: NetworkManager on the daemon's database and event bus,
+plus what the container service needs at create, start, stop and remove.
+
+Its peers are explicit: the network config, the database and the event publisher come in
+the constructor; the container directory (built after this service, because containers
+need networks) is handed over by the composition root with `use_containers`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ..errors import InvalidParameter, NotFound
+from ..errors import Conflict, InvalidParameter, NotFound
+from ..state.db import Database
+from . import views
 from .manager import NetworkConfig, NetworkManager
-
-if TYPE_CHECKING:
-    from ..daemon.core import Daemon
+from .options import ConnectOptions, CreateOptions, DisconnectOptions
 
 log = logging.getLogger(__name__)
 
 _NETWORK_ALIASES = {"default": "bridge"}
 
+# (type, action, actor id, attributes): the daemon's event bus.
+Publish = Callable[[str, str, str, dict[str, str]], object]
+
+
+class ContainerRef(Protocol):
+    """What the network service reads of a container."""
+
+    id: str
+    name: str
+    doc: dict[str, Any]
+    state: dict[str, Any]
+
+    @property
+    def running(self) -> bool: ...
+
+
+class ContainerDirectory(Protocol):
+    """The container service, as the network service sees it."""
+
+    def get(self, ref: str) -> ContainerRef: ...
+
+    def all(self) -> Iterable[ContainerRef]: ...
+
+    def _save(self, c: Any) -> None: ...  # connect/disconnect move to containers/ (issue 12)
+
 
 class _DBStore:
     """NetworkManager's KVStore on the daemon database (one namespace)."""
 
-    def __init__(self, daemon: Daemon) -> None:
-        self.db = daemon.db
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def get(self, key: str) -> Any | None:
-        assert self.db is not None
         return self.db.kv_get("network", key)
 
     def put(self, key: str, value: Any) -> None:
-        assert self.db is not None
         self.db.kv_put("network", key, value)
 
     def delete(self, key: str) -> None:
-        assert self.db is not None
         self.db.kv_delete("network", key)
 
 
 class NetworkService:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
-        cfg = daemon.config
-        self.manager = NetworkManager(
-            NetworkConfig(
-                exec_root=cfg.exec_root,
-                bridge=cfg.bridge,
-                bridge_prefix=cfg.bridge_prefix,
-                nft_table=cfg.nft_table,
-                pools=list(cfg.default_address_pools),
-                mtu=cfg.mtu,
-                dns=list(cfg.dns),
-            ),
-            _DBStore(daemon),
-        )
+    def __init__(
+        self,
+        config: NetworkConfig,
+        db: Database,
+        publish: Publish,
+        interface_owner: Callable[[str], str | None],
+    ) -> None:
+        """`interface_owner(name)` says which other daemon owns an interface name, if any."""
+        self.manager = NetworkManager(config, _DBStore(db))
+        self.config = config
+        self._publish = publish
+        self._interface_owner = interface_owner
+        self._containers: ContainerDirectory | None = None
+
+    def use_containers(self, containers: ContainerDirectory) -> None:
+        """The composition root hands over the container service once it exists."""
+        self._containers = containers
+
+    @property
+    def containers(self) -> ContainerDirectory:
+        assert self._containers is not None, "use_containers() is called at wiring time"
+        return self._containers
 
     # ------------------------------------------------------------------ daemon hooks
     def recover(self) -> None:
         # Containers' own recovery calls restore() per container; rebuild shared state here.
-        containers = self.daemon.services.containers
-        running = None
-        if containers is not None:
-            running = {c.id for c in containers.all() if c.running}
-        self.manager.restore(running)
+        self.manager.restore({c.id for c in self.containers.all() if c.running})
 
     def shutdown(self) -> None:
         self.manager.close()
 
     # ------------------------------------------------------------------ API
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(body, dict) or not body.get("Name"):
-            raise InvalidParameter("network name is required")
+    def create(self, opts: CreateOptions) -> dict[str, Any]:
+        self._check_bridge_name(opts.options.get("com.docker.network.bridge.name") or "")
         rec = self.manager.create_network(
-            body["Name"],
-            driver=body.get("Driver") or "bridge",
-            internal=bool(body.get("Internal")),
-            attachable=bool(body.get("Attachable")),
-            ipam=body.get("IPAM") or None,
-            options=body.get("Options") or {},
-            labels=body.get("Labels") or {},
-            enable_ipv6=bool(body.get("EnableIPv6")),
+            opts.name,
+            driver=opts.driver,
+            internal=opts.internal,
+            attachable=opts.attachable,
+            ipam=opts.ipam,
+            options=opts.options,
+            labels=opts.labels,
+            enable_ipv6=opts.enable_ipv6,
         )
         rec = self.manager.inspect_network(rec["Id"])
-        self.daemon.events.publish(
-            "network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
-        )
+        self._publish("network", "create", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]})
         return {"Id": rec["Id"], "Warning": ""}
+
+    def _check_bridge_name(self, name: str) -> None:
+        """A bridge named by the user must not be one of ours or another daemon's."""
+        if not name:
+            return
+        cfg = self.config
+        if name == cfg.bridge or name.startswith(cfg.bridge_prefix):
+            raise Conflict(
+                f"bridge name {name} is reserved for this daemon's own bridges "
+                f"(bridge {cfg.bridge}, prefix {cfg.bridge_prefix})"
+            )
+        owner = self._interface_owner(name)
+        if owner:
+            raise Conflict(f"bridge name {name} is not this daemon's to use: {owner}")
 
     def remove(self, ref: str) -> None:
         rec = self.manager.inspect_network(ref)
         self.manager.remove_network(ref)
-        self.daemon.events.publish(
-            "network", "destroy", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]}
-        )
+        self._publish("network", "destroy", rec["Id"], {"name": rec["Name"], "type": rec["Driver"]})
 
     def inspect(self, ref: str, verbose: bool = False) -> dict[str, Any]:
         doc = self.manager.inspect_network(ref, verbose)
@@ -105,18 +145,16 @@ class NetworkService:
         return self.manager.prune_networks(filters)
 
     def _with_container_names(self, doc: dict[str, Any]) -> dict[str, Any]:
-        containers = self.daemon.services.containers
-        if containers is None:
-            return doc
+        containers = self.containers
         for cid, entry in (doc.get("Containers") or {}).items():
             with contextlib.suppress(NotFound):
                 entry["Name"] = containers.get(cid).name
         return doc
 
-    def connect(self, ref: str, body: dict[str, Any]) -> None:
-        containers = self.daemon.services.containers
-        c = containers.get(body.get("Container") or "")
-        cfg = body.get("EndpointConfig") or {}
+    def connect(self, ref: str, opts: ConnectOptions) -> None:
+        containers = self.containers
+        c = containers.get(opts.container)
+        cfg = opts.endpoint_config
         rec = self.manager.inspect_network(ref)
         settings = c.doc["NetworkSettings"]
         if rec["Name"] in settings["Networks"]:
@@ -130,19 +168,19 @@ class NetworkService:
         else:
             settings["Networks"][rec["Name"]] = self._planned_endpoint(rec["Name"], cfg)
         containers._save(c)
-        self.daemon.events.publish(
+        self._publish(
             "network",
             "connect",
             rec["Id"],
             {"container": c.id, "name": rec["Name"], "type": rec["Driver"]},
         )
 
-    def disconnect(self, ref: str, body: dict[str, Any]) -> None:
-        containers = self.daemon.services.containers
+    def disconnect(self, ref: str, opts: DisconnectOptions) -> None:
+        containers = self.containers
         rec = self.manager.inspect_network(ref)
-        force = bool(body.get("Force"))
+        force = opts.force
         try:
-            c = containers.get(body.get("Container") or "")
+            c = containers.get(opts.container)
         except NotFound:
             if force:
                 return
@@ -156,7 +194,7 @@ class NetworkService:
         if c.running:
             self._refresh_etc(c.doc)
         containers._save(c)
-        self.daemon.events.publish(
+        self._publish(
             "network",
             "disconnect",
             rec["Id"],
@@ -168,7 +206,7 @@ class NetworkService:
         if mode in ("default", "bridge", "host", "none"):
             return
         if mode.startswith("container:"):
-            containers = self.daemon.services.containers
+            containers = self.containers
             containers.get(mode.split(":", 1)[1])
             return
         self.manager.inspect_network(mode)  # NotFound: "network x not found"
@@ -178,22 +216,7 @@ class NetworkService:
         return _NETWORK_ALIASES.get(mode or "default", mode or "bridge")
 
     def _planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "IPAMConfig": cfg.get("IPAMConfig"),
-            "Links": cfg.get("Links"),
-            "Aliases": cfg.get("Aliases"),
-            "MacAddress": "",
-            "DriverOpts": None,
-            "NetworkID": "",
-            "EndpointID": "",
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "IPv6Gateway": "",
-            "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0,
-            "DNSNames": None,
-        }
+        return views.planned_endpoint(cfg)
 
     def on_create(self, doc: dict[str, Any]) -> None:
         """Record the networks the container will join (inspect shows them before start)."""
@@ -213,7 +236,7 @@ class NetworkService:
         doc["NetworkSettings"]["Networks"] = nets
 
     def _links(self, doc: dict[str, Any]) -> list[str]:
-        containers = self.daemon.services.containers
+        containers = self.containers
         out = []
         for link in doc["HostConfig"].get("Links") or []:
             target, _, alias = link.partition(":")
@@ -249,7 +272,7 @@ class NetworkService:
             settings["Networks"] = {"host": self._planned_endpoint("host", {})}
             return "host"
         if mode.startswith("container:"):
-            containers = self.daemon.services.containers
+            containers = self.containers
             other = containers.get(mode.split(":", 1)[1])
             if not other.running:
                 raise InvalidParameter(

@@ -49,27 +49,46 @@ def network(rec: Record, endpoints: list[Record], with_containers: bool) -> Reco
     }
 
 
+def planned_endpoint(cfg: Record) -> Record:
+    """EndpointSettings of a network a container is to join but is not connected to (yet):
+    what was asked for (IPAMConfig, Links, Aliases), the rest empty."""
+    return {
+        "IPAMConfig": cfg.get("IPAMConfig"),
+        "Links": cfg.get("Links"),
+        "Aliases": cfg.get("Aliases"),
+        "MacAddress": "",
+        "DriverOpts": None,
+        "NetworkID": "",
+        "EndpointID": "",
+        "Gateway": "",
+        "IPAddress": "",
+        "IPPrefixLen": 0,
+        "IPv6Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "DNSNames": None,
+    }
+
+
 def endpoint_settings(rec: Record, ep: Record) -> Record:
-    """Docker's EndpointSettings (NetworkSettings.Networks[name])."""
+    """Docker's EndpointSettings (NetworkSettings.Networks[name]) of a connected endpoint."""
     dns_names = None
     if rec["user"]:
         dns_names = [ep["name"], *ep["aliases"], ep["cid"][:12]]
         if ep["hostname"] not in dns_names:
             dns_names.append(ep["hostname"])
+    requested = {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else None
     return {
-        "IPAMConfig": {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else None,
+        **planned_endpoint({}),
+        "IPAMConfig": requested,
         "Links": ep["links"] or None,
         "Aliases": ep["aliases"] or None,
         "MacAddress": ep["mac"],
-        "DriverOpts": None,
         "NetworkID": rec["Id"],
         "EndpointID": ep["endpoint_id"],
         "Gateway": ep["gateway"],
         "IPAddress": ep["ip"],
         "IPPrefixLen": ep["prefixlen"],
-        "IPv6Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
         "DNSNames": dns_names,
     }
 

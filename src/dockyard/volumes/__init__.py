@@ -1,12 +1,13 @@
-"""Volumes: the local driver's store, copy-up of image content, and mount spec parsing.
+"""Volumes: the local driver's store and the daemon-side mount spec parsing.
 
 - store.VolumeStore    volumes on disk (create/get/list/remove/prune/mount/usage/recover)
-- service.VolumeService the store wired to the daemon (events, containers in use)
+- service.VolumeService the store with its peers (event sink, containers in use)
 - spec                 daemon-side Binds/Mounts/Tmpfs parsing with Docker's error texts
-- cliparse             client-side -v/--mount/--tmpfs parsing with the CLI's error texts
-- copyup               seeding a new volume from the image, never leaving the rootfs
 - localopts            the local driver's type/device/o options and mount(8)
-- filters, units, usage: ls/prune filters, "64m" sizes, du for system df
+- filters, usage       ls/prune filters, du for system df
+
+The client-side -v/--mount/--tmpfs syntax is common/mountspec.py; seeding a new volume
+from the image is fs/copyup.py.
 
 The container-facing side (plan, populate, setup, teardown) is containers/mounts.py.
 """

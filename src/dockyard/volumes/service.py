@@ -1,32 +1,21 @@
-"""The daemon's volume service: the local VolumeStore wired to the daemon.
+"""The daemon's volume service: the local VolumeStore with the daemon's event bus and the
+container service's view of which containers use which volume.
 
-`daemon.volumes` is this object. Containers in use are asked of the container service's
-`volume_users() -> {volume name: [container ids]}` when that service provides it.
+Its peers are explicit constructor arguments: the data root, `in_use() -> {volume name:
+[container ids]}` and the event publisher (both given by the composition root).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-from .store import VolumeStore
-
-if TYPE_CHECKING:
-    from ..daemon.core import Daemon
+from .store import EventSink, InUse, VolumeStore
 
 
 class VolumeService(VolumeStore):
-    def __init__(self, daemon: Daemon) -> None:
-        self._daemon = daemon
-        super().__init__(daemon.root, in_use=self._containers_using, on_event=self._publish)
-
-    def _containers_using(self) -> Mapping[str, list[str]]:
-        containers = self._daemon.services.containers
-        users = getattr(containers, "volume_users", None)
-        return users() if users is not None else {}
-
-    def _publish(self, action: str, name: str, attrs: dict[str, str]) -> None:
-        self._daemon.events.publish("volume", action, name, attrs)
+    def __init__(self, data_root: Path, in_use: InUse, on_event: EventSink) -> None:
+        super().__init__(data_root, in_use=in_use, on_event=on_event)
 
     def df(self) -> list[dict[str, Any]]:
         """The `Volumes` list of GET /system/df."""

@@ -79,3 +79,35 @@ def test_invalid_json(tmp_path: Path) -> None:
 def test_not_an_object(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="JSON object"):
         load(write(tmp_path, "[1, 2]"))
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ({"nft-table": "my-table"}, "'nft-table'"),
+        ({"bridge": "a-bridge-name-too-long"}, "'bridge'"),
+        ({"bridge-prefix": "bad/"}, "'bridge-prefix'"),
+        ({"bridge": "dy-main"}, "starts with 'bridge-prefix'"),
+        ({"data-root": "relative/root"}, "absolute"),
+        ({"data-root": "/srv/dy", "exec-root": "/srv/dy/run"}, "contain each other"),
+    ],
+)
+def test_names_and_paths_are_validated(tmp_path: Path, doc: dict, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        load(write(tmp_path, doc))
+
+
+def test_flags_are_validated_with_the_file(tmp_path: Path) -> None:
+    """A TCP listener asked for by a flag needs TLS as much as one from daemon.json."""
+    from dockyard.dockyardd import build_config, parse_args, tls_context
+
+    cfg = write(tmp_path, {})
+    args = parse_args(["--config-file", str(cfg), "-H", "tcp://127.0.0.1:23999"])
+    with pytest.raises(ConfigError, match="TLS"):
+        build_config(args)
+    args = parse_args(["--config-file", str(cfg), "--data-root", "rel", "--exec-root", "/run/x"])
+    assert build_config(args).data_root.is_absolute()
+    tls = write(tmp_path, {"tlsverify": True, "tlscert": "/nonexistent/cert.pem"})
+    config = build_config(parse_args(["--config-file", str(tls), "-H", "tcp://127.0.0.1:1"]))
+    with pytest.raises(ConfigError, match="TLS files"):
+        tls_context(config)

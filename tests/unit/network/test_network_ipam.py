@@ -100,3 +100,17 @@ def test_state_round_trip():
     assert j.to_dict() == i.to_dict()
     assert str(j.allocate("n")) == "10.8.0.132"  # .129 gateway, .130 .131 taken
     assert Allocation.from_dict(i.networks["n"].to_dict()).user_subnet
+
+
+def test_podman_subnets_are_read_from_its_network_files(tmp_path) -> None:
+    from ipaddress import IPv4Network
+
+    from dockyard.network.ipam import podman_subnets
+
+    (tmp_path / "podman.json").write_text(
+        '{"name": "podman", "subnets": [{"subnet": "10.88.0.0/16", "gateway": "10.88.0.1"},'
+        ' {"subnet": "fd00::/64"}]}'
+    )
+    (tmp_path / "broken.json").write_text("{not json")
+    assert podman_subnets(str(tmp_path)) == [IPv4Network("10.88.0.0/16")]
+    assert podman_subnets(str(tmp_path / "missing")) == []

@@ -334,3 +334,17 @@ def test_custom_mac(kernel):
     with pytest.raises(InvalidParameter):
         mgr.connect("b" * 64, "db", "bridge", mac="nope")
     mgr.teardown()
+
+
+def test_stray_addresses_on_our_bridges_are_reported(kernel, monkeypatch):
+    mgr = make(kernel)
+    mgr.create_network("mine")
+    rec = mgr.inspect_network("mine")
+    subnet = rec["IPAM"]["Config"][0]["Subnet"]
+    gateway = rec["IPAM"]["Config"][0]["Gateway"]
+    bridge = next(n["bridge"] for n in mgr.networks.values() if n["Name"] == "mine")
+    plen = subnet.split("/")[1]
+    kernel_addrs = {bridge: [f"{gateway}/{plen}", "172.19.0.1/16"]}
+    monkeypatch.setattr(m.br, "addresses", lambda name: kernel_addrs.get(name, []))
+    assert mgr.stray_addresses() == {bridge: ["172.19.0.1/16"]}
+    mgr.teardown()
