@@ -300,14 +300,12 @@ def test_docker_hub_through_mirror(daemon: Any, registry: RegistryServer, tmp_pa
 
 
 def test_login_check_against_htpasswd(auth_registry: RegistryServer) -> None:
-    """What POST /auth runs (Puller.login), against the real registry."""
-    from types import SimpleNamespace
-
-    from dockyard.daemon.config import DaemonConfig
+    """What POST /auth runs (DistributionService.login), against the real registry."""
+    from dockyard.distribution.service import DistributionService
     from dockyard.registry.errors import LoginFailed
-    from dockyard.registry.puller import Puller
+    from dockyard.registry.remote import RegistrySettings
 
-    puller = Puller(SimpleNamespace(daemon=SimpleNamespace(config=DaemonConfig())))  # type: ignore[arg-type]
+    puller = DistributionService(None, RegistrySettings())  # type: ignore[arg-type]
     host = auth_registry.host
     ok_doc = puller.login({"username": "alice", "password": "s3cret", "serveraddress": host})
     assert ok_doc == {"Status": "Login Succeeded", "IdentityToken": ""}

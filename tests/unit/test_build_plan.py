@@ -14,7 +14,9 @@ from dockyard.errors import InvalidParameter
 
 
 def plan(text: str, **opts: Any) -> Builder:
-    daemon = SimpleNamespace(services=SimpleNamespace(images=object(), containers=None))
+    daemon = SimpleNamespace(
+        services=SimpleNamespace(images=object(), containers=None, distribution=None)
+    )
     b = Builder(daemon, BuildOptions(**opts), lambda m: None, None)  # type: ignore[arg-type]
     b._live = []
     b.plan(parse(text))

@@ -266,7 +266,6 @@ def register(router: Router, daemon: Daemon) -> None:
         return await run_with_progress(work)
 
     async def _pull(req: Request, image: str) -> Response | StreamResponse:
-        s = svc()
         tag = req.q("tag") or ""
         try:
             ref = parse_normalized(image, default_tag=False)
@@ -282,7 +281,7 @@ def register(router: Router, daemon: Daemon) -> None:
         platform = req.q("platform") or None
 
         def work(emit: Callable[[dict[str, Any]], None]) -> None:
-            s.pull(ref, auth, platform, emit)
+            daemon.services.distribution.pull(ref, auth, platform, emit)
 
         return await run_with_progress(work)
 
@@ -313,7 +312,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 write_docker_archive(out, plan)
             for name in names:
                 try:
-                    s._event("save", s.resolve(name).id)
+                    s.log_event("save", s.resolve(name).id)
                 except DockyardError:
                     pass
 
@@ -329,7 +328,9 @@ def register(router: Router, daemon: Daemon) -> None:
         if not term:
             raise InvalidParameter("term is required")
         limit = req.q_int("limit")
-        results = await asyncio.to_thread(svc().search, term, limit, registry_auth(req))
+        results = await asyncio.to_thread(
+            daemon.services.distribution.search, term, limit, registry_auth(req)
+        )
         filters = req.q_filters()
         results = _filter_search(results, filters)
         return json_response(results)
@@ -352,12 +353,11 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/images/{name:path}/push")
     async def push(req: Request, name: str) -> Response | StreamResponse:
-        s = svc()
         auth = registry_auth(req)
         tag = req.q("tag") or None
 
         def work(emit: Callable[[dict[str, Any]], None]) -> None:
-            s.push(name, tag, auth, emit)
+            daemon.services.distribution.push(name, tag, auth, emit)
 
         return await run_with_progress(work)
 

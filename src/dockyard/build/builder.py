@@ -130,6 +130,7 @@ class Builder:
         self.daemon = daemon
         self.images = daemon.services.images
         self.containers = daemon.services.containers
+        self.distribution = daemon.services.distribution
         self.opts = opts
         self._emit = emit
         self.ctx = context
@@ -399,7 +400,9 @@ class Builder:
                     ref = ref.with_tag("latest")
             except InvalidReference as exc:
                 raise InvalidParameter(str(exc)) from None
-            image_id = self.images.pull(ref, self._auth_for(ref), platform or None, self._emit)
+            image_id = self.distribution.pull(
+                ref, self._auth_for(ref), platform or None, self._emit
+            )
             image = self.images.get(image_id)
         stage.image_id = image.id
         stage.config = copy.deepcopy(image.config)
@@ -1099,7 +1102,7 @@ class Builder:
                     r = r.with_tag("latest")
             except InvalidReference as exc:
                 raise InvalidParameter(f"invalid from flag value {ref}: {exc}") from None
-            return str(self.images.pull(r, self._auth_for(r), None, self._emit))
+            return str(self.distribution.pull(r, self._auth_for(r), None, self._emit))
 
     def _current_index(self, inst: Instruction) -> int:
         for s in self.stages:

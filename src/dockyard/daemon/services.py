@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..containers.service import ContainerService
+    from ..distribution.service import DistributionService
     from ..images.service import ImageService
     from ..network.service import NetworkService
     from ..volumes.service import VolumeService
@@ -24,6 +25,7 @@ class Services:
     """The daemon's services; field order is start order (stop order is the reverse)."""
 
     images: ImageService
+    distribution: DistributionService
     volumes: VolumeService
     networks: NetworkService
     containers: ContainerService
@@ -35,8 +37,10 @@ class Services:
 
 def build_services(daemon: Daemon) -> Services:
     from ..containers.service import ContainerService
+    from ..distribution.service import DistributionService
     from ..images.service import ImageService
     from ..network.service import NetworkService
+    from ..registry.remote import RegistrySettings
     from ..volumes.service import VolumeService
 
     # Later services use earlier ones in their constructor and recovery, through
@@ -44,6 +48,12 @@ def build_services(daemon: Daemon) -> Services:
     services = Services.__new__(Services)
     daemon.services = services
     services.images = ImageService(daemon)
+    services.distribution = DistributionService(
+        services.images,
+        RegistrySettings(
+            list(daemon.config.registry_mirrors), list(daemon.config.insecure_registries)
+        ),
+    )
     services.volumes = VolumeService(daemon)
     services.networks = NetworkService(daemon)
     services.containers = ContainerService(daemon)

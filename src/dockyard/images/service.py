@@ -12,12 +12,8 @@ Container service hooks used when present (`daemon.services.containers`):
   image_users() -> {image_id: [container_id, ...]}          all containers per image
   running_image_usage() -> {image_id: [container_id, ...]}  running ones only
   image_usage() -> {image_id: count}                          fallback for counts
-Registry hook: a `dockyard.registry.puller` module with `Puller(image_service)` having
-  pull(ref: Reference, auth: dict | None, platform: str | None,
-       progress: Callable[[dict], None]) -> image_id     (registers via add_image())
-and optionally
-  push(ref: Reference, image_id: str, auth, progress) -> None   (reads layer_blobs())
-  search(term, limit, auth) -> list[dict]
+Pull and push (dockyard.distribution) use the public names only: lookup_ref, has_image,
+has_layer, add_image (register a fetched image), layer_blobs, kept_blobs, add_reference.
 """
 
 from __future__ import annotations
@@ -152,23 +148,8 @@ class ImageService:
         self._blob_pins: dict[str, int] = {}
         self._pins_mutex = threading.Lock()
         self._configs: dict[str, dict[str, Any]] = {}
-        self.puller: Any = None
-        self._load_puller()
 
     # ------------------------------------------------------------------ lifecycle
-    def _load_puller(self) -> None:
-        try:
-            import importlib
-
-            module = importlib.import_module("dockyard.registry.puller")
-        except ModuleNotFoundError:
-            return
-        except Exception:
-            log.exception("registry puller failed to load")
-            return
-        cls = getattr(module, "Puller", None)
-        if cls is not None:
-            self.puller = cls(self)
 
     def recover(self) -> None:
         """Remove half-written blobs, staging dirs, unregistered layers, orphan blobs and
@@ -284,9 +265,28 @@ class ImageService:
         refs = self.refs(image_id).get(image_id, [])
         return [_familiar(r) for r in refs if _is_digest_ref(r)]
 
-    def _lookup_ref(self, canonical: str) -> str | None:
+    def lookup_ref(self, canonical: str) -> str | None:
         rows = self.db.query("SELECT image_id FROM tags WHERE ref=?", (canonical,))
         return rows[0][0] if rows else None
+
+    def tags_of_repo(self, repo: str) -> list[tuple[str, str]]:
+        """(canonical tag, image ID) of every tag of one canonical repository, sorted."""
+        rows = self.db.query("SELECT ref, image_id FROM tags ORDER BY ref")
+        return [
+            (r, iid) for r, iid in rows if not _is_digest_ref(r) and r.rsplit(":", 1)[0] == repo
+        ]
+
+    def has_image(self, image_id: str, chains: list[str]) -> bool:
+        """Is this image held whole (visible, config and every layer)?"""
+        doc = self._doc(image_id)
+        if doc is None or doc.get("removed") or not self.blobs.has(image_id):
+            return False
+        return all(self.layers.has(c) for c in chains)
+
+    def kept_blobs(self, image_id: str) -> list[str]:
+        """Blobs kept with an image besides config and layers (the manifests it was pulled
+        with)."""
+        return list((self._doc(image_id) or {}).get("blobs") or [])
 
     def resolve(self, name_or_id: str) -> ImageRecord:
         """By full ID, reference (tag or digest), or ID prefix, in Docker's order."""
@@ -306,13 +306,13 @@ class ImageService:
         if ref is not None:
             if ref.digest is not None:
                 key = ref.trim().with_digest(ref.digest).canonical()
-                found = self._lookup_ref(key)
+                found = self.lookup_ref(key)
                 if found is None and self._visible(ref.digest):
                     found = ref.digest  # name@<image ID> works too, as in Docker
             else:
                 tagged = ref if ref.tag else ref.with_tag("latest")
                 shown = tagged.familiar()
-                found = self._lookup_ref(tagged.canonical())
+                found = self.lookup_ref(tagged.canonical())
             if found is not None:
                 return self.get(found)
         if is_id_prefix(s):
@@ -399,7 +399,7 @@ class ImageService:
         return {k: len(v) for k, v in self._users().items()}
 
     # ------------------------------------------------------------------ events
-    def _event(
+    def log_event(
         self, action: str, image_id: str, name: str | None = None, actor: str | None = None
     ) -> None:
         """Docker's LogImageEvent: actor is the image ID (pull: the reference), attributes
@@ -430,7 +430,7 @@ class ImageService:
             doc.pop("removed", None)  # tagged again after `rmi -f`: visible again
             doc["last_tag_time"] = cfgmod.now_rfc3339()
             cur.execute("UPDATE images SET doc=? WHERE id=?", (json.dumps(doc), image_id))
-        self._event("tag", image_id, ref.familiar())
+        self.log_event("tag", image_id, ref.familiar())
         return ref.familiar()
 
     def tag(self, source: str, repo: str, tag: str | None) -> str:
@@ -476,7 +476,7 @@ class ImageService:
                     raise InvalidParameter(str(exc)) from None
                 self.remove(parsed)
                 records.append({"Untagged": parsed.familiar()})
-                self._event("untag", image_id)
+                self.log_event("untag", image_id)
                 refs = self.refs(image_id).get(image_id, [])
                 if parsed.digest is None:
                     repo = parsed.trim().canonical()
@@ -497,7 +497,7 @@ class ImageService:
                 for r in refs:
                     self.remove(parse_normalized(r))
                     records.append({"Untagged": _familiar(r)})
-                    self._event("untag", image_id)
+                    self.log_event("untag", image_id)
             self._delete_helper(image_id, records, force, prune, quiet=removed_ref)
             return records
 
@@ -544,9 +544,9 @@ class ImageService:
         for r in self.refs(image_id).get(image_id, []):
             self.remove(parse_normalized(r))
             records.append({"Untagged": _familiar(r)})
-            self._event("untag", image_id)
+            self.log_event("untag", image_id)
         removed_layers = self._remove_image(image_id)
-        self._event("delete", image_id)
+        self.log_event("delete", image_id)
         records.append({"Deleted": image_id})
         records.extend({"Deleted": c} for c in removed_layers)
         if prune and parent and self._visible(parent):
@@ -660,7 +660,7 @@ class ImageService:
                 f"ID {move.old} to empty string\n"
             )
         for image_id, tags in loaded:
-            self._event("load", image_id)
+            self.log_event("load", image_id)
             if tags:
                 lines.extend(f"Loaded image: {t}\n" for t in tags)
             else:
@@ -690,13 +690,7 @@ class ImageService:
             except InvalidReference:
                 ref = None
         if ref is not None and ref.is_name_only:
-            repo = ref.canonical()
-            rows = self.db.query("SELECT ref, image_id FROM tags ORDER BY ref")
-            found = [
-                (iid, _familiar(r))
-                for r, iid in rows
-                if not _is_digest_ref(r) and r.rsplit(":", 1)[0] == repo
-            ]
+            found = [(iid, _familiar(r)) for r, iid in self.tags_of_repo(ref.canonical())]
             if found:
                 return found
         image = self.resolve(name)
@@ -723,7 +717,7 @@ class ImageService:
         write_docker_archive(out, plan)
         for name in names:
             try:
-                self._event("save", self.resolve(name).id)
+                self.log_event("save", self.resolve(name).id)
             except NotFound:
                 pass
 
@@ -751,9 +745,9 @@ class ImageService:
             except BaseException:
                 ingest.abort()
                 raise
-        self._event("import", image_id)
+        self.log_event("import", image_id)
         if ref is not None:
-            self._event("tag", image_id, ref.familiar())
+            self.log_event("tag", image_id, ref.familiar())
         return image_id
 
     def commit(
@@ -825,7 +819,7 @@ class ImageService:
                 ingest.abort()
                 raise
         if ref is not None:
-            self._event("tag", image_id, ref.familiar())
+            self.log_event("tag", image_id, ref.familiar())
         return image_id
 
     # ------------------------------------------------------------------ registry helpers
@@ -886,95 +880,6 @@ class ImageService:
                 }
             )
         return out
-
-    # ------------------------------------------------------------------ pull / search
-    def pull(
-        self,
-        ref: Reference,
-        auth: dict[str, Any] | None,
-        platform: str | None,
-        progress: Callable[[dict[str, Any]], None],
-    ) -> str:
-        """Pull through the registry plug-in; without one, answer from local images."""
-        if self.puller is not None:
-            image_id = self.puller.pull(ref, auth, platform, progress)
-            self._event("pull", image_id, ref.familiar(), actor=ref.familiar())
-            return image_id
-        key = ref.trim().with_digest(ref.digest).canonical() if ref.digest else ref.canonical()
-        found = self._lookup_ref(key)
-        if found is None:
-            domain = "registry-1.docker.io" if ref.domain == "docker.io" else ref.domain
-            raise NoRegistry(
-                f'Get "https://{domain}/v2/": dial tcp: lookup {domain}: no registry client '
-                "in this dockyard (the image is not available locally)"
-            )
-        progress({"status": f"Pulling from {ref.path}", "id": ref.tag or ref.digest})
-        if ref.digest is None:
-            for d in self.repo_digests(found):
-                if d.split("@", 1)[0] == ref.familiar_name:
-                    progress({"status": f"Digest: {d.split('@', 1)[1]}"})
-                    break
-        progress({"status": f"Status: Image is up to date for {ref.familiar()}"})
-        return found
-
-    def push(
-        self,
-        name: str,
-        tag: str | None,
-        auth: dict[str, Any] | None,
-        progress: Callable[[dict[str, Any]], None],
-    ) -> None:
-        """docker push through the registry plug-in (`Puller.push(ref, image_id, auth,
-        progress)`); an empty tag pushes every tag of the repository, as Docker does."""
-        try:
-            repo = parse_normalized(name, default_tag=False)
-        except InvalidReference as exc:
-            raise InvalidParameter(str(exc)) from None
-        if tag:
-            try:
-                repo = repo.trim().with_tag(tag)
-            except InvalidReference as exc:
-                raise InvalidParameter(str(exc)) from None
-        targets: list[tuple[Reference, str]] = []
-        if repo.is_name_only:
-            prefix = repo.canonical() + ":"
-            for ref, image_id in self.db.query("SELECT ref, image_id FROM tags ORDER BY ref"):
-                if ref.startswith(prefix) and "@" not in ref:
-                    targets.append((parse_normalized(ref), image_id))
-        else:
-            found = self._lookup_ref(repo.canonical())
-            if found is not None:
-                targets.append((repo, found))
-        if not targets:
-            raise NotFound(f"An image does not exist locally with the tag: {repo.familiar_name}")
-        progress({"status": f"The push refers to repository [{repo.name}]"})
-        push = getattr(self.puller, "push", None)
-        if push is None:
-            domain = "registry-1.docker.io" if repo.domain == "docker.io" else repo.domain
-            raise NoRegistry(
-                f'Get "https://{domain}/v2/": dial tcp: lookup {domain}: no registry client '
-                "in this dockyard"
-            )
-        for ref, image_id in targets:
-            push(ref, image_id, auth, progress)
-            self._event("push", image_id, ref.familiar(), actor=ref.familiar())
-
-    def search(
-        self, term: str, limit: int | None, auth: dict[str, Any] | None
-    ) -> list[dict[str, Any]]:
-        search = getattr(self.puller, "search", None)
-        if search is None:
-            raise NoRegistry(
-                f'Get "https://index.docker.io/v1/search?q={term}&n={limit or 25}": dial tcp: '
-                "lookup index.docker.io: no registry client in this dockyard"
-            )
-        return list(search(term, limit, auth))
-
-
-class NoRegistry(InvalidParameter):
-    """No registry is reachable; Docker answers these with 500."""
-
-    status = 500
 
 
 def _dump(doc: dict[str, Any]) -> bytes:
