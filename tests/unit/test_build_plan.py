@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from dockyard.build.builder import Builder, BuildOptions, cache_key
+from dockyard.build.builder import Builder, BuildOptions, BuildPeers, cache_key
 from dockyard.build.instructions import go_duration, go_quote_list, parse_duration, parse_ports
 from dockyard.build.parser import parse
 from dockyard.errors import InvalidParameter
 
 
 def plan(text: str, **opts: Any) -> Builder:
-    daemon = SimpleNamespace(
-        services=SimpleNamespace(images=object(), containers=None, distribution=None)
-    )
-    b = Builder(daemon, BuildOptions(**opts), lambda m: None, None)  # type: ignore[arg-type]
+    peers = BuildPeers(images=object(), containers=None, distribution=None)  # type: ignore[arg-type]
+    b = Builder(peers, BuildOptions(**opts), lambda m: None, None)  # type: ignore[arg-type]
     b._live = []
     b.plan(parse(text))
     return b

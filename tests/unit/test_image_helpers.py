@@ -56,9 +56,9 @@ class FakeDaemon:
 
 def make_service(root: Path) -> tuple[ImageService, FakeDaemon]:
     d = FakeDaemon(root)
-    svc = ImageService(d)  # type: ignore[arg-type]
-    d.services.images = svc
     d.services.containers = FakeContainers()
+    svc = ImageService(d.db, d.root, d.events, users=lambda: d.services.containers)
+    d.services.images = svc
     svc.recover()
     return svc, d
 

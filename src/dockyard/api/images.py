@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard.common.reference import InvalidReference, parse_normalized
 
-from ..errors import DockyardError, InvalidParameter, NotFound
+from ..errors import DockyardError, InvalidParameter
 from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
 from .http import Request, Response, StreamResponse, json_response
@@ -221,10 +221,7 @@ def _download(url: str, svc: ImageService) -> BinaryIO:
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> ImageService:
-        s = daemon.services.images
-        if s is None:
-            raise NotFound("images are not available")
-        return s
+        return daemon.services.images
 
     @router.route("GET", "/images/json")
     async def list_(req: Request) -> Response:
@@ -377,8 +374,6 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/commit")
     async def commit(req: Request) -> Response:
         containers = daemon.services.containers
-        if containers is None or not hasattr(containers, "commit"):
-            raise NotFound("commit is not available: no container service")
         body = await req.json(None)
         if body is not None and not isinstance(body, dict):
             raise InvalidParameter("invalid JSON: expected an object")

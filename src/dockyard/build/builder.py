@@ -38,7 +38,9 @@ from .shell import ShellError, env_map, process_word, process_words, words_used
 from .syntax import DockerfileSyntaxError
 
 if TYPE_CHECKING:
-    from ..daemon.core import Daemon
+    from ..containers.service import ContainerService
+    from ..distribution.service import DistributionService
+    from ..images.service import ImageService
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +121,27 @@ def cache_key(cfg: dict[str, Any]) -> str:
     return json.dumps({k: _norm(cfg.get(k)) for k in _CACHE_KEYS}, sort_keys=True)
 
 
+@dataclass
+class BuildPeers:
+    """The services a build uses: images for lookups, cache and commits, containers for
+    RUN and for reading images' files, distribution for pulling base images."""
+
+    images: ImageService
+    containers: ContainerService
+    distribution: DistributionService
+
+
 class Builder:
     def __init__(
         self,
-        daemon: Daemon,
+        peers: BuildPeers,
         opts: BuildOptions,
         emit: Callable[[dict[str, Any]], None],
         context: BuildContext,
     ) -> None:
-        self.daemon = daemon
-        self.images = daemon.services.images
-        self.containers = daemon.services.containers
-        self.distribution = daemon.services.distribution
+        self.images = peers.images
+        self.containers = peers.containers
+        self.distribution = peers.distribution
         self.opts = opts
         self._emit = emit
         self.ctx = context
@@ -725,7 +736,7 @@ class Builder:
         if self._probe(stage, cc):
             return
         cid = ""
-        if stage.image_id is not None and self.containers is not None:
+        if stage.image_id is not None:
             cid = self._create(stage, cc)
             self.out(f" ---> Running in {cid[:12]}\n")
         try:
@@ -749,7 +760,7 @@ class Builder:
         cc = self._container_config(stage, cmd)
         if self._probe(stage, cc):
             return
-        if stage.image_id is None or self.containers is None:
+        if stage.image_id is None:
             tmp = Path(tempfile.mkdtemp(prefix="layer-", dir=self.ctx.dir))
             try:
                 work(tmp)
@@ -1431,11 +1442,11 @@ def _resolve_chown(root: Path, spec: str) -> tuple[int, int]:
 
 
 def new_builder(
-    daemon: Daemon,
+    peers: BuildPeers,
     opts: BuildOptions,
     emit: Callable[[dict[str, Any]], None],
     context: BuildContext,
 ) -> Builder:
-    b = Builder(daemon, opts, emit, context)
+    b = Builder(peers, opts, emit, context)
     b._live = []
     return b

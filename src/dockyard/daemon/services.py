@@ -47,7 +47,10 @@ def build_services(daemon: Daemon) -> Services:
     # daemon.services, so each is published as soon as it exists.
     services = Services.__new__(Services)
     daemon.services = services
-    services.images = ImageService(daemon)
+    assert daemon.db is not None
+    services.images = ImageService(
+        daemon.db, daemon.config.data_root, daemon.events, users=lambda: services.containers
+    )
     services.distribution = DistributionService(
         services.images,
         RegistrySettings(

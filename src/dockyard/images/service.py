@@ -8,10 +8,8 @@ touches more than one of these stages its files first and commits its rows in on
 transaction (see ingest.py); deletions commit rows first and remove files after, so a crash
 leaves only unreferenced files, which recover() removes.
 
-Container service hooks used when present (`daemon.services.containers`):
-  image_users() -> {image_id: [container_id, ...]}          all containers per image
-  running_image_usage() -> {image_id: [container_id, ...]}  running ones only
-  image_usage() -> {image_id: count}                          fallback for counts
+Who uses which image comes from an `ImageUsers` (peers.py; the container service, handed
+in by the composition root), so an image in use is neither deleted nor pruned.
 Pull and push (dockyard.distribution) use the public names only: lookup_ref, has_image,
 has_layer, add_image (register a fetched image), layer_blobs, kept_blobs, add_reference.
 """
@@ -53,7 +51,8 @@ from .rwlock import RWLock
 from .store import BlobStore
 
 if TYPE_CHECKING:
-    from ..daemon.core import Daemon
+    from ..state.db import Database
+    from .peers import EventPublisher, ImageUsers
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +133,18 @@ def parse_tag_ref(repo: str, tag: str | None = None) -> Reference:
 
 
 class ImageService:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
-        assert daemon.db is not None
-        self.db = daemon.db
-        self.root: Path = Path(daemon.config.data_root)
+    def __init__(
+        self,
+        db: Database,
+        data_root: Path,
+        events: EventPublisher,
+        users: Callable[[], ImageUsers],
+    ) -> None:
+        """`users` gives the container service, which is built after this one."""
+        self.db = db
+        self.root = Path(data_root)
+        self.events = events
+        self._users_of = users
         self.blobs = BlobStore(self.root)
         self.layers = LayerStore(self.root, self.blobs, self.db)
         self.tmp = self.root / "tmp"
@@ -374,29 +380,13 @@ class ImageService:
         return views.prune(self, filters or {})
 
     # ------------------------------------------------------------------ containers
-    def _containers(self) -> Any:
-        return self.daemon.services.containers
-
     def _users(self, running_only: bool = False) -> dict[str, list[str]]:
-        svc = self._containers()
-        if svc is None:
-            return {}
-        if running_only:
-            fn = getattr(svc, "running_image_usage", None)
-        else:
-            fn = getattr(svc, "image_users", None)
-        if fn is None:
-            return {}
-        return {full_image_id(k): list(v) for k, v in fn().items()}
+        users = self._users_of()
+        found = users.running_image_usage() if running_only else users.image_users()
+        return {full_image_id(k): list(v) for k, v in found.items()}
 
     def container_counts(self) -> dict[str, int]:
-        svc = self._containers()
-        if svc is None:
-            return {}
-        fn = getattr(svc, "image_usage", None)
-        if fn is not None:
-            return {full_image_id(k): int(v) for k, v in fn().items()}
-        return {k: len(v) for k, v in self._users().items()}
+        return {full_image_id(k): int(v) for k, v in self._users_of().image_usage().items()}
 
     # ------------------------------------------------------------------ events
     def log_event(
@@ -410,7 +400,7 @@ class ImageService:
         except NotFound:
             pass
         attrs["name"] = name or image_id
-        self.daemon.events.publish("image", action, actor or image_id, attrs)
+        self.events.publish("image", action, actor or image_id, attrs)
 
     # ------------------------------------------------------------------ tags
     def add_reference(self, image_id: str, ref: str | Reference) -> str:
@@ -589,8 +579,6 @@ class ImageService:
 
     def sweep(self) -> list[str]:
         """Really remove images hidden by `rmi -f` whose containers are gone."""
-        if self._containers() is None:
-            return []  # cannot tell who uses what (e.g. during startup)
         removed = []
         with self.lock.exclusive():
             users = self._users()

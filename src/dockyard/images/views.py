@@ -367,7 +367,7 @@ def prune(svc: ImageService, filters: dict[str, list[str]]) -> dict[str, Any]:
             except (Conflict, NotFound):
                 continue
     reclaimed = sum(sizes_before.get(d["Deleted"], 0) for d in deleted if "Deleted" in d)
-    svc.daemon.events.publish("image", "prune", "", {"reclaimed": str(reclaimed)})
+    svc.events.publish("image", "prune", "", {"reclaimed": str(reclaimed)})
     return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
 
