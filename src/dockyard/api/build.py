@@ -58,7 +58,7 @@ def _registry_config(req: Request) -> dict[str, Any]:
 
 def options_from_request(req: Request) -> BuildOptions:
     from ..build.builder import BuildOptions
-    from ..images.service import parse_tag_ref
+    from ..images.records import parse_tag_ref
 
     tags = [t for t in req.query.get("t") or [] if t]
     for t in tags:
