@@ -7,6 +7,8 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from dockyard.common.ports import parse_expose
+
 from ..errors import InvalidParameter
 from . import instructions as ins
 from .parser import Instruction, key_values, parse_json_array
@@ -97,12 +99,9 @@ class ConfigSteps:
 
     def do_expose(self, stage: Stage, inst: Instruction) -> None:
         words = self._words(inst.rest, self.build_env(stage))
-        ports = ins.parse_ports(words)
-        exposed = dict(stage.config.get("ExposedPorts") or {})
-        for p in ports:
-            exposed[p] = {}
-        stage.config["ExposedPorts"] = exposed
-        self.commit_nop(stage, "EXPOSE " + " ".join(sorted(set(ports))))
+        ports = parse_expose(words, dockerfile=True)
+        stage.config["ExposedPorts"] = {**(stage.config.get("ExposedPorts") or {}), **ports}
+        self.commit_nop(stage, "EXPOSE " + " ".join(sorted(ports)))
 
     def do_volume(self, stage: Stage, inst: Instruction) -> None:
         env = self.build_env(stage)
