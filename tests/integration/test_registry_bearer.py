@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from test_registry_docker import REGISTRY_BIN, RegistryServer, ok, run  # noqa: E402
+from testing.registry_server import REGISTRY_BIN, RegistryServer, ok, run  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

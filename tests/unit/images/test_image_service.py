@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from test_image_helpers import classic_archive, image_config, layer, make_service, sha
+from testing.images import classic_archive, image_config, layer, make_service, sha
 
 from dockyard.errors import Conflict, InvalidParameter, NotFound
 

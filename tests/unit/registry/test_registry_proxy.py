@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_image_helpers import make_service
-from test_registry_fakeserver import FakeRegistry, make_layer
+from testing.images import make_service
+from testing.registry import FakeRegistry, make_layer
 
 from dockyard.common.reference import parse_normalized
 from dockyard.distribution.service import DistributionService

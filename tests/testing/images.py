@@ -1,4 +1,5 @@
-"""Helpers for the image service tests: a daemon stand-in and hand-made image archives."""
+"""Image store tests' helpers: a daemon stand-in, the image service on a temp dir, and
+hand-made layers, configs and image archives."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tarhelpers import make_tar
-
 from dockyard.daemon.config import DaemonConfig
 from dockyard.daemon.events import EventBus
 from dockyard.images.service import ImageService
 from dockyard.state.db import Database
+from testing.tarhelpers import make_tar
 
 
 def sha(data: bytes) -> str:
