@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))
 
 import daemon_harness  # noqa: E402
-from test_image_helpers import classic_archive, image_config, layer  # noqa: E402
+from testing.images import classic_archive, image_config, layer  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

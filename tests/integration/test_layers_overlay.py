@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from tarhelpers import make_tar, tree  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from testing.tarhelpers import make_tar, tree  # noqa: E402
 
 from dockyard.fs.changes import (  # noqa: E402
     CHANGE_ADD,

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from test_registry_docker import REGISTRY_BIN, RegistryServer, ok, run  # noqa: E402
+from testing.registry_server import REGISTRY_BIN, RegistryServer, ok, run  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,
@@ -196,13 +196,11 @@ def test_bearer_push_pull(daemon: Any, token_registry: Any, tmp_path: Path) -> N
 
 
 def test_bearer_login_check(token_registry: Any) -> None:
-    from types import SimpleNamespace
-
-    from dockyard.daemon.config import DaemonConfig
+    from dockyard.distribution.service import DistributionService
     from dockyard.registry.errors import LoginFailed
-    from dockyard.registry.puller import Puller
+    from dockyard.registry.remote import RegistrySettings
 
-    puller = Puller(SimpleNamespace(daemon=SimpleNamespace(config=DaemonConfig())))  # type: ignore[arg-type]
+    puller = DistributionService(None, RegistrySettings())  # type: ignore[arg-type]
     host = token_registry.host
     doc = puller.login({"username": "alice", "password": "s3cret", "serveraddress": host})
     assert doc == {"Status": "Login Succeeded", "IdentityToken": ""}

@@ -3,7 +3,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from tarhelpers import IS_ROOT
+from testing.tarhelpers import IS_ROOT
 
 from dockyard.fs.changes import (
     CHANGE_ADD,

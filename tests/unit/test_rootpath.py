@@ -7,7 +7,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from tarhelpers import IS_ROOT, gz, make_tar, tree
+from testing.tarhelpers import IS_ROOT, gz, make_tar, tree
 
 from dockyard.fs.rootpath import (
     GO_MODE_CHAR_DEVICE,

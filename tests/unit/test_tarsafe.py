@@ -3,7 +3,7 @@ import random
 import tarfile
 
 import pytest
-from tarhelpers import make_tar
+from testing.tarhelpers import make_tar
 
 from dockyard.fs.tarsafe import PathEscapeError, StrictTarInfo, clean_member_name
 

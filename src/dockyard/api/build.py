@@ -13,7 +13,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DockyardError, InvalidParameter, NotFound
+from ..errors import DockyardError, InvalidParameter
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
 
@@ -58,7 +58,7 @@ def _registry_config(req: Request) -> dict[str, Any]:
 
 def options_from_request(req: Request) -> BuildOptions:
     from ..build.builder import BuildOptions
-    from ..images.service import parse_tag_ref
+    from ..images.records import parse_tag_ref
 
     tags = [t for t in req.query.get("t") or [] if t]
     for t in tags:
@@ -99,12 +99,12 @@ def options_from_request(req: Request) -> BuildOptions:
 def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/build")
     async def build(req: Request) -> Response | StreamResponse:
-        from ..build.builder import BuildError, new_builder
+        from ..build.builder import BuildError, BuildPeers, new_builder
         from ..build.context import BuildContext
 
-        images = daemon.services.images
-        if images is None:
-            raise NotFound("images are not available")
+        services = daemon.services
+        images = services.images
+        peers = BuildPeers(images, services.containers, services.distribution)
         if req.q("version") == "2":
             raise InvalidParameter("buildkit not supported by daemon")
         remote = req.q("remote") or ""
@@ -152,7 +152,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 ctx.apply_dockerignore(opts.dockerfile)
                 if re.fullmatch(r"\.dockerfile\.[0-9a-f]+", opts.dockerfile):
                     ctx.remove_file(opts.dockerfile)  # a -f file from outside the context
-                builder = new_builder(daemon, opts, emit, ctx)
+                builder = new_builder(peers, opts, emit, ctx)
                 holder["builder"] = builder
                 image_id = builder.build(dockerfile)
                 short = image_id.removeprefix("sha256:")[:12]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard.common.reference import InvalidReference, parse_normalized
 
-from ..errors import DockyardError, InvalidParameter, NotFound
+from ..errors import DockyardError, InvalidParameter
 from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
 from .http import Request, Response, StreamResponse, json_response
@@ -221,10 +221,7 @@ def _download(url: str, svc: ImageService) -> BinaryIO:
 
 def register(router: Router, daemon: Daemon) -> None:
     def svc() -> ImageService:
-        s = daemon.services.images
-        if s is None:
-            raise NotFound("images are not available")
-        return s
+        return daemon.services.images
 
     @router.route("GET", "/images/json")
     async def list_(req: Request) -> Response:
@@ -266,7 +263,6 @@ def register(router: Router, daemon: Daemon) -> None:
         return await run_with_progress(work)
 
     async def _pull(req: Request, image: str) -> Response | StreamResponse:
-        s = svc()
         tag = req.q("tag") or ""
         try:
             ref = parse_normalized(image, default_tag=False)
@@ -282,7 +278,7 @@ def register(router: Router, daemon: Daemon) -> None:
         platform = req.q("platform") or None
 
         def work(emit: Callable[[dict[str, Any]], None]) -> None:
-            s.pull(ref, auth, platform, emit)
+            daemon.services.distribution.pull(ref, auth, platform, emit)
 
         return await run_with_progress(work)
 
@@ -313,7 +309,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 write_docker_archive(out, plan)
             for name in names:
                 try:
-                    s._event("save", s.resolve(name).id)
+                    s.log_event("save", s.resolve(name).id)
                 except DockyardError:
                     pass
 
@@ -329,7 +325,9 @@ def register(router: Router, daemon: Daemon) -> None:
         if not term:
             raise InvalidParameter("term is required")
         limit = req.q_int("limit")
-        results = await asyncio.to_thread(svc().search, term, limit, registry_auth(req))
+        results = await asyncio.to_thread(
+            daemon.services.distribution.search, term, limit, registry_auth(req)
+        )
         filters = req.q_filters()
         results = _filter_search(results, filters)
         return json_response(results)
@@ -352,12 +350,11 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/images/{name:path}/push")
     async def push(req: Request, name: str) -> Response | StreamResponse:
-        s = svc()
         auth = registry_auth(req)
         tag = req.q("tag") or None
 
         def work(emit: Callable[[dict[str, Any]], None]) -> None:
-            s.push(name, tag, auth, emit)
+            daemon.services.distribution.push(name, tag, auth, emit)
 
         return await run_with_progress(work)
 
@@ -377,8 +374,6 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/commit")
     async def commit(req: Request) -> Response:
         containers = daemon.services.containers
-        if containers is None or not hasattr(containers, "commit"):
-            raise NotFound("commit is not available: no container service")
         body = await req.json(None)
         if body is not None and not isinstance(body, dict):
             raise InvalidParameter("invalid JSON: expected an object")

@@ -75,24 +75,3 @@ def check_signal(sig: str) -> None:
     elif s in SIGNALS or re.fullmatch(r"RTM(IN|AX)([+-]\d+)?", s):
         return
     raise InvalidParameter(f"Invalid signal: {sig}")
-
-
-def parse_ports(words: list[str]) -> list[str]:
-    """EXPOSE arguments (80, 80/udp, 8000-8002) as Docker's port keys."""
-    out: list[str] = []
-    for spec in words:
-        port, _, proto = spec.partition("/")
-        proto = (proto or "tcp").lower()
-        if proto not in ("tcp", "udp", "sctp"):
-            raise InvalidParameter(f"invalid proto: {proto}")
-        if ":" in port:
-            raise InvalidParameter(f"invalid containerPort: {spec}")
-        lo, dash, hi = port.partition("-")
-        try:
-            start, end = int(lo), int(hi) if dash else int(lo)
-        except ValueError:
-            raise InvalidParameter(f"invalid containerPort: {port}") from None
-        if not (0 < start <= end <= 65535):
-            raise InvalidParameter(f"invalid containerPort: {port}")
-        out.extend(f"{p}/{proto}" for p in range(start, end + 1))
-    return out

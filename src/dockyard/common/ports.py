@@ -120,22 +120,46 @@ def parse_publish(
     return exposed, bindings
 
 
-def parse_expose(specs: list[str]) -> dict[str, dict]:
-    """`--expose 80`, `--expose 7000-7002/udp` -> ExposedPorts."""
+def parse_expose(specs: list[str], *, dockerfile: bool = False) -> dict[str, dict]:
+    """`--expose 80`, `--expose 7000-7002/udp` -> ExposedPorts, with the docker CLI's
+    errors; `dockerfile=True` reads EXPOSE arguments (of a Dockerfile, `commit -c`,
+    `import -c`) with the builder's errors."""
     exposed: dict[str, dict] = {}
     for spec in specs:
-        proto, port = split_proto_port(spec)
-        try:
-            start, end = parse_port_range(port)
-        except ValueError:
-            raise InvalidParameter(
-                f"invalid range format for --expose: {spec}, error: {port}"
-            ) from None
-        if proto.lower() not in PROTOCOLS:
-            raise InvalidParameter(f"invalid proto: {proto}")
+        proto, start, end = _dockerfile_expose(spec) if dockerfile else _cli_expose(spec)
         for p in range(start, end + 1):
-            exposed[f"{p}/{proto.lower()}"] = {}
+            exposed[f"{p}/{proto}"] = {}
     return exposed
+
+
+def _cli_expose(spec: str) -> tuple[str, int, int]:
+    proto, port = split_proto_port(spec)
+    try:
+        start, end = parse_port_range(port)
+    except ValueError:
+        raise InvalidParameter(
+            f"invalid range format for --expose: {spec}, error: {port}"
+        ) from None
+    if proto.lower() not in PROTOCOLS:
+        raise InvalidParameter(f"invalid proto: {proto}")
+    return proto.lower(), start, end
+
+
+def _dockerfile_expose(spec: str) -> tuple[str, int, int]:
+    port, _, proto = spec.partition("/")
+    proto = (proto or "tcp").lower()
+    if proto not in PROTOCOLS:
+        raise InvalidParameter(f"invalid proto: {proto}")
+    if ":" in port:
+        raise InvalidParameter(f"invalid containerPort: {spec}")
+    lo, dash, hi = port.partition("-")
+    try:
+        start, end = int(lo), int(hi) if dash else int(lo)
+    except ValueError:
+        raise InvalidParameter(f"invalid containerPort: {port}") from None
+    if not (0 < start <= end <= 65535):
+        raise InvalidParameter(f"invalid containerPort: {port}")
+    return proto, start, end
 
 
 def publish_all(

@@ -24,6 +24,7 @@ from .hostclaims import HostClaims
 
 if TYPE_CHECKING:
     from ..containers.service import ContainerService
+    from ..distribution.service import DistributionService
     from ..images.service import ImageService
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Services:
     """The daemon's services; field order is start order (stop order is the reverse)."""
 
     images: ImageService
+    distribution: DistributionService
     volumes: VolumeService
     networks: NetworkService
     containers: ContainerService
@@ -84,13 +86,21 @@ def build_services(
 ) -> Services:
     """`daemon` is the whole Daemon, for the services that still take it (images, containers)."""
     from ..containers.service import ContainerService
+    from ..distribution.service import DistributionService
     from ..images.service import ImageService
+    from ..registry.remote import RegistrySettings
 
     # Images and containers still reach their peers through daemon.services during their
     # construction, so the record is published before it is complete.
     services = Services.__new__(Services)
     daemon.services = services
-    services.images = ImageService(daemon)
+    services.images = ImageService(
+        db, config.data_root, events, users=lambda: services.containers
+    )
+    services.distribution = DistributionService(
+        services.images,
+        RegistrySettings(list(config.registry_mirrors), list(config.insecure_registries)),
+    )
     services.volumes = VolumeService(
         config.data_root,
         in_use=lambda: services.containers.volume_users(),

@@ -13,6 +13,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from dockyard.common.ports import parse_expose
+
 from ..errors import InvalidParameter
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -158,24 +160,6 @@ def _key_values(instr: str, rest: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _ports(rest: str) -> list[str]:
-    out = []
-    for spec in rest.split():
-        port, _, proto = spec.partition("/")
-        proto = (proto or "tcp").lower()
-        if proto not in ("tcp", "udp", "sctp"):
-            raise InvalidParameter(f"invalid proto: {proto}")
-        lo, dash, hi = port.partition("-")
-        try:
-            start, end = int(lo), int(hi) if dash else int(lo)
-        except ValueError:
-            raise InvalidParameter(f"invalid containerPort: {port}") from None
-        if not (0 < start <= end <= 65535):
-            raise InvalidParameter(f"invalid containerPort: {port}")
-        out.extend(f"{p}/{proto}" for p in range(start, end + 1))
-    return out
-
-
 def apply_changes(cfg: dict[str, Any], changes: list[str]) -> dict[str, Any]:
     """Apply Dockerfile lines (`docker commit -c`, `docker import -c`) to a config dict."""
     cfg = copy.deepcopy(cfg)
@@ -210,7 +194,7 @@ def apply_changes(cfg: dict[str, Any], changes: list[str]) -> dict[str, Any]:
             cfg["Labels"] = labels
         elif instr == "EXPOSE":
             ports = dict(cfg.get("ExposedPorts") or {})
-            ports.update({p: {} for p in _ports(rest)})
+            ports.update(parse_expose(rest.split(), dockerfile=True))
             cfg["ExposedPorts"] = ports
         elif instr == "USER":
             cfg["User"] = rest

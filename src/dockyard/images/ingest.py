@@ -30,7 +30,7 @@ _CHUNK = 1 << 20
 GZIP_LEVEL = 1
 
 if TYPE_CHECKING:
-    from .service import ImageService
+    from .catalog import ImageCatalog
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class RefMove:
 class Ingest:
     """Staged content for one operation; call with the service lock held."""
 
-    def __init__(self, svc: ImageService) -> None:
+    def __init__(self, svc: ImageCatalog) -> None:
         self.svc = svc
         self.staged: dict[str, StagedLayer] = {}
         self.new_blobs: list[str] = []

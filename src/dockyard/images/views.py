@@ -15,9 +15,11 @@ from dockyard.common.reference import InvalidReference, parse_normalized
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from . import config as cfgmod
+from . import delete as deletion
 
 if TYPE_CHECKING:
-    from .service import ImageRecord, ImageService
+    from .catalog import ImageCatalog
+    from .records import ImageRecord
 
 LIST_FILTERS = {"dangling", "label", "label!", "before", "since", "reference", "until"}
 PRUNE_FILTERS = {"dangling", "label", "label!", "until"}
@@ -134,9 +136,10 @@ def reference_match(patterns: list[re.Pattern[str]], familiar: str) -> bool:
 
 
 def _summary(
-    svc: ImageService, rec: ImageRecord, refs: list[str], api: str | None
+    svc: ImageCatalog, rec: ImageRecord, refs: list[str], api: str | None
 ) -> dict[str, Any]:
-    from .service import _familiar, _is_digest_ref
+    from .records import familiar as _familiar
+    from .records import is_digest_ref as _is_digest_ref
 
     tags = [_familiar(r) for r in refs if not _is_digest_ref(r)]
     digests = [_familiar(r) for r in refs if _is_digest_ref(r)]
@@ -161,7 +164,7 @@ def _summary(
 
 
 def list_images(
-    svc: ImageService,
+    svc: ImageCatalog,
     all_: bool = False,
     filters: dict[str, list[str]] | None = None,
     shared_size: bool = False,
@@ -191,7 +194,7 @@ def list_images(
             continue
         refs = refs_by_id.get(rec.id, [])
         if patterns:
-            from .service import _familiar
+            from .records import familiar as _familiar
 
             refs = [r for r in refs if reference_match(patterns, _familiar(r))]
             if not refs:
@@ -218,14 +221,14 @@ def list_images(
     return out
 
 
-def _bound(svc: ImageService, values: list[str] | None) -> float | None:
+def _bound(svc: ImageCatalog, values: list[str] | None) -> float | None:
     if not values:
         return None
     return svc.resolve(values[-1]).created
 
 
 def _add_shared(
-    svc: ImageService, images: list[ImageRecord], summaries: list[dict[str, Any]]
+    svc: ImageCatalog, images: list[ImageRecord], summaries: list[dict[str, Any]]
 ) -> None:
     """SharedSize: bytes of this image's layers that some other image also uses."""
     users: dict[str, int] = {}
@@ -238,14 +241,14 @@ def _add_shared(
         s["SharedSize"] = sum(sizes.get(c, 0) for c in chains.get(s["Id"], []) if users[c] > 1)
 
 
-def df(svc: ImageService) -> list[dict[str, Any]]:
+def df(svc: ImageCatalog) -> list[dict[str, Any]]:
     return list_images(svc, all_=True, shared_size=True, container_counts=True)
 
 
 # --- inspect / history ----------------------------------------------------------------------
 
 
-def inspect(svc: ImageService, name: str, api: str | None = None) -> dict[str, Any]:
+def inspect(svc: ImageCatalog, name: str, api: str | None = None) -> dict[str, Any]:
     rec = svc.resolve(name)
     ic = rec.image_config
     dirs = [svc.layers.dir(c) for c in reversed(rec.chain)]
@@ -291,7 +294,7 @@ def inspect(svc: ImageService, name: str, api: str | None = None) -> dict[str, A
     return out
 
 
-def history(svc: ImageService, name: str) -> list[dict[str, Any]]:
+def history(svc: ImageCatalog, name: str) -> list[dict[str, Any]]:
     rec = svc.resolve(name)
     ic = rec.image_config
     entries: list[dict[str, Any]] = []
@@ -331,14 +334,15 @@ def history(svc: ImageService, name: str) -> list[dict[str, Any]]:
 # --- prune ------------------------------------------------------------------------------------
 
 
-def prune(svc: ImageService, filters: dict[str, list[str]]) -> dict[str, Any]:
+def prune(svc: ImageCatalog, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    filters = filters or {}
     check_filters(filters, PRUNE_FILTERS)
     dangling = dangling_filter(filters)
     dangling_only = dangling is not False
     until = [parse_timestamp(v) for v in filters.get("until") or []]
     sizes_before = {c: int(d.get("size") or 0) for c, d in svc.layers.all().items()}
     deleted: list[dict[str, str]] = []
-    svc.sweep()
+    deletion.sweep(svc)
     with svc.lock.exclusive():
         images = svc.all()
         refs_by_id = svc.refs()
@@ -361,13 +365,15 @@ def prune(svc: ImageService, filters: dict[str, list[str]]) -> dict[str, Any]:
                     if dangling_only and any("@" not in r for r in refs):
                         continue
                     for r in refs:
-                        deleted.extend(svc.delete(_familiar_or(r), force=False, prune=True))
+                        deleted.extend(
+                            deletion.delete(svc, _familiar_or(r), force=False, prune=True)
+                        )
                 else:
-                    deleted.extend(svc.delete(rec.id, force=False, prune=True))
+                    deleted.extend(deletion.delete(svc, rec.id, force=False, prune=True))
             except (Conflict, NotFound):
                 continue
     reclaimed = sum(sizes_before.get(d["Deleted"], 0) for d in deleted if "Deleted" in d)
-    svc.daemon.events.publish("image", "prune", "", {"reclaimed": str(reclaimed)})
+    svc.events.publish("image", "prune", "", {"reclaimed": str(reclaimed)})
     return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DockyardError, InvalidParameter, NotFound, Unauthorized
-from ..images.service import NoRegistry
+
+if TYPE_CHECKING:
+    from dockyard.common.reference import Reference
+
+
+class NoRegistry(InvalidParameter):
+    """No registry is reachable; Docker answers these with 500."""
+
+    status = 500
 
 
 class RegistryError(DockyardError):
@@ -20,8 +28,7 @@ class RegistryError(DockyardError):
 
 
 class ConnectError(NoRegistry, RegistryError):
-    """The endpoint could not be reached at all: always worth trying the next one.
-    (The image service's NoRegistry: "no registry is reachable", answered with 500.)"""
+    """The endpoint could not be reached at all: always worth trying the next one."""
 
     status = 500
     fallback = True
@@ -96,3 +103,20 @@ def describe(status: int, reason: str, body: bytes) -> tuple[str, str | None]:
     if status == 429:
         return "toomanyrequests: too many requests", "TOOMANYREQUESTS"
     return f"received unexpected HTTP status: {status} {reason}", None
+
+
+def translate_pull(exc: RegistryError, ref: Reference) -> DockyardError:
+    """Docker's TranslatePullError: missing things become 404 with its wording."""
+    if isinstance(exc, ResponseError):
+        if exc.code == "MANIFEST_UNKNOWN":
+            return PullNotFound(f"manifest for {ref.familiar()} not found: {exc.message}")
+        if exc.code == "NAME_UNKNOWN":
+            return PullNotFound(f"repository {ref.familiar_name} not found: {exc.message}")
+        if exc.code == "DENIED":
+            return PullDenied(
+                f"pull access denied for {ref.familiar_name}, repository does not exist or "
+                f"may require 'docker login': {exc.message}"
+            )
+        if exc.http_status == 404:
+            return PullNotFound(f"manifest for {ref.familiar()} not found: {exc.message}")
+    return exc

@@ -232,3 +232,47 @@ def build_manifest(config: bytes, layers: list[tuple[str, str, int]]) -> tuple[b
         ],
     }
     return json.dumps(doc, indent=3).encode(), media
+
+
+def diff_ids_of(config: bytes) -> list[str]:
+    """rootfs.diff_ids of an image config, checked."""
+    try:
+        doc = json.loads(config)
+        ids = doc["rootfs"]["diff_ids"]
+    except (ValueError, KeyError, TypeError):
+        raise BadManifest("invalid image config: no rootfs.diff_ids") from None
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise BadManifest("invalid image config: bad rootfs.diff_ids")
+    return list(ids)
+
+
+def platform_doc(p: dict[str, Any]) -> dict[str, Any]:
+    """An OCI platform as Docker serialises it: empty optional fields left out."""
+    doc: dict[str, Any] = {
+        "architecture": str(p.get("architecture") or ""),
+        "os": str(p.get("os") or ""),
+    }
+    for key in ("os.version", "os.features", "variant", "features"):
+        if p.get(key):
+            doc[key] = p[key]
+    return doc
+
+
+def check_platform(config: bytes, platform: str, ref: str) -> None:
+    """A single-platform image pulled with --platform must be that platform."""
+    want = parse_platform(platform)
+    try:
+        doc = json.loads(config)
+    except ValueError:
+        return
+    have = {
+        "os": str(doc.get("os") or ""),
+        "architecture": str(doc.get("architecture") or ""),
+        "variant": str(doc.get("variant") or ""),
+    }
+    if have["os"] != want["os"] or have["architecture"] != want["architecture"]:
+        raise BadManifest(
+            f"image with reference {ref} was found but its platform "
+            f"({format_platform(have)}) does not match the specified platform "
+            f"({format_platform(want)})"
+        )

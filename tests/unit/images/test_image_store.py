@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from test_image_helpers import layer, make_service, sha
+from testing.images import layer, make_service, sha
 
 from dockyard.errors import InvalidParameter
 from dockyard.images.layerstore import chain_id, chain_ids
@@ -72,7 +72,7 @@ def test_service_recover_cleans_layers_and_orphans(tmp_path: Path) -> None:
 def test_recover_unpacks_a_missing_layer_again(tmp_path: Path) -> None:
     import io as _io
 
-    from test_image_helpers import classic_archive, image_config
+    from testing.images import classic_archive, image_config
 
     from dockyard.images.layerstore import rmtree
 

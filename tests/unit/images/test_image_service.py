@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from test_image_helpers import classic_archive, image_config, layer, make_service, sha
+from testing.images import classic_archive, image_config, layer, make_service, sha
 
 from dockyard.errors import Conflict, InvalidParameter, NotFound
 
@@ -271,17 +271,26 @@ def test_df_counts_containers_and_shared_size(env) -> None:
     assert svc.layers_size() == rows[b]["Size"]
 
 
-def test_pull_without_registry(env) -> None:
+def _distribution(svc, monkeypatch: pytest.MonkeyPatch):
+    from dockyard.distribution.service import DistributionService
+    from dockyard.registry.remote import RegistrySettings
+
+    monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", "none")
+    return DistributionService(svc, RegistrySettings())
+
+
+def test_pull_without_registry(env, monkeypatch: pytest.MonkeyPatch) -> None:
     from dockyard.common.reference import parse_normalized
-    from dockyard.images.service import NoRegistry
+    from dockyard.registry.errors import NoRegistry
 
     svc, _ = env
+    dist = _distribution(svc, monkeypatch)
     load(svc, image_config([L1]), [L1], ["busybox:latest"])
     msgs: list[dict] = []
-    svc.pull(parse_normalized("busybox"), None, None, msgs.append)
+    dist.pull(parse_normalized("busybox"), None, None, msgs.append)
     assert msgs[-1] == {"status": "Status: Image is up to date for busybox:latest"}
     with pytest.raises(NoRegistry) as e:
-        svc.pull(parse_normalized("nginx"), None, None, msgs.append)
+        dist.pull(parse_normalized("nginx"), None, None, msgs.append)
     assert e.value.status == 500 and "registry-1.docker.io" in str(e.value)
 
 
@@ -344,16 +353,17 @@ def test_add_image_for_pullers(env) -> None:
     assert not svc.has_layer(None, sha(L3))
 
 
-def test_push_without_registry(env) -> None:
-    from dockyard.images.service import NoRegistry
+def test_push_without_registry(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockyard.registry.errors import NoRegistry
 
     svc, _ = env
+    dist = _distribution(svc, monkeypatch)
     load(svc, image_config([L1]), [L1], ["localhost:1/app:1"])
     msgs: list[dict] = []
     with pytest.raises(NotFound, match="An image does not exist locally with the tag: nope"):
-        svc.push("nope", None, None, msgs.append)
+        dist.push("nope", None, None, msgs.append)
     with pytest.raises(NoRegistry):
-        svc.push("localhost:1/app", "1", None, msgs.append)
+        dist.push("localhost:1/app", "1", None, msgs.append)
     assert msgs == [{"status": "The push refers to repository [localhost:1/app]"}]
 
 

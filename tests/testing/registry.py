@@ -414,15 +414,3 @@ class FakeRegistry:
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = _route
 
         return Handler
-
-
-def test_fake_registry_serves_what_it_holds() -> None:
-    import http.client
-
-    with FakeRegistry() as reg:
-        digest, _, raw = reg.add_image("x", "1", [make_layer({"a": b"1"})])
-        conn = http.client.HTTPConnection(reg.host, timeout=5)
-        conn.request("GET", "/v2/x/manifests/1")
-        resp = conn.getresponse()
-        assert resp.status == 200 and resp.read() == raw
-        conn.close()

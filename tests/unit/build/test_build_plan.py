@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from dockyard.build.builder import Builder, BuildOptions, cache_key
-from dockyard.build.instructions import go_duration, go_quote_list, parse_duration, parse_ports
+from dockyard.build.builder import Builder, BuildOptions, BuildPeers, cache_key
+from dockyard.build.instructions import go_duration, go_quote_list, parse_duration
 from dockyard.build.parser import parse
+from dockyard.common.ports import parse_expose
 from dockyard.errors import InvalidParameter
 
 
 def plan(text: str, **opts: Any) -> Builder:
-    daemon = SimpleNamespace(services=SimpleNamespace(images=object(), containers=None))
-    b = Builder(daemon, BuildOptions(**opts), lambda m: None, None)  # type: ignore[arg-type]
+    peers = BuildPeers(images=object(), containers=None, distribution=None)  # type: ignore[arg-type]
+    b = Builder(peers, BuildOptions(**opts), lambda m: None, None)  # type: ignore[arg-type]
     b._live = []
     b.plan(parse(text))
     return b
@@ -67,7 +67,7 @@ def test_helpers() -> None:
     assert parse_duration("5m", "interval") == 300 * 10**9
     assert parse_duration("1m30s", "interval") == 90 * 10**9
     assert go_duration(300 * 10**9) == "5m0s" and go_duration(3 * 10**9) == "3s"
-    assert parse_ports(["80", "443/udp", "8000-8001"]) == [
+    assert list(parse_expose(["80", "443/udp", "8000-8001"], dockerfile=True)) == [
         "80/tcp", "443/udp", "8000/tcp", "8001/tcp",
     ]  # fmt: skip
     with pytest.raises(InvalidParameter):

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from test_image_helpers import classic_archive, image_config, layer, make_service, sha
+from testing.images import classic_archive, image_config, layer, make_service, sha
 
 from dockyard.images.ingest import Ingest
 from dockyard.images.rwlock import RWLock

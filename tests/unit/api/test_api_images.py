@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from test_image_helpers import classic_archive, image_config, layer, make_service
+from testing.images import classic_archive, image_config, layer, make_service
 
 from dockyard.api.http import Response, StreamResponse
 from dockyard.api.images import run_with_progress, stream_from_thread

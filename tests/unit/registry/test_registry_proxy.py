@@ -9,10 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_image_helpers import make_service
-from test_registry_fakeserver import FakeRegistry, make_layer
+from testing.images import make_service
+from testing.registry import FakeRegistry, make_layer
 
 from dockyard.common.reference import parse_normalized
+from dockyard.distribution.service import DistributionService
+from dockyard.registry.remote import RegistrySettings
 
 
 class TinyProxy:
@@ -89,10 +91,10 @@ def test_registry_through_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
                 monkeypatch.setenv(var, f"http://pu:pp@127.0.0.1:{proxy.port}")
             monkeypatch.setenv("NO_PROXY", "nothing.example")
             monkeypatch.setenv("no_proxy", "nothing.example")
-            svc, d = make_service(tmp_path / "root")
-            d.config.insecure_registries = [name]
+            svc, _ = make_service(tmp_path / "root")
+            dist = DistributionService(svc, RegistrySettings(insecure=[name]))
             msgs: list[dict] = []
-            got = svc.pull(parse_normalized(f"{name}/viaproxy:1"), None, None, msgs.append)
+            got = dist.pull(parse_normalized(f"{name}/viaproxy:1"), None, None, msgs.append)
             assert got == image_id
             assert f"CONNECT {name}" in proxy.seen  # https first, through a tunnel
             assert any(s.startswith("GET ") for s in proxy.seen)  # then http, forwarded
@@ -100,7 +102,7 @@ def test_registry_through_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             # loopback goes direct, whatever the proxy settings
             before = len(proxy.seen)
             svc.delete(image_id, force=True)
-            assert svc.pull(parse_normalized(f"{reg.host}/viaproxy:1"), None, None, msgs.append)
+            assert dist.pull(parse_normalized(f"{reg.host}/viaproxy:1"), None, None, msgs.append)
             assert len(proxy.seen) == before
             # NO_PROXY: direct (checked without connecting: the name resolves nowhere)
             from dockyard.registry.transport import proxy_for

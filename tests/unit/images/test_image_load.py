@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from test_image_helpers import (
+from testing.images import (
     classic_archive,
     image_config,
     layer,

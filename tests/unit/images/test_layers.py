@@ -7,7 +7,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from tarhelpers import IS_ROOT, gz, make_tar, tree, zst
+from testing.tarhelpers import IS_ROOT, gz, make_tar, tree, zst
 
 from dockyard.fs.compression import detect_compression, open_maybe_compressed
 from dockyard.images.layers import (

@@ -1,4 +1,5 @@
-"""Helpers for the image service tests: a daemon stand-in and hand-made image archives."""
+"""Image store tests' helpers: a daemon stand-in, the image service on a temp dir, and
+hand-made layers, configs and image archives."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tarhelpers import make_tar
-
 from dockyard.daemon.config import DaemonConfig
 from dockyard.daemon.events import EventBus
 from dockyard.images.service import ImageService
 from dockyard.state.db import Database
+from testing.tarhelpers import make_tar
 
 
 def sha(data: bytes) -> str:
@@ -56,9 +56,9 @@ class FakeDaemon:
 
 def make_service(root: Path) -> tuple[ImageService, FakeDaemon]:
     d = FakeDaemon(root)
-    svc = ImageService(d)  # type: ignore[arg-type]
-    d.services.images = svc
     d.services.containers = FakeContainers()
+    svc = ImageService(d.db, d.root, d.events, users=lambda: d.services.containers)
+    d.services.images = svc
     svc.recover()
     return svc, d
 

@@ -4,11 +4,9 @@ Docker's message) or an instruction error ("dockerfile parse error on line N: ..
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from dockyard.build.builder import Builder, BuildOptions
+from dockyard.build.builder import Builder, BuildOptions, BuildPeers
 from dockyard.build.parser import ParseError, parse
 from dockyard.build.syntax import NO_INSTRUCTIONS, NOT_STRING_ARRAY, DockerfileSyntaxError
 from dockyard.errors import InvalidParameter
@@ -123,8 +121,8 @@ def test_instruction_errors(text: str, message: str) -> None:
 
 
 def builder() -> Builder:
-    daemon = SimpleNamespace(services=SimpleNamespace(images=object(), containers=None))
-    return Builder(daemon, BuildOptions(), lambda m: None, None)  # type: ignore[arg-type]
+    peers = BuildPeers(images=object(), containers=None, distribution=None)  # type: ignore[arg-type]
+    return Builder(peers, BuildOptions(), lambda m: None, None)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from test_image_helpers import make_service
-from test_registry_fakeserver import FakeRegistry, make_layer, sha
+from testing.images import make_service
+from testing.registry import FakeRegistry, make_layer, sha
 
 from dockyard.common.reference import parse_normalized
+from dockyard.distribution.service import DistributionService
 from dockyard.errors import DockyardError, NotFound
+from dockyard.registry.remote import RegistrySettings
 
 L1 = make_layer({"bin/sh": b"#!shell"})
 L2 = make_layer({"app/run": b"run" * 1000})
@@ -22,13 +24,17 @@ def svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", "none")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dockercfg"))
     s, d = make_service(tmp_path / "root")
-    assert s.puller is not None
     return s
 
 
-def pull(svc, name: str, auth=None, platform=None) -> tuple[str, list[dict]]:
+@pytest.fixture
+def dist(svc) -> DistributionService:
+    return DistributionService(svc, RegistrySettings())
+
+
+def pull(dist, name: str, auth=None, platform=None) -> tuple[str, list[dict]]:
     msgs: list[dict] = []
-    image_id = svc.pull(parse_normalized(name, default_tag=False), auth, platform, msgs.append)
+    image_id = dist.pull(parse_normalized(name, default_tag=False), auth, platform, msgs.append)
     return image_id, msgs
 
 
@@ -40,10 +46,10 @@ def statuses(msgs: list[dict]) -> list[str]:
     ]
 
 
-def test_pull_by_tag_then_up_to_date(svc) -> None:
+def test_pull_by_tag_then_up_to_date(svc, dist) -> None:
     with FakeRegistry() as reg:
         digest, image_id, _ = reg.add_image("lib/app", "1", [L1, L2])
-        got, msgs = pull(svc, f"{reg.host}/lib/app:1")
+        got, msgs = pull(dist, f"{reg.host}/lib/app:1")
         assert got == image_id
         s = statuses(msgs)
         assert s[0] == "1: Pulling from lib/app"
@@ -56,7 +62,7 @@ def test_pull_by_tag_then_up_to_date(svc) -> None:
         doc = svc.inspect(f"{reg.host}/lib/app:1")
         assert doc["RepoDigests"] == [f"{reg.host}/lib/app@{digest}"]
         assert doc["RepoTags"] == [f"{reg.host}/lib/app:1"]
-        _, msgs = pull(svc, f"{reg.host}/lib/app:1")
+        _, msgs = pull(dist, f"{reg.host}/lib/app:1")
         assert statuses(msgs) == [
             "1: Pulling from lib/app",
             f"Digest: {digest}",
@@ -64,12 +70,12 @@ def test_pull_by_tag_then_up_to_date(svc) -> None:
         ]
 
 
-def test_pull_by_digest_and_shared_layers(svc) -> None:
+def test_pull_by_digest_and_shared_layers(svc, dist) -> None:
     with FakeRegistry() as reg:
         reg.add_image("a", "1", [L1])
         digest, image_id, _ = reg.add_image("b", None, [L1, L2], compression="zstd", oci=True)
-        pull(svc, f"{reg.host}/a:1")
-        got, msgs = pull(svc, f"{reg.host}/b@{digest}")
+        pull(dist, f"{reg.host}/a:1")
+        got, msgs = pull(dist, f"{reg.host}/b@{digest}")
         assert got == image_id
         s = statuses(msgs)
         assert s[0] == f"{digest}: Pulling from b"
@@ -79,50 +85,50 @@ def test_pull_by_digest_and_shared_layers(svc) -> None:
         assert len(svc.lowerdirs(got)) == 2
 
 
-def test_pull_plain_tar_layers(svc) -> None:
+def test_pull_plain_tar_layers(svc, dist) -> None:
     with FakeRegistry() as reg:
         _, image_id, _ = reg.add_image("p", "1", [L1], compression="none", oci=True)
-        assert pull(svc, f"{reg.host}/p:1")[0] == image_id
+        assert pull(dist, f"{reg.host}/p:1")[0] == image_id
         assert (svc.lowerdirs(image_id)[0] / "bin" / "sh").read_bytes() == b"#!shell"
 
 
-def test_manifest_list_picks_platform(svc) -> None:
+def test_manifest_list_picks_platform(svc, dist) -> None:
     with FakeRegistry() as reg:
         d_amd, id_amd, raw_amd = reg.add_image("m", None, [L1], arch="amd64")
         d_arm, id_arm, raw_arm = reg.add_image("m", None, [L2], arch="arm64")
         index = reg.add_index(
             "m", "1", [(d_arm, raw_arm, "linux/arm64/v8"), (d_amd, raw_amd, "linux/amd64")]
         )
-        got, msgs = pull(svc, f"{reg.host}/m:1", platform="linux/arm64")
+        got, msgs = pull(dist, f"{reg.host}/m:1", platform="linux/arm64")
         assert got == id_arm
         assert f"Digest: {index}" in statuses(msgs)
         assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/m@{index}"]
-        got, _ = pull(svc, f"{reg.host}/m:1", platform="linux/amd64")
+        got, _ = pull(dist, f"{reg.host}/m:1", platform="linux/amd64")
         assert got == id_amd
         with pytest.raises(
             DockyardError, match="no matching manifest for linux/s390x in the manifest list entries"
         ):
-            pull(svc, f"{reg.host}/m:1", platform="linux/s390x")
+            pull(dist, f"{reg.host}/m:1", platform="linux/s390x")
 
 
-def test_not_found_errors(svc) -> None:
+def test_not_found_errors(dist) -> None:
     with FakeRegistry() as reg:
         reg.add_image("x", "1", [L1])
         with pytest.raises(NotFound) as e:
-            pull(svc, f"{reg.host}/x:2")
+            pull(dist, f"{reg.host}/x:2")
         assert (
             str(e.value)
             == f"manifest for {reg.host}/x:2 not found: manifest unknown: manifest unknown"
         )
         with pytest.raises(NotFound) as e:
-            pull(svc, f"{reg.host}/nope:1")
+            pull(dist, f"{reg.host}/nope:1")
         assert (
             str(e.value)
             == f"repository {reg.host}/nope not found: name unknown: repository name not known to registry"
         )
 
 
-def test_corrupt_layer_leaves_nothing(svc) -> None:
+def test_corrupt_layer_leaves_nothing(svc, dist) -> None:
     with FakeRegistry() as reg:
         _, _, raw = reg.add_image("c", "1", [L1, L2])
         bad = json.loads(raw)["layers"][1]["digest"]
@@ -131,33 +137,33 @@ def test_corrupt_layer_leaves_nothing(svc) -> None:
         with pytest.raises(
             DockyardError, match=f"filesystem layer verification failed for digest {bad}"
         ):
-            pull(svc, f"{reg.host}/c:1")
+            pull(dist, f"{reg.host}/c:1")
         assert svc.list() == []
         assert sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir()) == before
         assert svc.layers.all() == {}
 
 
-def test_wrong_digest_reference_is_refused(svc) -> None:
+def test_wrong_digest_reference_is_refused(dist) -> None:
     with FakeRegistry() as reg:
         digest, _, raw = reg.add_image("w", "1", [L1])
         other = sha(b"other")
         reg.manifests[("w", other)] = (raw, "application/vnd.docker.distribution.manifest.v2+json")
         with pytest.raises(DockyardError, match=f"manifest verification failed for digest {other}"):
-            pull(svc, f"{reg.host}/w@{other}")
+            pull(dist, f"{reg.host}/w@{other}")
 
 
-def _push(svc, name: str, tag: str, auth=None) -> list[dict]:
+def _push(dist, name: str, tag: str, auth=None) -> list[dict]:
     msgs: list[dict] = []
-    svc.push(name, tag, auth, msgs.append)
+    dist.push(name, tag, auth, msgs.append)
     return msgs
 
 
-def test_push_then_pull_back_same_digest(svc) -> None:
+def test_push_then_pull_back_same_digest(svc, dist) -> None:
     with FakeRegistry() as reg:
         digest, image_id, _ = reg.add_image("src", "1", [L1, L2])
-        pull(svc, f"{reg.host}/src:1")
+        pull(dist, f"{reg.host}/src:1")
         svc.tag(f"{reg.host}/src:1", f"{reg.host}/dst", "2")
-        msgs = _push(svc, f"{reg.host}/dst", "2")
+        msgs = _push(dist, f"{reg.host}/dst", "2")
         s = statuses(msgs)
         assert s[0] == f"The push refers to repository [{reg.host}/dst]"
         # the blobs are mounted from the repository the image came from
@@ -169,21 +175,21 @@ def test_push_then_pull_back_same_digest(svc) -> None:
             "Digest": digest,
             "Size": len(reg.manifests[("src", "1")][0]),
         }
-        msgs = _push(svc, f"{reg.host}/dst", "2")
+        msgs = _push(dist, f"{reg.host}/dst", "2")
         assert sum(1 for x in statuses(msgs) if x.endswith("Layer already exists")) == 2
 
 
-def test_push_new_image_chunked(svc, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_new_image_chunked(svc, dist, monkeypatch: pytest.MonkeyPatch) -> None:
     from dockyard.registry import client
 
     monkeypatch.setattr(client, "UPLOAD_CHUNK", 1000)
     with FakeRegistry() as reg:
         _, image_id, _ = reg.add_image("src", "1", [L1, L2])
-        pull(svc, f"{reg.host}/src:1")
+        pull(dist, f"{reg.host}/src:1")
         other = FakeRegistry()
         with other:
             svc.tag(image_id, f"{other.host}/new", "t")
-            msgs = _push(svc, f"{other.host}/new", "t")
+            msgs = _push(dist, f"{other.host}/new", "t")
             s = statuses(msgs)
             assert sum(1 for x in s if x.endswith(": Pushed")) == 2
             digest = s[-1].split("digest: ")[1].split()[0]
@@ -191,29 +197,29 @@ def test_push_new_image_chunked(svc, monkeypatch: pytest.MonkeyPatch) -> None:
             # a fresh service pulls it back whole
             svc.delete(f"{other.host}/new:t")
             svc.delete(f"{reg.host}/src:1", force=True)
-            got, _ = pull(svc, f"{other.host}/new:t")
+            got, _ = pull(dist, f"{other.host}/new:t")
             assert got == image_id
             assert svc.inspect(got)["RepoDigests"] == [f"{other.host}/new@{digest}"]
 
 
-def test_basic_auth(svc, tmp_path: Path) -> None:
+def test_basic_auth(svc, dist, tmp_path: Path) -> None:
     with FakeRegistry(auth="basic", users={"u": "p"}) as reg:
         reg.add_image("sec", "1", [L1])
         with pytest.raises(DockyardError) as e:
-            pull(svc, f"{reg.host}/sec:1")
+            pull(dist, f"{reg.host}/sec:1")
         assert str(
             e.value
         ) == f'Get "https://{reg.host}/v2/sec/manifests/1": no basic auth credentials' or str(
             e.value
         ).endswith("no basic auth credentials")
-        got, _ = pull(svc, f"{reg.host}/sec:1", auth={"username": "u", "password": "p"})
+        got, _ = pull(dist, f"{reg.host}/sec:1", auth={"username": "u", "password": "p"})
         assert got
-        assert svc.puller.login({"username": "u", "password": "p", "serveraddress": reg.host}) == {
+        assert dist.login({"username": "u", "password": "p", "serveraddress": reg.host}) == {
             "Status": "Login Succeeded",
             "IdentityToken": "",
         }
         with pytest.raises(DockyardError) as e:
-            svc.puller.login({"username": "u", "password": "bad", "serveraddress": reg.host})
+            dist.login({"username": "u", "password": "bad", "serveraddress": reg.host})
         assert e.value.status == 401
         assert (
             str(e.value)
@@ -224,49 +230,47 @@ def test_basic_auth(svc, tmp_path: Path) -> None:
         cfg.mkdir()
         (cfg / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": "dTpw"}}}))
         svc.delete(f"{reg.host}/sec:1")
-        assert pull(svc, f"{reg.host}/sec:1", auth={})[0] == got
+        assert pull(dist, f"{reg.host}/sec:1", auth={})[0] == got
 
 
-def test_bearer_token_flow(svc) -> None:
+def test_bearer_token_flow(svc, dist) -> None:
     with FakeRegistry(auth="bearer", users={"u": "p"}) as reg:
         reg.add_image("tok", "1", [L1])
-        got, _ = pull(svc, f"{reg.host}/tok:1")  # anonymous token for pull
+        got, _ = pull(dist, f"{reg.host}/tok:1")  # anonymous token for pull
         token_reqs = [p for m, p, _ in reg.requests if p.startswith("/token")]
         assert any("scope=repository%3Atok%3Apull" in p and "service=fake" in p for p in token_reqs)
         svc.tag(got, f"{reg.host}/tok", "2")
         with pytest.raises(DockyardError, match="unauthorized: authentication required"):
-            _push(svc, f"{reg.host}/tok", "2")  # anonymous users cannot push
-        msgs = _push(svc, f"{reg.host}/tok", "2", auth={"username": "u", "password": "p"})
+            _push(dist, f"{reg.host}/tok", "2")  # anonymous users cannot push
+        msgs = _push(dist, f"{reg.host}/tok", "2", auth={"username": "u", "password": "p"})
         assert statuses(msgs)[-1].startswith("2: digest: sha256:")
         # login hands back a refresh token, which then works as identitytoken
-        doc = svc.puller.login(
-            {"username": "u", "password": "p", "serveraddress": f"http://{reg.host}/"}
-        )
+        doc = dist.login({"username": "u", "password": "p", "serveraddress": f"http://{reg.host}/"})
         assert doc["Status"] == "Login Succeeded" and doc["IdentityToken"].startswith("refresh-")
         svc.tag(got, f"{reg.host}/tok", "3")
-        msgs = _push(svc, f"{reg.host}/tok", "3", auth={"identitytoken": doc["IdentityToken"]})
+        msgs = _push(dist, f"{reg.host}/tok", "3", auth={"identitytoken": doc["IdentityToken"]})
         assert statuses(msgs)[-1].startswith("3: digest:")
         with pytest.raises(DockyardError) as e:
-            svc.puller.login({"username": "u", "password": "bad", "serveraddress": reg.host})
+            dist.login({"username": "u", "password": "bad", "serveraddress": reg.host})
         assert e.value.status == 401 and "incorrect username or password" in str(e.value)
 
 
-def test_docker_hub_unreachable_uses_mirror(svc) -> None:
+def test_docker_hub_unreachable_uses_mirror(svc, dist) -> None:
     with FakeRegistry() as reg:
         digest, image_id, _ = reg.add_image("library/busybox", "latest", [L1])
-        svc.daemon.config.registry_mirrors = [f"http://{reg.host}"]
-        got, msgs = pull(svc, "busybox:latest")
+        dist.settings.mirrors = [f"http://{reg.host}"]
+        got, msgs = pull(dist, "busybox:latest")
         assert got == image_id
         assert statuses(msgs)[0] == "latest: Pulling from library/busybox"
         assert statuses(msgs)[-1] == "Status: Downloaded newer image for busybox:latest"
         assert svc.inspect("busybox")["RepoDigests"] == [f"busybox@{digest}"]
         # not on the mirror: Docker Hub is tried last and cannot be reached
         with pytest.raises(DockyardError) as e:
-            pull(svc, "nginx:latest")
+            pull(dist, "nginx:latest")
         assert str(e.value) == (
             'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
         )
-        results = svc.search("busy", None, None)
+        results = dist.search("busy", None, None)
         assert results == [
             {
                 "star_count": 0,
@@ -278,7 +282,7 @@ def test_docker_hub_unreachable_uses_mirror(svc) -> None:
         ]
 
 
-def test_unreachable_registry_texts(svc) -> None:
+def test_unreachable_registry_texts(svc, dist) -> None:
     import socket
 
     s = socket.socket()
@@ -286,50 +290,50 @@ def test_unreachable_registry_texts(svc) -> None:
     port = s.getsockname()[1]
     s.close()
     with pytest.raises(DockyardError) as e:
-        pull(svc, f"127.0.0.1:{port}/x:1")
+        pull(dist, f"127.0.0.1:{port}/x:1")
     assert (
         str(e.value)
         == f'Get "http://127.0.0.1:{port}/v2/": dial tcp 127.0.0.1:{port}: connect: connection refused'
     )
     svc.load  # noqa: B018 - the service is still usable
     with pytest.raises(DockyardError, match="connection refused"):
-        svc.search(f"127.0.0.1:{port}/x", None, None)
+        dist.search(f"127.0.0.1:{port}/x", None, None)
 
 
-def test_platform_of_single_manifest_checked(svc) -> None:
+def test_platform_of_single_manifest_checked(dist) -> None:
     with FakeRegistry() as reg:
         reg.add_image("one", "1", [L1], arch="amd64")
         with pytest.raises(DockyardError) as e:
-            pull(svc, f"{reg.host}/one:1", platform="linux/arm64")
+            pull(dist, f"{reg.host}/one:1", platform="linux/arm64")
         assert str(e.value) == (
             f"image with reference {reg.host}/one:1 was found but its platform (linux/amd64) "
             "does not match the specified platform (linux/arm64)"
         )
-        assert pull(svc, f"{reg.host}/one:1", platform="linux/amd64")[0]
+        assert pull(dist, f"{reg.host}/one:1", platform="linux/amd64")[0]
 
 
-def test_pull_all_tags(svc) -> None:
+def test_pull_all_tags(svc, dist) -> None:
     with FakeRegistry() as reg:
         _, id1, _ = reg.add_image("multi", "1", [L1])
         _, id2, _ = reg.add_image("multi", "2", [L1, L2])
-        got, msgs = pull(svc, f"{reg.host}/multi")
+        got, msgs = pull(dist, f"{reg.host}/multi")
         s = statuses(msgs)
         assert s[0] == "1: Pulling from multi"
         assert "2: Pulling from multi" in s
         assert s[-1] == f"Status: Downloaded newer image for {reg.host}/multi"
         assert svc.resolve(f"{reg.host}/multi:1").id == id1
         assert svc.resolve(f"{reg.host}/multi:2").id == id2 == got
-        _, msgs = pull(svc, f"{reg.host}/multi")
+        _, msgs = pull(dist, f"{reg.host}/multi")
         assert statuses(msgs)[-1] == f"Status: Image is up to date for {reg.host}/multi"
 
 
-def test_stored_blob_under_other_parent_is_not_downloaded(svc) -> None:
+def test_stored_blob_under_other_parent_is_not_downloaded(svc, dist) -> None:
     with FakeRegistry() as reg:
         _, _, raw_a = reg.add_image("a", "1", [L1, L2])
         _, id_b, raw_b = reg.add_image("b", "1", [L2])
-        pull(svc, f"{reg.host}/a:1")
+        pull(dist, f"{reg.host}/a:1")
         reg.requests.clear()
-        got, msgs = pull(svc, f"{reg.host}/b:1")
+        got, msgs = pull(dist, f"{reg.host}/b:1")
         assert got == id_b
         l2_blob = json.loads(raw_b)["layers"][0]["digest"]
         assert json.loads(raw_a)["layers"][1]["digest"] == l2_blob
@@ -337,7 +341,9 @@ def test_stored_blob_under_other_parent_is_not_downloaded(svc) -> None:
         assert (svc.lowerdirs(got)[0] / "app" / "run").exists()
 
 
-def test_blob_vanishing_before_ingest_is_fetched_late(svc, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_blob_vanishing_before_ingest_is_fetched_late(
+    svc, dist, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with FakeRegistry() as reg:
         _, image_id, raw = reg.add_image("late", "1", [L1])
         blob = json.loads(raw)["layers"][0]["digest"]
@@ -351,17 +357,17 @@ def test_blob_vanishing_before_ingest_is_fetched_late(svc, monkeypatch: pytest.M
             return real(d)
 
         monkeypatch.setattr(svc.blobs, "has", has)
-        got, msgs = pull(svc, f"{reg.host}/late:1")
+        got, msgs = pull(dist, f"{reg.host}/late:1")
         assert got == image_id and asked == [blob]
         assert any(m == "GET" and p.endswith(blob) for m, p, _ in reg.requests)
         assert (svc.lowerdirs(got)[0] / "bin" / "sh").read_bytes() == b"#!shell"
 
 
-def test_blob_redirects_drop_credentials(svc) -> None:
+def test_blob_redirects_drop_credentials(dist) -> None:
     with FakeRegistry(auth="basic", users={"u": "p"}) as reg:
         _, image_id, _ = reg.add_image("r", "1", [L1, L2])
         reg.redirect_blobs = True
-        got, _ = pull(svc, f"{reg.host}/r:1", auth={"username": "u", "password": "p"})
+        got, _ = pull(dist, f"{reg.host}/r:1", auth={"username": "u", "password": "p"})
         assert got == image_id
         storage = [a for m, p, a in reg.requests if p.startswith("/storage/")]
         assert len(storage) == 3 and all(a == "" for a in storage)  # config + 2 layers
@@ -387,32 +393,32 @@ def test_connect_error_texts() -> None:
     assert "i/o timeout" in str(connect_error("GET", url, "reg.example:5000", TimeoutError()))
 
 
-def test_registry_standing_in_for_docker_hub(svc, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registry_standing_in_for_docker_hub(svc, dist, monkeypatch: pytest.MonkeyPatch) -> None:
     """DOCKYARD_REGISTRY_HUB=<host>: docker.io names pull, push, log in and search there."""
     with FakeRegistry(auth="basic", users={"me": "pw"}) as reg:
         monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", reg.host)
         _, image_id, _ = reg.add_image("library/mysql", "5.7", [L1])
         creds = {"username": "me", "password": "pw", "serveraddress": "https://index.docker.io/v1/"}
-        got, msgs = pull(svc, "mysql:5.7", auth=creds)
+        got, msgs = pull(dist, "mysql:5.7", auth=creds)
         assert got == image_id
         assert statuses(msgs)[0] == "5.7: Pulling from library/mysql"
-        assert svc.puller.login(creds) == {"Status": "Login Succeeded", "IdentityToken": ""}
+        assert dist.login(creds) == {"Status": "Login Succeeded", "IdentityToken": ""}
         svc.tag("mysql:5.7", "jackfrued/webserver", None)
-        msgs = _push(svc, "jackfrued/webserver", "latest", auth=creds)
+        msgs = _push(dist, "jackfrued/webserver", "latest", auth=creds)
         assert statuses(msgs)[0] == "The push refers to repository [docker.io/jackfrued/webserver]"
         assert statuses(msgs)[-1].startswith("latest: digest: sha256:")
         assert ("jackfrued/webserver", "latest") in reg.manifests
-        names = [r["name"] for r in svc.search("webserver", None, creds)]
+        names = [r["name"] for r in dist.search("webserver", None, creds)]
         assert names == ["jackfrued/webserver"]
-        assert [r["name"] for r in svc.search("mysql", None, creds)] == ["mysql"]
+        assert [r["name"] for r in dist.search("mysql", None, creds)] == ["mysql"]
 
 
-def test_tag_moved_on_the_registry(svc) -> None:
+def test_tag_moved_on_the_registry(svc, dist) -> None:
     with FakeRegistry() as reg:
         d1, id1, _ = reg.add_image("moving", "1", [L1], cmd=["one"])
-        pull(svc, f"{reg.host}/moving:1")
+        pull(dist, f"{reg.host}/moving:1")
         d2, id2, _ = reg.add_image("moving", "1", [L1, L2], cmd=["two"])
-        got, msgs = pull(svc, f"{reg.host}/moving:1")
+        got, msgs = pull(dist, f"{reg.host}/moving:1")
         assert got == id2 != id1
         s = statuses(msgs)
         assert s[-1] == f"Status: Downloaded newer image for {reg.host}/moving:1"
@@ -422,14 +428,14 @@ def test_tag_moved_on_the_registry(svc) -> None:
         assert svc.inspect(got)["RepoDigests"] == [f"{reg.host}/moving@{d2}"]
 
 
-def test_distribution_inspect(svc) -> None:
+def test_distribution_inspect(dist) -> None:
     with FakeRegistry() as reg:
         d_amd, _, raw_amd = reg.add_image("dist", None, [L1], arch="amd64")
         d_arm, _, raw_arm = reg.add_image("dist", "arm", [L2], arch="arm64")
         index = reg.add_index(
             "dist", "1", [(d_amd, raw_amd, "linux/amd64"), (d_arm, raw_arm, "linux/arm64/v8")]
         )
-        doc = svc.puller.distribution(parse_normalized(f"{reg.host}/dist:1"), None)
+        doc = dist.inspect(parse_normalized(f"{reg.host}/dist:1"), None)
         assert doc["Descriptor"]["digest"] == index
         assert (
             doc["Descriptor"]["mediaType"]
@@ -439,7 +445,7 @@ def test_distribution_inspect(svc) -> None:
             {"architecture": "amd64", "os": "linux"},
             {"architecture": "arm64", "os": "linux", "variant": "v8"},
         ]
-        doc = svc.puller.distribution(parse_normalized(f"{reg.host}/dist:arm"), None)
+        doc = dist.inspect(parse_normalized(f"{reg.host}/dist:arm"), None)
         assert doc["Descriptor"] == {
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
             "digest": d_arm,
@@ -447,13 +453,13 @@ def test_distribution_inspect(svc) -> None:
         }
         assert doc["Platforms"][0]["architecture"] == "arm64"
         with pytest.raises(NotFound, match="manifest unknown"):
-            svc.puller.distribution(parse_normalized(f"{reg.host}/dist:none"), None)
+            dist.inspect(parse_normalized(f"{reg.host}/dist:none"), None)
 
 
-def test_push_survives_rmi_midway(svc) -> None:
+def test_push_survives_rmi_midway(svc, dist) -> None:
     with FakeRegistry() as reg:
         _, image_id, _ = reg.add_image("src", "1", [L1, L2])
-        pull(svc, f"{reg.host}/src:1")
+        pull(dist, f"{reg.host}/src:1")
         with FakeRegistry() as other:
             svc.tag(image_id, f"{other.host}/gone", "1")
             removed: list[bool] = []
@@ -463,7 +469,7 @@ def test_push_survives_rmi_midway(svc) -> None:
                     removed.append(True)
                     svc.delete(image_id, force=True)  # blobs unlinked while we push
 
-            svc.push(f"{other.host}/gone", "1", None, progress)
+            dist.push(f"{other.host}/gone", "1", None, progress)
             assert removed and svc.list() == []
             assert ("gone", "1") in other.manifests
             assert len([d for r, d in other.links if r == "gone"]) == 3
