@@ -138,6 +138,8 @@ def test_nginx_like_ports_and_archive(docker_client: Any, res: Resources) -> Non
         info = tarfile.TarInfo("index.html")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
+    # The container makes /www itself; under load the put could otherwise come first.
+    wait_until(lambda: c.exec_run(["test", "-d", "/www"]).exit_code == 0, what="/www")
     assert c.put_archive("/www", buf.getvalue()) is True
     assert http_get(f"http://127.0.0.1:{port}/") == "<h1>docker-py</h1>\n"
     c.reload()
