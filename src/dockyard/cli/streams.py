@@ -1,8 +1,6 @@
-"""Attach/exec I/O over a hijacked socket: stdcopy frames, raw TTY, resize, detach keys.
-
-Without a TTY the daemon multiplexes stdout and stderr into frames of an 8-byte header
-(stream, 0, 0, 0, big-endian length) and payload; with a TTY the bytes are raw.
-"""
+"""Attach/exec I/O on the terminal: stdin to the hijacked socket, its stdcopy frames (or
+raw TTY bytes) to stdout/stderr, raw mode, resize, detach keys, signal proxying, and the
+wait sent before start."""
 
 from __future__ import annotations
 
@@ -10,39 +8,13 @@ import json
 import os
 import signal
 import socket
-import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from dockyard.client.stdcopy import STDERR, SYSERR, StdDemux
 from dockyard.common.detachkeys import EscapeDetector, parse_detach_keys
-
-# --- stdcopy --------------------------------------------------------------------------------
-
-STDIN, STDOUT, STDERR, SYSERR = 0, 1, 2, 3
-
-
-class StdDemux:
-    """Incremental stdcopy decoder: feed bytes, get (stream, payload) frames."""
-
-    def __init__(self) -> None:
-        self.buf = b""
-
-    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
-        self.buf += data
-        while len(self.buf) >= 8:
-            stream = self.buf[0]
-            (size,) = struct.unpack(">I", self.buf[4:8])
-            if len(self.buf) < 8 + size:
-                return
-            payload = self.buf[8 : 8 + size]
-            self.buf = self.buf[8 + size :]
-            yield stream, payload
-
-
-def demux_all(data: bytes) -> list[tuple[int, bytes]]:
-    return list(StdDemux().feed(data))
 
 
 def write_fd(fd: int, data: bytes) -> None:
