@@ -1,8 +1,6 @@
-"""Attach/exec I/O over a hijacked socket: stdcopy frames, raw TTY, resize, detach keys.
-
-Without a TTY the daemon multiplexes stdout and stderr into frames of an 8-byte header
-(stream, 0, 0, 0, big-endian length) and payload; with a TTY the bytes are raw.
-"""
+"""Attach/exec I/O on the terminal: stdin to the hijacked socket, its stdcopy frames (or
+raw TTY bytes) to stdout/stderr, raw mode, resize, detach keys, signal proxying, and the
+wait sent before start."""
 
 from __future__ import annotations
 
@@ -10,39 +8,17 @@ import json
 import os
 import signal
 import socket
-import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dockyard.client.stdcopy import STDERR, SYSERR, StdDemux
 from dockyard.common.detachkeys import EscapeDetector, parse_detach_keys
 
-# --- stdcopy --------------------------------------------------------------------------------
-
-STDIN, STDOUT, STDERR, SYSERR = 0, 1, 2, 3
-
-
-class StdDemux:
-    """Incremental stdcopy decoder: feed bytes, get (stream, payload) frames."""
-
-    def __init__(self) -> None:
-        self.buf = b""
-
-    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
-        self.buf += data
-        while len(self.buf) >= 8:
-            stream = self.buf[0]
-            (size,) = struct.unpack(">I", self.buf[4:8])
-            if len(self.buf) < 8 + size:
-                return
-            payload = self.buf[8 : 8 + size]
-            self.buf = self.buf[8 + size :]
-            yield stream, payload
-
-
-def demux_all(data: bytes) -> list[tuple[int, bytes]]:
-    return list(StdDemux().feed(data))
+if TYPE_CHECKING:
+    from dockyard.client.containers import Containers
+    from dockyard.client.exec import Exec
 
 
 def write_fd(fd: int, data: bytes) -> None:
@@ -81,13 +57,13 @@ def terminal_size(fd: int | None = None) -> tuple[int, int] | None:
     return size.lines, size.columns
 
 
-def container_resizer(containers: Any, ref: str) -> Callable[[], None]:
-    """Resizes the container's TTY to ours (containers: client.containers.Containers)."""
+def container_resizer(containers: Containers, ref: str) -> Callable[[], None]:
+    """Resizes the container's TTY to ours."""
     return _resizer(lambda h, w: containers.resize(ref, h, w))
 
 
-def exec_resizer(execs: Any, exec_id: str) -> Callable[[], None]:
-    """Resizes the exec session's TTY to ours (execs: client.exec.Exec)."""
+def exec_resizer(execs: Exec, exec_id: str) -> Callable[[], None]:
+    """Resizes the exec session's TTY to ours."""
     return _resizer(lambda h, w: execs.resize(exec_id, h, w))
 
 
@@ -260,8 +236,8 @@ class Session:
 class Waiter:
     """POST /containers/{id}/wait sent now (before start), its answer read later."""
 
-    def __init__(self, containers: Any, ref: str, condition: str) -> None:
-        # a connection of its own, held open (containers: client.containers.Containers)
+    def __init__(self, containers: Containers, ref: str, condition: str) -> None:
+        # a connection of its own, held open
         self.pending = containers.wait_pending(ref, condition)
 
     _thread: threading.Thread | None = None
@@ -311,8 +287,8 @@ _PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 class SignalProxy:
     """--sig-proxy: signals the CLI receives go to the container (POST /kill)."""
 
-    def __init__(self, containers: Any, ref: str) -> None:
-        self.containers = containers  # client.containers.Containers
+    def __init__(self, containers: Containers, ref: str) -> None:
+        self.containers = containers
         self.ref = ref
         self.saved: dict[int, Any] = {}
         if threading.current_thread() is not threading.main_thread():
@@ -341,7 +317,7 @@ class SignalProxy:
 
 
 def start_and_follow(
-    containers: Any, ref: str, session: Session | None, condition: str, sig_proxy: bool
+    containers: Containers, ref: str, session: Session | None, condition: str, sig_proxy: bool
 ) -> tuple[int, str | None] | None:
     """Start the container with its attach session open and follow it until it ends.
 

@@ -85,3 +85,7 @@ class Build:
         if registry_config:
             headers["X-Registry-Config"] = registry_config
         return self._t.request("POST", "/build", params, body=context, headers=headers).iter_json()
+
+    def prune(self, filters: dict[str, Any] | None = None, all: bool = False) -> dict[str, Any]:
+        """POST /build/prune. Returns {"CachesDeleted": [...], "SpaceReclaimed": n}."""
+        return self._t.post("/build/prune", {"all": all or None, "filters": filters}) or {}

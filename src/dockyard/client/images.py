@@ -165,3 +165,15 @@ class Images:
         params = {"term": term, "limit": limit, "filters": filters}
         resp = self._t.request("GET", "/images/search", params, headers=_auth(registry_auth))
         return resp.json() or []
+
+    def distribution(self, name: str, registry_auth: str | None = None) -> dict[str, Any]:
+        """GET /distribution/{name}/json: what the registry holds for a reference, without
+        pulling it.
+
+        Returns:
+            {"Descriptor": {"mediaType", "digest", "size"}, "Platforms": [...]}.
+        Raises:
+            APIError: 401/404 from the registry, 400 for a malformed reference.
+        """
+        path = f"/distribution/{quote_ref(name, safe='/:@')}/json"
+        return self._t.request("GET", path, headers=_auth(registry_auth)).json()

@@ -7,21 +7,11 @@ import threading
 
 import pytest
 
-from dockyard.cli.streams import Session, StdDemux, StreamError, copy_frames
+from dockyard.cli.streams import Session, StreamError, copy_frames
 
 
 def frame(stream: int, data: bytes) -> bytes:
     return struct.pack(">BxxxI", stream, len(data)) + data
-
-
-def test_demux_frames_split_anywhere():
-    data = frame(1, b"out1") + frame(2, b"err") + frame(1, b"") + frame(1, b"x" * 70000)
-    for cut in (1, 3, 7, 8, 9, 20, 100):
-        demux = StdDemux()
-        got = []
-        for i in range(0, len(data), cut):
-            got.extend(demux.feed(data[i : i + cut]))
-        assert got == [(1, b"out1"), (2, b"err"), (1, b""), (1, b"x" * 70000)]
 
 
 def test_copy_frames_routes_stdout_and_stderr(tmp_path):

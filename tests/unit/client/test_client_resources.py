@@ -204,6 +204,13 @@ CASES = [
         b"t",
     ),
     (lambda e: e.images.search("bb", limit=2), "GET", "/images/search?term=bb&limit=2", None),
+    (
+        lambda e: e.images.distribution("localhost:5000/app:v1"),
+        "GET",
+        "/distribution/localhost:5000/app:v1/json",
+        None,
+    ),
+    (lambda e: e.build.prune(all=True), "POST", "/build/prune?all=1", None),
     # networks
     (lambda e: e.networks.list(), "GET", "/networks", None),
     (lambda e: e.networks.inspect("n1"), "GET", "/networks/n1", None),
