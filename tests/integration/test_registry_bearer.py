@@ -196,15 +196,13 @@ def test_bearer_push_pull(daemon: Any, token_registry: Any, tmp_path: Path) -> N
 
 
 def test_bearer_login_check(token_registry: Any) -> None:
-    from dockyard.distribution.service import DistributionService
     from dockyard.registry.errors import LoginFailed
-    from dockyard.registry.remote import RegistrySettings
+    from dockyard.registry.login import login
 
-    puller = DistributionService(None, RegistrySettings())  # type: ignore[arg-type]
     host = token_registry.host
-    doc = puller.login({"username": "alice", "password": "s3cret", "serveraddress": host})
+    doc = login({"username": "alice", "password": "s3cret", "serveraddress": host}, [])
     assert doc == {"Status": "Login Succeeded", "IdentityToken": ""}
     with pytest.raises(LoginFailed) as e:
-        puller.login({"username": "alice", "password": "nope", "serveraddress": host})
+        login({"username": "alice", "password": "nope", "serveraddress": host}, [])
     assert e.value.status == 401
     assert str(e.value) == f'Get "http://{host}/v2/": unauthorized: incorrect username or password'

@@ -188,21 +188,19 @@ def test_docker_hub_through_mirror(daemon: Any, registry: RegistryServer, tmp_pa
 
 
 def test_login_check_against_htpasswd(auth_registry: RegistryServer) -> None:
-    """What POST /auth runs (DistributionService.login), against the real registry."""
-    from dockyard.distribution.service import DistributionService
+    """What POST /auth runs (registry.login.login), against the real registry."""
     from dockyard.registry.errors import LoginFailed
-    from dockyard.registry.remote import RegistrySettings
+    from dockyard.registry.login import login
 
-    puller = DistributionService(None, RegistrySettings())  # type: ignore[arg-type]
     host = auth_registry.host
-    ok_doc = puller.login({"username": "alice", "password": "s3cret", "serveraddress": host})
+    ok_doc = login({"username": "alice", "password": "s3cret", "serveraddress": host}, [])
     assert ok_doc == {"Status": "Login Succeeded", "IdentityToken": ""}
-    ok_doc = puller.login(
-        {"username": "alice", "password": "s3cret", "serveraddress": f"http://{host}/"}
+    ok_doc = login(
+        {"username": "alice", "password": "s3cret", "serveraddress": f"http://{host}/"}, []
     )
     assert ok_doc["Status"] == "Login Succeeded"
     with pytest.raises(LoginFailed) as e:
-        puller.login({"username": "alice", "password": "bad", "serveraddress": host})
+        login({"username": "alice", "password": "bad", "serveraddress": host}, [])
     assert e.value.status == 401
     assert (
         str(e.value) == f"login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"

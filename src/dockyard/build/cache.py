@@ -98,7 +98,6 @@ class Cache:
         self, stage: Stage, target: Any, n: int, hist: list[Any], diffs: list[str]
     ) -> str:
         from ..images.config import host_platform
-        from ..images.ingest import Ingest
 
         entry = target.image_config["history"][n]
         layers = len(diffs)
@@ -119,17 +118,8 @@ class Cache:
             "rootfs": {"type": "layers", "diff_ids": diffs},
         }
         doc = {k: v for k, v in doc.items() if v is not None}
-        with self.images.lock.shared():
-            ingest = Ingest(self.images)
-            try:
-                image_id: str = ingest.image(
-                    json.dumps(doc, separators=(",", ":")).encode(),
-                    list(target.chain[:layers]),
-                    [],
-                    parent=stage.image_id or "",
-                )
-                ingest.commit()
-            except BaseException:
-                ingest.abort()
-                raise
-        return image_id
+        return self.images.add_config(
+            json.dumps(doc, separators=(",", ":")).encode(),
+            list(target.chain[:layers]),
+            parent=stage.image_id or "",
+        )

@@ -28,6 +28,7 @@ class ImageService(ImageCatalog):
     import_image = _transfer.import_image
     commit = _transfer.commit
     add_image = _transfer.add_image
+    add_config = _transfer.add_config
     # API views (shapes live in views.py)
     list = _views.list_images
     inspect = _views.inspect

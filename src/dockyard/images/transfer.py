@@ -278,6 +278,20 @@ def add_image(
     return image_id
 
 
+def add_config(cat: ImageCatalog, config: bytes, chain: list[str], parent: str = "") -> str:
+    """Register an image config over layers the store holds already (the builder's cache
+    rebuilding a step's image from a --cache-from image's history)."""
+    with cat.lock.shared():
+        ingest = Ingest(cat)
+        try:
+            image_id = ingest.image(config, chain, [], parent=parent)
+            ingest.commit()
+        except BaseException:
+            ingest.abort()
+            raise
+    return image_id
+
+
 def _human(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":

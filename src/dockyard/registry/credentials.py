@@ -1,21 +1,25 @@
 """Credentials for a registry: the request's X-Registry-Auth, else the daemon user's
-~/.docker/config.json (or $DOCKER_CONFIG/config.json)."""
+~/.docker/config.json (or $DOCKER_CONFIG/config.json, read by common/dockerconfig)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from dockyard.common import dockerconfig
+from dockyard.common.dockerconfig import HUB_NAMES, INDEX_SERVER, decode_basic, server_key
 
-INDEX_SERVER = "https://index.docker.io/v1/"
-HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io")
+__all__ = [
+    "ANONYMOUS",
+    "HUB_NAMES",
+    "INDEX_SERVER",
+    "Credentials",
+    "for_mirror",
+    "from_auth_config",
+    "from_config_file",
+    "resolve",
+    "server_key",
+]
 
 
 @dataclass(frozen=True)
@@ -37,19 +41,6 @@ class Credentials:
 ANONYMOUS = Credentials()
 
 
-def server_key(domain: str) -> str:
-    """The config.json key of a registry, as `docker login` writes it."""
-    d = domain
-    for prefix in ("https://", "http://"):
-        d = d.removeprefix(prefix)
-    d = d.rstrip("/")
-    for suffix in ("/v1", "/v2"):
-        d = d.removesuffix(suffix)
-    if d in HUB_NAMES or d == "":
-        return INDEX_SERVER
-    return d
-
-
 def from_auth_config(doc: dict[str, Any] | None) -> Credentials:
     """Docker's AuthConfig (the decoded X-Registry-Auth or POST /auth body)."""
     if not doc:
@@ -58,7 +49,7 @@ def from_auth_config(doc: dict[str, Any] | None) -> Credentials:
     password = str(doc.get("password") or doc.get("Password") or "")
     auth = doc.get("auth") or doc.get("Auth")
     if auth and not (username or password):
-        username, password = _decode_basic(str(auth))
+        username, password = decode_basic(str(auth))
     return Credentials(
         username=username,
         password=password,
@@ -67,26 +58,9 @@ def from_auth_config(doc: dict[str, Any] | None) -> Credentials:
     )
 
 
-def _decode_basic(value: str) -> tuple[str, str]:
-    try:
-        user, _, password = base64.b64decode(value).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return "", ""
-    return user, password
-
-
-def config_file() -> Path:
-    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return Path(base) / "config.json"
-
-
-def from_config_file(domain: str, path: Path | None = None) -> Credentials:
+def from_config_file(domain: str) -> Credentials:
     """Stored `auths` entry for a registry; credential helpers are not run."""
-    try:
-        doc = json.loads((path or config_file()).read_text())
-    except (OSError, ValueError):
-        return ANONYMOUS
-    auths = doc.get("auths") if isinstance(doc, dict) else None
+    auths = dockerconfig.load(strict=False).get("auths")
     if not isinstance(auths, dict):
         return ANONYMOUS
     want = server_key(domain)

@@ -3,11 +3,12 @@ registry: tags, digests, platforms, compression, verification, auth flows."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
-from testing.images import make_service
+from testing.images import classic_archive, image_config, layer, make_service
 from testing.registry import FakeRegistry, make_layer, sha
 
 from dockyard.common.reference import parse_normalized
@@ -473,3 +474,35 @@ def test_push_survives_rmi_midway(svc, dist) -> None:
             assert removed and svc.list() == []
             assert ("gone", "1") in other.manifests
             assert len([d for r, d in other.links if r == "gone"]) == 3
+
+
+def _load(svc, tags: list[str]) -> None:
+    """A one-layer image loaded from an archive (no registry involved), tagged `tags`."""
+    plain = layer(("bin/sh", b"#!shell"))
+    cfg = image_config([plain])
+    svc.load(io.BytesIO(classic_archive([(cfg, [plain], tags)])))
+
+
+def test_pull_without_registry(svc, dist) -> None:
+    from dockyard.common.reference import parse_normalized
+    from dockyard.registry.errors import NoRegistry
+
+    _load(svc, ["busybox:latest"])
+    msgs: list[dict] = []
+    dist.pull(parse_normalized("busybox"), None, None, msgs.append)
+    assert msgs[-1] == {"status": "Status: Image is up to date for busybox:latest"}
+    with pytest.raises(NoRegistry) as e:
+        dist.pull(parse_normalized("nginx"), None, None, msgs.append)
+    assert e.value.status == 500 and "registry-1.docker.io" in str(e.value)
+
+
+def test_push_without_registry(svc, dist) -> None:
+    from dockyard.registry.errors import NoRegistry
+
+    _load(svc, ["localhost:1/app:1"])
+    msgs: list[dict] = []
+    with pytest.raises(NotFound, match="An image does not exist locally with the tag: nope"):
+        dist.push("nope", None, None, msgs.append)
+    with pytest.raises(NoRegistry):
+        dist.push("localhost:1/app", "1", None, msgs.append)
+    assert msgs == [{"status": "The push refers to repository [localhost:1/app]"}]

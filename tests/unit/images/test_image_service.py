@@ -271,29 +271,6 @@ def test_df_counts_containers_and_shared_size(env) -> None:
     assert svc.layers_size() == rows[b]["Size"]
 
 
-def _distribution(svc, monkeypatch: pytest.MonkeyPatch):
-    from dockyard.distribution.service import DistributionService
-    from dockyard.registry.remote import RegistrySettings
-
-    monkeypatch.setenv("DOCKYARD_REGISTRY_HUB", "none")
-    return DistributionService(svc, RegistrySettings())
-
-
-def test_pull_without_registry(env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dockyard.common.reference import parse_normalized
-    from dockyard.registry.errors import NoRegistry
-
-    svc, _ = env
-    dist = _distribution(svc, monkeypatch)
-    load(svc, image_config([L1]), [L1], ["busybox:latest"])
-    msgs: list[dict] = []
-    dist.pull(parse_normalized("busybox"), None, None, msgs.append)
-    assert msgs[-1] == {"status": "Status: Image is up to date for busybox:latest"}
-    with pytest.raises(NoRegistry) as e:
-        dist.pull(parse_normalized("nginx"), None, None, msgs.append)
-    assert e.value.status == 500 and "registry-1.docker.io" in str(e.value)
-
-
 def test_forced_rmi_keeps_layers_for_stopped_containers(env) -> None:
     svc, d = env
     ctrs = d.services.containers
@@ -351,20 +328,6 @@ def test_add_image_for_pullers(env) -> None:
     with pytest.raises(InvalidParameter):
         svc.add_image(image_config([L3]), [(sha(L3), opener(L3, "l3"), sha(b"x"))], ["bad:1"])
     assert not svc.has_layer(None, sha(L3))
-
-
-def test_push_without_registry(env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dockyard.registry.errors import NoRegistry
-
-    svc, _ = env
-    dist = _distribution(svc, monkeypatch)
-    load(svc, image_config([L1]), [L1], ["localhost:1/app:1"])
-    msgs: list[dict] = []
-    with pytest.raises(NotFound, match="An image does not exist locally with the tag: nope"):
-        dist.push("nope", None, None, msgs.append)
-    with pytest.raises(NoRegistry):
-        dist.push("localhost:1/app", "1", None, msgs.append)
-    assert msgs == [{"status": "The push refers to repository [localhost:1/app]"}]
 
 
 def test_commit_created_by_for_the_builder(env, tmp_path: Path) -> None:
