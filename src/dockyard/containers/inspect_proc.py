@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import rfc3339
 from ..errors import Conflict, InvalidParameter
 
 if TYPE_CHECKING:
@@ -85,10 +85,9 @@ async def stats_stream(
 
 
 def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
-    from .model import rfc3339
 
     base: dict[str, Any] = {
-        "read": rfc3339(time.time()),
+        "read": rfc3339(pad=True),
         "name": "/" + c.name,
         "id": c.id,
         "num_procs": 0,

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import seconds_of
 from ..errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -80,15 +81,6 @@ def parse_line(line: bytes) -> tuple[str, str, bool, bytes] | None:
     return ts, stream, tag == b"P", text
 
 
-def ts_seconds(ts: str) -> float:
-    from .model import parse_rfc3339
-
-    try:
-        return parse_rfc3339(ts.replace("+00:00", "Z"))
-    except ValueError:
-        return 0.0
-
-
 class RecordFollower:
     """Reads complete records from a growing k8s-file log starting at a byte offset."""
 
@@ -136,7 +128,7 @@ def _render(rec: tuple[str, str, bool, bytes], opts: LogOptions, multiplex: bool
     if stream == "stdout" and not opts.stdout or stream == "stderr" and not opts.stderr:
         return None
     if opts.since is not None or opts.until is not None:
-        t = ts_seconds(ts)
+        t = seconds_of(ts)
         if opts.since is not None and t < opts.since:
             return None
         if opts.until is not None and t > opts.until:

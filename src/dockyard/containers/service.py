@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import ZERO_TIME, rfc3339
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
 from . import model
 from .rootfs import RootFS
@@ -238,7 +239,7 @@ class ContainerService:
             RootFS(cdir).prepare()
             doc: dict[str, Any] = {
                 "Id": cid,
-                "Created": model.now_rfc3339(),
+                "Created": rfc3339(pad=True),
                 "Path": cmd[0],
                 "Args": cmd[1:],
                 "State": model.initial_state(),
@@ -376,9 +377,7 @@ class ContainerService:
             except DockyardError:
                 if c.doc["HostConfig"].get("AutoRemove"):
                     # Docker removes an --rm container whose start failed; `run` waits for it.
-                    threading.Thread(
-                        target=self._remove_quietly, args=(c.id,), daemon=True
-                    ).start()
+                    threading.Thread(target=self._remove_quietly, args=(c.id,), daemon=True).start()
                 raise
 
     def _remove_quietly(self, cid: str) -> None:
@@ -479,8 +478,8 @@ class ContainerService:
                 "Pid": pid,
                 "ExitCode": 0,
                 "Error": "",
-                "StartedAt": model.now_rfc3339(),
-                "FinishedAt": model.ZERO_TIME,
+                "StartedAt": rfc3339(pad=True),
+                "FinishedAt": ZERO_TIME,
             }
         )
         self._save(c)
@@ -595,7 +594,7 @@ class ContainerService:
                 "OOMKilled": oom,
                 "Pid": 0,
                 "ExitCode": code,
-                "FinishedAt": model.rfc3339(finished),
+                "FinishedAt": rfc3339(finished, pad=True),
             }
         )
         self._save(c)

@@ -6,6 +6,7 @@ import copy
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import seconds_of
 from . import model
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def summary(
         "Image": c.doc.get("_ImageRef") or cfg.get("Image", ""),
         "ImageID": c.doc["Image"],
         "Command": " ".join(cmd),
-        "Created": int(model.parse_rfc3339(c.doc["Created"])),
+        "Created": int(seconds_of(c.doc["Created"])),
         "Ports": _ports(c),
         "Labels": cfg.get("Labels") or {},
         "State": c.state.get("Status", "created"),

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..common.timefmt import rfc3339
 from .errors import ContainerNotRunning, RuntimeCommandError
 from .resources import build_resources
 
@@ -202,7 +202,7 @@ def read_stats(cid: str, cgroup_parent: str = DEFAULT_PARENT) -> dict:
     stats = _stats_v2(cid, cgroup_parent) if is_v2() else _stats_v1(cid, cgroup_parent)
     stats["cpu_stats"]["system_cpu_usage"] = system_cpu_usage()
     stats["cpu_stats"]["online_cpus"] = len(os.sched_getaffinity(0))
-    stats["read"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stats["read"] = rfc3339()
     stats["num_procs"] = 0
     stats["storage_stats"] = {}
     return stats
