@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound
 from .http import Hijack, Request, Response
 from .router import Router, version_at_least
+from .streams import raw
 from .websocket import BINARY, TEXT, WebSocket, handshake_problem, handshake_response
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def stream_options(req: Request) -> dict[str, Any]:
         "stream": req.q_bool("stream"),
         "logs": req.q_bool("logs"),
         "detach_keys": req.q("detachKeys"),
-        "multiplex": False,
+        "encode": raw,  # one frame per write, never stdcopy
     }
 
 

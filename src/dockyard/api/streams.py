@@ -1,7 +1,8 @@
 """The Engine API's streams: how their bytes are framed, and the one bridge from a worker
 thread to the event loop.
 
-Framing (pure functions): Docker's stdcopy frames for non-TTY output (`multiplex_frame`),
+Framing (pure functions): Docker's stdcopy frames for non-TTY output (`multiplex_frame`,
+`encoder`),
 JSON lines for events, wait and stats (`json_line`), and the jsonmessage stream of pull,
 push, load and build (`progress_message`, `progress_error`).
 
@@ -36,6 +37,16 @@ T = TypeVar("T")
 def multiplex_frame(stream_id: int, data: bytes) -> bytes:
     """One stdcopy frame: stream id, three zero bytes, big-endian length, payload."""
     return struct.pack(">BxxxI", stream_id, len(data)) + data
+
+
+def raw(_stream_id: int, data: bytes) -> bytes:
+    """A TTY's output goes on the wire as is: one stream, no frames."""
+    return data
+
+
+def encoder(tty: bool) -> Callable[[int, bytes], bytes]:
+    """How a container's (stream id, bytes) output is framed: as is with a TTY, else stdcopy."""
+    return raw if tty else multiplex_frame
 
 
 def json_line(obj: Any) -> bytes:

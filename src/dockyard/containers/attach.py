@@ -6,15 +6,24 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .logs import POLL, LogOptions, RecordFollower, follow_until_exit
+from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
 
 if TYPE_CHECKING:
     from .service import Container, ContainerService
 
 log = logging.getLogger(__name__)
+
+# How the API puts a (stream id, bytes) piece on the wire: a stdcopy frame, or the bytes.
+Encode = Callable[[int, bytes], bytes]
+
+
+def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
+    return b"".join(encode(sid, data) for sid, data in pieces)
+
 
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
 
@@ -93,10 +102,9 @@ async def attach_session(
     stream: bool,
     logs: bool,
     detach_keys: str | None,
+    encode: Encode,
     snapshot: AttachSnapshot | None = None,
-    multiplex: bool | None = None,
 ) -> None:
-    """multiplex: frame output as stdout/stderr records (default: when there is no TTY)."""
     snap = snapshot or AttachSnapshot.take(c)
     try:
         await _attach(
@@ -110,8 +118,8 @@ async def attach_session(
             stream=stream,
             logs=logs,
             detach_keys=detach_keys,
+            encode=encode,
             snap=snap,
-            multiplex=multiplex,
         )
     finally:
         AttachSnapshot.release(c)
@@ -129,11 +137,9 @@ async def _attach(
     stream: bool,
     logs: bool,
     detach_keys: str | None,
+    encode: Encode,
     snap: AttachSnapshot,
-    multiplex: bool | None,
 ) -> None:
-    tty = bool(c.doc["Config"].get("Tty"))
-    mux = not tty if multiplex is None else multiplex
     opts = LogOptions(
         stdout=stdout,
         stderr=stderr,
@@ -153,9 +159,7 @@ async def _attach(
     async def pump_output() -> None:
         if logs:
             recs = await asyncio.to_thread(follower.read_new)
-            from .logs import _render
-
-            data = b"".join(b for b in (_render(r, opts, mux) for r in recs) if b)
+            data = encode_all(render_records(recs, opts), encode)
             if data:
                 writer.write(data)
                 await writer.drain()
@@ -164,8 +168,8 @@ async def _attach(
         if not c.running and not await wait_started(c, started_at, stop, failed):
             return
         if stdout or stderr:
-            async for chunk in follow_until_exit(svc, c, follower, opts, multiplex=mux):
-                writer.write(chunk)
+            async for pieces in follow_until_exit(c, follower, opts):
+                writer.write(encode_all(pieces, encode))
                 await writer.drain()
         else:
             while c.running and not stop.is_set():

@@ -16,8 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict, InvalidParameter, NotFound
-from .attach import parse_detach_keys
-from .logs import frame
+from .attach import Encode, parse_detach_keys
 
 if TYPE_CHECKING:
     from .service import Container, ContainerService
@@ -143,8 +142,10 @@ class ExecManager:
         writer: asyncio.StreamWriter | None,
         detach: bool,
         tty: bool,
+        encode: Encode | None = None,
     ) -> None:
-        """Run the session; with a writer, pump I/O until the process ends."""
+        """Run the session; with a writer, pump I/O (its output put on the wire by
+        `encode`) until the process ends."""
         c = s.container
         if not c.running:
             raise Conflict(f"Container {c.id} is not running")
@@ -174,7 +175,8 @@ class ExecManager:
         if detach or writer is None:
             threading.Thread(target=self._reap, args=(s, handle), daemon=True).start()
             return
-        await self._pump(s, handle, reader, writer, tty)
+        assert encode is not None
+        await self._pump(s, handle, reader, writer, tty, encode)
 
     def _reap(self, s: ExecSession, handle: Any) -> None:
         code = handle.wait()
@@ -188,6 +190,7 @@ class ExecManager:
         reader: asyncio.StreamReader | None,
         writer: asyncio.StreamWriter,
         tty: bool,
+        encode: Encode,
     ) -> None:
         loop = asyncio.get_running_loop()
         sock = handle.socket
@@ -204,7 +207,7 @@ class ExecManager:
                 sid, payload = data[0], data[1:]
                 if not payload:
                     continue
-                writer.write(payload if tty else frame(2 if sid == 3 else 1, payload))
+                writer.write(encode(2 if sid == 3 else 1, payload))
                 await writer.drain()
 
         async def pump_in() -> None:
