@@ -42,7 +42,7 @@ def mounted_root(svc: ContainerService, c: Container) -> Iterator[Path]:
         yield rootfs.merged
         return
     with c.lock:
-        images = svc.daemon.services.images
+        images = svc.images
         rootfs.mount(images.lowerdirs(c.doc["Image"]))
         try:
             yield rootfs.merged
@@ -137,6 +137,6 @@ def write_export(svc: ContainerService, c: Container, out: BinaryIO) -> None:
     """`docker export`: the whole root filesystem as a tar, written to `out`."""
     from dockyard.fs.rootpath import tar_from_root
 
-    svc.daemon.events.publish("container", "export", c.id, {"name": c.name})
+    svc.publish("container", "export", c.id, {"name": c.name})
     with mounted_root(svc, c) as root:
         tar_from_root(root, "/", out, arcname="")

@@ -55,7 +55,7 @@ def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:
     """Kind 0 = modified, 1 = added, 2 = deleted, from the overlay upper dir."""
     from dockyard.fs.changes import changes_from_upper
 
-    lowers = svc.daemon.services.images.lowerdirs(c.doc["Image"])
+    lowers = svc.images.lowerdirs(c.doc["Image"])
     found = changes_from_upper(
         svc.dir(c.id) / "upper", list(lowers), exclude=runtime_mount_points(c)
     )
@@ -103,7 +103,7 @@ def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
         base.update(svc.runtime.stats(c.id))
     except Exception:
         pass
-    networks = svc.daemon.services.networks
+    networks = svc.networks
     if networks is not None and hasattr(networks, "interface_stats"):
         try:
             base["networks"] = networks.interface_stats(c.doc)

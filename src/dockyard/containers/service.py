@@ -22,10 +22,14 @@ from typing import TYPE_CHECKING, Any
 from ..common.timefmt import ZERO_TIME, rfc3339
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
 from . import model
+from .config import ContainerConfig, Publish
 from .rootfs import RootFS
 
 if TYPE_CHECKING:
-    from ..daemon.core import Daemon
+    from ..images.service import ImageService
+    from ..network.service import NetworkService
+    from ..state.db import Database
+    from ..volumes.service import VolumeService
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +89,32 @@ class Container:
 
 
 class ContainerService:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
-        self.db = daemon.db
-        self.root = daemon.root / "containers"
+    """Every container of the daemon: its records, lifecycle and exits.
+
+    Its peers come in the constructor: the image store (root filesystems, image config),
+    the volume service (mounts), the network service (endpoints, /etc files) and the
+    event publisher.
+    """
+
+    def __init__(
+        self,
+        config: ContainerConfig,
+        db: Database,
+        *,
+        images: ImageService,
+        volumes: VolumeService,
+        networks: NetworkService,
+        publish: Publish,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.images = images
+        self.volumes = volumes
+        self.networks = networks
+        self.publish = publish
+        self.root = config.data_root / "containers"
         self.root.mkdir(parents=True, exist_ok=True)
-        self.exec_root = daemon.exec_root
+        self.exec_root = config.exec_root
         self._lock = threading.RLock()
         self._by_id: dict[str, Container] = {}
         self._names: dict[str, str] = {}
@@ -98,9 +122,11 @@ class ContainerService:
         self._waiters: dict[str, list[tuple[str, asyncio.Future[dict[str, Any]]]]] = {}
         self._stop = threading.Event()
         self._watcher: Any = None
-        from .runtime_adapter import make_runtime
+        from .runtime_adapter import RuntimeAdapter
 
-        self.runtime = make_runtime(daemon)
+        self.runtime = RuntimeAdapter(
+            config.exec_root, config.runtime_paths, config.default_runtime
+        )
         from .execs import ExecManager
 
         self.execs = ExecManager(self)
@@ -108,14 +134,12 @@ class ContainerService:
 
     # ------------------------------------------------------------------ persistence
     def _load(self) -> None:
-        assert self.db is not None
         for _id, doc in self.db.query("SELECT id, doc FROM containers"):
             c = Container(json.loads(doc))
             self._by_id[c.id] = c
             self._names[c.name] = c.id
 
     def _save(self, c: Container) -> None:
-        assert self.db is not None
         c.doc["_ManuallyStopped"] = c.manually_stopped
         with self.db.transaction() as cur:
             cur.execute(
@@ -124,7 +148,6 @@ class ContainerService:
             )
 
     def _delete_row(self, c: Container) -> None:
-        assert self.db is not None
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM containers WHERE id=?", (c.id,))
 
@@ -189,16 +212,16 @@ class ContainerService:
         if not isinstance(body, dict):
             raise InvalidParameter("invalid container config: body must be a JSON object")
         host_config = model.normalize_host_config(
-            body.pop("HostConfig", None), self.daemon.config.default_runtime
+            body.pop("HostConfig", None), self.config.default_runtime
         )
         networking = body.pop("NetworkingConfig", None) or {}
         image_ref = body.get("Image") or ""
         if not image_ref:
             raise InvalidParameter("Config cannot be empty in order to create a container")
-        runtime = host_config.get("Runtime") or self.daemon.config.default_runtime
-        if runtime not in self.daemon.config.runtime_paths:
+        runtime = host_config.get("Runtime") or self.config.default_runtime
+        if runtime not in self.config.runtime_paths:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
-        images = self.daemon.services.images
+        images = self.images
         image = images.resolve(image_ref)
         image_id = image.id if hasattr(image, "id") else image["Id"]
         image_config = images.config(image_id) or {}
@@ -208,9 +231,8 @@ class ContainerService:
             raise InvalidParameter("no command specified")
         self._validate_links(host_config)
         network_mode = host_config.get("NetworkMode") or "default"
-        networks = self.daemon.services.networks
-        if networks is not None:
-            networks.validate_mode(network_mode, networking)
+        networks = self.networks
+        networks.validate_mode(network_mode, networking)
         cid = model.new_id()
         with self._lock:
             if name:
@@ -274,16 +296,14 @@ class ContainerService:
                 "_Networking": networking,
             }
             c = Container(doc)
-            if networks is not None:
-                networks.on_create(c.doc)
+            networks.on_create(c.doc)
             self._save(c)
         except BaseException:
             with self._lock:
                 self._names.pop(name, None)
             shutil.rmtree(cdir, ignore_errors=True)
-            vols = self.daemon.services.volumes
-            if vols is not None:
-                vols.release(cid)
+            vols = self.volumes
+            vols.release(cid)
             raise
         with self._lock:
             self._by_id[cid] = c
@@ -332,9 +352,7 @@ class ContainerService:
     ) -> list[Any]:
         from .mounts import plan_mounts
 
-        volumes = self.daemon.services.volumes
-        if volumes is None:
-            return []
+        volumes = self.volumes
 
         def volumes_from(ref: str) -> list[dict[str, Any]]:
             return list(self.get(ref).doc.get("_MountPlan") or [])
@@ -346,7 +364,7 @@ class ContainerService:
             volumes,
             volumes_from,
             ref=cid,
-            daemon_root=str(self.daemon.root),
+            daemon_root=str(self.config.data_root),
         )
 
     def _mount_plan(self, c: Container) -> list[Any]:
@@ -388,8 +406,8 @@ class ContainerService:
 
     def _start_locked(self, c: Container) -> None:
         cdir = self.dir(c.id)
-        images = self.daemon.services.images
-        networks = self.daemon.services.networks
+        images = self.images
+        networks = self.networks
         rootfs = RootFS(cdir)
         hc = c.doc["HostConfig"]
         cfg = c.doc["Config"]
@@ -398,22 +416,20 @@ class ContainerService:
             self.runtime.cleanup(c.id)
             rootfs.mount(images.lowerdirs(c.doc["Image"]))
             undo.append(rootfs.unmount)
-            volumes = self.daemon.services.volumes
+            volumes = self.volumes
             oci_mounts: list[dict[str, Any]] = []
-            if volumes is not None:
-                from .mounts import populate_volumes, setup_mounts, teardown_mounts
+            from .mounts import populate_volumes, setup_mounts, teardown_mounts
 
-                plan = self._mount_plan(c)
-                if any(m.copy_data for m in plan):
-                    populate_volumes(plan, rootfs.merged, volumes)
-                    c.doc["_MountPlan"] = [m.to_dict() for m in plan]
-                    self._save(c)
-                oci_mounts = setup_mounts(plan, volumes)
-                undo.append(lambda: teardown_mounts(plan, volumes))
+            plan = self._mount_plan(c)
+            if any(m.copy_data for m in plan):
+                populate_volumes(plan, rootfs.merged, volumes)
+                c.doc["_MountPlan"] = [m.to_dict() for m in plan]
+                self._save(c)
+            oci_mounts = setup_mounts(plan, volumes)
+            undo.append(lambda: teardown_mounts(plan, volumes))
             netns_path = None
-            if networks is not None:
-                netns_path = networks.setup(c.doc, cdir)
-                undo.append(lambda: networks.teardown(c.doc))
+            netns_path = networks.setup(c.doc, cdir)
+            undo.append(lambda: networks.teardown(c.doc))
             self._write_etc_files(c, cdir)
             from ..runtime.spec import build_spec
 
@@ -437,8 +453,8 @@ class ContainerService:
                 tty=bool(cfg.get("Tty")),
                 stdin=bool(cfg.get("OpenStdin")),
                 log_path=Path(c.doc["LogPath"]),
-                log_opts={**self.daemon.config.log_opts, **log_opts},
-                runtime_name=hc.get("Runtime") or self.daemon.config.default_runtime,
+                log_opts={**self.config.log_opts, **log_opts},
+                runtime_name=hc.get("Runtime") or self.config.default_runtime,
                 # Docker closes stdin after the first attach only without a TTY.
                 stdin_once=bool(cfg.get("StdinOnce")) and not cfg.get("Tty"),
             )
@@ -490,16 +506,10 @@ class ContainerService:
             threading.Thread(target=self._handle_exit, args=(c,), daemon=True).start()
 
     def _write_etc_files(self, c: Container, cdir: Path) -> None:
-        networks = self.daemon.services.networks
+        networks = self.networks
         hostname = c.doc["Config"].get("Hostname") or c.id[:12]
         (cdir / "hostname").write_text(hostname + "\n")
-        if networks is not None:
-            hosts, resolv = networks.etc_files(c.doc)
-        else:
-            hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            resolv = (
-                Path("/etc/resolv.conf").read_text() if Path("/etc/resolv.conf").exists() else ""
-            )
+        hosts, resolv = networks.etc_files(c.doc)
         (cdir / "hosts").write_text(hosts)
         (cdir / "resolv.conf").write_text(resolv)
 
@@ -536,7 +546,7 @@ class ContainerService:
         while not self._stop.wait(interval):
             for c in self.all():
                 opts = {
-                    **self.daemon.config.log_opts,
+                    **self.config.log_opts,
                     **((c.doc["HostConfig"].get("LogConfig") or {}).get("Config") or {}),
                 }
                 if c.running and int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
@@ -563,28 +573,26 @@ class ContainerService:
         self._after_exit(c)
 
     def _finish(self, c: Container, code: int, finished: float, oom: bool) -> None:
-        networks = self.daemon.services.networks
+        networks = self.networks
         try:
             self.runtime.delete(c.id)
         except Exception:
             log.exception("runtime delete %s", c.id[:12])
-        if networks is not None:
-            try:
-                networks.teardown(c.doc)
-            except Exception:
-                log.exception("network teardown %s", c.id[:12])
+        try:
+            networks.teardown(c.doc)
+        except Exception:
+            log.exception("network teardown %s", c.id[:12])
         try:
             RootFS(self.dir(c.id)).unmount()
         except OSError:
             log.exception("unmount %s", c.id[:12])
-        volumes = self.daemon.services.volumes
-        if volumes is not None:
-            from .mounts import teardown_mounts
+        volumes = self.volumes
+        from .mounts import teardown_mounts
 
-            try:
-                teardown_mounts(self._mount_plan(c), volumes)
-            except Exception:
-                log.exception("volume teardown %s", c.id[:12])
+        try:
+            teardown_mounts(self._mount_plan(c), volumes)
+        except Exception:
+            log.exception("volume teardown %s", c.id[:12])
         c.state.update(
             {
                 "Status": "exited",
@@ -809,27 +817,25 @@ class ContainerService:
                 self.runtime.delete(c.id, force=True)
             except Exception:
                 pass
-            networks = self.daemon.services.networks
-            if networks is not None:
-                try:
-                    networks.on_remove(c.doc)
-                except Exception:
-                    log.exception("network cleanup %s", c.id[:12])
+            networks = self.networks
+            try:
+                networks.on_remove(c.doc)
+            except Exception:
+                log.exception("network cleanup %s", c.id[:12])
             try:
                 RootFS(self.dir(c.id)).unmount()
             except OSError:
                 log.exception("unmount %s", c.id[:12])
-            vols = self.daemon.services.volumes
-            if vols is not None:
-                from .mounts import anonymous_volumes
+            vols = self.volumes
+            from .mounts import anonymous_volumes
 
-                vols.release(c.id)
-                if volumes:
-                    for vname in anonymous_volumes(self._mount_plan(c)):
-                        try:
-                            vols.remove(vname)
-                        except DockyardError as exc:
-                            log.info("keeping volume %s: %s", vname, exc.message)
+            vols.release(c.id)
+            if volumes:
+                for vname in anonymous_volumes(self._mount_plan(c)):
+                    try:
+                        vols.remove(vname)
+                    except DockyardError as exc:
+                        log.info("keeping volume %s: %s", vname, exc.message)
             self._delete_row(c)
             with self._lock:
                 self._by_id.pop(c.id, None)
@@ -839,7 +845,7 @@ class ContainerService:
         self._event(c, "destroy")
         self._notify(c, "removed")
         # An image removed with rmi -f while this container used it can go now.
-        images = self.daemon.services.images
+        images = self.images
         try:
             images.resolve(c.doc["Image"])
         except NotFound:
@@ -897,7 +903,7 @@ class ContainerService:
                 hc[key] = value
         if policy is not None:
             hc["RestartPolicy"] = policy
-        hc = model.normalize_host_config(hc, self.daemon.config.default_runtime)
+        hc = model.normalize_host_config(hc, self.config.default_runtime)
         if c.running:
             self.runtime.update(c.id, hc)
         c.doc["HostConfig"] = hc
@@ -920,7 +926,7 @@ class ContainerService:
         from .inspect_proc import runtime_mount_points
 
         c = self.get(ref)
-        images = self.daemon.services.images
+        images = self.images
         repo_tag = None
         if repo:
             repo_tag = f"{repo}:{tag}" if tag else repo
@@ -958,12 +964,11 @@ class ContainerService:
                 status = self.runtime.exit_status(c.id)
                 alive = self.runtime.is_running(c.id)
                 if alive:
-                    networks = self.daemon.services.networks
-                    if networks is not None:
-                        try:
-                            networks.restore(c.doc)
-                        except Exception:
-                            log.exception("network restore %s", c.id[:12])
+                    networks = self.networks
+                    try:
+                        networks.restore(c.doc)
+                    except Exception:
+                        log.exception("network restore %s", c.id[:12])
                     continue
                 code, finished, oom = status if status else (255, time.time(), False)
                 self._finish(c, code, finished, oom)
@@ -1007,7 +1012,7 @@ class ContainerService:
         attrs.update(c.doc["Config"].get("Labels") or {})
         if extra:
             attrs.update(extra)
-        self.daemon.events.publish("container", action, c.id, attrs)
+        self.publish("container", action, c.id, attrs)
 
     def df(self) -> list[dict[str, Any]]:
         from .views import link_names, summary

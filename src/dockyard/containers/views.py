@@ -32,7 +32,7 @@ def _sizes(svc: ContainerService, c: Container) -> tuple[int, int]:
     from .service import _dir_size
 
     rw = _dir_size(svc.dir(c.id) / "upper")
-    images = svc.daemon.services.images
+    images = svc.images
     base = 0
     if images is not None:
         try:
