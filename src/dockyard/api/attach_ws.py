@@ -40,7 +40,7 @@ def stream_options(req: Request) -> dict[str, Any]:
 def register(router: Router, daemon: Daemon) -> None:
     @router.route("GET", "/containers/{id}/attach/ws")
     async def attach_ws(req: Request, id: str) -> Response | Hijack:
-        from ..containers.attach import AttachSnapshot, attach_session
+        from ..containers.attach import AttachOptions, AttachSnapshot, attach_session
 
         svc = daemon.services.containers
         if svc is None:
@@ -57,6 +57,6 @@ def register(router: Router, daemon: Daemon) -> None:
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             ws = WebSocket(reader, writer, opcode)
-            await attach_session(svc, c, ws, ws, snapshot=snapshot, **opts)  # type: ignore[arg-type]
+            await attach_session(svc, c, ws, ws, AttachOptions(**opts), snapshot)  # type: ignore[arg-type]
 
         return Hijack(handler, head=handshake_response(req.headers))

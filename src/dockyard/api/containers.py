@@ -102,7 +102,7 @@ def register(router: Router, daemon: Daemon) -> None:
             items = sorted(s.all(), key=lambda c: c.doc["Created"], reverse=True)
             show_all = all_ or limit > 0
             out = []
-            links = views.link_names(s)
+            links = views.link_names(items)
             for c in items:
                 if (
                     not show_all
@@ -114,7 +114,7 @@ def register(router: Router, daemon: Daemon) -> None:
                     continue
                 if filters and not container_matches(c, filters):
                     continue
-                out.append(views.summary(s, c, size=size, links=links))
+                out.append(views.summary(s.store, s.images, c, size=size, links=links))
                 if limit > 0 and len(out) >= limit:
                     break
             return out
@@ -125,7 +125,9 @@ def register(router: Router, daemon: Daemon) -> None:
     async def inspect(req: Request, id: str) -> Response:
         s = svc()
         c = s.get(id)
-        return json_response(await asyncio.to_thread(views.inspect, s, c, req.q_bool("size")))
+        return json_response(
+            await asyncio.to_thread(views.inspect, s.store, s.images, c, req.q_bool("size"))
+        )
 
     @router.route("POST", "/containers/{id}/start")
     async def start(req: Request, id: str) -> Response:
@@ -222,25 +224,25 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/containers/{id}/attach")
     async def attach(req: Request, id: str) -> Hijack:
-        from ..containers.attach import AttachSnapshot, attach_session
+        from ..containers.attach import AttachOptions, AttachSnapshot, attach_session
 
         s = svc()
         c = s.get(id)
         tty = bool(c.doc["Config"].get("Tty"))
-        opts = {
-            "stdin": req.q_bool("stdin"),
-            "stdout": req.q_bool("stdout"),
-            "stderr": req.q_bool("stderr"),
-            "stream": req.q_bool("stream"),
-            "logs": req.q_bool("logs"),
-            "detach_keys": req.q("detachKeys"),
-            "encode": encoder(tty),
-        }
+        opts = AttachOptions(
+            stdin=req.q_bool("stdin"),
+            stdout=req.q_bool("stdout"),
+            stderr=req.q_bool("stderr"),
+            stream=req.q_bool("stream"),
+            logs=req.q_bool("logs"),
+            detach_keys=req.q("detachKeys"),
+            encode=encoder(tty),
+        )
 
         snapshot = AttachSnapshot.take(c)
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await attach_session(s, c, reader, writer, snapshot=snapshot, **opts)
+            await attach_session(s, c, reader, writer, opts, snapshot)
 
         ctype = RAW if tty or not version_at_least(req, "1.42") else MULTIPLEXED
         return Hijack(handler, content_type=ctype)

@@ -11,7 +11,6 @@ and read from a file-like `body`; the API bridges them to HTTP.
 from __future__ import annotations
 
 import contextlib
-import os
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import InvalidParameter, NotFound
+from .etcfiles import etc_mount_points
 from .rootfs import RootFS, is_mounted
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from .service import ContainerService
+    from .store import Container
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,11 @@ def mounted_root(svc: ContainerService, c: Container) -> Iterator[Path]:
                 rootfs.unmount()
 
 
-def _etc_mounts(c: Container) -> list[dict[str, Any]]:
-    # /etc/hostname, hosts and resolv.conf are bind mounts of files in the container dir.
-    taken = {m.get("Destination") for m in c.doc.get("Mounts") or []}
-    out = []
-    for key, dest in (("HostnamePath", "/etc/hostname"), ("HostsPath", "/etc/hosts"),
-                      ("ResolvConfPath", "/etc/resolv.conf")):  # fmt: skip
-        source = c.doc.get(key)
-        if source and dest not in taken and os.path.exists(source):
-            out.append({"Destination": dest, "Source": source, "Type": "bind", "_file": True})
-    return out
-
-
 def _split_by_mounts(c: Container, root: Path, path: str) -> tuple[Path, str]:
     """(root to resolve in, path inside it): the longest mount destination wins."""
     norm = posixpath.normpath("/" + path.lstrip("/"))  # "//x" would stay as is
     best: dict[str, Any] | None = None
-    for m in [*(c.doc.get("Mounts") or []), *_etc_mounts(c)]:
+    for m in [*(c.doc.get("Mounts") or []), *etc_mount_points(c)]:
         dest = m.get("Destination", "")
         if not m.get("Source") or m.get("Type") == "tmpfs":
             continue

@@ -8,17 +8,24 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from .runtime_adapter import RuntimeAdapter
+    from .store import Container
 
 log = logging.getLogger(__name__)
 
 # How the API puts a (stream id, bytes) piece on the wire: a stdcopy frame, or the bytes.
 Encode = Callable[[int, bytes], bytes]
+
+
+class _Service(Protocol):
+    """What an attach session needs of the container service."""
+
+    runtime: RuntimeAdapter
 
 
 def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
@@ -90,56 +97,44 @@ async def wait_started(
     return False
 
 
+@dataclass(frozen=True)
+class AttachOptions:
+    """What the client asked of POST /containers/{id}/attach (or its websocket form)."""
+
+    stdin: bool
+    stdout: bool
+    stderr: bool
+    stream: bool
+    logs: bool
+    detach_keys: str | None
+    encode: Encode  # how output pieces go on the wire
+
+
 async def attach_session(
-    svc: ContainerService,
+    svc: _Service,
     c: Container,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    *,
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    stream: bool,
-    logs: bool,
-    detach_keys: str | None,
-    encode: Encode,
+    opts: AttachOptions,
     snapshot: AttachSnapshot | None = None,
 ) -> None:
     snap = snapshot or AttachSnapshot.take(c)
     try:
-        await _attach(
-            svc,
-            c,
-            reader,
-            writer,
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            stream=stream,
-            logs=logs,
-            detach_keys=detach_keys,
-            encode=encode,
-            snap=snap,
-        )
+        await _attach(svc, c, reader, writer, opts, snap)
     finally:
         AttachSnapshot.release(c)
 
 
 async def _attach(
-    svc: ContainerService,
+    svc: _Service,
     c: Container,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    *,
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    stream: bool,
-    logs: bool,
-    detach_keys: str | None,
-    encode: Encode,
+    attach: AttachOptions,
     snap: AttachSnapshot,
 ) -> None:
+    stdin, stdout, stderr = attach.stdin, attach.stdout, attach.stderr
+    stream, logs, encode = attach.stream, attach.logs, attach.encode
     opts = LogOptions(
         stdout=stdout,
         stderr=stderr,
@@ -154,7 +149,7 @@ async def _attach(
     started_at = snap.started_at
     failed = snap.failed_starts
     stop = asyncio.Event()
-    keys = parse_detach_keys(detach_keys)
+    keys = parse_detach_keys(attach.detach_keys)
 
     async def pump_output() -> None:
         if logs:

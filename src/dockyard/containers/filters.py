@@ -8,7 +8,7 @@ from ..common.timefmt import parse_since_until, seconds_of
 from ..errors import InvalidParameter
 
 if TYPE_CHECKING:
-    from .service import Container
+    from .store import Container
 
 _LIST_KEYS = {
     "id",

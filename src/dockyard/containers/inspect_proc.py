@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import rfc3339
 from ..errors import Conflict, InvalidParameter
+from .rootfs import runtime_mount_points
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from .service import ContainerService
+    from .store import Container
 
 
 def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
@@ -38,17 +40,6 @@ def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
         if len(fields) > pid_idx and fields[pid_idx].isdigit() and int(fields[pid_idx]) in pids:
             procs.append(fields)
     return {"Titles": titles, "Processes": procs}
-
-
-RUNTIME_PATHS = (
-    "/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
-    "/sbin/docker-init", "/.dockerenv",
-)  # fmt: skip
-
-
-def runtime_mount_points(c: Container) -> list[str]:
-    """Paths the runtime creates in the upper dir (Docker keeps them in an init layer)."""
-    return [*RUNTIME_PATHS, *(m["Destination"] for m in c.doc.get("Mounts") or [])]
 
 
 def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:

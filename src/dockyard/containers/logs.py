@@ -23,7 +23,7 @@ from ..common.timefmt import seconds_of
 from ..runtime.logfile import Entry, LogFollower, stream_id
 
 if TYPE_CHECKING:
-    from .service import Container
+    from .store import Container
 
 POLL = 0.02
 STREAM_IDS = {"stdout": 1, "stderr": 2}

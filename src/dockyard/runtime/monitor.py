@@ -62,6 +62,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import conmon
 from .conmon import CTL_REOPEN_LOGS, CTL_RESIZE, connect_attach, pid_alive, write_ctl
@@ -232,29 +233,9 @@ class Runtime:
             text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
             raise RuntimeStartError(text or "OCI runtime start failed")
 
-    def create_and_start(
-        self,
-        cid: str,
-        bundle: Path,
-        *,
-        tty: bool,
-        stdin: bool,
-        log_path: Path,
-        log_max_size: int | None = None,
-        stdin_once: bool = True,
-        name: str | None = None,
-    ) -> int:
-        """`create()` then `start()`; returns the container's pid."""
-        pid = self.create(
-            cid,
-            bundle,
-            tty=tty,
-            stdin=stdin,
-            log_path=log_path,
-            log_max_size=log_max_size,
-            stdin_once=stdin_once,
-            name=name,
-        )
+    def create_and_start(self, cid: str, bundle: Path, **create_args: Any) -> int:
+        """`create()` (with its keyword arguments) then `start()`; the container's pid."""
+        pid = self.create(cid, bundle, **create_args)
         try:
             self.start(cid)
         except RuntimeStartError:

@@ -96,8 +96,6 @@ def test_bad_host_config(hc: dict, message: str) -> None:
         model.normalize_host_config(hc, "runc")
 
 
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
