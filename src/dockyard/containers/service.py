@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import ZERO_TIME, rfc3339
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
-from . import model
+from . import model, netconnect
 from .config import ContainerConfig, Publish
 from .create import create_container
 from .etcfiles import etc_mounts, write_etc_files
@@ -32,6 +32,7 @@ from .store import Container, ContainerStore
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
+    from ..network.options import ConnectOptions, DisconnectOptions
     from ..network.service import NetworkService
     from ..state.db import Database
     from ..volumes.service import VolumeService
@@ -525,9 +526,13 @@ class ContainerService:
         self._event(c, "commit", {"comment": comment} if comment else None)
         return image_id
 
-    def _save(self, c: Container) -> None:
-        # Still called by network/service.py's connect/disconnect (moving here, issue 12).
-        self.store.save(c)
+    # ------------------------------------------------------------------ networks
+    def connect_network(self, network: str, opts: ConnectOptions) -> None:
+        """docker network connect: under the container's lock, through the network service."""
+        netconnect.connect(self.store, self.networks, self.publish, network, opts)
+
+    def disconnect_network(self, network: str, opts: DisconnectOptions) -> None:
+        netconnect.disconnect(self.store, self.networks, self.publish, network, opts)
 
     # ------------------------------------------------------------------ daemon start / stop
     def recover(self) -> None:
