@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ..common import detachkeys
+from ..errors import InvalidParameter
 from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
 
 if TYPE_CHECKING:
@@ -32,27 +34,12 @@ def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
     return b"".join(encode(sid, data) for sid, data in pieces)
 
 
-DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
-
-
 def parse_detach_keys(spec: str | None) -> bytes:
-    """Docker's --detach-keys: comma-separated `ctrl-<x>` or single characters."""
-    if not spec:
-        return DEFAULT_DETACH_KEYS
-    out = bytearray()
-    for part in spec.split(","):
-        part = part.strip()
-        if part.startswith("ctrl-") and len(part) == 6:
-            ch = part[5]
-            code = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}.get(ch)
-            out.append(code if code is not None else (ord(ch.lower()) - ord("a") + 1) & 0x1F)
-        elif len(part) == 1:
-            out.append(ord(part))
-        else:
-            from ..errors import InvalidParameter
-
-            raise InvalidParameter(f"Invalid detach keys ({spec}) provided")
-    return bytes(out)
+    """The request's detach keys (common/detachkeys' grammar); Docker's 400 when bad."""
+    try:
+        return detachkeys.parse_detach_keys(spec or "")
+    except ValueError:
+        raise InvalidParameter(f"Invalid detach keys ({spec}) provided") from None
 
 
 @dataclass(frozen=True)
