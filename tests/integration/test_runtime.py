@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.containers.logfile import read_logs
 from dockyard.runtime import cgroups
 from dockyard.runtime.capabilities import KNOWN_CAPABILITIES, host_capabilities
 from dockyard.runtime.errors import ContainerNotRunning, RuntimeStartError
+from dockyard.runtime.logfile import read_logs
 from dockyard.runtime.monitor import Runtime
 from dockyard.runtime.spec import build_spec, write_spec
 
@@ -364,7 +364,7 @@ def test_exec_process_from_container_spec(h):
 
 
 def test_log_rotation_with_reopen_loses_nothing(h):
-    from dockyard.containers.logfile import log_files
+    from dockyard.runtime.logfile import log_files
 
     script = "i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); [ $((i % 50)) = 0 ] && sleep 0.02; done"
     cid = h.run(["sh", "-c", script], start=False)

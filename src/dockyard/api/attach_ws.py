@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound
 from .http import Hijack, Request, Response
 from .router import Router, version_at_least
+from .streams import raw
 from .websocket import BINARY, TEXT, WebSocket, handshake_problem, handshake_response
 
 if TYPE_CHECKING:
@@ -32,14 +33,14 @@ def stream_options(req: Request) -> dict[str, Any]:
         "stream": req.q_bool("stream"),
         "logs": req.q_bool("logs"),
         "detach_keys": req.q("detachKeys"),
-        "multiplex": False,
+        "encode": raw,  # one frame per write, never stdcopy
     }
 
 
 def register(router: Router, daemon: Daemon) -> None:
     @router.route("GET", "/containers/{id}/attach/ws")
     async def attach_ws(req: Request, id: str) -> Response | Hijack:
-        from ..containers.attach import AttachSnapshot, attach_session
+        from ..containers.attach import AttachOptions, AttachSnapshot, attach_session
 
         svc = daemon.services.containers
         if svc is None:
@@ -56,6 +57,6 @@ def register(router: Router, daemon: Daemon) -> None:
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             ws = WebSocket(reader, writer, opcode)
-            await attach_session(svc, c, ws, ws, snapshot=snapshot, **opts)  # type: ignore[arg-type]
+            await attach_session(svc, c, ws, ws, AttachOptions(**opts), snapshot)  # type: ignore[arg-type]
 
         return Hijack(handler, head=handshake_response(req.headers))

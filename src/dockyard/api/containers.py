@@ -3,21 +3,75 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import parse_since_until
 from ..containers import views
 from ..containers.filters import container_matches
+from ..containers.logs import LogOptions, LogReader, Piece
 from ..errors import InvalidParameter, NotFound
 from .http import Hijack, Request, Response, StreamResponse, json_response
 from .router import Router, version_at_least
+from .streams import BodyReader, encoder, json_line, writer_stream
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
 RAW = "application/vnd.docker.raw-stream"
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
+
+
+def _time_query(req: Request, name: str) -> float | None:
+    try:
+        return parse_since_until(req.q(name))
+    except ValueError:
+        raise InvalidParameter(f"invalid value for {name}: {req.q(name)!r}") from None
+
+
+def log_options(req: Request) -> LogOptions:
+    """GET /containers/{id}/logs's query."""
+    stdout, stderr = req.q_bool("stdout"), req.q_bool("stderr")
+    if not stdout and not stderr:
+        raise InvalidParameter("Bad parameters: you must choose at least one stream")
+    tail_raw = (req.q("tail") or "all").strip()
+    if tail_raw == "all" or tail_raw == "":
+        tail = None
+    else:
+        try:
+            tail = int(tail_raw)
+        except ValueError:
+            raise InvalidParameter(f"invalid value for tail: {tail_raw!r}") from None
+        if tail < 0:
+            tail = None
+    return LogOptions(
+        stdout=stdout,
+        stderr=stderr,
+        follow=req.q_bool("follow"),
+        timestamps=req.q_bool("timestamps"),
+        since=_time_query(req, "since") or None,
+        until=_time_query(req, "until"),
+        tail=tail,
+    )
+
+
+async def log_body(reader: LogReader, tty: bool) -> AsyncIterator[bytes]:
+    encode = encoder(tty)
+
+    def wire(pieces: list[Piece]) -> bytes:
+        return b"".join(encode(sid, data) for sid, data in pieces)
+
+    def history(out: Any) -> None:
+        for pieces in reader.history():
+            out.write(wire(pieces))
+
+    try:
+        async for chunk in writer_stream(history, name="logs"):
+            yield chunk
+        async for pieces in reader.live():
+            yield wire(pieces)
+    finally:
+        reader.close()
 
 
 def register(router: Router, daemon: Daemon) -> None:
@@ -48,7 +102,7 @@ def register(router: Router, daemon: Daemon) -> None:
             items = sorted(s.all(), key=lambda c: c.doc["Created"], reverse=True)
             show_all = all_ or limit > 0
             out = []
-            links = views.link_names(s)
+            links = views.link_names(items)
             for c in items:
                 if (
                     not show_all
@@ -60,7 +114,7 @@ def register(router: Router, daemon: Daemon) -> None:
                     continue
                 if filters and not container_matches(c, filters):
                     continue
-                out.append(views.summary(s, c, size=size, links=links))
+                out.append(views.summary(s.store, s.images, c, size=size, links=links))
                 if limit > 0 and len(out) >= limit:
                     break
             return out
@@ -71,7 +125,9 @@ def register(router: Router, daemon: Daemon) -> None:
     async def inspect(req: Request, id: str) -> Response:
         s = svc()
         c = s.get(id)
-        return json_response(await asyncio.to_thread(views.inspect, s, c, req.q_bool("size")))
+        return json_response(
+            await asyncio.to_thread(views.inspect, s.store, s.images, c, req.q_bool("size"))
+        )
 
     @router.route("POST", "/containers/{id}/start")
     async def start(req: Request, id: str) -> Response:
@@ -143,7 +199,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
         async def body() -> AsyncIterator[bytes]:
             result = await s.wait(id, condition)
-            yield json.dumps(result).encode() + b"\n"
+            yield json_line(result)
 
         return StreamResponse(body())
 
@@ -159,36 +215,34 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("GET", "/containers/{id}/logs")
     async def logs(req: Request, id: str) -> StreamResponse:
-        from ..containers.logs import log_stream, parse_log_options
-
-        s = svc()
-        c = s.get(id)
-        opts = parse_log_options(req)
+        c = svc().get(id)
+        opts = log_options(req)
         tty = bool(c.doc["Config"].get("Tty"))
         return StreamResponse(
-            log_stream(s, c, opts, multiplex=not tty), content_type=RAW if tty else MULTIPLEXED
+            log_body(LogReader(c, opts), tty), content_type=RAW if tty else MULTIPLEXED
         )
 
     @router.route("POST", "/containers/{id}/attach")
     async def attach(req: Request, id: str) -> Hijack:
-        from ..containers.attach import AttachSnapshot, attach_session
+        from ..containers.attach import AttachOptions, AttachSnapshot, attach_session
 
         s = svc()
         c = s.get(id)
         tty = bool(c.doc["Config"].get("Tty"))
-        opts = {
-            "stdin": req.q_bool("stdin"),
-            "stdout": req.q_bool("stdout"),
-            "stderr": req.q_bool("stderr"),
-            "stream": req.q_bool("stream"),
-            "logs": req.q_bool("logs"),
-            "detach_keys": req.q("detachKeys"),
-        }
+        opts = AttachOptions(
+            stdin=req.q_bool("stdin"),
+            stdout=req.q_bool("stdout"),
+            stderr=req.q_bool("stderr"),
+            stream=req.q_bool("stream"),
+            logs=req.q_bool("logs"),
+            detach_keys=req.q("detachKeys"),
+            encode=encoder(tty),
+        )
 
         snapshot = AttachSnapshot.take(c)
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await attach_session(s, c, reader, writer, snapshot=snapshot, **opts)
+            await attach_session(s, c, reader, writer, opts, snapshot)
 
         ctype = RAW if tty or not version_at_least(req, "1.42") else MULTIPLEXED
         return Hijack(handler, content_type=ctype)
@@ -222,11 +276,12 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("GET", "/containers/{id}/export")
     async def export(req: Request, id: str) -> StreamResponse:
-        from ..containers.archive import export_stream
+        from ..containers.archive import write_export
 
         s = svc()
         c = s.get(id)
-        return StreamResponse(export_stream(s, c), content_type="application/x-tar")
+        body = writer_stream(lambda out: write_export(s, c, out), name="export")
+        return StreamResponse(body, content_type="application/x-tar")
 
     @router.route("HEAD", "/containers/{id}/archive")
     async def archive_head(req: Request, id: str) -> Response:
@@ -242,14 +297,15 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("GET", "/containers/{id}/archive")
     async def archive_get(req: Request, id: str) -> StreamResponse:
-        from ..containers.archive import get_archive
+        from ..containers.archive import stat_path, write_archive
 
         s = svc()
         c = s.get(id)
         path = req.q("path")
         if not path:
             raise InvalidParameter("path is required")
-        header, chunks = await get_archive(s, c, path)
+        header = await asyncio.to_thread(stat_path, s, c, path)
+        chunks = writer_stream(lambda out: write_archive(s, c, path, out), name="archive")
         return StreamResponse(
             chunks,
             content_type="application/x-tar",
@@ -258,19 +314,21 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("PUT", "/containers/{id}/archive")
     async def archive_put(req: Request, id: str) -> Response:
-        from ..containers.archive import put_archive
+        from ..containers.archive import PutOptions, extract_archive
 
         s = svc()
         c = s.get(id)
         path = req.q("path")
         if not path:
             raise InvalidParameter("path is required")
-        await put_archive(
-            s,
-            c,
+        opts = PutOptions(
             path,
-            req,
-            no_overwrite=req.q_bool("noOverwriteDirNonDir"),
+            no_overwrite_dir_non_dir=req.q_bool("noOverwriteDirNonDir"),
             copy_uid_gid=req.q_bool("copyUIDGID"),
         )
+        body = BodyReader(asyncio.get_running_loop(), req.stream())
+        try:
+            await asyncio.to_thread(extract_archive, s, c, body, opts)  # type: ignore[arg-type]
+        finally:
+            await req.drain()
         return Response(200)

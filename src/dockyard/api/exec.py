@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import Conflict, InvalidParameter, NotFound
 from .http import Hijack, Request, Response, json_response
 from .router import Router
+from .streams import STDERR, encoder
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
@@ -44,14 +45,12 @@ def register(router: Router, daemon: Daemon) -> None:
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             size = body.get("ConsoleSize")
+            encode = encoder(tty)
             try:
-                await mgr.start(session, reader, writer, detach=False, tty=tty)
+                await mgr.start(session, reader, writer, detach=False, tty=tty, encode=encode)
             except Exception as exc:
                 msg = getattr(exc, "message", str(exc))
-                from ..containers.logs import frame
-
-                data = (msg + "\r\n").encode()
-                writer.write(data if tty else frame(2, data))
+                writer.write(encode(STDERR, (msg + "\r\n").encode()))
                 writer.close()
                 return
             if size:

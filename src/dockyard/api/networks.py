@@ -47,6 +47,11 @@ def register(router: Router, daemon: Daemon) -> None:
         assert daemon.services is not None
         return daemon.services.networks
 
+    def containers() -> Any:
+        # A container's networks change under its lock, in the container service.
+        assert daemon.services is not None
+        return daemon.services.containers
+
     async def body_of(req: Request) -> dict[str, Any]:
         return json_object(await req.json({}))
 
@@ -76,11 +81,11 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/networks/{id}/connect")
     async def connect(req: Request, id: str) -> Response:
         opts = connect_options(await body_of(req))
-        await asyncio.to_thread(svc().connect, id, opts)
+        await asyncio.to_thread(containers().connect_network, id, opts)
         return Response(200)
 
     @router.route("POST", "/networks/{id}/disconnect")
     async def disconnect(req: Request, id: str) -> Response:
         opts = disconnect_options(await body_of(req))
-        await asyncio.to_thread(svc().disconnect, id, opts)
+        await asyncio.to_thread(containers().disconnect_network, id, opts)
         return Response(200)

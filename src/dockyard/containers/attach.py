@@ -6,37 +6,40 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from .logs import POLL, LogOptions, RecordFollower, follow_until_exit
+from ..common import detachkeys
+from ..errors import InvalidParameter
+from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from .runtime_adapter import RuntimeAdapter
+    from .store import Container
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
+# How the API puts a (stream id, bytes) piece on the wire: a stdcopy frame, or the bytes.
+Encode = Callable[[int, bytes], bytes]
+
+
+class _Service(Protocol):
+    """What an attach session needs of the container service."""
+
+    runtime: RuntimeAdapter
+
+
+def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
+    return b"".join(encode(sid, data) for sid, data in pieces)
 
 
 def parse_detach_keys(spec: str | None) -> bytes:
-    """Docker's --detach-keys: comma-separated `ctrl-<x>` or single characters."""
-    if not spec:
-        return DEFAULT_DETACH_KEYS
-    out = bytearray()
-    for part in spec.split(","):
-        part = part.strip()
-        if part.startswith("ctrl-") and len(part) == 6:
-            ch = part[5]
-            code = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}.get(ch)
-            out.append(code if code is not None else (ord(ch.lower()) - ord("a") + 1) & 0x1F)
-        elif len(part) == 1:
-            out.append(ord(part))
-        else:
-            from ..errors import InvalidParameter
-
-            raise InvalidParameter(f"Invalid detach keys ({spec}) provided")
-    return bytes(out)
+    """The request's detach keys (common/detachkeys' grammar); Docker's 400 when bad."""
+    try:
+        return detachkeys.parse_detach_keys(spec or "")
+    except ValueError:
+        raise InvalidParameter(f"Invalid detach keys ({spec}) provided") from None
 
 
 @dataclass(frozen=True)
@@ -81,59 +84,44 @@ async def wait_started(
     return False
 
 
+@dataclass(frozen=True)
+class AttachOptions:
+    """What the client asked of POST /containers/{id}/attach (or its websocket form)."""
+
+    stdin: bool
+    stdout: bool
+    stderr: bool
+    stream: bool
+    logs: bool
+    detach_keys: str | None
+    encode: Encode  # how output pieces go on the wire
+
+
 async def attach_session(
-    svc: ContainerService,
+    svc: _Service,
     c: Container,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    *,
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    stream: bool,
-    logs: bool,
-    detach_keys: str | None,
+    opts: AttachOptions,
     snapshot: AttachSnapshot | None = None,
-    multiplex: bool | None = None,
 ) -> None:
-    """multiplex: frame output as stdout/stderr records (default: when there is no TTY)."""
     snap = snapshot or AttachSnapshot.take(c)
     try:
-        await _attach(
-            svc,
-            c,
-            reader,
-            writer,
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            stream=stream,
-            logs=logs,
-            detach_keys=detach_keys,
-            snap=snap,
-            multiplex=multiplex,
-        )
+        await _attach(svc, c, reader, writer, opts, snap)
     finally:
         AttachSnapshot.release(c)
 
 
 async def _attach(
-    svc: ContainerService,
+    svc: _Service,
     c: Container,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    *,
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    stream: bool,
-    logs: bool,
-    detach_keys: str | None,
+    attach: AttachOptions,
     snap: AttachSnapshot,
-    multiplex: bool | None,
 ) -> None:
-    tty = bool(c.doc["Config"].get("Tty"))
-    mux = not tty if multiplex is None else multiplex
+    stdin, stdout, stderr = attach.stdin, attach.stdout, attach.stderr
+    stream, logs, encode = attach.stream, attach.logs, attach.encode
     opts = LogOptions(
         stdout=stdout,
         stderr=stderr,
@@ -148,14 +136,12 @@ async def _attach(
     started_at = snap.started_at
     failed = snap.failed_starts
     stop = asyncio.Event()
-    keys = parse_detach_keys(detach_keys)
+    keys = parse_detach_keys(attach.detach_keys)
 
     async def pump_output() -> None:
         if logs:
             recs = await asyncio.to_thread(follower.read_new)
-            from .logs import _render
-
-            data = b"".join(b for b in (_render(r, opts, mux) for r in recs) if b)
+            data = encode_all(render_records(recs, opts), encode)
             if data:
                 writer.write(data)
                 await writer.drain()
@@ -164,8 +150,8 @@ async def _attach(
         if not c.running and not await wait_started(c, started_at, stop, failed):
             return
         if stdout or stderr:
-            async for chunk in follow_until_exit(svc, c, follower, opts, multiplex=mux):
-                writer.write(chunk)
+            async for pieces in follow_until_exit(c, follower, opts):
+                writer.write(encode_all(pieces, encode))
                 await writer.drain()
         else:
             while c.running and not stop.is_set():

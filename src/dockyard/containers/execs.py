@@ -16,11 +16,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict, InvalidParameter, NotFound
-from .attach import parse_detach_keys
-from .logs import frame
+from .attach import Encode, parse_detach_keys
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from .exits import Event
+    from .runtime_adapter import RuntimeAdapter
+    from .store import Container, ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,17 @@ class ExecSession:
 
 
 class ExecManager:
-    def __init__(self, svc: ContainerService) -> None:
-        self.svc = svc
+    """Every exec session of the daemon (kept in memory: they end with their container)."""
+
+    def __init__(self, store: ContainerStore, runtime: RuntimeAdapter, event: Event) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.event = event
         self._sessions: dict[str, ExecSession] = {}
         self._lock = threading.Lock()
 
     def create(self, ref: str, body: dict[str, Any]) -> dict[str, str]:
-        c = self.svc.get(ref)
+        c = self.store.get(ref)
         if not isinstance(body, dict):
             raise InvalidParameter("invalid exec config")
         if not c.running:
@@ -85,7 +90,7 @@ class ExecManager:
             self._sessions[session.id] = session
         ids = c.doc.get("ExecIDs") or []
         c.doc["ExecIDs"] = ids + [session.id]
-        self.svc._event(c, f"exec_create: {' '.join(cmd)}", {"execID": session.id})
+        self.event(c, f"exec_create: {' '.join(cmd)}", {"execID": session.id})
         return {"Id": session.id}
 
     def get(self, exec_id: str) -> ExecSession:
@@ -101,11 +106,11 @@ class ExecManager:
         s.done.set()
         c = s.container
         c.doc["ExecIDs"] = [i for i in (c.doc.get("ExecIDs") or []) if i != s.id] or None
-        self.svc._event(c, "exec_die", {"execID": s.id, "exitCode": str(code)})
+        self.event(c, "exec_die", {"execID": s.id, "exitCode": str(code)})
 
     def process_spec(self, s: ExecSession) -> dict[str, Any]:
         c = s.container
-        bundle = json.loads((self.svc.dir(c.id) / "config.json").read_text())
+        bundle = json.loads((self.store.dir(c.id) / "config.json").read_text())
         proc = bundle["process"]
         cfg = s.config
         env = list(proc.get("env") or [])
@@ -126,7 +131,7 @@ class ExecManager:
         if cfg.get("User"):
             from ..runtime.users import resolve_user
 
-            uid, gid, extra = resolve_user(str(self.svc.dir(c.id) / "merged"), cfg["User"])
+            uid, gid, extra = resolve_user(str(self.store.dir(c.id) / "merged"), cfg["User"])
             proc["user"] = {"uid": uid, "gid": gid, "additionalGids": extra}
         if cfg.get("Privileged"):
             from ..runtime.capabilities import host_capabilities
@@ -143,19 +148,21 @@ class ExecManager:
         writer: asyncio.StreamWriter | None,
         detach: bool,
         tty: bool,
+        encode: Encode | None = None,
     ) -> None:
-        """Run the session; with a writer, pump I/O until the process ends."""
+        """Run the session; with a writer, pump I/O (its output put on the wire by
+        `encode`) until the process ends."""
         c = s.container
         if not c.running:
             raise Conflict(f"Container {c.id} is not running")
         proc_spec = await asyncio.to_thread(self.process_spec, s)
         s.started = True
         s.running = True
-        self.svc._event(c, f"exec_start: {' '.join(s.config['Cmd'])}", {"execID": s.id})
+        self.event(c, f"exec_start: {' '.join(s.config['Cmd'])}", {"execID": s.id})
         stdin = bool(s.config.get("AttachStdin")) and not detach
         try:
             handle = await asyncio.to_thread(
-                self.svc.runtime.exec_spawn,
+                self.runtime.exec_spawn,
                 c.id,
                 proc_spec,
                 tty,
@@ -174,7 +181,8 @@ class ExecManager:
         if detach or writer is None:
             threading.Thread(target=self._reap, args=(s, handle), daemon=True).start()
             return
-        await self._pump(s, handle, reader, writer, tty)
+        assert encode is not None
+        await self._pump(s, handle, reader, writer, tty, encode)
 
     def _reap(self, s: ExecSession, handle: Any) -> None:
         code = handle.wait()
@@ -188,6 +196,7 @@ class ExecManager:
         reader: asyncio.StreamReader | None,
         writer: asyncio.StreamWriter,
         tty: bool,
+        encode: Encode,
     ) -> None:
         loop = asyncio.get_running_loop()
         sock = handle.socket
@@ -204,7 +213,7 @@ class ExecManager:
                 sid, payload = data[0], data[1:]
                 if not payload:
                     continue
-                writer.write(payload if tty else frame(2 if sid == 3 else 1, payload))
+                writer.write(encode(2 if sid == 3 else 1, payload))
                 await writer.drain()
 
         async def pump_in() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
+from ..common.timefmt import parse_since_until, seconds_of
 from ..errors import InvalidParameter
-from . import model
 
 if TYPE_CHECKING:
-    from .service import Container
+    from .store import Container
 
 _LIST_KEYS = {
     "id",
@@ -46,7 +45,7 @@ def container_matches(c: Container, filters: dict[str, list[str]], prune: bool =
         if prune:
             if key == "until":
                 limit = _parse_until(values[0])
-                if model.parse_rfc3339(c.doc["Created"]) >= limit:
+                if seconds_of(c.doc["Created"]) >= limit:
                     return False
                 continue
             if key in ("label", "label!"):
@@ -73,14 +72,8 @@ def _negate(spec: str) -> str:
 
 def _parse_until(value: str) -> float:
     try:
-        return float(value)
+        return parse_since_until(value) or 0.0
     except ValueError:
-        pass
-    from dockyard.common.humanize import parse_timestamp_arg
-
-    try:
-        return float(parse_timestamp_arg(value, now=time.time()))
-    except Exception:
         raise InvalidParameter(f"invalid until value: {value}") from None
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import rfc3339
 from ..errors import Conflict, InvalidParameter
+from .rootfs import runtime_mount_points
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from .service import ContainerService
+    from .store import Container
 
 
 def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
@@ -40,22 +42,11 @@ def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
     return {"Titles": titles, "Processes": procs}
 
 
-RUNTIME_PATHS = (
-    "/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
-    "/sbin/docker-init", "/.dockerenv",
-)  # fmt: skip
-
-
-def runtime_mount_points(c: Container) -> list[str]:
-    """Paths the runtime creates in the upper dir (Docker keeps them in an init layer)."""
-    return [*RUNTIME_PATHS, *(m["Destination"] for m in c.doc.get("Mounts") or [])]
-
-
 def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:
     """Kind 0 = modified, 1 = added, 2 = deleted, from the overlay upper dir."""
     from dockyard.fs.changes import changes_from_upper
 
-    lowers = svc.daemon.services.images.lowerdirs(c.doc["Image"])
+    lowers = svc.images.lowerdirs(c.doc["Image"])
     found = changes_from_upper(
         svc.dir(c.id) / "upper", list(lowers), exclude=runtime_mount_points(c)
     )
@@ -85,10 +76,9 @@ async def stats_stream(
 
 
 def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
-    from .model import rfc3339
 
     base: dict[str, Any] = {
-        "read": rfc3339(time.time()),
+        "read": rfc3339(pad=True),
         "name": "/" + c.name,
         "id": c.id,
         "num_procs": 0,
@@ -104,7 +94,7 @@ def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
         base.update(svc.runtime.stats(c.id))
     except Exception:
         pass
-    networks = svc.daemon.services.networks
+    networks = svc.networks
     if networks is not None and hasattr(networks, "interface_stats"):
         try:
             base["networks"] = networks.interface_stats(c.doc)

@@ -2,37 +2,40 @@
 
 Both `logs -f` and attach read the log file rather than conmon's attach socket: nothing
 printed before the client connected is lost, and it keeps working across daemon restarts.
-`logs` goes through logfile.LogFollower (whole messages, rotation, tail from the end);
-attach uses RecordFollower, which passes on partial records at once (a shell prompt has
-no newline, and an interactive user must see it).
+`logs` goes through runtime.logfile.LogFollower (whole messages, rotation, tail from the
+end); attach uses RecordFollower, which passes on partial records at once (a shell prompt
+has no newline, and an interactive user must see it).
+
+What comes out are (stream id, bytes) pieces: 1 stdout, 2 stderr. Framing them for the
+wire (stdcopy frames unless the container has a TTY) is the API's job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import InvalidParameter
+from ..common.timefmt import seconds_of
+from ..runtime.logfile import Entry, LogFollower, stream_id
 
 if TYPE_CHECKING:
-    from ..api.http import Request
-    from .service import Container, ContainerService
+    from .store import Container
 
 POLL = 0.02
 STREAM_IDS = {"stdout": 1, "stderr": 2}
+BATCH = 256 * 1024  # history is read in batches of about this size: bounded memory
 
-
-def frame(stream: int, data: bytes) -> bytes:
-    from .logfile import multiplex_frame
-
-    return multiplex_frame(stream, data)
+Piece = tuple[int, bytes]  # (stream id, data)
 
 
 @dataclass
 class LogOptions:
+    """What the client asked of a container's output (Docker's logs/attach query)."""
+
     stdout: bool
     stderr: bool
     follow: bool
@@ -40,34 +43,6 @@ class LogOptions:
     since: float | None
     until: float | None
     tail: int | None
-
-
-def parse_log_options(req: Request) -> LogOptions:
-    from ..api.system import _parse_time
-
-    stdout, stderr = req.q_bool("stdout"), req.q_bool("stderr")
-    if not stdout and not stderr:
-        raise InvalidParameter("Bad parameters: you must choose at least one stream")
-    tail_raw = (req.q("tail") or "all").strip()
-    if tail_raw == "all" or tail_raw == "":
-        tail = None
-    else:
-        try:
-            tail = int(tail_raw)
-        except ValueError:
-            raise InvalidParameter(f"invalid value for tail: {tail_raw!r}") from None
-        if tail < 0:
-            tail = None
-    since = _parse_time(req.q("since"), "since")
-    return LogOptions(
-        stdout=stdout,
-        stderr=stderr,
-        follow=req.q_bool("follow"),
-        timestamps=req.q_bool("timestamps"),
-        since=since if since else None,
-        until=_parse_time(req.q("until"), "until"),
-        tail=tail,
-    )
 
 
 def parse_line(line: bytes) -> tuple[str, str, bool, bytes] | None:
@@ -78,15 +53,6 @@ def parse_line(line: bytes) -> tuple[str, str, bool, bytes] | None:
     ts, stream, tag = parts[0].decode(), parts[1].decode(), parts[2]
     text = parts[3] if len(parts) == 4 else b""
     return ts, stream, tag == b"P", text
-
-
-def ts_seconds(ts: str) -> float:
-    from .model import parse_rfc3339
-
-    try:
-        return parse_rfc3339(ts.replace("+00:00", "Z"))
-    except ValueError:
-        return 0.0
 
 
 class RecordFollower:
@@ -131,12 +97,12 @@ class RecordFollower:
         return out
 
 
-def _render(rec: tuple[str, str, bool, bytes], opts: LogOptions, multiplex: bool) -> bytes | None:
+def _render(rec: tuple[str, str, bool, bytes], opts: LogOptions) -> Piece | None:
     ts, stream, partial, text = rec
     if stream == "stdout" and not opts.stdout or stream == "stderr" and not opts.stderr:
         return None
     if opts.since is not None or opts.until is not None:
-        t = ts_seconds(ts)
+        t = seconds_of(ts)
         if opts.since is not None and t < opts.since:
             return None
         if opts.until is not None and t > opts.until:
@@ -144,94 +110,92 @@ def _render(rec: tuple[str, str, bool, bytes], opts: LogOptions, multiplex: bool
     data = text if partial else text + b"\n"
     if opts.timestamps:
         data = ts.encode() + b" " + data
-    return frame(STREAM_IDS.get(stream, 1), data) if multiplex else data
+    return STREAM_IDS.get(stream, 1), data
 
 
-async def log_stream(
-    svc: ContainerService, c: Container, opts: LogOptions, multiplex: bool
-) -> AsyncIterator[bytes]:
-    from .archive import threaded_stream
-    from .logfile import LogFollower, multiplex_frame, stream_id
+def render_records(recs: list[tuple[str, str, bool, bytes]], opts: LogOptions) -> list[Piece]:
+    """The pieces of RecordFollower records that `opts` selects."""
+    return [p for p in (_render(r, opts) for r in recs) if p is not None]
 
-    follower = LogFollower(
-        c.doc["LogPath"],
-        stdout=opts.stdout,
-        stderr=opts.stderr,
-        since=opts.since,
-        until=opts.until,
-        tail=opts.tail,
-        timestamps=opts.timestamps,
-    )
 
-    def render(entries: Any) -> bytes:
-        if multiplex:
-            return b"".join(multiplex_frame(stream_id(s), data) for s, data, _ts in entries)
-        return b"".join(data for _s, data, _ts in entries)
+def _pieces(entries: list[Entry]) -> list[Piece]:
+    return [(stream_id(s), data) for s, data, _ts in entries]
 
-    def produce(sink: Any) -> None:
-        # Streamed in bounded batches: a 50 MB log must not sit in the daemon's memory.
+
+class LogReader:
+    """A container's log as `docker logs` reads it: `history()` (blocking, in batches)
+    first, then with `follow` the live part from `live()`; `close()` when done."""
+
+    def __init__(self, c: Container, opts: LogOptions) -> None:
+        self.c = c
+        self.opts = opts
+        self.follower = LogFollower(
+            c.doc["LogPath"],
+            stdout=opts.stdout,
+            stderr=opts.stderr,
+            since=opts.since,
+            until=opts.until,
+            tail=opts.tail,
+            timestamps=opts.timestamps,
+        )
+
+    def history(self) -> Iterator[list[Piece]]:
+        """What is in the log now; without `follow` also a partial last line."""
         size, batch = 0, []
-        for entry in follower.initial:
+        for entry in self.follower.initial:
             batch.append(entry)
             size += len(entry[1])
-            if size >= 256 * 1024:
-                sink.write(render(batch))
+            if size >= BATCH:
+                yield _pieces(batch)
                 batch, size = [], 0
-        if not opts.follow:
-            batch.extend(follower.flush())
+        if not self.opts.follow:
+            batch.extend(self.follower.flush())
         if batch:
-            sink.write(render(batch))
+            yield _pieces(batch)
 
-    try:
-        async for chunk in threaded_stream(produce):
-            yield chunk
-        if not opts.follow:
+    async def live(self) -> AsyncIterator[list[Piece]]:
+        """New messages until the container stops (or `until` passes); nothing without
+        `follow`."""
+        if not self.opts.follow:
             return
-        import time
-
+        c, follower, until = self.c, self.follower, self.opts.until
         while True:
             running = c.running or c.state.get("Restarting")
             new = await asyncio.to_thread(follower.poll)
             if new:
-                yield render(new)
-            if opts.until is not None and time.time() > opts.until:
+                yield _pieces(new)
+            if until is not None and time.time() > until:
                 return
             if not running:
                 last = await asyncio.to_thread(follower.poll)
                 last += follower.flush()
                 if last:
-                    yield render(last)
+                    yield _pieces(last)
                 return
             if not new:
                 await asyncio.sleep(POLL * 2)
-    finally:
-        follower.close()
+
+    def close(self) -> None:
+        self.follower.close()
 
 
 async def follow_until_exit(
-    svc: ContainerService,
-    c: Container,
-    follower: RecordFollower,
-    opts: LogOptions,
-    multiplex: bool,
-) -> AsyncIterator[bytes]:
+    c: Container, follower: RecordFollower, opts: LogOptions
+) -> AsyncIterator[list[Piece]]:
     """Live records until the container stops (and its last output is drained)."""
-    import time
-
     while True:
         running = c.running or c.state.get("Restarting")
         recs = await asyncio.to_thread(follower.read_new) if _grew(follower) else []
-        out = [b for b in (_render(r, opts, multiplex) for r in recs) if b]
+        out = render_records(recs, opts)
         if out:
-            yield b"".join(out)
+            yield out
         if opts.until is not None and time.time() > opts.until:
             return
         if not running and not recs:
             # One more read after the exit was recorded: conmon flushes before the exit file.
-            recs = follower.read_new()
-            out = [b for b in (_render(r, opts, multiplex) for r in recs) if b]
+            out = render_records(follower.read_new(), opts)
             if out:
-                yield b"".join(out)
+                yield out
             return
         if not recs:
             await asyncio.sleep(POLL)

@@ -7,14 +7,12 @@ import os
 import random
 import re
 import secrets
-import time
-from datetime import UTC, datetime
 from typing import Any
 
+from ..common.timefmt import ZERO_TIME
 from ..errors import Conflict, InvalidParameter
 
 NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-ZERO_TIME = "0001-01-01T00:00:00Z"
 
 _ADJECTIVES = (
     "admiring agitated amazing bold brave busy calm clever cool dazzling determined eager "
@@ -31,24 +29,6 @@ _NAMES = (
 
 def new_id() -> str:
     return secrets.token_hex(32)
-
-
-def now_rfc3339() -> str:
-    return rfc3339(time.time())
-
-
-def rfc3339(ts: float) -> str:
-    ns = int(round(ts * 1e9))
-    dt = datetime.fromtimestamp(ns // 1_000_000_000, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 1_000_000_000:09d}Z"
-
-
-def parse_rfc3339(value: str) -> float:
-    if not value or value.startswith("0001-"):
-        return 0.0
-    main, _, frac = value.rstrip("Z").partition(".")
-    base = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
-    return base + (float("0." + frac) if frac else 0.0)
 
 
 def random_name(taken: set[str]) -> str:

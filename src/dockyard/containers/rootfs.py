@@ -7,6 +7,10 @@ import ctypes.util
 import errno
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import Container
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong] + [ctypes.c_char_p]
@@ -102,3 +106,26 @@ class RootFS:
     def unmount(self) -> None:
         if is_mounted(self.merged):
             umount(str(self.merged))
+
+
+def dir_size(path: Path) -> int:
+    """Bytes in the files under `path` (a container's upper layer: its SIZE)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+RUNTIME_PATHS = (
+    "/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
+    "/sbin/docker-init", "/.dockerenv",
+)  # fmt: skip
+
+
+def runtime_mount_points(c: Container) -> list[str]:
+    """Paths the runtime creates in the upper dir (Docker keeps them in an init layer)."""
+    return [*RUNTIME_PATHS, *(m["Destination"] for m in c.doc.get("Mounts") or [])]

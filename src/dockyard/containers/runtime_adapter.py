@@ -7,13 +7,10 @@ import json
 import logging
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..runtime.errors import ContainerNotRunning, RuntimeStartError
 from ..runtime.monitor import Runtime
-
-if TYPE_CHECKING:
-    from ..daemon.core import Daemon
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +29,10 @@ def _size_bytes(text: str | None) -> int | None:
 
 
 class RuntimeAdapter:
-    def __init__(self, daemon: Daemon) -> None:
-        cfg = daemon.config
-        self._paths = cfg.runtime_paths
-        self._default = cfg.default_runtime
-        self.exec_root = cfg.exec_root
+    def __init__(self, exec_root: Path, runtime_paths: dict[str, str], default: str) -> None:
+        self._paths = runtime_paths
+        self._default = default
+        self.exec_root = exec_root
         self._runtimes: dict[str, Runtime] = {}
         # All runtimes share exec_root (exit dir, conmon state); runc state is per runtime.
         self.primary = self._get(self._default)
@@ -185,7 +181,3 @@ def _docker_start_message(text: str) -> str:
 
 def _docker_exec_message(text: str) -> str:
     return f"OCI runtime exec failed: {text}: unknown"
-
-
-def make_runtime(daemon: Daemon) -> RuntimeAdapter:
-    return RuntimeAdapter(daemon)

@@ -6,16 +6,20 @@ import copy
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..common.timefmt import seconds_of
 from . import model
 
 if TYPE_CHECKING:
-    from .service import Container, ContainerService
+    from ..images.service import ImageService
+    from .store import Container, ContainerStore
 
 
-def inspect(svc: ContainerService, c: Container, size: bool = False) -> dict[str, Any]:
+def inspect(
+    store: ContainerStore, images: ImageService, c: Container, size: bool = False
+) -> dict[str, Any]:
     doc = {k: copy.deepcopy(v) for k, v in c.doc.items() if not k.startswith("_")}
     if size:
-        doc["SizeRw"], doc["SizeRootFs"] = _sizes(svc, c)
+        doc["SizeRw"], doc["SizeRootFs"] = _sizes(store, images, c)
     doc["Mounts"] = [_mount_view(m) for m in doc.get("Mounts") or []]
     doc["State"]["Health"] = doc["State"].get("Health")
     if doc["State"]["Health"] is None:
@@ -27,17 +31,14 @@ def _mount_view(m: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in m.items() if not k.startswith("_")}
 
 
-def _sizes(svc: ContainerService, c: Container) -> tuple[int, int]:
-    from .service import _dir_size
+def _sizes(store: ContainerStore, images: ImageService, c: Container) -> tuple[int, int]:
+    from .rootfs import dir_size
 
-    rw = _dir_size(svc.dir(c.id) / "upper")
-    images = svc.daemon.services.images
-    base = 0
-    if images is not None:
-        try:
-            base = images.image_size(c.doc["Image"])
-        except Exception:
-            base = 0
+    rw = dir_size(store.dir(c.id) / "upper")
+    try:
+        base = images.image_size(c.doc["Image"])
+    except Exception:
+        base = 0
     return rw, rw + base
 
 
@@ -74,7 +75,8 @@ def status_text(state: dict[str, Any]) -> str:
 
 
 def summary(
-    svc: ContainerService,
+    store: ContainerStore,
+    images: ImageService,
     c: Container,
     size: bool = False,
     links: dict[str, list[str]] | None = None,
@@ -85,11 +87,12 @@ def summary(
     networks = (c.doc.get("NetworkSettings") or {}).get("Networks") or {}
     out: dict[str, Any] = {
         "Id": c.id,
-        "Names": ["/" + c.name] + (links if links is not None else link_names(svc)).get(c.id, []),
+        "Names": ["/" + c.name]
+        + (links if links is not None else link_names(store.all())).get(c.id, []),
         "Image": c.doc.get("_ImageRef") or cfg.get("Image", ""),
         "ImageID": c.doc["Image"],
         "Command": " ".join(cmd),
-        "Created": int(model.parse_rfc3339(c.doc["Created"])),
+        "Created": int(seconds_of(c.doc["Created"])),
         "Ports": _ports(c),
         "Labels": cfg.get("Labels") or {},
         "State": c.state.get("Status", "created"),
@@ -99,18 +102,18 @@ def summary(
         "Mounts": [_mount_view(m) for m in c.doc.get("Mounts") or []],
     }
     if size:
-        out["SizeRw"], out["SizeRootFs"] = _sizes(svc, c)
+        out["SizeRw"], out["SizeRootFs"] = _sizes(store, images, c)
     return out
 
 
-def link_names(svc: ContainerService) -> dict[str, list[str]]:
+def link_names(containers: list[Container]) -> dict[str, list[str]]:
     """Docker lists "/other/alias" under every container another one links to."""
     by_ref = {}
-    for c in svc.all():
+    for c in containers:
         by_ref[c.name] = c.id
         by_ref[c.id] = c.id
     names: dict[str, list[str]] = {}
-    for other in svc.all():
+    for other in containers:
         for link in other.doc["HostConfig"].get("Links") or []:
             target, _, alias = link.partition(":")
             cid = by_ref.get(target.lstrip("/"))

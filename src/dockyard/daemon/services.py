@@ -1,10 +1,8 @@
 """The composition root of the domain: builds every service with its peers, in dependency
 order, and runs their recovery at start and their shutdown at stop.
 
-Each service is a plain object with no HTTP in it. The network and volume services take
-their peers as typed constructor arguments; the image and container services still take
-the whole daemon and reach their peers through `daemon.services` (issue 12 turns those
-into constructor arguments too).
+Each service is a plain object with no HTTP in it; each takes its peers as typed
+constructor arguments.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..containers.config import ContainerConfig
 from ..network.manager import NetworkConfig
 from ..network.service import NetworkService
 from ..state.db import Database
@@ -81,17 +80,28 @@ def network_config(config: DaemonConfig) -> NetworkConfig:
     )
 
 
+def container_config(config: DaemonConfig) -> ContainerConfig:
+    """The container service's share of daemon.json and the flags."""
+    return ContainerConfig(
+        data_root=config.data_root,
+        exec_root=config.exec_root,
+        default_runtime=config.default_runtime,
+        runtime_paths=config.runtime_paths,
+        log_opts=dict(config.log_opts),
+    )
+
+
 def build_services(
     config: DaemonConfig, db: Database, events: EventBus, claims: HostClaims, daemon: Any
 ) -> Services:
-    """`daemon` is the whole Daemon, for the services that still take it (images, containers)."""
+    """`daemon` gets the record as `daemon.services` (the API reaches services there)."""
     from ..containers.service import ContainerService
     from ..distribution.service import DistributionService
     from ..images.service import ImageService
     from ..registry.remote import RegistrySettings
 
-    # Images and containers still reach their peers through daemon.services during their
-    # construction, so the record is published before it is complete.
+    # Some peers are reached lazily (the image store asks the container service who uses an
+    # image), so the record is published before it is complete.
     services = Services.__new__(Services)
     daemon.services = services
     services.images = ImageService(
@@ -109,6 +119,13 @@ def build_services(
     services.networks = NetworkService(
         network_config(config), db, events.publish, interface_owner=claims.interface_owner
     )
-    services.containers = ContainerService(daemon)
+    services.containers = ContainerService(
+        container_config(config),
+        db,
+        images=services.images,
+        volumes=services.volumes,
+        networks=services.networks,
+        publish=events.publish,
+    )
     services.networks.use_containers(services.containers)
     return services

@@ -18,7 +18,7 @@ from ..errors import Conflict, InvalidParameter, NotFound
 from ..state.db import Database
 from . import views
 from .manager import NetworkConfig, NetworkManager
-from .options import ConnectOptions, CreateOptions, DisconnectOptions
+from .options import CreateOptions
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ class ContainerDirectory(Protocol):
     def get(self, ref: str) -> ContainerRef: ...
 
     def all(self) -> Iterable[ContainerRef]: ...
-
-    def _save(self, c: Any) -> None: ...  # connect/disconnect move to containers/ (issue 12)
 
 
 class _DBStore:
@@ -151,55 +149,29 @@ class NetworkService:
                 entry["Name"] = containers.get(cid).name
         return doc
 
-    def connect(self, ref: str, opts: ConnectOptions) -> None:
-        containers = self.containers
-        c = containers.get(opts.container)
-        cfg = opts.endpoint_config
-        rec = self.manager.inspect_network(ref)
-        settings = c.doc["NetworkSettings"]
-        if rec["Name"] in settings["Networks"]:
-            raise InvalidParameter(
-                f"endpoint with name {c.name} already exists in network {rec['Name']}"
-            )
-        if c.running:
-            ep = self._connect_one(c.doc, rec["Name"], cfg)
-            settings["Networks"][rec["Name"]] = ep
-            self._refresh_etc(c.doc)
-        else:
-            settings["Networks"][rec["Name"]] = self._planned_endpoint(rec["Name"], cfg)
-        containers._save(c)
-        self._publish(
-            "network",
-            "connect",
-            rec["Id"],
-            {"container": c.id, "name": rec["Name"], "type": rec["Driver"]},
-        )
+    # ------------------------------------------------------------------ connect / disconnect
+    # The container service calls these under the container's lock and records the result
+    # in its own record (as podman's Container.NetworkConnect): this service never edits a
+    # container's record.
+    def network(self, ref: str) -> dict[str, Any]:
+        """The network named or identified by `ref` (Id, Name, Driver, ...); NotFound else."""
+        return self.manager.inspect_network(ref)
 
-    def disconnect(self, ref: str, opts: DisconnectOptions) -> None:
-        containers = self.containers
-        rec = self.manager.inspect_network(ref)
-        force = opts.force
-        try:
-            c = containers.get(opts.container)
-        except NotFound:
-            if force:
-                return
-            raise
-        nets = c.doc["NetworkSettings"]["Networks"]
-        if rec["Name"] not in nets:
-            raise InvalidParameter(f"container {c.id} is not connected to network {rec['Name']}")
-        if c.running:
-            self.manager.disconnect(c.id, rec["Name"], force)
-        nets.pop(rec["Name"], None)
-        if c.running:
-            self._refresh_etc(c.doc)
-        containers._save(c)
-        self._publish(
-            "network",
-            "disconnect",
-            rec["Id"],
-            {"container": c.id, "name": rec["Name"], "type": rec["Driver"]},
-        )
+    def join(self, doc: dict[str, Any], network: str, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Connect a running container to `network`; its endpoint settings."""
+        return self._connect_one(doc, network, cfg)
+
+    def planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
+        """The endpoint settings a stopped container shows until it starts."""
+        return self._planned_endpoint(network, cfg)
+
+    def leave(self, cid: str, network: str, force: bool) -> None:
+        """Disconnect a running container from `network`."""
+        self.manager.disconnect(cid, network, force)
+
+    def refresh_etc(self, doc: dict[str, Any]) -> None:
+        """Rewrite a running container's /etc/hosts and resolv.conf (its networks changed)."""
+        self._refresh_etc(doc)
 
     # ------------------------------------------------------------------ container hooks
     def validate_mode(self, mode: str, networking: dict[str, Any]) -> None:

@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from ..common.timefmt import rfc3339
 from .errors import ContainerNotRunning, RuntimeCommandError
 from .resources import build_resources
-
-if TYPE_CHECKING:
-    from .monitor import Runtime
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 DEFAULT_PARENT = "/dockyard"
@@ -202,7 +199,7 @@ def read_stats(cid: str, cgroup_parent: str = DEFAULT_PARENT) -> dict:
     stats = _stats_v2(cid, cgroup_parent) if is_v2() else _stats_v1(cid, cgroup_parent)
     stats["cpu_stats"]["system_cpu_usage"] = system_cpu_usage()
     stats["cpu_stats"]["online_cpus"] = len(os.sched_getaffinity(0))
-    stats["read"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stats["read"] = rfc3339()
     stats["num_procs"] = 0
     stats["storage_stats"] = {}
     return stats
@@ -216,7 +213,13 @@ def oom_killed(cid: str, cgroup_parent: str = DEFAULT_PARENT) -> bool:
     return ctl.get("oom_kill", 0) > 0
 
 
-def update_resources(runtime: Runtime, cid: str, resources: dict) -> None:
+class Runc(Protocol):
+    """What update_resources needs of the runtime (monitor.Runtime is one)."""
+
+    def runc_args(self, *args: str) -> list[str]: ...
+
+
+def update_resources(runtime: Runc, cid: str, resources: dict) -> None:
     """Apply resources to a running container with `runc update`.
 
     `resources` is either HostConfig-style (Memory, NanoCpus, CpuShares, PidsLimit, ...) or

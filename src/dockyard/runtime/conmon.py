@@ -15,12 +15,16 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from .errors import RuntimeStartError
+from .errors import ContainerNotRunning, RuntimeStartError
 
+CTL_RESIZE = 1  # messages on conmon's ctl fifo
+CTL_REOPEN_LOGS = 2
 SYNC_TIMEOUT = 60.0  # runc create on a loaded host can be slow; never hang forever
 
 
@@ -117,3 +121,44 @@ def spawn(
     if proc.returncode != 0:
         text = err.decode("utf-8", "replace").strip()
         raise RuntimeStartError(f"conmon failed: {text or f'exit status {proc.returncode}'}")
+
+
+def pid_alive(pid: int | None, name: str = "conmon") -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    # comm is in parentheses; a zombie ("Z") is as good as gone
+    comm = stat[stat.index(b"(") + 1 : stat.rindex(b")")]
+    state = stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3]
+    return comm == name.encode() and state != b"Z"
+
+
+def connect_attach(directory: Path) -> socket.socket:
+    """Connect to conmon's attach socket in `directory`, whatever its path length."""
+    dirfd = os.open(directory, os.O_PATH | os.O_CLOEXEC)
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            sock.connect(f"/proc/self/fd/{dirfd}/attach")
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    finally:
+        os.close(dirfd)
+
+
+def write_ctl(directory: Path, kind: int, height: int = 0, width: int = 0) -> None:
+    """Send one control message on conmon's ctl fifo (resize or reopen-logs)."""
+    try:
+        fd = os.open(directory / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:  # ENXIO: no reader, conmon is gone
+        raise ContainerNotRunning(f"container monitor is not running: {exc}") from None
+    try:
+        os.write(fd, f"{kind} {height} {width}\n".encode())
+    finally:
+        os.close(fd)

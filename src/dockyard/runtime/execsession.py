@@ -14,13 +14,20 @@ import shutil
 import socket
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import conmon
 from .errors import RuntimeStartError
 
-if TYPE_CHECKING:
-    from .monitor import Runtime
+
+class Runtime(Protocol):
+    """What an exec session needs of the container runtime (monitor.Runtime is one)."""
+
+    runtime_path: str
+    runtime_root: Path
+    conmon_path: str
+
+    def container_dir(self, cid: str) -> Path: ...
 
 
 class ExecSession:
@@ -46,14 +53,10 @@ class ExecSession:
         return cls(cid, exec_id, d, int(meta["pid"]), bool(meta["tty"]))
 
     def attach(self) -> socket.socket:
-        from .monitor import connect_attach
-
-        return connect_attach(self.dir)
+        return conmon.connect_attach(self.dir)
 
     def resize(self, height: int, width: int) -> None:
-        from .monitor import _CTL_RESIZE, write_ctl
-
-        write_ctl(self.dir, _CTL_RESIZE, height, width)
+        conmon.write_ctl(self.dir, conmon.CTL_RESIZE, height, width)
 
     def exit_code(self) -> int | None:
         """The exit code, or None while the process runs."""
@@ -63,14 +66,12 @@ class ExecSession:
             return None
 
     def running(self) -> bool:
-        from .monitor import _pid_alive
-
         pid = None
         try:
             pid = int((self.dir / "conmon.pid").read_text())
         except (OSError, ValueError):
             pass
-        return self.exit_code() is None and _pid_alive(pid)
+        return self.exit_code() is None and conmon.pid_alive(pid)
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Block until the process exits; its exit code (-1 if the monitor died), or None
@@ -153,9 +154,7 @@ def start_exec(
         if attached.read() is None:
             raise RuntimeStartError("conmon exited before its attach socket was ready")
         if not detach:
-            from .monitor import connect_attach
-
-            sock = connect_attach(d)
+            sock = conmon.connect_attach(d)
         os.write(start_w, b"0")  # now conmon may run `runc exec`
         msg = sync.read()
         if msg is None:

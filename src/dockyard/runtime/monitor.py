@@ -62,15 +62,15 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import conmon
+from .conmon import CTL_REOPEN_LOGS, CTL_RESIZE, connect_attach, pid_alive, write_ctl
 from .errors import ContainerNotRunning, RuntimeCommandError, RuntimeStartError
 
 ATTACH_BUFSIZE = 32768 + 1
 STREAM_STDOUT = 2
 STREAM_STDERR = 3
-_CTL_RESIZE = 1
-_CTL_REOPEN_LOGS = 2
 
 
 @dataclass(frozen=True)
@@ -88,47 +88,6 @@ def _read_int(path: Path) -> int | None:
         return int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def _pid_alive(pid: int | None, name: str = "conmon") -> bool:
-    if not pid:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    # comm is in parentheses; a zombie ("Z") is as good as gone
-    comm = stat[stat.index(b"(") + 1 : stat.rindex(b")")]
-    state = stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3]
-    return comm == name.encode() and state != b"Z"
-
-
-def connect_attach(directory: Path) -> socket.socket:
-    """Connect to conmon's attach socket in `directory`, whatever its path length."""
-    dirfd = os.open(directory, os.O_PATH | os.O_CLOEXEC)
-    try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            sock.connect(f"/proc/self/fd/{dirfd}/attach")
-        except OSError:
-            sock.close()
-            raise
-        return sock
-    finally:
-        os.close(dirfd)
-
-
-def write_ctl(directory: Path, kind: int, height: int = 0, width: int = 0) -> None:
-    """Send one control message on conmon's ctl fifo (resize or reopen-logs)."""
-    try:
-        fd = os.open(directory / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:  # ENXIO: no reader, conmon is gone
-        raise ContainerNotRunning(f"container monitor is not running: {exc}") from None
-    try:
-        os.write(fd, f"{kind} {height} {width}\n".encode())
-    finally:
-        os.close(fd)
 
 
 class Runtime:
@@ -167,7 +126,7 @@ class Runtime:
 
     def monitor_alive(self, cid: str) -> bool:
         """Is this container's conmon still running (e.g. after a daemon restart)?"""
-        return _pid_alive(self.conmon_pid(cid))
+        return pid_alive(self.conmon_pid(cid))
 
     # ----------------------------------------------------------------- runc
 
@@ -259,7 +218,7 @@ class Runtime:
             # nothing of a failed create may linger: runc state, conmon, our files
             self._runc("delete", "--force", cid)
             pid_c = self.conmon_pid(cid)
-            if _pid_alive(pid_c):
+            if pid_alive(pid_c):
                 os.kill(pid_c, signal.SIGKILL)  # type: ignore[arg-type]
             self._remove_files(cid)
             raise
@@ -274,29 +233,9 @@ class Runtime:
             text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
             raise RuntimeStartError(text or "OCI runtime start failed")
 
-    def create_and_start(
-        self,
-        cid: str,
-        bundle: Path,
-        *,
-        tty: bool,
-        stdin: bool,
-        log_path: Path,
-        log_max_size: int | None = None,
-        stdin_once: bool = True,
-        name: str | None = None,
-    ) -> int:
-        """`create()` then `start()`; returns the container's pid."""
-        pid = self.create(
-            cid,
-            bundle,
-            tty=tty,
-            stdin=stdin,
-            log_path=log_path,
-            log_max_size=log_max_size,
-            stdin_once=stdin_once,
-            name=name,
-        )
+    def create_and_start(self, cid: str, bundle: Path, **create_args: Any) -> int:
+        """`create()` (with its keyword arguments) then `start()`; the container's pid."""
+        pid = self.create(cid, bundle, **create_args)
         try:
             self.start(cid)
         except RuntimeStartError:
@@ -442,9 +381,9 @@ class Runtime:
                 raise RuntimeCommandError(f"runc delete failed: {text}")
         pid = self.conmon_pid(cid)
         deadline = time.monotonic() + 5
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.01)  # let conmon drain logs and write its exit file
-        if _pid_alive(pid):
+        if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
         self._remove_files(cid)
 
@@ -467,18 +406,18 @@ class Runtime:
 
     def resize(self, cid: str, height: int, width: int) -> None:
         """Resize the container's TTY."""
-        write_ctl(self.bundle_of(cid), _CTL_RESIZE, height, width)
+        write_ctl(self.bundle_of(cid), CTL_RESIZE, height, width)
 
     def reopen_log(self, cid: str) -> None:
         """Ask conmon to start a new log file at the log path (after we renamed the old
         one away for rotation: conmon keeps writing into the renamed file until then)."""
-        write_ctl(self.bundle_of(cid), _CTL_REOPEN_LOGS)
+        write_ctl(self.bundle_of(cid), CTL_REOPEN_LOGS)
 
     def rotate_log_if_needed(self, cid: str, max_size: int, max_file: int) -> bool:
         """Docker's max-size/max-file for max-file > 1 (create without log_max_size, then
         call this periodically): when the log reached max_size, shift the files and make
         conmon reopen. Records written meanwhile go to `log.1`: nothing is lost."""
-        from ..containers.logfile import needs_rotation, rotate
+        from .logfile import needs_rotation, rotate
 
         path = str(self.log_path(cid))
         if max_file < 2 or not needs_rotation(path, max_size):

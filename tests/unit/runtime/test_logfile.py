@@ -2,11 +2,10 @@ import os
 import threading
 import time
 
-from dockyard.containers import logfile
-from dockyard.containers.logfile import (
+from dockyard.runtime import logfile
+from dockyard.runtime.logfile import (
     LogFollower,
     follow_logs,
-    multiplex_frame,
     parse_timestamp,
     read_logs,
     rotate,
@@ -23,11 +22,6 @@ def rec(i: int, stream: str = "stdout", tag: str = "F", text: str | None = None)
 def write(path, *records: str, mode: str = "w") -> None:
     with open(path, mode) as f:
         f.write("".join(records))
-
-
-def test_multiplex_frame():
-    assert multiplex_frame(1, b"hi\n") == b"\x01\x00\x00\x00\x00\x00\x00\x03hi\n"
-    assert multiplex_frame(2, b"") == b"\x02\x00\x00\x00\x00\x00\x00\x00"
 
 
 def test_parse_timestamp_offsets_and_nanos():

@@ -14,8 +14,8 @@ file. Two mechanisms, both understood by the readers here:
   reopen its log (`Runtime.reopen_log(cid)`); records written meanwhile land in `log.1`,
   nothing is lost. Readers read `log.N` ... `log.1`, `log` in this order.
 A follower notices a replaced file (inode change) or a truncated one and carries on.
-
-`multiplex_frame()` builds Docker's stdcopy frames (8-byte header) for non-TTY streams.
+The daemon's monitor rotates it (runtime/), the containers service reads it (containers/);
+framing what is read for the wire is api/streams' job.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import collections
 import functools
 import itertools
 import os
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,12 +35,6 @@ Entry = tuple[str, bytes, str]  # (stream, data, timestamp in Docker's RFC3339Na
 _BLOCK = 64 * 1024  # backwards scan step for tail
 _CHUNK = 1 << 20  # forward read size: bounded memory on big logs
 _STREAM_IDS = {"stdin": 0, "stdout": 1, "stderr": 2}
-
-
-def multiplex_frame(stream_id: int, data: bytes) -> bytes:
-    """Docker's stdcopy frame: [stream, 0, 0, 0, uint32 big-endian length] + data
-    (0 stdin, 1 stdout, 2 stderr)."""
-    return struct.pack(">BxxxI", stream_id, len(data)) + data
 
 
 def stream_id(stream: str) -> int:

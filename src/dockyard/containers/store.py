@@ -1,0 +1,150 @@
+"""The container records: one row per container in the `containers` table, indexed in
+memory by id and by name, and a directory per container under <data_root>/containers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidParameter, NotFound
+from . import model
+
+if TYPE_CHECKING:
+    from ..state.db import Database
+
+
+class Container:
+    """In-memory view of one container; `doc` is its persisted inspect document."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.lock = threading.RLock()
+        self.exit_event = threading.Event()
+        self.manually_stopped = bool(doc.get("_ManuallyStopped"))
+        self.removing = False
+        # Bumped when a start fails, so attach sessions waiting for the start give up.
+        self.failed_starts = 0
+        # Attach sessions still streaming output: --rm waits for them to drain the log.
+        self.attachers = 0
+        self.attach_done = threading.Condition()
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["Id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.doc["Name"]).lstrip("/")
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.doc["State"]  # type: ignore[no-any-return]
+
+    @property
+    def running(self) -> bool:
+        return bool(self.state.get("Running"))
+
+
+class ContainerStore:
+    """Every container record, loaded once at start; names are unique (a name is reserved
+    while its container is being created)."""
+
+    def __init__(self, db: Database, root: Path) -> None:
+        self.db = db
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self._by_id: dict[str, Container] = {}
+        self._names: dict[str, str] = {}
+        for _id, doc in db.query("SELECT id, doc FROM containers"):
+            c = Container(json.loads(doc))
+            self._by_id[c.id] = c
+            self._names[c.name] = c.id
+
+    def dir(self, cid: str) -> Path:
+        return self.root / cid
+
+    def save(self, c: Container) -> None:
+        c.doc["_ManuallyStopped"] = c.manually_stopped
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)",
+                (c.id, c.name, json.dumps(c.doc)),
+            )
+
+    # ------------------------------------------------------------------ lookup
+    def get(self, ref: str) -> Container:
+        """By full id, name (with or without /), or unique id prefix — Docker's order."""
+        with self.lock:
+            if ref in self._by_id:
+                return self._by_id[ref]
+            name = ref.lstrip("/")
+            if name in self._names:
+                return self._by_id[self._names[name]]
+            if ref:
+                matches = [c for cid, c in self._by_id.items() if cid.startswith(ref)]
+                if len(matches) == 1:
+                    return matches[0]
+                if len(matches) > 1:
+                    raise InvalidParameter(f"multiple IDs found with provided prefix: {ref}")
+        raise NotFound(f"No such container: {ref}")
+
+    def find(self, cid: str) -> Container | None:
+        """By full id only; None when there is no such container (any more)."""
+        with self.lock:
+            return self._by_id.get(cid)
+
+    def all(self) -> list[Container]:
+        with self.lock:
+            return list(self._by_id.values())
+
+    # ------------------------------------------------------------------ names
+    def reserve_name(self, name: str | None, cid: str) -> str:
+        """Claim `name` (a random one when None) for the container being created."""
+        with self.lock:
+            if name:
+                name = model.validate_name(name)
+                if name in self._names:
+                    raise model.name_conflict(name, self._names[name])
+            else:
+                name = model.random_name(set(self._names))
+            self._names[name] = cid
+            return name
+
+    def release_name(self, name: str) -> None:
+        with self.lock:
+            self._names.pop(name, None)
+
+    def rename(self, c: Container, new_name: str) -> str:
+        """Give `c` a new name and save it; returns the old one."""
+        new = model.validate_name(new_name)
+        with self.lock:
+            if new == c.name:
+                raise InvalidParameter(
+                    "Renaming a container with the same name as its current name"
+                )
+            if new in self._names:
+                raise model.name_conflict(new, self._names[new])
+            old = c.name
+            self._names.pop(old, None)
+            self._names[new] = c.id
+            c.doc["Name"] = "/" + new
+            self.save(c)
+        return old
+
+    # ------------------------------------------------------------------ add / remove
+    def add(self, c: Container) -> None:
+        """A created container (its name was reserved): saved, then visible to lookups."""
+        self.save(c)
+        with self.lock:
+            self._by_id[c.id] = c
+
+    def delete(self, c: Container) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM containers WHERE id=?", (c.id,))
+        with self.lock:
+            self._by_id.pop(c.id, None)
+            if self._names.get(c.name) == c.id:
+                self._names.pop(c.name, None)
