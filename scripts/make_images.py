@@ -495,6 +495,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also make sure every made image is in --host's store (loading only what differs)",
     )
+    p.add_argument(
+        "--list-tags", action="store_true", help="print every image's tags, one a line, and exit"
+    )
     return p.parse_args(argv)
 
 
@@ -505,6 +508,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         log(f"unknown image(s): {', '.join(unknown)}; known: {', '.join(KNOWN)}")
         return 2
+    if args.list_tags:
+        for name in names:
+            recipe = RECIPES.get(name) or APP_IMAGES[name]
+            print("\n".join(recipe.tags))
+        return 0
     if args.load and not args.host:
         log("--load needs --host")
         return 2
