@@ -17,8 +17,9 @@ import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,8 +134,6 @@ def private_daemon() -> Iterator[Daemon]:
     """A daemon of this checkout for the build alone (scripts/test's case); it runs with the
     tests' isolation (own data root, bridge, nft table, address pool) and leaves nothing."""
     sys.path.insert(0, str(REPO / "tests"))
-    import tempfile
-
     from daemon_harness import TestDaemon  # type: ignore[import-not-found]
 
     with tempfile.TemporaryDirectory(prefix="dyd-make-images-") as tmp:
@@ -170,8 +169,11 @@ def build(app: AppImage, daemon: Daemon, out_dir: Path, stamp: dict[str, object]
     return out
 
 
+FreshCheck = Callable[[Path, Path, dict[str, object]], bool]  # (tar, stamp file, stamp)
+
+
 def make_app_images(
-    names: list[str], out_dir: Path, host: str | None, force: bool, is_fresh
+    names: list[str], out_dir: Path, host: str | None, force: bool, is_fresh: FreshCheck
 ) -> list[Path]:
     """Build the stale ones among `names` through `host` (or a private daemon)."""
     base_tar = out_dir / f"{BASE}.tar"

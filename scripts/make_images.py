@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from app_images import APP_IMAGES, BASE, Daemon, make_app_images
-
 from dockyard.images.archive_format import ImageToWrite, LayerToWrite, write_docker_archive
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # app_images.py, also when loaded by path
+from app_images import APP_IMAGES, BASE, Daemon, make_app_images  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "images" / "out"

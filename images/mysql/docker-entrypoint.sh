@@ -5,7 +5,7 @@
 #     required to initialise an empty data directory; MYSQL_DATABASE, MYSQL_USER +
 #     MYSQL_PASSWORD, MYSQL_ROOT_HOST (default %), MYSQL_ONETIME_PASSWORD; each also as
 #     MARIADB_* and as *_FILE;
-#   - /docker-entrypoint-initdb.d/*.sh, *.sql, *.sql.gz, *.sql.xz run once, on first start;
+#   - /docker-entrypoint-initdb.d/*.sh, *.sql, *.sql.gz run once, on first start;
 #   - an existing data directory is used as it is;
 #   - the server runs as user mysql, as PID 1, so SIGTERM shuts it down cleanly.
 set -eo pipefail
@@ -167,10 +167,6 @@ process_init_files() {
 			note "$0: running $f"
 			gunzip -c "$f" | docker_process_sql
 			;;
-		*.sql.xz)
-			note "$0: running $f"
-			xzcat "$f" | docker_process_sql
-			;;
 		*) note "$0: ignoring $f" ;;
 		esac
 	done
@@ -210,7 +206,8 @@ init_database() {
 
 	local root_pw=$MYSQL_ROOT_PASSWORD
 	if [ -n "$MYSQL_RANDOM_ROOT_PASSWORD" ]; then
-		root_pw=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32)
+		# (no `head` cutting a stream: its SIGPIPE would fail the pipeline under pipefail)
+		root_pw=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 		note "GENERATED ROOT PASSWORD: $root_pw"
 	fi
 	setup_users_sql "$root_pw" |

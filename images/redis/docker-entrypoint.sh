@@ -1,17 +1,19 @@
 #!/bin/sh
 # The official redis image's contract: options (or a config file) alone are given to
-# redis-server; redis-server runs without protected mode unless its config file sets it,
-# and as user redis, owning the data directory.
+# redis-server; redis-server runs without protected mode (a container is reached only where
+# its port is published) unless its config file sets it, and as user redis, owning /data.
 set -e
+# The official image's umask for the files redis writes (dumps, AOF).
+umask 0077
 
 case "$1" in
     -*|*.conf) set -- redis-server "$@" ;;
 esac
 
-case "$2" in
-    -v|--version|-h|--help|--test-memory) DOCKYARD_REDIS_CONFIGURED=1 ;;
-esac
-if [ "$1" = redis-server ] && [ -z "$DOCKYARD_REDIS_CONFIGURED" ]; then
+if [ "$1" = redis-server ]; then
+    case "${2:-}" in
+        -v|--version|-h|--help|--test-memory|--check-system) exec "$@" ;;
+    esac
     shift
     config=
     if [ -f "${1:-}" ]; then
@@ -25,14 +27,10 @@ if [ "$1" = redis-server ] && [ -z "$DOCKYARD_REDIS_CONFIGURED" ]; then
         set -- "$config" "$@"
     fi
     set -- redis-server "$@"
-    export DOCKYARD_REDIS_CONFIGURED=1
+    if [ "$(id -u)" = 0 ]; then
+        find . \! -user redis -exec chown redis '{}' +
+        exec setpriv --reuid=redis --regid=redis --init-groups "$@"
+    fi
 fi
 
-if [ "$1" = redis-server ] && [ "$(id -u)" = 0 ]; then
-    find . \! -user redis -exec chown redis '{}' +
-    exec setpriv --reuid=redis --regid=redis --init-groups "$@"
-fi
-
-# Keep the official image's default umask for the files redis writes.
-umask 0077
 exec "$@"

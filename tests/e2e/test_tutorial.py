@@ -56,6 +56,10 @@ def test_mysql_env_and_initdb(cli: Cli, res: Resources, tmp_path: Path) -> None:
     flows.flow_mysql_env_and_initdb(cli, res, tmp_path)
 
 
+def test_mysql_random_and_empty_root_password(cli: Cli, res: Resources) -> None:
+    flows.flow_mysql_random_and_empty_root_password(cli, res)
+
+
 def test_mysql_without_password_fails(cli: Cli, res: Resources) -> None:
     flows.flow_mysql_without_password(cli, res)
 

@@ -175,7 +175,8 @@ def wait_mysql(cli: Cli, name: str, password: str, timeout: float = 90) -> None:
     def ready() -> bool:
         if cli.state(name) != "running":
             raise AssertionError(f"{name} stopped: {cli.run('logs', name).stderr}")
-        probe = cli.run("exec", name, "mysql", "-uroot", f"-p{password}", "-h127.0.0.1", "-e", "select 1")
+        pw = [f"-p{password}"] if password else []
+        probe = cli.run("exec", name, "mysql", "-uroot", *pw, "-h127.0.0.1", "-e", "select 1")
         return probe.returncode == 0
 
     wait_until(ready, timeout=timeout, interval=0.3, what=f"{name} accepting TCP connections")
@@ -243,6 +244,24 @@ def flow_mysql_env_and_initdb(cli: Cli, res: Resources, tmp_path: Path) -> None:
     assert out.split() == ["gz", "sh"]
     denied = cli.run("exec", name, "mysql", "-uapp", "-papppw", "-h127.0.0.1", "-e", "create database other")
     assert denied.returncode != 0 and "denied" in denied.stderr  # app owns shop only
+
+
+def flow_mysql_random_and_empty_root_password(cli: Cli, res: Resources) -> None:
+    """MYSQL_RANDOM_ROOT_PASSWORD prints the generated password; MARIADB_ALLOW_EMPTY_ROOT_PASSWORD
+    leaves root without one."""
+    rand, empty = res.container("randompw"), res.container("emptypw")
+    cli.ok("run", "-d", "--name", rand, "-e", "MYSQL_RANDOM_ROOT_PASSWORD=yes", "mysql")
+    cli.ok("run", "-d", "--name", empty, "-e", "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1", "mariadb")
+    line = wait_until(
+        lambda: next((x for x in cli.run("logs", rand).stdout.splitlines() if "GENERATED ROOT PASSWORD: " in x), None),
+        timeout=90, interval=0.3, what="generated password in logs",
+    )  # fmt: skip
+    password = line.split("GENERATED ROOT PASSWORD: ", 1)[1].strip()
+    assert len(password) >= 20 and password.isalnum(), line
+    wait_mysql(cli, rand, password)
+    wait_mysql(cli, empty, "")
+    refused = cli.run("exec", rand, "mysql", "-uroot", "-pwrong", "-h127.0.0.1", "-e", "select 1")
+    assert refused.returncode != 0 and "Access denied" in refused.stderr
 
 
 def flow_mysql_without_password(cli: Cli, res: Resources) -> None:
