@@ -27,7 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 IMAGES = REPO / "images"
 DOCKYARD = REPO / ".venv" / "bin" / "dockyard"
 BASE = "debian"  # images/out/debian.tar, made by make_images.py
-BASE_REF = "debian:bookworm"
+# A dropped connection to the Debian mirror fails an apt step now and then (apt's own
+# retries do not cover a refused connect); a second try keeps what the cache already has.
+BUILD_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,6 @@ def stamp_for(app: AppImage, base_id: str) -> dict[str, object]:
         "tags": list(app.tags),
         "base": base_id,
         "context": context_digest(IMAGES / app.name),
-        "script": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
     }
 
 
@@ -151,11 +152,15 @@ def build(app: AppImage, daemon: Daemon, out_dir: Path, stamp: dict[str, object]
     build_log = out_dir / ".cache" / f"{app.name}.build.log"
     build_log.parent.mkdir(parents=True, exist_ok=True)
     tags = [a for t in app.tags for a in ("-t", t)]
-    log(f"{app.name}: dockyard build {IMAGES / app.name} (log: {build_log})")
-    proc = daemon.run("build", *tags, str(IMAGES / app.name), log_to=build_log)
-    if proc.returncode != 0:
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        log(f"{app.name}: dockyard build {IMAGES / app.name} (log: {build_log})")
+        proc = daemon.run("build", *tags, str(IMAGES / app.name), log_to=build_log)
+        if proc.returncode == 0:
+            break
         tail = build_log.read_text(errors="replace").splitlines()[-25:]
-        raise SystemExit(f"make-images: building {app.name} failed:\n" + "\n".join(tail))
+        if attempt == BUILD_ATTEMPTS:
+            raise SystemExit(f"make-images: building {app.name} failed:\n" + "\n".join(tail))
+        log(f"{app.name}: build failed ({tail[-1] if tail else '?'}); once more")
     partial = out.with_suffix(".tar.partial")
     proc = daemon.run("save", "-o", str(partial), *app.tags)
     if proc.returncode != 0:
