@@ -207,6 +207,10 @@ def flow_mysql(cli: Cli, res: Resources, tmp_path: Path) -> None:
     out = cli.ok("run", "--rm", "--link", f"{name}:db", "mysql:5.7",
                  "mysql", "-hdb", "-uroot", "-p123456", "-N", "-e", "select v from shop.t")  # fmt: skip
     assert out.strip() == "kept"
+    # and as a client on the host would, through the published port
+    out = cli.ok("run", "--rm", "--network", "host", "mysql:5.7", "mysql", "-h127.0.0.1", f"-P{port}",
+                 "-uroot", "-p123456", "-N", "-e", "select count(*) from shop.t")  # fmt: skip
+    assert out.strip() == "1"
     assert (data / "shop").is_dir() and (data / "shop").stat().st_uid == MYSQL_UID
 
     cli.ok("stop", name)  # SIGTERM: mysqld shuts down cleanly
