@@ -1,10 +1,17 @@
-"""Make the standard images locally (no registry reachable): hello-world, busybox, debian.
+"""Make the standard images locally (no registry reachable).
+
+Base images are written directly: hello-world, busybox, debian. The application images
+(nginx, mysql + mariadb, redis, python) are built by dockyard itself from
+images/<name>/Dockerfile on top of that debian, through a daemon (the one given by --host,
+else a private one started for the run), and saved from it.
 
 Each image becomes one docker-archive tar under images/out/ (loadable by `dockyard load`,
 `docker load` and `podman load`). An image is rebuilt only when its inputs changed: a
-stamp file next to the tar records the recipe version and the hashes of the inputs.
+stamp file next to the tar records the recipe version and the hashes of the inputs (for
+the built images: every file of images/<name>/ and the base image's ID).
 
 Run through the wrapper: scripts/make-images [--only busybox,hello-world] [--out DIR]
+[--host unix:///run/dockyard.sock [--load]]
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.images.archive_format import ImageToWrite, LayerToWrite, write_docker_archive
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # app_images.py, also when loaded by path
+from app_images import APP_IMAGES, BASE, Daemon, make_app_images  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "images" / "out"
@@ -431,18 +441,24 @@ def stamp_for(recipe: Recipe, epoch: int) -> dict[str, object]:
     }
 
 
+def is_fresh(out: Path, stamp_path: Path, stamp: dict[str, object]) -> bool:
+    """The archive exists and was made from exactly these inputs."""
+    if not (out.exists() and stamp_path.exists()):
+        return False
+    try:
+        return bool(json.loads(stamp_path.read_text()) == stamp)
+    except (OSError, ValueError):
+        return False
+
+
 def make_image(recipe: Recipe, out_dir: Path, epoch: int, force: bool = False) -> Path:
     """Build one image archive unless an up-to-date one exists; returns its path."""
     out = out_dir / f"{recipe.name}.tar"
     stamp_path = out_dir / f"{recipe.name}.stamp"
     stamp = stamp_for(recipe, epoch)
-    if not force and out.exists() and stamp_path.exists():
-        try:
-            if json.loads(stamp_path.read_text()) == stamp:
-                log(f"{recipe.name}: up to date ({out})")
-                return out
-        except (OSError, ValueError):
-            pass
+    if not force and is_fresh(out, stamp_path, stamp):
+        log(f"{recipe.name}: up to date ({out})")
+        return out
     started = time.monotonic()
     cache = out_dir / ".cache"
     cache.mkdir(parents=True, exist_ok=True)
@@ -463,25 +479,56 @@ def make_image(recipe: Recipe, out_dir: Path, epoch: int, force: bool = False) -
     return out
 
 
+KNOWN = [*RECIPES, *APP_IMAGES]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="make-images", description=__doc__.split("\n")[0])
-    p.add_argument("--only", help=f"comma-separated subset of: {','.join(RECIPES)}")
+    p.add_argument("--only", help=f"comma-separated subset of: {','.join(KNOWN)}")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    p.add_argument(
+        "--host",
+        help="daemon that builds the application images (default: a private one for the run)",
+    )
+    p.add_argument(
+        "--load",
+        action="store_true",
+        help="also make sure every made image is in --host's store (loading only what differs)",
+    )
+    p.add_argument(
+        "--list-tags", action="store_true", help="print every image's tags, one a line, and exit"
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else list(RECIPES)
-    unknown = [n for n in names if n not in RECIPES]
+    names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else KNOWN
+    unknown = [n for n in names if n not in KNOWN]
     if unknown:
-        log(f"unknown image(s): {', '.join(unknown)}; known: {', '.join(RECIPES)}")
+        log(f"unknown image(s): {', '.join(unknown)}; known: {', '.join(KNOWN)}")
+        return 2
+    if args.list_tags:
+        for name in names:
+            recipe = RECIPES.get(name) or APP_IMAGES[name]
+            print("\n".join(recipe.tags))
+        return 0
+    if args.load and not args.host:
+        log("--load needs --host")
         return 2
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        make_image(RECIPES[name], args.out, epoch, args.force)
+    apps = [n for n in names if n in APP_IMAGES]
+    # The application images are built on debian, so it is made (or checked) first.
+    bases = [n for n in RECIPES if n in names or (apps and n == BASE)]
+    made = [make_image(RECIPES[name], args.out, epoch, args.force) for name in bases]
+    if apps:
+        made += make_app_images(apps, args.out, args.host, args.force, is_fresh)
+    if args.load:
+        daemon = Daemon(args.host)
+        for tar in made:
+            daemon.ensure_loaded(tar)
     return 0
 
 

@@ -187,6 +187,45 @@ def test_docker_hub_through_mirror(daemon: Any, registry: RegistryServer, tmp_pa
         mirror.stop()
 
 
+def test_search_mirror_descriptions(daemon: Any, registry: RegistryServer, tmp_path: Path) -> None:
+    """`search` on an offline host: the mirror's repositories with Docker's columns, each
+    description from its image's org.opencontainers.image.description label."""
+    env = cli_env(daemon, tmp_path)
+    desc = "MySQL-compatible relational database: MariaDB from Debian under the hood"
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        f'FROM busybox\nLABEL org.opencontainers.image.description="{desc}"\n'
+    )
+    ok(run(["docker", "build", "-q", "-t", "labelled:1", str(ctx)], env))
+    for repo in ("library/mysql", "library/mariadb", "someone/mysql-tools"):
+        ok(run(["docker", "tag", "labelled:1", f"{registry.host}/{repo}:latest"], env))
+        ok(run(["docker", "push", "-q", f"{registry.host}/{repo}:latest"], env))
+        ok(run(["docker", "rmi", f"{registry.host}/{repo}:latest"], env))
+    ok(run(["docker", "rmi", "labelled:1"], env))
+
+    mirror = TestDaemon(tmp_path / "mirrord")
+    try:
+        mirror.start(extra_config={"registry-mirrors": [f"http://{registry.host}"]})
+        for tool in (mirror.docker, mirror.cli):
+            table = tool("search", "mysql")
+            assert table.returncode == 0, table.stderr
+            lines = table.stdout.splitlines()
+            assert lines[0].split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"]
+            rows = {line.split()[0]: line for line in lines[1:]}
+            assert set(rows) == {"mysql", "someone/mysql-tools"}
+            assert desc[:42] in rows["mysql"] and rows["mysql"].rstrip().endswith("0         [OK]")
+            assert rows["someone/mysql-tools"].rstrip().endswith("0")
+            full = tool("search", "--no-trunc", "--format", "{{.Name}}|{{.Description}}", "mysql")
+            assert f"mysql|{desc}" in full.stdout.splitlines()
+            official = tool("search", "--filter", "is-official=true", "--format", "{{.Name}}", "mysql")
+            assert official.stdout.split() == ["mysql"]
+            limited = tool("search", "--limit", "1", "--format", "{{.Name}}", "m")
+            assert limited.returncode == 0 and len(limited.stdout.split()) == 1
+    finally:
+        mirror.stop()
+
+
 def test_login_check_against_htpasswd(auth_registry: RegistryServer) -> None:
     """What POST /auth runs (registry.login.login), against the real registry."""
     from dockyard.registry.errors import LoginFailed

@@ -86,13 +86,14 @@ class FakeRegistry:
         oci: bool = False,
         arch: str = "amd64",
         cmd: list[str] | None = None,
+        labels: dict[str, str] | None = None,
     ) -> tuple[str, str, bytes]:
         """(manifest digest, image id, manifest bytes) of a new image."""
         config = json.dumps(
             {
                 "architecture": arch,
                 "os": "linux",
-                "config": {"Cmd": cmd or ["sh"]},
+                "config": {"Cmd": cmd or ["sh"], **({"Labels": labels} if labels else {})},
                 "rootfs": {"type": "layers", "diff_ids": [sha(x) for x in layers]},
                 "history": [{"created_by": f"layer {i}"} for i in range(len(layers))],
             }

@@ -123,3 +123,57 @@ def test_layer_writer_tree(tmp_path):
 
 def test_unknown_image_name():
     assert mi.main(["--only", "nope"]) == 2
+
+
+# --- the application images (scripts/app_images.py) ----------------------------------------
+
+app = sys.modules["app_images"]
+
+
+def test_app_context_digest_follows_content_and_mode(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm\n")
+    script = tmp_path / "docker-entrypoint.sh"
+    script.write_text("#!/bin/sh\nexec \"$@\"\n")
+    first = app.context_digest(tmp_path)
+    assert app.context_digest(tmp_path) == first
+    script.chmod(0o755)
+    executable = app.context_digest(tmp_path)
+    assert executable != first
+    script.write_text("#!/bin/sh\nexec \"$@\" # changed\n")
+    assert app.context_digest(tmp_path) not in (first, executable)
+
+
+def test_app_image_ids_and_tags_from_the_archive(tmp_path):
+    out = mi.make_image(mi.RECIPES["hello-world"], tmp_path, EPOCH)
+    ((image_id, tags),) = app.archive_images(out)
+    assert tags == ["hello-world:latest"]
+    with open(out, "rb") as f, read_image_archive(f) as archive:
+        assert image_id == archive.images[0].config_digest
+
+
+def test_app_images_up_to_date_need_no_daemon(tmp_path, monkeypatch):
+    """Fresh stamps: nothing is built and no daemon is started."""
+    base = mi.make_image(mi.RECIPES["hello-world"], tmp_path, EPOCH)
+    base.rename(tmp_path / f"{app.BASE}.tar")
+    monkeypatch.setattr(app, "private_daemon", lambda: pytest.fail("a daemon was started"))
+    seen = []
+
+    def fresh(tar: Path, stamp_path: Path, stamp: dict) -> bool:
+        seen.append((tar.name, stamp["recipe"], stamp["base"], tuple(stamp["tags"])))
+        return True
+
+    made = app.make_app_images(["nginx", "mysql"], tmp_path, None, False, fresh)
+    assert [p.name for p in made] == ["nginx.tar", "mysql.tar"]
+    base_id = app.archive_images(tmp_path / f"{app.BASE}.tar")[0][0]
+    assert seen == [
+        ("nginx.tar", "nginx", base_id, ("nginx:latest", "nginx:1.22")),
+        ("mysql.tar", "mysql", base_id, app.APP_IMAGES["mysql"].tags),
+    ]
+    assert {"mysql:5.7", "mysql:8", "mariadb:10.11"} <= set(app.APP_IMAGES["mysql"].tags)
+
+
+def test_list_tags(capsys):
+    assert mi.main(["--only", "debian,python", "--list-tags"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "debian:bookworm", "debian:12", "debian:latest", "python:latest", "python:3", "python:3.11",
+    ]  # fmt: skip

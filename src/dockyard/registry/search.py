@@ -1,7 +1,9 @@
 """docker search: a registry's v1 search API, else its /v2/_catalog filtered by the term.
 
 Docker Hub searches go to the mirrors' catalogs first (an offline host's only view of
-"Docker Hub"), then to index.docker.io."""
+"Docker Hub"), then to index.docker.io. A catalog has no descriptions: each listed
+repository's is its image's org.opencontainers.image.description label (tag latest, else
+its first tag)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import urllib.parse
 from typing import Any
 
 from . import credentials as credmod
+from . import manifests
 from .client import Registry, Repository
 from .endpoints import (
     HUB_HOST,
@@ -19,10 +22,11 @@ from .endpoints import (
     pull_endpoints,
     registry_endpoints,
 )
-from .errors import ConnectError, RegistryError
+from .errors import BadManifest, ConnectError, RegistryError
 from .transport import Session
 
 INDEX_HOST = "index.docker.io"
+DESCRIPTION_LABEL = "org.opencontainers.image.description"
 
 
 def split_term(term: str) -> tuple[str, str]:
@@ -47,6 +51,29 @@ def _result(
     }
 
 
+def _description(reg: Registry, path: str) -> str:
+    """The description label of the repository's image; "" when it has none or cannot be
+    read (a listing never fails because of one repository)."""
+    repo = Repository(reg, path)
+    try:
+        try:
+            raw, ctype, _ = repo.get_manifest("latest")
+        except RegistryError:
+            tags = sorted(repo.tags())
+            if not tags:
+                return ""
+            raw, ctype, _ = repo.get_manifest(tags[0])
+        manifest = manifests.parse(raw, ctype, path)
+        if manifest.is_index:
+            raw, ctype, _ = repo.get_manifest(manifests.select(manifest, None).digest)
+            manifest = manifests.parse(raw, ctype, path)
+        config = json.loads(repo.read_blob(manifest.config.digest, manifests.MAX_MANIFEST))
+        labels = (config.get("config") or {}).get("Labels") or {}
+        return str(labels.get(DESCRIPTION_LABEL) or "")
+    except (RegistryError, BadManifest, ValueError, AttributeError, TypeError):
+        return ""
+
+
 def _from_catalog(reg: Registry, domain: str, query: str, limit: int) -> list[dict[str, Any]]:
     repos = Repository(reg, "_catalog").catalog()
     out = []
@@ -60,11 +87,10 @@ def _from_catalog(reg: Registry, domain: str, query: str, limit: int) -> list[di
                 if path.count("/") == 1 and path.startswith("library/")
                 else path
             )
-            out.append(
-                _result(name, official=name == path.removeprefix("library/") and "/" not in name)
-            )
+            official = name == path.removeprefix("library/") and "/" not in name
+            out.append(_result(name, _description(reg, path), official=official))
         else:
-            out.append(_result(f"{domain}/{path}"))
+            out.append(_result(f"{domain}/{path}", _description(reg, path)))
         if len(out) >= limit:
             break
     return out

@@ -283,6 +283,25 @@ def test_docker_hub_unreachable_uses_mirror(svc, dist) -> None:
         ]
 
 
+def test_mirror_search_descriptions_from_labels(svc, dist) -> None:
+    """A catalog has no descriptions; search takes each repository's image label (latest,
+    else its first tag) and leaves it empty when the image has none."""
+    label = {"org.opencontainers.image.description": "MySQL-compatible server"}
+    with FakeRegistry() as reg:
+        reg.add_image("library/mysql", "latest", [L1], labels=label)
+        reg.add_image("library/mysql-tools", "2", [L1], labels={"other": "x"})
+        reg.add_image("someone/mysql-fork", "1.0", [L1], labels=label)
+        reg.add_image("library/redis", "latest", [L1], labels=label)
+        dist.settings.mirrors = [f"http://{reg.host}"]
+        results = dist.search("mysql", None, None)
+        got = {r["name"]: (r["description"], r["is_official"]) for r in results}
+        assert got == {
+            "mysql": ("MySQL-compatible server", True),
+            "mysql-tools": ("", True),
+            "someone/mysql-fork": ("MySQL-compatible server", False),
+        }
+
+
 def test_unreachable_registry_texts(svc, dist) -> None:
     import socket
 
