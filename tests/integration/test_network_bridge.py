@@ -17,6 +17,8 @@ import pytest
 from testing.netkit import (  # tests/ is on sys.path (tests/conftest.py)
     CLIENT,
     DNS_CLIENT,
+    OUTSIDE_GW,
+    OUTSIDE_IP,
     SRC,
     cid,
     fetch,
@@ -73,10 +75,10 @@ def test_bridge_network_end_to_end(env):
 
     # NAT to the fake outside, seen from the host's side of the link (masquerade)
     serve(env, env["outside"], 7000, "outside")
-    out = in_ns(pa, CLIENT, "203.0.113.2", "7000", "3")
-    assert out.stdout.strip() == "outside 203.0.113.1", out
+    out = in_ns(pa, CLIENT, OUTSIDE_IP, "7000", "3")
+    assert out.stdout.strip() == f"outside {OUTSIDE_GW}", out
     # an internal network has no way out, not even to the host's published ports
-    out = in_ns(pd, CLIENT, "203.0.113.2", "7000", "2")
+    out = in_ns(pd, CLIENT, OUTSIDE_IP, "7000", "2")
     assert out.returncode != 0
 
     # published port: from the host via 127.0.0.1 and a host address, and hairpin
@@ -110,7 +112,7 @@ def test_bridge_network_end_to_end(env):
     assert q(pb, "WWW") == ["0", ea["IPAddress"]]
     assert q(pb, "site") == ["0", ea["IPAddress"]]  # --link alias, for b only
     assert q(pa, "site") == ["3"]  # a has no such link: forwarded, upstream says NXDOMAIN
-    assert q(pb, "outside.test") == ["0", "203.0.113.2"]
+    assert q(pb, "outside.test") == ["0", OUTSIDE_IP]
     assert q(pb, "nothere.test") == ["3"]
     assert q(pb, "web.front") == ["0", ea["IPAddress"]]  # name.network, as Docker
     # internal networks resolve their own names but never ask outside
@@ -245,8 +247,8 @@ def test_gateway_and_ports_follow_to_the_remaining_network(env):
     assert f"via {e2['Gateway']} dev eth1" in routes
     assert fetch("127.0.0.1", port).startswith("web ")
     serve(env, env["outside"], 7002, "outside")
-    out = in_ns(path, CLIENT, "203.0.113.2", "7002", "3")
-    assert out.stdout.strip() == "outside 203.0.113.1", out
+    out = in_ns(path, CLIENT, OUTSIDE_IP, "7002", "3")
+    assert out.stdout.strip() == f"outside {OUTSIDE_GW}", out
 
 
 UDP_ECHO = """

@@ -37,7 +37,7 @@ from pathlib import Path
 tmp, tests, src = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 sys.path[:0] = [tests, src]
 from pyroute2 import IPRoute
-from testing.netkit import CLIENT, in_ns, make_env, ping, serve
+from testing.netkit import CLIENT, OUTSIDE_GW, OUTSIDE_IP, in_ns, make_env, ping, serve
 
 with IPRoute() as ipr:  # a new namespace starts with lo down
     ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
@@ -82,8 +82,8 @@ try:
     assert f"-A DOCKER-USER -i {bridge} " in rules and f"-A DOCKER-USER -o {bridge} " in rules, rules
     assert ping(pa, eb["IPAddress"]), "bridged traffic (br_netfilter passes it to FORWARD)"
     serve(env, env["outside"], 7001, "outside")
-    out = in_ns(pa, CLIENT, "203.0.113.2", "7001", "3")
-    assert out.stdout.strip() == "outside 203.0.113.1", out
+    out = in_ns(pa, CLIENT, OUTSIDE_IP, "7001", "3")
+    assert out.stdout.strip() == f"outside {OUTSIDE_GW}", out
     print("containers reach each other and the outside next to Docker")
 
     # without our DOCKER-USER rules the same traffic dies: the check above means something
@@ -91,9 +91,9 @@ try:
     for line in ipt("-S", "DOCKER-USER").stdout.splitlines():
         if tag in line:
             ipt("-D", *shlex.split(line)[1:])
-    assert in_ns(pa, CLIENT, "203.0.113.2", "7001", "2").returncode != 0
+    assert in_ns(pa, CLIENT, OUTSIDE_IP, "7001", "2").returncode != 0
     mgr.reconcile()  # what the watchdog does
-    assert in_ns(pa, CLIENT, "203.0.113.2", "7001", "3").returncode == 0
+    assert in_ns(pa, CLIENT, OUTSIDE_IP, "7001", "3").returncode == 0
     print("without DOCKER-USER accepts: dropped; reconcile() restores them")
 
     mgr.teardown()

@@ -13,11 +13,20 @@ import sys
 import threading
 from pathlib import Path
 
+from daemon_harness import claim_pool
+
 from dockyard.network import bridge as br
 from dockyard.network import dnswire as w
 from dockyard.network import netns, nftables
 from dockyard.network.manager import NetworkConfig, NetworkManager
 from dockyard.network.store import MemoryStore
+
+# The tests' "internet": a /16 claimed host-wide (tests/daemon_harness.py). Never a documentation
+# range: this sandbox's own uplink lives in TEST-NET-3 (its Debian mirror answered there), and a
+# test veth in that range hijacked the host's route to it.
+_OUTSIDE_PREFIX = claim_pool()[0].rsplit(".", 2)[0]  # "10.N"
+OUTSIDE_GW = f"{_OUTSIDE_PREFIX}.0.1"  # the host's end of the veth
+OUTSIDE_IP = f"{_OUTSIDE_PREFIX}.0.2"  # the namespace that serves as the internet
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -91,7 +100,7 @@ class FakeUpstream:
                 continue
             q = w.parse_query(data)
             if q.question and q.question.name == "outside.test":
-                self.sock.sendto(w.a_response(q, ["203.0.113.2"]), addr)
+                self.sock.sendto(w.a_response(q, [OUTSIDE_IP]), addr)
             else:
                 self.sock.sendto(w.response(q, w.NXDOMAIN), addr)
 
@@ -104,14 +113,14 @@ class FakeUpstream:
 def make_env(tmp_path: Path, **overrides):
     """A manager with names of its own, a fake upstream resolver and a fake outside."""
     sfx = secrets.token_hex(2)
-    octet = 100 + int(sfx, 16) % 100
+    pool, _claim = claim_pool()  # released when this process ends
     upstream = FakeUpstream()
     cfg = NetworkConfig(
         exec_root=tmp_path / "run",
         bridge=f"dyt{sfx}0",
         bridge_prefix=f"dyt{sfx}-",
         nft_table=f"dyt_{sfx}",
-        pools=[{"base": f"10.{octet}.0.0/16", "size": 24}],
+        pools=[{"base": pool, "size": 24}],
         dns_upstreams=[("127.0.0.1", upstream.port)],
     )
     for key, value in overrides.items():
@@ -147,7 +156,7 @@ def make_env(tmp_path: Path, **overrides):
 
 
 def _make_outside(path: str, host_veth: str) -> None:
-    """A namespace at 203.0.113.2 reachable from the host through a veth (the "internet")."""
+    """A namespace at OUTSIDE_IP reachable from the host through a veth (the "internet")."""
     from pyroute2 import IPRoute
 
     netns.create(path)
@@ -156,12 +165,12 @@ def _make_outside(path: str, host_veth: str) -> None:
         peer = ipr.get_links(ipr.link_lookup(ifname=host_veth)[0])[0].get_attr("IFLA_LINK")
         ipr.link("set", index=peer, net_ns_fd=path)
         idx = ipr.link_lookup(ifname=host_veth)[0]
-        ipr.addr("add", index=idx, address="203.0.113.1", prefixlen=24)
+        ipr.addr("add", index=idx, address=OUTSIDE_GW, prefixlen=24)
         ipr.link("set", index=idx, state="up")
     with netns.entered(path), IPRoute() as nsr:
         idx = [x["index"] for x in nsr.get_links() if x.get_attr("IFLA_IFNAME") != "lo"][0]
         nsr.link("set", index=idx, ifname="eth0", state="up")
-        nsr.addr("add", index=idx, address="203.0.113.2", prefixlen=24)
+        nsr.addr("add", index=idx, address=OUTSIDE_IP, prefixlen=24)
         lo = nsr.link_lookup(ifname="lo")[0]
         nsr.link("set", index=lo, state="up")
         # no route back to the containers' subnets: only masquerading makes replies work
