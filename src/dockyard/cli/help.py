@@ -12,6 +12,7 @@ import argparse
 import re
 from collections.abc import Iterable
 
+from ..common.editdistance import distance
 from .flags import split_args
 from .helpdata import COMMON, HELP, SHORT
 
@@ -242,21 +243,11 @@ def flag_error(path: str, parser: argparse.ArgumentParser, message: str) -> str:
     return f"{message}\n\nUsage:  {usage}\n\nRun 'dockyard {path} --help' for more information"
 
 
-def _distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def suggestions(word: str, candidates: Iterable[str]) -> list[str]:
     """cobra's rule: within 2 edits, or a candidate the word is a prefix of."""
     word = word.lower()
     return sorted(
-        {c for c in candidates if _distance(word, c) <= 2 or (word and c.startswith(word))}
+        {c for c in candidates if distance(word, c) <= 2 or (word and c.startswith(word))}
     )
 
 
