@@ -188,7 +188,7 @@ def build(ctx: Context, argv: list[str]) -> int:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return exc.code  # Docker: the failed step's exit status
     image_id = aux.get("ID") or (out.last_id if args.quiet else "")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as f:

@@ -49,7 +49,7 @@ class Context:
         return Engine(self.client)
 
     def usage_hint(self) -> str:
-        return f"See 'dockyard {self.command} --help'."
+        return f"Run 'dockyard {self.command} --help' for more information"
 
 
 def ensure_daemon(client: Client) -> None:

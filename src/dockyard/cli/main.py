@@ -13,9 +13,9 @@ import sys
 # command words -> "module:function" under dockyard.cli. Group forms ("container ls") and
 # the short forms Docker keeps at top level ("ps") point at the same function.
 COMMANDS: dict[str, str] = {
-    "version": "system:version",
-    "info": "system:info",
-    "system info": "system:info",
+    "version": "sysinfo:version",
+    "info": "sysinfo:info",
+    "system info": "sysinfo:info",
     "system df": "system:df",
     "system events": "system:events",
     "events": "system:events",

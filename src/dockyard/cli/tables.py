@@ -239,7 +239,7 @@ _TYPE_NAMES = {
     "stats": "*container.statsContext",
     "diff": "*container.diffContext",
     "search": "*registry.searchContext",
-    "df": "*formatter.diskUsageContext",
+    "df": "*formatter.diskUsageImagesContext",  # the first row, where a bad field fails
     "buildcache": "*formatter.buildCacheContext",
     "context": "*context.clientContextContext",
 }
