@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
 from ..common import dockerconfig
 
 DEFAULT = "default"
 DEFAULT_DESCRIPTION = "Current DOCKER_HOST based configuration"
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$")
+_NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$"  # the docker CLI's rule for context names
 
 
 class ContextError(Exception):
@@ -94,10 +93,11 @@ def validate_name(name: str) -> None:
     """Raises ContextError for a name Docker refuses."""
     if name == DEFAULT:
         raise ContextError(f'"{DEFAULT}" is a reserved context name')
-    if not _NAME.match(name):
+    import re
+
+    if not re.match(_NAME, name):
         raise ContextError(
-            f'context name "{name}" is invalid, names are validated against regexp '
-            f'"{_NAME.pattern}"'
+            f'context name "{name}" is invalid, names are validated against regexp "{_NAME}"'
         )
 
 
