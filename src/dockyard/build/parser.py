@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..common.editdistance import distance
 from ..errors import InvalidParameter
 from .syntax import NO_INSTRUCTIONS, DockerfileSyntaxError, check_arguments
 
@@ -290,20 +291,10 @@ def _instruction(cmd: str, keyword: str, original: str, args: str, line: int) ->
     )
 
 
-def _distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _unknown(keyword: str) -> str:
     low = keyword.lower()
-    best = min(INSTRUCTIONS, key=lambda name: _distance(low, name))
-    if _distance(low, best) <= max(1, len(low) // 3):
+    best = min(INSTRUCTIONS, key=lambda name: distance(low, name))
+    if distance(low, best) <= max(1, len(low) // 3):
         return f"unknown instruction: {keyword} (did you mean {best.upper()}?)"
     return f"unknown instruction: {keyword}"
 

@@ -30,8 +30,8 @@ def logs(ctx: Context, argv: list[str]) -> int:
     chunks = containers.logs(
         info["Id"],
         follow=args.follow,
-        since=time_arg(args.since),
-        until=time_arg(args.until),
+        since=time_arg(args.since, "since"),
+        until=time_arg(args.until, "until"),
         timestamps=args.timestamps,
         details=args.details,
         tail=args.tail,

@@ -106,7 +106,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--shm-size")
     p.add_argument("-t", "--tag", action="append", default=[])
     p.add_argument("--target", default="")
-    p.add_argument("--progress", default="auto")
+    p.add_argument("--progress", default="auto", help="Set type of progress output")
     p.add_argument("context")
     args = p.parse_args(argv)
     build_args: dict[str, str | None] = {}
@@ -188,7 +188,7 @@ def build(ctx: Context, argv: list[str]) -> int:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return exc.code  # Docker: the failed step's exit status
     image_id = aux.get("ID") or (out.last_id if args.quiet else "")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as f:
@@ -213,3 +213,27 @@ class _NullOut:
 
     def isatty(self) -> bool:
         return False
+
+
+def prune(ctx: Context, argv: list[str]) -> int:
+    """`builder prune`: the classic builder's cache."""
+    from .shared import confirm, parse_filters, print_deleted
+
+    p = parser("builder prune")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("--filter", action="append", default=[])
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("--keep-storage", default="0")
+    args = p.parse_args(argv)
+    try:
+        keep = ram_in_bytes(args.keep_storage)
+    except FlagError as exc:
+        p.error(f'invalid argument "{args.keep_storage}" for "--keep-storage" flag: {exc}')
+    what = "all build cache" if args.all else "all dangling build cache"
+    if not args.force and not confirm(
+        f"WARNING! This will remove {what}.\nAre you sure you want to continue?"
+    ):
+        return 0
+    doc = ctx.api.build.prune(parse_filters(args.filter), args.all, keep)
+    print_deleted("build cache objects", doc.get("CachesDeleted") or [], doc.get("SpaceReclaimed") or 0)
+    return 0

@@ -55,7 +55,9 @@ COMMANDS: dict[str, str] = {
     "update": "lifecycle:update",
     "wait": "lifecycle:wait",
     "builder build": "build:build",
+    "builder prune": "build:prune",
     "buildx build": "build:build",
+    "completion": "completion:completion",
 }
 
 COMMANDS.update(
@@ -140,6 +142,20 @@ COMMANDS.update(
             "ls|list": "ls",
             "prune": "prune",
             "rm|remove": "rm",
+        },
+    )
+)
+COMMANDS.update(
+    _group(
+        "context",
+        "contexts",
+        {
+            "create": "create",
+            "inspect": "inspect",
+            "ls|list": "ls",
+            "rm|remove": "rm",
+            "show": "show",
+            "use": "use",
         },
     )
 )

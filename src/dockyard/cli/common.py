@@ -10,31 +10,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..client.api import DEFAULT_HOST, APIError, Client, DaemonUnreachable, resolve_host
+from ..client.contexts import ContextError
+from .errors import CLIError, StatusExit
 
 if TYPE_CHECKING:
     from ..client.engine import Engine
 
 
-class CLIError(Exception):
-    """Printed as is on stderr; exits with `code`."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class StatusExit(Exception):
-    """Exit with a given status and no message (e.g. the container's own exit code)."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 class Context:
-    def __init__(self, host: str | None, debug: bool, command: str) -> None:
+    def __init__(
+        self, host: str | None, debug: bool, command: str, context: str | None = None
+    ) -> None:
         self._host_flag = host
+        self.context_flag = context
         self.debug = debug
         self.command = command
         self._client: Client | None = None
@@ -42,7 +30,12 @@ class Context:
     @property
     def client(self) -> Client:
         if self._client is None:
-            host = resolve_host(self._host_flag)
+            try:
+                host = resolve_host(self._host_flag, self.context_flag)
+            except ContextError as exc:
+                raise CLIError(
+                    f"Failed to initialize: unable to resolve docker endpoint: {exc}"
+                ) from None
             self._client = Client(host)
             if host == DEFAULT_HOST and not self._host_flag:
                 ensure_daemon(self._client)
@@ -56,7 +49,7 @@ class Context:
         return Engine(self.client)
 
     def usage_hint(self) -> str:
-        return f"See 'dockyard {self.command} --help'."
+        return f"Run 'dockyard {self.command} --help' for more information"
 
 
 def ensure_daemon(client: Client) -> None:
@@ -94,25 +87,48 @@ def ensure_daemon(client: Client) -> None:
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with Docker's error style: `unknown flag`, exit 125 for flag errors."""
+    """argparse with Docker's help and error style: `unknown flag`, exit 125 for flag errors.
+
+    `add_help=False` (run/create, where -h is --hostname) still accepts `--help`.
+    """
+
+    # The command words as typed ("container ls"), for help texts; set by run_command.
+    invoked: str | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("add_help", True)
-        super().__init__(*args, **kwargs)
+        short_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._argv: list[str] | None = None
+        names = ("-h", "--help") if short_help else ("--help",)
+        self.add_argument(*names, action="help", help=argparse.SUPPRESS)
+
+    def _path(self) -> str:
+        return ArgumentParser.invoked or self.prog.removeprefix("dockyard ")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._argv = None if args is None else list(args)
+        return super().parse_args(args, namespace)
+
+    def format_help(self) -> str:
+        from . import help as helptext  # help texts load only when asked for
+
+        return helptext.command(self._path(), self)
 
     def error(self, message: str) -> NoReturn:
-        if "the following arguments are required" in message:
+        extra = message.split(":", 1)[1].strip().split()[0] if ": " in message else ""
+        too_many = "unrecognized arguments" in message and not extra.startswith("-")
+        if "the following arguments are required" in message or " requires " in message or too_many:
             # Docker: a missing argument is a usage error (exit 1), not a flag error.
-            print(
-                f"\"{self.prog}\" requires at least 1 argument.\nSee '{self.prog} --help'."
-                f"\n\n{self.format_usage().strip()}",
-                file=sys.stderr,
-            )
+            from . import help as helptext
+
+            print(helptext.usage_error(self._path(), self, message), file=sys.stderr)
             raise SystemExit(1)
-        if "unrecognized arguments" in message:
-            extra = message.split(":", 1)[1].strip().split()[0]
-            message = f"unknown flag: {extra}" if extra.startswith("-") else message
-        print(f"{self.prog}: {message}\nSee '{self.prog} --help'.", file=sys.stderr)
+        from . import help as helptext
+
+        argv, self._argv = self._argv, None
+        if argv is not None:  # argparse's words: find the fault again as pflag words it
+            helptext.rescan(self, argv)
+        print(helptext.flag_error(self._path(), self, message), file=sys.stderr)
         raise SystemExit(125)
 
 
@@ -125,6 +141,7 @@ def parser(
 def run_command(
     ctx: Context, func: Callable[[Context, list[str]], int | None], args: list[str]
 ) -> int:
+    ArgumentParser.invoked = ctx.command
     try:
         code = func(ctx, args)
         return int(code or 0)

@@ -51,7 +51,6 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--health-start-interval", default="")
     a("--health-start-period", default="")
     a("--health-timeout", default="")
-    a("--help", action="help")
     a("-h", "--hostname", default="")
     a("--init", action="store_true", default=None)
     a("-i", "--interactive", action="store_true")

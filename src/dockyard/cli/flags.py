@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import CLIError
+from .errors import CLIError
 
 _TRUE = ("1", "t", "T", "true", "TRUE", "True")
 
@@ -40,6 +40,8 @@ def split_args(
             elif value in _FALSE:
                 bools[action.dest] = False
             else:
+                shown = ", ".join(n for n in action.option_strings if len(n) == 2)
+                shown = ", ".join(filter(None, [shown, long_name(action)]))
                 p.error(
                     f'invalid argument "{value}" for "{shown}" flag: strconv.ParseBool: '
                     f'parsing "{value}": invalid syntax'

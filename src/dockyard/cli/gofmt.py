@@ -250,6 +250,33 @@ class GoStruct(dict):
         self.type_name = type_name
 
 
+class GoRecord(GoStruct):
+    """A plain Go struct with json tags (types.Version, events.Message, ...): templates
+    read its fields by Go name ({{.APIVersion}}), unknown ones are errors, and `{{json .}}`
+    writes the tag names in field order, leaving out `omitempty` fields that are empty."""
+
+    __slots__ = ("json_names", "omitempty")
+
+    def __init__(
+        self,
+        fields: Any = (),
+        type_name: str = "struct",
+        json_names: dict[str, str] | None = None,
+        omitempty: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(fields, type_name)
+        self.json_names = json_names or {}
+        self.omitempty = omitempty
+
+    def tagged(self) -> dict[str, Any]:
+        """The document encoding/json writes for it."""
+        return {
+            self.json_names.get(k, k): v
+            for k, v in self.items()
+            if not (k in self.omitempty and v in (None, "", 0, False, [], {}))
+        }
+
+
 def go_json(v: Any) -> str:
     """Docker's `json` template func: compact encoding/json without HTML escaping.
 
@@ -278,6 +305,8 @@ def _json_into(v: Any, out: list[str]) -> None:
         out.append(str(v))
     elif isinstance(v, float):
         out.append(_json_float(v))
+    elif isinstance(v, GoRecord):
+        _json_into(v.tagged(), out)
     elif isinstance(v, GoStruct):
         out.append(_html_escape_json(go_json({k: v[k] for k in sorted(v)})))
     elif isinstance(v, dict):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .common import APIError, CLIError, Context, parser
 from .flags import parse_with
-from .inspect import go_time, human_size, print_list, since
+from .inspect import config_format, go_time, human_size, print_list, since
 from .progress import StreamError, display_stream
-from .shared import confirm, ellipsis, parse_filters, refuse_terminal, short_id, split_repo_tag
+from .shared import (
+    confirm,
+    ellipsis,
+    parse_filters,
+    refuse_terminal,
+    short_id,
+    split_repo_tag,
+    write_stream,
+)
 
 
 def _familiar(name: str) -> str:
@@ -116,7 +124,9 @@ def images(ctx: Context, argv: list[str]) -> int:
     found = ctx.api.images.list(all=args.all, filters=parse_filters(filters))
     trunc = not args.no_trunc
     now = time.time()
-    rows = [r for img in found for r in image_rows(img, args.digests, trunc, now)]
+    # Docker's needDigest: --digests, or a format that reads the digest
+    digests = args.digests or "{{.Digest}}" in (args.format or config_format("image") or "")
+    rows = [r for img in found for r in image_rows(img, digests, trunc, now)]
     if args.quiet:
         # one ID per row, repeated for each tag, as the docker CLI prints them
         for r in rows:
@@ -131,11 +141,26 @@ def tag(ctx: Context, argv: list[str]) -> int:
     p.add_argument("source")
     p.add_argument("target")
     args = p.parse_args(argv)
-    repo, tag_ = split_repo_tag(args.target)
-    if "@" in args.target:
+    from dockyard.common.reference import parse_any_reference, parse_normalized
+
+    # checked here, as the docker CLI does: the API would take repo "foo:bad" + tag "tag"
+    _reference(args.source, parse_any_reference)
+    target = _reference(args.target, lambda s: parse_normalized(s, default_tag=False))
+    if target.digest is not None:
         raise CLIError("refusing to create a tag with a digest reference", 1)
-    ctx.api.images.tag(args.source, repo, tag_ or "latest")
+    ctx.api.images.tag(args.source, target.familiar_name, target.tag or "latest")
     return 0
+
+
+def _reference(text: str, parse: Callable[[str], Any]) -> Any:
+    from dockyard.common.reference import InvalidReference
+
+    try:
+        return parse(text)
+    except InvalidReference as exc:
+        raise CLIError(
+            f'Error parsing reference: "{text}" is not a valid repository/tag: {exc}', 1
+        ) from None
 
 
 def rmi(ctx: Context, argv: list[str]) -> int:
@@ -151,7 +176,7 @@ def rmi(ctx: Context, argv: list[str]) -> int:
             items = ctx.api.images.remove(name, args.force, args.no_prune)
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
-            failed = True
+            failed = failed or not (args.force and exc.status == 404)  # Docker: -f ignores it
             continue
         for item in items:
             if item.get("Untagged"):
@@ -251,20 +276,12 @@ def save(ctx: Context, argv: list[str]) -> int:
     args = p.parse_args(argv)
     refuse_terminal(args.output, "save")
     chunks = ctx.api.images.save(args.images)
-    if args.output:
-        tmp = args.output + ".dockyard-tmp"
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-            os.replace(tmp, args.output)
-        except OSError as exc:
-            raise CLIError(f"failed to save image: {exc}", 1) from None
-    else:
-        out = sys.stdout.buffer
-        for chunk in chunks:
-            out.write(chunk)
-        out.flush()
+    try:
+        write_stream(chunks, args.output, "save")
+    except OSError as exc:
+        if not args.output:
+            raise
+        raise CLIError(f"failed to save image: {exc}", 1) from None
     return 0
 
 

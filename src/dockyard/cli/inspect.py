@@ -241,8 +241,12 @@ def parse_rfc3339(text: str) -> float:
     return 0.0 if is_zero_time(text) else parse_rfc3339_float(text)
 
 
-def time_arg(value: str | None) -> str | None:
-    """--since/--until: a duration ("10m") relative to now, RFC 3339 or a unix timestamp."""
+def time_arg(value: str | None, flag: str = "") -> str | None:
+    """--since/--until: a duration ("10m") relative to now, RFC 3339 or a unix timestamp.
+
+    A bad value exits 1 with Docker's text, prefixed `invalid value for "<flag>"` when
+    `flag` is given (logs says which flag; events does not).
+    """
     if not value:
         return value
     from dockyard.common.humanize import get_timestamp
@@ -250,4 +254,5 @@ def time_arg(value: str | None) -> str | None:
     try:
         return get_timestamp(value)
     except ValueError as exc:
-        raise CLIError(f"invalid value: {exc}", 125) from None
+        prefix = f'invalid value for "{flag}": ' if flag else ""
+        raise CLIError(f"{prefix}{exc}", 1) from None

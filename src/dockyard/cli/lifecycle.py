@@ -119,7 +119,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
             raise CLIError("Container name cannot be empty", 1)
         ctx.api.containers.remove(name, args.force, args.volumes, args.link)
 
-    return for_each(ctx, args.containers, remove)
+    return for_each(ctx, args.containers, remove, missing_ok=args.force)
 
 
 def wait(ctx: Context, argv: list[str]) -> int:
@@ -143,10 +143,14 @@ def rename(ctx: Context, argv: list[str]) -> int:
     p.add_argument("old")
     p.add_argument("new")
     args = p.parse_args(argv)
-    new = args.new.strip()
-    if not new or "/" in new.lstrip("/"):
+    old, new = args.old.strip(), args.new.strip()
+    if not old or not new:
         raise CLIError("Error: Neither old nor new names may be empty", 1)
-    ctx.api.containers.rename(args.old, new)
+    try:
+        ctx.api.containers.rename(old, new)
+    except APIError as exc:
+        print(f"Error response from daemon: {exc.message}", file=sys.stderr)
+        raise CLIError(f"Error: failed to rename container named {old}", 1) from None
     return 0
 
 

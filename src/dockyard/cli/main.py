@@ -1,19 +1,21 @@
 """The `dockyard` command: global flags, then a lazily imported command module.
 
-Start-up matters (every `ps` pays it): only stdlib modules load before the command runs.
+Start-up matters (every `ps` pays it): only stdlib modules load before the command runs;
+help texts (cli/help, cli/helpdata) load only when help is printed.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 # command words -> "module:function" under dockyard.cli. Group forms ("container ls") and
 # the short forms Docker keeps at top level ("ps") point at the same function.
 COMMANDS: dict[str, str] = {
-    "version": "system:version",
-    "info": "system:info",
-    "system info": "system:info",
+    "version": "sysinfo:version",
+    "info": "sysinfo:info",
+    "system info": "sysinfo:info",
     "system df": "system:df",
     "system events": "system:events",
     "events": "system:events",
@@ -23,10 +25,13 @@ COMMANDS: dict[str, str] = {
 # Command modules register more entries here (kept in one table for fast lookup).
 EXTRA_COMMAND_TABLES = [
     "dockyard.cli.command_table",
+    "dockyard.kube.command_table",  # `kube …`, `pod …`: a sibling client, not part of cli/
 ]
+# Whole programs of their own, on the same floor as cli: first word -> "module:function".
+PROGRAMS = {"compose": "dockyard.compose.main:main"}
 
 
-def _load_tables() -> None:
+def load_tables() -> None:
     for name in EXTRA_COMMAND_TABLES:
         try:
             module = importlib.import_module(name)
@@ -37,41 +42,36 @@ def _load_tables() -> None:
         COMMANDS.update(module.COMMANDS)
 
 
-USAGE = """
-Usage:  dockyard [OPTIONS] COMMAND
+def extra_groups() -> list[str]:
+    """The programs of PROGRAMS that are installed (listed as management commands)."""
+    from importlib.util import find_spec
 
-A Docker-compatible container engine
+    found = []
+    for word, target in PROGRAMS.items():
+        try:
+            if find_spec(target.split(":")[0]) is not None:
+                found.append(word)
+        except ModuleNotFoundError:
+            continue
+    return found
 
-Global options:
-  -H, --host string      Daemon socket to connect to (default unix:///run/dockyard.sock)
-  -D, --debug            Enable debug mode
-  -v, --version          Print version information and quit
 
-Run 'dockyard COMMAND --help' for more information on a command.
-"""
+_VALUED = {"-H": "host", "--host": "host", "-c": "context", "--context": "context"}
+_VALUED.update({"--config": "config", "-l": "log-level", "--log-level": "log-level"})
+_SWITCHES = {"-D": "debug", "--debug": "debug", "-v": "version", "--version": "version"}
+_SWITCHES.update({"-h": "help", "--help": "help"})
 
 
 def _split_globals(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
     opts: dict[str, str | bool] = {}
     i = 0
     while i < len(argv):
-        arg = argv[i]
-        if arg in ("-H", "--host") and i + 1 < len(argv):
-            opts["host"] = argv[i + 1]
-            i += 2
-        elif arg.startswith("--host="):
-            opts["host"] = arg.split("=", 1)[1]
-            i += 1
-        elif arg in ("-D", "--debug"):
-            opts["debug"] = True
-            i += 1
-        elif arg in ("-l", "--log-level") and i + 1 < len(argv):
-            i += 2
-        elif arg in ("-v", "--version"):
-            opts["version"] = True
-            i += 1
-        elif arg in ("-h", "--help"):
-            opts["help"] = True
+        name, eq, value = argv[i].partition("=")
+        if name in _VALUED and (eq or i + 1 < len(argv)):
+            opts[_VALUED[name]] = value if eq else argv[i + 1]
+            i += 1 if eq else 2
+        elif argv[i] in _SWITCHES:
+            opts[_SWITCHES[argv[i]]] = True
             i += 1
         else:
             break
@@ -87,6 +87,56 @@ def _find_command(words: list[str]) -> tuple[str | None, list[str]]:
     return None, words
 
 
+def _groups() -> set[str]:
+    return {k.split(" ", 1)[0] for k in COMMANDS if " " in k}
+
+
+def _verbs(group: str) -> list[str]:
+    return [k.split(" ", 1)[1] for k in COMMANDS if k.startswith(group + " ")]
+
+
+def _unknown(words: list[str]) -> int:
+    """Docker's "unknown command" text, with cobra's suggestions."""
+    from . import help as helptext
+
+    if words[0] in _groups():
+        hint = helptext.did_you_mean(words[1], helptext.canonical_verbs(words[0], _verbs(words[0])))
+        usage = f"\n\nUsage:  dockyard {words[0]}"
+        tail = f"\n\nRun 'dockyard {words[0]} --help' for more information"
+        shown = " ".join(words[:2])
+    else:
+        tops = {k.split(" ", 1)[0] for k in COMMANDS} | set(extra_groups()) | {"help"}
+        hint = helptext.did_you_mean(words[0], tops - {"buildx"})
+        usage, tail, shown = "", "\n\nRun 'dockyard --help' for more information", words[0]
+    print(f"dockyard: unknown command: dockyard {shown}{usage}{hint}{tail}", file=sys.stderr)
+    return 1
+
+
+def _help(words: list[str], opts: dict[str, str | bool]) -> int:
+    """`dockyard help [COMMAND...]`, `dockyard --help`, `dockyard container`."""
+    from . import help as helptext
+
+    if not words:
+        sys.stdout.write(helptext.top_level(COMMANDS, extra_groups()))
+        return 0
+    if len(words) == 1 and words[0] in _groups():
+        sys.stdout.write(helptext.group(words[0], _verbs(words[0])))
+        return 0
+    key, _ = _find_command(words)
+    if key is None and words[0] not in extra_groups():
+        print(f"unknown help topic: {' '.join(words)}", file=sys.stderr)
+        return 1
+    passed = [f"--{k}={v}" for k, v in opts.items() if isinstance(v, str)]
+    return main([*passed, *words, "--help"])
+
+
+def _run_program(word: str, args: list[str], host: str | None) -> int:
+    if host:
+        os.environ["DOCKYARD_HOST"] = host
+    module_name, func_name = PROGRAMS[word].split(":")
+    return getattr(importlib.import_module(module_name), func_name)(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     opts, rest = _split_globals(argv)
@@ -95,22 +145,36 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"dockyard version {__version__}")
         return 0
+    host, context = opts.get("host"), opts.get("context")
+    if host and context:
+        print("conflicting options: cannot specify both --host and --context", file=sys.stderr)
+        return 1
+    if opts.get("config"):
+        os.environ["DOCKER_CONFIG"] = str(opts["config"])
+    if rest and rest[0] in PROGRAMS and rest[0] in extra_groups():
+        return _run_program(rest[0], rest[1:], str(host) if host else None)
+    load_tables()
     if not rest or opts.get("help"):
-        print(USAGE.strip("\n"))
-        return 0
-    _load_tables()
+        return _help([], opts)
+    if rest[0] == "help":
+        return _help(rest[1:], opts)
     key, args = _find_command(rest)
     if key is None:
-        print(
-            f"dockyard: unknown command: dockyard {rest[0]}\n\nRun 'dockyard --help' for more information",
-            file=sys.stderr,
-        )
-        return 1
+        if rest[0] in _groups() and (len(rest) == 1 or rest[1] in ("--help", "-h")):
+            return _help(rest[:1], opts)
+        return _unknown(rest)
     from .common import Context, run_command
 
     module_name, func_name = COMMANDS[key].split(":")
-    module = importlib.import_module(f"dockyard.cli.{module_name}")
-    ctx = Context(host=opts.get("host"), debug=bool(opts.get("debug")), command=key)  # type: ignore[arg-type]
+    module = importlib.import_module(
+        module_name if "." in module_name else f"dockyard.cli.{module_name}"
+    )
+    ctx = Context(
+        host=str(host) if host else None,
+        debug=bool(opts.get("debug")),
+        command=key,
+        context=str(context) if context else None,
+    )
     return run_command(ctx, getattr(module, func_name), args)
 
 

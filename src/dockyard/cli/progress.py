@@ -23,7 +23,18 @@ def _progress_bar(detail: dict[str, Any]) -> str:
 
 
 class StreamError(Exception):
-    pass
+    """An error message in a JSON stream; `code` is its errorDetail code (a failed build
+    step's exit status), 1 when it has none."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _stream_error(msg: dict[str, Any]) -> StreamError:
+    detail = msg.get("errorDetail") or {}
+    code = detail.get("code")
+    return StreamError(detail.get("message") or msg.get("error"), code if isinstance(code, int) and code else 1)
 
 
 def display_stream(messages: Any, out: TextIO, tty: bool) -> dict[str, Any]:
@@ -36,8 +47,7 @@ def display_stream(messages: Any, out: TextIO, tty: bool) -> dict[str, Any]:
     aux: dict[str, Any] = {}
     for msg in messages:
         if msg.get("errorDetail") or msg.get("error"):
-            error = (msg.get("errorDetail") or {}).get("message") or msg.get("error")
-            raise StreamError(error)
+            raise _stream_error(msg)
         if "aux" in msg:
             aux = msg["aux"] or {}
             continue
@@ -76,4 +86,4 @@ def drain(messages: Any) -> None:
     """Read a progress stream to its end without showing it (-q); its error still raises."""
     for msg in messages:
         if msg.get("errorDetail") or msg.get("error"):
-            raise StreamError((msg.get("errorDetail") or {}).get("message") or msg.get("error"))
+            raise _stream_error(msg)

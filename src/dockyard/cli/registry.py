@@ -55,6 +55,8 @@ def login(ctx: Context, argv: list[str]) -> int:
     default_user = ""
     if stored.get("auth"):
         default_user = dockerconfig.decode_basic(stored["auth"])[0]
+    if (not username or not password) and not sys.stdin.isatty():
+        raise CLIError("Error: Cannot perform an interactive login from a non TTY device", 1)
     if not username:
         prompt = f"Username ({default_user}): " if default_user else "Username: "
         sys.stdout.write(prompt)

@@ -15,8 +15,16 @@ from .shared import start_error_code
 
 
 def _fail(ctx: Context, message: str, code: int = 125) -> StatusExit:
-    print(f"dockyard: {message}\n{ctx.usage_hint()}", file=sys.stderr)
+    print(f"dockyard: {message}\n\n{ctx.usage_hint()}", file=sys.stderr)
     return StatusExit(code)
+
+
+def _daemon_fail(ctx: Context, message: str) -> Exception:
+    """A refused create: `run` reports it as a usage error (125); `create` prints it as is
+    and exits 1, as the docker CLI does."""
+    if ctx.command.split()[-1] == "create":
+        return CLIError(message, 1)
+    return _fail(ctx, message)
 
 
 def pull_image(ctx: Context, image: str, platform: str, quiet: bool, out: Any) -> None:
@@ -49,13 +57,13 @@ def create_container(
         resp = ctx.api.containers.create(body, **params)
     except APIError as exc:
         if exc.status != 404 or pull == "never" or "No such image" not in exc.message:
-            raise _fail(ctx, f"Error response from daemon: {exc.message}") from None
+            raise _daemon_fail(ctx, f"Error response from daemon: {exc.message}") from None
         print(f"Unable to find image '{_image_tagged(image)}' locally", file=sys.stderr)
         _pull_for_create(ctx, image, params, quiet)
         try:
             resp = ctx.api.containers.create(body, **params)
         except APIError as exc2:
-            raise _fail(ctx, f"Error response from daemon: {exc2.message}") from None
+            raise _daemon_fail(ctx, f"Error response from daemon: {exc2.message}") from None
     for warning in resp.get("Warnings") or []:
         print(f"WARNING: {warning}", file=sys.stderr)
     return resp["Id"]
@@ -106,7 +114,7 @@ def create(ctx: Context, argv: list[str]) -> int:
     if o.tty and sys.stdout.isatty():
         body["HostConfig"]["ConsoleSize"] = _console_size()
     if o.cidfile and os.path.exists(o.cidfile):
-        raise _fail(
+        raise _daemon_fail(
             ctx,
             f"container ID file found, make sure the other container isn't running or delete {o.cidfile}",
         )

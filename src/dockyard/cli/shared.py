@@ -30,15 +30,21 @@ def parse_filters(values: list[str]) -> dict[str, dict[str, bool]] | None:
     return out or None
 
 
-def for_each(ctx: Context, names: list[str], action: Callable[[str], None]) -> int:
-    """Apply to each name; print it on success, the daemon's error otherwise (exit 1)."""
+def for_each(
+    ctx: Context, names: list[str], action: Callable[[str], None], missing_ok: bool = False
+) -> int:
+    """Apply to each name; print it on success, the daemon's error otherwise (exit 1).
+
+    `missing_ok` (rm -f, rmi -f): a name that does not exist is reported but is no failure,
+    so `set -e` clean-up scripts go on, as with Docker.
+    """
     failed = False
     for name in names:
         try:
             action(name)
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
-            failed = True
+            failed = failed or not (missing_ok and exc.status == 404)
             continue
         print(name)
     return 1 if failed else 0
@@ -66,9 +72,9 @@ def refuse_terminal(output: str | None, what: str) -> None:
 
 
 def write_stream(chunks: Any, output: str | None, what: str) -> None:
-    if output:
+    if output:  # a temporary file renamed into place, private to its owner, as Docker's
         tmp = output + ".dockyard-tmp"
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
             for chunk in chunks:
                 f.write(chunk)
         os.replace(tmp, output)

@@ -1,110 +1,45 @@
-"""version, info, events, system df, system prune."""
+"""events, system df, system prune."""
 
 from __future__ import annotations
 
-import json
-import platform
 import sys
 from typing import Any
 
-from .. import API_VERSION, __version__
-from .common import APIError, Context, parser
+from .common import APIError, CLIError, Context, parser
+
+_EVENT_FIELDS = {  # events.Message: Go field -> json key, in field order
+    "Status": "status",
+    "ID": "id",
+    "From": "from",
+    "Type": "Type",
+    "Action": "Action",
+    "Actor": "Actor",
+    "Scope": "scope",
+    "Time": "time",
+    "TimeNano": "timeNano",
+}
 
 
-def render_format(fmt: str, data: Any) -> str:
-    from .gotemplate import compile_template
+def event_data(event: dict[str, Any]) -> Any:
+    """What `events --format` sees: Docker's events.Message ({{.ID}}, {{.Time}}, ...)."""
+    from .gofmt import GoRecord
 
-    return compile_template(fmt).execute(data)
-
-
-def version(ctx: Context, argv: list[str]) -> int:
-    p = parser("version")
-    p.add_argument("-f", "--format")
-    args = p.parse_args(argv)
-    client_doc = {
-        "Version": __version__,
-        "ApiVersion": API_VERSION,
-        "DefaultAPIVersion": API_VERSION,
-        "GoVersion": f"python{platform.python_version()}",
-        "Os": "linux",
-        "Arch": "amd64" if platform.machine() == "x86_64" else platform.machine(),
-    }
-    server: dict[str, Any] | None = None
-    error: str | None = None
-    try:
-        server = ctx.api.system.version()
-    except Exception as exc:  # the client part still prints, like docker
-        error = getattr(exc, "message", None) or str(exc)
-    if args.format:
-        print(render_format(args.format, {"Client": client_doc, "Server": server}))
-        return 1 if error else 0
-    print("Client:")
-    print(f" Version:           {__version__}")
-    print(f" API version:       {API_VERSION}")
-    print(f" Python version:    {platform.python_version()}")
-    print(f" OS/Arch:           linux/{client_doc['Arch']}")
-    print()
-    if server is None:
-        print(f"Cannot connect to the dockyard daemon: {error}", file=sys.stderr)
-        return 1
-    print(f"Server: {server.get('Platform', {}).get('Name', '')}")
-    print(" Engine:")
-    print(f"  Version:          {server.get('Version')}")
-    print(
-        f"  API version:      {server.get('ApiVersion')} (minimum version {server.get('MinAPIVersion')})"
+    actor = event.get("Actor") or {}
+    fields = {go: event.get(key) for go, key in _EVENT_FIELDS.items()}
+    for go in ("Status", "ID", "From", "Type", "Action", "Scope"):
+        fields[go] = fields[go] or ""
+    fields["Time"], fields["TimeNano"] = fields["Time"] or 0, fields["TimeNano"] or 0
+    fields["Actor"] = GoRecord(
+        {"ID": actor.get("ID", ""), "Attributes": dict(sorted((actor.get("Attributes") or {}).items()))},
+        "events.Actor",
     )
-    print(f"  OS/Arch:          {server.get('Os')}/{server.get('Arch')}")
-    print(f"  Kernel version:   {server.get('KernelVersion')}")
-    return 0
-
-
-def info(ctx: Context, argv: list[str]) -> int:
-    p = parser("info")
-    p.add_argument("-f", "--format")
-    args = p.parse_args(argv)
-    doc = ctx.api.system.info()
-    if args.format:
-        print(render_format(args.format, doc))
-        return 0
-    lines = [
-        "Server:",
-        f" Containers: {doc['Containers']}",
-        f"  Running: {doc['ContainersRunning']}",
-        f"  Paused: {doc['ContainersPaused']}",
-        f"  Stopped: {doc['ContainersStopped']}",
-        f" Images: {doc['Images']}",
-        f" Server Version: {doc['ServerVersion']}",
-        f" Storage Driver: {doc['Driver']}",
-        f" Logging Driver: {doc['LoggingDriver']}",
-        f" Cgroup Driver: {doc['CgroupDriver']}",
-        f" Cgroup Version: {doc['CgroupVersion']}",
-        " Plugins:",
-        f"  Volume: {' '.join(doc['Plugins']['Volume'])}",
-        f"  Network: {' '.join(doc['Plugins']['Network'])}",
-        f" Swarm: {(doc.get('Swarm') or {}).get('LocalNodeState') or 'inactive'}",
-        f" Runtimes: {' '.join(sorted(doc['Runtimes']))}",
-        f" Default Runtime: {doc['DefaultRuntime']}",
-        f" Kernel Version: {doc['KernelVersion']}",
-        f" Operating System: {doc['OperatingSystem']}",
-        f" OSType: {doc['OSType']}",
-        f" Architecture: {doc['Architecture']}",
-        f" CPUs: {doc['NCPU']}",
-        f" Total Memory: {doc['MemTotal'] / (1 << 30):.2f}GiB",
-        f" Name: {doc['Name']}",
-        f" ID: {doc['ID']}",
-        f" Docker Root Dir: {doc['DockerRootDir']}",
-        f" Debug Mode: {str(doc['Debug']).lower()}",
-        f" Live Restore Enabled: {str(doc['LiveRestoreEnabled']).lower()}",
-    ]
-    mirrors = doc.get("RegistryConfig", {}).get("Mirrors") or []
-    if mirrors:
-        lines.append(" Registry Mirrors:")
-        lines.extend(f"  {m}" for m in mirrors)
-    print("\n".join(lines))
-    return 0
+    omit = ("Status", "ID", "From", "Scope", "Time", "TimeNano")
+    return GoRecord(fields, "*events.Message", _EVENT_FIELDS, omit)
 
 
 def events(ctx: Context, argv: list[str]) -> int:
+    from .inspect import time_arg
+
     p = parser("events")
     p.add_argument("-f", "--filter", action="append", default=[])
     p.add_argument("--format")
@@ -115,34 +50,42 @@ def events(ctx: Context, argv: list[str]) -> int:
     for f in args.filter:
         k, _, v = f.partition("=")
         filters.setdefault(k, []).append(v)
-    stream = ctx.api.system.events(_time_arg(args.since), _time_arg(args.until), filters)
+    tmpl = None
+    if args.format:
+        from .gotemplate import TemplateError, compile_template
+
+        try:
+            tmpl = compile_template("{{json .}}" if args.format == "json" else args.format)
+            tmpl.execute(event_data({}))  # Docker tries it on an empty message first
+        except TemplateError as exc:
+            raise CLIError(f"Error parsing format: {exc}", 64) from None
+    stream = ctx.api.system.events(time_arg(args.since), time_arg(args.until), filters)
     try:
         for event in stream:
-            if args.format:
-                print(render_format(args.format, event), flush=True)
+            if tmpl is not None:
+                try:
+                    print(tmpl.execute(event_data(event)), flush=True)
+                except TemplateError as exc:
+                    raise CLIError(f"Error parsing format: {exc}", 64) from None  # as Docker
                 continue
-            attrs = event["Actor"].get("Attributes", {})
-            attr_text = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items()))
-            import datetime
-
-            ts = datetime.datetime.fromtimestamp(event["timeNano"] / 1e9).astimezone()
-            stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.%f000%z")
-            stamp = stamp[:-2] + ":" + stamp[-2:]
-            print(
-                f"{stamp} {event['Type']} {event['Action']} {event['Actor']['ID']} ({attr_text})",
-                flush=True,
-            )
+            print(_event_line(event), flush=True)
     except KeyboardInterrupt:
         return 0
     return 0
 
 
-def _time_arg(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from dockyard.common.humanize import parse_timestamp_arg
+def _event_line(event: dict[str, Any]) -> str:
+    """Docker's line: RFC 3339 with all nine digits (RFC3339NanoFixed), Z in UTC."""
+    import datetime
 
-    return parse_timestamp_arg(value)
+    attrs = event["Actor"].get("Attributes", {})
+    attr_text = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items()))
+    nanos = int(event.get("timeNano") or int(event.get("time") or 0) * 10**9)
+    ts = datetime.datetime.fromtimestamp(nanos // 10**9).astimezone()
+    offset = ts.strftime("%z")
+    zone = "Z" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"
+    stamp = f"{ts.strftime('%Y-%m-%dT%H:%M:%S')}.{nanos % 10**9:09d}{zone}"
+    return f"{stamp} {event['Type']} {event['Action']} {event['Actor']['ID']} ({attr_text})"
 
 
 def df(ctx: Context, argv: list[str]) -> int:
@@ -151,63 +94,60 @@ def df(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--format")
     args = p.parse_args(argv)
     doc = ctx.api.system.df()
-    if args.format == "json" or (args.format and args.format.strip() == "{{json .}}"):
-        print(json.dumps(doc))
-        return 0
-    from dockyard.common.humanize import human_size
-
     if args.verbose:
         print(_df_verbose(doc), end="")
         return 0
+    from .inspect import print_list
+
+    print_list(df_rows(doc), args.format, "df")
+    return 0
+
+
+def _share(part: int, whole: int) -> str:
+    """Docker's RECLAIMABLE cell: the size, with its share when there is a whole."""
+    from dockyard.common.humanize import human_size
+
+    return f"{human_size(part)} ({part * 100 // whole}%)" if whole > 0 else human_size(part)
+
+
+def df_rows(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """`system df`'s four rows (images, containers, local volumes, build cache) as Docker's
+    diskUsageContext computes them."""
+    from dockyard.common.humanize import human_size
+
     images = doc.get("Images") or []
     containers = doc.get("Containers") or []
     volumes = doc.get("Volumes") or []
-    img_size = doc.get("LayersSize", 0)
-    active_images = sum(1 for i in images if i.get("Containers", 0) > 0)
-    img_reclaim = sum(i.get("Size", 0) for i in images if i.get("Containers", 0) <= 0)
-    ctr_size = sum(c.get("SizeRw", 0) or 0 for c in containers)
-    active_ctrs = sum(1 for c in containers if c.get("State") == "running")
-    ctr_reclaim = sum(c.get("SizeRw", 0) or 0 for c in containers if c.get("State") != "running")
-    vol_size = sum((v.get("UsageData") or {}).get("Size", 0) for v in volumes)
-    active_vols = sum(1 for v in volumes if (v.get("UsageData") or {}).get("RefCount", 0) > 0)
-    vol_reclaim = sum(
-        (v.get("UsageData") or {}).get("Size", 0)
-        for v in volumes
-        if (v.get("UsageData") or {}).get("RefCount", 0) == 0
+    cache = doc.get("BuildCache") or []
+    layers = doc.get("LayersSize", 0) or 0
+    used = sum(
+        i.get("Size", 0) - i.get("SharedSize", 0)
+        for i in images
+        if i.get("Containers", 0) != 0 and -1 not in (i.get("Size", 0), i.get("SharedSize", 0))
     )
+    active = [c for c in containers if c.get("State") in ("running", "paused")]
+    ctr_size = sum(c.get("SizeRw", 0) or 0 for c in containers)
+    ctr_active = sum(c.get("SizeRw", 0) or 0 for c in active)
+    usage = [v.get("UsageData") or {} for v in volumes]
+    vol_size = sum(u.get("Size", 0) for u in usage if u.get("Size", 0) != -1)
+    vol_free = sum(u.get("Size", 0) for u in usage if u.get("RefCount", 0) == 0 and u.get("Size", 0) != -1)
+    cache_size = doc.get("BuilderSize") or sum(b.get("Size", 0) for b in cache if not b.get("Shared"))
+    cache_used = sum(b.get("Size", 0) for b in cache if b.get("InUse") and not b.get("Shared"))
 
-    def pct(part: int, whole: int) -> str:
-        return f"{human_size(part)} ({int(part * 100 / whole) if whole else 0}%)"
+    def row(kind: str, total: int, n_active: int, size: int, reclaimable: str) -> dict[str, str]:
+        return {"Type": kind, "TotalCount": str(total), "Active": str(n_active),
+                "Size": human_size(size), "Reclaimable": reclaimable}  # fmt: skip
 
-    rows = [
-        ("TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"),
-        (
-            "Images",
-            str(len(images)),
-            str(active_images),
-            human_size(img_size),
-            pct(img_reclaim, img_size),
-        ),
-        (
-            "Containers",
-            str(len(containers)),
-            str(active_ctrs),
-            human_size(ctr_size),
-            pct(ctr_reclaim, ctr_size),
-        ),
-        (
-            "Local Volumes",
-            str(len(volumes)),
-            str(active_vols),
-            human_size(vol_size),
-            pct(vol_reclaim, vol_size),
-        ),
-        ("Build Cache", "0", "0", "0B", "0B"),
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    for r in rows:
-        print("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    return 0
+    return [
+        row("Images", len(images), sum(1 for i in images if i.get("Containers", 0) > 0),
+            layers, _share(layers - used, layers)),
+        row("Containers", len(containers), len(active), ctr_size,
+            _share(ctr_size - ctr_active, ctr_size)),
+        row("Local Volumes", len(volumes), sum(1 for u in usage if u.get("RefCount", 0) > 0),
+            vol_size, _share(vol_free, vol_size)),
+        row("Build Cache", len(cache), sum(1 for b in cache if b.get("InUse")), cache_size,
+            human_size(cache_size - cache_used)),
+    ]  # fmt: skip
 
 
 def _df_verbose(doc: dict[str, Any]) -> str:

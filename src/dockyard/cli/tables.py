@@ -223,6 +223,11 @@ LISTINGS: dict[str, Listing] = {
         "table {{.ID}}\t{{.Type}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}"
         "\t{{.UsageCount}}\t{{.Shared}}\t{{.Description}}",
     ),
+    "context": Listing(
+        CONTEXT_HEADERS,
+        "table {{.Name}}{{if .Current}} *{{end}}\t{{.Description}}\t{{.DockerEndpoint}}\t{{.Error}}",
+        quiet="{{.Name}}",
+    ),
 }
 
 _TYPE_NAMES = {
@@ -234,8 +239,9 @@ _TYPE_NAMES = {
     "stats": "*container.statsContext",
     "diff": "*container.diffContext",
     "search": "*registry.searchContext",
-    "df": "*formatter.diskUsageContext",
+    "df": "*formatter.diskUsageImagesContext",  # the first row, where a bad field fails
     "buildcache": "*formatter.buildCacheContext",
+    "context": "*context.clientContextContext",
 }
 for _kind, _name in _TYPE_NAMES.items():
     LISTINGS[_kind].type_name = _name

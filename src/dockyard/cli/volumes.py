@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
@@ -65,7 +66,7 @@ def create(ctx: Context, argv: list[str]) -> int:
     p = parser("volume create", usage="dockyard volume create [OPTIONS] [VOLUME]")
     p.add_argument("-d", "--driver", default="local")
     p.add_argument("--label", action="append", default=[])
-    p.add_argument("--name", default="")
+    p.add_argument("--name", default="", help=argparse.SUPPRESS)  # hidden in Docker too
     p.add_argument("-o", "--opt", action="append", default=[])
     p.add_argument("volume", nargs="?")
     args = p.parse_args(argv)

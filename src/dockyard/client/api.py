@@ -319,10 +319,19 @@ def _replayable(body: Any) -> bool:
     return not (hasattr(body, "read") or isinstance(body, Iterator))
 
 
-def resolve_host(explicit: str | None) -> str:
-    """-H, then DOCKYARD_HOST, then DOCKER_HOST when it points at a dockyard daemon."""
+def resolve_host(explicit: str | None, context: str | None = None) -> str:
+    """-H, then --context, then DOCKYARD_HOST, then DOCKER_HOST when it points at a dockyard
+    daemon, then DOCKER_CONTEXT or the context `context use` chose.
+
+    Raises:
+        ContextError: the context named does not exist.
+    """
+    from . import contexts
+
     if explicit:
         return explicit if "://" in explicit else "unix://" + explicit
+    if context:
+        return _context_host(context)
     env = os.environ.get("DOCKYARD_HOST")
     if env:
         return env
@@ -334,4 +343,14 @@ def resolve_host(explicit: str | None) -> str:
                 return docker_host
         except (OSError, APIError, DaemonUnreachable):
             pass
-    return DEFAULT_HOST
+    if docker_host:
+        return DEFAULT_HOST
+    return _context_host(contexts.current_name())
+
+
+def _context_host(name: str) -> str:
+    from . import contexts
+
+    if name == contexts.DEFAULT:
+        return DEFAULT_HOST
+    return contexts.host_of(contexts.load(name)) or DEFAULT_HOST

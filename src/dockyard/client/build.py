@@ -86,6 +86,9 @@ class Build:
             headers["X-Registry-Config"] = registry_config
         return self._t.request("POST", "/build", params, body=context, headers=headers).iter_json()
 
-    def prune(self, filters: dict[str, Any] | None = None, all: bool = False) -> dict[str, Any]:
+    def prune(
+        self, filters: dict[str, Any] | None = None, all: bool = False, keep_storage: int = 0
+    ) -> dict[str, Any]:
         """POST /build/prune. Returns {"CachesDeleted": [...], "SpaceReclaimed": n}."""
-        return self._t.post("/build/prune", {"all": all or None, "filters": filters}) or {}
+        params = {"all": all or None, "filters": filters, "keep-storage": keep_storage or None}
+        return self._t.post("/build/prune", params) or {}

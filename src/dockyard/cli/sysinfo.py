@@ -1,0 +1,198 @@
+"""version and info: the client's and the daemon's facts, as text or through Docker's Go
+structs for --format (types.Version, system.Info: fields by Go name, unknown ones errors)."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Any
+
+from .. import API_VERSION, __version__
+from .common import CLIError, Context, parser
+
+
+def render_format(fmt: str, data: Any) -> str:
+    from .gotemplate import compile_template
+
+    return compile_template(fmt).execute(data)
+
+
+def _template_error(exc: Exception, name: str = "") -> CLIError:
+    """A template's error as the docker CLI words it (Docker names some templates)."""
+    text = str(exc)
+    if name:
+        text = text.replace("template: :", f"template: {name}:", 1)
+        text = text.replace('executing ""', f'executing "{name}"', 1)
+    return CLIError(text, 1)
+
+
+def version_data(client_doc: dict[str, Any], server: dict[str, Any] | None) -> Any:
+    """What `version --format` sees: Docker's Go structs (.Server.APIVersion, ...)."""
+    from .gofmt import GoRecord
+
+    names = {"APIVersion": "ApiVersion"}
+    client = GoRecord(
+        {("APIVersion" if k == "ApiVersion" else k): v for k, v in client_doc.items()},
+        "command.clientVersion",
+        names,
+        ("Platform",),
+    )
+    if server is None:
+        return GoRecord({"Client": client, "Server": None}, "command.versionInfo")
+    components = [  # Details is a Go map: its JSON keys come sorted
+        GoRecord({**c, "Details": dict(sorted((c.get("Details") or {}).items())) or None},
+                 "types.ComponentVersion", omitempty=("Details",))
+        for c in server.get("Components") or []
+    ]  # fmt: skip
+    fields = ["Platform", "Components", "Version", "ApiVersion", "MinAPIVersion", "GitCommit"]
+    fields += ["GoVersion", "Os", "Arch", "KernelVersion", "Experimental", "BuildTime"]
+    doc = {("APIVersion" if k == "ApiVersion" else k): server.get(k) for k in fields}
+    doc["Platform"] = GoRecord(server.get("Platform") or {"Name": ""}, "struct")
+    doc["Components"] = components
+    doc["Experimental"] = bool(doc["Experimental"])
+    for k in ("Version", "APIVersion", "MinAPIVersion", "GitCommit", "GoVersion", "Os", "Arch"):
+        doc[k] = doc[k] or ""
+    doc["KernelVersion"] = doc["KernelVersion"] or ""
+    doc["BuildTime"] = doc["BuildTime"] or ""
+    server_rec = GoRecord(
+        doc, "*types.Version", names, ("MinAPIVersion", "KernelVersion", "Experimental", "BuildTime")
+    )
+    return GoRecord({"Client": client, "Server": server_rec}, "command.versionInfo")
+
+
+def version(ctx: Context, argv: list[str]) -> int:
+    p = parser("version")
+    p.add_argument("-f", "--format")
+    args = p.parse_args(argv)
+    client_doc = _client_doc(ctx)
+    server: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        server = ctx.api.system.version()
+    except CLIError:
+        raise
+    except Exception as exc:  # the client part still prints, like docker
+        error = getattr(exc, "message", None) or str(exc)
+    if args.format:
+        from .gotemplate import TemplateError
+
+        fmt = "{{json .}}" if args.format == "json" else args.format
+        try:
+            print(render_format(fmt, version_data(client_doc, server)))
+        except TemplateError as exc:
+            print()
+            if error is None:  # with no server, its error is the one reported
+                raise _template_error(exc, "version") from None
+        if error:
+            print(_unreachable(error), file=sys.stderr)
+        return 1 if error else 0
+    print("Client:")
+    print(f" Version:           {__version__}")
+    print(f" API version:       {API_VERSION}")
+    print(f" Python version:    {platform.python_version()}")
+    print(f" OS/Arch:           linux/{client_doc['Arch']}")
+    print()
+    if server is None:
+        print(_unreachable(error), file=sys.stderr)
+        return 1
+    print(f"Server: {server.get('Platform', {}).get('Name', '')}")
+    print(" Engine:")
+    print(f"  Version:          {server.get('Version')}")
+    print(
+        f"  API version:      {server.get('ApiVersion')} (minimum version {server.get('MinAPIVersion')})"
+    )
+    print(f"  OS/Arch:          {server.get('Os')}/{server.get('Arch')}")
+    print(f"  Kernel version:   {server.get('KernelVersion')}")
+    return 0
+
+
+def _context_name(ctx: Context) -> str:
+    from dockyard.client.contexts import current_name
+
+    return current_name(ctx.context_flag)
+
+
+def _unreachable(error: str | None) -> str:
+    return f"Cannot connect to the dockyard daemon: {error}"
+
+
+_INFO_GO_NAMES = {"HttpProxy": "HTTPProxy", "HttpsProxy": "HTTPSProxy"}
+
+
+def info_data(doc: dict[str, Any], client_doc: dict[str, Any]) -> Any:
+    """What `info --format` sees: Docker's system.Info by Go field name, plus ClientInfo."""
+    from .gofmt import GoRecord
+
+    fields = {_INFO_GO_NAMES.get(k, k): v for k, v in doc.items()}
+    client = {"Debug": False, **{k: v for k, v in client_doc.items() if k != "ApiVersion"}}
+    fields["ClientInfo"] = GoRecord({**client, "Plugins": [], "Warnings": None}, "*system.clientInfo")
+    json_names = {go: key for key, go in _INFO_GO_NAMES.items()}
+    return GoRecord(fields, "system.dockerInfo", json_names)
+
+
+def _client_doc(ctx: Context) -> dict[str, Any]:
+    """The client half of `version` (and `info`'s ClientInfo)."""
+    return {
+        "Version": __version__,
+        "ApiVersion": API_VERSION,
+        "DefaultAPIVersion": API_VERSION,
+        "GitCommit": "",
+        "GoVersion": f"python{platform.python_version()}",
+        "Os": "linux",
+        "Arch": "amd64" if platform.machine() == "x86_64" else platform.machine(),
+        "BuildTime": "",
+        "Context": _context_name(ctx),
+    }
+
+
+def info(ctx: Context, argv: list[str]) -> int:
+    p = parser("info")
+    p.add_argument("-f", "--format")
+    args = p.parse_args(argv)
+    doc = ctx.api.system.info()
+    if args.format:
+        from .gotemplate import TemplateError
+
+        fmt = "{{json .}}" if args.format == "json" else args.format
+        try:
+            print(render_format(fmt, info_data(doc, _client_doc(ctx))))
+        except TemplateError as exc:
+            print()
+            raise _template_error(exc) from None
+        return 0
+    lines = [
+        "Server:",
+        f" Containers: {doc['Containers']}",
+        f"  Running: {doc['ContainersRunning']}",
+        f"  Paused: {doc['ContainersPaused']}",
+        f"  Stopped: {doc['ContainersStopped']}",
+        f" Images: {doc['Images']}",
+        f" Server Version: {doc['ServerVersion']}",
+        f" Storage Driver: {doc['Driver']}",
+        f" Logging Driver: {doc['LoggingDriver']}",
+        f" Cgroup Driver: {doc['CgroupDriver']}",
+        f" Cgroup Version: {doc['CgroupVersion']}",
+        " Plugins:",
+        f"  Volume: {' '.join(doc['Plugins']['Volume'])}",
+        f"  Network: {' '.join(doc['Plugins']['Network'])}",
+        f" Swarm: {(doc.get('Swarm') or {}).get('LocalNodeState') or 'inactive'}",
+        f" Runtimes: {' '.join(sorted(doc['Runtimes']))}",
+        f" Default Runtime: {doc['DefaultRuntime']}",
+        f" Kernel Version: {doc['KernelVersion']}",
+        f" Operating System: {doc['OperatingSystem']}",
+        f" OSType: {doc['OSType']}",
+        f" Architecture: {doc['Architecture']}",
+        f" CPUs: {doc['NCPU']}",
+        f" Total Memory: {doc['MemTotal'] / (1 << 30):.2f}GiB",
+        f" Name: {doc['Name']}",
+        f" ID: {doc['ID']}",
+        f" Docker Root Dir: {doc['DockerRootDir']}",
+        f" Debug Mode: {str(doc['Debug']).lower()}",
+        f" Live Restore Enabled: {str(doc['LiveRestoreEnabled']).lower()}",
+    ]
+    mirrors = doc.get("RegistryConfig", {}).get("Mirrors") or []
+    if mirrors:
+        lines.append(" Registry Mirrors:")
+        lines.extend(f"  {m}" for m in mirrors)
+    print("\n".join(lines))
+    return 0
