@@ -4,8 +4,8 @@ machine behind `State.Health` (starting -> healthy / unhealthy, FailingStreak, t
 log entries) and the schedule (start period, start interval, interval).
 
 The thread that runs probes on this schedule is `healthmonitor`; everything here is a pure
-function of its arguments (times are Unix seconds passed in), so it is tested with a table
-and a fake clock.
+function of its arguments (times are Unix nanoseconds passed in), so it is tested with a
+table and a fake clock.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..common.timefmt import format_go_duration, rfc3339
+from ..common.timefmt import format_go_duration, format_rfc3339_nano, parse_rfc3339_ns
 from ..errors import InvalidParameter
 
 # dockerd's defaults (daemon/health.go) and floor (container.MinimumDuration).
@@ -112,20 +112,18 @@ class Probe:
     def timeout(self) -> float:
         return self.timeout_ns / 1e9
 
-    def next_delay(self, elapsed: float, status: str) -> float:
-        """Seconds until the next probe, `elapsed` seconds after the container started:
+    def next_delay(self, elapsed_ns: int, status: str) -> float:
+        """Seconds until the next probe, `elapsed_ns` after the container started:
         the start interval while starting inside the start period, never past the end of
         the start period, the interval otherwise."""
-        interval = self.interval_ns / 1e9
-        period = self.start_period_ns / 1e9
-        if elapsed >= period:
-            return interval
-        remaining = period - elapsed
-        if remaining < interval:
-            return remaining
-        return self.start_interval_ns / 1e9 if status == STARTING else interval
+        if elapsed_ns >= self.start_period_ns:
+            return self.interval_ns / 1e9
+        remaining = self.start_period_ns - elapsed_ns
+        if remaining < self.interval_ns:
+            return remaining / 1e9
+        return (self.start_interval_ns if status == STARTING else self.interval_ns) / 1e9
 
-    def timeout_result(self, start: float, end: float, output: str) -> Result:
+    def timeout_result(self, start: int, end: int, output: str) -> Result:
         """Docker's log entry for a probe killed at its timeout."""
         message = f"Health check exceeded timeout ({format_go_duration(self.timeout_ns)})"
         return Result(start, end, -1, f"{message}: {output}" if output else message)
@@ -133,31 +131,37 @@ class Probe:
 
 @dataclass(frozen=True)
 class Result:
-    """One probe run: Unix times, the exit code (-1 when it could not run or timed out)."""
+    """One probe run: Unix nanoseconds, the exit code (-1 when it could not run or timed
+    out), the output (at most 4096 bytes)."""
 
-    start: float
-    end: float
+    start: int
+    end: int
     exit_code: int
     output: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "Start": rfc3339(self.start),
-            "End": rfc3339(self.end),
+            "Start": format_rfc3339_nano(*divmod(self.start, 1_000_000_000)),
+            "End": format_rfc3339_nano(*divmod(self.end, 1_000_000_000)),
             "ExitCode": self.exit_code,
             "Output": self.output,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Result:
-        from ..common.timefmt import seconds_of
-
         return cls(
-            seconds_of(d.get("Start")),
-            seconds_of(d.get("End")),
+            _ns(d.get("Start")),
+            _ns(d.get("End")),
             int(d.get("ExitCode", -1)),
             str(d.get("Output", "")),
         )
+
+
+def _ns(text: Any) -> int:
+    try:
+        return parse_rfc3339_ns(str(text))
+    except ValueError:
+        return 0
 
 
 @dataclass
@@ -168,16 +172,14 @@ class Health:
     failing_streak: int = 0
     log: list[Result] = field(default_factory=list)
 
-    def record(self, result: Result, probe: Probe, started_at: float) -> str | None:
+    def record(self, result: Result, probe: Probe, started_at: int) -> str | None:
         """Take one probe result; the new status when it changed (for the event)."""
         old = self.status
         self.log = [*self.log, result][-MAX_LOG_ENTRIES:]
         if result.exit_code == 0:
             self.failing_streak = 0
             self.status = HEALTHY
-        elif not (
-            self.status == STARTING and result.start - started_at < probe.start_period_ns / 1e9
-        ):
+        elif not (self.status == STARTING and result.start - started_at < probe.start_period_ns):
             # Failures inside the start period do not count while the container never
             # passed a probe.
             self.failing_streak += 1

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..common.timefmt import seconds_of
+from ..common.timefmt import parse_rfc3339_ns
 from ..errors import DockyardError
 from .health import UNHEALTHY, Health, OutputBuffer, Probe, Result
 
@@ -38,14 +38,14 @@ _DRAIN_TIMEOUT = 2.0
 
 
 class HealthMonitors:
-    """Every container's monitor. `clock` gives Unix seconds (tests pass a fake one)."""
+    """Every container's monitor. `clock` gives Unix nanoseconds (tests pass a fake one)."""
 
     def __init__(
         self,
         store: ContainerStore,
         execs: ExecManager,
         event: Event,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.store = store
         self.execs = execs
@@ -116,7 +116,7 @@ class HealthMonitors:
         t.start()
 
     def _monitor(self, c: Container, probe: Probe, stop: threading.Event) -> None:
-        started = seconds_of(c.state.get("StartedAt"))
+        started = parse_rfc3339_ns(c.state["StartedAt"])
         while True:
             status = (c.state.get("Health") or {}).get("Status", "")
             if stop.wait(probe.next_delay(self.clock() - started, status)):
