@@ -38,26 +38,6 @@ def parse_duration(text: str, flag: str) -> int:
     return int(total)
 
 
-def go_duration(ns: int) -> str:
-    """Go's Duration.String() for whole-ish values: 5m0s, 30s, 1h0m0s, 0s."""
-    if ns == 0:
-        return "0s"
-    if ns < 10**9:
-        if ns % 1_000_000 == 0:
-            return f"{ns // 1_000_000}ms"
-        return f"{ns}ns"
-    secs = ns / 10**9
-    h, rem = divmod(int(secs), 3600)
-    m, _ = divmod(rem, 60)
-    s = secs - h * 3600 - m * 60
-    s_txt = f"{s:.9f}".rstrip("0").rstrip(".")
-    if h:
-        return f"{h}h{m}m{s_txt}s"
-    if m:
-        return f"{m}m{s_txt}s"
-    return f"{s_txt}s"
-
-
 SIGNALS = {
     "ABRT": 6, "ALRM": 14, "BUS": 7, "CHLD": 17, "CLD": 17, "CONT": 18, "FPE": 8, "HUP": 1,
     "ILL": 4, "INT": 2, "IO": 29, "IOT": 6, "KILL": 9, "PIPE": 13, "POLL": 29, "PROF": 27,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.common.ports import parse_expose
+from dockyard.common.timefmt import format_go_duration
 
 from ..errors import InvalidParameter
 from . import instructions as ins
@@ -162,7 +163,7 @@ class ConfigSteps:
         stage.config["Healthcheck"] = hc
         text = "&{" + ins.go_quote_list(hc["Test"])
         for key in ("Interval", "Timeout", "StartPeriod", "StartInterval"):
-            text += f' "{ins.go_duration(hc.get(key, 0))}"'
+            text += f' "{format_go_duration(hc.get(key, 0))}"'
         text += f" '\\x{hc.get('Retries', 0):02x}'" + "}"
         self.commit_nop(stage, "HEALTHCHECK " + text)
 

@@ -10,8 +10,9 @@ import argparse
 import json
 from typing import Any
 
+from ..common.timefmt import parse_go_duration
 from .common import ArgumentParser, CLIError
-from .flags import FlagError, env_value, flag_error, parse_duration_ns, ram_in_bytes, read_kv_file
+from .flags import FlagError, env_value, flag_error, ram_in_bytes, read_kv_file
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
@@ -259,34 +260,34 @@ def _networking(p: argparse.ArgumentParser, o: argparse.Namespace) -> tuple[str,
 
 
 def _healthcheck(p: argparse.ArgumentParser, o: argparse.Namespace) -> dict[str, Any] | None:
-    timing = {
-        "Interval": o.health_interval,
-        "Timeout": o.health_timeout,
-        "StartPeriod": o.health_start_period,
-        "StartInterval": o.health_start_interval,
+    flags = {
+        "Interval": "--health-interval",
+        "Timeout": "--health-timeout",
+        "StartPeriod": "--health-start-period",
+        "StartInterval": "--health-start-interval",
     }
+    timing: dict[str, int] = {}
+    for key, flag in flags.items():
+        value = getattr(o, flag[2:].replace("-", "_"))
+        try:
+            timing[key] = parse_go_duration(value) if value else 0
+        except ValueError as exc:
+            flag_error(p, flag, value, str(exc))
     if o.no_healthcheck:
         if o.health_cmd or any(timing.values()) or o.health_retries:
             p.error("--no-healthcheck conflicts with --health-* options")
         return {"Test": ["NONE"]}
     if not (o.health_cmd or any(timing.values()) or o.health_retries):
         return None
+    # the docker CLI's order of checks
+    for key in ("Interval", "Timeout", "Retries", "StartPeriod", "StartInterval"):
+        value = o.health_retries if key == "Retries" else timing[key]
+        if value < 0:
+            p.error(f"{flags.get(key, '--health-retries')} cannot be negative")
     hc: dict[str, Any] = {}
     if o.health_cmd:
         hc["Test"] = ["CMD-SHELL", o.health_cmd]
-    for key, value in timing.items():
-        if value:
-            flag = "--health-" + {
-                "StartPeriod": "start-period",
-                "StartInterval": "start-interval",
-            }.get(key, key.lower())
-            try:
-                ns = parse_duration_ns(value)
-            except FlagError as exc:
-                flag_error(p, flag, value, str(exc))
-            if ns < 0:
-                p.error(f"{flag} cannot be negative")
-            hc[key] = ns
+    hc.update({key: ns for key, ns in timing.items() if ns})
     if o.health_retries:
         hc["Retries"] = o.health_retries
     return hc

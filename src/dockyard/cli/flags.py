@@ -142,20 +142,6 @@ def ram_in_bytes(value: str) -> int:
     return int(float(m.group(1)) * mult[(m.group(2) or "").lower()])
 
 
-def parse_duration_ns(value: str) -> int:
-    """Go's time.ParseDuration -> nanoseconds."""
-    import re
-
-    if value in ("0", ""):
-        return 0
-    units = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9}
-    units["h"] = 3600 * 10**9
-    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)", value)
-    if not parts or "".join(n + u for n, u in parts) != value.lstrip("+"):
-        raise FlagError(f'time: invalid duration "{value}"')
-    return int(sum(float(n) * units[u] for n, u in parts))
-
-
 def read_kv_file(path: str) -> list[str]:
     """--env-file / --label-file lines: comments and blanks skipped, bare names looked up."""
     try:

@@ -76,6 +76,34 @@ def parse_go_duration(text: str) -> int:
     return -total if neg else total
 
 
+def format_go_duration(ns: int) -> str:
+    """Go's Duration.String(): "0s", "200ms", "1.5µs", "30s", "1m30.5s", "1h0m0s"."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    u = abs(ns)
+    if u < 1_000:
+        return f"{sign}{u}ns"
+    if u < 1_000_000:
+        return f"{sign}{_decimal(u, 1_000)}\u00b5s"
+    if u < 1_000_000_000:
+        return f"{sign}{_decimal(u, 1_000_000)}ms"
+    hours, rest = divmod(u, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = f"{_decimal(rest, 1_000_000_000)}s"
+    if hours:
+        text = f"{hours}h{minutes}m{text}"
+    elif minutes:
+        text = f"{minutes}m{text}"
+    return sign + text
+
+
+def _decimal(value: int, unit: int) -> str:
+    whole, part = divmod(value, unit)
+    digits = f"{part:0{len(str(unit)) - 1}d}".rstrip("0")
+    return f"{whole}.{digits}" if digits else str(whole)
+
+
 # --- RFC 3339 times ------------------------------------------------------------
 
 ZERO_TIME = "0001-01-01T00:00:00Z"

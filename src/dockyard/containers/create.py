@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
-from . import model
+from . import health, model
 from .rootfs import RootFS
 from .store import Container
 
@@ -41,6 +41,7 @@ def create_container(
     runtime = host_config.get("Runtime") or config.default_runtime
     if runtime not in config.runtime_paths:
         raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
+    health.validate(body.get("Healthcheck"))
     image = images.resolve(image_ref)
     image_id = image.id if hasattr(image, "id") else image["Id"]
     image_config = images.config(image_id) or {}

@@ -90,7 +90,7 @@ class ExecManager:
             self._sessions[session.id] = session
         ids = c.doc.get("ExecIDs") or []
         c.doc["ExecIDs"] = ids + [session.id]
-        self.event(c, f"exec_create: {' '.join(cmd)}", {"execID": session.id})
+        self.event(c, f"exec_create: {command_text(cmd)}", {"execID": session.id})
         return {"Id": session.id}
 
     def get(self, exec_id: str) -> ExecSession:
@@ -100,7 +100,12 @@ class ExecManager:
             raise NotFound(f"No such exec instance: {exec_id}")
         return s
 
-    def _finish(self, s: ExecSession, code: int) -> None:
+    def forget(self, s: ExecSession) -> None:
+        """Drop a finished session (the daemon's own, such as a health probe)."""
+        with self._lock:
+            self._sessions.pop(s.id, None)
+
+    def finish(self, s: ExecSession, code: int) -> None:
         s.exit_code = code
         s.running = False
         s.done.set()
@@ -152,41 +157,40 @@ class ExecManager:
     ) -> None:
         """Run the session; with a writer, pump I/O (its output put on the wire by
         `encode`) until the process ends."""
-        c = s.container
-        if not c.running:
-            raise Conflict(f"Container {c.id} is not running")
-        proc_spec = await asyncio.to_thread(self.process_spec, s)
-        s.started = True
-        s.running = True
-        self.event(c, f"exec_start: {' '.join(s.config['Cmd'])}", {"execID": s.id})
         stdin = bool(s.config.get("AttachStdin")) and not detach
-        try:
-            handle = await asyncio.to_thread(
-                self.runtime.exec_spawn,
-                c.id,
-                proc_spec,
-                tty,
-                stdin,
-                detach or writer is None,
-                s.id[:32],
-            )
-        except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            low = message.lower()
-            code = 127 if "not found" in low or "no such file" in low else 126
-            self._finish(s, code)
-            raise Conflict(message) from None
-        s.pid = handle.pid
-        s.handle = handle
+        handle = await asyncio.to_thread(self.spawn, s, tty, stdin, detach or writer is None)
         if detach or writer is None:
             threading.Thread(target=self._reap, args=(s, handle), daemon=True).start()
             return
         assert encode is not None
         await self._pump(s, handle, reader, writer, tty, encode)
 
+    def spawn(self, s: ExecSession, tty: bool, stdin: bool, detach: bool) -> Any:
+        """Start the session's process under its conmon (blocking); its runtime handle.
+        A process that cannot start ends the session (126/127) and raises Conflict with
+        the runtime's message."""
+        c = s.container
+        if not c.running:
+            raise Conflict(f"Container {c.id} is not running")
+        proc_spec = self.process_spec(s)
+        s.started = True
+        s.running = True
+        self.event(c, f"exec_start: {command_text(s.config['Cmd'])}", {"execID": s.id})
+        try:
+            handle = self.runtime.exec_spawn(c.id, proc_spec, tty, stdin, detach, s.id[:32])
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            low = message.lower()
+            code = 127 if "not found" in low or "no such file" in low else 126
+            self.finish(s, code)
+            raise Conflict(message) from None
+        s.pid = handle.pid
+        s.handle = handle
+        return handle
+
     def _reap(self, s: ExecSession, handle: Any) -> None:
         code = handle.wait()
-        self._finish(s, code if code is not None and code >= 0 else 137)
+        self.finish(s, code if code is not None and code >= 0 else 137)
         handle.remove()
 
     async def _pump(
@@ -245,7 +249,7 @@ class ExecManager:
                 await writer.drain()
             if out_task.done() and not out_task.cancelled():
                 code = await asyncio.to_thread(handle.wait, 10)
-                self._finish(s, code if code is not None and code >= 0 else 137)
+                self.finish(s, code if code is not None and code >= 0 else 137)
                 handle.remove()
             else:
                 threading.Thread(target=self._reap, args=(s, handle), daemon=True).start()
@@ -259,6 +263,11 @@ class ExecManager:
             return
         with contextlib.suppress(OSError):
             handle.resize(h, w)
+
+
+def command_text(cmd: list[str]) -> str:
+    """How dockerd names an exec in its events: the entrypoint, a space, the arguments."""
+    return f"{cmd[0]} {' '.join(cmd[1:])}"
 
 
 class _Detached(Exception):

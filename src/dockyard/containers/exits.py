@@ -99,7 +99,8 @@ def _resolve(fut: asyncio.Future[dict[str, Any]], result: dict[str, Any]) -> Non
 
 class Exits:
     """Exit handling for every container. `start` starts a container again (called with
-    its lock held), `remove` removes one (--rm); both come from the container service."""
+    its lock held), `remove` removes one (--rm), `stopped` is told of every exit (with the
+    lock held; health checks stop); all come from the container service."""
 
     def __init__(
         self,
@@ -112,6 +113,7 @@ class Exits:
         *,
         start: Callable[[Container], None],
         remove: Callable[[str], None],
+        stopped: Callable[[Container], None] = lambda c: None,
     ) -> None:
         self.store = store
         self.runtime = runtime
@@ -121,6 +123,7 @@ class Exits:
         self.log_opts = log_opts
         self.start = start
         self.remove = remove
+        self.stopped = stopped
         self.waiters = Waiters(store)
         self.stopping = threading.Event()
         self._watcher: Any = None
@@ -198,6 +201,7 @@ class Exits:
             teardown_mounts(mount_plan(c), self.volumes)
         except Exception:
             log.exception("volume teardown %s", c.id[:12])
+        self.stopped(c)
         c.state.update(
             {
                 "Status": "exited",

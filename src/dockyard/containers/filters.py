@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..common.timefmt import parse_since_until, seconds_of
 from ..errors import InvalidParameter
+from . import health
 
 if TYPE_CHECKING:
     from .store import Container
@@ -118,4 +119,6 @@ def _match_one(c: Container, key: str, values: list[str]) -> bool:
         ports = set((c.doc.get("NetworkSettings") or {}).get("Ports") or {})
         ports |= set(cfg.get("ExposedPorts") or {})
         return any((v if "/" in v else v + "/tcp") in ports for v in values)
+    if key == "health":
+        return health.matches_filter(c.state.get("Health"), values)
     return True

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..common.timefmt import ZERO_TIME
 from ..errors import Conflict, InvalidParameter
+from . import health
 
 NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
@@ -73,7 +74,10 @@ def merge_image_config(user: dict[str, Any], image: dict[str, Any]) -> dict[str,
     elif cfg.get("Entrypoint") == [""] or cfg.get("Entrypoint") == []:
         # `--entrypoint ""` clears the image's entrypoint and, like Docker, its Cmd too.
         cfg["Entrypoint"] = None
-    for key in ("WorkingDir", "User", "StopSignal", "Healthcheck", "OnBuild", "Shell"):
+    healthcheck = health.merge(cfg.get("Healthcheck"), image.get("Healthcheck"))
+    if healthcheck is not None:
+        cfg["Healthcheck"] = healthcheck
+    for key in ("WorkingDir", "User", "StopSignal", "OnBuild", "Shell"):
         if not cfg.get(key) and image.get(key):
             cfg[key] = image[key]
     for key in ("ExposedPorts", "Volumes"):

@@ -26,6 +26,7 @@ from .config import ContainerConfig, Publish
 from .create import create_container
 from .etcfiles import etc_mounts, write_etc_files
 from .exits import Exits, mount_plan
+from .healthmonitor import HealthMonitors
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
 from .store import Container, ContainerStore
@@ -90,6 +91,10 @@ class ContainerService:
         self.runtime = RuntimeAdapter(
             config.exec_root, config.runtime_paths, config.default_runtime
         )
+        from .execs import ExecManager
+
+        self.execs = ExecManager(self.store, self.runtime, self._event)
+        self.health = HealthMonitors(self.store, self.execs, self._event)
         self.exits = Exits(
             self.store,
             self.runtime,
@@ -99,10 +104,8 @@ class ContainerService:
             config.log_opts,
             start=self._start_locked,
             remove=lambda cid: self.remove(cid, force=True, volumes=True),
+            stopped=self.health.stopped,
         )
-        from .execs import ExecManager
-
-        self.execs = ExecManager(self.store, self.runtime, self._event)
 
     # ------------------------------------------------------------------ records
     def get(self, ref: str) -> Container:
@@ -281,6 +284,7 @@ class ContainerService:
                 "FinishedAt": ZERO_TIME,
             }
         )
+        self.health.started(c)
         self.store.save(c)
         self._event(c, "start")
         # A quick process may be gone before we marked it running, and the exit watcher
@@ -360,6 +364,7 @@ class ContainerService:
                 raise Conflict(f"Container {c.id} is already paused")
             self.runtime.pause(c.id)
             c.state.update({"Paused": True, "Status": "paused"})
+            self.health.stopped(c)
             self.store.save(c)
         self._event(c, "pause")
 
@@ -370,6 +375,7 @@ class ContainerService:
                 raise Conflict(f"Container {c.id} is not paused")
             self.runtime.resume(c.id)
             c.state.update({"Paused": False, "Status": "running"})
+            self.health.unpaused(c)
             self.store.save(c)
         self._event(c, "unpause")
 
@@ -536,8 +542,14 @@ class ContainerService:
 
     # ------------------------------------------------------------------ daemon start / stop
     def recover(self) -> None:
-        """Reconcile the records with what conmon/runc still run (live restore)."""
+        """Reconcile the records with what conmon/runc still run (live restore); health
+        checks resume for the containers that kept running."""
         self.exits.recover()
+        for c in self.all():
+            with c.lock:
+                if c.running and not c.state.get("Paused"):
+                    self.health.started(c)
+                    self.store.save(c)
 
     async def start_background(self) -> None:
         await self.exits.start_background()
@@ -546,6 +558,7 @@ class ContainerService:
         return await self.exits.waiters.wait(ref, condition)
 
     def shutdown(self) -> None:
+        self.health.shutdown()
         self.exits.shutdown()
 
     # ------------------------------------------------------------------ misc

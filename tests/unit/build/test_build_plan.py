@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from dockyard.build.builder import Builder, BuildOptions, BuildPeers, cache_key
-from dockyard.build.instructions import go_duration, go_quote_list, parse_duration
+from dockyard.build.instructions import go_quote_list, parse_duration
 from dockyard.build.parser import parse
 from dockyard.common.ports import parse_expose
+from dockyard.common.timefmt import format_go_duration as go_duration
 from dockyard.errors import InvalidParameter
 
 
