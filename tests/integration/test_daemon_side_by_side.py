@@ -195,3 +195,22 @@ def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
             daemon.cli("rm", "-f", name)
         daemon.cli("network", "rm", a.net)
     assert addresses(daemon.bridge) == a_bridge
+
+
+def test_system_check_reports_and_repairs_stray_bridge_addresses(daemon: TestDaemon) -> None:
+    """The issue's stray gateway, put there by hand: reported, then removed with --repair."""
+    before = addresses(daemon.bridge)
+    clean = daemon.cli("system", "check")
+    assert clean.returncode == 0 and "no problems found" in clean.stdout, clean.stderr
+    stray = "192.0.2.1/24"  # TEST-NET-1: nobody's network
+    subprocess.run(["ip", "addr", "add", stray, "dev", daemon.bridge], check=True)
+    try:
+        found = daemon.cli("system", "check")
+        assert found.returncode == 1, found.stdout + found.stderr
+        assert f"bridge {daemon.bridge}: address {stray}" in found.stdout
+        assert stray in addresses(daemon.bridge)  # a check alone changes nothing
+        fixed = daemon.cli("system", "check", "--repair")
+        assert fixed.returncode == 0 and "(repaired)" in fixed.stdout, fixed.stdout + fixed.stderr
+        assert addresses(daemon.bridge) == before
+    finally:
+        subprocess.run(["ip", "addr", "del", stray, "dev", daemon.bridge], capture_output=True)

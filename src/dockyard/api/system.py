@@ -233,6 +233,13 @@ def register(router: Router, daemon: Daemon) -> None:
         filters = req.q_filters()
         return StreamResponse(_event_stream(daemon, since, until, filters))
 
+    @router.route("POST", "/_dockyard/system/check")
+    async def system_check(req: Request) -> Response:
+        # dockyard's own (Docker has no such route): host state this daemon owns, checked.
+        repair = req.q_bool("repair")
+        problems = await asyncio.to_thread(daemon.services.networks.check, repair)
+        return json_response({"Problems": problems})
+
     @router.route("POST", "/_dockyard/echo")
     async def echo(req: Request) -> Hijack:
         # Proves the raw hijack: everything the client sends comes straight back.

@@ -177,6 +177,15 @@ class NetworkManager:
         except OSError:
             return host_routes() + podman_subnets()
 
+    def remove_stray_addresses(self) -> dict[str, list[str]]:
+        """`system check --repair`: take the stray addresses off our bridges."""
+        with self.lock:
+            stray = self.stray_addresses()
+            for bridge, addrs in stray.items():
+                for addr in addrs:
+                    br.delete_address(bridge, addr)
+            return stray
+
     def stray_addresses(self) -> dict[str, list[str]]:
         """Addresses on our bridges that belong to none of our networks (another daemon's
         gateway, an operator's mistake): bridge -> ["a.b.c.d/len", ...]."""
@@ -905,7 +914,7 @@ class NetworkManager:
             for bridge, addrs in self.stray_addresses().items():
                 log.warning(
                     "bridge %s has addresses that belong to none of this daemon's networks: "
-                    "%s (left alone: remove them by hand with ip addr del)",
+                    "%s (left alone: `dockyard system check --repair` removes them)",
                     bridge,
                     ", ".join(addrs),
                 )

@@ -96,6 +96,20 @@ class NetworkService:
     def shutdown(self) -> None:
         self.manager.close()
 
+    def check(self, repair: bool) -> list[dict[str, Any]]:
+        """What on the host is not as this daemon's networks want it (`system check`):
+        addresses on our bridges that belong to none of our networks; removed on `repair`."""
+        found = self.manager.remove_stray_addresses() if repair else self.manager.stray_addresses()
+        return [
+            {
+                "Resource": f"bridge {bridge}",
+                "Problem": f"address {addr} belongs to none of this daemon's networks",
+                "Repaired": repair,
+            }
+            for bridge, addrs in found.items()
+            for addr in addrs
+        ]
+
     # ------------------------------------------------------------------ API
     def create(self, opts: CreateOptions) -> dict[str, Any]:
         self._check_bridge_name(opts.options.get("com.docker.network.bridge.name") or "")
