@@ -169,6 +169,8 @@ def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
                        "-H", f"unix://{tmp_path}/r.sock", "--exec-root", "/run/dyr19-exec")  # fmt: skip
         assert proc.returncode == 1 and f"bridge {other.bridge}" in proc.stderr, proc.stderr
         assert addresses(other.bridge) == b_bridge and addresses(daemon.bridge) == a_bridge
+        a.check()
+        b.check()
 
         # B stops (its containers keep running: live restore), then starts again.
         other.kill(signal.SIGTERM)
