@@ -108,10 +108,6 @@ class Daemon:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    @property
-    def data_path(self) -> Path:
-        return self.root
-
 
 def _check_pidfile(pidfile: Path | None) -> None:
     """dockerd's rule: a pidfile naming a running process means a daemon already runs."""
