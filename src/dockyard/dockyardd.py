@@ -80,6 +80,37 @@ def tls_context(config: DaemonConfig) -> ssl.SSLContext | None:
     return ctx
 
 
+def check_listeners(config: DaemonConfig) -> None:
+    """A socket another daemon serves is not ours to take: refuse before anything is done
+    (a unix socket left behind by a daemon that died answers nobody and is replaced)."""
+    import socket
+
+    for host in config.hosts:
+        if host.startswith("unix://"):
+            path = host[len("unix://") :]
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(2)
+                try:
+                    probe.connect(path)
+                except OSError:
+                    continue
+            raise ConfigError(
+                f"{host} is served by another daemon: choose another with -H "
+                "(or 'hosts' in daemon.json)"
+            )
+        if host.startswith("tcp://"):
+            addr = tcp_address(host)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(addr)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"cannot listen on {host}: {exc.strerror or exc}: choose another with -H "
+                        "(or 'hosts' in daemon.json)"
+                    ) from None
+
+
 def tcp_address(host: str) -> tuple[str, int]:
     h, _, port = host[len("tcp://") :].rpartition(":")
     try:
@@ -141,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = build_config(args)
-        for host in config.hosts:
-            if host.startswith("tcp://"):
-                tcp_address(host)
+        check_listeners(config)
         tls = tls_context(config)
     except ConfigError as exc:
         print(f"dockyardd: {exc}", file=sys.stderr)

@@ -118,6 +118,8 @@ def test_refused_starts_leave_no_trace(daemon: TestDaemon, tmp_path: Path) -> No
         ({**names, "bridge-prefix": daemon.bridge_prefix}, [*sock, *exec_root], "bridge-prefix"),
         (names, [*sock, "--exec-root", str(daemon.exec_root)], "exec-root"),
         ({**names, "bridge": "lo"}, [*sock, *exec_root], "interface lo"),
+        # the running daemon's socket is not taken over (nor removed at exit)
+        (names, ["-H", daemon.host, *exec_root], f"{daemon.host} is served by another daemon"),
     ]
     for config, flags, needle in cases:
         proc = refused(tmp_path, config, *flags)
@@ -129,7 +131,7 @@ def test_refused_starts_leave_no_trace(daemon: TestDaemon, tmp_path: Path) -> No
         assert not Path("/run/dyr19-exec").exists()
         assert not nft_table_exists("dyr19")
         assert not (tmp_path / "refused.sock").exists()
-    assert daemon.client().ping()
+        assert daemon.socket.is_socket() and daemon.client().ping()
 
 
 def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
