@@ -19,7 +19,7 @@ class Firewall:
     def _sync_firewall(self, force_compat: bool = False) -> None:
         nets, bridges = [], []
         for rec in self.networks.values():
-            if rec["Driver"] != "bridge":
+            if rec["Driver"] != "bridge" or rec["Id"] in self.left_down:
                 continue
             alloc = self.ipam.networks[rec["Id"]]
             nets.append(

@@ -50,6 +50,10 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         self.store = store
         self.lock = threading.RLock()
         self.ipam = Ipam(config.pools, routes or self._foreign_routes)
+        self._host_routes = routes or self._routes_elsewhere
+        # networks not brought up at restore because someone else uses their subnet now:
+        # no rules for them either (they would match the other owner's traffic)
+        self.left_down: set[str] = set()
         self.ports = PortReserver(config.port_range)
         self.host_resolv = sandbox.read_host_resolv(config.resolv_conf)
         upstreams = config.dns_upstreams
@@ -109,9 +113,12 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         with self.lock:
             for rec in self.networks.values():
                 try:
+                    self._check_subnet_free(rec)
                     self._bring_up(rec)
+                    self.left_down.discard(rec["Id"])
                 except Exception as exc:  # one broken network must not stop the daemon
                     log.error("network %s: %s", rec["Name"], exc)
+                    self.left_down.add(rec["Id"])
             for cid, sb in list(self.sandboxes.items()):
                 alive = netns.exists(sb["path"]) and (running is None or cid in running)
                 if not alive:

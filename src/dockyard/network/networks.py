@@ -33,8 +33,12 @@ class NetworkTable:
 
     def _foreign_routes(self) -> list[IPv4Network]:
         """Subnets in use on the host by anyone else (other daemons, Docker, Podman, the
-        host): every route except our own networks' on their own bridges. A stray address
-        someone put on one of our bridges counts as foreign too."""
+        host): every route except our own networks' on their own bridges (a stray address
+        someone put on one of our bridges counts as foreign too), and Podman's networks."""
+        return self._routes_elsewhere() + podman_subnets()
+
+    def _routes_elsewhere(self) -> list[IPv4Network]:
+        """The host's routes, except our own networks' on their own bridges."""
         ours = self._own_subnets()
         try:
             from pyroute2 import IPRoute
@@ -50,9 +54,22 @@ class NetworkTable:
                     if net in ours.get(names.get(r.get_attr("RTA_OIF")) or "", set()):
                         continue
                     out.append(net)
-            return out + podman_subnets()
+            return out
         except OSError:
-            return host_routes() + podman_subnets()
+            return host_routes()
+
+    def _check_subnet_free(self, rec: dict[str, Any]) -> None:
+        """At restore: a network whose subnet someone else took meanwhile (after a reboot,
+        another daemon started first) is not brought up, so that theirs keeps working."""
+        alloc = self.ipam.networks.get(rec["Id"])
+        if rec["Driver"] != "bridge" or alloc is None:
+            return
+        for route in self._host_routes():
+            if route.overlaps(alloc.subnet):
+                raise Conflict(
+                    f"subnet {alloc.subnet} is in use on the host (route to {route}); "
+                    "the network is left down"
+                )
 
     def remove_stray_addresses(self) -> dict[str, list[str]]:
         """`system check --repair`: take the stray addresses off our bridges."""
