@@ -23,6 +23,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--exec-root", type=Path)
     p.add_argument("-H", "--host", action="append", dest="hosts")
     p.add_argument("--pidfile", type=Path)
+    p.add_argument("-b", "--bridge", help="the default bridge network's interface")
     p.add_argument("--log-file", type=Path, help="write the daemon's log here")
     p.add_argument("-D", "--debug", action="store_true")
     return p.parse_args(argv)
@@ -40,6 +41,8 @@ def build_config(args: argparse.Namespace) -> DaemonConfig:
         config.hosts = args.hosts
     if args.pidfile:
         config.pidfile = args.pidfile.absolute()
+    if args.bridge:
+        config.bridge = args.bridge
     if args.debug:
         config.debug = True
     return validate(config, "flags")

@@ -113,7 +113,7 @@ def test_refused_starts_leave_no_trace(daemon: TestDaemon, tmp_path: Path) -> No
     cases = [
         # the report: a TCP listener without TLS, asked for by a flag
         ({**names, "bridge": daemon.bridge}, ["-H", "tcp://127.0.0.1:23999", *exec_root], "TLS"),
-        ({**names, "bridge": daemon.bridge}, [*sock, *exec_root], f"bridge {daemon.bridge}"),
+        (names, [*sock, *exec_root, "--bridge", daemon.bridge], f"bridge {daemon.bridge}"),
         ({**names, "nft-table": daemon.nft_table}, [*sock, *exec_root], "nft-table"),
         ({**names, "bridge-prefix": daemon.bridge_prefix}, [*sock, *exec_root], "bridge-prefix"),
         (names, [*sock, "--exec-root", str(daemon.exec_root)], "exec-root"),

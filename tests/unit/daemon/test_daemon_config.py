@@ -107,6 +107,9 @@ def test_flags_are_validated_with_the_file(tmp_path: Path) -> None:
         build_config(args)
     args = parse_args(["--config-file", str(cfg), "--data-root", "rel", "--exec-root", "/run/x"])
     assert build_config(args).data_root.is_absolute()
+    assert build_config(parse_args(["--config-file", str(cfg), "-b", "br7"])).bridge == "br7"
+    with pytest.raises(ConfigError, match="'bridge'"):
+        build_config(parse_args(["--config-file", str(cfg), "--bridge", "no/such"]))
     tls = write(tmp_path, {"tlsverify": True, "tlscert": "/nonexistent/cert.pem"})
     config = build_config(parse_args(["--config-file", str(tls), "-H", "tcp://127.0.0.1:1"]))
     with pytest.raises(ConfigError, match="TLS files"):
