@@ -83,7 +83,7 @@ class Daemon:
         self.id = self._daemon_id()
         from .services import build_services
 
-        self.services = build_services(self.config, self.db, self.events, self.claims, self)
+        self.services = build_services(self.config, self.db, self.events, self.claims)
         self.services.recover()
 
     def _daemon_id(self) -> str:
