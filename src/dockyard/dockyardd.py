@@ -23,6 +23,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--exec-root", type=Path)
     p.add_argument("-H", "--host", action="append", dest="hosts")
     p.add_argument("--pidfile", type=Path)
+    p.add_argument("-b", "--bridge", help="the default bridge network's interface")
     p.add_argument("--log-file", type=Path, help="write the daemon's log here")
     p.add_argument("-D", "--debug", action="store_true")
     return p.parse_args(argv)
@@ -40,6 +41,8 @@ def build_config(args: argparse.Namespace) -> DaemonConfig:
         config.hosts = args.hosts
     if args.pidfile:
         config.pidfile = args.pidfile.absolute()
+    if args.bridge:
+        config.bridge = args.bridge
     if args.debug:
         config.debug = True
     return validate(config, "flags")
@@ -78,6 +81,37 @@ def tls_context(config: DaemonConfig) -> ssl.SSLContext | None:
         ) from None
     ctx.verify_mode = ssl.CERT_REQUIRED
     return ctx
+
+
+def check_listeners(config: DaemonConfig) -> None:
+    """A socket another daemon serves is not ours to take: refuse before anything is done
+    (a unix socket left behind by a daemon that died answers nobody and is replaced)."""
+    import socket
+
+    for host in config.hosts:
+        if host.startswith("unix://"):
+            path = host[len("unix://") :]
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(2)
+                try:
+                    probe.connect(path)
+                except OSError:
+                    continue
+            raise ConfigError(
+                f"{host} is served by another daemon: choose another with -H "
+                "(or 'hosts' in daemon.json)"
+            )
+        if host.startswith("tcp://"):
+            addr = tcp_address(host)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(addr)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"cannot listen on {host}: {exc.strerror or exc}: choose another with -H "
+                        "(or 'hosts' in daemon.json)"
+                    ) from None
 
 
 def tcp_address(host: str) -> tuple[str, int]:
@@ -141,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = build_config(args)
-        for host in config.hosts:
-            if host.startswith("tcp://"):
-                tcp_address(host)
+        check_listeners(config)
         tls = tls_context(config)
     except ConfigError as exc:
         print(f"dockyardd: {exc}", file=sys.stderr)

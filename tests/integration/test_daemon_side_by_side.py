@@ -113,11 +113,13 @@ def test_refused_starts_leave_no_trace(daemon: TestDaemon, tmp_path: Path) -> No
     cases = [
         # the issue's report: a TCP listener without TLS, asked for by a flag
         ({**names, "bridge": daemon.bridge}, ["-H", "tcp://127.0.0.1:23999", *exec_root], "TLS"),
-        ({**names, "bridge": daemon.bridge}, [*sock, *exec_root], f"bridge {daemon.bridge}"),
+        (names, [*sock, *exec_root, "--bridge", daemon.bridge], f"bridge {daemon.bridge}"),
         ({**names, "nft-table": daemon.nft_table}, [*sock, *exec_root], "nft-table"),
         ({**names, "bridge-prefix": daemon.bridge_prefix}, [*sock, *exec_root], "bridge-prefix"),
         (names, [*sock, "--exec-root", str(daemon.exec_root)], "exec-root"),
         ({**names, "bridge": "lo"}, [*sock, *exec_root], "interface lo"),
+        # the running daemon's socket is not taken over (nor removed at exit)
+        (names, ["-H", daemon.host, *exec_root], f"{daemon.host} is served by another daemon"),
     ]
     for config, flags, needle in cases:
         proc = refused(tmp_path, config, *flags)
@@ -129,7 +131,7 @@ def test_refused_starts_leave_no_trace(daemon: TestDaemon, tmp_path: Path) -> No
         assert not Path("/run/dyr19-exec").exists()
         assert not nft_table_exists("dyr19")
         assert not (tmp_path / "refused.sock").exists()
-    assert daemon.client().ping()
+        assert daemon.socket.is_socket() and daemon.client().ping()
 
 
 def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
@@ -169,6 +171,8 @@ def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
                        "-H", f"unix://{tmp_path}/r.sock", "--exec-root", "/run/dyr19-exec")  # fmt: skip
         assert proc.returncode == 1 and f"bridge {other.bridge}" in proc.stderr, proc.stderr
         assert addresses(other.bridge) == b_bridge and addresses(daemon.bridge) == a_bridge
+        a.check()
+        b.check()
 
         # B stops (its containers keep running: live restore), then starts again.
         other.kill(signal.SIGTERM)
@@ -195,3 +199,22 @@ def test_two_daemons_side_by_side(daemon: TestDaemon, tmp_path: Path) -> None:
             daemon.cli("rm", "-f", name)
         daemon.cli("network", "rm", a.net)
     assert addresses(daemon.bridge) == a_bridge
+
+
+def test_system_check_reports_and_repairs_stray_bridge_addresses(daemon: TestDaemon) -> None:
+    """The issue's stray gateway, put there by hand: reported, then removed with --repair."""
+    before = addresses(daemon.bridge)
+    clean = daemon.cli("system", "check")
+    assert clean.returncode == 0 and "no problems found" in clean.stdout, clean.stderr
+    stray = "192.0.2.1/24"  # TEST-NET-1: nobody's network
+    subprocess.run(["ip", "addr", "add", stray, "dev", daemon.bridge], check=True)
+    try:
+        found = daemon.cli("system", "check")
+        assert found.returncode == 1, found.stdout + found.stderr
+        assert f"bridge {daemon.bridge}: address {stray}" in found.stdout
+        assert stray in addresses(daemon.bridge)  # a check alone changes nothing
+        fixed = daemon.cli("system", "check", "--repair")
+        assert fixed.returncode == 0 and "(repaired)" in fixed.stdout, fixed.stdout + fixed.stderr
+        assert addresses(daemon.bridge) == before
+    finally:
+        subprocess.run(["ip", "addr", "del", stray, "dev", daemon.bridge], capture_output=True)

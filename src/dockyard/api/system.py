@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from .. import API_VERSION, MIN_API_VERSION, __version__
+from ..common.timefmt import parse_since_until
 from ..daemon.events import matches
 from ..errors import InvalidParameter
 from .http import Hijack, Request, Response, StreamResponse, json_response
@@ -21,18 +22,9 @@ if TYPE_CHECKING:
 
 
 def _parse_time(value: str | None, name: str) -> float | None:
-    """Docker's since/until: unix seconds with optional fraction, or RFC3339."""
-    if value in (None, ""):
-        return None
-    assert value is not None
+    """Docker's since/until (unix seconds with optional fraction, RFC 3339, a duration)."""
     try:
-        return float(value)
-    except ValueError:
-        pass
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return parse_since_until(value)
     except ValueError:
         raise InvalidParameter(f"invalid value for {name}: {value!r}") from None
 
@@ -232,6 +224,13 @@ def register(router: Router, daemon: Daemon) -> None:
         until = _parse_time(req.q("until"), "until")
         filters = req.q_filters()
         return StreamResponse(_event_stream(daemon, since, until, filters))
+
+    @router.route("POST", "/_dockyard/system/check")
+    async def system_check(req: Request) -> Response:
+        # dockyard's own (Docker has no such route): host state this daemon owns, checked.
+        repair = req.q_bool("repair")
+        problems = await asyncio.to_thread(daemon.services.networks.check, repair)
+        return json_response({"Problems": problems})
 
     @router.route("POST", "/_dockyard/echo")
     async def echo(req: Request) -> Hijack:

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "system events": "system:events",
     "events": "system:events",
     "system prune": "system:prune",
+    "system check": "system:check",
 }
 
 # Command modules register more entries here (kept in one table for fast lookup).

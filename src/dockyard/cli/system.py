@@ -1,4 +1,4 @@
-"""events, system df, system prune."""
+"""events, system df, system prune, system check."""
 
 from __future__ import annotations
 
@@ -238,3 +238,18 @@ def prune(ctx: Context, argv: list[str]) -> int:
 
     print(f"Total reclaimed space: {human_size(total)}")
     return 0
+
+
+def check(ctx: Context, argv: list[str]) -> int:
+    """dockyard's own: what the daemon owns on the host but finds out of order (stray
+    addresses on its bridges); --repair fixes it. Exit 1 while problems remain."""
+    p = parser("system check")
+    p.add_argument("--repair", action="store_true", help="fix what is found")
+    args = p.parse_args(argv)
+    problems = ctx.api.system.check(args.repair)
+    for item in problems:
+        done = " (repaired)" if item["Repaired"] else ""
+        print(f"{item['Resource']}: {item['Problem']}{done}")
+    if not problems:
+        print("no problems found")
+    return 1 if any(not item["Repaired"] for item in problems) else 0

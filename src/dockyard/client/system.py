@@ -30,6 +30,17 @@ class System:
         """GET /system/df: Images, Containers, Volumes, BuildCache with their sizes."""
         return self._t.get("/system/df")
 
+    def check(self, repair: bool = False) -> list[dict[str, Any]]:
+        """POST /_dockyard/system/check (dockyard's own): host state the daemon owns that is
+        not as its networks want it, e.g. stray addresses on its bridges.
+
+        Args:
+            repair: remove what was found.
+        Returns:
+            [{"Resource": ..., "Problem": ..., "Repaired": bool}, ...]
+        """
+        return self._t.post("/_dockyard/system/check", {"repair": repair})["Problems"]
+
     def events(
         self, since: str | None = None, until: str | None = None, filters: Filters | None = None
     ) -> Iterator[dict[str, Any]]:

@@ -83,7 +83,7 @@ class Daemon:
         self.id = self._daemon_id()
         from .services import build_services
 
-        self.services = build_services(self.config, self.db, self.events, self.claims, self)
+        self.services = build_services(self.config, self.db, self.events, self.claims)
         self.services.recover()
 
     def _daemon_id(self) -> str:
@@ -107,10 +107,6 @@ class Daemon:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
-
-    @property
-    def data_path(self) -> Path:
-        return self.root
 
 
 def _check_pidfile(pidfile: Path | None) -> None:

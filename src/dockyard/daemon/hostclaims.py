@@ -39,7 +39,7 @@ CLAIMS_DIR = Path("/run/dockyard-claims")
 
 # kind -> how an operator changes it
 _SETTING = {
-    "bridge": "the 'bridge' key of daemon.json (--config-file)",
+    "bridge": "--bridge (or 'bridge' in daemon.json)",
     "bridge-prefix": "the 'bridge-prefix' key of daemon.json (--config-file)",
     "nft-table": "the 'nft-table' key of daemon.json (--config-file)",
     "exec-root": "--exec-root (or 'exec-root' in daemon.json)",

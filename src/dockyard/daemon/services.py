@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..containers.config import ContainerConfig
 from ..network.manager import NetworkConfig
@@ -92,40 +92,37 @@ def container_config(config: DaemonConfig) -> ContainerConfig:
 
 
 def build_services(
-    config: DaemonConfig, db: Database, events: EventBus, claims: HostClaims, daemon: Any
+    config: DaemonConfig, db: Database, events: EventBus, claims: HostClaims
 ) -> Services:
-    """`daemon` gets the record as `daemon.services` (the API reaches services there)."""
     from ..containers.service import ContainerService
     from ..distribution.service import DistributionService
     from ..images.service import ImageService
     from ..registry.remote import RegistrySettings
 
-    # Some peers are reached lazily (the image store asks the container service who uses an
-    # image), so the record is published before it is complete.
-    services = Services.__new__(Services)
-    daemon.services = services
-    services.images = ImageService(
-        db, config.data_root, events, users=lambda: services.containers
+    # Images, volumes and networks ask the container service things at use (who uses an
+    # image or a volume, a container's name): callables, since it is built last.
+    images = ImageService(db, config.data_root, events, users=lambda: containers)
+    distribution = DistributionService(
+        images, RegistrySettings(list(config.registry_mirrors), list(config.insecure_registries))
     )
-    services.distribution = DistributionService(
-        services.images,
-        RegistrySettings(list(config.registry_mirrors), list(config.insecure_registries)),
-    )
-    services.volumes = VolumeService(
+    volumes = VolumeService(
         config.data_root,
-        in_use=lambda: services.containers.volume_users(),
+        in_use=lambda: containers.volume_users(),
         on_event=lambda action, name, attrs: events.publish("volume", action, name, attrs),
     )
-    services.networks = NetworkService(
-        network_config(config), db, events.publish, interface_owner=claims.interface_owner
+    networks = NetworkService(
+        network_config(config),
+        db,
+        events.publish,
+        interface_owner=claims.interface_owner,
+        containers=lambda: containers,
     )
-    services.containers = ContainerService(
+    containers = ContainerService(
         container_config(config),
         db,
-        images=services.images,
-        volumes=services.volumes,
-        networks=services.networks,
+        images=images,
+        volumes=volumes,
+        networks=networks,
         publish=events.publish,
     )
-    services.networks.use_containers(services.containers)
-    return services
+    return Services(images, distribution, volumes, networks, containers)

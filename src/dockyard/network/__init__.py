@@ -13,6 +13,13 @@ Modules, one job each:
   names        name tables behind the DNS and --link entries (pure functions)
   views        Docker's Network / EndpointSettings JSON and list filters (pure functions)
   store        the KVStore protocol the caller persists our state with
-  manager      NetworkManager, the facade the container service uses
+  netconfig    NetworkConfig and the helpers the manager's parts share
+  networks     networks: create, bring up, remove, list; host subnets and stray addresses
+  endpoints    sandboxes (a container's netns), endpoints, published ports
+  resolution   /etc/hosts and resolv.conf contents, the DNS server's name tables
+  firewall     our nft table and Docker's DOCKER-USER accepts, kept asserted by a watchdog
+  manager      NetworkManager, the facade the container service uses (mixes the four in)
+  hostprobe    what the host already has under a name (links, nft tables)
+  options      the plain option objects of the service's API calls
   service      the daemon's glue (config, DB, events) around NetworkManager
 """

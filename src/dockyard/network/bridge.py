@@ -95,6 +95,16 @@ def addresses(name: str) -> list[str]:
         ]
 
 
+def delete_address(name: str, address: str) -> None:
+    """Remove "a.b.c.d/len" from a link (gone already: nothing to do)."""
+    ip, _, plen = address.partition("/")
+    with IPRoute() as ipr:
+        idx = link_index(ipr, name)
+        if idx is not None:
+            with contextlib.suppress(NetlinkError):
+                ipr.addr("del", index=idx, address=ip, prefixlen=int(plen))
+
+
 def list_links(prefixes: tuple[str, ...]) -> list[str]:
     with IPRoute() as ipr:
         names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]

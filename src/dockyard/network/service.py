@@ -1,9 +1,9 @@
 """The daemon's network service: NetworkManager on the daemon's database and event bus,
 plus what the container service needs at create, start, stop and remove.
 
-Its peers are explicit: the network config, the database and the event publisher come in
-the constructor; the container directory (built after this service, because containers
-need networks) is handed over by the composition root with `use_containers`.
+Its peers are explicit constructor arguments: the network config, the database, the event
+publisher, who else owns an interface name, and the container directory (as a callable:
+the container service is built after this one, because containers need networks).
 """
 
 from __future__ import annotations
@@ -71,22 +71,19 @@ class NetworkService:
         db: Database,
         publish: Publish,
         interface_owner: Callable[[str], str | None],
+        containers: Callable[[], ContainerDirectory],
     ) -> None:
-        """`interface_owner(name)` says which other daemon owns an interface name, if any."""
+        """`interface_owner(name)` says which other daemon owns an interface name, if any;
+        `containers()` is the container service (asked at use, never at construction)."""
         self.manager = NetworkManager(config, _DBStore(db))
         self.config = config
         self._publish = publish
         self._interface_owner = interface_owner
-        self._containers: ContainerDirectory | None = None
-
-    def use_containers(self, containers: ContainerDirectory) -> None:
-        """The composition root hands over the container service once it exists."""
         self._containers = containers
 
     @property
     def containers(self) -> ContainerDirectory:
-        assert self._containers is not None, "use_containers() is called at wiring time"
-        return self._containers
+        return self._containers()
 
     # ------------------------------------------------------------------ daemon hooks
     def recover(self) -> None:
@@ -95,6 +92,20 @@ class NetworkService:
 
     def shutdown(self) -> None:
         self.manager.close()
+
+    def check(self, repair: bool) -> list[dict[str, Any]]:
+        """What on the host is not as this daemon's networks want it (`system check`):
+        addresses on our bridges that belong to none of our networks; removed on `repair`."""
+        found = self.manager.remove_stray_addresses() if repair else self.manager.stray_addresses()
+        return [
+            {
+                "Resource": f"bridge {bridge}",
+                "Problem": f"address {addr} belongs to none of this daemon's networks",
+                "Repaired": repair,
+            }
+            for bridge, addrs in found.items()
+            for addr in addrs
+        ]
 
     # ------------------------------------------------------------------ API
     def create(self, opts: CreateOptions) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..common import apishapes
+
 Record = dict[str, Any]
 
 FILTERS = ("name", "id", "driver", "type", "label", "dangling", "scope", "until")
@@ -52,22 +54,11 @@ def network(rec: Record, endpoints: list[Record], with_containers: bool) -> Reco
 def planned_endpoint(cfg: Record) -> Record:
     """EndpointSettings of a network a container is to join but is not connected to (yet):
     what was asked for (IPAMConfig, Links, Aliases), the rest empty."""
-    return {
-        "IPAMConfig": cfg.get("IPAMConfig"),
-        "Links": cfg.get("Links"),
-        "Aliases": cfg.get("Aliases"),
-        "MacAddress": "",
-        "DriverOpts": None,
-        "NetworkID": "",
-        "EndpointID": "",
-        "Gateway": "",
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "DNSNames": None,
-    }
+    ep = apishapes.endpoint_settings(
+        IPAMConfig=cfg.get("IPAMConfig"), Links=cfg.get("Links"), Aliases=cfg.get("Aliases")
+    )
+    del ep["GwPriority"]  # API 1.48; we serve 1.45
+    return ep
 
 
 def endpoint_settings(rec: Record, ep: Record) -> Record:

@@ -9,17 +9,18 @@ so it can move into the daemon's database later without touching callers.
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import re
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..common.timefmt import format_rfc3339_nano
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
 from ..state.atomic import fsync_dir, write_json
 from . import filters as flt
@@ -37,10 +38,14 @@ InUse = Callable[[], Mapping[str, list[str]]]
 EventSink = Callable[[str, str, dict[str, str]], None]
 
 
-def now_rfc3339() -> str:
+def local_rfc3339(timestamp: float) -> str:
     """Local time with offset, as Go's time.RFC3339 prints it ("Z" for UTC)."""
-    text = datetime.datetime.now().astimezone().replace(microsecond=0).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    seconds = int(timestamp)
+    return format_rfc3339_nano(seconds, 0, time.localtime(seconds).tm_gmtoff)
+
+
+def now_rfc3339() -> str:
+    return local_rfc3339(time.time())
 
 
 def random_name() -> str:
@@ -459,14 +464,12 @@ class VolumeStore:
         shutil.rmtree(path, ignore_errors=True)
 
     def _adopted_meta(self, path: Path) -> dict[str, Any]:
-        created = datetime.datetime.fromtimestamp(path.stat().st_ctime).astimezone()
-        text = created.replace(microsecond=0).isoformat()
         return {
             "Name": path.name,
             "Driver": DEFAULT_DRIVER,
             "Labels": None,
             "Options": None,
-            "CreatedAt": text[:-6] + "Z" if text.endswith("+00:00") else text,
+            "CreatedAt": local_rfc3339(path.stat().st_ctime),
         }
 
 

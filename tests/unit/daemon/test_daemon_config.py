@@ -107,7 +107,32 @@ def test_flags_are_validated_with_the_file(tmp_path: Path) -> None:
         build_config(args)
     args = parse_args(["--config-file", str(cfg), "--data-root", "rel", "--exec-root", "/run/x"])
     assert build_config(args).data_root.is_absolute()
+    assert build_config(parse_args(["--config-file", str(cfg), "-b", "br7"])).bridge == "br7"
+    with pytest.raises(ConfigError, match="'bridge'"):
+        build_config(parse_args(["--config-file", str(cfg), "--bridge", "no/such"]))
     tls = write(tmp_path, {"tlsverify": True, "tlscert": "/nonexistent/cert.pem"})
     config = build_config(parse_args(["--config-file", str(tls), "-H", "tcp://127.0.0.1:1"]))
     with pytest.raises(ConfigError, match="TLS files"):
         tls_context(config)
+
+
+def test_listeners_served_by_another_daemon_are_refused(tmp_path: Path) -> None:
+    import socket
+
+    from dockyard.daemon.config import DaemonConfig
+    from dockyard.dockyardd import check_listeners
+
+    live, stale = tmp_path / "live.sock", tmp_path / "stale.sock"
+    with socket.socket(socket.AF_UNIX) as server, socket.socket(socket.AF_UNIX) as dead:
+        server.bind(str(live))
+        server.listen()
+        dead.bind(str(stale))  # bound, never listening: what a crashed daemon leaves
+        with pytest.raises(ConfigError, match="served by another daemon"):
+            check_listeners(DaemonConfig(hosts=[f"unix://{live}"]))
+        check_listeners(DaemonConfig(hosts=[f"unix://{stale}", f"unix://{tmp_path}/new.sock"]))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match="cannot listen"):
+            check_listeners(DaemonConfig(hosts=[f"tcp://127.0.0.1:{port}"]))

@@ -54,7 +54,7 @@ def test_live_claim_refuses_an_overlapping_one(tmp_path: Path) -> None:
         second.acquire([Resource("nft-table", "dyb"), Resource("bridge", "dya0")])
     message = str(exc.value)
     assert "bridge dya0" in message and str(tmp_path / "a") in message
-    assert "running dockyardd" in message and "'bridge' key of daemon.json" in message
+    assert "running dockyardd" in message and "--bridge (or 'bridge' in daemon.json)" in message
     # all or nothing: the table it could have had was not taken either
     assert not any(c.resource.name == "dyb" for c in second.claims())
     second.acquire(wanted("dyb", tmp_path / "eb"))  # distinct names are fine

@@ -38,6 +38,7 @@ def kernel(monkeypatch, tmp_path):
     monkeypatch.setattr(m.br, "set_default_route", lambda *a: None)
     monkeypatch.setattr(m.br, "loopback_up", lambda *a: None)
     monkeypatch.setattr(m.br, "ensure_port", lambda *a: True)
+    monkeypatch.setattr(m.br, "addresses", lambda name: [])
 
     def next_ifname(path):
         return f"eth{k.links.get(path, 0)}"
@@ -348,3 +349,28 @@ def test_stray_addresses_on_our_bridges_are_reported(kernel, monkeypatch):
     monkeypatch.setattr(m.br, "addresses", lambda name: kernel_addrs.get(name, []))
     assert mgr.stray_addresses() == {bridge: ["172.19.0.1/16"]}
     mgr.teardown()
+
+
+def test_restore_leaves_down_a_network_whose_subnet_someone_else_took(kernel):
+    """After a reboot another daemon may take a subnet first: ours stays down, no rules."""
+    from ipaddress import IPv4Network
+
+    store = MemoryStore()
+    first = make(kernel, store)
+    first.create_network("mine")
+    subnet = first.inspect_network("mine")["IPAM"]["Config"][0]["Subnet"]
+    net_id = first.inspect_network("mine")["Id"]
+    first.close()
+    cfg = m.NetworkConfig(
+        pools=[{"base": "10.50.0.0/16", "size": 24}],
+        dns_upstreams=[],
+        resolv_conf=kernel.resolv,
+        watchdog_interval=0,
+    )
+    taken = IPv4Network(subnet)
+    again = m.NetworkManager(cfg, store, routes=lambda: [taken])
+    again.restore()
+    assert again.left_down == {net_id}
+    bridges = [n.bridge for n in kernel.rulesets[-1].networks]
+    assert len(bridges) == 1 and bridges[0] == cfg.bridge  # only the default bridge's rules
+    again.teardown()

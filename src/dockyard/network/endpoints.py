@@ -1,0 +1,305 @@
+"""Sandboxes (a container's network namespace), endpoints (its interface on a network)
+and published ports."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from dockyard.errors import Conflict, Forbidden, InvalidParameter
+
+from . import bridge as br
+from . import netns, views
+from .netconfig import mtu_option, new_id
+
+log = logging.getLogger(__name__)
+
+
+class Endpoints:
+    """Mixed into NetworkManager: works on its state (cfg, lock, store, ipam, ports, dns,
+    networks, endpoints, sandboxes, published) under its lock."""
+
+    def create_sandbox(self, container_id: str, path: str | None = None) -> str:
+        """The container's network namespace: a new one pinned under exec_root/netns, or
+        an existing one (`path`, e.g. another container's for --network container:X).
+        Returns the path to put in the OCI spec."""
+        with self.lock:
+            if container_id in self.sandboxes:
+                return self.sandboxes[container_id]["path"]
+            if path is None:
+                path = str(self.cfg.netns_dir / container_id[:64])
+                if not netns.exists(path):
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(path).unlink()
+                    netns.create(path)
+                owned = True
+            else:
+                owned = False
+            self.sandboxes[container_id] = {"path": path, "owned": owned}
+            self._save()
+            return path
+
+    def sandbox_path(self, container_id: str) -> str | None:
+        sb = self.sandboxes.get(container_id)
+        return sb["path"] if sb else None
+
+    def release_sandbox(self, container_id: str) -> None:
+        """Container stopped: unpublish, disconnect from every network, drop the netns."""
+        with self.lock:
+            self.unpublish_ports(container_id)
+            sb = self.sandboxes.get(container_id)
+            # Deleting a veth waits for the kernel (~20 ms); a namespace we drop anyway takes
+            # its veths with it, asynchronously.
+            owned = bool(sb and sb["owned"] and netns.exists(sb["path"]))
+            for key, e in list(self.endpoints.items()):
+                if e["cid"] == container_id:
+                    self._detach(key, e, kernel=not owned)
+            sb = self.sandboxes.pop(container_id, None)
+            self._container_dns.pop(container_id, None)
+            if sb and sb["owned"]:
+                netns.delete(sb["path"])
+            self._save()
+
+    # ------------------------------------------------------------------ endpoints
+
+    def connect(
+        self,
+        container_id: str,
+        name: str,
+        network: str,
+        aliases: list[str] | None = None,
+        ip: str | None = None,
+        links: list[str] | None = None,
+        hostname: str | None = None,
+        mac: str | None = None,
+    ) -> dict[str, Any]:
+        """Attach a container to a network; returns Docker's EndpointSettings.
+
+        `links` are "container:alias" (EndpointSettings.Links). The sandbox is created
+        on demand. For host/none the result carries no address."""
+        name = name.lstrip("/")
+        if mac and not re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", mac):
+            raise InvalidParameter(f"invalid MAC address: {mac}")
+        with self.lock:
+            rec = self._find(network)
+            key = f"{container_id}/{rec['Id']}"
+            if key in self.endpoints:
+                raise Forbidden(
+                    f"endpoint with name {name} already exists in network {rec['Name']}"
+                )
+            bridged = rec["Driver"] == "bridge"
+            if ip and not (bridged and self.ipam.networks[rec["Id"]].user_subnet):
+                raise InvalidParameter(
+                    "user specified IP address is supported only when connecting to networks "
+                    "with user configured subnets"
+                )
+            if aliases and not rec["user"]:
+                raise InvalidParameter(
+                    "network-scoped alias is supported only for containers in user defined networks"
+                )
+            if rec["Driver"] in ("host", "null") and any(
+                e["cid"] == container_id for e in self.endpoints.values()
+            ):
+                raise Forbidden(
+                    f"container cannot be disconnected from host network or connected to {rec['Name']} network"
+                    if rec["Driver"] == "host"
+                    else "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+                )
+            ep: dict[str, Any] = {
+                "cid": container_id,
+                "name": name,
+                "network_id": rec["Id"],
+                "endpoint_id": new_id(),
+                "ip": "",
+                "prefixlen": 0,
+                "gateway": "",
+                "mac": "",
+                "ifname": "",
+                "host_veth": "",
+                "aliases": list(aliases or []),
+                "links": list(links or []),
+                "requested_ip": ip or "",
+                "hostname": hostname or container_id[:12],
+            }
+            if bridged:
+                path = self.create_sandbox(container_id)
+                addr = self.ipam.allocate(rec["Id"], ip)
+                alloc = self.ipam.networks[rec["Id"]]
+                first = not any(
+                    e["cid"] == container_id and e["gateway"] for e in self.endpoints.values()
+                )
+                try:
+                    ifname = br.next_ifname(path)
+                    mac = (mac or br.mac_for(addr)).lower()
+                    ep["host_veth"] = br.attach(
+                        path,
+                        rec["bridge"],
+                        ifname,
+                        str(addr),
+                        alloc.subnet.prefixlen,
+                        str(alloc.gateway) if first else None,
+                        mac,
+                        mtu_option(rec["Options"], self.cfg.mtu),
+                    )
+                except BaseException:
+                    self.ipam.release(rec["Id"], str(addr))
+                    raise
+                ep.update(
+                    ip=str(addr),
+                    prefixlen=alloc.subnet.prefixlen,
+                    gateway=str(alloc.gateway),
+                    mac=mac,
+                    ifname=ifname,
+                    default_route=first,
+                )
+            elif rec["Driver"] == "null":
+                br.loopback_up(self.create_sandbox(container_id))  # attach() does it otherwise
+            self.endpoints[key] = ep
+            self._save()  # the ruleset depends on networks and ports only: nothing to apply
+            return self._endpoint_settings(rec, ep)
+
+    def _endpoint_settings(self, rec: dict[str, Any], ep: dict[str, Any]) -> dict[str, Any]:
+        return views.endpoint_settings(rec, ep)
+
+    def endpoint(self, container_id: str, network: str) -> dict[str, Any] | None:
+        """Current EndpointSettings of a container on a network (None if not connected)."""
+        with self.lock:
+            rec = self._find(network)
+            ep = self.endpoints.get(f"{container_id}/{rec['Id']}")
+            return self._endpoint_settings(rec, ep) if ep else None
+
+    def disconnect(self, container_id: str, network: str, force: bool = False) -> None:
+        with self.lock:
+            rec = self._find(network)
+            key = f"{container_id}/{rec['Id']}"
+            ep = self.endpoints.get(key)
+            if ep is None:
+                if force:
+                    return
+                raise Forbidden(
+                    f"container {container_id} is not connected to network {rec['Name']}"
+                )
+            moved = [
+                p for p in self.published.get(container_id, []) if p["container_ip"] == ep["ip"]
+            ]
+            self._detach(key, ep)
+            heir = self._move_gateway(ep) if ep.get("default_route") else None
+            for p in moved:
+                if heir is not None and not self.networks[heir["network_id"]]["Internal"]:
+                    # like Docker, published ports follow the endpoint with the gateway
+                    p["container_ip"] = heir["ip"]
+                    p["bridge"] = self.networks[heir["network_id"]]["bridge"]
+                else:
+                    self.ports.release(p["proto"], p["host_ip"], p["host_port"])
+                    self.published[container_id].remove(p)
+            self._save()
+            if moved:
+                self._sync_firewall()
+
+    def _move_gateway(self, old: dict[str, Any]) -> dict[str, Any] | None:
+        """The endpoint holding the default route left: give the route to another one."""
+        heirs = [e for e in self.endpoints.values() if e["cid"] == old["cid"] and e["ip"]]
+        sb = self.sandboxes.get(old["cid"])
+        if not heirs or sb is None:
+            return None
+        heir = heirs[0]
+        try:
+            br.set_default_route(sb["path"], heir["ifname"], heir["gateway"])
+        except OSError as exc:
+            log.warning("default route for %s: %s", old["cid"][:12], exc)
+            return None
+        heir["default_route"] = True
+        return heir
+
+    def _detach(self, key: str, ep: dict[str, Any], kernel: bool = True) -> None:
+        sb = self.sandboxes.get(ep["cid"])
+        if kernel and (ep["host_veth"] or ep["ifname"]):
+            try:
+                br.detach(sb["path"] if sb else None, ep["ifname"], ep["host_veth"])
+            except OSError as exc:
+                log.warning("detaching %s: %s", key, exc)
+        if ep["ip"]:
+            self.ipam.release(ep["network_id"], ep["ip"])
+        self.endpoints.pop(key, None)
+
+    # ------------------------------------------------------------------ ports
+
+    def publish_ports(
+        self, container_id: str, port_bindings: dict[str, list[dict[str, str]] | None]
+    ) -> dict[str, list[dict[str, str]]]:
+        """Publish HostConfig.PortBindings; returns NetworkSettings.Ports-style bindings
+        with the host ports actually chosen. All or nothing."""
+        with self.lock:
+            target = self._publish_target(container_id)
+            if target is None:  # host/none networking: nothing to forward
+                return {}
+            ep, rec = target
+            if rec["Internal"]:
+                return {}
+            made: list[dict[str, Any]] = []
+            result: dict[str, list[dict[str, str]]] = {}
+            try:
+                for port_proto, bindings in (port_bindings or {}).items():
+                    cport, _, proto = port_proto.partition("/")
+                    proto = proto or "tcp"
+                    for b in bindings or [{"HostIp": "", "HostPort": ""}]:
+                        host_ip = b.get("HostIp") or ""
+                        if ":" in host_ip:
+                            continue  # IPv6 host addresses: not supported yet
+                        try:
+                            hport = self.ports.reserve(proto, host_ip, b.get("HostPort") or "")
+                        except Conflict as exc:
+                            raise Conflict(
+                                f"driver failed programming external connectivity on endpoint "
+                                f"{ep['name']} ({ep['endpoint_id']}): {exc.message}"
+                            ) from None
+                        made.append(
+                            {
+                                "proto": proto,
+                                "host_ip": host_ip or "0.0.0.0",
+                                "host_port": hport,
+                                "container_port": int(cport),
+                                "container_ip": ep["ip"],
+                                "bridge": rec["bridge"],
+                            }
+                        )
+                        result.setdefault(port_proto, []).append(
+                            {"HostIp": host_ip or "0.0.0.0", "HostPort": str(hport)}
+                        )
+            except BaseException:
+                for p in made:
+                    self.ports.release(p["proto"], p["host_ip"], p["host_port"])
+                raise
+            self.published.setdefault(container_id, []).extend(made)
+            self._save()
+            self._sync_firewall()
+            return result
+
+    def _publish_target(self, container_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Ports go to the endpoint that holds the default route, like Docker."""
+        eps = [e for e in self.endpoints.values() if e["cid"] == container_id and e["ip"]]
+        eps.sort(key=lambda e: not e.get("default_route"))
+        for e in eps:
+            return e, self.networks[e["network_id"]]
+        return None
+
+    def unpublish_ports(self, container_id: str) -> None:
+        with self.lock:
+            ports = self.published.pop(container_id, [])
+            for p in ports:
+                self.ports.release(p["proto"], p["host_ip"], p["host_port"])
+            if ports:
+                self._save()
+                self._sync_firewall()
+
+    def port_bindings(self, container_id: str) -> dict[str, list[dict[str, str]]]:
+        """NetworkSettings.Ports entries currently in force."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for p in self.published.get(container_id, []):
+            out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
+                {"HostIp": p["host_ip"], "HostPort": str(p["host_port"])}
+            )
+        return out
