@@ -147,7 +147,7 @@ def test_log_keeps_the_last_five_and_restart_keeps_it() -> None:
 
 def test_health_json_shape_round_trips() -> None:
     h = Health()
-    assert h.to_dict() == {"Status": "starting", "FailingStreak": 0, "Log": None}
+    assert h.to_dict() == {"Status": "starting", "FailingStreak": 0, "Log": []}
     h.record(Result(1700000000_250000000, 1700000000_500000001, 1, "no\n"), _probe(), 0)
     d = h.to_dict()
     assert d["Log"] == [
