@@ -221,3 +221,15 @@ def test_filter_refuses_unknown_values() -> None:
         "invalid filter 'health=sick': invalid value for health (sick): must be one of "
         "none, starting, healthy, unhealthy"
     )
+
+
+def test_list_filters_are_checked_before_any_container() -> None:
+    from dockyard.containers.filters import check_list_filters
+
+    check_list_filters({"health": ["none", "healthy"], "status": ["running"]})
+    with pytest.raises(InvalidParameter) as err:
+        check_list_filters({"health": ["sick"]})
+    assert err.value.message.startswith("invalid filter 'health=sick'")
+    with pytest.raises(InvalidParameter) as err:
+        check_list_filters({"colour": ["red"]})
+    assert err.value.message == "invalid filter 'colour'"
