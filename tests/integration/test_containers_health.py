@@ -42,9 +42,11 @@ def test_states_over_time_ps_column_and_filter(cli: Cli, res: Resources) -> None
     # failures inside the 1.5s start period do not count: "starting" until then
     cli.ok("run", "-d", "--name", name, "--health-cmd", "echo probing; test -e /tmp/ok",
            *FAST, "--health-retries", "2", "--health-start-period", "1500ms",
+           "--health-start-interval", "100ms",
            "busybox", "sleep", "300")  # fmt: skip
     cli.ok("run", "-d", "--name", plain, "busybox", "sleep", "300")
-    assert status(cli, name) == "starting"
+    assert health(cli, name)["Status"] == "starting"
+    assert isinstance(health(cli, name)["Log"], list)  # [] before the first probe, as Docker
     assert ps_status(cli, name).endswith("(health: starting)")
     assert name in listed(cli, "starting") and name not in listed(cli, "healthy")
     assert plain in listed(cli, "none") and name not in listed(cli, "none")
@@ -222,13 +224,20 @@ def test_api_healthcheck_checked(res: Resources, daemon: Any) -> None:
 def test_probes_resume_after_daemon_restart(res: Resources, daemon: Any) -> None:
     cli = Cli(daemon, "docker")
     name = res.container("restore")
-    cli.ok("run", "-d", "--name", name, "--health-cmd", "test -e /tmp/ok", *FAST,
-           "--health-retries", "1", "busybox", "sleep", "300")  # fmt: skip
+    cid = cli.ok("run", "-d", "--name", name, "--health-cmd", "sleep 0.4; test -e /tmp/ok",
+                 *FAST, "--health-retries", "1", "busybox", "sleep", "300").strip()  # fmt: skip
     wait_until(lambda: status(cli, name) == "unhealthy", timeout=10, what="unhealthy")
+    exec_dir = Path(daemon.exec_root) / "c" / cid / "exec"
+    # the daemon dies while a probe runs: that probe ends on its own meanwhile
+    wait_until(lambda: any(exec_dir.iterdir()), timeout=5, what="a probe in flight")
     daemon.kill(signal.SIGKILL)
+    cut_short = {p.name for p in exec_dir.iterdir()}
+    time.sleep(0.8)
     daemon.start()
     # the container kept running; its health starts over and probes run again
     assert cli.fmt("{{.State.Running}}", name) == "true"
     cli.ok("exec", name, "touch", "/tmp/ok")
     wait_until(lambda: status(cli, name) == "healthy", timeout=10, what="healthy after restart")
     assert health(cli, name)["Log"][-1]["ExitCode"] == 0
+    # the cut-short probe's session files were swept at restore
+    assert cut_short and cut_short.isdisjoint(p.name for p in exec_dir.iterdir())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import parse_since_until
 from ..containers import views
-from ..containers.filters import container_matches
+from ..containers.filters import check_list_filters, container_matches
 from ..containers.logs import LogOptions, LogReader, Piece
 from ..errors import InvalidParameter, NotFound
 from .http import Hijack, Request, Response, StreamResponse, json_response
@@ -96,6 +96,7 @@ def register(router: Router, daemon: Daemon) -> None:
         limit = req.q_int("limit", -1) or -1
         size = req.q_bool("size")
         filters = req.q_filters()
+        check_list_filters(filters)
 
         def collect() -> list[dict[str, Any]]:
             s = svc()

@@ -39,6 +39,16 @@ def _label_ok(labels: dict[str, str], spec: str) -> bool:
     return not has if negate else has
 
 
+def check_list_filters(filters: dict[str, list[str]]) -> None:
+    """Refuse bad list filters before looking at any container, as dockerd does (so an
+    empty list still says what was wrong)."""
+    for key, values in filters.items():
+        if key not in _LIST_KEYS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+        if key == "health":
+            health.matches_filter(None, values)
+
+
 def container_matches(c: Container, filters: dict[str, list[str]], prune: bool = False) -> bool:
     for key, values in filters.items():
         if not values:

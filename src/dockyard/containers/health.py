@@ -196,7 +196,7 @@ class Health:
         return {
             "Status": self.status,
             "FailingStreak": self.failing_streak,
-            "Log": [r.to_dict() for r in self.log] or None,
+            "Log": [r.to_dict() for r in self.log],
         }
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,14 @@ class RuntimeAdapter:
 
         update_resources(self._for(cid), cid, build_resources(host_config))
 
+    def sweep_execs(self, cid: str) -> int:
+        """After a daemon restart: drop the files of exec sessions whose process has ended
+        (nobody is left to read them; a health probe cut short by the restart is one)."""
+        dirs = _unused_exec_dirs(self._for(cid), cid)
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        return len(dirs)
+
     def exec_spawn(
         self, cid: str, process: dict[str, Any], tty: bool, stdin: bool, detach: bool, exec_id: str
     ) -> Any:
@@ -160,6 +169,22 @@ class RuntimeAdapter:
         except RuntimeStartError as exc:
             message = getattr(exc, "runtime_message", None) or str(exc)
             raise RuntimeStartError(_docker_exec_message(message)) from None
+
+
+def _unused_exec_dirs(rt: Runtime, cid: str) -> list[Path]:
+    from ..runtime.execsession import ExecSession
+
+    base = rt.container_dir(cid) / "exec"
+    found = []
+    for d in base.iterdir() if base.is_dir() else []:
+        try:
+            session = ExecSession.load(rt, cid, d.name)
+        except (OSError, ValueError, KeyError):
+            found.append(d)  # never started: no session record
+            continue
+        if not session.running():
+            found.append(d)
+    return found
 
 
 def _conmon_log_cap(log_opts: dict[str, str]) -> int | None:

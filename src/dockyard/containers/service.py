@@ -547,6 +547,8 @@ class ContainerService:
         self.exits.recover()
         for c in self.all():
             with c.lock:
+                if c.running:
+                    self.runtime.sweep_execs(c.id)
                 if c.running and not c.state.get("Paused"):
                     self.health.started(c)
                     self.store.save(c)

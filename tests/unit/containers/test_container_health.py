@@ -147,7 +147,7 @@ def test_log_keeps_the_last_five_and_restart_keeps_it() -> None:
 
 def test_health_json_shape_round_trips() -> None:
     h = Health()
-    assert h.to_dict() == {"Status": "starting", "FailingStreak": 0, "Log": None}
+    assert h.to_dict() == {"Status": "starting", "FailingStreak": 0, "Log": []}
     h.record(Result(1700000000_250000000, 1700000000_500000001, 1, "no\n"), _probe(), 0)
     d = h.to_dict()
     assert d["Log"] == [
@@ -221,3 +221,15 @@ def test_filter_refuses_unknown_values() -> None:
         "invalid filter 'health=sick': invalid value for health (sick): must be one of "
         "none, starting, healthy, unhealthy"
     )
+
+
+def test_list_filters_are_checked_before_any_container() -> None:
+    from dockyard.containers.filters import check_list_filters
+
+    check_list_filters({"health": ["none", "healthy"], "status": ["running"]})
+    with pytest.raises(InvalidParameter) as err:
+        check_list_filters({"health": ["sick"]})
+    assert err.value.message.startswith("invalid filter 'health=sick'")
+    with pytest.raises(InvalidParameter) as err:
+        check_list_filters({"colour": ["red"]})
+    assert err.value.message == "invalid filter 'colour'"

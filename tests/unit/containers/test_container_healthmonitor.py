@@ -136,7 +136,7 @@ def test_healthy_then_unhealthy_with_events(env: Any, tmp_path: Any) -> None:
     c = container(["CMD", "test", "-e", str(flag)], Interval=50 * MS, Retries=2)
     with c.lock:
         monitors.started(c)
-    assert c.state["Health"] == {"Status": "starting", "FailingStreak": 0, "Log": None}
+    assert c.state["Health"] == {"Status": "starting", "FailingStreak": 0, "Log": []}
     wait_for(lambda: c.state["Health"]["Status"] == "healthy")
     flag.unlink()
     wait_for(lambda: c.state["Health"]["Status"] == "unhealthy")
@@ -188,7 +188,7 @@ def test_stop_ends_probing_and_reads_unhealthy(env: Any) -> None:
     # the probe in flight is killed, nothing is recorded for it, no new one starts
     wait_for(lambda: execs.handles[0].proc.poll() is not None)
     time.sleep(0.1)
-    assert len(execs.handles) == 1 and c.state["Health"]["Log"] is None and events == []
+    assert len(execs.handles) == 1 and c.state["Health"]["Log"] == [] and events == []
 
 
 def test_a_command_that_cannot_start_fails_with_the_runtime_message(env: Any) -> None:
