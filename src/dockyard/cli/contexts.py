@@ -65,6 +65,8 @@ def _endpoint(spec: str) -> tuple[str, bool, str]:
             skip = value.lower() in ("1", "t", "true")
         elif key == "from":
             source = value
+        elif key in ("ca", "cert", "key"):
+            raise CLIError(f"unable to create docker endpoint config: {key}: TLS material is not supported by dockyard")
         else:
             raise CLIError(f"unable to create docker endpoint config: unrecognized config key: {key}")
     return host, skip, source

@@ -48,7 +48,11 @@ def entry(path: str) -> dict | None:
     if found is None:
         found = next((e for e in HELP.values() if path in e.get("aliases", ())), None)
     if found is not None and "same" in found:
-        return {**HELP[found["same"]], "usage": found["usage"]}
+        found = {**entry(found["same"]), "usage": found["usage"]}  # type: ignore[dict-item]
+    if found is not None and "flags_from" in found:  # run: create's flags, its own win
+        own = {f[1] for f in found["flags"]}
+        flags = [f for f in HELP[found["flags_from"]]["flags"] if f[1] not in own] + found["flags"]
+        found = {**found, "flags": sorted(flags, key=lambda f: f[1])}
     return found
 
 

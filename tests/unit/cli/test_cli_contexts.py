@@ -133,3 +133,9 @@ def test_docker_cli_and_dockyard_share_the_store(config, capsys):
     docker("context", "use", "default")
     assert _main(capsys, "context", "rm", "from-docker")[0] == 0
     assert docker("context", "ls", "-q") == "default\nfrom-dockyard\n"
+
+
+def test_tls_material_is_refused_not_ignored(config, capsys):
+    code, _, err = _main(capsys, "context", "create", "ctls", "--docker", "host=tcp://h:2376,ca=/ca.pem")
+    assert (code, err) == (1, "unable to create docker endpoint config: ca: TLS material is not supported by dockyard\n")
+    assert contexts.names() == []
