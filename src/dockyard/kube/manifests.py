@@ -10,7 +10,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import names
+from . import names, quantity
 from .probes import probe_from_health
 from .spec import Application, ConfigData, Container, Mount, Workload
 
@@ -144,18 +144,6 @@ def _pod_spec(w: Workload, restart: str, opts: Options, warnings: list[str]) -> 
     return spec
 
 
-def quantity_bytes(n: int) -> str:
-    for suffix, unit in (("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
-        if n % unit == 0:
-            return f"{n // unit}{suffix}"
-    return str(n)
-
-
-def quantity_cpus(nano: int) -> str:
-    milli = max(1, round(nano / 1_000_000))
-    return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
-
-
 def _security(w: Workload, c: Container, warnings: list[str]) -> dict[str, Any]:
     sec: dict[str, Any] = {}
     if c.user:
@@ -202,9 +190,9 @@ def _container(
         out["ports"] = [{"containerPort": p, "protocol": proto} for p, proto in ports]
     limits = {}
     if c.memory:
-        limits["memory"] = quantity_bytes(c.memory)
+        limits["memory"] = quantity.from_bytes(c.memory)
     if c.nano_cpus:
-        limits["cpu"] = quantity_cpus(c.nano_cpus)
+        limits["cpu"] = quantity.from_nano_cpus(c.nano_cpus)
     if limits:
         out["resources"] = {"limits": limits}
     sec = _security(w, c, warnings)
@@ -240,7 +228,7 @@ def _volume_source(m: Mount) -> tuple[str, dict[str, Any]]:
     if m.kind == "tmpfs":
         empty: dict[str, Any] = {"medium": "Memory"}
         if m.size:
-            empty["sizeLimit"] = quantity_bytes(m.size)
+            empty["sizeLimit"] = quantity.from_bytes(m.size)
         return names.dns_label("tmp" + m.target), {"emptyDir": empty}
     if m.kind == "config":
         return names.dns_label(m.source), {"configMap": {"name": m.source}}

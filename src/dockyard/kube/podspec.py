@@ -1,0 +1,371 @@
+"""One Kubernetes pod spec -> the create bodies of its containers (Engine API JSON).
+
+A pod is an infra container holding the network namespace (Kubernetes' pause) and the
+pod's containers joining it (`NetworkMode: container:<infra>`), so `localhost` reaches
+every container of the pod and they share its hostname. Pure: the executor (`play`) sends
+the bodies.
+"""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import names, quantity
+from .probes import health_from_probe, health_to_docker
+from .support import unsupported
+from .yamlio import ManifestError
+
+INFRA_COMMAND = ["sleep", "2147483647"]
+
+
+@dataclass
+class Configs:
+    """The ConfigMaps and Secrets of the played files, decoded: name -> key -> bytes."""
+
+    maps: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    secrets: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    def lookup(self, secret: bool, name: str, where: str) -> dict[str, bytes]:
+        table = self.secrets if secret else self.maps
+        if name not in table:
+            kind = "Secret" if secret else "ConfigMap"
+            raise ManifestError(f"{where}: {kind} {name!r} is not in the played files")
+        return table[name]
+
+
+@dataclass
+class ContainerPlan:
+    name: str  # the Docker container's name
+    body: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)  # absolute path -> content
+
+
+@dataclass
+class PodPlan:
+    name: str
+    owner: str  # "Kind/name" of the manifest object
+    labels: dict[str, str]  # the pod's Kubernetes labels (Services select on them)
+    infra: ContainerPlan
+    init: list[ContainerPlan]
+    containers: list[ContainerPlan]
+    volumes: list[str] = field(default_factory=list)  # emptyDir volumes to create
+    claims: list[str] = field(default_factory=list)  # named volumes the pod mounts
+    port_names: dict[str, int] = field(default_factory=dict)  # named container ports
+
+
+@dataclass
+class PodContext:
+    name: str
+    owner: str
+    where: str  # "file: document n (Kind/name)" for messages
+    path: str  # the pod spec's path in the document
+    network: str
+    infra_image: str
+    backoff: int | None = None  # a Job's backoffLimit
+    warnings: list[str] = field(default_factory=list)
+
+
+def _labels(ctx: PodContext, kube_name: str, pod_labels: dict[str, str]) -> dict[str, str]:
+    out = dict(pod_labels)
+    out.update({names.POD: ctx.name, names.OWNER: ctx.owner, names.CONTAINER: kube_name})
+    return out
+
+
+def _restart(policy: str, ctx: PodContext) -> dict[str, Any]:
+    if policy == "Always":
+        return {"Name": "always", "MaximumRetryCount": 0}
+    retries = ctx.backoff if ctx.backoff is not None else 6
+    if policy == "OnFailure" or (ctx.backoff and policy == "Never"):
+        # Kubernetes starts a new pod after a failure, up to backoffLimit times; one host
+        # restarts the container in place as often.
+        return {"Name": "on-failure", "MaximumRetryCount": retries} if retries else {"Name": "no"}
+    return {"Name": "no", "MaximumRetryCount": 0}
+
+
+def _data(obj: dict[str, Any], secret: bool) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    if secret:
+        for k, v in (obj.get("data") or {}).items():
+            out[k] = base64.b64decode(str(v))
+        for k, v in (obj.get("stringData") or {}).items():
+            out[k] = str(v).encode()
+    else:
+        for k, v in (obj.get("data") or {}).items():
+            out[k] = str(v).encode()
+        for k, v in (obj.get("binaryData") or {}).items():
+            out[k] = base64.b64decode(str(v))
+    return out
+
+
+def read_config(doc: dict[str, Any], configs: Configs) -> None:
+    secret = doc["kind"] == "Secret"
+    table = configs.secrets if secret else configs.maps
+    table[doc["metadata"]["name"]] = _data(doc, secret)
+
+
+def _env(c: dict[str, Any], configs: Configs, ctx: PodContext, path: str) -> list[str]:
+    out: list[str] = []
+    for i, src in enumerate(c.get("envFrom") or []):
+        unsupported(src, "envFrom", f"{path}.envFrom.{i}", ctx.warnings, ctx.where)
+        ref = src.get("configMapRef") or src.get("secretRef") or {}
+        secret = "secretRef" in src
+        if not ref:
+            continue
+        try:
+            data = configs.lookup(secret, ref.get("name", ""), ctx.where)
+        except ManifestError:
+            if ref.get("optional"):
+                continue
+            raise
+        prefix = src.get("prefix") or ""
+        out += [f"{prefix}{k}={v.decode(errors='replace')}" for k, v in data.items()]
+    for i, e in enumerate(c.get("env") or []):
+        here = f"{path}.env.{i}"
+        unsupported(e, "env", here, ctx.warnings, ctx.where)
+        if "valueFrom" in e:
+            vf = e["valueFrom"] or {}
+            unsupported(vf, "valueFrom", f"{here}.valueFrom", ctx.warnings, ctx.where)
+            ref = vf.get("configMapKeyRef") or vf.get("secretKeyRef")
+            if not ref:
+                continue
+            data = configs.lookup("secretKeyRef" in vf, ref.get("name", ""), ctx.where)
+            if ref.get("key") not in data:
+                if ref.get("optional"):
+                    continue
+                raise ManifestError(f"{ctx.where}: {here}: key {ref.get('key')!r} not found")
+            out.append(f"{e['name']}={data[ref['key']].decode(errors='replace')}")
+        else:
+            out.append(f"{e['name']}={e.get('value', '')}")
+    return out
+
+
+def _security(
+    sec: dict[str, Any], pod_sec: dict[str, Any], ctx: PodContext, path: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Config fields, HostConfig fields) of a securityContext."""
+    unsupported(sec, "security", path, ctx.warnings, ctx.where)
+    config: dict[str, Any] = {}
+    host: dict[str, Any] = {}
+    uid = sec.get("runAsUser", pod_sec.get("runAsUser"))
+    gid = sec.get("runAsGroup", pod_sec.get("runAsGroup"))
+    if uid is not None:
+        config["User"] = f"{uid}:{gid}" if gid is not None else str(uid)
+    caps = sec.get("capabilities") or {}
+    if caps.get("add"):
+        host["CapAdd"] = list(caps["add"])
+    if caps.get("drop"):
+        host["CapDrop"] = list(caps["drop"])
+    if sec.get("privileged"):
+        host["Privileged"] = True
+    if sec.get("readOnlyRootFilesystem"):
+        host["ReadonlyRootfs"] = True
+    return config, host
+
+
+def _resources(res: dict[str, Any], ctx: PodContext, path: str) -> dict[str, Any]:
+    unsupported(res, "resources", path, ctx.warnings, ctx.where)
+    limits = res.get("limits") or {}
+    unsupported(limits, "limits", f"{path}.limits", ctx.warnings, ctx.where)
+    host: dict[str, Any] = {}
+    try:
+        if "memory" in limits:
+            host["Memory"] = quantity.to_bytes(limits["memory"])
+        if "cpu" in limits:
+            host["NanoCpus"] = quantity.to_nano_cpus(limits["cpu"])
+    except ValueError as exc:
+        raise ManifestError(f"{ctx.where}: {path}.limits: {exc}") from None
+    return host
+
+
+def _health(c: dict[str, Any], ctx: PodContext, path: str) -> dict[str, Any] | None:
+    for key in ("livenessProbe", "readinessProbe"):
+        probe = c.get(key)
+        if not probe:
+            continue
+        health = health_from_probe(probe)
+        if health is not None:
+            return health_to_docker(health)
+        ctx.warnings.append(
+            f"{ctx.where}: {path}.{key}: only exec probes become health checks; skipped"
+        )
+    return None
+
+
+def _mounts(
+    c: dict[str, Any],
+    volumes: dict[str, dict[str, Any]],
+    configs: Configs,
+    ctx: PodContext,
+    path: str,
+    plan: PodPlan,
+) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    mounts: list[dict[str, Any]] = []
+    files: dict[str, bytes] = {}
+    for i, vm in enumerate(c.get("volumeMounts") or []):
+        here = f"{path}.volumeMounts.{i}"
+        unsupported(vm, "volumeMount", here, ctx.warnings, ctx.where)
+        vol = volumes.get(vm.get("name", ""))
+        if vol is None:
+            raise ManifestError(f"{ctx.where}: {here}: no volume named {vm.get('name')!r}")
+        target, ro = vm["mountPath"], bool(vm.get("readOnly"))
+        sub = vm.get("subPath") or ""
+        if "configMap" in vol or "secret" in vol:
+            files.update(_config_files(vol, target, sub, configs, ctx))
+            continue
+        if sub:
+            ctx.warnings.append(f"{ctx.where}: {here}.subPath: only for configMap/secret; skipped")
+        if "persistentVolumeClaim" in vol:
+            claim = vol["persistentVolumeClaim"]["claimName"]
+            if claim not in plan.claims:
+                plan.claims.append(claim)
+            ro = ro or bool(vol["persistentVolumeClaim"].get("readOnly"))
+            mounts.append({"Type": "volume", "Source": claim, "Target": target, "ReadOnly": ro})
+        elif "hostPath" in vol:
+            src = vol["hostPath"]["path"]
+            mounts.append({"Type": "bind", "Source": src, "Target": target, "ReadOnly": ro})
+        elif (vol.get("emptyDir") or {}).get("medium") == "Memory":
+            mount: dict[str, Any] = {"Type": "tmpfs", "Target": target}
+            limit = (vol.get("emptyDir") or {}).get("sizeLimit")
+            if limit:
+                mount["TmpfsOptions"] = {"SizeBytes": quantity.to_bytes(limit)}
+            mounts.append(mount)
+        else:  # emptyDir: one volume the pod's containers share, gone with the pod
+            source = f"{ctx.name}-{vol['name']}"
+            if source not in plan.volumes:
+                plan.volumes.append(source)
+            mounts.append({"Type": "volume", "Source": source, "Target": target, "ReadOnly": ro})
+    return mounts, files
+
+
+def _config_files(
+    vol: dict[str, Any], target: str, sub: str, configs: Configs, ctx: PodContext
+) -> dict[str, bytes]:
+    """A configMap/secret volume as files (written into the container before it starts)."""
+    secret = "secret" in vol
+    src = vol["secret"] if secret else vol["configMap"]
+    data = configs.lookup(secret, src.get("secretName" if secret else "name", ""), ctx.where)
+    items = src.get("items") or [{"key": k, "path": k} for k in data]
+    files = {}
+    for item in items:
+        if item["key"] not in data:
+            raise ManifestError(f"{ctx.where}: key {item['key']!r} not found in {vol['name']}")
+        files[item["path"]] = data[item["key"]]
+    if sub:
+        if sub not in files:
+            raise ManifestError(f"{ctx.where}: subPath {sub!r} not found in {vol['name']}")
+        return {target: files[sub]}
+    return {posixpath.join(target, p): content for p, content in files.items()}
+
+
+def _container(
+    c: dict[str, Any],
+    pod: dict[str, Any],
+    volumes: dict[str, dict[str, Any]],
+    configs: Configs,
+    ctx: PodContext,
+    path: str,
+    plan: PodPlan,
+    restart: dict[str, Any],
+) -> ContainerPlan:
+    unsupported(c, "container", path, ctx.warnings, ctx.where)
+    if not c.get("image"):  # optional in the schema (for controllers); required to run
+        raise ManifestError(f"{ctx.where}: {path}.image: a container needs an image")
+    config: dict[str, Any] = {"Image": c["image"], "Hostname": plan.infra.body["Hostname"]}
+    if "command" in c:
+        config["Entrypoint"] = list(c["command"])
+    if "args" in c:
+        config["Cmd"] = list(c["args"])
+    config["Env"] = _env(c, configs, ctx, path)
+    if c.get("workingDir"):
+        config["WorkingDir"] = c["workingDir"]
+    config["Tty"] = bool(c.get("tty"))
+    config["OpenStdin"] = bool(c.get("stdin"))
+    config["Labels"] = _labels(ctx, c["name"], plan.labels)
+    sec_config, sec_host = _security(
+        c.get("securityContext") or {},
+        pod.get("securityContext") or {},
+        ctx,
+        f"{path}.securityContext",
+    )
+    config.update(sec_config)
+    health = _health(c, ctx, path)
+    if health:
+        config["Healthcheck"] = health
+    grace = pod.get("terminationGracePeriodSeconds")
+    if grace is not None:
+        config["StopTimeout"] = int(grace)
+    mounts, files = _mounts(c, volumes, configs, ctx, path, plan)
+    host: dict[str, Any] = {
+        "NetworkMode": f"container:{plan.infra.name}",
+        "RestartPolicy": restart,
+        "Mounts": mounts,
+        **sec_host,
+        **_resources(c.get("resources") or {}, ctx, f"{path}.resources"),
+    }
+    config["HostConfig"] = host
+    return ContainerPlan(f"{ctx.name}-{c['name']}", config, files)
+
+
+def _infra(ctx: PodContext, pod: dict[str, Any], labels: dict[str, str]) -> ContainerPlan:
+    hostname = pod.get("hostname") or names.dns_label(ctx.name)
+    body = {
+        "Image": ctx.infra_image,
+        "Entrypoint": INFRA_COMMAND[:1],
+        "Cmd": INFRA_COMMAND[1:],
+        "Hostname": hostname,
+        "StopSignal": "SIGKILL",  # it holds namespaces only: nothing to shut down
+        "Labels": {**labels, names.POD: ctx.name, names.OWNER: ctx.owner, names.INFRA: "true"},
+        "ExposedPorts": {},
+        "HostConfig": {"NetworkMode": ctx.network, "PortBindings": {}},
+        "NetworkingConfig": {"EndpointsConfig": {ctx.network: {"Aliases": [hostname]}}},
+    }
+    return ContainerPlan(f"{ctx.name}-infra", body)
+
+
+def _ports(pod: dict[str, Any], plan: PodPlan, ctx: PodContext, path: str) -> None:
+    infra = plan.infra
+    for ci, c in enumerate(pod.get("containers") or []):
+        for pi, p in enumerate(c.get("ports") or []):
+            unsupported(p, "port", f"{path}.containers.{ci}.ports.{pi}", ctx.warnings, ctx.where)
+            spec = f"{p['containerPort']}/{(p.get('protocol') or 'TCP').lower()}"
+            infra.body["ExposedPorts"][spec] = {}
+            if p.get("name"):
+                plan.port_names[p["name"]] = int(p["containerPort"])
+            if p.get("hostPort"):
+                binding = {"HostIp": p.get("hostIP", ""), "HostPort": str(p["hostPort"])}
+                infra.body["HostConfig"]["PortBindings"].setdefault(spec, []).append(binding)
+
+
+def pod_plan(
+    pod: dict[str, Any], labels: dict[str, str], configs: Configs, ctx: PodContext
+) -> PodPlan:
+    """The containers of one pod (`pod` is a PodSpec, `labels` its template's labels)."""
+    path = ctx.path
+    unsupported(pod, "pod", path, ctx.warnings, ctx.where)
+    unsupported(
+        pod.get("securityContext"),
+        "podSecurity",
+        f"{path}.securityContext",
+        ctx.warnings,
+        ctx.where,
+    )
+    infra = _infra(ctx, pod, labels)
+    plan = PodPlan(ctx.name, ctx.owner, dict(labels), infra, [], [])
+    _ports(pod, plan, ctx, path)
+    volumes = {}
+    for i, vol in enumerate(pod.get("volumes") or []):
+        unsupported(vol, "volume", f"{path}.volumes.{i}", ctx.warnings, ctx.where)
+        volumes[vol["name"]] = vol
+    restart = _restart(pod.get("restartPolicy") or "Always", ctx)
+    for i, c in enumerate(pod.get("initContainers") or []):
+        here = f"{path}.initContainers.{i}"
+        plan.init.append(_container(c, pod, volumes, configs, ctx, here, plan, {"Name": "no"}))
+    for i, c in enumerate(pod.get("containers") or []):
+        here = f"{path}.containers.{i}"
+        plan.containers.append(_container(c, pod, volumes, configs, ctx, here, plan, restart))
+    policy = restart["Name"]
+    infra.body["HostConfig"]["RestartPolicy"] = {"Name": "always" if policy == "always" else "no"}
+    return plan
