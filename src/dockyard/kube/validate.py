@@ -2,11 +2,15 @@
 package ships them, one directory per Kubernetes minor version).
 
 Strict: a field the schema does not know is an error, as `kubectl apply --validate=strict`
-makes it. jsonschema loads slowly (~0.3 s), so it is imported on first use only.
+makes it. The package's own `validate` re-reads the 1.8 MB definitions on every call and
+stops at the first error; here each (version, kind) validator is built once and every error
+is reported. jsonschema loads slowly (~0.3 s), so it is imported on first use only.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from .yamlio import ManifestError
@@ -16,32 +20,55 @@ VERSIONS = ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37")
 
 
 def describe(doc: dict[str, Any], index: int) -> str:
-    kind = doc.get("kind") or "?"
-    name = (
-        (doc.get("metadata") or {}).get("name") if isinstance(doc.get("metadata"), dict) else None
-    )
-    return f"document {index + 1} ({kind}/{name or '?'})"
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"document {index + 1} ({doc.get('kind') or '?'}/{name or '?'})"
+
+
+@functools.cache
+def _definitions(version: str) -> Any:
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Registry, Resource
+
+    path = f"kubernetes-json-schema/v{version}.0-local-strict/_definitions.json"
+    return Resource.from_contents(schema_contents(path, version)) @ Registry()
+
+
+@functools.cache
+def _validator(version: str, kind: str, api_version: str) -> Any:
+    """None when this Kubernetes version has no such kind in that API group/version."""
+    import jsonschema
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Resource
+
+    # "apps/v1" -> "apps-v1", "rbac.authorization.k8s.io/v1" -> "rbac-v1", "v1" -> "v1"
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = f"kubernetes-json-schema/v{version}.0-local-strict/{kind.lower()}-{group}.json"
+    try:
+        schema = schema_contents(path, version)
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(schema) @ _definitions(version)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 def problems(doc: dict[str, Any], versions: tuple[str, ...] = VERSIONS) -> list[str]:
     """Why `doc` is invalid ("path: reason", with the versions that say so); [] when valid."""
-    import kubernetes_validate as kv
-
-    if not isinstance(doc.get("apiVersion"), str) or not isinstance(doc.get("kind"), str):
+    kind, api = doc.get("kind"), doc.get("apiVersion")
+    if not isinstance(api, str) or not isinstance(kind, str) or "/" in kind or ".." in kind:
         return ["apiVersion and kind must be strings"]
     rejected: dict[str, list[str]] = {}
     for version in versions:
-        try:
-            kv.validate(doc, version, strict=True)
-        except kv.ValidationError as exc:
-            path = ".".join(str(p) for p in exc.path) or "(top)"
-            rejected.setdefault(f"{path}: {exc.message}", []).append(version)
-        except kv.SchemaNotFoundError:
-            rejected.setdefault(f"unknown kind {doc['kind']} in {doc['apiVersion']}", [])
-            break
+        validator = _validator(version, kind, api)
+        if validator is None:
+            rejected.setdefault(f"unknown kind {kind} in {api}", []).append(version)
+            continue
+        for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path))):
+            path = ".".join(str(p) for p in err.path) or "(top)"
+            rejected.setdefault(f"{path}: {err.message}", []).append(version)
     out = []
     for reason, by in rejected.items():
-        if by and len(by) < len(versions):
+        if len(by) < len(versions):
             reason += f" (Kubernetes {', '.join(by)})"
         out.append(reason)
     return out

@@ -331,3 +331,21 @@ def test_a_generated_file_plays_back_as_the_original_container() -> None:
     }
     assert "api" in pod.infra.body["NetworkingConfig"]["EndpointsConfig"]["kube"]["Aliases"]
     assert p.claims == ["apidata"]
+
+
+def test_every_error_of_every_document_is_listed() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+        "spec: {containers: [{name: c, image: b, bogus: 1, ports: [{containerPort: x}]}]}\n"
+        "---\napiVersion: v1\nkind: Nope\nmetadata: {name: b}\n"
+    )
+    with pytest.raises(ManifestError) as err:
+        build(text)
+    lines = str(err.value).splitlines()[1:]
+    assert lines == [
+        "  app.yaml: document 1 (Pod/a): spec.containers.0: Additional properties are not "
+        "allowed ('bogus' was unexpected)",
+        "  app.yaml: document 1 (Pod/a): spec.containers.0.ports.0.containerPort: 'x' is not "
+        "of type 'integer'",
+        "  app.yaml: document 2 (Nope/b): unknown kind Nope in v1",
+    ]
