@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from ..common.humanize import ago
-from . import manifests, pods, validate
+from . import manifests, names, pods, validate
 from .plan import DEFAULT_INFRA_IMAGE, DEFAULT_NETWORK, build, owners, sources
 from .spec import Application
 from .yamlio import ManifestError, dump_documents, load_documents
@@ -84,6 +84,39 @@ def _from_engine(engine: Any, refs: list[str]) -> Application:
     return app
 
 
+def _from_compose(files: list[str]) -> Application:
+    from ..compose.errors import ComposeError
+    from ..compose.loader import LoadOptions, load
+    from . import from_compose
+
+    try:
+        project = load(LoadOptions(files=files))
+    except ComposeError as exc:
+        raise ManifestError(str(exc)) from None
+    return from_compose.application(project)
+
+
+def _pull_secret(host: str, name: str) -> manifests.Document:
+    from ..common import dockerconfig
+    from . import registry
+
+    entry = dockerconfig.find_auth(dockerconfig.load(), dockerconfig.server_key(host))
+    if not entry:
+        raise ManifestError(
+            f"--pull-secret: no credentials for {host} in {dockerconfig.config_path()}; "
+            f"run 'dockyard login {host}' first"
+        )
+    return manifests.Document(manifests.pull_secret(name, registry.dockerconfigjson(entry, host)))
+
+
+def _registry_auth(host: str) -> str | None:
+    from ..common import dockerconfig
+
+    entry = dockerconfig.find_auth(dockerconfig.load(strict=False), dockerconfig.server_key(host))
+    auth = dockerconfig.auth_config(entry, dockerconfig.server_key(host))
+    return dockerconfig.encode_header(auth) if auth else None
+
+
 @_manifest_errors
 def generate(ctx: Any, args: list[str]) -> int:
     """Kubernetes YAML for containers, pods or a compose project."""
@@ -102,13 +135,43 @@ def generate(ctx: Any, args: list[str]) -> int:
         help="workload kind (default: Deployment; a Job for run-once services)",
     )
     p.add_argument("--service-type", choices=manifests.SERVICE_TYPES, default="ClusterIP")
+    p.add_argument(
+        "--registry",
+        default="",
+        metavar="HOST",
+        help="tag and push the images to this registry, and name them there",
+    )
+    p.add_argument(
+        "--pull-secret",
+        nargs="?",
+        const="-",
+        default="",
+        metavar="NAME",
+        help="an imagePullSecrets Secret from the credentials for --registry",
+    )
     opts = p.parse_args(args)
     if not opts.refs and not opts.file:
         p.error("requires at least 1 container, pod or -f COMPOSE_FILE")
-    if opts.file:
-        raise ManifestError("kube generate -f needs the compose loader, not on this build yet")
-    app = _from_engine(ctx.api, opts.refs)
-    text = render(app, manifests.Options(kind=opts.type, service_type=opts.service_type))
+    if opts.refs and opts.file:
+        p.error("containers and pods, or -f COMPOSE_FILE, not both")
+    if opts.pull_secret and not opts.registry:
+        p.error("--pull-secret needs --registry")
+    app = _from_compose(opts.file) if opts.file else _from_engine(ctx.api, opts.refs)
+    extra = []
+    secret_name = ""
+    if opts.pull_secret:
+        secret_name = opts.pull_secret
+        if secret_name == "-":
+            secret_name = names.dns_label(f"{opts.registry}-credentials")
+        extra.append(_pull_secret(opts.registry, secret_name))
+    if opts.registry:
+        from . import registry
+
+        registry.publish(ctx.api, app, opts.registry, _registry_auth(opts.registry))
+    options = manifests.Options(
+        kind=opts.type, service_type=opts.service_type, pull_secret=secret_name
+    )
+    text = render(app, options, extra)
     if opts.output:
         with open(opts.output, "w") as f:
             f.write(text)
@@ -117,9 +180,12 @@ def generate(ctx: Any, args: list[str]) -> int:
     return 0
 
 
-def render(app: Application, options: manifests.Options) -> str:
+def render(
+    app: Application, options: manifests.Options, extra: list[manifests.Document] | None = None
+) -> str:
     """The YAML, after strict validation for every supported Kubernetes version."""
     docs, warnings = manifests.render(app, options)
+    docs = (extra or []) + docs
     _warn(app.warnings + warnings)
     validate.check([d.body for d in docs], "generated")
     return dump_documents((d.comments, d.body) for d in docs)
