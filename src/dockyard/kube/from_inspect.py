@@ -78,7 +78,8 @@ def container_record(doc: dict[str, Any], image: dict[str, Any], name: str) -> C
     entrypoint, cmd = config.get("Entrypoint"), config.get("Cmd")
     command = args = None
     if entrypoint != image.get("Entrypoint"):
-        command, args = list(entrypoint or []), list(cmd or [])
+        # a new entrypoint drops the image's CMD (in Docker as in Kubernetes)
+        command, args = list(entrypoint or []), list(cmd) if cmd else None
     elif cmd != image.get("Cmd"):
         args = list(cmd or [])
     health = config.get("Healthcheck")

@@ -96,7 +96,7 @@ def _workload(w: Workload, opts: Options, warnings: list[str]) -> Document:
         meta["annotations"] = annotations
     pod = _pod_spec(w, _restart_policy(w, kind, warnings), opts, warnings)
     selector = {names.NAME_LABEL: w.name}
-    template = {"metadata": {"labels": labels}, "spec": pod}
+    template = {"metadata": {"labels": dict(labels)}, "spec": pod}
     if kind == "pod":
         body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod}
     elif kind == "job":

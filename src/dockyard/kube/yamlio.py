@@ -10,6 +10,13 @@ import yaml
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _Dumper(yaml.SafeDumper):
+    """No `&id001` anchors: each object is written out where it appears."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 class ManifestError(Exception):
     """Input that cannot be played or generated; the message says where and why."""
 
@@ -31,5 +38,7 @@ def dump_documents(items: Iterable[tuple[list[str], dict[str, Any]]]) -> str:
     parts = []
     for comments, body in items:
         head = "".join(f"# {line}\n" for line in comments)
-        parts.append(head + yaml.safe_dump(body, sort_keys=False, default_flow_style=False))
+        parts.append(
+            head + yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+        )
     return "---\n" + "---\n".join(parts) if parts else ""

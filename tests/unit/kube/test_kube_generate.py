@@ -284,3 +284,20 @@ def test_generated_objects_are_not_shared_with_the_input() -> None:
     before = copy.deepcopy(doc)
     generate(doc)
     assert doc == before
+
+
+def test_yaml_has_no_anchors_and_reads_back() -> None:
+    from dockyard.kube.yamlio import dump_documents, load_documents
+
+    app = from_inspect.application([inspect_doc()], {"sha256:" + "i" * 64: IMAGE})
+    docs, _ = manifests.render(app, Options())
+    text = dump_documents((d.comments, d.body) for d in docs)
+    assert "&id" not in text and "*id" not in text
+    assert load_documents(text, "t") == [d.body for d in docs]
+
+
+def test_a_new_entrypoint_without_cmd_has_no_empty_args() -> None:
+    doc = inspect_doc(Config__Entrypoint=["sleep"], Config__Cmd=None)
+    bodies, _ = generate(doc)
+    (c,) = pod_spec(by_kind(bodies, "Deployment"))["containers"]
+    assert c["command"] == ["sleep"] and "args" not in c
