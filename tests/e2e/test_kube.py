@@ -305,3 +305,75 @@ def test_bad_input(kube: Kube) -> None:
     res = kube.play(str(halfway), check=False)
     assert res.returncode != 0
     assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+
+
+FEATURES = """
+apiVersion: v1
+kind: Secret
+metadata: {name: creds-TAG}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-TAG}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: feat-TAG}
+spec:
+  volumes:
+  - {name: shared, emptyDir: {}}
+  - {name: data, persistentVolumeClaim: {claimName: data-TAG}}
+  initContainers:
+  - name: prepare
+    image: busybox
+    command: [sh, -c, "echo prepared > /shared/flag"]
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, "cat /shared/flag > /data/copy; exec sleep 3600"]
+    env:
+    - name: PASSWORD
+      valueFrom: {secretKeyRef: {name: creds-TAG, key: password}}
+    resources: {limits: {memory: 64Mi, cpu: 500m}}
+    securityContext: {capabilities: {drop: [NET_RAW]}}
+    livenessProbe: {exec: {command: [cat, /shared/flag]}, periodSeconds: 5}
+    volumeMounts:
+    - {name: shared, mountPath: /shared}
+    - {name: data, mountPath: /data}
+"""
+
+
+def test_init_containers_volumes_secrets_resources_and_probes(kube: Kube) -> None:
+    path = kube.write(FEATURES)
+    kube.play(str(path))
+    main = f"feat-{kube.tag}-main"
+    copied = wait_until(lambda: kube.exec(main, "cat", "/data/copy"), timeout=20, what="copy")
+    assert copied == "prepared\n"
+    assert kube.exec(main, "sh", "-c", "echo $PASSWORD").strip() == "s3cret"
+    assert kube.cli.fmt("{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", main) == (
+        f"{64 << 20} 500000000"
+    )
+    assert kube.cli.fmt("{{json .Config.Healthcheck.Test}}", main) == '["CMD","cat","/shared/flag"]'
+    assert kube.cli.fmt("{{.State.ExitCode}}", f"feat-{kube.tag}-prepare") == "0"
+    volumes = kube.cli.ok("volume", "ls", "-q").split()
+    assert f"data-{kube.tag}" in volumes and f"feat-{kube.tag}-shared" in volumes
+    # the pod generates back into a valid manifest with its containers
+    generated = kube.cli.ok("kube", "generate", f"feat-{kube.tag}")
+    assert "name: main" in generated and "livenessProbe" in generated
+    kube.down(path)
+    assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+
+
+def test_pod_rm_and_logs(kube: Kube) -> None:
+    path = kube.write(TWO_CONTAINERS)
+    kube.play(str(path))
+    pod = f"duo-{kube.tag}"
+    res = kube.cli.run("pod", "rm", pod)
+    assert res.returncode == 1 and "use --force" in res.stderr
+    kube.cli.ok("pod", "rm", "-f", pod)
+    assert pod not in kube.cli.ok("pod", "ls", "-q").split()
+    res = kube.cli.run("pod", "inspect", pod)
+    assert res.returncode == 1 and f"no such pod: {pod}" in res.stderr
