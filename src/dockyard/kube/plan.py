@@ -107,9 +107,10 @@ def _workload(s: Source, configs: Configs, network: str, infra_image: str, plan:
             path=pod_path,
             network=network,
             infra_image=infra_image,
+            configs=configs,
             backoff=backoff,
         )
-        plan.pods.append(pod_plan(pod, labels, configs, ctx))
+        plan.pods.append(pod_plan(pod, labels, ctx))
         for w in ctx.warnings:  # one pod's warnings stand for all replicas
             if w not in plan.warnings:
                 plan.warnings.append(w)

@@ -64,8 +64,13 @@ class PodContext:
     path: str  # the pod spec's path in the document
     network: str
     infra_image: str
+    configs: Configs
     backoff: int | None = None  # a Job's backoffLimit
     warnings: list[str] = field(default_factory=list)
+
+    def skip(self, obj: Any, section: str, path: str) -> None:
+        """Warn about the fields of `obj` that `kube play` does not carry out."""
+        unsupported(obj, section, path, self.warnings, self.where)
 
 
 def _labels(ctx: PodContext, kube_name: str, pod_labels: dict[str, str]) -> dict[str, str]:
@@ -106,16 +111,16 @@ def read_config(doc: dict[str, Any], configs: Configs) -> None:
     table[doc["metadata"]["name"]] = _data(doc, secret)
 
 
-def _env(c: dict[str, Any], configs: Configs, ctx: PodContext, path: str) -> list[str]:
+def _env(c: dict[str, Any], ctx: PodContext, path: str) -> list[str]:
     out: list[str] = []
     for i, src in enumerate(c.get("envFrom") or []):
-        unsupported(src, "envFrom", f"{path}.envFrom.{i}", ctx.warnings, ctx.where)
+        ctx.skip(src, "envFrom", f"{path}.envFrom.{i}")
         ref = src.get("configMapRef") or src.get("secretRef") or {}
         secret = "secretRef" in src
         if not ref:
             continue
         try:
-            data = configs.lookup(secret, ref.get("name", ""), ctx.where)
+            data = ctx.configs.lookup(secret, ref.get("name", ""), ctx.where)
         except ManifestError:
             if ref.get("optional"):
                 continue
@@ -124,14 +129,14 @@ def _env(c: dict[str, Any], configs: Configs, ctx: PodContext, path: str) -> lis
         out += [f"{prefix}{k}={v.decode(errors='replace')}" for k, v in data.items()]
     for i, e in enumerate(c.get("env") or []):
         here = f"{path}.env.{i}"
-        unsupported(e, "env", here, ctx.warnings, ctx.where)
+        ctx.skip(e, "env", here)
         if "valueFrom" in e:
             vf = e["valueFrom"] or {}
-            unsupported(vf, "valueFrom", f"{here}.valueFrom", ctx.warnings, ctx.where)
+            ctx.skip(vf, "valueFrom", f"{here}.valueFrom")
             ref = vf.get("configMapKeyRef") or vf.get("secretKeyRef")
             if not ref:
                 continue
-            data = configs.lookup("secretKeyRef" in vf, ref.get("name", ""), ctx.where)
+            data = ctx.configs.lookup("secretKeyRef" in vf, ref.get("name", ""), ctx.where)
             if ref.get("key") not in data:
                 if ref.get("optional"):
                     continue
@@ -146,7 +151,7 @@ def _security(
     sec: dict[str, Any], pod_sec: dict[str, Any], ctx: PodContext, path: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(Config fields, HostConfig fields) of a securityContext."""
-    unsupported(sec, "security", path, ctx.warnings, ctx.where)
+    ctx.skip(sec, "security", path)
     config: dict[str, Any] = {}
     host: dict[str, Any] = {}
     uid = sec.get("runAsUser", pod_sec.get("runAsUser"))
@@ -166,9 +171,9 @@ def _security(
 
 
 def _resources(res: dict[str, Any], ctx: PodContext, path: str) -> dict[str, Any]:
-    unsupported(res, "resources", path, ctx.warnings, ctx.where)
+    ctx.skip(res, "resources", path)
     limits = res.get("limits") or {}
-    unsupported(limits, "limits", f"{path}.limits", ctx.warnings, ctx.where)
+    ctx.skip(limits, "limits", f"{path}.limits")
     host: dict[str, Any] = {}
     try:
         if "memory" in limits:
@@ -194,59 +199,120 @@ def _health(c: dict[str, Any], ctx: PodContext, path: str) -> dict[str, Any] | N
     return None
 
 
-def _mounts(
-    c: dict[str, Any],
-    volumes: dict[str, dict[str, Any]],
-    configs: Configs,
-    ctx: PodContext,
-    path: str,
-    plan: PodPlan,
-) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
-    mounts: list[dict[str, Any]] = []
-    files: dict[str, bytes] = {}
-    for i, vm in enumerate(c.get("volumeMounts") or []):
-        here = f"{path}.volumeMounts.{i}"
-        unsupported(vm, "volumeMount", here, ctx.warnings, ctx.where)
-        vol = volumes.get(vm.get("name", ""))
-        if vol is None:
-            raise ManifestError(f"{ctx.where}: {here}: no volume named {vm.get('name')!r}")
-        target, ro = vm["mountPath"], bool(vm.get("readOnly"))
-        sub = vm.get("subPath") or ""
-        if "configMap" in vol or "secret" in vol:
-            files.update(_config_files(vol, target, sub, configs, ctx))
-            continue
-        if sub:
-            ctx.warnings.append(f"{ctx.where}: {here}.subPath: only for configMap/secret; skipped")
-        if "persistentVolumeClaim" in vol:
-            claim = vol["persistentVolumeClaim"]["claimName"]
-            if claim not in plan.claims:
-                plan.claims.append(claim)
-            ro = ro or bool(vol["persistentVolumeClaim"].get("readOnly"))
-            mounts.append({"Type": "volume", "Source": claim, "Target": target, "ReadOnly": ro})
-        elif "hostPath" in vol:
-            src = vol["hostPath"]["path"]
-            mounts.append({"Type": "bind", "Source": src, "Target": target, "ReadOnly": ro})
-        elif (vol.get("emptyDir") or {}).get("medium") == "Memory":
-            mount: dict[str, Any] = {"Type": "tmpfs", "Target": target}
-            limit = (vol.get("emptyDir") or {}).get("sizeLimit")
-            if limit:
-                mount["TmpfsOptions"] = {"SizeBytes": quantity.to_bytes(limit)}
-            mounts.append(mount)
-        else:  # emptyDir: one volume the pod's containers share, gone with the pod
-            source = f"{ctx.name}-{vol['name']}"
-            if source not in plan.volumes:
-                plan.volumes.append(source)
-            mounts.append({"Type": "volume", "Source": source, "Target": target, "ReadOnly": ro})
-    return mounts, files
+class _Pod:
+    """Builds one pod's plan: the infra container first, then each container joining it."""
+
+    def __init__(self, spec: dict[str, Any], labels: dict[str, str], ctx: PodContext) -> None:
+        self.spec, self.ctx = spec, ctx
+        ctx.skip(spec, "pod", ctx.path)
+        ctx.skip(spec.get("securityContext"), "podSecurity", f"{ctx.path}.securityContext")
+        self.plan = PodPlan(ctx.name, ctx.owner, dict(labels), _infra(ctx, spec, labels), [], [])
+        self.volumes: dict[str, dict[str, Any]] = {}
+        for i, vol in enumerate(spec.get("volumes") or []):
+            ctx.skip(vol, "volume", f"{ctx.path}.volumes.{i}")
+            self.volumes[vol["name"]] = vol
+
+    def build(self) -> PodPlan:
+        ctx, spec, plan = self.ctx, self.spec, self.plan
+        _ports(spec, plan, ctx, ctx.path)
+        restart = _restart(spec.get("restartPolicy") or "Always", ctx)
+        for i, c in enumerate(spec.get("initContainers") or []):
+            here = f"{ctx.path}.initContainers.{i}"
+            plan.init.append(self.container(c, here, {"Name": "no"}))
+        for i, c in enumerate(spec.get("containers") or []):
+            plan.containers.append(self.container(c, f"{ctx.path}.containers.{i}", restart))
+        infra_restart = "always" if restart["Name"] == "always" else "no"
+        plan.infra.body["HostConfig"]["RestartPolicy"] = {"Name": infra_restart}
+        return plan
+
+    def container(self, c: dict[str, Any], path: str, restart: dict[str, Any]) -> ContainerPlan:
+        ctx, plan = self.ctx, self.plan
+        ctx.skip(c, "container", path)
+        if not c.get("image"):  # optional in the schema (for controllers); required to run
+            raise ManifestError(f"{ctx.where}: {path}.image: a container needs an image")
+        config: dict[str, Any] = {"Image": c["image"], "Hostname": plan.infra.body["Hostname"]}
+        if "command" in c:
+            config["Entrypoint"] = list(c["command"])
+        if "args" in c:
+            config["Cmd"] = list(c["args"])
+        config["Env"] = _env(c, ctx, path)
+        if c.get("workingDir"):
+            config["WorkingDir"] = c["workingDir"]
+        config["Tty"] = bool(c.get("tty"))
+        config["OpenStdin"] = bool(c.get("stdin"))
+        config["Labels"] = _labels(ctx, c["name"], plan.labels)
+        sec_config, sec_host = _security(
+            c.get("securityContext") or {},
+            self.spec.get("securityContext") or {},
+            ctx,
+            f"{path}.securityContext",
+        )
+        config.update(sec_config)
+        health = _health(c, ctx, path)
+        if health:
+            config["Healthcheck"] = health
+        grace = self.spec.get("terminationGracePeriodSeconds")
+        if grace is not None:
+            config["StopTimeout"] = int(grace)
+        mounts, files = self.mounts(c, path)
+        config["HostConfig"] = {
+            "NetworkMode": f"container:{plan.infra.name}",
+            "RestartPolicy": restart,
+            "Mounts": mounts,
+            **sec_host,
+            **_resources(c.get("resources") or {}, ctx, f"{path}.resources"),
+        }
+        return ContainerPlan(f"{ctx.name}-{c['name']}", config, files)
+
+    def mounts(self, c: dict[str, Any], path: str) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+        ctx, plan = self.ctx, self.plan
+        mounts: list[dict[str, Any]] = []
+        files: dict[str, bytes] = {}
+        for i, vm in enumerate(c.get("volumeMounts") or []):
+            here = f"{path}.volumeMounts.{i}"
+            ctx.skip(vm, "volumeMount", here)
+            vol = self.volumes.get(vm.get("name", ""))
+            if vol is None:
+                raise ManifestError(f"{ctx.where}: {here}: no volume named {vm.get('name')!r}")
+            target, ro = vm["mountPath"], bool(vm.get("readOnly"))
+            sub = vm.get("subPath") or ""
+            if "configMap" in vol or "secret" in vol:
+                files.update(_config_files(vol, target, sub, ctx))
+                continue
+            if sub:
+                ctx.warnings.append(
+                    f"{ctx.where}: {here}.subPath: only for configMap/secret; skipped"
+                )
+            if "persistentVolumeClaim" in vol:
+                claim = vol["persistentVolumeClaim"]["claimName"]
+                if claim not in plan.claims:
+                    plan.claims.append(claim)
+                ro = ro or bool(vol["persistentVolumeClaim"].get("readOnly"))
+                mounts.append({"Type": "volume", "Source": claim, "Target": target, "ReadOnly": ro})
+            elif "hostPath" in vol:
+                src = vol["hostPath"]["path"]
+                mounts.append({"Type": "bind", "Source": src, "Target": target, "ReadOnly": ro})
+            elif (vol.get("emptyDir") or {}).get("medium") == "Memory":
+                mount: dict[str, Any] = {"Type": "tmpfs", "Target": target}
+                limit = (vol.get("emptyDir") or {}).get("sizeLimit")
+                if limit:
+                    mount["TmpfsOptions"] = {"SizeBytes": quantity.to_bytes(limit)}
+                mounts.append(mount)
+            else:  # emptyDir: one volume the pod's containers share, gone with the pod
+                source = f"{ctx.name}-{vol['name']}"
+                if source not in plan.volumes:
+                    plan.volumes.append(source)
+                mounts.append(
+                    {"Type": "volume", "Source": source, "Target": target, "ReadOnly": ro}
+                )
+        return mounts, files
 
 
-def _config_files(
-    vol: dict[str, Any], target: str, sub: str, configs: Configs, ctx: PodContext
-) -> dict[str, bytes]:
+def _config_files(vol: dict[str, Any], target: str, sub: str, ctx: PodContext) -> dict[str, bytes]:
     """A configMap/secret volume as files (written into the container before it starts)."""
     secret = "secret" in vol
     src = vol["secret"] if secret else vol["configMap"]
-    data = configs.lookup(secret, src.get("secretName" if secret else "name", ""), ctx.where)
+    data = ctx.configs.lookup(secret, src.get("secretName" if secret else "name", ""), ctx.where)
     items = src.get("items") or [{"key": k, "path": k} for k in data]
     files = {}
     for item in items:
@@ -258,55 +324,6 @@ def _config_files(
             raise ManifestError(f"{ctx.where}: subPath {sub!r} not found in {vol['name']}")
         return {target: files[sub]}
     return {posixpath.join(target, p): content for p, content in files.items()}
-
-
-def _container(
-    c: dict[str, Any],
-    pod: dict[str, Any],
-    volumes: dict[str, dict[str, Any]],
-    configs: Configs,
-    ctx: PodContext,
-    path: str,
-    plan: PodPlan,
-    restart: dict[str, Any],
-) -> ContainerPlan:
-    unsupported(c, "container", path, ctx.warnings, ctx.where)
-    if not c.get("image"):  # optional in the schema (for controllers); required to run
-        raise ManifestError(f"{ctx.where}: {path}.image: a container needs an image")
-    config: dict[str, Any] = {"Image": c["image"], "Hostname": plan.infra.body["Hostname"]}
-    if "command" in c:
-        config["Entrypoint"] = list(c["command"])
-    if "args" in c:
-        config["Cmd"] = list(c["args"])
-    config["Env"] = _env(c, configs, ctx, path)
-    if c.get("workingDir"):
-        config["WorkingDir"] = c["workingDir"]
-    config["Tty"] = bool(c.get("tty"))
-    config["OpenStdin"] = bool(c.get("stdin"))
-    config["Labels"] = _labels(ctx, c["name"], plan.labels)
-    sec_config, sec_host = _security(
-        c.get("securityContext") or {},
-        pod.get("securityContext") or {},
-        ctx,
-        f"{path}.securityContext",
-    )
-    config.update(sec_config)
-    health = _health(c, ctx, path)
-    if health:
-        config["Healthcheck"] = health
-    grace = pod.get("terminationGracePeriodSeconds")
-    if grace is not None:
-        config["StopTimeout"] = int(grace)
-    mounts, files = _mounts(c, volumes, configs, ctx, path, plan)
-    host: dict[str, Any] = {
-        "NetworkMode": f"container:{plan.infra.name}",
-        "RestartPolicy": restart,
-        "Mounts": mounts,
-        **sec_host,
-        **_resources(c.get("resources") or {}, ctx, f"{path}.resources"),
-    }
-    config["HostConfig"] = host
-    return ContainerPlan(f"{ctx.name}-{c['name']}", config, files)
 
 
 def _infra(ctx: PodContext, pod: dict[str, Any], labels: dict[str, str]) -> ContainerPlan:
@@ -329,7 +346,7 @@ def _ports(pod: dict[str, Any], plan: PodPlan, ctx: PodContext, path: str) -> No
     infra = plan.infra
     for ci, c in enumerate(pod.get("containers") or []):
         for pi, p in enumerate(c.get("ports") or []):
-            unsupported(p, "port", f"{path}.containers.{ci}.ports.{pi}", ctx.warnings, ctx.where)
+            ctx.skip(p, "port", f"{path}.containers.{ci}.ports.{pi}")
             spec = f"{p['containerPort']}/{(p.get('protocol') or 'TCP').lower()}"
             infra.body["ExposedPorts"][spec] = {}
             if p.get("name"):
@@ -339,33 +356,6 @@ def _ports(pod: dict[str, Any], plan: PodPlan, ctx: PodContext, path: str) -> No
                 infra.body["HostConfig"]["PortBindings"].setdefault(spec, []).append(binding)
 
 
-def pod_plan(
-    pod: dict[str, Any], labels: dict[str, str], configs: Configs, ctx: PodContext
-) -> PodPlan:
-    """The containers of one pod (`pod` is a PodSpec, `labels` its template's labels)."""
-    path = ctx.path
-    unsupported(pod, "pod", path, ctx.warnings, ctx.where)
-    unsupported(
-        pod.get("securityContext"),
-        "podSecurity",
-        f"{path}.securityContext",
-        ctx.warnings,
-        ctx.where,
-    )
-    infra = _infra(ctx, pod, labels)
-    plan = PodPlan(ctx.name, ctx.owner, dict(labels), infra, [], [])
-    _ports(pod, plan, ctx, path)
-    volumes = {}
-    for i, vol in enumerate(pod.get("volumes") or []):
-        unsupported(vol, "volume", f"{path}.volumes.{i}", ctx.warnings, ctx.where)
-        volumes[vol["name"]] = vol
-    restart = _restart(pod.get("restartPolicy") or "Always", ctx)
-    for i, c in enumerate(pod.get("initContainers") or []):
-        here = f"{path}.initContainers.{i}"
-        plan.init.append(_container(c, pod, volumes, configs, ctx, here, plan, {"Name": "no"}))
-    for i, c in enumerate(pod.get("containers") or []):
-        here = f"{path}.containers.{i}"
-        plan.containers.append(_container(c, pod, volumes, configs, ctx, here, plan, restart))
-    policy = restart["Name"]
-    infra.body["HostConfig"]["RestartPolicy"] = {"Name": "always" if policy == "always" else "no"}
-    return plan
+def pod_plan(spec: dict[str, Any], labels: dict[str, str], ctx: PodContext) -> PodPlan:
+    """The containers of one pod (`spec` is a PodSpec, `labels` its template's labels)."""
+    return _Pod(spec, labels, ctx).build()
