@@ -17,6 +17,15 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # file contents (ConfigMap data, long commands) as `|` blocks, not folded quotes
+    style = "|" if "\n" in value and value.strip() else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 class ManifestError(Exception):
     """Input that cannot be played or generated; the message says where and why."""
 

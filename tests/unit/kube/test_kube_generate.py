@@ -301,3 +301,12 @@ def test_a_new_entrypoint_without_cmd_has_no_empty_args() -> None:
     bodies, _ = generate(doc)
     (c,) = pod_spec(by_kind(bodies, "Deployment"))["containers"]
     assert c["command"] == ["sleep"] and "args" not in c
+
+
+def test_multi_line_strings_are_literal_blocks() -> None:
+    from dockyard.kube.yamlio import dump_documents, load_documents
+
+    body = {"data": {"page": "hello\nworld\n", "trailing": "x \n", "plain": "one line"}}
+    text = dump_documents([([], body)])
+    assert "page: |\n    hello\n    world\n" in text
+    assert load_documents(text, "t") == [body]
