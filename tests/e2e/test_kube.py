@@ -377,3 +377,50 @@ def test_pod_rm_and_logs(kube: Kube) -> None:
     assert pod not in kube.cli.ok("pod", "ls", "-q").split()
     res = kube.cli.run("pod", "inspect", pod)
     assert res.returncode == 1 and f"no such pod: {pod}" in res.stderr
+
+
+COMPOSE = """
+name: shop-TAG
+services:
+  web-TAG:
+    image: busybox
+    command: httpd -f -p 8080 -h /www
+    ports: ["PORT:8080"]
+    depends_on: [api-TAG]
+    configs:
+      - source: page
+        target: /www/index.html
+  api-TAG:
+    image: busybox
+    command: ["sh", "-c", "echo api up; exec sleep 3600"]
+    volumes: [data-TAG:/data]
+configs:
+  page:
+    content: "hello from compose\\n"
+volumes:
+  data-TAG: {}
+"""
+
+
+def test_a_compose_project_generated_played_answering_and_removed(kube: Kube) -> None:
+    pytest.importorskip("dockyard.compose.loader")
+    port = free_port()
+    compose = kube.write(COMPOSE.replace("PORT", str(port)), "compose.yaml")
+    res = kube.cli.run(
+        "kube",
+        "generate",
+        "-f",
+        str(compose),
+        "--service-type",
+        "LoadBalancer",
+        timeout=60,
+        check=True,
+    )
+    assert "depends_on has no Kubernetes form" in res.stderr
+    app = kube.write(res.stdout, "app.yaml")
+    kube.play(str(app))
+    assert http_get(f"http://127.0.0.1:{port}/index.html", timeout=20) == "hello from compose\n"
+    assert f"data-{kube.tag}" in kube.cli.ok("volume", "ls", "-q").split()
+    assert {f"web-{kube.tag}-1", f"api-{kube.tag}-1"} <= set(kube.cli.ok("pod", "ls", "-q").split())
+    kube.down(app)
+    assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
