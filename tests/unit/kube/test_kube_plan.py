@@ -349,3 +349,54 @@ def test_every_error_of_every_document_is_listed() -> None:
         "of type 'integer'",
         "  app.yaml: document 2 (Nope/b): unknown kind Nope in v1",
     ]
+
+
+def test_host_ports_daemonsets_and_load_balancers() -> None:
+    text = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+      - name: a
+        image: busybox
+        ports: [{containerPort: 9100, hostPort: 19100, protocol: UDP}, {containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  selector: {app: agent}
+  ports: [{port: 18080, targetPort: 80}]
+"""
+    p = build(text)
+    (pod,) = p.pods  # one node, one pod
+    assert pod.name == "agent-1"
+    infra = pod.infra.body
+    assert infra["ExposedPorts"] == {"9100/udp": {}, "80/tcp": {}}
+    assert infra["HostConfig"]["PortBindings"] == {
+        "9100/udp": [{"HostIp": "", "HostPort": "19100"}],
+        "80/tcp": [{"HostIp": "", "HostPort": "18080"}],
+    }
+    assert any("reached on its pods' port 80" in w for w in p.warnings)
+
+
+def test_a_service_naming_an_unknown_port_fails() -> None:
+    text = DEPLOYMENT_AND_SERVICE.replace("targetPort: http", "targetPort: nope")
+    with pytest.raises(
+        ManifestError, match="spec.ports.0.targetPort: no container port named 'nope'"
+    ):
+        build(text)
+
+
+def test_a_service_selecting_nothing_warns() -> None:
+    text = DEPLOYMENT_AND_SERVICE.replace(
+        "selector: {app: web}\n  ports", "selector: {app: x}\n  ports"
+    )
+    p = build(text)
+    assert any("Service/front): spec.selector: selects no pod" in w for w in p.warnings)
