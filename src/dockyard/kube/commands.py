@@ -85,8 +85,11 @@ def _from_engine(engine: Any, refs: list[str]) -> Application:
 
 
 def _from_compose(files: list[str]) -> Application:
-    from ..compose.errors import ComposeError
-    from ..compose.loader import LoadOptions, load
+    try:
+        from ..compose.errors import ComposeError
+        from ..compose.loader import LoadOptions, load
+    except ModuleNotFoundError:
+        raise ManifestError("kube generate -f: this build has no compose loader") from None
     from . import from_compose
 
     try:

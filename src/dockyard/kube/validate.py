@@ -56,7 +56,7 @@ def problems(doc: dict[str, Any], versions: tuple[str, ...] = VERSIONS) -> list[
     """Why `doc` is invalid ("path: reason", with the versions that say so); [] when valid."""
     kind, api = doc.get("kind"), doc.get("apiVersion")
     if not isinstance(api, str) or not isinstance(kind, str) or "/" in kind or ".." in kind:
-        return ["apiVersion and kind must be strings"]
+        return ["not a Kubernetes object: apiVersion and kind (strings) are required"]
     rejected: dict[str, list[str]] = {}
     for version in versions:
         validator = _validator(version, kind, api)

@@ -272,7 +272,10 @@ def test_bad_input_fails_before_anything_is_created(text: str, message: str) -> 
             "[{name: c, image: b, ports: [{containerPort: http}]}]\n",
             "spec.containers.0.ports.0.containerPort: 'http' is not of type 'integer'",
         ),
-        ("kind: Pod\nmetadata: {name: p}\n", "apiVersion and kind must be strings"),
+        (
+            "kind: Pod\nmetadata: {name: p}\n",
+            "not a Kubernetes object: apiVersion and kind (strings) are required",
+        ),
         (
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\nextra: 1\n",
             "Additional properties are not allowed",
