@@ -47,7 +47,8 @@ def owners(srcs: list[Source]) -> set[str]:
     """What `kube down` removes for these documents: their objects and the claims they use."""
     out = set()
     for s in srcs:
-        if s.doc.get("kind") not in KINDS or not isinstance(s.doc.get("metadata"), dict):
+        meta = s.doc.get("metadata")
+        if s.doc.get("kind") not in KINDS or not isinstance(meta, dict) or not meta.get("name"):
             continue
         out.add(owner(s.doc))
         spec = _pod_spec(s.doc) or {}
@@ -168,6 +169,29 @@ def _target_port(port: dict[str, Any], pod: PodPlan, where: str, path: str) -> i
     raise ManifestError(f"{where}: {path}.targetPort: no container port named {target!r}")
 
 
+def _check_names(s: Source) -> None:
+    """What the API server refuses and the schema does not say: names."""
+    name = (s.doc.get("metadata") or {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise ManifestError(f"{s.where}: metadata.name: required")
+    if not names.is_dns_subdomain(name):
+        raise ManifestError(
+            f"{s.where}: metadata.name: {name!r} is not a valid name (lowercase letters, "
+            "digits, '-' and '.', starting and ending with a letter or digit)"
+        )
+    spec = _pod_spec(s.doc) or {}
+    base = "spec" if s.doc.get("kind") == "Pod" else "spec.template.spec"
+    seen: set[str] = set()
+    for key in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(key) or []):
+            cname, here = c.get("name", ""), f"{s.where}: {base}.{key}.{i}.name"
+            if not names.is_dns_label(cname):
+                raise ManifestError(f"{here}: {cname!r} is not a valid container name")
+            if cname in seen:
+                raise ManifestError(f"{here}: {cname!r} is used twice")
+            seen.add(cname)
+
+
 def build(
     srcs: list[Source], network: str = DEFAULT_NETWORK, infra_image: str = DEFAULT_INFRA_IMAGE
 ) -> Plan:
@@ -179,9 +203,10 @@ def build(
         if kind not in KINDS:
             plan.warnings.append(f"{s.where}: kind {kind} is not supported; skipped")
             continue
+        _check_names(s)
         unsupported(s.doc.get("metadata"), "metadata", "metadata", plan.warnings, s.where)
         if kind in ("ConfigMap", "Secret"):
-            read_config(s.doc, configs)
+            read_config(s.doc, configs, s.where)
         elif kind == "PersistentVolumeClaim":
             unsupported(s.doc.get("spec"), "claim", "spec", plan.warnings, s.where)
             plan.claims.append(s.doc["metadata"]["name"])

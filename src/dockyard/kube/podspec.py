@@ -90,25 +90,21 @@ def _restart(policy: str, ctx: PodContext) -> dict[str, Any]:
     return {"Name": "no", "MaximumRetryCount": 0}
 
 
-def _data(obj: dict[str, Any], secret: bool) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    if secret:
-        for k, v in (obj.get("data") or {}).items():
-            out[k] = base64.b64decode(str(v))
-        for k, v in (obj.get("stringData") or {}).items():
-            out[k] = str(v).encode()
-    else:
-        for k, v in (obj.get("data") or {}).items():
-            out[k] = str(v).encode()
-        for k, v in (obj.get("binaryData") or {}).items():
-            out[k] = base64.b64decode(str(v))
-    return out
+def _decode(value: Any, where: str) -> bytes:
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except ValueError:
+        raise ManifestError(f"{where}: not base64") from None
 
 
-def read_config(doc: dict[str, Any], configs: Configs) -> None:
+def read_config(doc: dict[str, Any], configs: Configs, where: str) -> None:
+    """A ConfigMap's data/binaryData or a Secret's data/stringData, decoded."""
     secret = doc["kind"] == "Secret"
+    encoded, plain = ("data", "stringData") if secret else ("binaryData", "data")
+    out = {k: _decode(v, f"{where}: {encoded}.{k}") for k, v in (doc.get(encoded) or {}).items()}
+    out.update({k: str(v).encode() for k, v in (doc.get(plain) or {}).items()})
     table = configs.secrets if secret else configs.maps
-    table[doc["metadata"]["name"]] = _data(doc, secret)
+    table[doc["metadata"]["name"]] = out
 
 
 def _env(c: dict[str, Any], ctx: PodContext, path: str) -> list[str]:
@@ -296,7 +292,10 @@ class _Pod:
                 mount: dict[str, Any] = {"Type": "tmpfs", "Target": target}
                 limit = (vol.get("emptyDir") or {}).get("sizeLimit")
                 if limit:
-                    mount["TmpfsOptions"] = {"SizeBytes": quantity.to_bytes(limit)}
+                    try:
+                        mount["TmpfsOptions"] = {"SizeBytes": quantity.to_bytes(limit)}
+                    except ValueError as exc:
+                        raise ManifestError(f"{ctx.where}: {here}: {vol['name']}: {exc}") from None
                 mounts.append(mount)
             else:  # emptyDir: one volume the pod's containers share, gone with the pod
                 source = f"{ctx.name}-{vol['name']}"

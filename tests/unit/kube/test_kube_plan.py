@@ -403,3 +403,47 @@ def test_a_service_selecting_nothing_warns() -> None:
     )
     p = build(text)
     assert any("Service/front): spec.selector: selects no pod" in w for w in p.warnings)
+
+
+POD_HEAD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {}\nspec: {containers: [{name: c, image: b}]}",
+            "document 1 (Pod/?): metadata.name: required",
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n",
+            "metadata.name: 'Bad_Name' is not a valid name",
+        ),
+        (
+            POD_HEAD + "spec: {containers: [{name: c, image: b}, {name: c, image: b}]}",
+            "(Pod/p): spec.containers.1.name: 'c' is used twice",
+        ),
+        (
+            POD_HEAD + "spec: {containers: [{name: C_1, image: b}]}",
+            "spec.containers.0.name: 'C_1' is not a valid container name",
+        ),
+        (
+            POD_HEAD
+            + "spec: {containers: [{name: c, image: b, resources: {limits: {memory: lots}}}]}",
+            "spec.containers.0.resources.limits: invalid quantity 'lots'",
+        ),
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: '!!'}\n",
+            "(Secret/s): data.a: not base64",
+        ),
+        (
+            POD_HEAD + "spec:\n  volumes: [{name: v, emptyDir: {medium: Memory, sizeLimit: abc}}]\n"
+            "  containers: [{name: c, image: b, volumeMounts: [{name: v, mountPath: /v}]}]\n",
+            "spec.containers.0.volumeMounts.0: v: invalid quantity 'abc'",
+        ),
+    ],
+)
+def test_what_the_schema_lets_through_is_still_refused_clearly(text: str, message: str) -> None:
+    with pytest.raises(ManifestError) as err:
+        build(text)
+    assert message in str(err.value)
