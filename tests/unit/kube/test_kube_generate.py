@@ -310,3 +310,22 @@ def test_multi_line_strings_are_literal_blocks() -> None:
     text = dump_documents([([], body)])
     assert "page: |\n    hello\n    world\n" in text
     assert load_documents(text, "t") == [body]
+
+
+def test_sparse_inspect_documents_still_convert() -> None:
+    doc = {
+        "Name": "/x",
+        "Config": {"Image": "b", "Labels": None, "Env": None, "ExposedPorts": None},
+        "HostConfig": {
+            "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8000-8010"}], "53/udp": None},
+            "RestartPolicy": None,
+            "Tmpfs": None,
+        },
+        "Mounts": None,
+    }
+    app = from_inspect.application([doc], {})
+    docs, _ = manifests.render(app, Options(service_type="NodePort"))
+    assert [d.body["kind"] for d in docs] == ["Deployment", "Service"]
+    assert [p["port"] for p in docs[1].body["spec"]["ports"]] == [80, 53]
+    for d in docs:
+        assert validate.problems(d.body) == []
