@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from ..client.stdcopy import STDERR, STDOUT, demux_stream
 from ..common.humanize import ago
 from . import manifests, names, pods, validate
 from .plan import DEFAULT_INFRA_IMAGE, DEFAULT_NETWORK, build, owners, sources
@@ -345,8 +346,9 @@ def pod_logs(ctx: Any, args: list[str]) -> int:
         label = pods.container_name(c)
         chunks = ctx.api.containers.logs(c["Id"], tail=opts.tail, timestamps=opts.timestamps)
         tty = bool(ctx.api.containers.inspect(c["Id"])["Config"].get("Tty"))
-        for stream, payload in pods.frames(chunks, tty):
-            out = sys.stderr if stream == 2 else sys.stdout
+        frames = ((STDOUT, chunk) for chunk in chunks) if tty else demux_stream(chunks)
+        for stream, payload in frames:
+            out = sys.stderr if stream == STDERR else sys.stdout
             for line in payload.decode(errors="replace").splitlines():
                 out.write(f"{label} {line}\n")
     return 0

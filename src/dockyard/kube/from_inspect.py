@@ -40,7 +40,9 @@ def _ports(doc: dict[str, Any]) -> list[Port]:
         number, _, proto = spec.partition("/")
         for b in bindings or [{}]:
             host = (b or {}).get("HostPort") or ""
-            out.append(Port(int(number), (proto or "tcp").upper(), int(host) if host.isdigit() else None))
+            out.append(
+                Port(int(number), (proto or "tcp").upper(), int(host) if host.isdigit() else None)
+            )
         seen.add(spec)
     for spec in config.get("ExposedPorts") or {}:
         if spec not in seen:

@@ -3,8 +3,6 @@ one of them the infra container holding the namespaces."""
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,20 +104,6 @@ def remove(engine: Engine, pod: Pod, force: bool) -> None:
     for v in volumes:  # the pod's emptyDir volumes
         if (v.get("Labels") or {}).get(names.POD) == pod.name:
             engine.volumes.remove(v["Name"], force=True)
-
-
-def frames(chunks: Iterable[bytes], tty: bool) -> Iterator[tuple[int, bytes]]:
-    """(stream, payload) of a logs stream: stdcopy frames, or raw bytes with a TTY."""
-    buf = b""
-    for chunk in chunks:
-        if tty:
-            yield 1, chunk
-            continue
-        buf += chunk
-        while len(buf) >= 8 and len(buf) >= 8 + struct.unpack(">I", buf[4:8])[0]:
-            size = struct.unpack(">I", buf[4:8])[0]
-            yield buf[0], buf[8 : 8 + size]
-            buf = buf[8 + size :]
 
 
 def container_name(summary: dict[str, Any]) -> str:

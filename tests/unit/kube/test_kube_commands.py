@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import struct
 
 import pytest
 
@@ -83,13 +82,3 @@ def test_pods_group_by_label_with_podman_status(states: list[str], status: str) 
     assert [pods.container_name(c) for c in listed[0].members] == [
         f"c{i}" for i in range(len(states))
     ]
-
-
-def test_log_frames_are_split_across_chunks() -> None:
-    def frame(stream: int, data: bytes) -> bytes:
-        return bytes([stream, 0, 0, 0]) + struct.pack(">I", len(data)) + data
-
-    raw = frame(1, b"out\n") + frame(2, b"err\n")
-    chunks = [raw[:3], raw[3:10], raw[10:]]
-    assert list(pods.frames(chunks, tty=False)) == [(1, b"out\n"), (2, b"err\n")]
-    assert list(pods.frames([b"raw"], tty=True)) == [(1, b"raw")]
