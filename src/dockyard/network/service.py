@@ -330,6 +330,11 @@ class NetworkService:
             self.manager.release_sandbox(doc["Id"])
 
     def etc_files(self, doc: dict[str, Any]) -> tuple[str, str]:
+        mode = doc["HostConfig"].get("NetworkMode") or ""
+        if mode.startswith("container:"):
+            # As Docker: a container in another's network namespace shares its /etc/hosts
+            # and resolv.conf (its DNS server, the names of its networks).
+            doc = self.containers.get(mode.split(":", 1)[1]).doc
         hc = doc["HostConfig"]
         files = self.manager.sandbox_files(
             doc["Id"],
