@@ -172,17 +172,20 @@ def to_yaml(project: Project, escape: bool = True) -> str:
     return yamlio.dump(model(project, escape))
 
 
+def service_json(svc: dict[str, Any]) -> dict[str, Any]:
+    """A service as Go's json.Marshal writes Compose's model: struct order, command and
+    entrypoint always present, zero structs inside deploy, no extensions."""
+    svc = _shape(svc, "service")
+    if "deploy" in svc:
+        svc["deploy"] = _shape({"resources": {}, "placement": {}, **svc["deploy"]}, "deploy")
+    svc.setdefault("command", None)
+    svc.setdefault("entrypoint", None)
+    return {k: svc[k] for k in _ORDER["service"] if k in svc}
+
+
 def to_json(project: Project, escape: bool = True) -> str:
     doc = model(project, escape)
-    for svc in doc["services"].values():
-        if "deploy" in svc:
-            svc["deploy"] = {"resources": {}, "placement": {}, **svc["deploy"]}
-            svc["deploy"] = _shape(svc["deploy"], "deploy")
-        svc.setdefault("command", None)
-        svc.setdefault("entrypoint", None)
-        ordered = {k: svc[k] for k in _ORDER["service"] if k in svc}
-        svc.clear()
-        svc.update(ordered)
+    doc["services"] = {name: service_json(svc) for name, svc in doc["services"].items()}
     if doc.get("networks"):
         doc["networks"] = {
             k: _shape({"ipam": {}, **v}, "network") for k, v in doc["networks"].items()

@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import re
 
+from ..common.humanize import parse_go_duration
 from ..common.units import ram_in_bytes
 from .errors import ComposeError
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_NS = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-
 
 def parse_duration(value: str | int | float) -> int:
-    """Go duration syntax ("1m30s", "1.5h", "100ms") to nanoseconds; plain numbers are seconds."""
+    """Go duration syntax ("1m30s", "1.5h") to nanoseconds; plain numbers are seconds."""
     if isinstance(value, int | float):
         return int(value * 10**9)
     text = value.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return int(float(text) * 10**9)
-    total, pos = 0.0, 0
-    sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("+-")
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _NS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
-        raise ComposeError(f'time: invalid duration "{value}"')
-    return sign * int(total)
+    try:
+        return parse_go_duration(text)
+    except ValueError as exc:
+        raise ComposeError(str(exc)) from None
 
 
 def format_duration(ns: int) -> str:
