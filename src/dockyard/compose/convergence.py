@@ -9,8 +9,10 @@ and left unusable is removed again, and the failing service is named.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,8 @@ from .backend import Backend, display_name
 from .confighash import config_hash
 from .containerspec import container_name, create_body, endpoint, network_order
 from .errors import ComposeError
+
+_ANON = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass
@@ -119,6 +123,7 @@ def stop_and_remove(
     b: Backend, c: dict[str, Any], timeout: int | None, volumes: bool = False
 ) -> None:
     name = display_name(c)
+    anonymous = anonymous_volumes(b, c["Id"]) if volumes else {}
     if c.get("State") in ("running", "paused", "restarting"):
         b.progress.container(name, "Stopping")
         b.api(lambda: b.engine.containers.stop(c["Id"], timeout=timeout), f"stop {name}")
@@ -129,7 +134,31 @@ def stop_and_remove(
     except APIError as exc:
         if exc.status != 404:
             raise ComposeError(f"remove {name}: {exc.message}") from None
+    remove_volumes_named(b, anonymous.values())
     b.progress.container(name, "Removed")
+
+
+def anonymous_volumes(b: Backend, container_id: str) -> dict[str, str]:
+    """Target -> name of the container's anonymous volumes (64 hex digits, no name given)."""
+    try:
+        info = b.engine.containers.inspect(container_id)
+    except APIError:
+        return {}
+    return {
+        m["Destination"]: m["Name"]
+        for m in info.get("Mounts") or []
+        if m.get("Type") == "volume" and _ANON.match(m.get("Name", ""))
+    }
+
+
+def remove_volumes_named(b: Backend, names: Iterable[str]) -> None:
+    """Anonymous volumes a recreated container took over are named in its Mounts, so the
+    daemon's `rm -v` keeps them: remove them explicitly (one still in use stays)."""
+    for name in names:
+        try:
+            b.engine.volumes.remove(name)
+        except APIError:
+            pass
 
 
 class Converger:
@@ -214,12 +243,7 @@ class Converger:
         b = self.b
         old_name = display_name(old)
         b.progress.container(old_name, "Recreate")
-        info = b.api(lambda: b.engine.containers.inspect(old["Id"]), f"inspect {old_name}")
-        anonymous = {
-            m["Destination"]: m["Name"]
-            for m in info.get("Mounts") or []
-            if m.get("Type") == "volume" and len(m.get("Name", "")) == 64
-        }
+        anonymous = anonymous_volumes(b, old["Id"])
         if old.get("State") in ("running", "paused", "restarting"):
             b.api(
                 lambda: b.engine.containers.stop(old["Id"], timeout=self.opts.timeout),
@@ -339,10 +363,12 @@ def rollback(b: Backend, created: Created) -> None:
         except APIError:
             continue
         if not info["State"].get("Running"):
+            anonymous = anonymous_volumes(b, cid)
             try:
                 b.engine.containers.remove(cid, force=True, volumes=True)
             except APIError:
                 pass
+            remove_volumes_named(b, anonymous.values())
     if not b.containers():
         from .resources import remove_networks
 

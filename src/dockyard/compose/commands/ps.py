@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from ...common.humanize import ago
@@ -113,6 +114,15 @@ def run(opts: argparse.Namespace) -> int:
     if opts.format == "json":
         print(json.dumps([_json(r) for r in data], separators=(",", ":")))
         return 0
+    if opts.format not in ("table", ""):
+        template = opts.format
+        header = template.startswith("table ")
+        template = template[len("table ") :] if header else template
+        lines = [_fill(template, _json(r)) for r in data]
+        if header:
+            lines.insert(0, _fill(template, {k: k.upper() for k in _json(data[0] if data else {})}))
+        print("\n".join(lines))
+        return 0
     table = [["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"]]
     table += [
         [
@@ -130,8 +140,14 @@ def run(opts: argparse.Namespace) -> int:
     return 0
 
 
+def _fill(template: str, row: dict[str, Any]) -> str:
+    """The `{{.Field}}` placeholders of a simple Go template (`\\t` as a tab)."""
+    text = re.sub(r"{{\s*\.(\w+)\s*}}", lambda m: str(row.get(m.group(1), "")), template)
+    return text.replace("\\t", "\t")
+
+
 def _json(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k != "CreatedText"}
-    out["Command"] = out["Command"].strip('"')
-    out["RunningFor"] = row["CreatedText"]
+    out["Command"] = out.get("Command", "").strip('"')
+    out["RunningFor"] = row.get("CreatedText", "")
     return out

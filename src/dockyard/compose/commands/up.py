@@ -151,7 +151,7 @@ def _wait_running(b: Backend, started: dict[str, list[str]], timeout: int | None
 def _foreground(
     b: Backend, opts: argparse.Namespace, attach: list[str], abort: bool, exit_from: str | None
 ) -> int:
-    containers = b.containers(attach, all=False)
+    containers = b.containers(attach)
     labels = [service_label(c, b.name) for c in containers]
     printer = LogPrinter(labels, use_colour(opts), prefix=not opts.no_log_prefix)
     names = ", ".join(display_name(c) for c in containers)
@@ -159,21 +159,26 @@ def _foreground(
     ended = threading.Event()
     exits: dict[str, int] = {}
     lock = threading.Lock()
-    remaining = {c["Id"] for c in containers}
+    # Containers done before we attach (a dependency that had to complete) show their
+    # output but end nothing.
+    remaining = {c["Id"] for c in containers if c.get("State") == "running"}
 
     def on_end(c: dict[str, Any]) -> None:
+        if c["Id"] not in remaining:
+            return
         try:
             code = int(b.engine.containers.wait(c["Id"]).get("StatusCode", 0))
         except Exception:  # noqa: BLE001 - a vanished container ended too
             code = 0
-        label = service_label(c, b.name)
-        sys.stdout.write(f"{label} exited with code {code}\n")
+        sys.stdout.write(f"{service_label(c, b.name)} exited with code {code}\n")
         with lock:
             exits[c["Labels"].get(L.SERVICE, "")] = code
             remaining.discard(c["Id"])
             if abort or not remaining:
                 ended.set()
 
+    if not remaining:
+        ended.set()
     stream_logs(b, containers, printer, follow=True, timestamps=opts.timestamps, on_end=on_end)
     interrupted = False
     previous = signal.getsignal(signal.SIGINT)
