@@ -7,6 +7,7 @@ import sys
 
 from ..client.api import APIError
 from ..client.buildcontext import context_tar
+from ..common import dockerconfig
 from ..common.reference import parse_normalized
 from .backend import Backend
 from .errors import ComposeError
@@ -85,12 +86,22 @@ def build_service(
     return built or image_id(b, tag) or ""
 
 
+def registry_auth(ref: str) -> str | None:
+    """X-Registry-Auth for an image's registry from ~/.docker/config.json, if it has one."""
+    server = dockerconfig.registry_of(ref)
+    entry = dockerconfig.find_auth(dockerconfig.load(strict=False), server)
+    return dockerconfig.encode_header(dockerconfig.auth_config(entry, server)) if entry else None
+
+
 def pull_image(b: Backend, ref: str, label: str, quiet: bool = False) -> None:
     parsed = parse_normalized(ref)
     tag = parsed.digest or parsed.tag or "latest"
     if not quiet:
         b.progress.event("Image", label, "Pulling")
-    messages = b.api(lambda: b.engine.images.pull(parsed.name, tag), f"failed to pull {ref}")
+    messages = b.api(
+        lambda: b.engine.images.pull(parsed.name, tag, registry_auth=registry_auth(ref)),
+        f"failed to pull {ref}",
+    )
     for msg in messages:
         if msg.get("error"):
             raise ComposeError(f"Error response from daemon: {msg['error']}")

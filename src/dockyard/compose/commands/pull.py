@@ -7,7 +7,7 @@ import argparse
 from ...client.api import APIError
 from ...common.reference import parse_normalized
 from ..errors import ComposeError
-from ..images import pull_image
+from ..images import pull_image, registry_auth
 from .common import add_services, backend
 
 
@@ -51,7 +51,10 @@ def _push(b, ref: str, ignore: bool, quiet: bool) -> None:
     if not quiet:
         b.progress.event("Image", ref, "Pushing")
     try:
-        for msg in b.engine.images.push(parsed.familiar_name, parsed.tag or "latest"):
+        auth = registry_auth(ref)
+        for msg in b.engine.images.push(
+            parsed.familiar_name, parsed.tag or "latest", registry_auth=auth
+        ):
             if msg.get("error"):
                 raise ComposeError(msg["error"])
     except (APIError, ComposeError) as exc:
