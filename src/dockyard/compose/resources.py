@@ -3,6 +3,7 @@ checked when external, removed by `down`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..client.api import APIError
@@ -44,24 +45,31 @@ def network_body(project_name: str, key: str, net: dict[str, Any]) -> dict[str, 
     return body
 
 
+def _wanted(
+    resources: dict[str, dict[str, Any]], keys: set[str] | None
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    for key, res in resources.items():
+        if keys is None or key in keys:
+            yield key, res, res["name"]
+
+
+def _existing(inspect: Callable[[str], dict[str, Any]], name: str, kind: str) -> dict | None:
+    try:
+        return inspect(name)
+    except APIError as exc:
+        if exc.status != 404:
+            raise ComposeError(f"{kind} {name}: {exc.message}") from None
+        return None
+
+
 def ensure_networks(b: Backend, keys: set[str] | None = None) -> None:
-    for key, net in b.project.networks.items():
-        if keys is not None and key not in keys:
-            continue
-        name = net["name"]
-        try:
-            existing = b.engine.networks.inspect(name)
-        except APIError as exc:
-            if exc.status != 404:
-                raise ComposeError(f"network {name}: {exc.message}") from None
-            existing = None
-        if net.get("external"):
-            if existing is None:
-                raise ComposeError(f"network {name} declared as external, but could not be found")
-            continue
+    for key, net, name in _wanted(b.project.networks, keys):
+        existing = _existing(b.engine.networks.inspect, name, "network")
+        if net.get("external") and existing is None:
+            raise ComposeError(f"network {name} declared as external, but could not be found")
         if existing is not None:
             label = (existing.get("Labels") or {}).get(L.NETWORK)
-            if label is not None and label != key:
+            if label is not None and label != key and not net.get("external"):
                 raise ComposeError(
                     f'network {name} was found but has incorrect label {L.NETWORK} set to "{label}"'
                 )
@@ -75,29 +83,20 @@ def ensure_networks(b: Backend, keys: set[str] | None = None) -> None:
 
 
 def ensure_volumes(b: Backend, keys: set[str] | None = None) -> None:
-    for key, vol in b.project.volumes.items():
-        if keys is not None and key not in keys:
-            continue
-        name = vol["name"]
-        try:
-            existing = b.engine.volumes.inspect(name)
-        except APIError as exc:
-            if exc.status != 404:
-                raise ComposeError(f"volume {name}: {exc.message}") from None
-            existing = None
-        if vol.get("external"):
-            if existing is None:
-                raise ComposeError(f'external volume "{name}" not found')
-            continue
+    for key, vol, name in _wanted(b.project.volumes, keys):
+        existing = _existing(b.engine.volumes.inspect, name, "volume")
+        if vol.get("external") and existing is None:
+            raise ComposeError(f'external volume "{name}" not found')
         if existing is not None:
             continue
         b.progress.event("Volume", f'"{name}"', "Creating")
+        labels = {**(vol.get("labels") or {}), **L.resource_labels(b.name, L.VOLUME, key)}
         b.api(
-            lambda vol=vol, key=key, name=name: b.engine.volumes.create(
+            lambda vol=vol, labels=labels, name=name: b.engine.volumes.create(
                 name=name,
                 driver=vol.get("driver") or "local",
                 driver_opts=vol.get("driver_opts"),
-                labels={**(vol.get("labels") or {}), **L.resource_labels(b.name, L.VOLUME, key)},
+                labels=labels,
             ),
             f"failed to create volume {name}",
         )
