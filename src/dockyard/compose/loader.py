@@ -109,6 +109,34 @@ def load(opts: LoadOptions) -> Project:
     return normalize.project(merged, name, project_dir, env, profiles, config_files)
 
 
+def load_model(opts: LoadOptions) -> dict[str, Any]:
+    """`config --no-interpolate`: the files merged as written (no interpolation, no canonical
+    forms), with only the project name and default network filled in, as Compose prints it."""
+    files = find_files(opts, opts.environ)
+    project_dir = (
+        os.path.abspath(os.path.join(opts.cwd, opts.project_directory))
+        if opts.project_directory
+        else (opts.cwd if files[0] == "-" else os.path.dirname(os.path.abspath(files[0])))
+    )
+    env = project_environment(opts, project_dir)
+    reader = _Reader(opts, env)
+    doc: dict[str, Any] = {}
+    for path in files:
+        raw = reader.raw(path)
+        doc = merge(doc, raw) if doc else raw
+    doc.pop("version", None)
+    doc["name"] = _project_name(opts, env, doc, project_dir)
+    uses_default = False
+    for svc in (doc.get("services") or {}).values():
+        if not svc.get("network_mode") and not svc.get("networks"):
+            svc["networks"] = {"default": None}
+        uses_default = uses_default or "default" in (svc.get("networks") or {})
+    if uses_default:
+        nets = doc.setdefault("networks", {})
+        nets["default"] = {"name": f"{doc['name']}_default", **(nets.get("default") or {})}
+    return doc
+
+
 def _project_name(
     opts: LoadOptions, env: Mapping[str, str], doc: dict[str, Any], project_dir: str
 ) -> str:

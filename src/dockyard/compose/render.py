@@ -141,6 +141,14 @@ def _sorted_maps(value: Any) -> Any:
     return value
 
 
+def raw_model_yaml(doc: dict[str, Any]) -> str:
+    return yamlio.dump(_sorted_maps(doc))
+
+
+def raw_model_json(doc: dict[str, Any]) -> str:
+    return json.dumps(_sorted_maps(doc), indent=2, ensure_ascii=False)
+
+
 def _escape(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("$", "$$")

@@ -118,3 +118,43 @@ def test_stdin_file_and_profiles(tmp_path):
         files=["-"], environ={}, cwd=str(tmp_path), stdin=io.StringIO(text), profiles=["debug"]
     )
     assert list(load(opts).services) == ["a", "b"]
+
+
+def test_env_file_flag_replaces_dotenv_and_environment_wins(tmp_path):
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: ${IMG}:${TAG}\n")
+    (tmp_path / ".env").write_text("IMG=fromdotenv\nTAG=1\n")
+    (tmp_path / "other.env").write_text("IMG=fromflag\nTAG=2\n")
+    project = load(LoadOptions(environ={}, cwd=str(tmp_path)))
+    assert project.services["a"]["image"] == "fromdotenv:1"
+    project = load(LoadOptions(environ={}, cwd=str(tmp_path), env_files=["other.env"]))
+    assert project.services["a"]["image"] == "fromflag:2"
+    project = load(LoadOptions(environ={"TAG": "os"}, cwd=str(tmp_path)))
+    assert project.services["a"]["image"] == "fromdotenv:os"
+    with pytest.raises(ComposeError, match="Couldn't find env file"):
+        load(LoadOptions(environ={}, cwd=str(tmp_path), env_files=["missing.env"]))
+
+
+def test_compose_file_variable_and_project_directory(tmp_path):
+    (tmp_path / "a.yml").write_text("services:\n  a:\n    image: x\n    build: ./ctx\n")
+    (tmp_path / "b.yml").write_text("services:\n  a:\n    image: y\n")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    env = {"COMPOSE_FILE": "a.yml:b.yml"}
+    project = load(LoadOptions(environ=env, cwd=str(tmp_path)))
+    assert project.services["a"]["image"] == "y"
+    assert project.config_files == [str(tmp_path / "a.yml"), str(tmp_path / "b.yml")]
+    project = load(
+        LoadOptions(files=["a.yml"], project_directory="sub", environ={}, cwd=str(tmp_path))
+    )
+    assert project.name == "sub"
+    assert project.services["a"]["build"]["context"] == str(sub / "ctx")
+
+
+def test_compose_file_found_in_a_parent_directory(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text("services:\n  a:\n    image: x\n")
+    (tmp_path / "docker-compose.override.yml").write_text("services:\n  a:\n    image: y\n")
+    deep = tmp_path / "x" / "y"
+    deep.mkdir(parents=True)
+    project = load(LoadOptions(environ={}, cwd=str(deep)))
+    assert project.services["a"]["image"] == "y"
+    assert project.working_dir == str(tmp_path)

@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(opts: argparse.Namespace) -> int:
+    if opts.no_interpolate and not (opts.services or opts.volumes or opts.images or opts.quiet):
+        from ..loader import load_model
+        from ..options import load_options
+
+        doc = load_model(load_options(opts, interpolate=False))
+        text = render.raw_model_json(doc) if opts.format == "json" else render.raw_model_yaml(doc)
+        return _output(opts, text)
     project = load_project(opts, interpolate=not opts.no_interpolate)
     if opts.services_args:
         missing = [s for s in opts.services_args if s not in project.services]
@@ -70,11 +77,14 @@ def run(opts: argparse.Namespace) -> int:
         for name in names:
             print(f"{name} {config_hash(project.service(name))}")
         return 0
-    escape = not opts.no_interpolate
     if opts.format == "json":
-        text = render.to_json(project, escape)
+        text = render.to_json(project)
     else:
-        text = render.to_yaml(project, escape)
+        text = render.to_yaml(project)
+    return _output(opts, text)
+
+
+def _output(opts: argparse.Namespace, text: str) -> int:
     if opts.output:
         with open(opts.output, "w", encoding="utf-8") as f:
             f.write(text)
