@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from . import canonical, dotenv, normalize, schema, yamlio
+from . import canonical, dotenv, normalize, progress, schema, yamlio
 from .errors import ComposeError
 from .interpolate import InterpolationError, substitute
 from .merge import merge
@@ -40,7 +40,7 @@ class LoadOptions:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: str = field(default_factory=os.getcwd)
     stdin: TextIO | None = None
-    warn: Callable[[str], None] = lambda msg: print(f"WARN[0000] {msg}", file=sys.stderr)
+    warn: Callable[[str], None] = progress.warn
 
 
 def find_files(opts: LoadOptions, env: Mapping[str, str]) -> list[str]:

@@ -3,9 +3,23 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+import time
 from typing import TextIO
+
+
+def warning_line(message: str, tty: bool) -> str:
+    """A warning as Compose's logger writes it: `WARN[0000] …` on a terminal, logfmt else."""
+    if tty:
+        return f"WARN[0000] {message}\n"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return f'time="{stamp}" level=warning msg={json.dumps(message, ensure_ascii=False)}\n'
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(warning_line(message, sys.stderr.isatty()))
 
 
 class Progress:
@@ -26,5 +40,5 @@ class Progress:
 
     def warn(self, message: str) -> None:
         with self._lock:
-            self.stream.write(f"WARN[0000] {message}\n")
+            self.stream.write(warning_line(message, self.stream.isatty()))
             self.stream.flush()
