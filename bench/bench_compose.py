@@ -39,14 +39,17 @@ services:
     links: [redis-master]
   web-server:
     image: busybox
-    command: httpd -f -p 80 -h /usr/share/nginx/html
+    command: sh -c 'trap "exit 0" TERM; httpd -f -p 80 -h /usr/share/nginx/html & wait'
     ports: ['18081:80']
     volumes: ['./html:/usr/share/nginx/html']
   redis-master:
     image: busybox
-    command: sh -c 'while true; do echo "+PONG" | nc -l -p 6379; done'
+    command: sh -c 'trap "exit 0" TERM; while true; do echo "+PONG" | nc -l -p 6379; done & wait'
     expose: ['6379']
 """
+# PID 1 ignores SIGTERM without a handler: every client would wait the 10 s stop timeout in
+# `down`; with the trap, `down` measures the clients and daemons, not the timeout.
+STOPPABLE = "sh -c 'trap \"exit 0\" TERM; sleep 3600 & wait'"
 
 
 def write_projects(root: Path, services: int) -> dict[str, Path]:
@@ -55,13 +58,13 @@ def write_projects(root: Path, services: int) -> dict[str, Path]:
     (tutorial / "html" / "index.html").write_text("<h2>products</h2>\n")
     (tutorial / "myapp").mkdir()
     (tutorial / "myapp" / "Dockerfile").write_text(
-        'FROM busybox\nEXPOSE 8000\nCMD ["httpd", "-f", "-p", "8000"]\n'
+        'FROM busybox\nEXPOSE 8000\nCMD ["sh", "-c", "trap \'exit 0\' TERM; httpd -f -p 8000 & wait"]\n'
     )
     (tutorial / "compose.yaml").write_text(TUTORIAL)
     many = root / f"many{services}"
     many.mkdir()
     body = "".join(
-        f"  s{i:02d}:\n    image: busybox\n    command: sleep 3600\n" for i in range(services)
+        f"  s{i:02d}:\n    image: busybox\n    command: {STOPPABLE}\n" for i in range(services)
     )
     (many / "compose.yaml").write_text("services:\n" + body)
     return {"tutorial (3 services, 1 build)": tutorial, f"{services} services": many}

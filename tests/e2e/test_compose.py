@@ -67,6 +67,7 @@ class Compose:
 
     def __init__(self, tool: str, daemon: Any, plugin_config: Path) -> None:
         self.tool = tool
+        self.cache = plugin_config / "cache"  # compose's validation cache stays in tmp
         self.daemon = daemon
         self.plugin_config = plugin_config
 
@@ -84,6 +85,7 @@ class Compose:
     def run(self, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env = dict(self.daemon.env)
         env["DOCKER_CONFIG"] = str(self.plugin_config)
+        env["XDG_CACHE_HOME"] = str(self.cache)
         env.pop("COMPOSE_PROJECT_NAME", None)
         return subprocess.run(
             [*self.argv(), *args],

@@ -5,7 +5,9 @@ interpolated strings need first (`replicas: ${N}` is an integer once substituted
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -103,10 +105,36 @@ def _validator() -> Any:
     return cls(schema)
 
 
+def _cache_marker(doc: dict[str, Any]) -> Path:
+    """Where a document already found valid is remembered: jsonschema's import alone costs
+    more than the rest of a `compose ps`, and the same file is checked on every command."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    text = json.dumps(doc, sort_keys=True, default=str)
+    stat = SCHEMA_PATH.stat()
+    key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{text}".encode()).hexdigest()
+    return Path(base) / "dockyard" / "compose-valid" / key
+
+
+def _remember(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        names = os.listdir(marker.parent)
+        if len(names) > 512:  # a cache, not a log: start over
+            for name in names:
+                (marker.parent / name).unlink(missing_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+
+
 def validate(doc: dict[str, Any], filename: str) -> None:
     """Raise ComposeError naming the file, the path in the document and what was expected."""
+    marker = _cache_marker(doc)
+    if marker.exists():
+        return
     errors = list(_validator().iter_errors(doc))
     if not errors:
+        _remember(marker)
         return
     error = min(errors, key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     path = ".".join(str(p) for p in error.absolute_path)

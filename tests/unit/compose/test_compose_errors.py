@@ -158,3 +158,18 @@ def test_compose_file_found_in_a_parent_directory(tmp_path):
     project = load(LoadOptions(environ={}, cwd=str(deep)))
     assert project.services["a"]["image"] == "y"
     assert project.working_dir == str(tmp_path)
+
+
+def test_a_valid_file_is_remembered_and_a_bad_one_never(tmp_path):
+    import os
+
+    cache = tmp_path.parent / os.environ["XDG_CACHE_HOME"] / "dockyard" / "compose-valid"
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: x\n")
+    load(LoadOptions(environ={}, cwd=str(tmp_path)))
+    assert len(os.listdir(cache)) == 1
+    load(LoadOptions(environ={}, cwd=str(tmp_path)))  # served from the cache
+    assert len(os.listdir(cache)) == 1
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: x\n    bogus: 1\n")
+    with pytest.raises(ComposeError, match="additional properties 'bogus' not allowed"):
+        load(LoadOptions(environ={}, cwd=str(tmp_path)))
+    assert len(os.listdir(cache)) == 1

@@ -57,13 +57,14 @@ def run(opts: argparse.Namespace) -> int:
         if project.services:
             handle_orphans(b, False, opts.timeout)
     deps = {n: list(s.get("depends_on") or {}) for n, s in project.services.items()}
-    order = list(reversed(graph.order(deps))) if deps else []
     by_service: dict[str, list] = {}
     for c in containers:
         by_service.setdefault(c["Labels"].get(L.SERVICE, ""), []).append(c)
-    rest = [s for s in by_service if s not in order]
-    for level in [[s] for s in order if s in by_service] + ([rest] if rest else []):
-        batch = [c for s in level for c in by_service[s]]
+    # dependents first; services of one level (and orphans, last) in parallel
+    levels = list(reversed(graph.levels(deps))) if deps else []
+    levels.append([s for s in by_service if s not in deps])
+    for level in levels:
+        batch = [c for s in level for c in by_service.get(s, [])]
         b.each(batch, lambda c: stop_and_remove(b, c, opts.timeout, volumes=opts.volumes))
     if opts.services:
         return 0
