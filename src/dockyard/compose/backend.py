@@ -56,7 +56,7 @@ class Backend:
         if len(items) <= 1:
             return [fn(item) for item in items]
         workers = len(items) if self.parallel is None or self.parallel < 1 else self.parallel
-        with ThreadPoolExecutor(max_workers=min(workers, 16)) as pool:
+        with ThreadPoolExecutor(max_workers=min(workers, 32)) as pool:
             return list(pool.map(fn, items))
 
     # --- containers ---------------------------------------------------------------------------

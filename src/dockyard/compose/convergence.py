@@ -45,11 +45,13 @@ class Created:
     """What this run made, to undo it if the run fails."""
 
     containers: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, container_id: str) -> None:
+    def add(self, container_id: str, name: str) -> None:
         with self.lock:
             self.containers.append(container_id)
+            self.names[container_id] = name
 
 
 def dependencies(b: Backend) -> dict[str, list[str]]:
@@ -225,7 +227,7 @@ class Converger:
             f'Error response from daemon: service "{service}"',
         )
         cid = result["Id"]
-        self.created.add(cid)
+        self.created.add(cid, name)
         svc = b.project.services[service]
         if not svc.get("network_mode"):
             for net in network_order(svc)[1:]:
@@ -257,10 +259,12 @@ class Converger:
     def start(self, service: str, ids: list[str]) -> None:
         b = self.b
         for cid in ids:
-            info = b.api(lambda cid=cid: b.engine.containers.inspect(cid), f"inspect {cid}")
-            name = info["Name"].lstrip("/")
-            if info["State"].get("Running"):
-                continue
+            name = self.created.names.get(cid, "")
+            if not name:  # not made by this run: it may be running already
+                info = b.api(lambda cid=cid: b.engine.containers.inspect(cid), f"inspect {cid}")
+                name = info["Name"].lstrip("/")
+                if info["State"].get("Running"):
+                    continue
             b.progress.container(name, "Starting")
             b.api(
                 lambda cid=cid: b.engine.containers.start(cid),
@@ -320,15 +324,22 @@ class Converger:
 def converge_all(
     b: Backend, services: list[str], opts: UpOptions, images: dict[str, str]
 ) -> dict[str, list[str]]:
-    """Converge (and start, unless opts.start is False) `services` level by level."""
+    """Converge (and start, unless opts.start is False) `services`: each one as soon as its
+    own dependencies are done, independent ones in parallel."""
     created = Created()
     conv = Converger(b, opts, images, created)
     deps = dependencies(b)
     scoped = {n: [d for d in deps[n] if d in services] for n in services}
+    done = {n: threading.Event() for n in services}
+    failed: list[ServiceFailed] = []
     result: dict[str, list[str]] = {}
 
     def one(service: str) -> None:
         try:
+            for dep in scoped[service]:
+                done[dep].wait()
+            if failed:
+                return
             if opts.start:
                 conv.wait_for(service)
             ids = conv.converge(service)
@@ -336,14 +347,16 @@ def converge_all(
                 conv.start(service, ids)
             result[service] = ids
         except ComposeError as exc:
-            raise ServiceFailed(service, str(exc)) from None
+            failed.append(ServiceFailed(service, str(exc)))
+        finally:
+            done[service].set()
 
-    try:
-        for level in graph.levels(scoped):
-            b.each(level, one)
-    except ServiceFailed as failure:
+    # dependencies first in the submission order, so a worker that waits never blocks the
+    # one it waits for
+    b.each(graph.order(scoped), one)
+    if failed:
         rollback(b, created)
-        raise ComposeError(failure.message) from None
+        raise ComposeError(failed[0].message)
     return result
 
 

@@ -4,7 +4,6 @@ interpolated strings need first (`replicas: ${N}` is an integer once substituted
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
@@ -65,17 +64,22 @@ _CASTS: dict[str, type] = {
 }
 
 
-def cast_types(doc: Any, path: str = "") -> Any:
+_CAST_PATTERNS = [(tuple(p.split(".")), kind) for p, kind in _CASTS.items()]
+
+
+def cast_types(doc: Any, path: tuple[str, ...] = ()) -> Any:
     """Turn the strings found at `_CASTS` paths into their types; raise as Compose does."""
     if isinstance(doc, dict):
-        return {k: cast_types(v, f"{path}.{k}" if path else str(k)) for k, v in doc.items()}
+        return {k: cast_types(v, (*path, str(k))) for k, v in doc.items()}
     if isinstance(doc, list):
-        return [cast_types(v, f"{path}.{i}") for i, v in enumerate(doc)]
+        return [cast_types(v, (*path, str(i))) for i, v in enumerate(doc)]
     if not isinstance(doc, str):
         return doc
-    for pattern, kind in _CASTS.items():
-        if fnmatch.fnmatchcase(path, pattern) and path.count(".") == pattern.count("."):
-            return _cast(doc, kind, path)
+    for pattern, kind in _CAST_PATTERNS:
+        if len(pattern) == len(path) and all(
+            p in ("*", q) for p, q in zip(pattern, path, strict=True)
+        ):
+            return _cast(doc, kind, ".".join(path))
     return doc
 
 
