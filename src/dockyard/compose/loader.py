@@ -66,7 +66,7 @@ def find_files(opts: LoadOptions, env: Mapping[str, str]) -> list[str]:
         if parent == directory:
             break
         directory = parent
-    raise ComposeError("no configuration file provided: not found", exit_code=14)
+    raise ComposeError("no configuration file provided: not found")
 
 
 def project_environment(opts: LoadOptions, project_dir: str) -> dict[str, str]:
