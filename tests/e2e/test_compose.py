@@ -440,7 +440,8 @@ def test_tutorial_project_with_the_standard_images(
     (root / "docker-compose.yml").write_text(text)
     ours = _client("dockyard", daemon, plugin_config)
     try:
-        ours.ok(root, "up", "-d", timeout=600)
+        # --build: the busybox stand-in tests above left an older temp-api-server image
+        ours.ok(root, "up", "-d", "--build", timeout=600)
         http_get_until(f"http://127.0.0.1:{ports['web_port']}/", "产品列表")
         http_get_until(f"http://127.0.0.1:{ports['api_port']}/api/products", "PONG")
         ours.ok(root, "down")
