@@ -108,7 +108,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 if (
                     not show_all
                     and not c.running
-                    and not c.state.get("Paused")
+                    and not c.state.paused
                     and "status" not in filters
                     and "exited" not in filters
                 ):

@@ -291,4 +291,4 @@ class RunSteps:
                 raise BuildError("build cancelled")
         time.sleep(0.02)
         pump()
-        return int(c.state.get("ExitCode") or 0)
+        return c.state.exit_code

@@ -57,7 +57,7 @@ class AttachSnapshot:
         with c.attach_done:
             c.attachers += 1
         return cls(
-            c.state.get("StartedAt", ""),
+            c.state.started_at,
             c.failed_starts,
             RecordFollower.end_offset(c.doc["LogPath"]),
         )
@@ -76,7 +76,7 @@ async def wait_started(
     the session stops or a start attempt fails meanwhile."""
     failed = c.failed_starts if failed is None else failed
     while not stop.is_set():
-        if c.running or c.state.get("StartedAt") != started_at:
+        if c.running or c.state.started_at != started_at:
             return True
         if c.failed_starts != failed:
             return False

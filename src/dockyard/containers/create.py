@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
 from . import health, model
+from .record import State
 from .rootfs import RootFS
 from .store import Container
 
@@ -76,7 +77,7 @@ def create_container(
             "Created": rfc3339(pad=True),
             "Path": cmd[0],
             "Args": cmd[1:],
-            "State": model.initial_state(),
+            "State": State().to_dict(),
             "Image": image_id,
             "ResolvConfPath": str(cdir / "resolv.conf"),
             "HostnamePath": str(cdir / "hostname"),

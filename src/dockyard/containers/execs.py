@@ -78,7 +78,7 @@ class ExecManager:
             raise InvalidParameter("invalid exec config")
         if not c.running:
             raise Conflict(f"Container {c.id} is not running")
-        if c.state.get("Paused"):
+        if c.state.paused:
             raise Conflict(f"Container {c.id} is paused, unpause the container before exec")
         cmd = body.get("Cmd")
         if not cmd or not isinstance(cmd, list):

@@ -42,7 +42,7 @@ def should_restart(c: Container) -> bool:
         return False
     policy = c.doc["HostConfig"].get("RestartPolicy") or {}
     name = policy.get("Name") or "no"
-    code = c.state.get("ExitCode", 0)
+    code = c.state.exit_code
     if name in ("always", "unless-stopped"):
         return True
     if name == "on-failure" and code != 0:
@@ -65,7 +65,7 @@ class Waiters:
         loop = self.loop
         if loop is None:
             return
-        result = {"StatusCode": c.state.get("ExitCode", 0), "Error": None}
+        result = {"StatusCode": c.state.exit_code, "Error": None}
         with self.store.lock:
             keep = []
             for cond, fut in self._waiters.get(c.id, []):
@@ -84,10 +84,10 @@ class Waiters:
         c = self.store.get(ref)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         with self.store.lock:
-            if condition == "not-running" and not c.running and not c.state.get("Restarting"):
-                return {"StatusCode": c.state.get("ExitCode", 0), "Error": None}
+            if condition == "not-running" and not c.running and not c.state.restarting:
+                return {"StatusCode": c.state.exit_code, "Error": None}
             if condition == "removed" and self.store.find(c.id) is None:
-                return {"StatusCode": c.state.get("ExitCode", 0), "Error": None}
+                return {"StatusCode": c.state.exit_code, "Error": None}
             self._waiters.setdefault(c.id, []).append((condition, fut))
         return await fut
 
@@ -155,7 +155,7 @@ class Exits:
 
     def _on_exit_file(self, cid: str) -> None:
         c = self.store.find(cid)
-        if c is None or not (c.running or c.state.get("Restarting")):
+        if c is None or not (c.running or c.state.restarting):
             return
         try:
             self.handle_exit(c)
@@ -202,18 +202,7 @@ class Exits:
         except Exception:
             log.exception("volume teardown %s", c.id[:12])
         self.stopped(c)
-        c.state.update(
-            {
-                "Status": "exited",
-                "Running": False,
-                "Paused": False,
-                "Restarting": False,
-                "OOMKilled": oom,
-                "Pid": 0,
-                "ExitCode": code,
-                "FinishedAt": rfc3339(finished, pad=True),
-            }
-        )
+        c.state.exited(code, oom, rfc3339(finished, pad=True))
         self.store.save(c)
         if oom:
             self.event(c, "oom", None)
@@ -230,8 +219,7 @@ class Exits:
         if not self.stopping.is_set() and should_restart(c):
             delay = min(0.1 * (2 ** min(c.doc.get("RestartCount", 0), 10)), 60.0)
             with c.lock:
-                c.state["Restarting"] = True
-                c.state["Status"] = "restarting"
+                c.state.restarting, c.state.status = True, "restarting"
                 self.store.save(c)
             threading.Timer(delay, self._restart_after_exit, args=(c,)).start()
 
@@ -250,9 +238,9 @@ class Exits:
         with c.lock:
             known = self.store.find(c.id) is not None
             if c.removing or c.manually_stopped or not known:
-                c.state["Restarting"] = False
+                c.state.restarting = False
                 if known:
-                    c.state["Status"] = "exited"
+                    c.state.status = "exited"
                     self.store.save(c)
                 return
             c.doc["RestartCount"] = c.doc.get("RestartCount", 0) + 1
@@ -260,8 +248,7 @@ class Exits:
                 self.start(c)
             except Exception as exc:
                 log.warning("restart of %s failed: %s", c.id[:12], exc)
-                c.state["Restarting"] = False
-                c.state["Status"] = "exited"
+                c.state.stop_restarting()
                 self.store.save(c)
 
     # ------------------------------------------------------------------ daemon start
@@ -278,9 +265,8 @@ class Exits:
                     continue
                 code, finished, oom = status if status else (255, time.time(), False)
                 self.finish(c, code, finished, oom)
-            elif c.state.get("Restarting"):
-                c.state["Restarting"] = False
-                c.state["Status"] = "exited"
+            elif c.state.restarting:
+                c.state.stop_restarting()
                 self.store.save(c)
         # Leftover directories of containers that never made it into the DB.
         for entry in self.store.root.iterdir():

@@ -102,10 +102,10 @@ def _match_one(c: Container, key: str, values: list[str]) -> bool:
         for v in values:
             if v not in _STATUSES:
                 raise InvalidParameter(f"invalid filter 'status={v}'")
-        return c.state.get("Status") in values
+        return c.state.status in values
     if key == "exited":
-        return c.state.get("Status") == "exited" and any(
-            str(c.state.get("ExitCode")) == v for v in values
+        return c.state.status == "exited" and any(
+            str(c.state.exit_code) == v for v in values
         )
     if key == "ancestor":
         ref = c.doc.get("_ImageRef", "")
@@ -130,5 +130,5 @@ def _match_one(c: Container, key: str, values: list[str]) -> bool:
         ports |= set(cfg.get("ExposedPorts") or {})
         return any((v if "/" in v else v + "/tcp") in ports for v in values)
     if key == "health":
-        return health.matches_filter(c.state.get("Health"), values)
+        return health.matches_filter(c.state.health, values)
     return True

@@ -62,9 +62,9 @@ class HealthMonitors:
         if Probe.of(c.doc["Config"]) is None:
             return
         self.stopped(c)
-        health = Health.from_dict(c.state.get("Health"))
+        health = Health.from_dict(c.state.health)
         health.restart()
-        c.state["Health"] = health.to_dict()
+        c.state.health = health.to_dict()
         self._ensure(c)
 
     def stopped(self, c: Container) -> None:
@@ -75,12 +75,12 @@ class HealthMonitors:
         if stop is None:
             return
         stop.set()
-        if c.state.get("Health") is not None:
-            c.state["Health"]["Status"] = UNHEALTHY
+        if c.state.health is not None:
+            c.state.health["Status"] = UNHEALTHY
 
     def unpaused(self, c: Container) -> None:
         """Probes resume; the status stays what it was until the next result."""
-        if c.state.get("Health") is not None:
+        if c.state.health is not None:
             self._ensure(c)
 
     def shutdown(self) -> None:
@@ -102,7 +102,7 @@ class HealthMonitors:
     # ------------------------------------------------------------------ the monitor
     def _ensure(self, c: Container) -> None:
         probe = Probe.of(c.doc["Config"])
-        if probe is None or not c.running or c.state.get("Paused"):
+        if probe is None or not c.running or c.state.paused:
             return
         with self._lock:
             if c.id in self._stops:
@@ -116,9 +116,9 @@ class HealthMonitors:
         t.start()
 
     def _monitor(self, c: Container, probe: Probe, stop: threading.Event) -> None:
-        started = parse_rfc3339_ns(c.state["StartedAt"])
+        started = parse_rfc3339_ns(c.state.started_at)
         while True:
-            status = (c.state.get("Health") or {}).get("Status", "")
+            status = (c.state.health or {}).get("Status", "")
             if stop.wait(probe.next_delay(self.clock() - started, status)):
                 return
             try:
@@ -132,9 +132,9 @@ class HealthMonitors:
             with c.lock:
                 if stop.is_set():  # stopped while we waited for the lock
                     return
-                health = Health.from_dict(c.state.get("Health"))
+                health = Health.from_dict(c.state.health)
                 changed = health.record(result, probe, started)
-                c.state["Health"] = health.to_dict()
+                c.state.health = health.to_dict()
                 self.store.save(c)
             if changed:
                 self.event(c, f"health_status: {changed}", None)

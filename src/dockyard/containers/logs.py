@@ -160,7 +160,7 @@ class LogReader:
             return
         c, follower, until = self.c, self.follower, self.opts.until
         while True:
-            running = c.running or c.state.get("Restarting")
+            running = c.running or c.state.restarting
             new = await asyncio.to_thread(follower.poll)
             if new:
                 yield _pieces(new)
@@ -184,7 +184,7 @@ async def follow_until_exit(
 ) -> AsyncIterator[list[Piece]]:
     """Live records until the container stops (and its last output is drained)."""
     while True:
-        running = c.running or c.state.get("Restarting")
+        running = c.running or c.state.restarting
         recs = await asyncio.to_thread(follower.read_new) if _grew(follower) else []
         out = render_records(recs, opts)
         if out:

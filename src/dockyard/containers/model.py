@@ -9,7 +9,6 @@ import re
 import secrets
 from typing import Any
 
-from ..common.timefmt import ZERO_TIME
 from ..errors import Conflict, InvalidParameter
 from . import health
 
@@ -94,22 +93,6 @@ def merge_image_config(user: dict[str, Any], image: dict[str, Any]) -> dict[str,
 
 def command_of(cfg: dict[str, Any]) -> list[str]:
     return list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
-
-
-def initial_state() -> dict[str, Any]:
-    return {
-        "Status": "created",
-        "Running": False,
-        "Paused": False,
-        "Restarting": False,
-        "OOMKilled": False,
-        "Dead": False,
-        "Pid": 0,
-        "ExitCode": 0,
-        "Error": "",
-        "StartedAt": ZERO_TIME,
-        "FinishedAt": ZERO_TIME,
-    }
 
 
 DEFAULT_HOST_CONFIG: dict[str, Any] = {
@@ -211,6 +194,3 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
         }
     return out
 
-
-def status_word(state: dict[str, Any]) -> str:
-    return str(state.get("Status", "created"))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..common.timefmt import ZERO_TIME, rfc3339
+from ..common.timefmt import rfc3339
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
 from . import model, netconnect
 from .config import ContainerConfig, Publish
@@ -120,8 +120,8 @@ class ContainerService:
 
     def counts(self) -> dict[str, int]:
         cs = self.all()
-        running = sum(1 for c in cs if c.running and not c.state.get("Paused"))
-        paused = sum(1 for c in cs if c.state.get("Paused"))
+        running = sum(1 for c in cs if c.running and not c.state.paused)
+        paused = sum(1 for c in cs if c.state.paused)
         return {
             "total": len(cs),
             "running": running,
@@ -169,7 +169,7 @@ class ContainerService:
     def start(self, ref: str) -> None:
         c = self.get(ref)
         with c.lock:
-            if c.state.get("Paused"):
+            if c.state.paused:
                 raise Conflict("cannot start a paused container, try unpause instead")
             if c.running:
                 raise NotModifiedStart()
@@ -252,15 +252,7 @@ class ContainerService:
                     log.exception("undo after failed start of %s", c.id[:12])
             message = getattr(exc, "message", None) or str(exc)
             status, exit_code = classify_start_error(message)
-            c.state.update(
-                {
-                    "Status": "created" if c.state["Status"] == "created" else "exited",
-                    "Running": False,
-                    "Pid": 0,
-                    "ExitCode": exit_code,
-                    "Error": message,
-                }
-            )
+            c.state.start_failed(exit_code, message)
             c.failed_starts += 1
             self.store.save(c)
             if isinstance(exc, DockyardError) and exc.status < 500:
@@ -269,21 +261,7 @@ class ContainerService:
             err.status = status
             raise err from None
         c.exit_event.clear()
-        c.state.update(
-            {
-                "Status": "running",
-                "Running": True,
-                "Paused": False,
-                "Restarting": False,
-                "OOMKilled": False,
-                "Dead": False,
-                "Pid": pid,
-                "ExitCode": 0,
-                "Error": "",
-                "StartedAt": rfc3339(pad=True),
-                "FinishedAt": ZERO_TIME,
-            }
-        )
+        c.state.started(pid, rfc3339(pad=True))
         self.health.started(c)
         self.store.save(c)
         self._event(c, "start")
@@ -297,9 +275,8 @@ class ContainerService:
         c = self.get(ref)
         c.manually_stopped = True
         if not c.running:
-            if c.state.get("Restarting"):
-                c.state["Restarting"] = False
-                c.state["Status"] = "exited"
+            if c.state.restarting:
+                c.state.stop_restarting()
                 self.store.save(c)
                 return True
             self.store.save(c)
@@ -310,7 +287,7 @@ class ContainerService:
                 timeout = DEFAULT_STOP_TIMEOUT
         stop_signal = sig or c.doc["Config"].get("StopSignal") or "SIGTERM"
         self.store.save(c)
-        if c.state.get("Paused"):
+        if c.state.paused:
             self.runtime.resume(c.id)
         try:
             self.runtime.kill(c.id, parse_signal(stop_signal))
@@ -360,10 +337,10 @@ class ContainerService:
         with c.lock:
             if not c.running:
                 raise Conflict(f"Container {c.id} is not running")
-            if c.state.get("Paused"):
+            if c.state.paused:
                 raise Conflict(f"Container {c.id} is already paused")
             self.runtime.pause(c.id)
-            c.state.update({"Paused": True, "Status": "paused"})
+            c.state.paused, c.state.status = True, "paused"
             self.health.stopped(c)
             self.store.save(c)
         self._event(c, "pause")
@@ -371,10 +348,10 @@ class ContainerService:
     def unpause(self, ref: str) -> None:
         c = self.get(ref)
         with c.lock:
-            if not c.state.get("Paused"):
+            if not c.state.paused:
                 raise Conflict(f"Container {c.id} is not paused")
             self.runtime.resume(c.id)
-            c.state.update({"Paused": False, "Status": "running"})
+            c.state.paused, c.state.status = False, "running"
             self.health.unpaused(c)
             self.store.save(c)
         self._event(c, "unpause")
@@ -388,7 +365,7 @@ class ContainerService:
             raise InvalidParameter("legacy links are not supported for removal")
         if c.running:
             if not force:
-                state = "paused" if c.state.get("Paused") else "running"
+                state = "paused" if c.state.paused else "running"
                 raise Conflict(
                     f'cannot remove container "/{c.name}": container is {state}: stop the '
                     "container before removing or force remove"
@@ -396,7 +373,7 @@ class ContainerService:
             c.removing = True
             c.manually_stopped = True
             try:
-                if c.state.get("Paused"):
+                if c.state.paused:
                     self.runtime.resume(c.id)
                 self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
             except Exception as exc:
@@ -454,7 +431,7 @@ class ContainerService:
 
         deleted, space = [], 0
         for c in self.all():
-            if c.running or c.state.get("Paused") or c.state.get("Restarting"):
+            if c.running or c.state.paused or c.state.restarting:
                 continue
             if not container_matches(c, filters, prune=True):
                 continue
@@ -507,7 +484,7 @@ class ContainerService:
         if repo:
             repo_tag = f"{repo}:{tag}" if tag else repo
         paused_here = False
-        if pause and c.running and not c.state.get("Paused"):
+        if pause and c.running and not c.state.paused:
             self.runtime.pause(c.id)
             paused_here = True
         try:
@@ -549,7 +526,7 @@ class ContainerService:
             with c.lock:
                 if c.running:
                     self.runtime.sweep_execs(c.id)
-                if c.running and not c.state.get("Paused"):
+                if c.running and not c.state.paused:
                     self.health.started(c)
                     self.store.save(c)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter, NotFound
 from . import model
+from .record import State
 
 if TYPE_CHECKING:
     from ..state.db import Database
@@ -20,6 +21,7 @@ class Container:
 
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
+        self.state = State.from_dict(doc.get("State") or {})
         self.lock = threading.RLock()
         self.exit_event = threading.Event()
         self.manually_stopped = bool(doc.get("_ManuallyStopped"))
@@ -39,12 +41,8 @@ class Container:
         return str(self.doc["Name"]).lstrip("/")
 
     @property
-    def state(self) -> dict[str, Any]:
-        return self.doc["State"]  # type: ignore[no-any-return]
-
-    @property
     def running(self) -> bool:
-        return bool(self.state.get("Running"))
+        return self.state.running
 
 
 class ContainerStore:
@@ -68,6 +66,7 @@ class ContainerStore:
 
     def save(self, c: Container) -> None:
         c.doc["_ManuallyStopped"] = c.manually_stopped
+        c.doc["State"] = c.state.to_dict()
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)",

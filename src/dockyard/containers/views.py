@@ -21,9 +21,7 @@ def inspect(
     if size:
         doc["SizeRw"], doc["SizeRootFs"] = _sizes(store, images, c)
     doc["Mounts"] = [_mount_view(m) for m in doc.get("Mounts") or []]
-    doc["State"]["Health"] = doc["State"].get("Health")
-    if doc["State"]["Health"] is None:
-        doc["State"].pop("Health")
+    doc["State"] = c.state.to_dict()
     return doc
 
 
@@ -95,8 +93,8 @@ def summary(
         "Created": int(seconds_of(c.doc["Created"])),
         "Ports": _ports(c),
         "Labels": cfg.get("Labels") or {},
-        "State": c.state.get("Status", "created"),
-        "Status": status_text(c.state),
+        "State": c.state.status,
+        "Status": status_text(c.state.to_dict()),
         "HostConfig": {"NetworkMode": c.doc["HostConfig"].get("NetworkMode", "default")},
         "NetworkSettings": {"Networks": copy.deepcopy(networks)},
         "Mounts": [_mount_view(m) for m in c.doc.get("Mounts") or []],

@@ -28,13 +28,17 @@ _NETWORK_ALIASES = {"default": "bridge"}
 Publish = Callable[[str, str, str, dict[str, str]], object]
 
 
+class StateRef(Protocol):
+    pid: int
+
+
 class ContainerRef(Protocol):
     """What the network service reads of a container."""
 
     id: str
     name: str
     doc: dict[str, Any]
-    state: dict[str, Any]
+    state: StateRef
 
     @property
     def running(self) -> bool: ...
@@ -263,7 +267,7 @@ class NetworkService:
                 )
             path = self.manager.sandbox_path(other.id)
             if path is None:
-                return f"/proc/{other.state['Pid']}/ns/net"
+                return f"/proc/{other.state.pid}/ns/net"
             return self.manager.create_sandbox(cid, path)
         try:
             path = self.manager.create_sandbox(cid)
