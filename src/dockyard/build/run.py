@@ -265,7 +265,7 @@ class RunSteps:
         from ..containers.logs import RecordFollower
 
         c = self.containers.get(cid)
-        follower = RecordFollower(c.doc["LogPath"])
+        follower = RecordFollower(c.record.log_path)
         self.containers.start(cid)
         pending = b""
 

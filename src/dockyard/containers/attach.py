@@ -15,8 +15,8 @@ from ..errors import InvalidParameter
 from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
 
 if TYPE_CHECKING:
+    from .record import Container
     from .runtime_adapter import RuntimeAdapter
-    from .store import Container
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class AttachSnapshot:
         return cls(
             c.state.started_at,
             c.failed_starts,
-            RecordFollower.end_offset(c.doc["LogPath"]),
+            RecordFollower.end_offset(c.record.log_path),
         )
 
     @staticmethod
@@ -131,7 +131,7 @@ async def _attach(
         until=None,
         tail=None,
     )
-    path = c.doc["LogPath"]
+    path = c.record.log_path
     follower = RecordFollower(path, 0 if logs else snap.log_offset)
     started_at = snap.started_at
     failed = snap.failed_starts

@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
-from .mounts import PlannedMount, teardown_mounts
+from .mounts import teardown_mounts
+from .netconnect import unwire
 from .rootfs import RootFS
 
 if TYPE_CHECKING:
     from ..network.service import NetworkService
     from ..volumes.service import VolumeService
+    from .record import Container
     from .runtime_adapter import RuntimeAdapter
-    from .store import Container, ContainerStore
+    from .store import ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +34,18 @@ Event = Callable[["Container", str, "dict[str, str] | None"], None]
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 
 
-def mount_plan(c: Container) -> list[PlannedMount]:
-    return [PlannedMount.from_dict(d) for d in c.doc.get("_MountPlan") or []]
-
-
 def should_restart(c: Container) -> bool:
     """Docker's restart policies, for a container that just exited on its own."""
     if c.manually_stopped or c.removing:
         return False
-    policy = c.doc["HostConfig"].get("RestartPolicy") or {}
-    name = policy.get("Name") or "no"
+    policy = c.host_config.restart_policy
+    name = policy.name or "no"
     code = c.state.exit_code
     if name in ("always", "unless-stopped"):
         return True
     if name == "on-failure" and code != 0:
-        limit = policy.get("MaximumRetryCount") or 0
-        return not limit or c.doc.get("RestartCount", 0) < limit
+        limit = policy.maximum_retry_count
+        return not limit or c.record.restart_count < limit
     return False
 
 
@@ -146,10 +144,7 @@ class Exits:
         """conmon cannot keep several files itself: rotate for containers that ask to."""
         while not self.stopping.wait(interval):
             for c in self.store.all():
-                opts = {
-                    **self.log_opts,
-                    **((c.doc["HostConfig"].get("LogConfig") or {}).get("Config") or {}),
-                }
+                opts = {**self.log_opts, **c.host_config.log_config.config}
                 if c.running and int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
                     self.runtime.rotate_logs(c.id, opts)
 
@@ -190,7 +185,7 @@ class Exits:
         except Exception:
             log.exception("runtime delete %s", c.id[:12])
         try:
-            self.networks.teardown(c.doc)
+            unwire(c, self.networks)
         except Exception:
             log.exception("network teardown %s", c.id[:12])
         try:
@@ -198,7 +193,7 @@ class Exits:
         except OSError:
             log.exception("unmount %s", c.id[:12])
         try:
-            teardown_mounts(mount_plan(c), self.volumes)
+            teardown_mounts(c.record.mounts, self.volumes)
         except Exception:
             log.exception("volume teardown %s", c.id[:12])
         self.stopped(c)
@@ -212,12 +207,11 @@ class Exits:
         self.waiters.notify(c, "not-running")
 
     def _after_exit(self, c: Container) -> None:
-        hc = c.doc["HostConfig"]
-        if hc.get("AutoRemove") and not c.removing:
+        if c.host_config.auto_remove and not c.removing:
             threading.Thread(target=self._auto_remove, args=(c,), daemon=True).start()
             return
         if not self.stopping.is_set() and should_restart(c):
-            delay = min(0.1 * (2 ** min(c.doc.get("RestartCount", 0), 10)), 60.0)
+            delay = min(0.1 * (2 ** min(c.record.restart_count, 10)), 60.0)
             with c.lock:
                 c.state.restarting, c.state.status = True, "restarting"
                 self.store.save(c)
@@ -243,7 +237,7 @@ class Exits:
                     c.state.status = "exited"
                     self.store.save(c)
                 return
-            c.doc["RestartCount"] = c.doc.get("RestartCount", 0) + 1
+            c.record.restart_count += 1
             try:
                 self.start(c)
             except Exception as exc:
@@ -258,11 +252,7 @@ class Exits:
             if c.running:
                 status = self.runtime.exit_status(c.id)
                 if self.runtime.is_running(c.id):
-                    try:
-                        self.networks.restore(c.doc)
-                    except Exception:
-                        log.exception("network restore %s", c.id[:12])
-                    continue
+                    continue  # the network service's own recover() restores its endpoints
                 code, finished, oom = status if status else (255, time.time(), False)
                 self.finish(c, code, finished, oom)
             elif c.state.restarting:
@@ -281,9 +271,9 @@ class Exits:
         for c in self.store.all():
             if c.running:
                 continue
-            policy = (c.doc["HostConfig"].get("RestartPolicy") or {}).get("Name")
+            policy = c.host_config.restart_policy.name
             if policy == "always" or (policy == "unless-stopped" and not c.manually_stopped):
-                if c.doc.get("_WasRunningAtShutdown", True) or policy == "always":
+                if c.record.was_running_at_shutdown or policy == "always":
                     try:
                         with c.lock:
                             self.start(c)

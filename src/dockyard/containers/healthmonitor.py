@@ -27,7 +27,8 @@ from .health import UNHEALTHY, Health, OutputBuffer, Probe, Result
 if TYPE_CHECKING:
     from .execs import ExecManager
     from .exits import Event
-    from .store import Container, ContainerStore
+    from .record import Container
+    from .store import ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class HealthMonitors:
     def started(self, c: Container) -> None:
         """The container (re)started, or kept running across a daemon restart: its health
         starts over ("starting", no failures; the log is kept) and its monitor runs."""
-        if Probe.of(c.doc["Config"]) is None:
+        if Probe.of(c.config.to_dict()) is None:
             return
         self.stopped(c)
         health = Health.from_dict(c.state.health)
@@ -101,7 +102,7 @@ class HealthMonitors:
 
     # ------------------------------------------------------------------ the monitor
     def _ensure(self, c: Container) -> None:
-        probe = Probe.of(c.doc["Config"])
+        probe = Probe.of(c.config.to_dict())
         if probe is None or not c.running or c.state.paused:
             return
         with self._lock:

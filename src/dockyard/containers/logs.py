@@ -23,7 +23,7 @@ from ..common.timefmt import seconds_of
 from ..runtime.logfile import Entry, LogFollower, stream_id
 
 if TYPE_CHECKING:
-    from .store import Container
+    from .record import Container
 
 POLL = 0.02
 STREAM_IDS = {"stdout": 1, "stderr": 2}
@@ -130,7 +130,7 @@ class LogReader:
         self.c = c
         self.opts = opts
         self.follower = LogFollower(
-            c.doc["LogPath"],
+            c.record.log_path,
             stdout=opts.stdout,
             stderr=opts.stderr,
             since=opts.since,

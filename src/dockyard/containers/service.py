@@ -25,11 +25,12 @@ from . import model, netconnect
 from .config import ContainerConfig, Publish
 from .create import create_container
 from .etcfiles import etc_mounts, write_etc_files
-from .exits import Exits, mount_plan
+from .exits import Exits
 from .healthmonitor import HealthMonitors
+from .record import Container, HostConfig
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
-from .store import Container, ContainerStore
+from .store import ContainerStore
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
@@ -132,28 +133,26 @@ class ContainerService:
     def image_usage(self) -> dict[str, int]:
         usage: dict[str, int] = {}
         for c in self.all():
-            usage[c.doc["Image"]] = usage.get(c.doc["Image"], 0) + 1
+            usage[c.record.image_id] = usage.get(c.record.image_id, 0) + 1
         return usage
 
     def running_image_usage(self) -> dict[str, list[str]]:
         usage: dict[str, list[str]] = {}
         for c in self.all():
             if c.running:
-                usage.setdefault(c.doc["Image"], []).append(c.id)
+                usage.setdefault(c.record.image_id, []).append(c.id)
         return usage
 
     def image_users(self) -> dict[str, list[str]]:
         usage: dict[str, list[str]] = {}
         for c in self.all():
-            usage.setdefault(c.doc["Image"], []).append(c.id)
+            usage.setdefault(c.record.image_id, []).append(c.id)
         return usage
 
     def volume_users(self) -> dict[str, list[str]]:
         from .mounts import volumes_in_use
 
-        return volumes_in_use(
-            (c.id, c.doc.get("_MountPlan") or []) for c in self.all() if not c.removing
-        )
+        return volumes_in_use((c.id, c.record.mounts) for c in self.all() if not c.removing)
 
     # ------------------------------------------------------------------ create
     def create(
@@ -179,7 +178,7 @@ class ContainerService:
             try:
                 self._start_locked(c)
             except DockyardError:
-                if c.doc["HostConfig"].get("AutoRemove"):
+                if c.host_config.auto_remove:
                     # Docker removes an --rm container whose start failed; `run` waits for it.
                     threading.Thread(target=self._remove_quietly, args=(c.id,), daemon=True).start()
                 raise
@@ -195,54 +194,50 @@ class ContainerService:
         images = self.images
         networks = self.networks
         rootfs = RootFS(cdir)
-        hc = c.doc["HostConfig"]
-        cfg = c.doc["Config"]
+        hc, cfg = c.host_config, c.config
         undo: list[Callable[[], None]] = []
         try:
             self.runtime.cleanup(c.id)
-            rootfs.mount(images.lowerdirs(c.doc["Image"]))
+            rootfs.mount(images.lowerdirs(c.record.image_id))
             undo.append(rootfs.unmount)
             volumes = self.volumes
             oci_mounts: list[dict[str, Any]] = []
             from .mounts import populate_volumes, setup_mounts, teardown_mounts
 
-            plan = mount_plan(c)
+            plan = c.record.mounts
             if any(m.copy_data for m in plan):
                 populate_volumes(plan, rootfs.merged, volumes)
-                c.doc["_MountPlan"] = [m.to_dict() for m in plan]
                 self.store.save(c)
             oci_mounts = setup_mounts(plan, volumes)
             undo.append(lambda: teardown_mounts(plan, volumes))
-            netns_path = None
-            netns_path = networks.setup(c.doc, cdir)
-            undo.append(lambda: networks.teardown(c.doc))
+            netns_path = netconnect.wire(c, networks)
+            undo.append(lambda: netconnect.unwire(c, networks))
             write_etc_files(c, cdir, self.networks)
             from ..runtime.spec import build_spec
 
             oci_mounts += etc_mounts(c, cdir)
             spec = build_spec(
-                config=cfg,
-                host_config=hc,
+                config=cfg.to_dict(),
+                host_config=hc.to_dict(),
                 rootfs=str(rootfs.merged),
-                hostname=cfg.get("Hostname") or c.id[:12],
+                hostname=cfg.hostname or c.id[:12],
                 mounts=oci_mounts,
                 netns_path=netns_path,
                 container_id=c.id,
-                **({"cgroup_parent": hc["CgroupParent"]} if hc.get("CgroupParent") else {}),
+                **({"cgroup_parent": hc.cgroup_parent} if hc.cgroup_parent else {}),
             )
             bundle = cdir
             (bundle / "config.json").write_text(json.dumps(spec))
-            log_opts = (hc.get("LogConfig") or {}).get("Config") or {}
             pid = self.runtime.start(
                 c.id,
                 bundle,
-                tty=bool(cfg.get("Tty")),
-                stdin=bool(cfg.get("OpenStdin")),
-                log_path=Path(c.doc["LogPath"]),
-                log_opts={**self.config.log_opts, **log_opts},
-                runtime_name=hc.get("Runtime") or self.config.default_runtime,
+                tty=bool(cfg.tty),
+                stdin=bool(cfg.open_stdin),
+                log_path=Path(c.record.log_path),
+                log_opts={**self.config.log_opts, **hc.log_config.config},
+                runtime_name=hc.runtime or self.config.default_runtime,
                 # Docker closes stdin after the first attach only without a TTY.
-                stdin_once=bool(cfg.get("StdinOnce")) and not cfg.get("Tty"),
+                stdin_once=bool(cfg.stdin_once) and not cfg.tty,
             )
         except BaseException as exc:
             for fn in reversed(undo):
@@ -282,10 +277,10 @@ class ContainerService:
             self.store.save(c)
             return False
         if timeout is None or timeout < -1:
-            timeout = c.doc["Config"].get("StopTimeout")
+            timeout = c.config.stop_timeout
             if timeout is None:
                 timeout = DEFAULT_STOP_TIMEOUT
-        stop_signal = sig or c.doc["Config"].get("StopSignal") or "SIGTERM"
+        stop_signal = sig or c.config.stop_signal or "SIGTERM"
         self.store.save(c)
         if c.state.paused:
             self.runtime.resume(c.id)
@@ -390,7 +385,7 @@ class ContainerService:
                 pass
             networks = self.networks
             try:
-                networks.on_remove(c.doc)
+                networks.on_remove(c.id)
             except Exception:
                 log.exception("network cleanup %s", c.id[:12])
             try:
@@ -402,7 +397,7 @@ class ContainerService:
 
             vols.release(c.id)
             if volumes:
-                for vname in anonymous_volumes(mount_plan(c)):
+                for vname in anonymous_volumes(c.record.mounts):
                     try:
                         vols.remove(vname)
                     except DockyardError as exc:
@@ -414,7 +409,7 @@ class ContainerService:
         # An image removed with rmi -f while this container used it can go now.
         images = self.images
         try:
-            images.resolve(c.doc["Image"])
+            images.resolve(c.record.image_id)
         except NotFound:
             try:
                 images.sweep()
@@ -447,7 +442,7 @@ class ContainerService:
         c = self.get(ref)
         if not isinstance(body, dict):
             raise InvalidParameter("invalid update body")
-        hc = dict(c.doc["HostConfig"])
+        hc = c.host_config.to_dict()
         policy = body.pop("RestartPolicy", None)
         for key, value in body.items():
             if (
@@ -461,7 +456,7 @@ class ContainerService:
         hc = model.normalize_host_config(hc, self.config.default_runtime)
         if c.running:
             self.runtime.update(c.id, hc)
-        c.doc["HostConfig"] = hc
+        c.record.host_config = HostConfig.from_dict(hc)
         self.store.save(c)
         self._event(c, "update")
         return {"Warnings": []}
@@ -488,19 +483,19 @@ class ContainerService:
             self.runtime.pause(c.id)
             paused_here = True
         try:
-            merged = dict(c.doc["Config"])
+            merged = c.config.to_dict()
             if config:
                 merged.update({k: v for k, v in config.items() if v not in (None, "", [], {})})
             image_id: str = images.commit(
                 self.dir(c.id) / "upper",
-                c.doc["Image"],
+                c.record.image_id,
                 merged,
                 author=author,
                 comment=comment,
                 changes=changes or [],
                 container_id=c.id,
                 repo_tag=repo_tag,
-                container_config=c.doc["Config"],
+                container_config=c.config.to_dict(),
                 exclude=runtime_mount_points(c),
             )
         finally:
@@ -543,10 +538,10 @@ class ContainerService:
     # ------------------------------------------------------------------ misc
     def _event(self, c: Container, action: str, extra: dict[str, str] | None = None) -> None:
         attrs = {
-            "image": c.doc.get("_ImageRef") or c.doc["Config"].get("Image", ""),
+            "image": c.record.image_ref or c.config.image,
             "name": c.name,
         }
-        attrs.update(c.doc["Config"].get("Labels") or {})
+        attrs.update(c.config.labels or {})
         if extra:
             attrs.update(extra)
         self.publish("container", action, c.id, attrs)

@@ -14,7 +14,7 @@ import pytest
 
 from dockyard.common.timefmt import rfc3339
 from dockyard.containers.healthmonitor import HealthMonitors
-from dockyard.containers.store import Container
+from dockyard.containers.record import Container, ContainerRecord
 from dockyard.errors import Conflict
 
 MS = 1_000_000
@@ -100,12 +100,14 @@ class FakeStore:
 
 def container(test: list[str], **hc: int) -> Container:
     return Container(
-        {
-            "Id": "c" * 64,
-            "Name": "/probed",
-            "State": {"Running": True, "Paused": False, "StartedAt": rfc3339(pad=True)},
-            "Config": {"Healthcheck": {"Test": test, **hc}},
-        }
+        ContainerRecord.from_stored(
+            {
+                "Id": "c" * 64,
+                "Name": "/probed",
+                "State": {"Running": True, "Paused": False, "StartedAt": rfc3339(pad=True)},
+                "Config": {"Healthcheck": {"Test": test, **hc}},
+            }
+        )
     )
 
 
