@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..common.timefmt import ZERO_TIME
 from ..network.attachment import Attachment
 from .mounts import PlannedMount
+
+T = TypeVar("T")
 
 # (JSON key, attribute) of a part, in Docker's order.
 Keys = tuple[tuple[str, str], ...]
@@ -423,6 +425,19 @@ class ContainerRecord:
         }
 
 
+class _InRecord(Generic[T]):
+    """An attribute of a Container that lives in its record (`c.state` is `c.record.state`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Container, owner: type | None = None) -> T:
+        return getattr(obj.record, self.name)  # type: ignore[no-any-return]
+
+    def __set__(self, obj: Container, value: T) -> None:
+        setattr(obj.record, self.name, value)
+
+
 class Container:
     """One container: its record, plus the daemon's in-memory handles on it (lock, exit
     event, attach bookkeeping)."""
@@ -438,29 +453,13 @@ class Container:
         self.attachers = 0
         self.attach_done = threading.Condition()
 
-    @property
-    def id(self) -> str:
-        return self.record.id
-
-    @property
-    def name(self) -> str:
-        return self.record.name
-
-    @property
-    def config(self) -> Config:
-        return self.record.config
-
-    @property
-    def host_config(self) -> HostConfig:
-        return self.record.host_config
-
-    @property
-    def state(self) -> State:
-        return self.record.state
-
-    @property
-    def network(self) -> NetworkSettings:
-        return self.record.network
+    id = _InRecord[str]()
+    name = _InRecord[str]()
+    config = _InRecord[Config]()
+    host_config = _InRecord[HostConfig]()
+    state = _InRecord[State]()
+    network = _InRecord[NetworkSettings]()
+    manually_stopped = _InRecord[bool]()
 
     @property
     def running(self) -> bool:
@@ -488,11 +487,3 @@ class Container:
             hosts_path=rec.hosts_path,
             resolv_conf_path=rec.resolv_conf_path,
         )
-
-    @property
-    def manually_stopped(self) -> bool:
-        return self.record.manually_stopped
-
-    @manually_stopped.setter
-    def manually_stopped(self, value: bool) -> None:
-        self.record.manually_stopped = value
