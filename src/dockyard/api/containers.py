@@ -100,7 +100,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
         def collect() -> list[dict[str, Any]]:
             s = svc()
-            items = sorted(s.all(), key=lambda c: c.doc["Created"], reverse=True)
+            items = sorted(s.all(), key=lambda c: c.record.created, reverse=True)
             show_all = all_ or limit > 0
             out = []
             links = views.link_names(items)
@@ -108,7 +108,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 if (
                     not show_all
                     and not c.running
-                    and not c.state.get("Paused")
+                    and not c.state.paused
                     and "status" not in filters
                     and "exited" not in filters
                 ):
@@ -218,7 +218,7 @@ def register(router: Router, daemon: Daemon) -> None:
     async def logs(req: Request, id: str) -> StreamResponse:
         c = svc().get(id)
         opts = log_options(req)
-        tty = bool(c.doc["Config"].get("Tty"))
+        tty = c.config.tty
         return StreamResponse(
             log_body(LogReader(c, opts), tty), content_type=RAW if tty else MULTIPLEXED
         )
@@ -229,7 +229,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
         s = svc()
         c = s.get(id)
-        tty = bool(c.doc["Config"].get("Tty"))
+        tty = c.config.tty
         opts = AttachOptions(
             stdin=req.q_bool("stdin"),
             stdout=req.q_bool("stdout"),

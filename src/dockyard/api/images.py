@@ -11,8 +11,6 @@ import asyncio
 import base64
 import binascii
 import json
-import queue
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +23,7 @@ from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
+from .streams import MessageStream, progress_error, progress_message, writer_stream
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
 _SAVE_QUEUE = 16
 _SAVE_CHUNK = 1 << 20
 _DOWNLOAD_LIMIT = 64 << 30
-
-
-def message(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj).encode() + b"\r\n"
-
-
-def error_message(text: str) -> bytes:
-    return message({"errorDetail": {"message": text}, "error": text})
 
 
 def registry_auth(req: Request) -> dict[str, Any] | None:
@@ -84,115 +75,30 @@ def _uncompressed(f: BinaryIO, svc: ImageService) -> BinaryIO:
 async def run_with_progress(
     work: Callable[[Callable[[dict[str, Any]], None]], list[dict[str, Any]] | None],
 ) -> Response | StreamResponse:
-    """Run `work(emit)` in a thread. Errors before the first emitted message become an
-    HTTP error; later ones become an error message at the end of the stream."""
-    loop = asyncio.get_running_loop()
-    q: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    """Run `work(emit)` in a thread; the messages it returns follow those it emitted.
+    Errors before the first message become an HTTP error; later ones become an error
+    message at the end of the stream."""
 
-    def post(item: tuple[str, Any]) -> None:
-        try:
-            loop.call_soon_threadsafe(q.put_nowait, item)
-        except RuntimeError:
-            pass  # the loop is gone (daemon stopping); nobody is listening
+    def run(emit: Callable[[dict[str, Any]], None]) -> None:
+        for msg in work(emit) or []:
+            emit(msg)
 
-    def emit(msg: dict[str, Any]) -> None:
-        post(("msg", msg))
-
-    def runner() -> None:
-        try:
-            tail = work(emit) or []
-        except BaseException as exc:  # handed to the event loop
-            post(("err", exc))
-            return
-        for msg in tail:
-            post(("msg", msg))
-        post(("end", None))
-
-    threading.Thread(target=runner, name="image-progress", daemon=True).start()
-    kind, value = await q.get()
-    if kind == "err":
-        raise value
-    first = (kind, value)
+    stream = MessageStream(run, "image-progress")
+    await stream.start()
 
     async def chunks() -> AsyncIterator[bytes]:
-        item = first
-        while True:
-            kind, value = item
-            if kind == "end":
-                return
-            if kind == "err":
-                text = value.message if isinstance(value, DockyardError) else str(value)
-                yield error_message(text)
-                return
-            yield message(value)
-            item = await q.get()
+        try:
+            async for msg in stream:
+                yield progress_message(msg)
+        except Exception as exc:
+            yield progress_error(exc.message if isinstance(exc, DockyardError) else str(exc))
 
     return StreamResponse(chunks(), content_type="application/json")
 
 
-class _QueueWriter:
-    """A file-like sink for a writer thread; the event loop drains it chunk by chunk."""
-
-    def __init__(self) -> None:
-        self.q: queue.Queue[bytes | BaseException | None] = queue.Queue(_SAVE_QUEUE)
-        self.cancelled = threading.Event()
-        self._buf = bytearray()
-
-    def write(self, data: bytes) -> int:
-        # tarfile writes 10 KiB records: batch them so the event loop sees big chunks.
-        self._buf += data
-        if len(self._buf) >= _SAVE_CHUNK:
-            self._put(bytes(self._buf))
-            self._buf.clear()
-        return len(data)
-
-    def _put(self, item: bytes | BaseException | None) -> None:
-        while True:
-            if self.cancelled.is_set():
-                raise BrokenPipeError("client went away")
-            try:
-                self.q.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self, error: BaseException | None) -> None:
-        try:
-            if self._buf and error is None:
-                self._put(bytes(self._buf))
-            self._put(error)
-        except BrokenPipeError:
-            pass
-
-
 def stream_from_thread(produce: Callable[[Any], None]) -> AsyncIterator[bytes]:
-    sink = _QueueWriter()
-
-    def runner() -> None:
-        try:
-            produce(sink)
-        except BaseException as exc:
-            sink.finish(exc)
-        else:
-            sink.finish(None)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        threading.Thread(target=runner, name="image-save", daemon=True).start()
-        try:
-            while True:
-                item = await asyncio.to_thread(sink.q.get)
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            sink.cancelled.set()
-
-    return chunks()
+    """What `produce(writer)` writes in a thread (a tar), in chunks of about 1 MiB."""
+    return writer_stream(produce, name="image-save", chunk=_SAVE_CHUNK, depth=_SAVE_QUEUE)
 
 
 def _download(url: str, svc: ImageService) -> BinaryIO:

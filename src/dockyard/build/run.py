@@ -265,7 +265,7 @@ class RunSteps:
         from ..containers.logs import RecordFollower
 
         c = self.containers.get(cid)
-        follower = RecordFollower(c.doc["LogPath"])
+        follower = RecordFollower(c.record.log_path)
         self.containers.start(cid)
         pending = b""
 
@@ -291,4 +291,4 @@ class RunSteps:
                 raise BuildError("build cancelled")
         time.sleep(0.02)
         pump()
-        return int(c.state.get("ExitCode") or 0)
+        return c.state.exit_code

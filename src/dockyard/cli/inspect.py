@@ -230,13 +230,13 @@ def since(timestamp: float, now: float | None = None) -> str:
 
 def go_time(timestamp: float) -> str:
     """Go's time.Time String() in local time: "2024-01-02 03:04:05 +0000 UTC"."""
-    from dockyard.common.humanize import go_time_string
+    from dockyard.common.timefmt import go_time_string
 
     return go_time_string(timestamp)
 
 
 def parse_rfc3339(text: str) -> float:
-    from dockyard.common.humanize import is_zero_time, parse_rfc3339_float
+    from dockyard.common.timefmt import is_zero_time, parse_rfc3339_float
 
     return 0.0 if is_zero_time(text) else parse_rfc3339_float(text)
 
@@ -249,7 +249,7 @@ def time_arg(value: str | None, flag: str = "") -> str | None:
     """
     if not value:
         return value
-    from dockyard.common.humanize import get_timestamp
+    from dockyard.common.timefmt import get_timestamp
 
     try:
         return get_timestamp(value)

@@ -10,22 +10,7 @@ from __future__ import annotations
 
 import time
 
-# Time parsing and formatting live in timefmt; these names stay importable from here.
-from .timefmt import (  # noqa: F401
-    RFC3339,
-    RFC3339_NANO,
-    ZERO_TIME,
-    format_rfc3339_nano,
-    get_timestamp,
-    go_time_string,
-    is_zero_time,
-    parse_go_duration,
-    parse_rfc3339,
-    parse_rfc3339_float,
-    parse_rfc3339_ns,
-    parse_timestamp_arg,
-    parse_timestamps,
-)
+from .timefmt import ZERO_TIME, is_zero_time, parse_rfc3339_float
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
 if TYPE_CHECKING:

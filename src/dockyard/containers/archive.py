@@ -22,8 +22,8 @@ from .etcfiles import etc_mount_points
 from .rootfs import RootFS, is_mounted
 
 if TYPE_CHECKING:
+    from .record import Container
     from .service import ContainerService
-    from .store import Container
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def mounted_root(svc: ContainerService, c: Container) -> Iterator[Path]:
         return
     with c.lock:
         images = svc.images
-        rootfs.mount(images.lowerdirs(c.doc["Image"]))
+        rootfs.mount(images.lowerdirs(c.record.image_id))
         try:
             yield rootfs.merged
         finally:
@@ -56,7 +56,7 @@ def _split_by_mounts(c: Container, root: Path, path: str) -> tuple[Path, str]:
     """(root to resolve in, path inside it): the longest mount destination wins."""
     norm = posixpath.normpath("/" + path.lstrip("/"))  # "//x" would stay as is
     best: dict[str, Any] | None = None
-    for m in [*(c.doc.get("Mounts") or []), *etc_mount_points(c)]:
+    for m in [*c.record.mount_points(), *etc_mount_points(c)]:
         dest = m.get("Destination", "")
         if not m.get("Source") or m.get("Type") == "tmpfs":
             continue
@@ -106,7 +106,7 @@ def extract_archive(svc: ContainerService, c: Container, body: BinaryIO, opts: P
     """Unpack the tar read from `body` at `opts.path` inside the container."""
     from dockyard.fs.rootpath import ExtractPointNotDirectory, extract_into_root
 
-    if c.doc["HostConfig"].get("ReadonlyRootfs"):
+    if c.host_config.readonly_rootfs:
         raise InvalidParameter("container rootfs is marked read-only")
     with mounted_root(svc, c) as root:
         base, inner = _split_by_mounts(c, root, opts.path)

@@ -15,8 +15,8 @@ from ..errors import InvalidParameter
 from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
 
 if TYPE_CHECKING:
+    from .record import Container
     from .runtime_adapter import RuntimeAdapter
-    from .store import Container
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ class AttachSnapshot:
         with c.attach_done:
             c.attachers += 1
         return cls(
-            c.state.get("StartedAt", ""),
+            c.state.started_at,
             c.failed_starts,
-            RecordFollower.end_offset(c.doc["LogPath"]),
+            RecordFollower.end_offset(c.record.log_path),
         )
 
     @staticmethod
@@ -76,7 +76,7 @@ async def wait_started(
     the session stops or a start attempt fails meanwhile."""
     failed = c.failed_starts if failed is None else failed
     while not stop.is_set():
-        if c.running or c.state.get("StartedAt") != started_at:
+        if c.running or c.state.started_at != started_at:
             return True
         if c.failed_starts != failed:
             return False
@@ -131,7 +131,7 @@ async def _attach(
         until=None,
         tail=None,
     )
-    path = c.doc["LogPath"]
+    path = c.record.log_path
     follower = RecordFollower(path, 0 if logs else snap.log_offset)
     started_at = snap.started_at
     failed = snap.failed_starts

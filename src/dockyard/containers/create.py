@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Any
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
 from . import health, model
+from .record import Config, Container, ContainerRecord, HostConfig
 from .rootfs import RootFS
-from .store import Container
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
     from ..network.service import NetworkService
     from ..volumes.service import VolumeService
     from .config import ContainerConfig
+    from .mounts import PlannedMount
     from .store import ContainerStore
 
 
@@ -71,27 +72,23 @@ def create_container(
         mount_plan = _plan_mounts(store, config, volumes, cid, cfg, host_config, image_config)
         cdir.mkdir(parents=True)
         RootFS(cdir).prepare()
-        doc: dict[str, Any] = {
-            "Id": cid,
-            "Created": rfc3339(pad=True),
-            "Path": cmd[0],
-            "Args": cmd[1:],
-            "State": model.initial_state(),
-            "Image": image_id,
-            "ResolvConfPath": str(cdir / "resolv.conf"),
-            "HostnamePath": str(cdir / "hostname"),
-            "HostsPath": str(cdir / "hosts"),
-            "LogPath": str(cdir / "ctr.log"),
-            "Name": "/" + name,
-            "RestartCount": 0,
-            "Driver": "overlay2",
-            "Platform": "linux",
-            "MountLabel": "",
-            "ProcessLabel": "",
-            "AppArmorProfile": "",
-            "ExecIDs": None,
-            "HostConfig": host_config,
-            "GraphDriver": {
+        rec = ContainerRecord(
+            id=cid,
+            name=name,
+            created=rfc3339(pad=True),
+            path=cmd[0],
+            args=cmd[1:],
+            image_id=image_id,
+            image_ref=image_ref,
+            config=Config.from_dict(cfg),
+            host_config=HostConfig.from_dict(host_config),
+            mounts=mount_plan,
+            endpoints_config=dict(networking.get("EndpointsConfig") or {}),
+            resolv_conf_path=str(cdir / "resolv.conf"),
+            hostname_path=str(cdir / "hostname"),
+            hosts_path=str(cdir / "hosts"),
+            log_path=str(cdir / "ctr.log"),
+            graph_driver={
                 "Name": "overlay2",
                 "Data": {
                     "LowerDir": ":".join(str(p) for p in images.lowerdirs(image_id)),
@@ -100,15 +97,11 @@ def create_container(
                     "WorkDir": str(cdir / "work"),
                 },
             },
-            "Mounts": [m.mount_point() for m in mount_plan if m.in_inspect],
-            "_MountPlan": [m.to_dict() for m in mount_plan],
-            "Config": cfg,
-            "NetworkSettings": initial_network_settings(),
-            "_ImageRef": image_ref,
-            "_Networking": networking,
-        }
-        c = Container(doc)
-        networks.on_create(c.doc)
+        )
+        rec.network.networks = networks.planned_networks(
+            rec.host_config.network_mode, rec.endpoints_config
+        )
+        c = Container(rec)
         store.add(c)
     except BaseException:
         store.release_name(name)
@@ -129,29 +122,6 @@ def _validate_links(store: ContainerStore, host_config: dict[str, Any]) -> None:
             ) from None
 
 
-def initial_network_settings() -> dict[str, Any]:
-    return {
-        "Bridge": "",
-        "SandboxID": "",
-        "SandboxKey": "",
-        "HairpinMode": False,
-        "LinkLocalIPv6Address": "",
-        "LinkLocalIPv6PrefixLen": 0,
-        "Ports": {},
-        "SecondaryIPAddresses": None,
-        "SecondaryIPv6Addresses": None,
-        "EndpointID": "",
-        "Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "MacAddress": "",
-        "Networks": {},
-    }
-
-
 def _plan_mounts(
     store: ContainerStore,
     config: ContainerConfig,
@@ -160,11 +130,11 @@ def _plan_mounts(
     cfg: dict[str, Any],
     host_config: dict[str, Any],
     image_config: dict[str, Any],
-) -> list[Any]:
+) -> list[PlannedMount]:
     from .mounts import plan_mounts
 
-    def volumes_from(ref: str) -> list[dict[str, Any]]:
-        return list(store.get(ref).doc.get("_MountPlan") or [])
+    def volumes_from(ref: str) -> list[PlannedMount]:
+        return list(store.get(ref).record.mounts)
 
     return plan_mounts(
         cfg,

@@ -9,26 +9,26 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..network.service import NetworkService
-    from .store import Container
+    from .record import Container
 
-# (inspect key of the host file, its file name in the container directory, where it shows)
+# (record attribute of the host file, its file name in the container directory, where it shows)
 ETC_FILES = (
-    ("HostnamePath", "hostname", "/etc/hostname"),
-    ("HostsPath", "hosts", "/etc/hosts"),
-    ("ResolvConfPath", "resolv.conf", "/etc/resolv.conf"),
+    ("hostname_path", "hostname", "/etc/hostname"),
+    ("hosts_path", "hosts", "/etc/hosts"),
+    ("resolv_conf_path", "resolv.conf", "/etc/resolv.conf"),
 )
 
 
 def write_etc_files(c: Container, cdir: Path, networks: NetworkService) -> None:
-    hostname = c.doc["Config"].get("Hostname") or c.id[:12]
+    hostname = c.config.hostname or c.id[:12]
     (cdir / "hostname").write_text(hostname + "\n")
-    hosts, resolv = networks.etc_files(c.doc)
+    hosts, resolv = networks.etc_files(c.attachment())
     (cdir / "hosts").write_text(hosts)
     (cdir / "resolv.conf").write_text(resolv)
 
 
 def _user_mounted(c: Container) -> set[str]:
-    return {m.get("Destination") for m in c.doc.get("Mounts") or []}
+    return {m.destination for m in c.record.mounts if m.in_inspect}
 
 
 def etc_mounts(c: Container, cdir: Path) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def etc_mount_points(c: Container) -> list[dict[str, Any]]:
     taken = _user_mounted(c)
     out = []
     for key, _name, dest in ETC_FILES:
-        source = c.doc.get(key)
+        source = getattr(c.record, key)
         if source and dest not in taken and os.path.exists(source):
             out.append({"Destination": dest, "Source": source, "Type": "bind", "_file": True})
     return out

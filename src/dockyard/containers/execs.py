@@ -20,8 +20,9 @@ from .attach import Encode, parse_detach_keys
 
 if TYPE_CHECKING:
     from .exits import Event
+    from .record import Container
     from .runtime_adapter import RuntimeAdapter
-    from .store import Container, ContainerStore
+    from .store import ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class ExecManager:
             raise InvalidParameter("invalid exec config")
         if not c.running:
             raise Conflict(f"Container {c.id} is not running")
-        if c.state.get("Paused"):
+        if c.state.paused:
             raise Conflict(f"Container {c.id} is paused, unpause the container before exec")
         cmd = body.get("Cmd")
         if not cmd or not isinstance(cmd, list):
@@ -88,8 +89,7 @@ class ExecManager:
         session = ExecSession(c, body)
         with self._lock:
             self._sessions[session.id] = session
-        ids = c.doc.get("ExecIDs") or []
-        c.doc["ExecIDs"] = ids + [session.id]
+        c.record.exec_ids = (c.record.exec_ids or []) + [session.id]
         self.event(c, f"exec_create: {command_text(cmd)}", {"execID": session.id})
         return {"Id": session.id}
 
@@ -110,7 +110,7 @@ class ExecManager:
         s.running = False
         s.done.set()
         c = s.container
-        c.doc["ExecIDs"] = [i for i in (c.doc.get("ExecIDs") or []) if i != s.id] or None
+        c.record.exec_ids = [i for i in (c.record.exec_ids or []) if i != s.id] or None
         self.event(c, "exec_die", {"execID": s.id, "exitCode": str(code)})
 
     def process_spec(self, s: ExecSession) -> dict[str, Any]:

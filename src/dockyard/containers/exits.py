@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
-from .mounts import PlannedMount, teardown_mounts
+from .mounts import teardown_mounts
+from .netconnect import unwire
 from .rootfs import RootFS
 
 if TYPE_CHECKING:
     from ..network.service import NetworkService
     from ..volumes.service import VolumeService
+    from .record import Container
     from .runtime_adapter import RuntimeAdapter
-    from .store import Container, ContainerStore
+    from .store import ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +34,18 @@ Event = Callable[["Container", str, "dict[str, str] | None"], None]
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 
 
-def mount_plan(c: Container) -> list[PlannedMount]:
-    return [PlannedMount.from_dict(d) for d in c.doc.get("_MountPlan") or []]
-
-
 def should_restart(c: Container) -> bool:
     """Docker's restart policies, for a container that just exited on its own."""
     if c.manually_stopped or c.removing:
         return False
-    policy = c.doc["HostConfig"].get("RestartPolicy") or {}
-    name = policy.get("Name") or "no"
-    code = c.state.get("ExitCode", 0)
+    policy = c.host_config.restart_policy
+    name = policy.name or "no"
+    code = c.state.exit_code
     if name in ("always", "unless-stopped"):
         return True
     if name == "on-failure" and code != 0:
-        limit = policy.get("MaximumRetryCount") or 0
-        return not limit or c.doc.get("RestartCount", 0) < limit
+        limit = policy.maximum_retry_count
+        return not limit or c.record.restart_count < limit
     return False
 
 
@@ -65,7 +63,7 @@ class Waiters:
         loop = self.loop
         if loop is None:
             return
-        result = {"StatusCode": c.state.get("ExitCode", 0), "Error": None}
+        result = {"StatusCode": c.state.exit_code, "Error": None}
         with self.store.lock:
             keep = []
             for cond, fut in self._waiters.get(c.id, []):
@@ -84,10 +82,10 @@ class Waiters:
         c = self.store.get(ref)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         with self.store.lock:
-            if condition == "not-running" and not c.running and not c.state.get("Restarting"):
-                return {"StatusCode": c.state.get("ExitCode", 0), "Error": None}
+            if condition == "not-running" and not c.running and not c.state.restarting:
+                return {"StatusCode": c.state.exit_code, "Error": None}
             if condition == "removed" and self.store.find(c.id) is None:
-                return {"StatusCode": c.state.get("ExitCode", 0), "Error": None}
+                return {"StatusCode": c.state.exit_code, "Error": None}
             self._waiters.setdefault(c.id, []).append((condition, fut))
         return await fut
 
@@ -146,16 +144,13 @@ class Exits:
         """conmon cannot keep several files itself: rotate for containers that ask to."""
         while not self.stopping.wait(interval):
             for c in self.store.all():
-                opts = {
-                    **self.log_opts,
-                    **((c.doc["HostConfig"].get("LogConfig") or {}).get("Config") or {}),
-                }
+                opts = {**self.log_opts, **c.host_config.log_config.config}
                 if c.running and int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
                     self.runtime.rotate_logs(c.id, opts)
 
     def _on_exit_file(self, cid: str) -> None:
         c = self.store.find(cid)
-        if c is None or not (c.running or c.state.get("Restarting")):
+        if c is None or not (c.running or c.state.restarting):
             return
         try:
             self.handle_exit(c)
@@ -190,7 +185,7 @@ class Exits:
         except Exception:
             log.exception("runtime delete %s", c.id[:12])
         try:
-            self.networks.teardown(c.doc)
+            unwire(c, self.networks)
         except Exception:
             log.exception("network teardown %s", c.id[:12])
         try:
@@ -198,22 +193,11 @@ class Exits:
         except OSError:
             log.exception("unmount %s", c.id[:12])
         try:
-            teardown_mounts(mount_plan(c), self.volumes)
+            teardown_mounts(c.record.mounts, self.volumes)
         except Exception:
             log.exception("volume teardown %s", c.id[:12])
         self.stopped(c)
-        c.state.update(
-            {
-                "Status": "exited",
-                "Running": False,
-                "Paused": False,
-                "Restarting": False,
-                "OOMKilled": oom,
-                "Pid": 0,
-                "ExitCode": code,
-                "FinishedAt": rfc3339(finished, pad=True),
-            }
-        )
+        c.state.exited(code, oom, rfc3339(finished, pad=True))
         self.store.save(c)
         if oom:
             self.event(c, "oom", None)
@@ -223,15 +207,13 @@ class Exits:
         self.waiters.notify(c, "not-running")
 
     def _after_exit(self, c: Container) -> None:
-        hc = c.doc["HostConfig"]
-        if hc.get("AutoRemove") and not c.removing:
+        if c.host_config.auto_remove and not c.removing:
             threading.Thread(target=self._auto_remove, args=(c,), daemon=True).start()
             return
         if not self.stopping.is_set() and should_restart(c):
-            delay = min(0.1 * (2 ** min(c.doc.get("RestartCount", 0), 10)), 60.0)
+            delay = min(0.1 * (2 ** min(c.record.restart_count, 10)), 60.0)
             with c.lock:
-                c.state["Restarting"] = True
-                c.state["Status"] = "restarting"
+                c.state.restarting, c.state.status = True, "restarting"
                 self.store.save(c)
             threading.Timer(delay, self._restart_after_exit, args=(c,)).start()
 
@@ -250,18 +232,17 @@ class Exits:
         with c.lock:
             known = self.store.find(c.id) is not None
             if c.removing or c.manually_stopped or not known:
-                c.state["Restarting"] = False
+                c.state.restarting = False
                 if known:
-                    c.state["Status"] = "exited"
+                    c.state.status = "exited"
                     self.store.save(c)
                 return
-            c.doc["RestartCount"] = c.doc.get("RestartCount", 0) + 1
+            c.record.restart_count += 1
             try:
                 self.start(c)
             except Exception as exc:
                 log.warning("restart of %s failed: %s", c.id[:12], exc)
-                c.state["Restarting"] = False
-                c.state["Status"] = "exited"
+                c.state.stop_restarting()
                 self.store.save(c)
 
     # ------------------------------------------------------------------ daemon start
@@ -271,16 +252,11 @@ class Exits:
             if c.running:
                 status = self.runtime.exit_status(c.id)
                 if self.runtime.is_running(c.id):
-                    try:
-                        self.networks.restore(c.doc)
-                    except Exception:
-                        log.exception("network restore %s", c.id[:12])
-                    continue
+                    continue  # the network service's own recover() restores its endpoints
                 code, finished, oom = status if status else (255, time.time(), False)
                 self.finish(c, code, finished, oom)
-            elif c.state.get("Restarting"):
-                c.state["Restarting"] = False
-                c.state["Status"] = "exited"
+            elif c.state.restarting:
+                c.state.stop_restarting()
                 self.store.save(c)
         # Leftover directories of containers that never made it into the DB.
         for entry in self.store.root.iterdir():
@@ -295,9 +271,9 @@ class Exits:
         for c in self.store.all():
             if c.running:
                 continue
-            policy = (c.doc["HostConfig"].get("RestartPolicy") or {}).get("Name")
+            policy = c.host_config.restart_policy.name
             if policy == "always" or (policy == "unless-stopped" and not c.manually_stopped):
-                if c.doc.get("_WasRunningAtShutdown", True) or policy == "always":
+                if c.record.was_running_at_shutdown or policy == "always":
                     try:
                         with c.lock:
                             self.start(c)

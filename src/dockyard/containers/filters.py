@@ -9,7 +9,7 @@ from ..errors import InvalidParameter
 from . import health
 
 if TYPE_CHECKING:
-    from .store import Container
+    from .record import Container
 
 _LIST_KEYS = {
     "id",
@@ -56,14 +56,12 @@ def container_matches(c: Container, filters: dict[str, list[str]], prune: bool =
         if prune:
             if key == "until":
                 limit = _parse_until(values[0])
-                if seconds_of(c.doc["Created"]) >= limit:
+                if seconds_of(c.record.created) >= limit:
                     return False
                 continue
             if key in ("label", "label!"):
                 if not all(
-                    _label_ok(
-                        c.doc["Config"].get("Labels") or {}, v if key == "label" else _negate(v)
-                    )
+                    _label_ok(c.config.labels or {}, v if key == "label" else _negate(v))
                     for v in values
                 ):
                     return False
@@ -89,7 +87,7 @@ def _parse_until(value: str) -> float:
 
 
 def _match_one(c: Container, key: str, values: list[str]) -> bool:
-    cfg = c.doc["Config"]
+    cfg = c.config
     if key == "id":
         return any(c.id.startswith(v) for v in values)
     if key == "name":
@@ -97,38 +95,36 @@ def _match_one(c: Container, key: str, values: list[str]) -> bool:
 
         return any(re.search(v.lstrip("/"), c.name) for v in values)
     if key == "label":
-        return all(_label_ok(cfg.get("Labels") or {}, v) for v in values)
+        return all(_label_ok(cfg.labels or {}, v) for v in values)
     if key == "status":
         for v in values:
             if v not in _STATUSES:
                 raise InvalidParameter(f"invalid filter 'status={v}'")
-        return c.state.get("Status") in values
+        return c.state.status in values
     if key == "exited":
-        return c.state.get("Status") == "exited" and any(
-            str(c.state.get("ExitCode")) == v for v in values
-        )
+        return c.state.status == "exited" and any(str(c.state.exit_code) == v for v in values)
     if key == "ancestor":
-        ref = c.doc.get("_ImageRef", "")
+        ref = c.record.image_ref
         return any(
-            v in (ref, c.doc["Image"])
-            or c.doc["Image"].startswith("sha256:" + v)
+            v in (ref, c.record.image_id)
+            or c.record.image_id.startswith("sha256:" + v)
             or ref.split(":")[0] == v
-            or c.doc["Image"].startswith(v)
+            or c.record.image_id.startswith(v)
             for v in values
         )
     if key == "network":
-        nets = (c.doc.get("NetworkSettings") or {}).get("Networks") or {}
+        nets = c.network.networks
         return any(
             v in nets or any(n.get("NetworkID", "").startswith(v) for n in nets.values())
             for v in values
         )
     if key == "volume":
-        mounts = c.doc.get("Mounts") or []
-        return any(m.get("Name") == v or m.get("Destination") == v for m in mounts for v in values)
+        mounts = [m for m in c.record.mounts if m.in_inspect]
+        return any(m.name == v or m.destination == v for m in mounts for v in values)
     if key in ("publish", "expose"):
-        ports = set((c.doc.get("NetworkSettings") or {}).get("Ports") or {})
-        ports |= set(cfg.get("ExposedPorts") or {})
+        ports = set(c.network.ports or {})
+        ports |= set(cfg.exposed_ports or {})
         return any((v if "/" in v else v + "/tcp") in ports for v in values)
     if key == "health":
-        return health.matches_filter(c.state.get("Health"), values)
+        return health.matches_filter(c.state.health, values)
     return True

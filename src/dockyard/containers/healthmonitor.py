@@ -27,7 +27,8 @@ from .health import UNHEALTHY, Health, OutputBuffer, Probe, Result
 if TYPE_CHECKING:
     from .execs import ExecManager
     from .exits import Event
-    from .store import Container, ContainerStore
+    from .record import Container
+    from .store import ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,12 @@ class HealthMonitors:
     def started(self, c: Container) -> None:
         """The container (re)started, or kept running across a daemon restart: its health
         starts over ("starting", no failures; the log is kept) and its monitor runs."""
-        if Probe.of(c.doc["Config"]) is None:
+        if Probe.of(c.config.to_dict()) is None:
             return
         self.stopped(c)
-        health = Health.from_dict(c.state.get("Health"))
+        health = Health.from_dict(c.state.health)
         health.restart()
-        c.state["Health"] = health.to_dict()
+        c.state.health = health.to_dict()
         self._ensure(c)
 
     def stopped(self, c: Container) -> None:
@@ -75,12 +76,12 @@ class HealthMonitors:
         if stop is None:
             return
         stop.set()
-        if c.state.get("Health") is not None:
-            c.state["Health"]["Status"] = UNHEALTHY
+        if c.state.health is not None:
+            c.state.health["Status"] = UNHEALTHY
 
     def unpaused(self, c: Container) -> None:
         """Probes resume; the status stays what it was until the next result."""
-        if c.state.get("Health") is not None:
+        if c.state.health is not None:
             self._ensure(c)
 
     def shutdown(self) -> None:
@@ -101,8 +102,8 @@ class HealthMonitors:
 
     # ------------------------------------------------------------------ the monitor
     def _ensure(self, c: Container) -> None:
-        probe = Probe.of(c.doc["Config"])
-        if probe is None or not c.running or c.state.get("Paused"):
+        probe = Probe.of(c.config.to_dict())
+        if probe is None or not c.running or c.state.paused:
             return
         with self._lock:
             if c.id in self._stops:
@@ -116,9 +117,9 @@ class HealthMonitors:
         t.start()
 
     def _monitor(self, c: Container, probe: Probe, stop: threading.Event) -> None:
-        started = parse_rfc3339_ns(c.state["StartedAt"])
+        started = parse_rfc3339_ns(c.state.started_at)
         while True:
-            status = (c.state.get("Health") or {}).get("Status", "")
+            status = (c.state.health or {}).get("Status", "")
             if stop.wait(probe.next_delay(self.clock() - started, status)):
                 return
             try:
@@ -132,9 +133,9 @@ class HealthMonitors:
             with c.lock:
                 if stop.is_set():  # stopped while we waited for the lock
                     return
-                health = Health.from_dict(c.state.get("Health"))
+                health = Health.from_dict(c.state.health)
                 changed = health.record(result, probe, started)
-                c.state["Health"] = health.to_dict()
+                c.state.health = health.to_dict()
                 self.store.save(c)
             if changed:
                 self.event(c, f"health_status: {changed}", None)

@@ -13,8 +13,8 @@ from ..errors import Conflict, InvalidParameter
 from .rootfs import runtime_mount_points
 
 if TYPE_CHECKING:
+    from .record import Container
     from .service import ContainerService
-    from .store import Container
 
 
 def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def changes(svc: ContainerService, c: Container) -> list[dict[str, Any]] | None:
     """Kind 0 = modified, 1 = added, 2 = deleted, from the overlay upper dir."""
     from dockyard.fs.changes import changes_from_upper
 
-    lowers = svc.images.lowerdirs(c.doc["Image"])
+    lowers = svc.images.lowerdirs(c.record.image_id)
     found = changes_from_upper(
         svc.dir(c.id) / "upper", list(lowers), exclude=runtime_mount_points(c)
     )
@@ -97,7 +97,7 @@ def _sample(svc: ContainerService, c: Container) -> dict[str, Any]:
     networks = svc.networks
     if networks is not None and hasattr(networks, "interface_stats"):
         try:
-            base["networks"] = networks.interface_stats(c.doc)
+            base["networks"] = networks.interface_stats(c.id)
         except Exception:
             pass
     return base

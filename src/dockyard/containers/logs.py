@@ -23,7 +23,7 @@ from ..common.timefmt import seconds_of
 from ..runtime.logfile import Entry, LogFollower, stream_id
 
 if TYPE_CHECKING:
-    from .store import Container
+    from .record import Container
 
 POLL = 0.02
 STREAM_IDS = {"stdout": 1, "stderr": 2}
@@ -130,7 +130,7 @@ class LogReader:
         self.c = c
         self.opts = opts
         self.follower = LogFollower(
-            c.doc["LogPath"],
+            c.record.log_path,
             stdout=opts.stdout,
             stderr=opts.stderr,
             since=opts.since,
@@ -160,7 +160,7 @@ class LogReader:
             return
         c, follower, until = self.c, self.follower, self.opts.until
         while True:
-            running = c.running or c.state.get("Restarting")
+            running = c.running or c.state.restarting
             new = await asyncio.to_thread(follower.poll)
             if new:
                 yield _pieces(new)
@@ -184,7 +184,7 @@ async def follow_until_exit(
 ) -> AsyncIterator[list[Piece]]:
     """Live records until the container stops (and its last output is drained)."""
     while True:
-        running = c.running or c.state.get("Restarting")
+        running = c.running or c.state.restarting
         recs = await asyncio.to_thread(follower.read_new) if _grew(follower) else []
         out = render_records(recs, opts)
         if out:

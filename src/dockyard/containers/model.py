@@ -9,7 +9,7 @@ import re
 import secrets
 from typing import Any
 
-from ..common.timefmt import ZERO_TIME
+from ..common import apishapes
 from ..errors import Conflict, InvalidParameter
 from . import health
 
@@ -96,66 +96,15 @@ def command_of(cfg: dict[str, Any]) -> list[str]:
     return list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
 
 
-def initial_state() -> dict[str, Any]:
-    return {
-        "Status": "created",
-        "Running": False,
-        "Paused": False,
-        "Restarting": False,
-        "OOMKilled": False,
-        "Dead": False,
-        "Pid": 0,
-        "ExitCode": 0,
-        "Error": "",
-        "StartedAt": ZERO_TIME,
-        "FinishedAt": ZERO_TIME,
-    }
-
-
-DEFAULT_HOST_CONFIG: dict[str, Any] = {
-    "Binds": None,
-    "ContainerIDFile": "",
+# The zero HostConfig a client sends, with dockerd's own defaults over it (the log driver,
+# namespaces, /dev/shm size, runtime) and without the fields the daemon records only when a
+# request has them.
+_DAEMON_DEFAULTS: dict[str, Any] = {
     "LogConfig": {"Type": "json-file", "Config": {}},
-    "NetworkMode": "default",
-    "PortBindings": {},
-    "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
-    "AutoRemove": False,
-    "VolumeDriver": "",
-    "VolumesFrom": None,
-    "CapAdd": None,
-    "CapDrop": None,
     "CgroupnsMode": "host",
-    "Dns": [],
-    "DnsOptions": [],
-    "DnsSearch": [],
-    "ExtraHosts": None,
-    "GroupAdd": None,
     "IpcMode": "private",
-    "Cgroup": "",
-    "Links": None,
-    "OomScoreAdj": 0,
-    "PidMode": "",
-    "Privileged": False,
-    "PublishAllPorts": False,
-    "ReadonlyRootfs": False,
-    "SecurityOpt": None,
-    "UTSMode": "",
-    "UsernsMode": "",
-    "ShmSize": 67108864,
+    "ShmSize": 64 * 1024 * 1024,
     "Runtime": "runc",
-    "Isolation": "",
-    "CpuShares": 0,
-    "Memory": 0,
-    "NanoCpus": 0,
-    "CgroupParent": "",
-    "BlkioWeight": 0,
-    "CpuPeriod": 0,
-    "CpuQuota": 0,
-    "CpusetCpus": "",
-    "CpusetMems": "",
-    "Devices": [],
-    "MemoryReservation": 0,
-    "MemorySwap": 0,
     "MemorySwappiness": None,
     "OomKillDisable": None,
     "PidsLimit": None,
@@ -163,8 +112,15 @@ DEFAULT_HOST_CONFIG: dict[str, Any] = {
     "Mounts": None,
     "Tmpfs": None,
     "Init": None,
-    "MaskedPaths": None,
-    "ReadonlyPaths": None,
+}
+_REQUEST_ONLY = frozenset(
+    "ConsoleSize BlkioWeightDevice BlkioDeviceReadBps BlkioDeviceWriteBps BlkioDeviceReadIOps "
+    "BlkioDeviceWriteIOps CpuRealtimePeriod CpuRealtimeRuntime DeviceCgroupRules DeviceRequests "
+    "CpuCount CpuPercent IOMaximumIOps IOMaximumBandwidth".split()
+)
+DEFAULT_HOST_CONFIG: dict[str, Any] = {
+    **{k: v for k, v in apishapes.host_config().items() if k not in _REQUEST_ONLY},
+    **_DAEMON_DEFAULTS,
 }
 
 _RESTART_NAMES = {"", "no", "always", "on-failure", "unless-stopped"}
@@ -211,6 +167,3 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
         }
     return out
 
-
-def status_word(state: dict[str, Any]) -> str:
-    return str(state.get("Status", "created"))

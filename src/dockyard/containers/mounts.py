@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 
+_MOUNT_POINT_KEYS = ("Type", "Name", "Source", "Destination", "Driver", "Mode", "RW", "Propagation")
+
+
 @dataclass
 class PlannedMount:
     """One mount of a container; JSON-serialisable with to_dict()/from_dict()."""
@@ -86,17 +89,8 @@ class PlannedMount:
         return cls(**{k: v for k, v in doc.items() if k in known})
 
     def mount_point(self) -> dict[str, Any]:
-        """Docker's container inspect `Mounts` item."""
-        return {
-            "Type": self.type,
-            "Name": self.name,
-            "Source": self.source,
-            "Destination": self.destination,
-            "Driver": self.driver,
-            "Mode": self.mode,
-            "RW": self.rw,
-            "Propagation": self.propagation,
-        }
+        """Docker's container inspect `Mounts` item (its keys name our attributes)."""
+        return {key: getattr(self, key.lower()) for key in _MOUNT_POINT_KEYS}
 
     def oci(self, source: str | None = None, recursive_readonly: bool = False) -> dict[str, Any]:
         """The OCI runtime-spec mount; `source` overrides the host path (volume subpath)."""

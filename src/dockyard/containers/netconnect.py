@@ -12,7 +12,28 @@ if TYPE_CHECKING:
     from ..network.options import ConnectOptions, DisconnectOptions
     from ..network.service import NetworkService
     from .config import Publish
+    from .record import Container
     from .store import ContainerStore
+
+
+def wire(c: Container, networks: NetworkService) -> str | None:
+    """At start: the network namespace for the OCI spec; the record shows the endpoints."""
+    wiring = networks.setup(c.attachment(), c.network.networks)
+    settings = c.network
+    if wiring.networks is not None:
+        settings.networks = wiring.networks
+    if wiring.ports is not None:
+        settings.ports = wiring.ports
+        settings.fill_legacy()
+        settings.sandbox_key = wiring.sandbox_key
+        settings.sandbox_id = c.id
+    return wiring.netns
+
+
+def unwire(c: Container, networks: NetworkService) -> None:
+    """At stop: the sandbox goes, the endpoints keep their configuration only."""
+    networks.teardown(c.id)
+    c.network.clear_endpoints()
 
 
 def connect(
@@ -27,12 +48,12 @@ def connect(
     rec = networks.network(network)
     name = rec["Name"]
     with c.lock:
-        nets = c.doc["NetworkSettings"]["Networks"]
+        nets = c.network.networks
         if name in nets:
             raise InvalidParameter(f"endpoint with name {c.name} already exists in network {name}")
         if c.running:
-            nets[name] = networks.join(c.doc, name, endpoint_config)
-            networks.refresh_etc(c.doc)
+            nets[name] = networks.join(c.attachment(), name, endpoint_config)
+            networks.refresh_etc(c.attachment())
         else:
             nets[name] = networks.planned_endpoint(name, endpoint_config)
         store.save(c)
@@ -58,14 +79,14 @@ def disconnect(
             return
         raise
     with c.lock:
-        nets = c.doc["NetworkSettings"]["Networks"]
+        nets = c.network.networks
         if name not in nets:
             raise InvalidParameter(f"container {c.id} is not connected to network {name}")
         if c.running:
             networks.leave(c.id, name, force)
         nets.pop(name, None)
         if c.running:
-            networks.refresh_etc(c.doc)
+            networks.refresh_etc(c.attachment())
         store.save(c)
     publish(
         "network", "disconnect", rec["Id"], {"container": c.id, "name": name, "type": rec["Driver"]}

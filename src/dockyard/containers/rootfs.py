@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .store import Container
+    from .record import Container
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong] + [ctypes.c_char_p]
@@ -128,4 +128,4 @@ RUNTIME_PATHS = (
 
 def runtime_mount_points(c: Container) -> list[str]:
     """Paths the runtime creates in the upper dir (Docker keeps them in an init layer)."""
-    return [*RUNTIME_PATHS, *(m["Destination"] for m in c.doc.get("Mounts") or [])]
+    return [*RUNTIME_PATHS, *(m["Destination"] for m in c.record.mount_points())]

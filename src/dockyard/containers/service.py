@@ -19,17 +19,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..common.timefmt import ZERO_TIME, rfc3339
+from ..common.timefmt import rfc3339
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
 from . import model, netconnect
 from .config import ContainerConfig, Publish
 from .create import create_container
 from .etcfiles import etc_mounts, write_etc_files
-from .exits import Exits, mount_plan
+from .exits import Exits
 from .healthmonitor import HealthMonitors
+from .record import Container, HostConfig
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
-from .store import Container, ContainerStore
+from .store import ContainerStore
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
@@ -120,8 +121,8 @@ class ContainerService:
 
     def counts(self) -> dict[str, int]:
         cs = self.all()
-        running = sum(1 for c in cs if c.running and not c.state.get("Paused"))
-        paused = sum(1 for c in cs if c.state.get("Paused"))
+        running = sum(1 for c in cs if c.running and not c.state.paused)
+        paused = sum(1 for c in cs if c.state.paused)
         return {
             "total": len(cs),
             "running": running,
@@ -132,28 +133,26 @@ class ContainerService:
     def image_usage(self) -> dict[str, int]:
         usage: dict[str, int] = {}
         for c in self.all():
-            usage[c.doc["Image"]] = usage.get(c.doc["Image"], 0) + 1
+            usage[c.record.image_id] = usage.get(c.record.image_id, 0) + 1
         return usage
 
     def running_image_usage(self) -> dict[str, list[str]]:
         usage: dict[str, list[str]] = {}
         for c in self.all():
             if c.running:
-                usage.setdefault(c.doc["Image"], []).append(c.id)
+                usage.setdefault(c.record.image_id, []).append(c.id)
         return usage
 
     def image_users(self) -> dict[str, list[str]]:
         usage: dict[str, list[str]] = {}
         for c in self.all():
-            usage.setdefault(c.doc["Image"], []).append(c.id)
+            usage.setdefault(c.record.image_id, []).append(c.id)
         return usage
 
     def volume_users(self) -> dict[str, list[str]]:
         from .mounts import volumes_in_use
 
-        return volumes_in_use(
-            (c.id, c.doc.get("_MountPlan") or []) for c in self.all() if not c.removing
-        )
+        return volumes_in_use((c.id, c.record.mounts) for c in self.all() if not c.removing)
 
     # ------------------------------------------------------------------ create
     def create(
@@ -169,7 +168,7 @@ class ContainerService:
     def start(self, ref: str) -> None:
         c = self.get(ref)
         with c.lock:
-            if c.state.get("Paused"):
+            if c.state.paused:
                 raise Conflict("cannot start a paused container, try unpause instead")
             if c.running:
                 raise NotModifiedStart()
@@ -179,7 +178,7 @@ class ContainerService:
             try:
                 self._start_locked(c)
             except DockyardError:
-                if c.doc["HostConfig"].get("AutoRemove"):
+                if c.host_config.auto_remove:
                     # Docker removes an --rm container whose start failed; `run` waits for it.
                     threading.Thread(target=self._remove_quietly, args=(c.id,), daemon=True).start()
                 raise
@@ -195,54 +194,50 @@ class ContainerService:
         images = self.images
         networks = self.networks
         rootfs = RootFS(cdir)
-        hc = c.doc["HostConfig"]
-        cfg = c.doc["Config"]
+        hc, cfg = c.host_config, c.config
         undo: list[Callable[[], None]] = []
         try:
             self.runtime.cleanup(c.id)
-            rootfs.mount(images.lowerdirs(c.doc["Image"]))
+            rootfs.mount(images.lowerdirs(c.record.image_id))
             undo.append(rootfs.unmount)
             volumes = self.volumes
             oci_mounts: list[dict[str, Any]] = []
             from .mounts import populate_volumes, setup_mounts, teardown_mounts
 
-            plan = mount_plan(c)
+            plan = c.record.mounts
             if any(m.copy_data for m in plan):
                 populate_volumes(plan, rootfs.merged, volumes)
-                c.doc["_MountPlan"] = [m.to_dict() for m in plan]
                 self.store.save(c)
             oci_mounts = setup_mounts(plan, volumes)
             undo.append(lambda: teardown_mounts(plan, volumes))
-            netns_path = None
-            netns_path = networks.setup(c.doc, cdir)
-            undo.append(lambda: networks.teardown(c.doc))
+            netns_path = netconnect.wire(c, networks)
+            undo.append(lambda: netconnect.unwire(c, networks))
             write_etc_files(c, cdir, self.networks)
             from ..runtime.spec import build_spec
 
             oci_mounts += etc_mounts(c, cdir)
             spec = build_spec(
-                config=cfg,
-                host_config=hc,
+                config=cfg.to_dict(),
+                host_config=hc.to_dict(),
                 rootfs=str(rootfs.merged),
-                hostname=cfg.get("Hostname") or c.id[:12],
+                hostname=cfg.hostname or c.id[:12],
                 mounts=oci_mounts,
                 netns_path=netns_path,
                 container_id=c.id,
-                **({"cgroup_parent": hc["CgroupParent"]} if hc.get("CgroupParent") else {}),
+                **({"cgroup_parent": hc.cgroup_parent} if hc.cgroup_parent else {}),
             )
             bundle = cdir
             (bundle / "config.json").write_text(json.dumps(spec))
-            log_opts = (hc.get("LogConfig") or {}).get("Config") or {}
             pid = self.runtime.start(
                 c.id,
                 bundle,
-                tty=bool(cfg.get("Tty")),
-                stdin=bool(cfg.get("OpenStdin")),
-                log_path=Path(c.doc["LogPath"]),
-                log_opts={**self.config.log_opts, **log_opts},
-                runtime_name=hc.get("Runtime") or self.config.default_runtime,
+                tty=bool(cfg.tty),
+                stdin=bool(cfg.open_stdin),
+                log_path=Path(c.record.log_path),
+                log_opts={**self.config.log_opts, **hc.log_config.config},
+                runtime_name=hc.runtime or self.config.default_runtime,
                 # Docker closes stdin after the first attach only without a TTY.
-                stdin_once=bool(cfg.get("StdinOnce")) and not cfg.get("Tty"),
+                stdin_once=bool(cfg.stdin_once) and not cfg.tty,
             )
         except BaseException as exc:
             for fn in reversed(undo):
@@ -252,15 +247,7 @@ class ContainerService:
                     log.exception("undo after failed start of %s", c.id[:12])
             message = getattr(exc, "message", None) or str(exc)
             status, exit_code = classify_start_error(message)
-            c.state.update(
-                {
-                    "Status": "created" if c.state["Status"] == "created" else "exited",
-                    "Running": False,
-                    "Pid": 0,
-                    "ExitCode": exit_code,
-                    "Error": message,
-                }
-            )
+            c.state.start_failed(exit_code, message)
             c.failed_starts += 1
             self.store.save(c)
             if isinstance(exc, DockyardError) and exc.status < 500:
@@ -269,21 +256,7 @@ class ContainerService:
             err.status = status
             raise err from None
         c.exit_event.clear()
-        c.state.update(
-            {
-                "Status": "running",
-                "Running": True,
-                "Paused": False,
-                "Restarting": False,
-                "OOMKilled": False,
-                "Dead": False,
-                "Pid": pid,
-                "ExitCode": 0,
-                "Error": "",
-                "StartedAt": rfc3339(pad=True),
-                "FinishedAt": ZERO_TIME,
-            }
-        )
+        c.state.started(pid, rfc3339(pad=True))
         self.health.started(c)
         self.store.save(c)
         self._event(c, "start")
@@ -297,20 +270,19 @@ class ContainerService:
         c = self.get(ref)
         c.manually_stopped = True
         if not c.running:
-            if c.state.get("Restarting"):
-                c.state["Restarting"] = False
-                c.state["Status"] = "exited"
+            if c.state.restarting:
+                c.state.stop_restarting()
                 self.store.save(c)
                 return True
             self.store.save(c)
             return False
         if timeout is None or timeout < -1:
-            timeout = c.doc["Config"].get("StopTimeout")
+            timeout = c.config.stop_timeout
             if timeout is None:
                 timeout = DEFAULT_STOP_TIMEOUT
-        stop_signal = sig or c.doc["Config"].get("StopSignal") or "SIGTERM"
+        stop_signal = sig or c.config.stop_signal or "SIGTERM"
         self.store.save(c)
-        if c.state.get("Paused"):
+        if c.state.paused:
             self.runtime.resume(c.id)
         try:
             self.runtime.kill(c.id, parse_signal(stop_signal))
@@ -360,10 +332,10 @@ class ContainerService:
         with c.lock:
             if not c.running:
                 raise Conflict(f"Container {c.id} is not running")
-            if c.state.get("Paused"):
+            if c.state.paused:
                 raise Conflict(f"Container {c.id} is already paused")
             self.runtime.pause(c.id)
-            c.state.update({"Paused": True, "Status": "paused"})
+            c.state.paused, c.state.status = True, "paused"
             self.health.stopped(c)
             self.store.save(c)
         self._event(c, "pause")
@@ -371,10 +343,10 @@ class ContainerService:
     def unpause(self, ref: str) -> None:
         c = self.get(ref)
         with c.lock:
-            if not c.state.get("Paused"):
+            if not c.state.paused:
                 raise Conflict(f"Container {c.id} is not paused")
             self.runtime.resume(c.id)
-            c.state.update({"Paused": False, "Status": "running"})
+            c.state.paused, c.state.status = False, "running"
             self.health.unpaused(c)
             self.store.save(c)
         self._event(c, "unpause")
@@ -388,7 +360,7 @@ class ContainerService:
             raise InvalidParameter("legacy links are not supported for removal")
         if c.running:
             if not force:
-                state = "paused" if c.state.get("Paused") else "running"
+                state = "paused" if c.state.paused else "running"
                 raise Conflict(
                     f'cannot remove container "/{c.name}": container is {state}: stop the '
                     "container before removing or force remove"
@@ -396,7 +368,7 @@ class ContainerService:
             c.removing = True
             c.manually_stopped = True
             try:
-                if c.state.get("Paused"):
+                if c.state.paused:
                     self.runtime.resume(c.id)
                 self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
             except Exception as exc:
@@ -413,7 +385,7 @@ class ContainerService:
                 pass
             networks = self.networks
             try:
-                networks.on_remove(c.doc)
+                networks.on_remove(c.id)
             except Exception:
                 log.exception("network cleanup %s", c.id[:12])
             try:
@@ -425,7 +397,7 @@ class ContainerService:
 
             vols.release(c.id)
             if volumes:
-                for vname in anonymous_volumes(mount_plan(c)):
+                for vname in anonymous_volumes(c.record.mounts):
                     try:
                         vols.remove(vname)
                     except DockyardError as exc:
@@ -437,7 +409,7 @@ class ContainerService:
         # An image removed with rmi -f while this container used it can go now.
         images = self.images
         try:
-            images.resolve(c.doc["Image"])
+            images.resolve(c.record.image_id)
         except NotFound:
             try:
                 images.sweep()
@@ -454,7 +426,7 @@ class ContainerService:
 
         deleted, space = [], 0
         for c in self.all():
-            if c.running or c.state.get("Paused") or c.state.get("Restarting"):
+            if c.running or c.state.paused or c.state.restarting:
                 continue
             if not container_matches(c, filters, prune=True):
                 continue
@@ -470,7 +442,7 @@ class ContainerService:
         c = self.get(ref)
         if not isinstance(body, dict):
             raise InvalidParameter("invalid update body")
-        hc = dict(c.doc["HostConfig"])
+        hc = c.host_config.to_dict()
         policy = body.pop("RestartPolicy", None)
         for key, value in body.items():
             if (
@@ -484,7 +456,7 @@ class ContainerService:
         hc = model.normalize_host_config(hc, self.config.default_runtime)
         if c.running:
             self.runtime.update(c.id, hc)
-        c.doc["HostConfig"] = hc
+        c.record.host_config = HostConfig.from_dict(hc)
         self.store.save(c)
         self._event(c, "update")
         return {"Warnings": []}
@@ -507,23 +479,23 @@ class ContainerService:
         if repo:
             repo_tag = f"{repo}:{tag}" if tag else repo
         paused_here = False
-        if pause and c.running and not c.state.get("Paused"):
+        if pause and c.running and not c.state.paused:
             self.runtime.pause(c.id)
             paused_here = True
         try:
-            merged = dict(c.doc["Config"])
+            merged = c.config.to_dict()
             if config:
                 merged.update({k: v for k, v in config.items() if v not in (None, "", [], {})})
             image_id: str = images.commit(
                 self.dir(c.id) / "upper",
-                c.doc["Image"],
+                c.record.image_id,
                 merged,
                 author=author,
                 comment=comment,
                 changes=changes or [],
                 container_id=c.id,
                 repo_tag=repo_tag,
-                container_config=c.doc["Config"],
+                container_config=c.config.to_dict(),
                 exclude=runtime_mount_points(c),
             )
         finally:
@@ -549,7 +521,7 @@ class ContainerService:
             with c.lock:
                 if c.running:
                     self.runtime.sweep_execs(c.id)
-                if c.running and not c.state.get("Paused"):
+                if c.running and not c.state.paused:
                     self.health.started(c)
                     self.store.save(c)
 
@@ -566,10 +538,10 @@ class ContainerService:
     # ------------------------------------------------------------------ misc
     def _event(self, c: Container, action: str, extra: dict[str, str] | None = None) -> None:
         attrs = {
-            "image": c.doc.get("_ImageRef") or c.doc["Config"].get("Image", ""),
+            "image": c.record.image_ref or c.config.image,
             "name": c.name,
         }
-        attrs.update(c.doc["Config"].get("Labels") or {})
+        attrs.update(c.config.labels or {})
         if extra:
             attrs.update(extra)
         self.publish("container", action, c.id, attrs)

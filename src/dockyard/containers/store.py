@@ -1,50 +1,20 @@
-"""The container records: one row per container in the `containers` table, indexed in
-memory by id and by name, and a directory per container under <data_root>/containers."""
+"""The container records: one row per container in the `containers` table (Docker's inspect
+JSON of the record, plus its private parts), indexed in memory by id and by name, and a
+directory per container under <data_root>/containers."""
 
 from __future__ import annotations
 
 import json
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, NotFound
-from . import model
+from . import model, views
+from .record import Container, ContainerRecord
 
 if TYPE_CHECKING:
     from ..state.db import Database
-
-
-class Container:
-    """In-memory view of one container; `doc` is its persisted inspect document."""
-
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.doc = doc
-        self.lock = threading.RLock()
-        self.exit_event = threading.Event()
-        self.manually_stopped = bool(doc.get("_ManuallyStopped"))
-        self.removing = False
-        # Bumped when a start fails, so attach sessions waiting for the start give up.
-        self.failed_starts = 0
-        # Attach sessions still streaming output: --rm waits for them to drain the log.
-        self.attachers = 0
-        self.attach_done = threading.Condition()
-
-    @property
-    def id(self) -> str:
-        return str(self.doc["Id"])
-
-    @property
-    def name(self) -> str:
-        return str(self.doc["Name"]).lstrip("/")
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.doc["State"]  # type: ignore[no-any-return]
-
-    @property
-    def running(self) -> bool:
-        return bool(self.state.get("Running"))
 
 
 class ContainerStore:
@@ -59,7 +29,7 @@ class ContainerStore:
         self._by_id: dict[str, Container] = {}
         self._names: dict[str, str] = {}
         for _id, doc in db.query("SELECT id, doc FROM containers"):
-            c = Container(json.loads(doc))
+            c = Container(ContainerRecord.from_stored(json.loads(doc)))
             self._by_id[c.id] = c
             self._names[c.name] = c.id
 
@@ -67,11 +37,11 @@ class ContainerStore:
         return self.root / cid
 
     def save(self, c: Container) -> None:
-        c.doc["_ManuallyStopped"] = c.manually_stopped
+        doc = {**views.document(c.record), **c.record.private()}
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)",
-                (c.id, c.name, json.dumps(c.doc)),
+                (c.id, c.name, json.dumps(doc)),
             )
 
     # ------------------------------------------------------------------ lookup
@@ -130,7 +100,7 @@ class ContainerStore:
             old = c.name
             self._names.pop(old, None)
             self._names[new] = c.id
-            c.doc["Name"] = "/" + new
+            c.record.name = new
             self.save(c)
         return old
 

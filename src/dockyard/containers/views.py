@@ -4,39 +4,55 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..common.timefmt import seconds_of
-from . import model
+from .record import Container, ContainerRecord
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
-    from .store import Container, ContainerStore
 
 
-def inspect(
-    store: ContainerStore, images: ImageService, c: Container, size: bool = False
-) -> dict[str, Any]:
-    doc = {k: copy.deepcopy(v) for k, v in c.doc.items() if not k.startswith("_")}
-    if size:
-        doc["SizeRw"], doc["SizeRootFs"] = _sizes(store, images, c)
-    doc["Mounts"] = [_mount_view(m) for m in doc.get("Mounts") or []]
-    doc["State"]["Health"] = doc["State"].get("Health")
-    if doc["State"]["Health"] is None:
-        doc["State"].pop("Health")
+class Records(Protocol):
+    """The container store, as the views read it."""
+
+    def dir(self, cid: str) -> Path: ...
+
+    def all(self) -> list[Container]: ...
+
+
+def document(rec: ContainerRecord) -> dict[str, Any]:
+    """Docker's inspect JSON of a record (GET /containers/{id}/json without sizes); the
+    store keeps this shape too, with the record's private parts beside it."""
+    doc = {
+        **rec.top_level(),
+        "Name": "/" + rec.name,
+        "State": rec.state.to_dict(),
+        "HostConfig": rec.host_config.to_dict(),
+        "Mounts": rec.mount_points(),
+        "Config": rec.config.to_dict(),
+        "NetworkSettings": rec.network.to_dict(),
+    }
+    doc.update({k: v for k, v in rec.other.items() if not k.startswith("_")})
     return doc
 
 
-def _mount_view(m: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in m.items() if not k.startswith("_")}
+def inspect(
+    store: Records, images: ImageService, c: Container, size: bool = False
+) -> dict[str, Any]:
+    doc = copy.deepcopy(document(c.record))
+    if size:
+        doc["SizeRw"], doc["SizeRootFs"] = _sizes(store, images, c)
+    return doc
 
 
-def _sizes(store: ContainerStore, images: ImageService, c: Container) -> tuple[int, int]:
+def _sizes(store: Records, images: ImageService, c: Container) -> tuple[int, int]:
     from .rootfs import dir_size
 
     rw = dir_size(store.dir(c.id) / "upper")
     try:
-        base = images.image_size(c.doc["Image"])
+        base = images.image_size(c.record.image_id)
     except Exception:
         base = 0
     return rw, rw + base
@@ -44,7 +60,7 @@ def _sizes(store: ContainerStore, images: ImageService, c: Container) -> tuple[i
 
 def _ports(c: Container) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    ports = (c.doc.get("NetworkSettings") or {}).get("Ports") or {}
+    ports = c.network.ports or {}
     seen = set()
     for key, bindings in ports.items():
         num, _, proto = key.partition("/")
@@ -60,7 +76,7 @@ def _ports(c: Container) -> list[dict[str, Any]]:
         else:
             seen.add(key)
             out.append({"PrivatePort": int(num), "Type": proto or "tcp"})
-    for key in c.doc["Config"].get("ExposedPorts") or {}:
+    for key in c.config.exposed_ports or {}:
         if key not in ports and key not in seen:
             num, _, proto = key.partition("/")
             out.append({"PrivatePort": int(num), "Type": proto or "tcp"})
@@ -75,31 +91,29 @@ def status_text(state: dict[str, Any]) -> str:
 
 
 def summary(
-    store: ContainerStore,
+    store: Records,
     images: ImageService,
     c: Container,
     size: bool = False,
     links: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """`links` (from link_names()) saves a pass over every container per row."""
-    cfg = c.doc["Config"]
-    cmd = model.command_of(cfg)
-    networks = (c.doc.get("NetworkSettings") or {}).get("Networks") or {}
+    cfg = c.config
     out: dict[str, Any] = {
         "Id": c.id,
         "Names": ["/" + c.name]
         + (links if links is not None else link_names(store.all())).get(c.id, []),
-        "Image": c.doc.get("_ImageRef") or cfg.get("Image", ""),
-        "ImageID": c.doc["Image"],
-        "Command": " ".join(cmd),
-        "Created": int(seconds_of(c.doc["Created"])),
+        "Image": c.record.image_ref or cfg.image,
+        "ImageID": c.record.image_id,
+        "Command": " ".join(cfg.command),
+        "Created": int(seconds_of(c.record.created)),
         "Ports": _ports(c),
-        "Labels": cfg.get("Labels") or {},
-        "State": c.state.get("Status", "created"),
-        "Status": status_text(c.state),
-        "HostConfig": {"NetworkMode": c.doc["HostConfig"].get("NetworkMode", "default")},
-        "NetworkSettings": {"Networks": copy.deepcopy(networks)},
-        "Mounts": [_mount_view(m) for m in c.doc.get("Mounts") or []],
+        "Labels": cfg.labels or {},
+        "State": c.state.status,
+        "Status": status_text(c.state.to_dict()),
+        "HostConfig": {"NetworkMode": c.host_config.network_mode},
+        "NetworkSettings": {"Networks": copy.deepcopy(c.network.networks)},
+        "Mounts": c.record.mount_points(),
     }
     if size:
         out["SizeRw"], out["SizeRootFs"] = _sizes(store, images, c)
@@ -114,7 +128,7 @@ def link_names(containers: list[Container]) -> dict[str, list[str]]:
         by_ref[c.id] = c.id
     names: dict[str, list[str]] = {}
     for other in containers:
-        for link in other.doc["HostConfig"].get("Links") or []:
+        for link in other.host_config.links or []:
             target, _, alias = link.partition(":")
             cid = by_ref.get(target.lstrip("/"))
             if cid is not None:

@@ -14,10 +14,10 @@ import stat
 import tarfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.common.timefmt import format_rfc3339_nano
 from dockyard.errors import InvalidParameter
 from dockyard.fs.compression import DEFAULT_MAX_BYTES, open_maybe_compressed
 from dockyard.fs.extract import ExtractOptions, extract_stream
@@ -70,11 +70,7 @@ def go_file_mode(st_mode: int) -> int:
 
 def go_time_rfc3339nano(ns: int) -> str:
     """Go's time.Time JSON form (RFC 3339, nanoseconds with trailing zeros trimmed), UTC."""
-    secs, frac = divmod(ns, 1_000_000_000)
-    text = datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    if frac:
-        text += "." + f"{frac:09d}".rstrip("0")
-    return text + "Z"
+    return format_rfc3339_nano(*divmod(ns, 1_000_000_000))
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from dockyard.common.reference import (
     parse_normalized,
 )
 
+from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
-from . import config as cfgmod
 from .layerstore import LayerStore
 from .records import ImageRecord, familiar, full_image_id, is_digest_ref, parse_tag_ref
 from .rwlock import RWLock
@@ -312,7 +312,7 @@ class ImageCatalog:
             )
             doc = json.loads(row[0])
             doc.pop("removed", None)  # tagged again after `rmi -f`: visible again
-            doc["last_tag_time"] = cfgmod.now_rfc3339()
+            doc["last_tag_time"] = rfc3339()
             cur.execute("UPDATE images SET doc=? WHERE id=?", (json.dumps(doc), image_id))
         self.log_event("tag", image_id, ref.familiar())
         return ref.familiar()

@@ -9,15 +9,12 @@ from __future__ import annotations
 import copy
 import json
 import shlex
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 from dockyard.common.ports import parse_expose
+from dockyard.common.timefmt import parse_rfc3339_float, rfc3339
 
 from ..errors import InvalidParameter
-
-ZERO_TIME = "0001-01-01T00:00:00Z"
 
 # Commit/import --change accepts only these Dockerfile instructions (as Docker does).
 CHANGE_INSTRUCTIONS = (
@@ -69,37 +66,12 @@ _OMIT_EMPTY = {
 }
 
 
-def now_rfc3339() -> str:
-    """UTC time with nanoseconds, as Go's RFC3339Nano prints it."""
-    ns = time.time_ns()
-    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1_000_000_000))
-    frac = f"{ns % 1_000_000_000:09d}".rstrip("0")
-    return f"{base}.{frac}Z" if frac else f"{base}Z"
-
-
 def parse_time(value: str | None) -> float:
-    """Unix seconds of an RFC3339 timestamp (nanoseconds trimmed); 0 when absent or bad."""
-    if not value:
-        return 0.0
-    s = value.strip()
-    if s.endswith("Z"):
-        s = s[:-1] + "+00:00"
-    # Python wants at most 6 fractional digits.
-    head, dot, rest = s.partition(".")
-    if dot:
-        digits = ""
-        i = 0
-        while i < len(rest) and rest[i].isdigit():
-            digits += rest[i]
-            i += 1
-        s = f"{head}.{digits[:6].ljust(6, '0')}{rest[i:]}"
+    """Unix seconds of an RFC3339 timestamp; 0 when absent or bad."""
     try:
-        dt = datetime.fromisoformat(s)
+        return parse_rfc3339_float(value or "")
     except ValueError:
         return 0.0
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
 
 
 def config_view(cfg: dict[str, Any] | None) -> dict[str, Any]:
@@ -232,7 +204,7 @@ def new_import_config(
     diff_id: str, message: str, changes: list[str], docker_version: str
 ) -> dict[str, Any]:
     """The config `docker import` makes: one layer, one history entry, config from -c."""
-    created = now_rfc3339()
+    created = rfc3339()
     os_, arch = host_platform()
     cfg = apply_changes({}, changes) if changes else None
     out: dict[str, Any] = {
@@ -264,7 +236,7 @@ def new_commit_config(
     created_by: str | None = None,
 ) -> dict[str, Any]:
     """The config `docker commit` makes: the parent's rootfs and history plus one entry."""
-    created = now_rfc3339()
+    created = rfc3339()
     os_, arch = host_platform()
     parent = parent or {}
     diff_ids = list((parent.get("rootfs") or {}).get("diff_ids") or [])

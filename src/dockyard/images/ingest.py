@@ -20,8 +20,8 @@ from isal import igzip
 
 from dockyard.fs.compression import detect_compression
 
+from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter
-from .config import now_rfc3339
 from .layerstore import StagedLayer, chain_id
 from .store import DigestMismatch
 
@@ -201,7 +201,7 @@ class Ingest:
     def commit(self) -> list[RefMove]:
         """Register everything in one transaction; returns the tags that moved."""
         moves: list[RefMove] = []
-        now = now_rfc3339()
+        now = rfc3339()
         try:
             with self.svc.db.transaction() as cur:
                 for staged in list(self.staged.values()):

@@ -7,11 +7,10 @@ calls the service's delete.
 from __future__ import annotations
 
 import re
-import time
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dockyard.common.reference import InvalidReference, parse_normalized
+from dockyard.common.timefmt import ZERO_TIME, parse_since_until
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from . import config as cfgmod
@@ -54,30 +53,12 @@ def dangling_filter(filters: dict[str, list[str]]) -> bool | None:
     raise InvalidParameter(f"invalid filter 'dangling={values[0]}'")
 
 
-_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
 def parse_timestamp(value: str, name: str = "until") -> float:
     """Docker's GetTimestamp: a Go duration (relative to now), unix seconds, or a date."""
-    v = value.strip()
-    if _DURATION_RE.match(v):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(v))
-        return time.time() - seconds
     try:
-        return float(v)
+        return parse_since_until(value.strip()) or 0.0
     except ValueError:
-        pass
-    t = cfgmod.parse_time(v)
-    if t:
-        return t
-    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"):
-        try:
-            return datetime.strptime(v, fmt).timestamp()
-        except ValueError:
-            continue
-    raise InvalidParameter(f"invalid filter '{name}={value}'")
+        raise InvalidParameter(f"invalid filter '{name}={value}'") from None
 
 
 def label_match(labels: dict[str, str], spec: str) -> bool:
@@ -268,7 +249,7 @@ def inspect(svc: ImageCatalog, name: str, api: str | None = None) -> dict[str, A
         "RepoDigests": svc.repo_digests(rec.id),
         "Parent": rec.parent,
         "Comment": ic.get("comment", ""),
-        "Created": ic.get("created") or cfgmod.ZERO_TIME,
+        "Created": ic.get("created") or ZERO_TIME,
         "DockerVersion": ic.get("docker_version", ""),
         "Author": ic.get("author", ""),
         "Config": cfgmod.config_view(ic.get("config")),
@@ -280,7 +261,7 @@ def inspect(svc: ImageCatalog, name: str, api: str | None = None) -> dict[str, A
             "Type": "layers",
             "Layers": list((ic.get("rootfs") or {}).get("diff_ids") or []),
         },
-        "Metadata": {"LastTagTime": rec.doc.get("last_tag_time") or cfgmod.ZERO_TIME},
+        "Metadata": {"LastTagTime": rec.doc.get("last_tag_time") or ZERO_TIME},
     }
     if ic.get("variant"):
         out["Variant"] = ic["variant"]

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..state.db import Database
 from . import views
+from .attachment import Attachment, Wiring
 from .manager import NetworkConfig, NetworkManager
 from .options import CreateOptions
 
@@ -28,16 +29,21 @@ _NETWORK_ALIASES = {"default": "bridge"}
 Publish = Callable[[str, str, str, dict[str, str]], object]
 
 
+class StateRef(Protocol):
+    pid: int
+
+
 class ContainerRef(Protocol):
     """What the network service reads of a container."""
 
     id: str
     name: str
-    doc: dict[str, Any]
-    state: dict[str, Any]
+    state: StateRef
 
     @property
     def running(self) -> bool: ...
+
+    def attachment(self) -> Attachment: ...
 
 
 class ContainerDirectory(Protocol):
@@ -168,9 +174,9 @@ class NetworkService:
         """The network named or identified by `ref` (Id, Name, Driver, ...); NotFound else."""
         return self.manager.inspect_network(ref)
 
-    def join(self, doc: dict[str, Any], network: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    def join(self, att: Attachment, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
         """Connect a running container to `network`; its endpoint settings."""
-        return self._connect_one(doc, network, cfg)
+        return self._connect_one(att, network, cfg)
 
     def planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
         """The endpoint settings a stopped container shows until it starts."""
@@ -180,9 +186,11 @@ class NetworkService:
         """Disconnect a running container from `network`."""
         self.manager.disconnect(cid, network, force)
 
-    def refresh_etc(self, doc: dict[str, Any]) -> None:
+    def refresh_etc(self, att: Attachment) -> None:
         """Rewrite a running container's /etc/hosts and resolv.conf (its networks changed)."""
-        self._refresh_etc(doc)
+        hosts, resolv = self.etc_files(att)
+        Path(att.hosts_path).write_text(hosts)
+        Path(att.resolv_conf_path).write_text(resolv)
 
     # ------------------------------------------------------------------ container hooks
     def validate_mode(self, mode: str, networking: dict[str, Any]) -> None:
@@ -201,12 +209,12 @@ class NetworkService:
     def _planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
         return views.planned_endpoint(cfg)
 
-    def on_create(self, doc: dict[str, Any]) -> None:
-        """Record the networks the container will join (inspect shows them before start)."""
-        mode = doc["HostConfig"].get("NetworkMode") or "default"
+    def planned_networks(
+        self, mode: str, endpoints: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """The networks a new container will join (inspect shows them before start)."""
         if mode.startswith("container:"):
-            return
-        endpoints = (doc.get("_Networking") or {}).get("EndpointsConfig") or {}
+            return {}
         primary = self._primary(mode)
         nets: dict[str, Any] = {}
         nets[primary] = self._planned_endpoint(
@@ -216,12 +224,12 @@ class NetworkService:
             if name not in (primary, mode):
                 self.manager.inspect_network(name)
                 nets[name] = self._planned_endpoint(name, cfg or {})
-        doc["NetworkSettings"]["Networks"] = nets
+        return nets
 
-    def _links(self, doc: dict[str, Any]) -> list[str]:
+    def _links(self, att: Attachment) -> list[str]:
         containers = self.containers
         out = []
-        for link in doc["HostConfig"].get("Links") or []:
+        for link in att.links:
             target, _, alias = link.partition(":")
             try:
                 other = containers.get(target.lstrip("/"))
@@ -230,30 +238,27 @@ class NetworkService:
             out.append(f"{other.name}:{alias.rsplit('/', 1)[-1] or other.name}")
         return out
 
-    def _connect_one(
-        self, doc: dict[str, Any], network: str, cfg: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _connect_one(self, att: Attachment, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
         ipam = cfg.get("IPAMConfig") or {}
         aliases = list(cfg.get("Aliases") or [])
         return self.manager.connect(
-            doc["Id"],
-            doc["Name"].lstrip("/"),
+            att.id,
+            att.name,
             network,
             aliases=aliases or None,
             ip=ipam.get("IPv4Address") or None,
-            links=self._links(doc) if network == "bridge" else list(cfg.get("Links") or []) or None,
-            hostname=doc["Config"].get("Hostname"),
-            mac=cfg.get("MacAddress") or doc["Config"].get("MacAddress") or None,
+            links=self._links(att) if network == "bridge" else list(cfg.get("Links") or []) or None,
+            hostname=att.hostname,
+            mac=cfg.get("MacAddress") or att.mac_address or None,
         )
 
-    def setup(self, doc: dict[str, Any], cdir: Path) -> str | None:
-        """At start: the netns path for the OCI spec ("host" for the host's), wired up."""
-        mode = doc["HostConfig"].get("NetworkMode") or "default"
-        cid = doc["Id"]
-        settings = doc["NetworkSettings"]
+    def setup(self, att: Attachment, planned: dict[str, dict[str, Any]]) -> Wiring:
+        """At start: the container's network namespace wired up; `planned` are the
+        endpoints its record shows (from create and connect while stopped)."""
+        mode = att.network_mode or "default"
+        cid = att.id
         if mode == "host":
-            settings["Networks"] = {"host": self._planned_endpoint("host", {})}
-            return "host"
+            return Wiring("host", networks={"host": self._planned_endpoint("host", {})})
         if mode.startswith("container:"):
             containers = self.containers
             other = containers.get(mode.split(":", 1)[1])
@@ -263,97 +268,68 @@ class NetworkService:
                 )
             path = self.manager.sandbox_path(other.id)
             if path is None:
-                return f"/proc/{other.state['Pid']}/ns/net"
-            return self.manager.create_sandbox(cid, path)
+                return Wiring(f"/proc/{other.state.pid}/ns/net")
+            return Wiring(self.manager.create_sandbox(cid, path))
         try:
             path = self.manager.create_sandbox(cid)
-            nets = settings.get("Networks") or {}
+            nets = dict(planned)
             if not nets:
                 nets = {self._primary(mode): self._planned_endpoint(self._primary(mode), {})}
-            endpoints = (doc.get("_Networking") or {}).get("EndpointsConfig") or {}
             for name in list(nets):
-                cfg = dict(endpoints.get(name) or {})
-                planned = nets[name] or {}
+                cfg = dict(att.endpoints_config.get(name) or {})
+                wanted = nets[name] or {}
                 for key in ("Aliases", "IPAMConfig", "Links"):
-                    if planned.get(key) and not cfg.get(key):
-                        cfg[key] = planned[key]
-                nets[name] = self._connect_one(doc, name, cfg)
-            settings["Networks"] = nets
-            ports = self._port_bindings(doc)
-            settings["Ports"] = self.manager.publish_ports(cid, ports) if ports else {}
-            for key in doc["Config"].get("ExposedPorts") or {}:
-                settings["Ports"].setdefault(key, None)
-            self._fill_legacy(settings)
-            settings["SandboxKey"] = path
-            settings["SandboxID"] = cid
-            return path
+                    if wanted.get(key) and not cfg.get(key):
+                        cfg[key] = wanted[key]
+                nets[name] = self._connect_one(att, name, cfg)
+            bindings = self._port_bindings(att)
+            ports = self.manager.publish_ports(cid, bindings) if bindings else {}
+            for key in att.exposed_ports:
+                ports.setdefault(key, None)
+            return Wiring(path, networks=nets, ports=ports, sandbox_key=path)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.manager.release_sandbox(cid)
             raise
 
-    def _port_bindings(self, doc: dict[str, Any]) -> dict[str, Any]:
-        bindings = dict(doc["HostConfig"].get("PortBindings") or {})
-        if doc["HostConfig"].get("PublishAllPorts"):
-            for key in doc["Config"].get("ExposedPorts") or {}:
+    def _port_bindings(self, att: Attachment) -> dict[str, Any]:
+        bindings = dict(att.port_bindings)
+        if att.publish_all_ports:
+            for key in att.exposed_ports:
                 bindings.setdefault(key, [{"HostIp": "", "HostPort": ""}])
         return bindings
 
-    @staticmethod
-    def _fill_legacy(settings: dict[str, Any]) -> None:
-        # Docker mirrors the default bridge's endpoint at the top level of NetworkSettings.
-        ep = (settings.get("Networks") or {}).get("bridge") or {}
-        for key in ("EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress"):
-            settings[key] = ep.get(key, "" if key != "IPPrefixLen" else 0)
+    def teardown(self, cid: str) -> None:
+        """The container stopped: its sandbox goes (its record clears its endpoints)."""
+        self.manager.release_sandbox(cid)
 
-    def teardown(self, doc: dict[str, Any]) -> None:
-        self.manager.release_sandbox(doc["Id"])
-        settings = doc["NetworkSettings"]
-        for name, ep in (settings.get("Networks") or {}).items():
-            settings["Networks"][name] = {
-                **ep,
-                "IPAddress": "",
-                "Gateway": "",
-                "IPPrefixLen": 0,
-                "MacAddress": "",
-                "EndpointID": "",
-            }
-        settings["Ports"] = {}
-        self._fill_legacy(settings)
-        settings["SandboxKey"] = ""
-
-    def restore(self, doc: dict[str, Any]) -> None:
-        pass  # restore() at recovery covers every running container
-
-    def on_remove(self, doc: dict[str, Any]) -> None:
+    def on_remove(self, cid: str) -> None:
         with contextlib.suppress(Exception):
-            self.manager.release_sandbox(doc["Id"])
+            self.manager.release_sandbox(cid)
 
-    def etc_files(self, doc: dict[str, Any]) -> tuple[str, str]:
-        mode = doc["HostConfig"].get("NetworkMode") or ""
-        if mode.startswith("container:"):
+    def etc_files(self, att: Attachment) -> tuple[str, str]:
+        if att.network_mode.startswith("container:"):
             # As Docker: a container in another's network namespace shares its /etc/hosts
             # and resolv.conf (its DNS server, the names of its networks).
-            doc = self.containers.get(mode.split(":", 1)[1]).doc
-        hc = doc["HostConfig"]
+            att = self.containers.get(att.network_mode.split(":", 1)[1]).attachment()
         files = self.manager.sandbox_files(
-            doc["Id"],
-            doc["Config"].get("Hostname") or doc["Id"][:12],
-            doc["Config"].get("Domainname") or "",
-            extra_hosts=hc.get("ExtraHosts") or [],
-            dns=hc.get("Dns") or [],
-            dns_search=hc.get("DnsSearch") or [],
-            dns_options=hc.get("DnsOptions") or [],
-            host_network=(hc.get("NetworkMode") == "host"),
+            att.id,
+            att.hostname or att.id[:12],
+            att.domainname,
+            extra_hosts=att.extra_hosts,
+            dns=att.dns,
+            dns_search=att.dns_search,
+            dns_options=att.dns_options,
+            host_network=(att.network_mode == "host"),
         )
         return files["hosts"], files["resolv.conf"]
 
-    def interface_stats(self, doc: dict[str, Any]) -> dict[str, dict[str, int]]:
+    def interface_stats(self, cid: str) -> dict[str, dict[str, int]]:
         """Docker's stats `networks`: per container interface, read from the host veth
         (whose receive is the container's transmit)."""
         out: dict[str, dict[str, int]] = {}
         for ep in list(self.manager.endpoints.values()):
-            if ep["cid"] != doc["Id"] or not ep.get("host_veth"):
+            if ep["cid"] != cid or not ep.get("host_veth"):
                 continue
             base = Path("/sys/class/net") / ep["host_veth"] / "statistics"
 
@@ -374,8 +350,3 @@ class NetworkService:
                 "tx_dropped": read("rx_dropped"),
             }
         return out
-
-    def _refresh_etc(self, doc: dict[str, Any]) -> None:
-        hosts, resolv = self.etc_files(doc)
-        Path(doc["HostsPath"]).write_text(hosts)
-        Path(doc["ResolvConfPath"]).write_text(resolv)

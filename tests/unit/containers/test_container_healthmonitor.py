@@ -14,7 +14,7 @@ import pytest
 
 from dockyard.common.timefmt import rfc3339
 from dockyard.containers.healthmonitor import HealthMonitors
-from dockyard.containers.store import Container
+from dockyard.containers.record import Container, ContainerRecord
 from dockyard.errors import Conflict
 
 MS = 1_000_000
@@ -100,12 +100,14 @@ class FakeStore:
 
 def container(test: list[str], **hc: int) -> Container:
     return Container(
-        {
-            "Id": "c" * 64,
-            "Name": "/probed",
-            "State": {"Running": True, "Paused": False, "StartedAt": rfc3339(pad=True)},
-            "Config": {"Healthcheck": {"Test": test, **hc}},
-        }
+        ContainerRecord.from_stored(
+            {
+                "Id": "c" * 64,
+                "Name": "/probed",
+                "State": {"Running": True, "Paused": False, "StartedAt": rfc3339(pad=True)},
+                "Config": {"Healthcheck": {"Test": test, **hc}},
+            }
+        )
     )
 
 
@@ -136,13 +138,13 @@ def test_healthy_then_unhealthy_with_events(env: Any, tmp_path: Any) -> None:
     c = container(["CMD", "test", "-e", str(flag)], Interval=50 * MS, Retries=2)
     with c.lock:
         monitors.started(c)
-    assert c.state["Health"] == {"Status": "starting", "FailingStreak": 0, "Log": []}
-    wait_for(lambda: c.state["Health"]["Status"] == "healthy")
+    assert c.state.health == {"Status": "starting", "FailingStreak": 0, "Log": []}
+    wait_for(lambda: c.state.health["Status"] == "healthy")
     flag.unlink()
-    wait_for(lambda: c.state["Health"]["Status"] == "unhealthy")
+    wait_for(lambda: c.state.health["Status"] == "unhealthy")
     assert events == ["health_status: healthy", "health_status: unhealthy"]
-    assert c.state["Health"]["FailingStreak"] >= 2
-    log = c.state["Health"]["Log"]
+    assert c.state.health["FailingStreak"] >= 2
+    log = c.state.health["Log"]
     assert 2 <= len(log) <= 5 and log[-1]["ExitCode"] == 1
 
 
@@ -152,9 +154,9 @@ def test_hanging_probe_is_killed_at_its_timeout(env: Any) -> None:
     t0 = time.monotonic()
     with c.lock:
         monitors.started(c)
-    wait_for(lambda: c.state["Health"]["Status"] == "unhealthy")
+    wait_for(lambda: c.state.health["Status"] == "unhealthy")
     assert time.monotonic() - t0 < 3
-    entry = c.state["Health"]["Log"][0]
+    entry = c.state.health["Log"][0]
     assert entry["ExitCode"] == -1
     assert entry["Output"] == "Health check exceeded timeout (150ms)"
     first = execs.handles[0]
@@ -183,12 +185,12 @@ def test_stop_ends_probing_and_reads_unhealthy(env: Any) -> None:
     wait_for(lambda: len(execs.handles) == 1)
     with c.lock:
         monitors.stopped(c)
-    assert c.state["Health"]["Status"] == "unhealthy"
+    assert c.state.health["Status"] == "unhealthy"
     assert not monitors.running(c.id)
     # the probe in flight is killed, nothing is recorded for it, no new one starts
     wait_for(lambda: execs.handles[0].proc.poll() is not None)
     time.sleep(0.1)
-    assert len(execs.handles) == 1 and c.state["Health"]["Log"] == [] and events == []
+    assert len(execs.handles) == 1 and c.state.health["Log"] == [] and events == []
 
 
 def test_a_command_that_cannot_start_fails_with_the_runtime_message(env: Any) -> None:
@@ -197,8 +199,8 @@ def test_a_command_that_cannot_start_fails_with_the_runtime_message(env: Any) ->
     c = container(["CMD", "nosuch"], Interval=10 * MS, Retries=1)
     with c.lock:
         monitors.started(c)
-    wait_for(lambda: c.state["Health"]["Status"] == "unhealthy")
-    entry = c.state["Health"]["Log"][0]
+    wait_for(lambda: c.state.health["Status"] == "unhealthy")
+    entry = c.state.health["Log"][0]
     assert (entry["ExitCode"], entry["Output"]) == (-1, execs.refuse)
     assert not execs.sessions
 
@@ -209,7 +211,7 @@ def test_no_monitor_without_a_probe(env: Any) -> None:
         c = container(test)
         with c.lock:
             monitors.started(c)
-        assert "Health" not in c.state and not monitors.running(c.id)
+        assert c.state.health is None and not monitors.running(c.id)
 
 
 def test_restart_keeps_the_log_and_starts_over(env: Any) -> None:
@@ -217,9 +219,9 @@ def test_restart_keeps_the_log_and_starts_over(env: Any) -> None:
     c = container(["CMD", "false"], Interval=10 * MS, Retries=1)
     with c.lock:
         monitors.started(c)
-    wait_for(lambda: c.state["Health"]["Status"] == "unhealthy")
+    wait_for(lambda: c.state.health["Status"] == "unhealthy")
     with c.lock:
         monitors.stopped(c)
         monitors.started(c)  # as live restore does
-    assert c.state["Health"]["Status"] == "starting"
-    assert c.state["Health"]["FailingStreak"] == 0 and c.state["Health"]["Log"]
+    assert c.state.health["Status"] == "starting"
+    assert c.state.health["FailingStreak"] == 0 and c.state.health["Log"]

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from dockyard.containers import netconnect
-from dockyard.containers.store import Container, ContainerStore
+from dockyard.containers.record import Container, ContainerRecord, State
+from dockyard.containers.store import ContainerStore
 from dockyard.errors import InvalidParameter, NotFound
+from dockyard.network.attachment import Attachment
 from dockyard.network.options import ConnectOptions, DisconnectOptions
 from dockyard.state.db import Database
 
@@ -44,8 +46,8 @@ class FakeNetworks:
             raise NotFound(f"network {ref} not found")
         return NET
 
-    def join(self, doc: dict[str, Any], network: str, cfg: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append(("join", self._held(doc["Id"])))
+    def join(self, att: Attachment, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("join", self._held(att.id)))
         return {"NetworkID": NET["Id"], "IPAddress": "10.0.0.2", "Aliases": cfg.get("Aliases")}
 
     def planned_endpoint(self, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +56,8 @@ class FakeNetworks:
     def leave(self, cid: str, network: str, force: bool) -> None:
         self.calls.append(("leave", self._held(cid)))
 
-    def refresh_etc(self, doc: dict[str, Any]) -> None:
-        self.calls.append(("refresh_etc", self._held(doc["Id"])))
+    def refresh_etc(self, att: Attachment) -> None:
+        self.calls.append(("refresh_etc", self._held(att.id)))
 
 
 @pytest.fixture
@@ -63,18 +65,9 @@ def env(tmp_path: Path) -> tuple[ContainerStore, FakeNetworks, list[tuple]]:
     store = ContainerStore(Database(tmp_path / "dockyard.db"), tmp_path / "containers")
     for cid, name, running in (("a" * 64, "up", True), ("b" * 64, "down", False)):
         store.reserve_name(name, cid)
-        store.add(
-            Container(
-                {
-                    "Id": cid,
-                    "Name": "/" + name,
-                    "State": {"Running": running},
-                    "NetworkSettings": {"Networks": {"bridge": {}}},
-                    "HostConfig": {},
-                    "Config": {},
-                }
-            )
-        )
+        rec = ContainerRecord(id=cid, name=name, state=State(running=running))
+        rec.network.networks = {"bridge": {}}
+        store.add(Container(rec))
     events: list[tuple] = []
     return store, FakeNetworks(store), events
 
@@ -85,7 +78,7 @@ def test_connect_running_joins_under_the_lock_and_saves(env: Any, tmp_path: Path
     netconnect.connect(store, nets, lambda *e: events.append(e), "front", opts)
     assert nets.calls == [("join", True), ("refresh_etc", True)]
     saved = ContainerStore(store.db, tmp_path / "containers").get("up")
-    assert saved.doc["NetworkSettings"]["Networks"]["front"]["IPAddress"] == "10.0.0.2"
+    assert saved.network.networks["front"]["IPAddress"] == "10.0.0.2"
     assert events == [
         (
             "network",
@@ -102,7 +95,7 @@ def test_connect_stopped_records_a_planned_endpoint(env: Any) -> None:
     store, nets, _ = env
     netconnect.connect(store, nets, lambda *e: None, "front", ConnectOptions(container="down"))
     assert nets.calls == []
-    assert store.get("down").doc["NetworkSettings"]["Networks"]["front"]["IPAddress"] == ""
+    assert store.get("down").network.networks["front"]["IPAddress"] == ""
 
 
 def test_disconnect(env: Any) -> None:
@@ -113,7 +106,7 @@ def test_disconnect(env: Any) -> None:
         store, nets, lambda *e: events.append(e), "front", DisconnectOptions(container="up")
     )
     assert nets.calls == [("leave", True), ("refresh_etc", True)]
-    assert "front" not in store.get("up").doc["NetworkSettings"]["Networks"]
+    assert "front" not in store.get("up").network.networks
     assert events[0][:2] == ("network", "disconnect")
     with pytest.raises(InvalidParameter, match="is not connected to network front"):
         netconnect.disconnect(store, nets, lambda *e: None, "front", DisconnectOptions("up"))

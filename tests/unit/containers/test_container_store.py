@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from dockyard.common.timefmt import ZERO_TIME
-from dockyard.containers.store import Container, ContainerStore
+from dockyard.containers import model, views
+from dockyard.containers.record import Container, ContainerRecord
+from dockyard.containers.store import ContainerStore
 from dockyard.errors import Conflict, InvalidParameter, NotFound
 from dockyard.state.db import Database
 
@@ -30,16 +32,25 @@ def db(tmp_path: Path) -> Database:
     return Database(tmp_path / "dockyard.db")
 
 
-def test_rows_written_by_an_older_daemon_load_unchanged(db: Database, tmp_path: Path) -> None:
-    doc = _doc("a" * 64, "old")
+def _insert(db: Database, doc: dict) -> None:
     with db.transaction() as cur:
         cur.execute(
             "INSERT INTO containers(id, name, doc) VALUES (?, ?, ?)",
-            (doc["Id"], "old", json.dumps(doc)),
+            (doc["Id"], doc["Name"].lstrip("/"), json.dumps(doc)),
         )
+
+
+def _stored(db: Database, cid: str) -> dict:
+    return json.loads(db.query("SELECT doc FROM containers WHERE id=?", (cid,))[0][0])
+
+
+def test_rows_written_by_an_older_daemon_load_unchanged(db: Database, tmp_path: Path) -> None:
+    doc = _doc("a" * 64, "old")
+    _insert(db, doc)
     store = ContainerStore(db, tmp_path / "containers")
     c = store.get("old")
-    assert c.doc == doc and c.manually_stopped
+    assert c.record.created == doc["Created"] and c.config.image == "busybox"
+    assert c.state.status == "exited" and not c.running and c.manually_stopped
     assert store.get("/old") is c and store.get("aaaa") is c
     assert store.dir(c.id) == tmp_path / "containers" / c.id
 
@@ -50,7 +61,7 @@ def test_add_rename_delete_round_trip(db: Database, tmp_path: Path) -> None:
     name = store.reserve_name("web", cid)
     with pytest.raises(Conflict):
         store.reserve_name("web", "c" * 64)
-    store.add(Container(_doc(cid, name)))
+    store.add(Container(ContainerRecord.from_stored(_doc(cid, name))))
     assert store.rename(store.get("web"), "api") == "web"
     with pytest.raises(InvalidParameter):
         store.rename(store.get("api"), "api")
@@ -65,7 +76,139 @@ def test_add_rename_delete_round_trip(db: Database, tmp_path: Path) -> None:
 def test_ambiguous_prefix_and_random_names(db: Database, tmp_path: Path) -> None:
     store = ContainerStore(db, tmp_path / "containers")
     for cid in ("ab" + "0" * 62, "ac" + "0" * 62):
-        store.add(Container(_doc(cid, store.reserve_name(None, cid))))
+        store.add(Container(ContainerRecord.from_stored(_doc(cid, store.reserve_name(None, cid)))))
     with pytest.raises(InvalidParameter, match="multiple IDs"):
         store.get("a")
     assert len({c.name for c in store.all()}) == 2
+
+
+def _old_row(cid: str) -> dict:
+    """A row as the daemon wrote it before the typed record (create, start, stop)."""
+    cdir = f"/var/lib/dockyard/containers/{cid}"
+    plan = {
+        "type": "volume", "destination": "/data", "source": "/v/_data", "name": "v",
+        "driver": "local", "mode": "z", "rw": True, "propagation": "", "copy_data": False,
+        "anonymous": False, "create_source": False, "tmpfs_data": "", "in_inspect": True,
+        "subpath": "", "nonrecursive": False, "spec": {},
+    }  # fmt: skip
+    endpoint = {"NetworkID": "n" * 64, "IPAddress": "", "Aliases": ["web"], "Links": None}
+    return {
+        "Id": cid,
+        "Created": "2026-01-02T03:04:05.000000001Z",
+        "Path": "sleep",
+        "Args": ["600"],
+        "State": {
+            "Status": "exited",
+            "Running": False,
+            "Paused": False,
+            "Restarting": False,
+            "OOMKilled": False,
+            "Dead": False,
+            "Pid": 0,
+            "ExitCode": 137,
+            "Error": "",
+            "StartedAt": "2026-01-02T03:04:06.000000001Z",
+            "FinishedAt": "2026-01-02T03:05:06.000000001Z",
+        },  # fmt: skip
+        "Image": "sha256:" + "f" * 64,
+        "ResolvConfPath": f"{cdir}/resolv.conf",
+        "HostnamePath": f"{cdir}/hostname",
+        "HostsPath": f"{cdir}/hosts",
+        "LogPath": f"{cdir}/ctr.log",
+        "Name": "/legacy",
+        "RestartCount": 2,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": {
+            **model.normalize_host_config(
+                {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}}, "runc"
+            ),
+            "Memory": 64 * 1024 * 1024,
+        },
+        "GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": f"{cdir}/upper"}},
+        "Mounts": [
+            {
+                "Type": "volume",
+                "Name": "v",
+                "Source": "/v/_data",
+                "Destination": "/data",
+                "Driver": "local",
+                "Mode": "z",
+                "RW": True,
+                "Propagation": "",
+            }
+        ],  # fmt: skip
+        "_MountPlan": [plan],
+        "Config": {
+            "Hostname": "legacyhost",
+            "Domainname": "",
+            "User": "",
+            "AttachStdin": False,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "ExposedPorts": {"80/tcp": {}},
+            "Tty": False,
+            "OpenStdin": False,
+            "StdinOnce": False,
+            "Env": ["PATH=/bin"],
+            "Cmd": ["sleep", "600"],
+            "Image": "busybox",
+            "Volumes": None,
+            "WorkingDir": "",
+            "Entrypoint": None,
+            "OnBuild": None,
+            "Labels": {"tier": "web"},
+            "StopSignal": "SIGINT",
+            "ArgsEscaped": False,
+        },  # fmt: skip
+        "NetworkSettings": {
+            "Bridge": "",
+            "SandboxID": cid,
+            "SandboxKey": "",
+            "HairpinMode": False,
+            "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0,
+            "Ports": {},
+            "SecondaryIPAddresses": None,
+            "SecondaryIPv6Addresses": None,
+            "EndpointID": "",
+            "Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "IPv6Gateway": "",
+            "MacAddress": "",
+            "Networks": {"front": endpoint},
+        },  # fmt: skip
+        "_ImageRef": "busybox",
+        "_Networking": {"EndpointsConfig": {"front": {"Aliases": ["web"]}}},
+        "_ManuallyStopped": True,
+    }
+
+
+def test_an_upgraded_daemon_finds_its_old_containers(db: Database, tmp_path: Path) -> None:
+    """A row in the old shape: typed on load, shown and saved again as it was."""
+    old = _old_row("d" * 64)
+    _insert(db, old)
+    store = ContainerStore(db, tmp_path / "containers")
+    c = store.get("legacy")
+    assert c.state.exit_code == 137 and c.record.restart_count == 2 and c.manually_stopped
+    assert c.host_config.restart_policy.name == "on-failure"
+    assert c.host_config.restart_policy.maximum_retry_count == 3
+    assert c.config.stop_signal == "SIGINT" and c.config.labels == {"tier": "web"}
+    assert c.config.stop_timeout is None and c.record.image_ref == "busybox"
+    assert c.record.mounts[0].name == "v" and c.network.networks["front"]["Aliases"] == ["web"]
+    assert c.record.endpoints_config == {"front": {"Aliases": ["web"]}}
+    shown = views.inspect(store, None, c)  # type: ignore[arg-type]
+    assert shown == {k: v for k, v in old.items() if not k.startswith("_")}
+    store.save(c)
+    saved = _stored(db, c.id)
+    assert {k: saved[k] for k in old} == old
+    assert set(saved) - set(old) == {"_WasRunningAtShutdown"}
+    again = ContainerStore(db, tmp_path / "containers").get("legacy")
+    assert views.document(again.record) == views.document(c.record)

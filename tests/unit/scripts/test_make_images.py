@@ -15,7 +15,7 @@ import pytest
 
 from dockyard.images.archive_format import read_image_archive
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_images.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "make_images.py"
 EPOCH = 1700000000
 
 

@@ -10,20 +10,22 @@ from dockyard.common.humanize import (
     ago,
     bytes_size,
     container_status,
-    format_rfc3339_nano,
     from_human_size,
-    get_timestamp,
-    go_time_string,
     human_duration,
     human_size,
+    ram_in_bytes,
+    state_name,
+)
+from dockyard.common.timefmt import (
+    format_rfc3339_nano,
+    get_timestamp,
+    go_time_string,
     is_zero_time,
     parse_go_duration,
     parse_rfc3339,
     parse_rfc3339_ns,
     parse_timestamp_arg,
     parse_timestamps,
-    ram_in_bytes,
-    state_name,
 )
 
 
