@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..common.humanize import parse_go_duration
+from ..common.timefmt import parse_go_duration
 from ..common.units import ram_in_bytes
 from .errors import ComposeError
 

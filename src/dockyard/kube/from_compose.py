@@ -11,8 +11,8 @@ import os
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..common.humanize import parse_go_duration
 from ..common.ports import parse_expose
+from ..common.timefmt import parse_go_duration
 from . import names
 from .spec import Application, ConfigData, Container, Health, Mount, Port, Workload
 
