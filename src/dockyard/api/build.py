@@ -19,9 +19,16 @@ from .router import Router
 
 if TYPE_CHECKING:
     from ..build.builder import BuildOptions
+    from ..build.cachemounts import CacheMounts
     from ..daemon.core import Daemon
 
 log = logging.getLogger(__name__)
+
+# The classic build API has no session to ask the client for secrets: dockyard's CLI sends
+# `--secret` values and `--ssh` agent sockets in these headers (never in the query, which
+# proxies and logs keep); see docs/build.md.
+SECRETS_HEADER = "X-Dockyard-Build-Secrets"
+SSH_HEADER = "X-Dockyard-Build-Ssh"
 
 
 def _message(obj: dict[str, Any]) -> bytes:
@@ -54,6 +61,30 @@ def _registry_config(req: Request) -> dict[str, Any]:
     except (ValueError, binascii.Error):
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def _header_map(req: Request, name: str) -> dict[str, str]:
+    """A dockyard build header: base64url JSON of {id: string} (see docs/build.md)."""
+    raw = req.headers.get(name.lower())
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error):
+        doc = None
+    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+        raise InvalidParameter(f"invalid {name} header: must be base64url JSON of id: string")
+    return {str(k): v for k, v in doc.items()}
+
+
+def _secrets(req: Request) -> dict[str, bytes]:
+    out = {}
+    for key, value in _header_map(req, SECRETS_HEADER).items():
+        try:
+            out[key] = base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            raise InvalidParameter(f"invalid {SECRETS_HEADER} header: secret {key}") from None
+    return out
 
 
 def options_from_request(req: Request) -> BuildOptions:
@@ -93,7 +124,16 @@ def options_from_request(req: Request) -> BuildOptions:
         cpushares=req.q_int("cpushares", 0) or 0,
         auth_configs=_registry_config(req),
         cache_from=[str(c) for c in cache_from if c],
+        secrets=_secrets(req),
+        ssh=_header_map(req, SSH_HEADER),
     )
+
+
+def cache_mounts(daemon: Daemon) -> CacheMounts:
+    """The daemon's RUN --mount=type=cache directories."""
+    from ..build.cachemounts import CacheMounts
+
+    return CacheMounts(daemon.root / "buildcache")
 
 
 def register(router: Router, daemon: Daemon) -> None:
@@ -104,7 +144,8 @@ def register(router: Router, daemon: Daemon) -> None:
 
         services = daemon.services
         images = services.images
-        peers = BuildPeers(images, services.containers, services.distribution)
+        caches = cache_mounts(daemon)
+        peers = BuildPeers(images, services.containers, services.distribution, caches)
         if req.q("version") == "2":
             raise InvalidParameter("buildkit not supported by daemon")
         remote = req.q("remote") or ""
@@ -207,10 +248,11 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/build/prune")
     async def prune(req: Request) -> Response:
-        # The classic builder's cache is its intermediate images (image prune removes
-        # them); there is no separate cache store to prune.
-        req.q_filters()
-        return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+        # The classic builder's step cache is its intermediate images (image prune
+        # removes them); the build cache pruned here is RUN --mount=type=cache.
+        filters = req.q_filters()
+        deleted, freed = await asyncio.to_thread(cache_mounts(daemon).prune, filters)
+        return json_response({"CachesDeleted": deleted or None, "SpaceReclaimed": freed})
 
     @router.route("POST", "/build/cancel")
     async def cancel(req: Request) -> Response:

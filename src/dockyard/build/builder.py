@@ -31,6 +31,7 @@ from .plan import (
     Stage,
 )
 from .run import RunSteps
+from .runmounts import MountSteps
 from .shell import ShellError, env_map, process_word, process_words, words_used
 from .steps import ConfigSteps
 from .syntax import DockerfileSyntaxError
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ..containers.service import ContainerService
     from ..distribution.service import DistributionService
     from ..images.service import ImageService
+    from .cachemounts import CacheMounts
 
 __all__ = ["BuildError", "BuildOptions", "BuildPeers", "Builder", "cache_key", "new_builder"]
 
@@ -48,14 +50,16 @@ log = logging.getLogger(__name__)
 @dataclass
 class BuildPeers:
     """The services a build uses: images for lookups, cache and commits, containers for
-    RUN and for reading images' files, distribution for pulling base images."""
+    RUN and for reading images' files, distribution for pulling base images, the
+    daemon's RUN --mount=type=cache directories."""
 
     images: ImageService
     containers: ContainerService
     distribution: DistributionService
+    cache_mounts: CacheMounts
 
 
-class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
+class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
     """One build: the stages in order, each instruction dispatched to its step."""
 
     def __init__(
@@ -68,6 +72,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
         self.images = peers.images
         self.containers = peers.containers
         self.distribution = peers.distribution
+        self.cache_mounts = peers.cache_mounts
         self.opts = opts
         self._emit = emit
         self.ctx = context

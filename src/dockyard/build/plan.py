@@ -54,6 +54,9 @@ class BuildOptions:
     cpushares: int = 0
     auth_configs: dict[str, Any] = field(default_factory=dict)
     cache_from: list[str] = field(default_factory=list)
+    # --secret values by id and --ssh agent sockets by id: never logged nor stored
+    secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
+    ssh: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 
 from dockyard.common import dockerconfig
 
+from .buildflags import parse_secrets, parse_ssh
 from .common import CLIError, Context, parser
 from .flags import FlagError, ram_in_bytes
 from .inspect import human_size
@@ -107,6 +108,8 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-t", "--tag", action="append", default=[])
     p.add_argument("--target", default="")
     p.add_argument("--progress", default="auto", help="Set type of progress output")
+    p.add_argument("--secret", action="append", default=[])
+    p.add_argument("--ssh", action="append", default=[])
     p.add_argument("context")
     args = p.parse_args(argv)
     build_args: dict[str, str | None] = {}
@@ -182,6 +185,8 @@ def build(ctx: Context, argv: list[str]) -> int:
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
         registry_config=dockerconfig.encode_header(configs),
+        secrets=parse_secrets(args.secret),
+        ssh=parse_ssh(args.ssh),
     )
     out: Any = _NullOut() if args.quiet else sys.stdout
     try:
