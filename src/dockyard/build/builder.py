@@ -20,6 +20,7 @@ from ..errors import InvalidParameter, NotFound
 from .cache import Cache, cache_key
 from .context import BuildContext
 from .copyadd import CopySteps
+from .directives import check_syntax, parse_check
 from .parser import Instruction, ParseError, parse
 from .plan import (
     BUILTIN_ARGS,
@@ -112,6 +113,8 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             df = parse(dockerfile)
         except DockerfileSyntaxError as exc:
             raise exc.for_file(self.opts.dockerfile) from None
+        check_syntax(df.syntax)
+        self.check_config = parse_check(df.check)
         self.plan(df)
         if df.warnings:
             for w in df.warnings:
