@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter
 
 CACHE_TYPE = "exec.cachemount"
@@ -141,27 +142,15 @@ class CacheMounts:
 
 
 def _until(values: list[str]) -> float | None:
-    """A Go duration before now ("24h") or a Unix timestamp."""
-    from .instructions import parse_duration
+    """The `until` filter: a timestamp, a date or a Go duration back from now."""
+    from ..common.timefmt import parse_since_until
 
     if not values:
         return None
-    text = values[0]
     try:
-        return float(text)
+        return parse_since_until(values[0])
     except ValueError:
-        pass
-    try:
-        return time.time() - parse_duration(text, "until") / 1e9
-    except InvalidParameter:
-        raise InvalidParameter(f"invalid filter 'until={text}'") from None
-
-
-def format_rfc3339(ts: float) -> str:
-    import datetime
-
-    when = datetime.datetime.fromtimestamp(ts, datetime.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        raise InvalidParameter(f"invalid filter 'until={values[0]}'") from None
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:
@@ -190,7 +179,7 @@ def _record(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
         "InUse": bool(_in_use.get(str(path))),
         "Shared": False,
         "Size": _size(path / "data"),
-        "CreatedAt": format_rfc3339(float(meta.get("CreatedAt") or 0)),
-        "LastUsedAt": format_rfc3339(float(meta.get("LastUsedAt") or 0)),
+        "CreatedAt": rfc3339(float(meta.get("CreatedAt") or 0)),
+        "LastUsedAt": rfc3339(float(meta.get("LastUsedAt") or 0)),
         "UsageCount": int(meta.get("UsageCount") or 0),
     }
