@@ -31,9 +31,11 @@ from .plan import (
     Planning,
     Stage,
 )
+from .platforms import platform_args
 from .run import RunSteps
 from .runmounts import MountSteps
 from .shell import ShellError, env_map, process_word, process_words, words_used
+from .stagegraph import needed_stages
 from .steps import ConfigSteps
 from .syntax import DockerfileSyntaxError
 
@@ -87,6 +89,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
         self.quiet_output: list[str] = []
         self.cancelled = threading.Event()
         self.cache_sources: list[Any] | None = None
+        self.platform_args = platform_args(opts.platform)
 
     def cancel(self) -> None:
         """The client went away: stop at the next step (a running RUN is killed)."""
@@ -122,13 +125,15 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             self.out(
                 "[WARNING]: Empty continuation lines will become errors in a future release.\n"
             )
+        self._skip_unneeded()
         for inst in self._meta:
             self.step_line(inst)
             for key, default in self._arg_pairs(inst, self._meta_env()):
                 self.meta_args[key] = default
         try:
             for stage in self.stages:
-                self.run_stage(stage)
+                if not stage.skipped:
+                    self.run_stage(stage)
         except BaseException:
             self._cleanup_failed()
             raise
@@ -138,11 +143,37 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
         unused = sorted(
             k
             for k in self.opts.buildargs
-            if k not in self.used_args and k not in BUILTIN_ARGS and k not in self.meta_args
+            if k not in self.used_args
+            and k not in BUILTIN_ARGS
+            and k not in self.meta_args
+            and k not in self.platform_args
         )
         if unused:
             self.out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
         return final.image_id
+
+    def _skip_unneeded(self) -> None:
+        """BuildKit's rule: only the stages the target needs are built."""
+        env = self._meta_env()
+        for inst in self._meta:
+            for key, default in self._arg_pairs(inst, env):
+                value = self.opts.buildargs.get(key)
+                if value is None:
+                    value = default
+                if value is not None:
+                    env[key] = value
+
+        def expand(text: str) -> str:
+            try:
+                return process_word(text, env, self.escape)
+            except ShellError:
+                return text
+
+        need = needed_stages(self.stages, expand)
+        for stage in self.stages:
+            if stage.index not in need:
+                stage.skipped = True
+                self.total -= 1 + len(stage.commands)
 
     def _arg_pairs(self, inst: Instruction, env: dict[str, str]) -> list[tuple[str, str | None]]:
         out: list[tuple[str, str | None]] = []
@@ -166,7 +197,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             raise InvalidParameter(exc.message) from None
 
     def _meta_env(self) -> dict[str, str]:
-        env: dict[str, str] = {}
+        env: dict[str, str] = dict(self.platform_args)
         for key, default in self.meta_args.items():
             value = self.opts.buildargs.get(key) if key in self.opts.buildargs else None
             if value is None:
@@ -190,6 +221,8 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             raise InvalidParameter("base name (${...}) should not be blank")
         self.used_args.update(words_used(stage.base, meta_env, self.escape))
         platform = inst.flag("platform")
+        if platform is not None:
+            platform = self._word(platform, meta_env)  # e.g. $BUILDPLATFORM
         self.from_image(stage, base, platform)
         self._ensure_path(stage)
         triggers = list(stage.config.get("OnBuild") or [])

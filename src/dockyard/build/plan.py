@@ -71,6 +71,7 @@ class Stage:
     args: dict[str, str | None] = field(default_factory=dict)
     maintainer: str = ""
     cmd_set: bool = False
+    skipped: bool = False  # not needed by the target
 
 
 class Planning:

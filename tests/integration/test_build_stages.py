@@ -1,0 +1,70 @@
+"""BuildKit's stage rules in dockyard's builder: automatic platform ARGs, FROM --platform,
+only the stages the target needs are built."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+]
+
+
+def build(daemon: Any, ctx: Path, dockerfile: str, *args: str) -> subprocess.CompletedProcess[str]:
+    ctx.mkdir(parents=True, exist_ok=True)
+    (ctx / "Dockerfile").write_text(dockerfile)
+    return daemon.cli("build", *args, str(ctx), timeout=180)
+
+
+def host_arch() -> str:
+    machine = os.uname().machine
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def test_platform_args_are_automatic(daemon: Any, tmp_path: Path) -> None:
+    df = (
+        "FROM --platform=$BUILDPLATFORM busybox AS build\n"
+        "ARG TARGETPLATFORM TARGETOS TARGETARCH BUILDPLATFORM\n"
+        'RUN echo "target=$TARGETPLATFORM os=$TARGETOS arch=$TARGETARCH build=$BUILDPLATFORM"\n'
+        "FROM busybox\n"
+        "COPY --from=build /bin/true /t\n"
+        'RUN echo "undeclared=[$TARGETARCH]"\n'
+    )
+    res = build(daemon, tmp_path / "p", df, "-t", "st/plat")
+    assert res.returncode == 0, res.stderr + res.stdout
+    arch = host_arch()
+    assert f"target=linux/{arch} os=linux arch={arch} build=linux/{arch}\n" in res.stdout
+    assert "undeclared=[]\n" in res.stdout  # a stage sees them only after ARG
+    assert "were not consumed" not in res.stdout
+    daemon.cli("rmi", "st/plat")
+
+
+def test_only_needed_stages_are_built(daemon: Any, tmp_path: Path) -> None:
+    df = (
+        "FROM busybox AS base\nRUN echo built-base\n"
+        "FROM busybox AS unused\nRUN echo built-unused\n"
+        "FROM base AS tools\nRUN echo built-tools > /tools\n"
+        "FROM busybox AS data\nRUN echo built-data > /data\n"
+        "FROM busybox AS final\n"
+        "COPY --from=tools /tools /tools\n"
+        "RUN --mount=type=bind,from=data,source=/data,target=/d cat /d\n"
+        "FROM busybox AS after\nRUN echo built-after\n"
+    )
+    res = build(daemon, tmp_path / "t", df, "--target", "final", "-t", "st/final")
+    assert res.returncode == 0, res.stderr + res.stdout
+    for word in ("built-base", "built-tools", "built-data"):
+        assert f"RUN echo {word}" in res.stdout
+    assert "built-unused" not in res.stdout and "built-after" not in res.stdout
+    assert "Step 1/9 : FROM busybox AS base" in res.stdout
+    assert "Step 9/9 : RUN --mount=type=bind,from=data" in res.stdout
+    # without --target the last stage is the target: it needs nothing else
+    last = build(daemon, tmp_path / "t", df, "-t", "st/after")
+    assert last.returncode == 0, last.stderr
+    assert "Step 1/2 : FROM busybox AS after" in last.stdout and "built-base" not in last.stdout
+    daemon.cli("rmi", "st/final", "st/after")
