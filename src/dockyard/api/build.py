@@ -125,6 +125,7 @@ def options_from_request(req: Request) -> BuildOptions:
         auth_configs=_registry_config(req),
         cache_from=[str(c) for c in cache_from if c],
         secrets=_secrets(req),
+        check=req.q_bool("check"),
         ssh=_header_map(req, SSH_HEADER),
     )
 
@@ -186,6 +187,18 @@ def register(router: Router, daemon: Daemon) -> None:
 
         holder: dict[str, Any] = {}
 
+        def finish(image_id: str) -> None:
+            short = image_id.removeprefix("sha256:")[:12]
+            post(("msg", {"aux": {"ID": image_id}}))
+            if opts.quiet:
+                post(("msg", {"stream": image_id + "\n"}))
+            else:
+                post(("msg", {"stream": f"Successfully built {short}\n"}))
+            for t in opts.tags:
+                name = images.add_reference(image_id, t)
+                if not opts.quiet:
+                    post(("msg", {"stream": f"Successfully tagged {name}\n"}))
+
         def runner() -> None:
             builder = None
             try:
@@ -195,17 +208,10 @@ def register(router: Router, daemon: Daemon) -> None:
                     ctx.remove_file(opts.dockerfile)  # a -f file from outside the context
                 builder = new_builder(peers, opts, emit, ctx)
                 holder["builder"] = builder
-                image_id = builder.build(dockerfile)
-                short = image_id.removeprefix("sha256:")[:12]
-                post(("msg", {"aux": {"ID": image_id}}))
-                if opts.quiet:
-                    post(("msg", {"stream": image_id + "\n"}))
+                if opts.check:
+                    builder.check(dockerfile)  # lint only: no image
                 else:
-                    post(("msg", {"stream": f"Successfully built {short}\n"}))
-                for t in opts.tags:
-                    name = images.add_reference(image_id, t)
-                    if not opts.quiet:
-                        post(("msg", {"stream": f"Successfully tagged {name}\n"}))
+                    finish(builder.build(dockerfile))
             except BaseException as exc:  # handed to the event loop
                 if not isinstance(exc, DockyardError):
                     log.exception("build failed unexpectedly")

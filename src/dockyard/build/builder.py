@@ -152,6 +152,25 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             self.out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
         return final.image_id
 
+    def check(self, dockerfile: bytes) -> None:
+        """`build --check`: BuildKit's lint rules; with `# check=error=true` a warning
+        fails the build."""
+        from .checks import lint, report
+
+        try:
+            df = parse(dockerfile)
+        except DockerfileSyntaxError as exc:
+            raise exc.for_file(self.opts.dockerfile) from None
+        check_syntax(df.syntax)
+        cfg = parse_check(df.check)
+        found = lint(df, cfg)
+        self._emit(
+            {"stream": report(found, dockerfile.decode(errors="replace"), self.opts.dockerfile)}
+        )
+        if found and cfg.error:
+            rules = ", ".join(dict.fromkeys(w.rule for w in found))
+            raise InvalidParameter(f"lint violation found for rules: {rules}")
+
     def _skip_unneeded(self) -> None:
         """BuildKit's rule: only the stages the target needs are built."""
         env = self._meta_env()

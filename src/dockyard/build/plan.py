@@ -57,6 +57,7 @@ class BuildOptions:
     # --secret values by id and --ssh agent sockets by id: never logged nor stored
     secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
     ssh: dict[str, str] = field(default_factory=dict, repr=False)
+    check: bool = False  # lint the Dockerfile, build nothing
 
 
 @dataclass

@@ -10,6 +10,8 @@ from typing import Any
 from dockyard.common import dockerconfig
 
 from .buildflags import parse_secrets, parse_ssh
+from .buildoutput import check_writable, parse_output, write_metadata, write_output
+from .buildprogress import PlainProgress
 from .common import CLIError, Context, parser
 from .flags import FlagError, ram_in_bytes
 from .inspect import human_size
@@ -110,8 +112,20 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--progress", default="auto", help="Set type of progress output")
     p.add_argument("--secret", action="append", default=[])
     p.add_argument("--ssh", action="append", default=[])
+    p.add_argument("-o", "--output", action="append", default=[])
+    p.add_argument("--metadata-file")
+    p.add_argument("--check", action="store_true")
     p.add_argument("context")
     args = p.parse_args(argv)
+    if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
+        raise CLIError(f'invalid progress mode "{args.progress}"', 1)
+    args.quiet = args.quiet or args.progress == "quiet"
+    output = parse_output(args.output)
+    # `-o -` writes the tar to stdout: the progress goes to stderr
+    progress_stream = sys.stderr if output is not None and output.dest == "-" else sys.stdout
+    if output is not None:
+        check_writable(output)
+        args.tag = []  # the result is files, not a tagged image
     build_args: dict[str, str | None] = {}
     for item in args.build_arg:
         key, eq, value = item.partition("=")
@@ -163,7 +177,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     if body is not None and body is not sys.stdin.buffer and not args.quiet:
         size = body.seek(0, os.SEEK_END)
         body.seek(0)
-        print(f"Sending build context to Docker daemon  {human_size(size)}")
+        print(f"Sending build context to Docker daemon  {human_size(size)}", file=progress_stream)
     messages = ctx.api.build.build(
         body,
         dockerfile=df_name,
@@ -187,17 +201,28 @@ def build(ctx: Context, argv: list[str]) -> int:
         registry_config=dockerconfig.encode_header(configs),
         secrets=parse_secrets(args.secret),
         ssh=parse_ssh(args.ssh),
+        check=args.check,
     )
-    out: Any = _NullOut() if args.quiet else sys.stdout
+    out: Any = _NullOut() if args.quiet else progress_stream
+    if args.progress == "plain" and not args.quiet:
+        out = PlainProgress(sys.stderr)  # BuildKit writes its progress to stderr
     try:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
+        if isinstance(out, PlainProgress):
+            out.fail(str(exc))
         print(exc, file=sys.stderr)
         return exc.code  # Docker: the failed step's exit status
+    if isinstance(out, PlainProgress):
+        out.finish(aux.get("ID") or "")
     image_id = aux.get("ID") or (out.last_id if args.quiet else "")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as f:
             f.write(image_id)
+    if args.metadata_file and image_id:
+        write_metadata(args.metadata_file, image_id, args.tag)
+    if output is not None and image_id:
+        write_output(ctx, output, image_id)
     if args.quiet and image_id:
         print(image_id)
     return 0

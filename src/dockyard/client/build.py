@@ -46,6 +46,7 @@ class Build:
         registry_config: str = "",
         secrets: dict[str, bytes] | None = None,
         ssh: dict[str, str] | None = None,
+        check: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """POST /build.
 
@@ -58,6 +59,8 @@ class Build:
                 per registry) for pulling FROM images.
             secrets: `--secret` values by id, sent in dockyard's X-Dockyard-Build-Secrets
                 header (never in the query).
+            check: lint the Dockerfile with BuildKit's rules instead of building
+                (dockyard's `check` query parameter).
             ssh: `--ssh` agent socket paths by id (X-Dockyard-Build-Ssh; the daemon must
                 run on this host to reach them).
         Returns:
@@ -91,6 +94,8 @@ class Build:
         for value, key in ((memory, "memory"), (shmsize, "shmsize"), (cpushares, "cpushares")):
             if value is not None:
                 params.append((key, str(value)))
+        if check:
+            params.append(("check", "1"))
         params.append(("version", "1"))
         headers = {"Content-Type": "application/x-tar"}
         if registry_config:
