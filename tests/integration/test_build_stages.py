@@ -68,3 +68,37 @@ def test_only_needed_stages_are_built(daemon: Any, tmp_path: Path) -> None:
     assert last.returncode == 0, last.stderr
     assert "Step 1/2 : FROM busybox AS after" in last.stdout and "built-base" not in last.stdout
     daemon.cli("rmi", "st/final", "st/after")
+
+
+def test_named_build_contexts(daemon: Any, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    (assets / "img").mkdir(parents=True)
+    (assets / "img" / "logo.txt").write_text("logo-v1\n")
+    (tmp_path / "main" / "ignored").mkdir(parents=True)
+    df = (
+        "FROM base-image AS build\n"
+        "COPY --from=assets img/logo.txt /logo.txt\n"
+        "RUN --mount=type=bind,from=assets,source=img,target=/a cat /a/logo.txt /logo.txt\n"
+        "FROM assets\n"
+        "COPY --from=build /bin/busybox /bin/busybox\n"
+    )
+    args = [
+        "--build-context",
+        f"assets={assets}",
+        "--build-context",
+        "base-image=docker-image://busybox",
+    ]
+    res = build(daemon, tmp_path / "main", df, *args, "-t", "st/named")
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert res.stdout.count("logo-v1\n") == 2
+    ls = daemon.cli("run", "--rm", "--entrypoint", "/bin/busybox", "st/named", "find", "/img")
+    assert ls.stdout.split() == ["/img", "/img/logo.txt"]  # FROM a local context: its files
+    main = daemon.cli("run", "--rm", "--entrypoint", "/bin/busybox", "st/named", "ls", "-A", "/")
+    assert ".dockyard-contexts" not in main.stdout
+    # a change in the named context invalidates the steps that read it
+    (assets / "img" / "logo.txt").write_text("logo-v2\n")
+    again = build(daemon, tmp_path / "main", df, *args, "-t", "st/named")
+    assert again.returncode == 0 and "logo-v2\n" in again.stdout, again.stderr
+    bad = build(daemon, tmp_path / "main", df, "--build-context", "x=https://example.com/x.tar")
+    assert bad.returncode == 1 and "unsupported context source" in bad.stderr
+    daemon.cli("rmi", "st/named")

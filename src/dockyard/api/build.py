@@ -89,6 +89,7 @@ def _secrets(req: Request) -> dict[str, bytes]:
 
 def options_from_request(req: Request) -> BuildOptions:
     from ..build.builder import BuildOptions
+    from ..build.namedcontexts import parse_contexts
     from ..images.records import parse_tag_ref
 
     tags = [t for t in req.query.get("t") or [] if t]
@@ -100,6 +101,9 @@ def options_from_request(req: Request) -> BuildOptions:
     labels = _json_param(req, "labels") or {}
     if not isinstance(labels, dict):
         raise InvalidParameter("invalid labels value: must be a JSON object")
+    contexts = _json_param(req, "buildcontexts") or {}
+    if not isinstance(contexts, dict):
+        raise InvalidParameter("invalid buildcontexts value: must be a JSON object")
     cache_from = _json_param(req, "cachefrom") or []
     if not isinstance(cache_from, list):
         raise InvalidParameter("invalid cachefrom value: must be a JSON array")
@@ -126,6 +130,7 @@ def options_from_request(req: Request) -> BuildOptions:
         cache_from=[str(c) for c in cache_from if c],
         secrets=_secrets(req),
         check=req.q_bool("check"),
+        build_contexts=parse_contexts({str(k): str(v) for k, v in contexts.items()}),
         ssh=_header_map(req, SSH_HEADER),
     )
 
@@ -202,6 +207,10 @@ def register(router: Router, daemon: Daemon) -> None:
         def runner() -> None:
             builder = None
             try:
+                if opts.build_contexts:
+                    from ..build.namedcontexts import take_local
+
+                    opts.named_contexts = take_local(ctx.root, ctx.dir, opts.build_contexts)
                 dockerfile = ctx.read_dockerfile(opts.dockerfile)
                 ctx.apply_dockerignore(opts.dockerfile)
                 if re.fullmatch(r"\.dockerfile\.[0-9a-f]+", opts.dockerfile):

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter, NotFound
@@ -265,6 +266,12 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             self.out(f" ---> {(stage.image_id or '').removeprefix('sha256:')[:12]}\n")
 
     def from_image(self, stage: Stage, base: str, platform: str | None) -> None:
+        named = self.opts.named_contexts.get(base.lower())
+        if named is not None and named.dir is not None:
+            self._from_dir(stage, named.dir)
+            return
+        if named is not None:
+            base = named.image  # --build-context name=docker-image://REF
         low = base.lower()
         for prev in self.stages[: stage.index]:
             if prev.name and prev.name == low:
@@ -296,6 +303,21 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             image = self.images.get(image_id)
         stage.image_id = image.id
         stage.config = copy.deepcopy(image.config)
+
+    def _from_dir(self, stage: Stage, path: Path) -> None:
+        """FROM a local named context: its files are the stage's first layer."""
+        from dockyard.fs.rootpath import copy_between_roots
+
+        from .context import hash_path
+
+        stage.image_id = None
+        stage.config = {}
+        comment = f"COPY dir:{hash_path(path)} in / "
+
+        def work(root: Path) -> None:
+            copy_between_roots(path, "/", root, "/", arcname=".", follow_link=False)
+
+        self.commit_with_fs(stage, [*DEFAULT_SHELL, "#(nop) " + comment], work, announce=False)
 
     def _auth_for(self, ref: Any) -> dict[str, Any] | None:
         domain = getattr(ref, "domain", "")

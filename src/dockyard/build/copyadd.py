@@ -71,7 +71,10 @@ class CopySteps:
         from_ = inst.flag("from")
         src_root = self.ctx.root
         src_image: str | None = None
-        if from_ is not None:
+        named_dir = self.named_dir(self._word(from_, env)) if from_ is not None else None
+        if named_dir is not None:
+            src_root = named_dir  # a local named context: hashed like the main one
+        elif from_ is not None:
             src_image = self._source_image(self._word(from_, env), inst)
         wd = stage.config.get("WorkingDir") or "/"
         dest_abs = dest if dest.startswith("/") else posixpath.join("/", wd, dest)
@@ -80,7 +83,7 @@ class CopySteps:
         with contextlib.ExitStack() as stack:
             if src_image is not None:
                 src_root = stack.enter_context(self._image_root(src_image))
-            ctx_root = self.ctx.root
+            ctx_root = named_dir or self.ctx.root
             if excludes:
                 # a copy of the sources without the excluded files stands in for the root
                 staged = Path(tempfile.mkdtemp(prefix="exclude-", dir=self.ctx.dir))
@@ -139,7 +142,15 @@ class CopySteps:
 
             self.commit_with_fs(stage, cmd, work, announce=False)
 
+    def named_dir(self, name: str) -> Path | None:
+        """The directory of a local named context (--build-context name=DIR)."""
+        named = self.opts.named_contexts.get(name.lower())
+        return named.dir if named is not None else None
+
     def _source_image(self, ref: str, inst: Instruction) -> str:
+        named = self.opts.named_contexts.get(ref.lower())
+        if named is not None and named.image:
+            ref = named.image  # --build-context name=docker-image://REF
         low = ref.lower()
         for s in self.stages:
             if s.name and s.name == low:

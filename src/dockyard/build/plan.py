@@ -58,6 +58,8 @@ class BuildOptions:
     secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
     ssh: dict[str, str] = field(default_factory=dict, repr=False)
     check: bool = False  # lint the Dockerfile, build nothing
+    build_contexts: dict[str, str] = field(default_factory=dict)  # name: local|docker-image://
+    named_contexts: dict[str, Any] = field(default_factory=dict)  # name: NamedContext
 
 
 @dataclass

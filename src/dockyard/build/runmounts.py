@@ -128,6 +128,9 @@ class MountSteps:
         return str(copy)
 
     def _from_root(self, stack: contextlib.ExitStack, ref: str, inst: Instruction) -> Path:
+        named = self.named_dir(ref)
+        if named is not None:
+            return named
         try:
             image_id = self._source_image(ref, inst)
         except DockyardError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 from dockyard.common import dockerconfig
 
-from .buildflags import parse_secrets, parse_ssh
+from .buildflags import add_named_context, parse_build_contexts, parse_secrets, parse_ssh
 from .buildoutput import check_writable, parse_output, write_metadata, write_output
 from .buildprogress import PlainProgress
 from .common import CLIError, Context, parser
@@ -19,8 +19,11 @@ from .progress import StreamError, display_stream
 from .registry import load_config
 
 
-def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
-    """Tar the build context honouring .dockerignore; returns (file, Dockerfile name in it)."""
+def context_tar(
+    context: str, dockerfile: str | None, named: list[str] | None = None
+) -> tuple[Any, str]:
+    """Tar the build context honouring .dockerignore; returns (file, Dockerfile name in it).
+    `named` local build contexts go in under .dockyard-contexts/<index>/."""
     import tarfile
     import tempfile
 
@@ -74,6 +77,8 @@ def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
                 if ignore.excluded(rel) and rel not in always:
                     continue
                 tar.add(os.path.join(root, name), arcname=rel, recursive=False, filter=reset)
+        for index, path in enumerate(named or []):
+            add_named_context(tar, path, f".dockyard-contexts/{index}", reset)
         if extra is not None:
             info = tarfile.TarInfo(df_name)
             info.size = len(extra)
@@ -115,6 +120,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-o", "--output", action="append", default=[])
     p.add_argument("--metadata-file")
     p.add_argument("--check", action="store_true")
+    p.add_argument("--build-context", action="append", default=[])
     p.add_argument("context")
     args = p.parse_args(argv)
     if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
@@ -136,6 +142,9 @@ def build(ctx: Context, argv: list[str]) -> int:
         else:
             build_args[key] = None
     labels = {k: v for k, _, v in (x.partition("=") for x in args.label)}
+    contexts, local_contexts = parse_build_contexts(args.build_context)
+    if local_contexts and (args.context == "-" or "://" in args.context):
+        raise CLIError("ERROR: local build contexts need a local main context", 1)
     body: Any
     remote = ""
     if args.context == "-":
@@ -160,7 +169,7 @@ def build(ctx: Context, argv: list[str]) -> int:
                     f"lstat {os.path.abspath(dockerfile)}: no such file or directory",
                     1,
                 )
-        body, df_name = context_tar(args.context, dockerfile)
+        body, df_name = context_tar(args.context, dockerfile, local_contexts)
     memory = shm_size = None
     if args.memory:
         try:
@@ -202,6 +211,7 @@ def build(ctx: Context, argv: list[str]) -> int:
         secrets=parse_secrets(args.secret),
         ssh=parse_ssh(args.ssh),
         check=args.check,
+        buildcontexts=contexts,
     )
     out: Any = _NullOut() if args.quiet else progress_stream
     if args.progress == "plain" and not args.quiet:

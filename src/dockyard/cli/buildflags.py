@@ -1,10 +1,13 @@
 """BuildKit-era `build` flags read on the client: --secret and --ssh values (sent to the
-daemon in dockyard's build headers, see docs/build.md)."""
+daemon in dockyard's build headers) and --build-context (local directories travel in the
+context tar); see docs/build.md."""
 
 from __future__ import annotations
 
 import csv
 import os
+import tarfile
+from collections.abc import Callable
 
 from .common import CLIError
 
@@ -75,3 +78,50 @@ def parse_ssh(values: list[str]) -> dict[str, str]:
                 raise CLIError("invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set", 1)
         out[sid or "default"] = os.path.abspath(os.path.expanduser(path))
     return out
+
+
+def parse_build_contexts(values: list[str]) -> tuple[dict[str, str], list[str]]:
+    """--build-context name=DIR|docker-image://REF: the `buildcontexts` query value and
+    the local directories, in the order the daemon expects them (sorted names)."""
+    specs: dict[str, str] = {}
+    for value in values:
+        name, eq, source = value.partition("=")
+        if not eq or not name or not source:
+            raise CLIError(f"invalid context value: {value}, expected key=value", 1)
+        specs[name.lower()] = source
+    query: dict[str, str] = {}
+    local: list[str] = []
+    for name in sorted(specs):
+        source = specs[name]
+        if source.startswith("docker-image://"):
+            query[name] = source
+        elif "://" in source:
+            raise CLIError(
+                f"ERROR: unsupported context source {source} for {name} (dockyard takes a "
+                "local directory or docker-image://)",
+                1,
+            )
+        elif not os.path.isdir(source):
+            raise CLIError(f'ERROR: unable to prepare context: path "{source}" not found', 1)
+        else:
+            query[name] = "local"
+            local.append(source)
+    return query, local
+
+
+def add_named_context(
+    tar: tarfile.TarFile,
+    path: str,
+    prefix: str,
+    reset: Callable[[tarfile.TarInfo], tarfile.TarInfo],
+) -> None:
+    """One local named context into the context tar under `prefix`."""
+    tar.add(path, arcname=prefix, recursive=False, filter=reset)
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        rel_root = os.path.relpath(root, path)
+        for name in [*sorted(dirs), *sorted(files)]:
+            rel = name if rel_root == "." else os.path.join(rel_root, name)
+            tar.add(
+                os.path.join(root, name), arcname=f"{prefix}/{rel}", recursive=False, filter=reset
+            )

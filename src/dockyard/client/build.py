@@ -47,6 +47,7 @@ class Build:
         secrets: dict[str, bytes] | None = None,
         ssh: dict[str, str] | None = None,
         check: bool = False,
+        buildcontexts: dict[str, str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """POST /build.
 
@@ -59,6 +60,9 @@ class Build:
                 per registry) for pulling FROM images.
             secrets: `--secret` values by id, sent in dockyard's X-Dockyard-Build-Secrets
                 header (never in the query).
+            buildcontexts: named contexts, {"name": "local" | "docker-image://REF"};
+                local ones travel in `context` under .dockyard-contexts/<index>/ in sorted
+                name order (dockyard's `buildcontexts` query parameter).
             check: lint the Dockerfile with BuildKit's rules instead of building
                 (dockyard's `check` query parameter).
             ssh: `--ssh` agent socket paths by id (X-Dockyard-Build-Ssh; the daemon must
@@ -96,6 +100,8 @@ class Build:
                 params.append((key, str(value)))
         if check:
             params.append(("check", "1"))
+        if buildcontexts:
+            params.append(("buildcontexts", _compact(buildcontexts)))
         params.append(("version", "1"))
         headers = {"Content-Type": "application/x-tar"}
         if registry_config:
