@@ -9,6 +9,7 @@ from typing import Any
 
 from dockyard.common import dockerconfig
 
+from .buildcache import export_caches, import_caches, parse_cache
 from .buildflags import add_named_context, parse_build_contexts, parse_secrets, parse_ssh
 from .buildoutput import check_writable, parse_output, write_metadata, write_output
 from .buildprogress import PlainProgress
@@ -99,6 +100,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--add-host", action="append", default=[])
     p.add_argument("--build-arg", action="append", default=[])
     p.add_argument("--cache-from", action="append", default=[])
+    p.add_argument("--cache-to", action="append", default=[])
     p.add_argument("--cpu-shares", "-c", type=int)
     p.add_argument("-f", "--file")
     p.add_argument("--force-rm", action="store_true")
@@ -132,6 +134,8 @@ def build(ctx: Context, argv: list[str]) -> int:
     if output is not None:
         check_writable(output)
         args.tag = []  # the result is files, not a tagged image
+    cache_to = parse_cache(args.cache_to, "to")
+    cache_from = import_caches(ctx, parse_cache(args.cache_from, "from"))
     build_args: dict[str, str | None] = {}
     for item in args.build_arg:
         key, eq, value = item.partition("=")
@@ -203,7 +207,7 @@ def build(ctx: Context, argv: list[str]) -> int:
         platform=args.platform,
         networkmode=args.network or "",
         extrahosts=args.add_host,
-        cachefrom=args.cache_from,
+        cachefrom=cache_from,
         memory=memory,
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
@@ -233,6 +237,8 @@ def build(ctx: Context, argv: list[str]) -> int:
         write_metadata(args.metadata_file, image_id, args.tag)
     if output is not None and image_id:
         write_output(ctx, output, image_id)
+    if cache_to and image_id:
+        export_caches(ctx, cache_to, image_id)
     if args.quiet and image_id:
         print(image_id)
     return 0
