@@ -15,17 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testing.builds import build_dir as build
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
 ]
-
-
-def build(daemon: Any, ctx: Path, dockerfile: str, *args: str) -> subprocess.CompletedProcess[str]:
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return daemon.cli("build", *args, str(ctx), timeout=180)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testing.builds import build_dir as build
 
 pytestmark = [
     pytest.mark.integration,
@@ -24,20 +25,6 @@ pytestmark = [
 
 SECRET = "s3cr3t-Value-9f2c"
 SECRET_SHA = hashlib.sha256(SECRET.encode()).hexdigest()  # the Dockerfile holds only this
-
-
-def build(
-    daemon: Any, ctx: Path, dockerfile: str, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return subprocess.run(
-        [str(Path(daemon.env["PATH"].split(":")[0]) / "dockyard"), "build", *args, str(ctx)],
-        env={**daemon.env, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def run(daemon: Any, *args: str) -> subprocess.CompletedProcess[str]:

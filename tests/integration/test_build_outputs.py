@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from testing.builds import build_dir as build
 
 pytestmark = [
     pytest.mark.integration,
@@ -21,12 +21,6 @@ DOCKERFILE = (
     "FROM busybox AS build\nRUN mkdir /out && echo artefact > /out/result.txt\n"
     "FROM scratch\nCOPY --from=build /out/ /\n"
 )
-
-
-def build(daemon: Any, ctx: Path, dockerfile: str, *args: str) -> subprocess.CompletedProcess[str]:
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return daemon.cli("build", *args, str(ctx), timeout=180)
 
 
 def test_output_local_and_tar(daemon: Any, tmp_path: Path) -> None:

@@ -4,22 +4,16 @@ only the stages the target needs are built."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from testing.builds import build_dir as build
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
 ]
-
-
-def build(daemon: Any, ctx: Path, dockerfile: str, *args: str) -> subprocess.CompletedProcess[str]:
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return daemon.cli("build", *args, str(ctx), timeout=180)
 
 
 def host_arch() -> str:
