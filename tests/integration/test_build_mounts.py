@@ -274,3 +274,28 @@ def test_docker_cli_classic_builder_gets_mounts_and_docker_answers(
     assert missing.returncode != 0 and "secret x: not found" in missing.stderr
     docker("rmi", "bm/docker")
     daemon.cli("builder", "prune", "-f", "--filter", "type=exec.cachemount")
+
+
+def test_ssh_mount_forwards_the_agent_socket(daemon: Any, tmp_path: Path) -> None:
+    import socket
+
+    sock_path = tmp_path / "agent.sock"
+    agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    agent.bind(str(sock_path))
+    agent.listen(1)
+    try:
+        df = (
+            "FROM busybox\n"
+            'RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent-at-$SSH_AUTH_SOCK\n'
+        )
+        res = build(daemon, tmp_path / "s", df, "--ssh", f"default={sock_path}", "-t", "bm/ssh")
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert "agent-at-/run/buildkit/ssh_agent.0\n" in res.stdout
+        missing = build(
+            daemon, tmp_path / "m", "FROM busybox\nRUN --mount=type=ssh,required true\n"
+        )
+        assert missing.returncode != 0
+        assert 'no SSH key "default" forwarded from the client' in missing.stderr
+    finally:
+        agent.close()
+        daemon.cli("rmi", "bm/ssh")
