@@ -96,3 +96,43 @@ def test_named_build_contexts(daemon: Any, tmp_path: Path) -> None:
     bad = build(daemon, tmp_path / "main", df, "--build-context", "x=https://example.com/x.tar")
     assert bad.returncode == 1 and "unsupported context source" in bad.stderr
     daemon.cli("rmi", "st/named")
+
+
+def test_independent_stages_run_at_the_same_time(daemon: Any, tmp_path: Path) -> None:
+    df = (
+        "FROM busybox AS a\n"
+        "RUN cut -d' ' -f1 /proc/uptime > /start && sleep 2 && cut -d' ' -f1 /proc/uptime > /end\n"
+        "FROM busybox AS b\n"
+        "RUN cut -d' ' -f1 /proc/uptime > /start && sleep 2 && cut -d' ' -f1 /proc/uptime > /end\n"
+        "FROM busybox\n"
+        "COPY --from=a /start /a-start\nCOPY --from=a /end /a-end\n"
+        "COPY --from=b /start /b-start\nCOPY --from=b /end /b-end\n"
+        'CMD ["sh", "-c", "cat /a-start /a-end /b-start /b-end"]\n'
+    )
+    res = build(daemon, tmp_path / "par", df, "--no-cache", "-t", "st/par")
+    assert res.returncode == 0, res.stderr + res.stdout
+    a_start, a_end, b_start, b_end = map(float, daemon.cli("run", "--rm", "st/par").stdout.split())
+    assert a_start < b_end and b_start < a_end  # the two RUNs overlapped
+    # the stream reads as if the stages ran one after the other
+    steps = [line for line in res.stdout.splitlines() if line.startswith("Step ")]
+    assert [s.split()[1] for s in steps] == [f"{i}/10" for i in range(1, 11)]
+    assert (
+        steps[0] == "Step 1/10 : FROM busybox AS a" and steps[2] == "Step 3/10 : FROM busybox AS b"
+    )
+    text = res.stdout
+    assert text.index("Step 2/10") < text.index("Step 3/10") < text.index("Step 5/10")
+    # a failing stage is reported after the output of the stages before it
+    bad = build(
+        daemon,
+        tmp_path / "bad",
+        "FROM busybox AS a\nRUN sleep 1 && echo a-done\nFROM busybox AS b\nRUN exit 3\n"
+        "FROM busybox\nCOPY --from=a /bin/true /t\nCOPY --from=b /bin/true /u\n",
+        "--no-cache",
+    )
+    assert bad.returncode == 3
+    assert (
+        "a-done" in bad.stdout
+        and "The command '/bin/sh -c exit 3' returned a non-zero code: 3" in bad.stderr
+    )
+    assert "Step 5/7" not in bad.stdout
+    daemon.cli("rmi", "st/par")

@@ -22,6 +22,7 @@ from .cache import Cache, cache_key
 from .context import BuildContext
 from .copyadd import CopySteps
 from .directives import check_syntax, parse_check
+from .parallel import ParallelStages
 from .parser import Instruction, ParseError, parse
 from .plan import (
     BUILTIN_ARGS,
@@ -36,7 +37,7 @@ from .platforms import platform_args
 from .run import RunSteps
 from .runmounts import MountSteps
 from .shell import ShellError, env_map, process_word, process_words, words_used
-from .stagegraph import needed_stages
+from .stagegraph import needed_stages, stage_deps
 from .steps import ConfigSteps
 from .syntax import DockerfileSyntaxError
 
@@ -63,7 +64,7 @@ class BuildPeers:
     cache_mounts: CacheMounts
 
 
-class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
+class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
     """One build: the stages in order, each instruction dispatched to its step."""
 
     def __init__(
@@ -91,6 +92,8 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
         self.cancelled = threading.Event()
         self.cache_sources: list[Any] | None = None
         self.platform_args = platform_args(opts.platform)
+        self.deps: dict[int, set[int]] = {}
+        self._tl = threading.local()  # per stage thread: its output sink and step number
 
     def cancel(self) -> None:
         """The client went away: stop at the next step (a running RUN is killed)."""
@@ -98,16 +101,33 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
 
     # ------------------------------------------------------------------ output
     def out(self, text: str) -> None:
-        if self.opts.quiet:
-            self.quiet_output.append(text)  # shown only when the build fails, as Docker does
+        self.message({"stream": text})
+
+    def message(self, msg: dict[str, Any]) -> None:
+        """One progress message; a stage running beside earlier ones holds its own until
+        they are done (the stream reads as if stages ran in order)."""
+        sink = getattr(self._tl, "sink", None)
+        if sink is not None:
+            sink(msg)
         else:
-            self._emit({"stream": text})
+            self.write_message(msg)
+
+    def write_message(self, msg: dict[str, Any]) -> None:
+        if self.opts.quiet and "stream" in msg:
+            self.quiet_output.append(msg["stream"])  # shown only when the build fails
+        else:
+            self._emit(msg)
 
     def step_line(self, inst: Instruction) -> None:
         if self.cancelled.is_set():
             raise BuildError("build cancelled")
-        self.step += 1
-        self.out(f"Step {self.step}/{self.total} : {inst.original}\n")
+        step = getattr(self._tl, "step", None)
+        if step is None:
+            self.step += 1
+            step = self.step
+        else:
+            self._tl.step = step = step + 1  # a stage in a thread counts from its offset
+        self.out(f"Step {step}/{self.total} : {inst.original}\n")
 
     # ------------------------------------------------------------------ run
     def build(self, dockerfile: bytes) -> str:
@@ -132,9 +152,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             for key, default in self._arg_pairs(inst, self._meta_env()):
                 self.meta_args[key] = default
         try:
-            for stage in self.stages:
-                if not stage.skipped:
-                    self.run_stage(stage)
+            self.run_stages()
         except BaseException:
             self._cleanup_failed()
             raise
@@ -189,7 +207,8 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             except ShellError:
                 return text
 
-        need = needed_stages(self.stages, expand)
+        self.deps = stage_deps(self.stages, expand)
+        need = needed_stages(self.deps, self.stages[-1].index)
         for stage in self.stages:
             if stage.index not in need:
                 stage.skipped = True
@@ -298,7 +317,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
             except InvalidReference as exc:
                 raise InvalidParameter(str(exc)) from None
             image_id = self.distribution.pull(
-                ref, self._auth_for(ref), platform or None, self._emit
+                ref, self._auth_for(ref), platform or None, self.message
             )
             image = self.images.get(image_id)
         stage.image_id = image.id

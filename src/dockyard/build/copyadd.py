@@ -175,7 +175,7 @@ class CopySteps:
                     r = r.with_tag("latest")
             except InvalidReference as exc:
                 raise InvalidParameter(f"invalid from flag value {ref}: {exc}") from None
-            return str(self.distribution.pull(r, self._auth_for(r), None, self._emit))
+            return str(self.distribution.pull(r, self._auth_for(r), None, self.message))
 
     def _current_index(self, inst: Instruction) -> int:
         for s in self.stages:

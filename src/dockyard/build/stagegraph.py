@@ -1,5 +1,5 @@
-"""Which stages a build needs: the target and, transitively, the stages it names in FROM,
-COPY/ADD --from and RUN --mount from= (BuildKit builds nothing else)."""
+"""How a build's stages depend on each other (FROM, COPY/ADD --from, RUN --mount from=):
+which ones the target needs (BuildKit builds nothing else) and which can run at once."""
 
 from __future__ import annotations
 
@@ -29,20 +29,29 @@ def stage_refs(stage: Stage, expand: Callable[[str], str]) -> list[str]:
     return [r.lower() for r in refs if r]
 
 
-def needed_stages(stages: list[Stage], expand: Callable[[str], str]) -> set[int]:
-    """Indexes of the stages the last one needs, itself included."""
+def stage_deps(stages: list[Stage], expand: Callable[[str], str]) -> dict[int, set[int]]:
+    """For each stage, the earlier stages it reads (FROM, --from, mount from=)."""
     by_name = {s.name: s.index for s in stages if s.name}
-    need: set[int] = set()
-    todo = [stages[-1].index]
-    while todo:
-        idx = todo.pop()
-        if idx in need:
-            continue
-        need.add(idx)
-        for ref in stage_refs(stages[idx], expand):
+    deps: dict[int, set[int]] = {}
+    for stage in stages:
+        found = set()
+        for ref in stage_refs(stage, expand):
             dep = by_name.get(ref)
             if dep is None and ref.isdigit() and int(ref) < len(stages):
                 dep = int(ref)
-            if dep is not None and dep < idx:
-                todo.append(dep)
+            if dep is not None and dep < stage.index:
+                found.add(dep)
+        deps[stage.index] = found
+    return deps
+
+
+def needed_stages(deps: dict[int, set[int]], target: int) -> set[int]:
+    """Indexes of the stages `target` needs, itself included."""
+    need: set[int] = set()
+    todo = [target]
+    while todo:
+        idx = todo.pop()
+        if idx not in need:
+            need.add(idx)
+            todo.extend(deps[idx])
     return need
