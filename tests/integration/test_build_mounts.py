@@ -299,3 +299,19 @@ def test_ssh_mount_forwards_the_agent_socket(daemon: Any, tmp_path: Path) -> Non
     finally:
         agent.close()
         daemon.cli("rmi", "bm/ssh")
+
+
+def test_failed_step_with_an_env_secret_leaves_no_container(daemon: Any, tmp_path: Path) -> None:
+    before = set(run(daemon, "ps", "-aq").stdout.split())
+    res = build(
+        daemon,
+        tmp_path / "f",
+        "FROM busybox\nRUN --mount=type=secret,id=tok,env=TOKEN false\n",
+        "--rm=false",
+        "--secret",
+        "id=tok,env=BM_TOKEN",
+        env={"BM_TOKEN": SECRET},
+    )
+    assert res.returncode == 1
+    # a failed step's container stays with --rm=false, but not one whose Env holds a secret
+    assert set(run(daemon, "ps", "-aq").stdout.split()) == before

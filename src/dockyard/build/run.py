@@ -156,12 +156,14 @@ class RunSteps:
 
     _live: list[str]
 
-    def _remove(self, cid: str, *, failed: bool, announce: bool) -> None:
+    def _remove(
+        self, cid: str, *, failed: bool, announce: bool, holds_secret: bool = False
+    ) -> None:
         """Docker's rules: --rm removes after a successful step, --force-rm always; a
         failed step's container stays for inspection otherwise."""
         keep = not self.opts.forcerm if failed else not (self.opts.rm or self.opts.forcerm)
-        if self.cancelled.is_set():
-            keep = False  # a cancelled build leaves nothing behind
+        if self.cancelled.is_set() or holds_secret:
+            keep = False  # a cancelled build, or a secret in Env, leaves nothing behind
         if keep:
             if cid in self._live:
                 self._live.remove(cid)
@@ -265,7 +267,7 @@ class RunSteps:
             stage.image_id = self._commit_container(stage, cid, cc, keep_out)
             ok = True
         finally:
-            self._remove(cid, failed=not ok, announce=True)
+            self._remove(cid, failed=not ok, announce=True, holds_secret=plan.secret_env)
 
     def _heredoc_run(self, stage: Stage, inst: Instruction) -> list[str]:
         from .parser import heredoc_markers

@@ -30,6 +30,7 @@ class MountPlan:
     tmpfs: dict[str, str] = field(default_factory=dict)
     env: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
+    secret_env: bool = False  # a secret is in `env`: its container never outlives the step
 
 
 class MountSteps:
@@ -67,6 +68,7 @@ class MountSteps:
                 elif host:
                     plan.binds.append(f"{host}:{m.target}:{'ro' if m.readonly else 'rw'}")
                 if m.type == "secret" and m.env:
+                    plan.secret_env = True
                     plan.env.append(f"{m.env}={self.opts.secrets[m.id].decode(errors='replace')}")
                 if m.type == "ssh" and not any(e.startswith("SSH_AUTH_SOCK=") for e in plan.env):
                     plan.env.append(f"SSH_AUTH_SOCK={m.target}")
