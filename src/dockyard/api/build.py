@@ -19,9 +19,16 @@ from .router import Router
 
 if TYPE_CHECKING:
     from ..build.builder import BuildOptions
+    from ..build.cachemounts import CacheMounts
     from ..daemon.core import Daemon
 
 log = logging.getLogger(__name__)
+
+# The classic build API has no session to ask the client for secrets: dockyard's CLI sends
+# `--secret` values and `--ssh` agent sockets in these headers (never in the query, which
+# proxies and logs keep); see docs/build.md.
+SECRETS_HEADER = "X-Dockyard-Build-Secrets"
+SSH_HEADER = "X-Dockyard-Build-Ssh"
 
 
 def _message(obj: dict[str, Any]) -> bytes:
@@ -56,8 +63,33 @@ def _registry_config(req: Request) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+def _header_map(req: Request, name: str) -> dict[str, str]:
+    """A dockyard build header: base64url JSON of {id: string} (see docs/build.md)."""
+    raw = req.headers.get(name.lower())
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error):
+        doc = None
+    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+        raise InvalidParameter(f"invalid {name} header: must be base64url JSON of id: string")
+    return {str(k): v for k, v in doc.items()}
+
+
+def _secrets(req: Request) -> dict[str, bytes]:
+    out = {}
+    for key, value in _header_map(req, SECRETS_HEADER).items():
+        try:
+            out[key] = base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            raise InvalidParameter(f"invalid {SECRETS_HEADER} header: secret {key}") from None
+    return out
+
+
 def options_from_request(req: Request) -> BuildOptions:
     from ..build.builder import BuildOptions
+    from ..build.namedcontexts import parse_contexts
     from ..images.records import parse_tag_ref
 
     tags = [t for t in req.query.get("t") or [] if t]
@@ -69,6 +101,9 @@ def options_from_request(req: Request) -> BuildOptions:
     labels = _json_param(req, "labels") or {}
     if not isinstance(labels, dict):
         raise InvalidParameter("invalid labels value: must be a JSON object")
+    contexts = _json_param(req, "buildcontexts") or {}
+    if not isinstance(contexts, dict):
+        raise InvalidParameter("invalid buildcontexts value: must be a JSON object")
     cache_from = _json_param(req, "cachefrom") or []
     if not isinstance(cache_from, list):
         raise InvalidParameter("invalid cachefrom value: must be a JSON array")
@@ -93,7 +128,18 @@ def options_from_request(req: Request) -> BuildOptions:
         cpushares=req.q_int("cpushares", 0) or 0,
         auth_configs=_registry_config(req),
         cache_from=[str(c) for c in cache_from if c],
+        secrets=_secrets(req),
+        check=req.q_bool("check"),
+        build_contexts=parse_contexts({str(k): str(v) for k, v in contexts.items()}),
+        ssh=_header_map(req, SSH_HEADER),
     )
+
+
+def cache_mounts(daemon: Daemon) -> CacheMounts:
+    """The daemon's RUN --mount=type=cache directories."""
+    from ..build.cachemounts import CacheMounts
+
+    return CacheMounts(daemon.root / "buildcache")
 
 
 def register(router: Router, daemon: Daemon) -> None:
@@ -104,7 +150,8 @@ def register(router: Router, daemon: Daemon) -> None:
 
         services = daemon.services
         images = services.images
-        peers = BuildPeers(images, services.containers, services.distribution)
+        caches = cache_mounts(daemon)
+        peers = BuildPeers(images, services.containers, services.distribution, caches)
         if req.q("version") == "2":
             raise InvalidParameter("buildkit not supported by daemon")
         remote = req.q("remote") or ""
@@ -145,26 +192,35 @@ def register(router: Router, daemon: Daemon) -> None:
 
         holder: dict[str, Any] = {}
 
+        def finish(image_id: str) -> None:
+            short = image_id.removeprefix("sha256:")[:12]
+            post(("msg", {"aux": {"ID": image_id}}))
+            if opts.quiet:
+                post(("msg", {"stream": image_id + "\n"}))
+            else:
+                post(("msg", {"stream": f"Successfully built {short}\n"}))
+            for t in opts.tags:
+                name = images.add_reference(image_id, t)
+                if not opts.quiet:
+                    post(("msg", {"stream": f"Successfully tagged {name}\n"}))
+
         def runner() -> None:
             builder = None
             try:
+                if opts.build_contexts:
+                    from ..build.namedcontexts import take_local
+
+                    opts.named_contexts = take_local(ctx.root, ctx.dir, opts.build_contexts)
                 dockerfile = ctx.read_dockerfile(opts.dockerfile)
                 ctx.apply_dockerignore(opts.dockerfile)
                 if re.fullmatch(r"\.dockerfile\.[0-9a-f]+", opts.dockerfile):
                     ctx.remove_file(opts.dockerfile)  # a -f file from outside the context
                 builder = new_builder(peers, opts, emit, ctx)
                 holder["builder"] = builder
-                image_id = builder.build(dockerfile)
-                short = image_id.removeprefix("sha256:")[:12]
-                post(("msg", {"aux": {"ID": image_id}}))
-                if opts.quiet:
-                    post(("msg", {"stream": image_id + "\n"}))
+                if opts.check:
+                    builder.check(dockerfile)  # lint only: no image
                 else:
-                    post(("msg", {"stream": f"Successfully built {short}\n"}))
-                for t in opts.tags:
-                    name = images.add_reference(image_id, t)
-                    if not opts.quiet:
-                        post(("msg", {"stream": f"Successfully tagged {name}\n"}))
+                    finish(builder.build(dockerfile))
             except BaseException as exc:  # handed to the event loop
                 if not isinstance(exc, DockyardError):
                     log.exception("build failed unexpectedly")
@@ -207,10 +263,11 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/build/prune")
     async def prune(req: Request) -> Response:
-        # The classic builder's cache is its intermediate images (image prune removes
-        # them); there is no separate cache store to prune.
-        req.q_filters()
-        return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+        # The classic builder's step cache is its intermediate images (image prune
+        # removes them); the build cache pruned here is RUN --mount=type=cache.
+        filters = req.q_filters()
+        deleted, freed = await asyncio.to_thread(cache_mounts(daemon).prune, filters)
+        return json_response({"CachesDeleted": deleted or None, "SpaceReclaimed": freed})
 
     @router.route("POST", "/build/cancel")
     async def cancel(req: Request) -> Response:

@@ -205,6 +205,8 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("GET", "/system/df")
     async def system_df(req: Request) -> Response:
+        from .build import cache_mounts as build_cache_mounts
+
         svc = daemon.services
 
         def collect() -> dict[str, Any]:
@@ -213,7 +215,7 @@ def register(router: Router, daemon: Daemon) -> None:
                 "Images": svc.images.df(),
                 "Containers": svc.containers.df(),
                 "Volumes": svc.volumes.df(),
-                "BuildCache": [],
+                "BuildCache": build_cache_mounts(daemon).usage(),
             }
 
         return json_response(await asyncio.to_thread(collect))

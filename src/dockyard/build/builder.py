@@ -14,12 +14,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter, NotFound
 from .cache import Cache, cache_key
 from .context import BuildContext
 from .copyadd import CopySteps
+from .directives import check_syntax, parse_check
+from .parallel import ParallelStages
 from .parser import Instruction, ParseError, parse
 from .plan import (
     BUILTIN_ARGS,
@@ -30,8 +33,11 @@ from .plan import (
     Planning,
     Stage,
 )
+from .platforms import platform_args
 from .run import RunSteps
+from .runmounts import MountSteps
 from .shell import ShellError, env_map, process_word, process_words, words_used
+from .stagegraph import needed_stages, stage_deps
 from .steps import ConfigSteps
 from .syntax import DockerfileSyntaxError
 
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
     from ..containers.service import ContainerService
     from ..distribution.service import DistributionService
     from ..images.service import ImageService
+    from .cachemounts import CacheMounts
 
 __all__ = ["BuildError", "BuildOptions", "BuildPeers", "Builder", "cache_key", "new_builder"]
 
@@ -48,14 +55,16 @@ log = logging.getLogger(__name__)
 @dataclass
 class BuildPeers:
     """The services a build uses: images for lookups, cache and commits, containers for
-    RUN and for reading images' files, distribution for pulling base images."""
+    RUN and for reading images' files, distribution for pulling base images, the
+    daemon's RUN --mount=type=cache directories."""
 
     images: ImageService
     containers: ContainerService
     distribution: DistributionService
+    cache_mounts: CacheMounts
 
 
-class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
+class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
     """One build: the stages in order, each instruction dispatched to its step."""
 
     def __init__(
@@ -68,6 +77,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
         self.images = peers.images
         self.containers = peers.containers
         self.distribution = peers.distribution
+        self.cache_mounts = peers.cache_mounts
         self.opts = opts
         self._emit = emit
         self.ctx = context
@@ -81,6 +91,9 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
         self.quiet_output: list[str] = []
         self.cancelled = threading.Event()
         self.cache_sources: list[Any] | None = None
+        self.platform_args = platform_args(opts.platform)
+        self.deps: dict[int, set[int]] = {}
+        self._tl = threading.local()  # per stage thread: its output sink and step number
 
     def cancel(self) -> None:
         """The client went away: stop at the next step (a running RUN is killed)."""
@@ -88,16 +101,33 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
 
     # ------------------------------------------------------------------ output
     def out(self, text: str) -> None:
-        if self.opts.quiet:
-            self.quiet_output.append(text)  # shown only when the build fails, as Docker does
+        self.message({"stream": text})
+
+    def message(self, msg: dict[str, Any]) -> None:
+        """One progress message; a stage running beside earlier ones holds its own until
+        they are done (the stream reads as if stages ran in order)."""
+        sink = getattr(self._tl, "sink", None)
+        if sink is not None:
+            sink(msg)
         else:
-            self._emit({"stream": text})
+            self.write_message(msg)
+
+    def write_message(self, msg: dict[str, Any]) -> None:
+        if self.opts.quiet and "stream" in msg:
+            self.quiet_output.append(msg["stream"])  # shown only when the build fails
+        else:
+            self._emit(msg)
 
     def step_line(self, inst: Instruction) -> None:
         if self.cancelled.is_set():
             raise BuildError("build cancelled")
-        self.step += 1
-        self.out(f"Step {self.step}/{self.total} : {inst.original}\n")
+        step = getattr(self._tl, "step", None)
+        if step is None:
+            self.step += 1
+            step = self.step
+        else:
+            self._tl.step = step = step + 1  # a stage in a thread counts from its offset
+        self.out(f"Step {step}/{self.total} : {inst.original}\n")
 
     # ------------------------------------------------------------------ run
     def build(self, dockerfile: bytes) -> str:
@@ -107,6 +137,8 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
             df = parse(dockerfile)
         except DockerfileSyntaxError as exc:
             raise exc.for_file(self.opts.dockerfile) from None
+        check_syntax(df.syntax)
+        self.check_config = parse_check(df.check)
         self.plan(df)
         if df.warnings:
             for w in df.warnings:
@@ -114,13 +146,13 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
             self.out(
                 "[WARNING]: Empty continuation lines will become errors in a future release.\n"
             )
+        self._skip_unneeded()
         for inst in self._meta:
             self.step_line(inst)
             for key, default in self._arg_pairs(inst, self._meta_env()):
                 self.meta_args[key] = default
         try:
-            for stage in self.stages:
-                self.run_stage(stage)
+            self.run_stages()
         except BaseException:
             self._cleanup_failed()
             raise
@@ -130,11 +162,57 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
         unused = sorted(
             k
             for k in self.opts.buildargs
-            if k not in self.used_args and k not in BUILTIN_ARGS and k not in self.meta_args
+            if k not in self.used_args
+            and k not in BUILTIN_ARGS
+            and k not in self.meta_args
+            and k not in self.platform_args
         )
         if unused:
             self.out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
         return final.image_id
+
+    def check(self, dockerfile: bytes) -> None:
+        """`build --check`: BuildKit's lint rules; with `# check=error=true` a warning
+        fails the build."""
+        from .checks import lint, report
+
+        try:
+            df = parse(dockerfile)
+        except DockerfileSyntaxError as exc:
+            raise exc.for_file(self.opts.dockerfile) from None
+        check_syntax(df.syntax)
+        cfg = parse_check(df.check)
+        found = lint(df, cfg)
+        self._emit(
+            {"stream": report(found, dockerfile.decode(errors="replace"), self.opts.dockerfile)}
+        )
+        if found and cfg.error:
+            rules = ", ".join(dict.fromkeys(w.rule for w in found))
+            raise InvalidParameter(f"lint violation found for rules: {rules}")
+
+    def _skip_unneeded(self) -> None:
+        """BuildKit's rule: only the stages the target needs are built."""
+        env = self._meta_env()
+        for inst in self._meta:
+            for key, default in self._arg_pairs(inst, env):
+                value = self.opts.buildargs.get(key)
+                if value is None:
+                    value = default
+                if value is not None:
+                    env[key] = value
+
+        def expand(text: str) -> str:
+            try:
+                return process_word(text, env, self.escape)
+            except ShellError:
+                return text
+
+        self.deps = stage_deps(self.stages, expand)
+        need = needed_stages(self.deps, self.stages[-1].index)
+        for stage in self.stages:
+            if stage.index not in need:
+                stage.skipped = True
+                self.total -= 1 + len(stage.commands)
 
     def _arg_pairs(self, inst: Instruction, env: dict[str, str]) -> list[tuple[str, str | None]]:
         out: list[tuple[str, str | None]] = []
@@ -158,7 +236,7 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
             raise InvalidParameter(exc.message) from None
 
     def _meta_env(self) -> dict[str, str]:
-        env: dict[str, str] = {}
+        env: dict[str, str] = dict(self.platform_args)
         for key, default in self.meta_args.items():
             value = self.opts.buildargs.get(key) if key in self.opts.buildargs else None
             if value is None:
@@ -182,6 +260,8 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
             raise InvalidParameter("base name (${...}) should not be blank")
         self.used_args.update(words_used(stage.base, meta_env, self.escape))
         platform = inst.flag("platform")
+        if platform is not None:
+            platform = self._word(platform, meta_env)  # e.g. $BUILDPLATFORM
         self.from_image(stage, base, platform)
         self._ensure_path(stage)
         triggers = list(stage.config.get("OnBuild") or [])
@@ -205,6 +285,12 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
             self.out(f" ---> {(stage.image_id or '').removeprefix('sha256:')[:12]}\n")
 
     def from_image(self, stage: Stage, base: str, platform: str | None) -> None:
+        named = self.opts.named_contexts.get(base.lower())
+        if named is not None and named.dir is not None:
+            self._from_dir(stage, named.dir)
+            return
+        if named is not None:
+            base = named.image  # --build-context name=docker-image://REF
         low = base.lower()
         for prev in self.stages[: stage.index]:
             if prev.name and prev.name == low:
@@ -231,11 +317,26 @@ class Builder(Planning, Cache, ConfigSteps, RunSteps, CopySteps):
             except InvalidReference as exc:
                 raise InvalidParameter(str(exc)) from None
             image_id = self.distribution.pull(
-                ref, self._auth_for(ref), platform or None, self._emit
+                ref, self._auth_for(ref), platform or None, self.message
             )
             image = self.images.get(image_id)
         stage.image_id = image.id
         stage.config = copy.deepcopy(image.config)
+
+    def _from_dir(self, stage: Stage, path: Path) -> None:
+        """FROM a local named context: its files are the stage's first layer."""
+        from dockyard.fs.rootpath import copy_between_roots
+
+        from .context import hash_path
+
+        stage.image_id = None
+        stage.config = {}
+        comment = f"COPY dir:{hash_path(path)} in / "
+
+        def work(root: Path) -> None:
+            copy_between_roots(path, "/", root, "/", arcname=".", follow_link=False)
+
+        self.commit_with_fs(stage, [*DEFAULT_SHELL, "#(nop) " + comment], work, announce=False)
 
     def _auth_for(self, ref: Any) -> dict[str, Any] | None:
         domain = getattr(ref, "domain", "")

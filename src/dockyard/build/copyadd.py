@@ -8,8 +8,10 @@ import hashlib
 import io
 import os
 import posixpath
+import shutil
 import stat
 import tarfile
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -19,6 +21,8 @@ from typing import Any
 
 from ..errors import DockyardError, InvalidParameter, NotFound
 from .context import expand_sources, hash_path
+from .copyfilter import parent_dirs, stage_without
+from .gitsource import checkout, is_git_url
 from .parser import Instruction
 from .plan import Stage
 
@@ -49,15 +53,10 @@ class CopySteps:
                 "Destination could not be determined"
             )
         srcs, dest = words[:-1], words[-1]
-        for flag in ("parents", "exclude"):
-            if inst.flag(flag) is not None:
-                raise InvalidParameter(
-                    f"the --{flag} option requires BuildKit. Refer to "
-                    "https://docs.docker.com/go/buildkit/ to learn how to build images with "
-                    "BuildKit enabled"
-                )
+        excludes = [self._word(v or "", env) for k, v in inst.flag_list if k == "exclude"]
+        parents = _bool_flag(inst, "parents")
         if inst.flag("checksum") is not None and not all(
-            w.startswith(("http://", "https://")) for w in srcs
+            w.startswith(("http://", "https://")) or (add and is_git_url(w)) for w in srcs
         ):
             raise InvalidParameter("checksum can't be specified for non-HTTP(S) sources")
         chown = inst.flag("chown")
@@ -72,7 +71,10 @@ class CopySteps:
         from_ = inst.flag("from")
         src_root = self.ctx.root
         src_image: str | None = None
-        if from_ is not None:
+        named_dir = self.named_dir(self._word(from_, env)) if from_ is not None else None
+        if named_dir is not None:
+            src_root = named_dir  # a local named context: hashed like the main one
+        elif from_ is not None:
             src_image = self._source_image(self._word(from_, env), inst)
         wd = stage.config.get("WorkingDir") or "/"
         dest_abs = dest if dest.startswith("/") else posixpath.join("/", wd, dest)
@@ -81,7 +83,19 @@ class CopySteps:
         with contextlib.ExitStack() as stack:
             if src_image is not None:
                 src_root = stack.enter_context(self._image_root(src_image))
-            sources = self._resolve_sources(inst, srcs, src_root, add, name)
+            ctx_root = named_dir or self.ctx.root
+            if excludes:
+                # a copy of the sources without the excluded files stands in for the root
+                staged = Path(tempfile.mkdtemp(prefix="exclude-", dir=self.ctx.dir))
+                stack.callback(shutil.rmtree, staged, True)
+                stage_without(src_root, srcs, excludes, staged)
+                if src_root == ctx_root:
+                    ctx_root = staged
+                src_root = staged
+            per_src = [
+                self._resolve_sources(inst, [s], src_root, add, name, ctx_root) for s in srcs
+            ]
+            sources = [x for group in per_src for x in group]
             if len(sources) > 1 and not dest_abs.endswith("/"):
                 raise InvalidParameter(
                     f"When using {name} with more than one source file, the destination must "
@@ -105,7 +119,10 @@ class CopySteps:
                 )
             chown_comment = f"--chown={chown} " if chown else ""
             chmod_comment = f"--chmod={chmod} " if chmod else ""
-            comment = f"{name} {chown_comment}{chmod_comment}{src_hash} in {dest_abs} "
+            parents_comment = "--parents " if parents else ""
+            comment = (
+                f"{name} {chown_comment}{chmod_comment}{parents_comment}{src_hash} in {dest_abs} "
+            )
             cmd = [*self.shell(stage), "#(nop) " + comment]
 
             def work(root: Path) -> None:
@@ -114,11 +131,26 @@ class CopySteps:
                     ident = _resolve_chown(root, chown)
                 elif src_image is None:
                     ident = (0, 0)
-                self._do_copy(root, src_root, sources, dest_abs, ident, mode, add)
+                if not parents:
+                    self._do_copy(root, src_root, sources, dest_abs, ident, mode, add)
+                    return
+                for src, group in zip(srcs, per_src, strict=True):
+                    for one in group:
+                        sub = parent_dirs(src, one[1]) if one[0] == "path" else ""
+                        to = posixpath.join(dest_abs, sub) + "/" if sub else dest_abs
+                        self._do_copy(root, src_root, [one], to, ident, mode, add)
 
             self.commit_with_fs(stage, cmd, work, announce=False)
 
+    def named_dir(self, name: str) -> Path | None:
+        """The directory of a local named context (--build-context name=DIR)."""
+        named = self.opts.named_contexts.get(name.lower())
+        return named.dir if named is not None else None
+
     def _source_image(self, ref: str, inst: Instruction) -> str:
+        named = self.opts.named_contexts.get(ref.lower())
+        if named is not None and named.image:
+            ref = named.image  # --build-context name=docker-image://REF
         low = ref.lower()
         for s in self.stages:
             if s.name and s.name == low:
@@ -143,7 +175,7 @@ class CopySteps:
                     r = r.with_tag("latest")
             except InvalidReference as exc:
                 raise InvalidParameter(f"invalid from flag value {ref}: {exc}") from None
-            return str(self.distribution.pull(r, self._auth_for(r), None, self._emit))
+            return str(self.distribution.pull(r, self._auth_for(r), None, self.message))
 
     def _current_index(self, inst: Instruction) -> int:
         for s in self.stages:
@@ -173,9 +205,17 @@ class CopySteps:
                 self._live.remove(cid)
 
     def _resolve_sources(
-        self, inst: Instruction, srcs: list[str], root: Path, add: bool, name: str
+        self,
+        inst: Instruction,
+        srcs: list[str],
+        root: Path,
+        add: bool,
+        name: str,
+        ctx_root: Path | None = None,
     ) -> list[tuple[str, Any, str, str]]:
-        """(kind of source, path or payload, hash kind, digest) per source."""
+        """(kind of source, path or payload, hash kind, digest) per source; `ctx_root` is
+        the context's files (a filtered copy with --exclude)."""
+        ctx_root = ctx_root or self.ctx.root
         out: list[tuple[str, Any, str, str]] = []
         docs = {d.name: d for d in inst.heredocs}
         for src in srcs:
@@ -186,6 +226,9 @@ class CopySteps:
                     content = self._word_keep_quotes(content, self.build_env(self._stage_of(inst)))
                 data = content.encode()
                 out.append(("heredoc", (doc.name, data), "file", hashlib.sha256(data).hexdigest()))
+                continue
+            if add and is_git_url(src):
+                out.append(self._git_source(inst, src))
                 continue
             if add and src.startswith(("http://", "https://")):
                 fetched = self._download(src)
@@ -199,13 +242,11 @@ class CopySteps:
                         raise InvalidParameter(f"digest mismatch sha256:{digest}: {want}")
                 out.append(("url", fetched, "file", digest))
                 continue
-            if add and src.startswith("git@"):
-                raise InvalidParameter("ADD of git repositories requires BuildKit")
             matches = expand_sources(root, src)
             if not matches:
                 if any(c in src for c in "*?["):
                     raise InvalidParameter(f"{name} failed: no source files were specified")
-                if root != self.ctx.root:
+                if root != ctx_root:
                     raise InvalidParameter(f"{name} failed: stat {src}: file does not exist")
                 raise InvalidParameter(
                     f"{name} failed: file not found in build context or excluded by "
@@ -219,17 +260,26 @@ class CopySteps:
                 if not os.path.lexists(path):
                     where = (
                         "file not found in build context or excluded by .dockerignore: "
-                        if root == self.ctx.root
+                        if root == ctx_root
                         else ""
                     )
                     raise InvalidParameter(f"{name} failed: {where}stat {src}: file does not exist")
                 kind = "dir" if path.is_dir() and not path.is_symlink() else "file"
-                if root == self.ctx.root:
+                if root == ctx_root:
                     digest = hash_path(path)
                 else:
                     digest = hashlib.sha256(rel.encode()).hexdigest()
                 out.append(("path", rel, kind, digest))
         return out
+
+    def _git_source(self, inst: Instruction, src: str) -> tuple[str, Any, str, str]:
+        keep = _bool_flag(inst, "keep-git-dir")
+        got = checkout(src, self.ctx.dir, keep)
+        want = inst.flag("checksum")
+        if want is not None and not got.commit.startswith(want.removeprefix("sha1:")):
+            raise InvalidParameter(f"expected checksum to match {want}, got {got.commit}")
+        digest = hashlib.sha256(f"{src} {got.commit} {keep}".encode()).hexdigest()
+        return ("git", got.dir, "dir", digest)
 
     def _stage_of(self, inst: Instruction) -> Stage:
         for s in self.stages:
@@ -307,6 +357,13 @@ class CopySteps:
                 extract_into_root(root, target_dir, buf, chown=ident)
                 touched.append(posixpath.join(target_dir, arc))
                 continue
+            if kind == "git":
+                mkdir_in_root(root, dest_clean, chown=ident)
+                copy_between_roots(
+                    payload, "/", root, dest_clean, arcname=".", follow_link=False, chown=ident
+                )
+                touched.append(dest_clean)
+                continue
             rel = payload
             src_host = src_root / rel if rel != "." else src_root
             if hkind == "dir":
@@ -354,6 +411,15 @@ class CopySteps:
         except OSError as exc:
             raise InvalidParameter(f"failed to GET {url}: {exc}") from None
         return name, buf.getvalue(), mtime
+
+
+def _bool_flag(inst: Instruction, name: str) -> bool:
+    value = inst.flag(name)
+    if value is None:
+        return False
+    if value.lower() not in ("true", "false", "1", "0"):
+        raise InvalidParameter(f"expecting boolean value for flag {name}, not: {value}")
+    return value.lower() in ("true", "1")
 
 
 def _single_file_tar(

@@ -84,6 +84,7 @@ class Dockerfile:
     escape: str = "\\"
     syntax: str | None = None
     warnings: list[str] = field(default_factory=list)
+    check: str | None = None  # the `# check=` directive
 
 
 def parse_json_array(text: str) -> list[str] | None:
@@ -171,7 +172,9 @@ def parse(text: str | bytes) -> Dockerfile:
     escape = directives.get("escape", "\\")
     if escape not in ("\\", "`"):
         raise InvalidParameter(f"invalid escape token '{escape}' does not match ` or \\")
-    df = Dockerfile([], escape=escape, syntax=directives.get("syntax"))
+    df = Dockerfile(
+        [], escape=escape, syntax=directives.get("syntax"), check=directives.get("check")
+    )
     n = len(lines)
     # Docker parses the whole file before it interprets instructions: a parser error
     # (DockerfileSyntaxError) anywhere wins over an instruction error on an earlier line.

@@ -54,6 +54,12 @@ class BuildOptions:
     cpushares: int = 0
     auth_configs: dict[str, Any] = field(default_factory=dict)
     cache_from: list[str] = field(default_factory=list)
+    # --secret values by id and --ssh agent sockets by id: never logged nor stored
+    secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
+    ssh: dict[str, str] = field(default_factory=dict, repr=False)
+    check: bool = False  # lint the Dockerfile, build nothing
+    build_contexts: dict[str, str] = field(default_factory=dict)  # name: local|docker-image://
+    named_contexts: dict[str, Any] = field(default_factory=dict)  # name: NamedContext
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Stage:
     args: dict[str, str | None] = field(default_factory=dict)
     maintainer: str = ""
     cmd_set: bool = False
+    skipped: bool = False  # not needed by the target
 
 
 class Planning:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DockyardError, InvalidParameter
-from .parser import Instruction
+from .mounts import check_network
+from .parser import Instruction, ParseError
 from .plan import BUILTIN_ARGS, BuildError, Stage
+from .runmounts import MountPlan
 from .shell import env_map
 
 
@@ -90,7 +92,9 @@ class RunSteps:
         with mounted_root(self.containers, c) as root:
             yield root
 
-    def _commit_container(self, stage: Stage, cid: str, cc: dict[str, Any]) -> str:
+    def _commit_container(
+        self, stage: Stage, cid: str, cc: dict[str, Any], keep_out: list[str] | None = None
+    ) -> str:
         from ..containers.inspect_proc import runtime_mount_points
 
         c = self.containers.get(cid)
@@ -102,7 +106,7 @@ class RunSteps:
             container_id=cid,
             container_config=cc,
             created_by=" ".join(cc.get("Cmd") or []),
-            exclude=runtime_mount_points(c),
+            exclude=[*runtime_mount_points(c), *(keep_out or [])],
         )
         return image_id
 
@@ -127,6 +131,8 @@ class RunSteps:
         cfg: dict[str, Any],
         env: list[str] | None = None,
         binds: list[str] | None = None,
+        tmpfs: dict[str, str] | None = None,
+        network: str | None = None,
     ) -> str:
         body = copy.deepcopy(cfg)
         body["Image"] = stage.image_id
@@ -139,6 +145,10 @@ class RunSteps:
         body["HostConfig"] = self._host_config()
         if binds:
             body["HostConfig"]["Binds"] = binds
+        if tmpfs:
+            body["HostConfig"]["Tmpfs"] = tmpfs
+        if network and network != "default":
+            body["HostConfig"]["NetworkMode"] = network
         result = self.containers.create(None, body)
         cid: str = result["Id"]
         self._live.append(cid)
@@ -146,12 +156,14 @@ class RunSteps:
 
     _live: list[str]
 
-    def _remove(self, cid: str, *, failed: bool, announce: bool) -> None:
+    def _remove(
+        self, cid: str, *, failed: bool, announce: bool, holds_secret: bool = False
+    ) -> None:
         """Docker's rules: --rm removes after a successful step, --force-rm always; a
         failed step's container stays for inspection otherwise."""
         keep = not self.opts.forcerm if failed else not (self.opts.rm or self.opts.forcerm)
-        if self.cancelled.is_set():
-            keep = False  # a cancelled build leaves nothing behind
+        if self.cancelled.is_set() or holds_secret:
+            keep = False  # a cancelled build, or a secret in Env, leaves nothing behind
         if keep:
             if cid in self._live:
                 self._live.remove(cid)
@@ -175,13 +187,19 @@ class RunSteps:
 
     # ------------------------------------------------------------------ RUN
     def do_run(self, stage: Stage, inst: Instruction) -> None:
-        for flag in ("mount", "network", "security"):
-            if inst.flag(flag) is not None:
-                raise InvalidParameter(
-                    f"the --{flag} option requires BuildKit. Refer to "
-                    "https://docs.docker.com/go/buildkit/ to learn how to build images with "
-                    "BuildKit enabled"
-                )
+        if inst.flag("security") is not None:
+            raise InvalidParameter(
+                "the --security option requires BuildKit. Refer to "
+                "https://docs.docker.com/go/buildkit/ to learn how to build images with "
+                "BuildKit enabled"
+            )
+        network = inst.flag("network")
+        if network is not None:
+            try:
+                check_network(network)
+            except InvalidParameter as exc:
+                raise ParseError(inst.line, exc.message) from None
+        mounts = self.parse_mounts(stage, inst)
         if stage.image_id is None:
             raise BuildError(
                 "failed to create shim task: OCI runtime create failed: runc create failed: "
@@ -200,20 +218,41 @@ class RunSteps:
         saved = sorted(
             f"{k}={v}" for k, v in used.items() if k in stage.args or k not in BUILTIN_ARGS
         )  # proxies given with --build-arg only never reach the cache key (nor the image)
-        if saved:
-            save_cmd = [f"|{len(saved)}", *saved, *cmd]
+        # the mounts (ids and targets, never a secret's value) and the network are part of
+        # the step: they are in its cache key and history, as build args are
+        flags = [m.spec() for m in mounts] + ([f"--network={network}"] if network else [])
+        if saved or flags:
+            save_cmd = [f"|{len(saved)}", *saved] if saved else []
+            save_cmd = [*save_cmd, *flags, *cmd]
         cc = self._container_config(stage, save_cmd)
         if self._probe(stage, cc):
             return
-        run_env = list(stage.config.get("Env") or []) + [
-            f"{k}={v}" for k, v in sorted(used.items())
-        ]
-        run_cmd, binds = cmd, None
+        with self.mounted(stage, inst, mounts) as plan:
+            self._run_step(stage, inst, cmd, cc, used, plan, network)
+
+    def _run_step(
+        self,
+        stage: Stage,
+        inst: Instruction,
+        cmd: list[str],
+        cc: dict[str, Any],
+        used: dict[str, str],
+        plan: MountPlan,
+        network: str | None,
+    ) -> None:
+        run_env = (
+            list(stage.config.get("Env") or [])
+            + [f"{k}={v}" for k, v in sorted(used.items())]
+            + plan.env
+        )
+        run_cmd, binds = cmd, list(plan.binds)
         script = self._shebang_script(stage, inst)
         if script is not None:
-            run_cmd, binds = script
+            run_cmd, binds = script[0], [*binds, *script[1]]
         run_cfg = self._container_config(stage, run_cmd)
-        cid = self._create(stage, run_cfg, env=run_env, binds=binds)
+        cid = self._create(
+            stage, run_cfg, env=run_env, binds=binds, tmpfs=plan.tmpfs, network=network
+        )
         self.out(f" ---> Running in {cid[:12]}\n")
         ok = False
         try:
@@ -222,10 +261,13 @@ class RunSteps:
                 raise BuildError(
                     f"The command '{' '.join(cmd)}' returned a non-zero code: {code}", code
                 )
-            stage.image_id = self._commit_container(stage, cid, cc)
+            keep_out = self.new_mount_dirs(
+                stage.image_id, self.containers.dir(cid) / "upper", plan.targets
+            )
+            stage.image_id = self._commit_container(stage, cid, cc, keep_out)
             ok = True
         finally:
-            self._remove(cid, failed=not ok, announce=True)
+            self._remove(cid, failed=not ok, announce=True, holds_secret=plan.secret_env)
 
     def _heredoc_run(self, stage: Stage, inst: Instruction) -> list[str]:
         from .parser import heredoc_markers

@@ -55,7 +55,7 @@ class ConfigSteps:
         parts = []
         for key, default in pairs:
             parts.append(key if default is None else f"{key}={default}")
-            if default is None and key in self.meta_args:
+            if default is None and (key in self.meta_args or key in self.platform_args):
                 default = self._meta_env().get(key)  # a global ARG's value comes back
             stage.args[key] = default
             self.used_args.add(key)

@@ -9,6 +9,10 @@ from typing import Any
 
 from dockyard.common import dockerconfig
 
+from .buildcache import export_caches, import_caches, parse_cache
+from .buildflags import add_named_context, parse_build_contexts, parse_secrets, parse_ssh
+from .buildoutput import check_writable, parse_output, write_metadata, write_output
+from .buildprogress import PlainProgress
 from .common import CLIError, Context, parser
 from .flags import FlagError, ram_in_bytes
 from .inspect import human_size
@@ -16,8 +20,11 @@ from .progress import StreamError, display_stream
 from .registry import load_config
 
 
-def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
-    """Tar the build context honouring .dockerignore; returns (file, Dockerfile name in it)."""
+def context_tar(
+    context: str, dockerfile: str | None, named: list[str] | None = None
+) -> tuple[Any, str]:
+    """Tar the build context honouring .dockerignore; returns (file, Dockerfile name in it).
+    `named` local build contexts go in under .dockyard-contexts/<index>/."""
     import tarfile
     import tempfile
 
@@ -71,6 +78,8 @@ def context_tar(context: str, dockerfile: str | None) -> tuple[Any, str]:
                 if ignore.excluded(rel) and rel not in always:
                     continue
                 tar.add(os.path.join(root, name), arcname=rel, recursive=False, filter=reset)
+        for index, path in enumerate(named or []):
+            add_named_context(tar, path, f".dockyard-contexts/{index}", reset)
         if extra is not None:
             info = tarfile.TarInfo(df_name)
             info.size = len(extra)
@@ -91,6 +100,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--add-host", action="append", default=[])
     p.add_argument("--build-arg", action="append", default=[])
     p.add_argument("--cache-from", action="append", default=[])
+    p.add_argument("--cache-to", action="append", default=[])
     p.add_argument("--cpu-shares", "-c", type=int)
     p.add_argument("-f", "--file")
     p.add_argument("--force-rm", action="store_true")
@@ -107,8 +117,25 @@ def build(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-t", "--tag", action="append", default=[])
     p.add_argument("--target", default="")
     p.add_argument("--progress", default="auto", help="Set type of progress output")
+    p.add_argument("--secret", action="append", default=[])
+    p.add_argument("--ssh", action="append", default=[])
+    p.add_argument("-o", "--output", action="append", default=[])
+    p.add_argument("--metadata-file")
+    p.add_argument("--check", action="store_true")
+    p.add_argument("--build-context", action="append", default=[])
     p.add_argument("context")
     args = p.parse_args(argv)
+    if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
+        raise CLIError(f'invalid progress mode "{args.progress}"', 1)
+    args.quiet = args.quiet or args.progress == "quiet"
+    output = parse_output(args.output)
+    # `-o -` writes the tar to stdout: the progress goes to stderr
+    progress_stream = sys.stderr if output is not None and output.dest == "-" else sys.stdout
+    if output is not None:
+        check_writable(output)
+        args.tag = []  # the result is files, not a tagged image
+    cache_to = parse_cache(args.cache_to, "to")
+    cache_from = import_caches(ctx, parse_cache(args.cache_from, "from"))
     build_args: dict[str, str | None] = {}
     for item in args.build_arg:
         key, eq, value = item.partition("=")
@@ -119,6 +146,9 @@ def build(ctx: Context, argv: list[str]) -> int:
         else:
             build_args[key] = None
     labels = {k: v for k, _, v in (x.partition("=") for x in args.label)}
+    contexts, local_contexts = parse_build_contexts(args.build_context)
+    if local_contexts and (args.context == "-" or "://" in args.context):
+        raise CLIError("ERROR: local build contexts need a local main context", 1)
     body: Any
     remote = ""
     if args.context == "-":
@@ -143,7 +173,7 @@ def build(ctx: Context, argv: list[str]) -> int:
                     f"lstat {os.path.abspath(dockerfile)}: no such file or directory",
                     1,
                 )
-        body, df_name = context_tar(args.context, dockerfile)
+        body, df_name = context_tar(args.context, dockerfile, local_contexts)
     memory = shm_size = None
     if args.memory:
         try:
@@ -160,7 +190,7 @@ def build(ctx: Context, argv: list[str]) -> int:
     if body is not None and body is not sys.stdin.buffer and not args.quiet:
         size = body.seek(0, os.SEEK_END)
         body.seek(0)
-        print(f"Sending build context to Docker daemon  {human_size(size)}")
+        print(f"Sending build context to Docker daemon  {human_size(size)}", file=progress_stream)
     messages = ctx.api.build.build(
         body,
         dockerfile=df_name,
@@ -177,22 +207,38 @@ def build(ctx: Context, argv: list[str]) -> int:
         platform=args.platform,
         networkmode=args.network or "",
         extrahosts=args.add_host,
-        cachefrom=args.cache_from,
+        cachefrom=cache_from,
         memory=memory,
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
         registry_config=dockerconfig.encode_header(configs),
+        secrets=parse_secrets(args.secret),
+        ssh=parse_ssh(args.ssh),
+        check=args.check,
+        buildcontexts=contexts,
     )
-    out: Any = _NullOut() if args.quiet else sys.stdout
+    out: Any = _NullOut() if args.quiet else progress_stream
+    if args.progress == "plain" and not args.quiet:
+        out = PlainProgress(sys.stderr)  # BuildKit writes its progress to stderr
     try:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
+        if isinstance(out, PlainProgress):
+            out.fail(str(exc))
         print(exc, file=sys.stderr)
         return exc.code  # Docker: the failed step's exit status
+    if isinstance(out, PlainProgress):
+        out.finish(aux.get("ID") or "")
     image_id = aux.get("ID") or (out.last_id if args.quiet else "")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as f:
             f.write(image_id)
+    if args.metadata_file and image_id:
+        write_metadata(args.metadata_file, image_id, args.tag)
+    if output is not None and image_id:
+        write_output(ctx, output, image_id)
+    if cache_to and image_id:
+        export_caches(ctx, cache_to, image_id)
     if args.quiet and image_id:
         print(image_id)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -11,6 +12,10 @@ from .api import Client
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _b64_json(value: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(_compact(value).encode()).decode()
 
 
 class Build:
@@ -39,6 +44,10 @@ class Build:
         shmsize: int | None = None,
         cpushares: int | None = None,
         registry_config: str = "",
+        secrets: dict[str, bytes] | None = None,
+        ssh: dict[str, str] | None = None,
+        check: bool = False,
+        buildcontexts: dict[str, str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """POST /build.
 
@@ -49,6 +58,15 @@ class Build:
             buildargs: ARG values; None takes the ARG's default.
             registry_config: the X-Registry-Config header (base64url JSON of credentials
                 per registry) for pulling FROM images.
+            secrets: `--secret` values by id, sent in dockyard's X-Dockyard-Build-Secrets
+                header (never in the query).
+            buildcontexts: named contexts, {"name": "local" | "docker-image://REF"};
+                local ones travel in `context` under .dockyard-contexts/<index>/ in sorted
+                name order (dockyard's `buildcontexts` query parameter).
+            check: lint the Dockerfile with BuildKit's rules instead of building
+                (dockyard's `check` query parameter).
+            ssh: `--ssh` agent socket paths by id (X-Dockyard-Build-Ssh; the daemon must
+                run on this host to reach them).
         Returns:
             The progress messages: {"stream": ...} lines, {"aux": {"ID": ...}} for the
             image, {"error", "errorDetail"} when a step fails.
@@ -80,10 +98,19 @@ class Build:
         for value, key in ((memory, "memory"), (shmsize, "shmsize"), (cpushares, "cpushares")):
             if value is not None:
                 params.append((key, str(value)))
+        if check:
+            params.append(("check", "1"))
+        if buildcontexts:
+            params.append(("buildcontexts", _compact(buildcontexts)))
         params.append(("version", "1"))
         headers = {"Content-Type": "application/x-tar"}
         if registry_config:
             headers["X-Registry-Config"] = registry_config
+        if secrets:
+            values = {k: base64.b64encode(v).decode() for k, v in secrets.items()}
+            headers["X-Dockyard-Build-Secrets"] = _b64_json(values)
+        if ssh:
+            headers["X-Dockyard-Build-Ssh"] = _b64_json(ssh)
         return self._t.request("POST", "/build", params, body=context, headers=headers).iter_json()
 
     def prune(

@@ -15,7 +15,7 @@ from dockyard.errors import InvalidParameter
 
 
 def plan(text: str, **opts: Any) -> Builder:
-    peers = BuildPeers(images=object(), containers=None, distribution=None)  # type: ignore[arg-type]
+    peers = BuildPeers(images=object(), containers=None, distribution=None, cache_mounts=None)  # type: ignore[arg-type]
     b = Builder(peers, BuildOptions(**opts), lambda m: None, None)  # type: ignore[arg-type]
     b._live = []
     b.plan(parse(text))

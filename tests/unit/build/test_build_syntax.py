@@ -121,7 +121,7 @@ def test_instruction_errors(text: str, message: str) -> None:
 
 
 def builder() -> Builder:
-    peers = BuildPeers(images=object(), containers=None, distribution=None)  # type: ignore[arg-type]
+    peers = BuildPeers(images=object(), containers=None, distribution=None, cache_mounts=None)  # type: ignore[arg-type]
     return Builder(peers, BuildOptions(), lambda m: None, None)  # type: ignore[arg-type]
 
 
