@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...common.humanize import get_timestamp
+from ...common.timefmt import get_timestamp
 from .. import labels as L
 from ..logstream import LogPrinter, service_label, stream_logs
 from .common import add_services, backend, use_colour
