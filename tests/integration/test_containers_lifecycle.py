@@ -200,7 +200,14 @@ def test_exec_stdin_env_workdir_user_exitcode(cli: Cli, res: Resources) -> None:
     assert cli.ok("exec", "-w", "/etc", name, "pwd").strip() == "/etc"
     assert cli.ok("exec", "-u", "nobody", name, "id", "-un").strip() == "nobody"
     assert cli.run("exec", name, "sh", "-c", "exit 5").returncode == 5
-    assert cli.run("exec", name, "nosuch").returncode == 127
+    # dockerd ends every exec that cannot start with 126 (run's missing binary is 127)
+    missing = cli.run("exec", name, "nosuch")
+    assert missing.returncode == 126
+    assert 'exec: "nosuch": executable file not found in $PATH' in missing.stderr
+    assert missing.stderr.startswith("OCI runtime exec failed: ")
+    nodir = cli.run("exec", "-w", "/nosuchdir", name, "true")
+    assert nodir.returncode == 126
+    assert 'chdir to cwd ("/nosuchdir") set in config.json failed' in nodir.stderr
     # without -i, stdin is not forwarded
     assert cli.ok("exec", name, "cat", input="ignored") == ""
     # exec in a stopped container fails
@@ -208,6 +215,42 @@ def test_exec_stdin_env_workdir_user_exitcode(cli: Cli, res: Resources) -> None:
     cli.ok("wait", name)
     proc = cli.run("exec", name, "true")
     assert proc.returncode != 0 and "not running" in proc.stderr
+
+
+def test_ps_filters_as_dockerd(cli: Cli, res: Resources) -> None:
+    """before=/since= by position, ancestor= by any name of the image, publish= on the
+    host port and expose= on the container port; bad values refused with dockerd's texts."""
+    c1, c2, c3 = res.container("f1"), res.container("f2"), res.container("f3")
+    host_port = free_port()
+    cli.ok("create", "--name", c1, "busybox", "true")
+    cli.ok("run", "-d", "--name", c2, "-p", f"{host_port}:80", *SLEEPER)
+    time.sleep(1.1)  # Created times a second apart order them as dockerd does
+    cli.ok("run", "-d", "--name", c3, "--expose", "90", *SLEEPER)
+    mine = {c1, c2, c3}
+
+    def names(*args: str) -> list[str]:
+        out = cli.ok("ps", *args, "--format", "{{.Names}}").split()
+        return [n for n in out if n in mine]
+
+    assert names("--filter", f"before={c3}") == [c2]
+    assert names("-a", "--filter", f"before={c3}") == [c2, c1]
+    assert names("-a", "--filter", f"since={c1}") == [c3, c2]
+    assert names("--filter", f"publish={host_port}") == [c2]
+    assert names("--filter", f"publish={host_port - 1}-{host_port + 1}/tcp") == [c2]
+    assert names("--filter", "publish=80") == []
+    assert names("--filter", "expose=80") == [c2]
+    assert names("--filter", "expose=90") == [c3]
+    for ref in ("busybox", "busybox:latest", "docker.io/library/busybox:latest"):
+        assert names("-a", "--filter", f"ancestor={ref}") == [c3, c2, c1]
+    assert names("-a", "--filter", "ancestor=nosuchimage") == []
+    for flt, text in (
+        ("since=nosuchcontainer", "no such container nosuchcontainer"),
+        ("exited=abc", 'strconv.Atoi: parsing "abc": invalid syntax'),
+        ("publish=1:2", "filter for 'publish' should not contain ':': 1:2"),
+        ("publish=abc", 'error while looking up for publish abc: strconv.ParseUint: parsing "abc"'),
+    ):
+        proc = cli.run("ps", "--filter", flt)
+        assert proc.returncode == 1 and text in proc.stderr, (flt, proc.stderr)
 
 
 def test_run_interactive_stdin(cli: Cli, res: Resources) -> None:

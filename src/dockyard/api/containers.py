@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import parse_since_until
 from ..containers import views
-from ..containers.filters import check_list_filters, container_matches
+from ..containers.filters import ancestor_ids, check_list_filters, container_matches, window
 from ..containers.logs import LogOptions, LogReader, Piece
 from ..errors import InvalidParameter, NotFound
 from .http import Hijack, Request, Response, StreamResponse, json_response
@@ -101,6 +101,9 @@ def register(router: Router, daemon: Daemon) -> None:
         def collect() -> list[dict[str, Any]]:
             s = svc()
             items = sorted(s.all(), key=lambda c: c.record.created, reverse=True)
+            items = window(items, filters, s.get)
+            if "ancestor" in filters:
+                filters["ancestor"] = filters["ancestor"] + ancestor_ids(s.images.resolve, filters)
             show_all = all_ or limit > 0
             out = []
             links = views.link_names(items)
