@@ -443,6 +443,24 @@ def test_prune_by_label(cli: Cli, res: Resources) -> None:
     assert vol not in cli.ok("volume", "ls", "-q").split()
 
 
+def test_system_prune_sends_its_filter(cli: Cli, res: Resources) -> None:
+    """system prune --filter deletes only what the filter names, and lists it newest
+    first under dockerd's headings."""
+    label = f"e2e-sysprune={res.tag}"
+    old, new = res.container("sp-old"), res.container("sp-new")
+    kept = res.container("sp-kept")
+    old_id = cli.ok("create", "--name", old, "--label", label, "busybox", "true").strip()
+    time.sleep(1.1)
+    new_id = cli.ok("create", "--name", new, "--label", label, "busybox", "true").strip()
+    cli.ok("create", "--name", kept, "busybox", "true")
+    out = cli.ok("system", "prune", "-f", "--filter", f"label={label}")
+    lines = out.splitlines()
+    assert lines[:4] == ["Deleted Containers:", new_id, old_id, ""], out
+    assert lines[-1].startswith("Total reclaimed space: ")
+    names = cli.names(all=True)
+    assert kept in names and old not in names and new not in names
+
+
 def test_run_options(cli: Cli, res: Resources, tmp_path: Path) -> None:
     env_file = tmp_path / "env"
     env_file.write_text("FROM_FILE=yes\n# comment\nSPACED=a b\n")

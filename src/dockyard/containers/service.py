@@ -425,7 +425,8 @@ class ContainerService:
         from .filters import container_matches
 
         deleted, space = [], 0
-        for c in self.all():
+        # newest first, the order dockerd lists what it deleted
+        for c in sorted(self.all(), key=lambda c: c.record.created, reverse=True):
             if c.running or c.state.paused or c.state.restarting:
                 continue
             if not container_matches(c, filters, prune=True):
