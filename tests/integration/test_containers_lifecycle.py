@@ -542,6 +542,31 @@ def test_events_cli(cli: Cli, res: Resources) -> None:
     assert f"container create {name}" in lines and f"container destroy {name}" in lines, lines
 
 
+def test_events_network_and_attach(cli: Cli, res: Resources) -> None:
+    """dockerd's order: create, attach, network connect, start, die, network disconnect."""
+    name = res.container("evnet")
+    since = f"{time.time() - 1:.3f}"
+    cli.ok("run", "--name", name, "busybox", "true")
+    cid = cli.fmt("{{.Id}}", name)
+    time.sleep(1)
+    out = cli.ok("events", "--since", since, "--until", f"{time.time():.3f}", "--format",
+                 "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}"
+                 " {{.Actor.Attributes.name}} {{index .Actor.Attributes \"type\"}} {{.TimeNano}}")  # fmt: skip
+    bridge_id = cli.fmt("{{.Id}}", "bridge")
+    seen = []
+    for line in out.splitlines():
+        kind, action, actor, container, net, driver, nano = line.split(" ")
+        assert len(nano) == 19, line  # nanoseconds since the epoch
+        if kind == "container" and actor == cid:
+            seen.append(action)
+        elif kind == "network" and container == cid:
+            assert (actor, net, driver) == (bridge_id, "bridge", "bridge"), line
+            seen.append(f"network {action}")
+    assert seen == [
+        "create", "attach", "network connect", "start", "die", "network disconnect"
+    ], seen  # fmt: skip
+
+
 def test_system_df(cli: Cli, res: Resources) -> None:
     name = res.container("df")
     cli.ok("create", "--name", name, "busybox", "true")
