@@ -567,6 +567,26 @@ def test_events_network_and_attach(cli: Cli, res: Resources) -> None:
     ], seen  # fmt: skip
 
 
+def test_inspect_shows_the_values_in_force(cli: Cli, res: Resources) -> None:
+    """What dockerd records for the zero values the CLI sends; user Env before the image's."""
+    name = res.container("inforce")
+    cli.ok("run", "-d", "--name", name, "-m", "64m", "-e", "B=2", "-e", "A=1", *SLEEPER)
+    hc = json.loads(cli.fmt("{{json .HostConfig}}", name))
+    assert hc["ShmSize"] == 64 * 1024 * 1024
+    assert hc["IpcMode"] == "private"
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    assert hc["CgroupnsMode"] == ("private" if v2 else "host")
+    assert hc["PidsLimit"] is None and hc["MemorySwappiness"] is None
+    assert "/proc/kcore" in hc["MaskedPaths"] and "/proc/sys" in hc["ReadonlyPaths"]
+    from dockyard.runtime.resources import swap_limit_supported
+
+    assert hc["MemorySwap"] == (2 * 64 * 1024 * 1024 if swap_limit_supported() else 0)
+    env = json.loads(cli.fmt("{{json .Config.Env}}", name))
+    assert env[:2] == ["B=2", "A=1"] and env[2].startswith("PATH="), env
+    df = cli.ok("exec", name, "df", "-k", "/dev/shm").splitlines()[-1].split()
+    assert df[1] == "65536", df  # the 64M /dev/shm is what ShmSize says
+
+
 def test_system_df(cli: Cli, res: Resources) -> None:
     name = res.container("df")
     cli.ok("create", "--name", name, "busybox", "true")
