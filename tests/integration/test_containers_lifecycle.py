@@ -587,6 +587,26 @@ def test_inspect_shows_the_values_in_force(cli: Cli, res: Resources) -> None:
     assert df[1] == "65536", df  # the 64M /dev/shm is what ShmSize says
 
 
+def test_aliases_by_api_version(cli: Cli, res: Resources) -> None:
+    """Before API 1.45 a user-defined network's Aliases also hold the short ID, as
+    dockerd 20.10 shows them at 1.41."""
+    import subprocess
+
+    net, name = res.network("alnet"), res.container("al")
+    cli.ok("network", "create", net)
+    cli.ok("run", "-d", "--name", name, "--network", net, "--network-alias", "foo", *SLEEPER)
+    short = cli.fmt("{{.Id}}", name)[:12]
+    template = "{{json (index .NetworkSettings.Networks \"" + net + "\").Aliases}}"
+    assert json.loads(cli.fmt(template, name)) == ["foo"]
+    old = subprocess.run(
+        ["docker", "inspect", "--format", template, name],
+        env={**cli.daemon.env, "DOCKER_API_VERSION": "1.41"},
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert old.returncode == 0, old.stderr
+    assert json.loads(old.stdout) == ["foo", short]
+
+
 def test_system_df(cli: Cli, res: Resources) -> None:
     name = res.container("df")
     cli.ok("create", "--name", name, "busybox", "true")

@@ -129,9 +129,10 @@ def register(router: Router, daemon: Daemon) -> None:
     async def inspect(req: Request, id: str) -> Response:
         s = svc()
         c = s.get(id)
-        return json_response(
-            await asyncio.to_thread(views.inspect, s.store, s.images, c, req.q_bool("size"))
-        )
+        doc = await asyncio.to_thread(views.inspect, s.store, s.images, c, req.q_bool("size"))
+        if not version_at_least(req, "1.45"):
+            _old_aliases(doc)
+        return json_response(doc)
 
     @router.route("POST", "/containers/{id}/start")
     async def start(req: Request, id: str) -> Response:
@@ -336,3 +337,14 @@ def register(router: Router, daemon: Daemon) -> None:
         finally:
             await req.drain()
         return Response(200)
+
+
+def _old_aliases(doc: dict[str, Any]) -> None:
+    """Before API 1.45 dockerd listed the short ID and the hostname among the aliases of
+    every user-defined network (DNSNames took their place)."""
+    extra = [doc["Id"][:12], doc["Config"].get("Hostname") or ""]
+    for name, ep in ((doc.get("NetworkSettings") or {}).get("Networks") or {}).items():
+        if name in ("bridge", "host", "none") or not isinstance(ep, dict):
+            continue
+        aliases = list(ep.get("Aliases") or [])
+        ep["Aliases"] = aliases + [a for a in dict.fromkeys(extra) if a and a not in aliases]
