@@ -607,6 +607,17 @@ def test_aliases_by_api_version(cli: Cli, res: Resources) -> None:
     assert json.loads(old.stdout) == ["foo", short]
 
 
+def test_dockerenv_and_mtab_outside_the_changes(cli: Cli, res: Resources) -> None:
+    """/.dockerenv and /etc/mtab -> /proc/mounts as in Docker's init layer: in the
+    container, never in its diff."""
+    name = res.container("initlayer")
+    cli.ok("run", "-d", "--name", name, *SLEEPER)
+    out = cli.ok("exec", name, "sh", "-c", "stat -c '%a %s' /.dockerenv; readlink /etc/mtab")
+    assert out.splitlines() == ["755 0", "/proc/mounts"], out
+    cli.ok("exec", name, "touch", "/x")
+    assert cli.ok("diff", name).splitlines() == ["A /x"]
+
+
 def test_system_df(cli: Cli, res: Resources) -> None:
     name = res.container("df")
     cli.ok("create", "--name", name, "busybox", "true")
