@@ -618,6 +618,20 @@ def test_dockerenv_and_mtab_outside_the_changes(cli: Cli, res: Resources) -> Non
     assert cli.ok("diff", name).splitlines() == ["A /x"]
 
 
+def test_logs_details_as_dockerd(cli: Cli, res: Resources) -> None:
+    """--details: the attributes the log options name, sorted, then a space (alone when
+    there are none); after the timestamp with -t."""
+    named, plain = res.container("lgd"), res.container("lgp")
+    cli.ok("run", "--name", named, "--label", "a=b", "--log-opt", "labels=a", "-e", "E=1",
+           "--log-opt", "env=E", "busybox", "echo", "hi")  # fmt: skip
+    cli.ok("run", "--name", plain, "busybox", "echo", "hi")
+    assert cli.ok("logs", "--details", named) == "E=1,a=b hi\n"
+    assert cli.ok("logs", "--details", plain) == " hi\n"
+    stamp, rest = cli.ok("logs", "--details", "-t", named).split(" ", 1)
+    assert stamp.endswith("Z") and rest == "E=1,a=b hi\n"
+    assert cli.ok("logs", named) == "hi\n"
+
+
 def test_system_df(cli: Cli, res: Resources) -> None:
     name = res.container("df")
     cli.ok("create", "--name", name, "busybox", "true")

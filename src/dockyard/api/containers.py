@@ -52,6 +52,7 @@ def log_options(req: Request) -> LogOptions:
         since=_time_query(req, "since") or None,
         until=_time_query(req, "until"),
         tail=tail,
+        details=req.q_bool("details"),
     )
 
 
