@@ -246,6 +246,7 @@ def register(router: Router, daemon: Daemon) -> None:
         )
 
         snapshot = AttachSnapshot.take(c)
+        s.attached(c)  # dockerd's attach event, before any start the client sends next
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await attach_session(s, c, reader, writer, opts, snapshot)

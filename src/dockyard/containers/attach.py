@@ -29,8 +29,6 @@ class _Service(Protocol):
 
     runtime: RuntimeAdapter
 
-    def attached(self, c: Container) -> None: ...
-
 
 def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
     return b"".join(encode(sid, data) for sid, data in pieces)
@@ -108,7 +106,6 @@ async def attach_session(
     snapshot: AttachSnapshot | None = None,
 ) -> None:
     snap = snapshot or AttachSnapshot.take(c)
-    svc.attached(c)
     try:
         await _attach(svc, c, reader, writer, opts, snap)
     finally:
