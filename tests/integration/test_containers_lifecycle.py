@@ -200,7 +200,14 @@ def test_exec_stdin_env_workdir_user_exitcode(cli: Cli, res: Resources) -> None:
     assert cli.ok("exec", "-w", "/etc", name, "pwd").strip() == "/etc"
     assert cli.ok("exec", "-u", "nobody", name, "id", "-un").strip() == "nobody"
     assert cli.run("exec", name, "sh", "-c", "exit 5").returncode == 5
-    assert cli.run("exec", name, "nosuch").returncode == 127
+    # dockerd ends every exec that cannot start with 126 (run's missing binary is 127)
+    missing = cli.run("exec", name, "nosuch")
+    assert missing.returncode == 126
+    assert 'exec: "nosuch": executable file not found in $PATH' in missing.stderr
+    assert missing.stderr.startswith("OCI runtime exec failed: ")
+    nodir = cli.run("exec", "-w", "/nosuchdir", name, "true")
+    assert nodir.returncode == 126
+    assert 'chdir to cwd ("/nosuchdir") set in config.json failed' in nodir.stderr
     # without -i, stdin is not forwarded
     assert cli.ok("exec", name, "cat", input="ignored") == ""
     # exec in a stopped container fails
@@ -208,6 +215,42 @@ def test_exec_stdin_env_workdir_user_exitcode(cli: Cli, res: Resources) -> None:
     cli.ok("wait", name)
     proc = cli.run("exec", name, "true")
     assert proc.returncode != 0 and "not running" in proc.stderr
+
+
+def test_ps_filters_as_dockerd(cli: Cli, res: Resources) -> None:
+    """before=/since= by position, ancestor= by any name of the image, publish= on the
+    host port and expose= on the container port; bad values refused with dockerd's texts."""
+    c1, c2, c3 = res.container("f1"), res.container("f2"), res.container("f3")
+    host_port = free_port()
+    cli.ok("create", "--name", c1, "busybox", "true")
+    cli.ok("run", "-d", "--name", c2, "-p", f"{host_port}:80", *SLEEPER)
+    time.sleep(1.1)  # Created times a second apart order them as dockerd does
+    cli.ok("run", "-d", "--name", c3, "--expose", "90", *SLEEPER)
+    mine = {c1, c2, c3}
+
+    def names(*args: str) -> list[str]:
+        out = cli.ok("ps", *args, "--format", "{{.Names}}").split()
+        return [n for n in out if n in mine]
+
+    assert names("--filter", f"before={c3}") == [c2]
+    assert names("-a", "--filter", f"before={c3}") == [c2, c1]
+    assert names("-a", "--filter", f"since={c1}") == [c3, c2]
+    assert names("--filter", f"publish={host_port}") == [c2]
+    assert names("--filter", f"publish={host_port - 1}-{host_port + 1}/tcp") == [c2]
+    assert names("--filter", "publish=80") == []
+    assert names("--filter", "expose=80") == [c2]
+    assert names("--filter", "expose=90") == [c3]
+    for ref in ("busybox", "busybox:latest", "docker.io/library/busybox:latest"):
+        assert names("-a", "--filter", f"ancestor={ref}") == [c3, c2, c1]
+    assert names("-a", "--filter", "ancestor=nosuchimage") == []
+    for flt, text in (
+        ("since=nosuchcontainer", "no such container nosuchcontainer"),
+        ("exited=abc", 'strconv.Atoi: parsing "abc": invalid syntax'),
+        ("publish=1:2", "filter for 'publish' should not contain ':': 1:2"),
+        ("publish=abc", 'error while looking up for publish abc: strconv.ParseUint: parsing "abc"'),
+    ):
+        proc = cli.run("ps", "--filter", flt)
+        assert proc.returncode == 1 and text in proc.stderr, (flt, proc.stderr)
 
 
 def test_run_interactive_stdin(cli: Cli, res: Resources) -> None:
@@ -400,6 +443,24 @@ def test_prune_by_label(cli: Cli, res: Resources) -> None:
     assert vol not in cli.ok("volume", "ls", "-q").split()
 
 
+def test_system_prune_sends_its_filter(cli: Cli, res: Resources) -> None:
+    """system prune --filter deletes only what the filter names, and lists it newest
+    first under dockerd's headings."""
+    label = f"e2e-sysprune={res.tag}"
+    old, new = res.container("sp-old"), res.container("sp-new")
+    kept = res.container("sp-kept")
+    old_id = cli.ok("create", "--name", old, "--label", label, "busybox", "true").strip()
+    time.sleep(1.1)
+    new_id = cli.ok("create", "--name", new, "--label", label, "busybox", "true").strip()
+    cli.ok("create", "--name", kept, "busybox", "true")
+    out = cli.ok("system", "prune", "-f", "--filter", f"label={label}")
+    lines = out.splitlines()
+    assert lines[:4] == ["Deleted Containers:", new_id, old_id, ""], out
+    assert lines[-1].startswith("Total reclaimed space: ")
+    names = cli.names(all=True)
+    assert kept in names and old not in names and new not in names
+
+
 def test_run_options(cli: Cli, res: Resources, tmp_path: Path) -> None:
     env_file = tmp_path / "env"
     env_file.write_text("FROM_FILE=yes\n# comment\nSPACED=a b\n")
@@ -479,6 +540,96 @@ def test_events_cli(cli: Cli, res: Resources) -> None:
                   "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")  # fmt: skip
     lines = past.splitlines()
     assert f"container create {name}" in lines and f"container destroy {name}" in lines, lines
+
+
+def test_events_network_and_attach(cli: Cli, res: Resources) -> None:
+    """dockerd's order: create, attach, network connect, start, die, network disconnect."""
+    name = res.container("evnet")
+    since = f"{time.time() - 1:.3f}"
+    cli.ok("run", "--name", name, "busybox", "true")
+    cid = cli.fmt("{{.Id}}", name)
+    time.sleep(1)
+    out = cli.ok("events", "--since", since, "--until", f"{time.time():.3f}", "--format",
+                 "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}"
+                 " {{.Actor.Attributes.name}} {{index .Actor.Attributes \"type\"}} {{.TimeNano}}")  # fmt: skip
+    bridge_id = cli.fmt("{{.Id}}", "bridge")
+    seen = []
+    for line in out.splitlines():
+        kind, action, actor, container, net, driver, nano = line.split(" ")
+        assert len(nano) == 19, line  # nanoseconds since the epoch
+        if kind == "container" and actor == cid:
+            seen.append(action)
+        elif kind == "network" and container == cid:
+            assert (actor, net, driver) == (bridge_id, "bridge", "bridge"), line
+            seen.append(f"network {action}")
+    assert seen == [
+        "create", "attach", "network connect", "start", "die", "network disconnect"
+    ], seen  # fmt: skip
+
+
+def test_inspect_shows_the_values_in_force(cli: Cli, res: Resources) -> None:
+    """What dockerd records for the zero values the CLI sends; user Env before the image's."""
+    name = res.container("inforce")
+    cli.ok("run", "-d", "--name", name, "-m", "64m", "-e", "B=2", "-e", "A=1", *SLEEPER)
+    hc = json.loads(cli.fmt("{{json .HostConfig}}", name))
+    assert hc["ShmSize"] == 64 * 1024 * 1024
+    assert hc["IpcMode"] == "private"
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    assert hc["CgroupnsMode"] == ("private" if v2 else "host")
+    assert hc["PidsLimit"] is None and hc["MemorySwappiness"] is None
+    assert "/proc/kcore" in hc["MaskedPaths"] and "/proc/sys" in hc["ReadonlyPaths"]
+    from dockyard.runtime.resources import swap_limit_supported
+
+    assert hc["MemorySwap"] == (2 * 64 * 1024 * 1024 if swap_limit_supported() else 0)
+    env = json.loads(cli.fmt("{{json .Config.Env}}", name))
+    assert env[:2] == ["B=2", "A=1"] and env[2].startswith("PATH="), env
+    df = cli.ok("exec", name, "df", "-k", "/dev/shm").splitlines()[-1].split()
+    assert df[1] == "65536", df  # the 64M /dev/shm is what ShmSize says
+
+
+def test_aliases_by_api_version(cli: Cli, res: Resources) -> None:
+    """Before API 1.45 a user-defined network's Aliases also hold the short ID, as
+    dockerd 20.10 shows them at 1.41."""
+    import subprocess
+
+    net, name = res.network("alnet"), res.container("al")
+    cli.ok("network", "create", net)
+    cli.ok("run", "-d", "--name", name, "--network", net, "--network-alias", "foo", *SLEEPER)
+    short = cli.fmt("{{.Id}}", name)[:12]
+    template = "{{json (index .NetworkSettings.Networks \"" + net + "\").Aliases}}"
+    assert json.loads(cli.fmt(template, name)) == ["foo"]
+    old = subprocess.run(
+        ["docker", "inspect", "--format", template, name],
+        env={**cli.daemon.env, "DOCKER_API_VERSION": "1.41"},
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert old.returncode == 0, old.stderr
+    assert json.loads(old.stdout) == ["foo", short]
+
+
+def test_dockerenv_and_mtab_outside_the_changes(cli: Cli, res: Resources) -> None:
+    """/.dockerenv and /etc/mtab -> /proc/mounts as in Docker's init layer: in the
+    container, never in its diff."""
+    name = res.container("initlayer")
+    cli.ok("run", "-d", "--name", name, *SLEEPER)
+    out = cli.ok("exec", name, "sh", "-c", "stat -c '%a %s' /.dockerenv; readlink /etc/mtab")
+    assert out.splitlines() == ["755 0", "/proc/mounts"], out
+    cli.ok("exec", name, "touch", "/x")
+    assert cli.ok("diff", name).splitlines() == ["A /x"]
+
+
+def test_logs_details_as_dockerd(cli: Cli, res: Resources) -> None:
+    """--details: the attributes the log options name, sorted, then a space (alone when
+    there are none); after the timestamp with -t."""
+    named, plain = res.container("lgd"), res.container("lgp")
+    cli.ok("run", "--name", named, "--label", "a=b", "--log-opt", "labels=a", "-e", "E=1",
+           "--log-opt", "env=E", "busybox", "echo", "hi")  # fmt: skip
+    cli.ok("run", "--name", plain, "busybox", "echo", "hi")
+    assert cli.ok("logs", "--details", named) == "E=1,a=b hi\n"
+    assert cli.ok("logs", "--details", plain) == " hi\n"
+    stamp, rest = cli.ok("logs", "--details", "-t", named).split(" ", 1)
+    assert stamp.endswith("Z") and rest == "E=1,a=b hi\n"
+    assert cli.ok("logs", named) == "hi\n"
 
 
 def test_system_df(cli: Cli, res: Resources) -> None:

@@ -54,6 +54,7 @@ def register(router: Router, daemon: Daemon) -> None:
         opts = stream_options(req)
         opcode = BINARY if version_at_least(req, "1.28") else TEXT
         snapshot = AttachSnapshot.take(c)
+        svc.attached(c)  # dockerd's attach event, before any start the client sends next
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             ws = WebSocket(reader, writer, opcode)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import parse_since_until
 from ..containers import views
-from ..containers.filters import check_list_filters, container_matches
+from ..containers.filters import ancestor_ids, check_list_filters, container_matches, window
 from ..containers.logs import LogOptions, LogReader, Piece
 from ..errors import InvalidParameter, NotFound
 from .http import Hijack, Request, Response, StreamResponse, json_response
@@ -52,6 +52,7 @@ def log_options(req: Request) -> LogOptions:
         since=_time_query(req, "since") or None,
         until=_time_query(req, "until"),
         tail=tail,
+        details=req.q_bool("details"),
     )
 
 
@@ -101,6 +102,9 @@ def register(router: Router, daemon: Daemon) -> None:
         def collect() -> list[dict[str, Any]]:
             s = svc()
             items = sorted(s.all(), key=lambda c: c.record.created, reverse=True)
+            items = window(items, filters, s.get)
+            if "ancestor" in filters:
+                filters["ancestor"] = filters["ancestor"] + ancestor_ids(s.images.resolve, filters)
             show_all = all_ or limit > 0
             out = []
             links = views.link_names(items)
@@ -126,9 +130,10 @@ def register(router: Router, daemon: Daemon) -> None:
     async def inspect(req: Request, id: str) -> Response:
         s = svc()
         c = s.get(id)
-        return json_response(
-            await asyncio.to_thread(views.inspect, s.store, s.images, c, req.q_bool("size"))
-        )
+        doc = await asyncio.to_thread(views.inspect, s.store, s.images, c, req.q_bool("size"))
+        if not version_at_least(req, "1.45"):
+            _old_aliases(doc)
+        return json_response(doc)
 
     @router.route("POST", "/containers/{id}/start")
     async def start(req: Request, id: str) -> Response:
@@ -241,6 +246,7 @@ def register(router: Router, daemon: Daemon) -> None:
         )
 
         snapshot = AttachSnapshot.take(c)
+        s.attached(c)  # dockerd's attach event, before any start the client sends next
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await attach_session(s, c, reader, writer, opts, snapshot)
@@ -333,3 +339,14 @@ def register(router: Router, daemon: Daemon) -> None:
         finally:
             await req.drain()
         return Response(200)
+
+
+def _old_aliases(doc: dict[str, Any]) -> None:
+    """Before API 1.45 dockerd listed the short ID and the hostname among the aliases of
+    every user-defined network (DNSNames took their place)."""
+    extra = [doc["Id"][:12], doc["Config"].get("Hostname") or ""]
+    for name, ep in ((doc.get("NetworkSettings") or {}).get("Networks") or {}).items():
+        if name in ("bridge", "host", "none") or not isinstance(ep, dict):
+            continue
+        aliases = list(ep.get("Aliases") or [])
+        ep["Aliases"] = aliases + [a for a in dict.fromkeys(extra) if a and a not in aliases]

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from .common import APIError, CLIError, Context, parser
+from .shared import parse_filters, print_deleted
 
 _EVENT_FIELDS = {  # events.Message: Go field -> json key, in field order
     "Status": "status",
@@ -219,20 +220,29 @@ def prune(ctx: Context, argv: list[str]) -> int:
             return 0
     total = 0
     api = ctx.api
-    dangling = {"dangling": ["false" if args.all else "true"]}
-    for prune in (
-        api.containers.prune,
-        api.networks.prune,
-        api.volumes.prune if args.volumes else None,
-        lambda: api.images.prune(dangling),
+    filters = parse_filters(args.filter)
+    images = dict(filters or {})
+    images["dangling"] = {"false" if args.all else "true": True}
+    for title, key, prune in (
+        ("Containers", "ContainersDeleted", lambda: api.containers.prune(filters)),
+        ("Networks", "NetworksDeleted", lambda: api.networks.prune(filters)),
+        ("Volumes", "VolumesDeleted", lambda: api.volumes.prune(filters) if args.volumes else {}),
+        ("Images", "ImagesDeleted", lambda: api.images.prune(images)),
     ):
-        if prune is None:
-            continue
         try:
             doc = prune()
         except APIError as exc:
             print(f"Error response from daemon: {exc.message}", file=sys.stderr)
             continue
+        names = doc.get(key) or []
+        if key == "ImagesDeleted":
+            names = [
+                f"{verb.lower()}: {item[verb]}"
+                for item in names
+                for verb in ("Untagged", "Deleted")
+                if item.get(verb)
+            ]
+        print_deleted(title, names)
         total += doc.get("SpaceReclaimed", 0) or 0
     from dockyard.common.humanize import human_size
 

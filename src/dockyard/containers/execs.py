@@ -167,7 +167,7 @@ class ExecManager:
 
     def spawn(self, s: ExecSession, tty: bool, stdin: bool, detach: bool) -> Any:
         """Start the session's process under its conmon (blocking); its runtime handle.
-        A process that cannot start ends the session (126/127) and raises Conflict with
+        A process that cannot start ends the session (126) and raises Conflict with
         the runtime's message."""
         c = s.container
         if not c.running:
@@ -180,9 +180,8 @@ class ExecManager:
             handle = self.runtime.exec_spawn(c.id, proc_spec, tty, stdin, detach, s.id[:32])
         except Exception as exc:
             message = getattr(exc, "message", None) or str(exc)
-            low = message.lower()
-            code = 127 if "not found" in low or "no such file" in low else 126
-            self.finish(s, code)
+            # dockerd: any exec that cannot start (no binary, no cwd) ends with 126
+            self.finish(s, 126)
             raise Conflict(message) from None
         s.pid = handle.pid
         s.handle = handle

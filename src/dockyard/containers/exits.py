@@ -112,6 +112,7 @@ class Exits:
         start: Callable[[Container], None],
         remove: Callable[[str], None],
         stopped: Callable[[Container], None] = lambda c: None,
+        announce: Callable[[Container, str], None] = lambda c, action: None,
     ) -> None:
         self.store = store
         self.runtime = runtime
@@ -122,6 +123,7 @@ class Exits:
         self.start = start
         self.remove = remove
         self.stopped = stopped
+        self.announce = announce  # network events: disconnect after die, as dockerd
         self.waiters = Waiters(store)
         self.stopping = threading.Event()
         self._watcher: Any = None
@@ -202,6 +204,7 @@ class Exits:
         if oom:
             self.event(c, "oom", None)
         self.event(c, "die", {"exitCode": str(code)})
+        self.announce(c, "disconnect")
         c.exit_event.set()
         self.waiters.notify(c, "next-exit")
         self.waiters.notify(c, "not-running")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import parse_since_until, seconds_of
-from ..errors import InvalidParameter
+from ..errors import DockyardError, InvalidParameter, NotFound
 from . import health
 
 if TYPE_CHECKING:
@@ -47,6 +48,53 @@ def check_list_filters(filters: dict[str, list[str]]) -> None:
             raise InvalidParameter(f"invalid filter '{key}'")
         if key == "health":
             health.matches_filter(None, values)
+        if key == "exited":
+            for v in values:
+                try:
+                    int(v)
+                except ValueError:
+                    raise InvalidParameter(f'strconv.Atoi: parsing "{v}": invalid syntax') from None
+        if key in ("publish", "expose"):
+            for v in values:
+                port_filter(key, v)
+
+
+def port_filter(key: str, value: str) -> set[str]:
+    """dockerd's `publish=`/`expose=` value: a port or a range, with an optional
+    protocol; the `port/proto` keys it stands for."""
+    if ":" in value:
+        raise InvalidParameter(f"filter for '{key}' should not contain ':': {value}")
+    port, _, proto = value.partition("/")
+    first, _, last = port.partition("-")
+    try:
+        start, end = int(first), int(last or first)
+        if not (0 <= start <= 65535 and 0 <= end <= 65535):
+            raise ValueError
+    except ValueError:
+        bad = first if not first.isdigit() else last
+        raise InvalidParameter(
+            f"error while looking up for {key} {value}: "
+            f'strconv.ParseUint: parsing "{bad}": invalid syntax'
+        ) from None
+    return {f"{n}/{proto or 'tcp'}" for n in range(start, end + 1)}
+
+
+def window(
+    items: list[Container], filters: dict[str, list[str]], get: Callable[[str], Container]
+) -> list[Container]:
+    """dockerd's `since=`/`before=`: of `items` (newest first), those created after /
+    before the named containers."""
+    for key in ("since", "before"):
+        for value in filters.get(key) or []:
+            try:
+                mark = get(value).id
+            except NotFound:
+                raise NotFound(f"no such container {value}") from None
+            ids = [c.id for c in items]
+            if mark in ids:
+                i = ids.index(mark)
+                items = items[:i] if key == "since" else items[i + 1 :]
+    return items
 
 
 def container_matches(c: Container, filters: dict[str, list[str]], prune: bool = False) -> bool:
@@ -122,9 +170,29 @@ def _match_one(c: Container, key: str, values: list[str]) -> bool:
         mounts = [m for m in c.record.mounts if m.in_inspect]
         return any(m.name == v or m.destination == v for m in mounts for v in values)
     if key in ("publish", "expose"):
-        ports = set(c.network.ports or {})
-        ports |= set(cfg.exposed_ports or {})
-        return any((v if "/" in v else v + "/tcp") in ports for v in values)
+        # dockerd matches publish= on the host port, expose= on the container port
+        bound = c.network.ports or {}
+        if key == "publish":
+            ports = {
+                f"{b.get('HostPort')}/{k.partition('/')[2] or 'tcp'}"
+                for k, bindings in bound.items()
+                for b in bindings or []
+            }
+        else:
+            ports = set(bound) | set(cfg.exposed_ports or {})
+        return any(port_filter(key, v) & ports for v in values)
     if key == "health":
         return health.matches_filter(c.state.health, values)
     return True
+
+
+def ancestor_ids(resolve: Callable[[str], Any], filters: dict[str, list[str]]) -> list[str]:
+    """The image IDs `ancestor=` names (a tag, fully qualified or not, or an ID); dockerd
+    skips a name it cannot resolve."""
+    ids = []
+    for value in filters.get("ancestor") or []:
+        try:
+            ids.append(resolve(value).id)
+        except DockyardError:
+            continue
+    return ids

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class LogOptions:
     since: float | None
     until: float | None
     tail: int | None
+    details: bool = False  # each line led by the log-opt attributes and a space
 
 
 def parse_line(line: bytes) -> tuple[str, str, bool, bytes] | None:
@@ -118,8 +120,34 @@ def render_records(recs: list[tuple[str, str, bool, bytes]], opts: LogOptions) -
     return [p for p in (_render(r, opts) for r in recs) if p is not None]
 
 
-def _pieces(entries: list[Entry]) -> list[Piece]:
-    return [(stream_id(s), data) for s, data, _ts in entries]
+def _pieces(entries: list[Entry], lead: bytes | None = None, stamps: bool = False) -> list[Piece]:
+    if lead is None:
+        return [(stream_id(s), data) for s, data, _ts in entries]
+    # --details: [timestamp ]attrs data, as dockerd writes it
+    return [
+        (stream_id(s), (ts.encode() + b" " if stamps else b"") + lead + data)
+        for s, data, ts in entries
+    ]
+
+
+def details_lead(c: Container) -> bytes:
+    """dockerd's `--details` prefix: the labels and environment variables the log options
+    name (`labels`, `env`, and their `-regex` forms) as sorted `k=v` joined by commas, then
+    a space (alone when there are none)."""
+    opts = c.host_config.log_config.config
+    labels = c.config.labels or {}
+    env = dict(e.split("=", 1) for e in c.config.env or [] if "=" in e)
+    attrs: dict[str, str] = {}
+    for names, regex, source in (
+        (opts.get("labels"), opts.get("labels-regex"), labels),
+        (opts.get("env"), opts.get("env-regex"), env),
+    ):
+        for key in (names or "").split(","):
+            if key in source:
+                attrs[key] = source[key]
+        if regex:
+            attrs.update({k: v for k, v in source.items() if re.search(regex, k)})
+    return ",".join(f"{k}={v}" for k, v in sorted(attrs.items())).encode() + b" "
 
 
 class LogReader:
@@ -129,6 +157,7 @@ class LogReader:
     def __init__(self, c: Container, opts: LogOptions) -> None:
         self.c = c
         self.opts = opts
+        self.lead = details_lead(c) if opts.details else None
         self.follower = LogFollower(
             c.record.log_path,
             stdout=opts.stdout,
@@ -136,8 +165,11 @@ class LogReader:
             since=opts.since,
             until=opts.until,
             tail=opts.tail,
-            timestamps=opts.timestamps,
+            timestamps=opts.timestamps and not opts.details,
         )
+
+    def _pieces(self, entries: list[Entry]) -> list[Piece]:
+        return _pieces(entries, self.lead, self.opts.timestamps)
 
     def history(self) -> Iterator[list[Piece]]:
         """What is in the log now; without `follow` also a partial last line."""
@@ -146,12 +178,12 @@ class LogReader:
             batch.append(entry)
             size += len(entry[1])
             if size >= BATCH:
-                yield _pieces(batch)
+                yield self._pieces(batch)
                 batch, size = [], 0
         if not self.opts.follow:
             batch.extend(self.follower.flush())
         if batch:
-            yield _pieces(batch)
+            yield self._pieces(batch)
 
     async def live(self) -> AsyncIterator[list[Piece]]:
         """New messages until the container stops (or `until` passes); nothing without
@@ -163,14 +195,14 @@ class LogReader:
             running = c.running or c.state.restarting
             new = await asyncio.to_thread(follower.poll)
             if new:
-                yield _pieces(new)
+                yield self._pieces(new)
             if until is not None and time.time() > until:
                 return
             if not running:
                 last = await asyncio.to_thread(follower.poll)
                 last += follower.flush()
                 if last:
-                    yield _pieces(last)
+                    yield self._pieces(last)
                 return
             if not new:
                 await asyncio.sleep(POLL * 2)

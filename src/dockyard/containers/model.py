@@ -66,7 +66,8 @@ def merge_image_config(user: dict[str, Any], image: dict[str, Any]) -> dict[str,
     image = image or {}
     user_env = cfg.get("Env") or []
     keys = {_env_key(e) for e in user_env}
-    cfg["Env"] = [e for e in (image.get("Env") or []) if _env_key(e) not in keys] + user_env
+    # dockerd: the user's variables first, then the image's it does not override
+    cfg["Env"] = user_env + [e for e in (image.get("Env") or []) if _env_key(e) not in keys]
     if not cfg.get("Entrypoint") and cfg.get("Entrypoint") != []:
         cfg["Entrypoint"] = image.get("Entrypoint")
         if not cfg.get("Cmd"):
@@ -101,7 +102,7 @@ def command_of(cfg: dict[str, Any]) -> list[str]:
 # request has them.
 _DAEMON_DEFAULTS: dict[str, Any] = {
     "LogConfig": {"Type": "json-file", "Config": {}},
-    "CgroupnsMode": "host",
+    "CgroupnsMode": "",  # dockerd's default for this host: values_in_force
     "IpcMode": "private",
     "ShmSize": 64 * 1024 * 1024,
     "Runtime": "runc",
@@ -165,5 +166,31 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
             "Type": "json-file",
             "Config": (out.get("LogConfig") or {}).get("Config") or {},
         }
+    values_in_force(out)
     return out
 
+
+def values_in_force(hc: dict[str, Any]) -> None:
+    """What dockerd records for the zero values clients send (the CLI sends ShmSize 0,
+    IpcMode "", PidsLimit 0, MemorySwappiness -1): the values the container runs with."""
+    from ..runtime import cgroups
+    from ..runtime.defaults import MASKED_PATHS, READONLY_PATHS
+    from ..runtime.resources import swap_limit_supported
+
+    if not hc.get("ShmSize"):
+        hc["ShmSize"] = 64 * 1024 * 1024
+    if not hc.get("IpcMode"):
+        hc["IpcMode"] = "private"
+    if not hc.get("CgroupnsMode"):
+        hc["CgroupnsMode"] = "private" if cgroups.is_v2() else "host"
+    if hc.get("Memory") and not hc.get("MemorySwap") and swap_limit_supported():
+        hc["MemorySwap"] = 2 * hc["Memory"]
+    if isinstance(hc.get("PidsLimit"), int) and hc["PidsLimit"] <= 0:
+        hc["PidsLimit"] = None
+    if hc.get("MemorySwappiness") == -1:
+        hc["MemorySwappiness"] = None
+    if not hc.get("Privileged"):
+        if hc.get("MaskedPaths") is None:
+            hc["MaskedPaths"] = list(MASKED_PATHS)
+        if hc.get("ReadonlyPaths") is None:
+            hc["ReadonlyPaths"] = list(READONLY_PATHS)

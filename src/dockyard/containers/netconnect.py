@@ -91,3 +91,15 @@ def disconnect(
     publish(
         "network", "disconnect", rec["Id"], {"container": c.id, "name": name, "type": rec["Driver"]}
     )
+
+
+def announce(networks: NetworkService, publish: Publish, c: Container, action: str) -> None:
+    """dockerd's `network connect`/`disconnect` events for every network of `c` as it
+    starts or stops."""
+    for name in c.network.networks or {}:
+        try:
+            rec = networks.network(name)
+        except NotFound:
+            continue
+        attrs = {"container": c.id, "name": rec["Name"], "type": rec["Driver"]}
+        publish("network", action, rec["Id"], attrs)

@@ -71,12 +71,8 @@ class RootFS:
         if is_mounted(self.merged):
             return
         self.prepare()
-        if not lowerdirs:
-            # A scratch image: overlay needs one lower dir, give it an empty one.
-            empty = self.dir / "empty"
-            empty.mkdir(exist_ok=True)
-            lowerdirs = [empty]
-        lower = ":".join(str(p) for p in lowerdirs)
+        init = self._init_layer()
+        lower = ":".join(str(p) for p in [init, *lowerdirs])
         data = f"lowerdir={lower},upperdir={self.upper},workdir={self.work},{OVERLAY_OPTS}"
         if len(data) > 4000:
             # The mount data must fit a page: go through short relative links instead.
@@ -88,6 +84,7 @@ class RootFS:
                 if not link.is_symlink():
                     os.symlink(p, link)
                 names.append(f"l/{i}")
+            names.insert(0, init.name)
             cwd = os.getcwd()
             os.chdir(self.dir)
             try:
@@ -102,6 +99,19 @@ class RootFS:
                 os.chdir(cwd)
             return
         mount("overlay", str(self.merged), "overlay", 0, data)
+
+    def _init_layer(self) -> Path:
+        """Docker's init layer, below the container's own changes (so `diff` and `commit`
+        never see it): an empty /.dockerenv and /etc/mtab -> /proc/mounts."""
+        init = self.dir / "init"
+        if not (init / ".dockerenv").exists():
+            (init / "etc").mkdir(parents=True, exist_ok=True)
+            mtab = init / "etc" / "mtab"
+            if not mtab.is_symlink():
+                os.symlink("/proc/mounts", mtab)
+            (init / ".dockerenv").touch(mode=0o755)
+            os.chmod(init / ".dockerenv", 0o755)
+        return init
 
     def unmount(self) -> None:
         if is_mounted(self.merged):

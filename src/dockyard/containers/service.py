@@ -106,6 +106,7 @@ class ContainerService:
             start=self._start_locked,
             remove=lambda cid: self.remove(cid, force=True, volumes=True),
             stopped=self.health.stopped,
+            announce=self._announce,
         )
 
     # ------------------------------------------------------------------ records
@@ -212,6 +213,7 @@ class ContainerService:
             undo.append(lambda: teardown_mounts(plan, volumes))
             netns_path = netconnect.wire(c, networks)
             undo.append(lambda: netconnect.unwire(c, networks))
+            self._announce(c, "connect")
             write_etc_files(c, cdir, self.networks)
             from ..runtime.spec import build_spec
 
@@ -425,7 +427,8 @@ class ContainerService:
         from .filters import container_matches
 
         deleted, space = [], 0
-        for c in self.all():
+        # newest first, the order dockerd lists what it deleted
+        for c in sorted(self.all(), key=lambda c: c.record.created, reverse=True):
             if c.running or c.state.paused or c.state.restarting:
                 continue
             if not container_matches(c, filters, prune=True):
@@ -536,6 +539,13 @@ class ContainerService:
         self.exits.shutdown()
 
     # ------------------------------------------------------------------ misc
+    def attached(self, c: Container) -> None:
+        """A client attached to `c` (dockerd's `attach` event)."""
+        self._event(c, "attach")
+
+    def _announce(self, c: Container, action: str) -> None:
+        netconnect.announce(self.networks, self.publish, c, action)
+
     def _event(self, c: Container, action: str, extra: dict[str, str] | None = None) -> None:
         attrs = {
             "image": c.record.image_ref or c.config.image,

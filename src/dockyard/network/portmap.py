@@ -8,7 +8,6 @@ other program already uses fails the bind, so it is refused the way Docker refus
 from __future__ import annotations
 
 import errno
-import random
 import socket
 from dataclasses import dataclass
 
@@ -38,6 +37,7 @@ class PortReserver:
     def __init__(self, port_range: tuple[int, int] | None = None) -> None:
         self.range = port_range or ephemeral_range()
         self.held: dict[Key, socket.socket | None] = {}
+        self._last: dict[tuple[str, str], int] = {}
 
     def _conflicts(self, key: Key) -> bool:
         for k in self.held:
@@ -75,11 +75,14 @@ class PortReserver:
         port, "8000-8010" the first free one of the range."""
         host_ip = host_ip or "0.0.0.0"
         if spec in ("", "0"):
+            # dockerd's port allocator: in order from the range's start, each search
+            # going on after the port it handed out last
             lo, hi = self.range
-            start = random.randint(lo, hi)
+            start = self._last.get((proto, host_ip), lo - 1) + 1
             for i in range(hi - lo + 1):
                 port = lo + (start - lo + i) % (hi - lo + 1)
                 if self._try(Key(proto, host_ip, port)):
+                    self._last[(proto, host_ip)] = port
                     return port
             raise Conflict(f"Bind for {host_ip}:{spec} failed: port is already allocated")
         try:

@@ -294,9 +294,10 @@ def build_spec(
         "readonlyPaths": [] if systempaths_open else list(READONLY_PATHS),
     }
     # API >= 1.44 lets the client set them explicitly (nil means "defaults")
-    if hc.get("MaskedPaths") is not None and not privileged:
+    # (dockerd records the defaults at create; systempaths=unconfined still opens them)
+    if hc.get("MaskedPaths") is not None and not systempaths_open:
         linux["maskedPaths"] = list(hc["MaskedPaths"])
-    if hc.get("ReadonlyPaths") is not None and not privileged:
+    if hc.get("ReadonlyPaths") is not None and not systempaths_open:
         linux["readonlyPaths"] = list(hc["ReadonlyPaths"])
     if sysctls := _sysctls(hc, netns_path == "host"):
         linux["sysctl"] = sysctls

@@ -43,7 +43,7 @@ def test_image_provides_what_the_request_leaves_out() -> None:
     cfg = model.merge_image_config({"Env": ["NGINX_VERSION=2", "A=1"]}, IMAGE)
     assert cfg["Entrypoint"] == ["/docker-entrypoint.sh"]
     assert cfg["Cmd"] == ["nginx", "-g", "daemon off;"]
-    assert cfg["Env"] == ["PATH=/usr/bin:/bin", "NGINX_VERSION=2", "A=1"]
+    assert cfg["Env"] == ["NGINX_VERSION=2", "A=1", "PATH=/usr/bin:/bin"]  # as dockerd
     assert cfg["WorkingDir"] == "/srv"
     assert cfg["StopSignal"] == "SIGQUIT"
     assert cfg["ExposedPorts"] == {"80/tcp": {}}

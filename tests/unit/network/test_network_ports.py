@@ -98,7 +98,7 @@ def test_expose_and_publish_all():
     assert out["7000/udp"] == [{"HostIp": "", "HostPort": ""}]
 
 
-def test_reserver_random_and_conflicts():
+def test_reserver_any_port_and_conflicts():
     r = PortReserver()
     try:
         port = r.reserve("tcp", "127.0.0.1", "")
@@ -112,6 +112,26 @@ def test_reserver_random_and_conflicts():
         r.release("tcp", "127.0.0.1", port)
         assert r.reserve("tcp", "127.0.0.1", str(port)) == port
     finally:
+        r.release_all()
+
+
+def test_reserver_hands_out_ports_in_order_as_dockerd():
+    """From the range's start, each search going on after the last port handed out (a
+    released port is not taken again at once); a port in use by another program is skipped."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    busy = s.getsockname()[1]
+    r = PortReserver((busy - 1, busy + 3))
+    try:
+        first = r.reserve("tcp", "127.0.0.1", "")
+        assert first == busy - 1
+        assert r.reserve("tcp", "127.0.0.1", "") == busy + 1  # skips the busy one
+        r.release("tcp", "127.0.0.1", first)
+        assert r.reserve("tcp", "127.0.0.1", "") == busy + 2
+    finally:
+        s.close()
         r.release_all()
 
 
