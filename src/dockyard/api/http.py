@@ -118,15 +118,12 @@ class Request:
         return b"".join(parts)
 
     async def json(self, default: Any = None) -> Any:
-        from ..errors import InvalidParameter
+        from .decode import decode_json
 
         body = await self.read()
         if not body.strip():
             return default
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise InvalidParameter(f"invalid JSON: {exc}") from None
+        return decode_json(body)
 
     async def drain(self) -> None:
         async for _ in self.stream():
