@@ -94,3 +94,19 @@ def test_long_volume_name_is_400(dyd: Any) -> None:
     status, doc = call(dyd, "POST", "/volumes/create", json.dumps({"Name": "v" * 300}).encode())
     assert status == 400 and "too long" in doc["message"], doc
     assert call(dyd, "GET", "/volumes")[1]["Volumes"] in (None, [])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"GET /_ping\r\n\r\n", b"POST /containers/create HTTP/1.1\r\nContent-Length: -1\r\n\r\n"],
+)
+def test_malformed_http_is_400_then_close_and_daemon_serves_on(dyd: Any, raw: bytes) -> None:
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(str(dyd.socket))
+        s.sendall(raw)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"Connection: close" in data
+    assert call(dyd, "GET", "/containers/json")[0] == 200
