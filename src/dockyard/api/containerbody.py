@@ -72,172 +72,95 @@ def _pair(value: Any) -> bool:
 # (check, Go type) per field; nested objects are checked by their own table.
 Table = Mapping[str, tuple[Check, str]]
 
-RESTART_POLICY: Table = {"Name": (_str, "string"), "MaximumRetryCount": (_int, "int")}
-LOG_CONFIG: Table = {"Type": (_str, "string"), "Config": (_str_map, "map[string]string")}
-HEALTHCHECK: Table = {
-    "Test": (_strs, "[]string"),
-    "Interval": (_int, "time.Duration"),
-    "Timeout": (_int, "time.Duration"),
-    "StartPeriod": (_int, "time.Duration"),
-    "StartInterval": (_int, "time.Duration"),
-    "Retries": (_int, "int"),
+# The check for each Go type the tables name; other types are objects ([]T: lists of them).
+CHECKS: dict[str, Check] = {
+    "string": _str,
+    "bool": _bool,
+    "int": _int,
+    "int64": _int,
+    "uint16": _int,
+    "time.Duration": _int,
+    "[]string": _strs,
+    "strslice.StrSlice": _strslice,
+    "map[string]string": _str_map,
+    "nat.PortMap": _port_map,
+    "[2]uint": _pair,
+    "map[string]*network.EndpointSettings": _obj_map,
 }
+
+
+def table(spec: str) -> Table:
+    """Lines of `GoType: Field Field ...` (the Engine API's types for those fields)."""
+    out: dict[str, tuple[Check, str]] = {}
+    for line in spec.strip().splitlines():
+        go_type, _, names = line.strip().rpartition(": ")
+        check = CHECKS.get(go_type) or (_objs if go_type.startswith("[]") else _obj)
+        out.update({name: (check, go_type) for name in names.split()})
+    return out
+
+
+RESOURCES = table("""
+    int64: Memory MemoryReservation MemorySwap KernelMemory KernelMemoryTCP NanoCpus CpuShares
+    int64: CpuPeriod CpuQuota CpuRealtimePeriod CpuRealtimeRuntime PidsLimit MemorySwappiness
+    int64: CpuCount CpuPercent IOMaximumIOps IOMaximumBandwidth
+    uint16: BlkioWeight
+    string: CpusetCpus CpusetMems CgroupParent
+    bool: OomKillDisable Init
+    []string: DeviceCgroupRules
+    []*blkiodev.WeightDevice: BlkioWeightDevice
+    []*blkiodev.ThrottleDevice: BlkioDeviceReadBps BlkioDeviceWriteBps
+    []*blkiodev.ThrottleDevice: BlkioDeviceReadIOps BlkioDeviceWriteIOps
+    []container.DeviceMapping: Devices
+    []container.DeviceRequest: DeviceRequests
+    []*units.Ulimit: Ulimits
+""")
+RESTART_POLICY = table("""
+    container.RestartPolicy: RestartPolicy
+""")
 NESTED: dict[str, Table] = {
-    "RestartPolicy": RESTART_POLICY,
-    "LogConfig": LOG_CONFIG,
-    "Healthcheck": HEALTHCHECK,
+    "RestartPolicy": table("string: Name\nint: MaximumRetryCount"),
+    "LogConfig": table("string: Type\nmap[string]string: Config"),
+    "Healthcheck": table("""
+        []string: Test
+        time.Duration: Interval Timeout StartPeriod StartInterval
+        int: Retries
+    """),
+    "NetworkingConfig": table("map[string]*network.EndpointSettings: EndpointsConfig"),
+    "HostConfig": {
+        **RESOURCES,
+        **RESTART_POLICY,
+        **table("""
+            []string: Binds Dns DnsOptions DnsSearch ExtraHosts GroupAdd SecurityOpt VolumesFrom
+            []string: Links MaskedPaths ReadonlyPaths
+            strslice.StrSlice: CapAdd CapDrop
+            string: NetworkMode IpcMode PidMode UTSMode UsernsMode CgroupnsMode Cgroup Runtime
+            string: Isolation VolumeDriver ContainerIDFile
+            bool: Privileged PublishAllPorts ReadonlyRootfs AutoRemove
+            int64: ShmSize
+            int: OomScoreAdj
+            [2]uint: ConsoleSize
+            nat.PortMap: PortBindings
+            container.LogConfig: LogConfig
+            map[string]string: Tmpfs Sysctls StorageOpt Annotations
+            []mount.Mount: Mounts
+        """),
+    },
 }
-
-CONFIG: Table = {
-    **{
-        k: (_str, "string")
-        for k in (
-            "Hostname",
-            "Domainname",
-            "User",
-            "Image",
-            "WorkingDir",
-            "MacAddress",
-            "StopSignal",
-        )
-    },
-    **{
-        k: (_bool, "bool")
-        for k in (
-            "AttachStdin",
-            "AttachStdout",
-            "AttachStderr",
-            "Tty",
-            "OpenStdin",
-            "StdinOnce",
-            "ArgsEscaped",
-            "NetworkDisabled",
-        )
-    },
-    **{k: (_strslice, "strslice.StrSlice") for k in ("Cmd", "Entrypoint", "Shell")},
-    "Env": (_strs, "[]string"),
-    "OnBuild": (_strs, "[]string"),
-    "Labels": (_str_map, "map[string]string"),
-    "ExposedPorts": (_obj, "nat.PortSet"),
-    "Volumes": (_obj, "map[string]struct {}"),
-    "StopTimeout": (_int, "int"),
-    "Healthcheck": (_obj, "container.HealthConfig"),
-}
-
-RESOURCES: Table = {
-    **{
-        k: (_int, "int64")
-        for k in (
-            "Memory",
-            "MemoryReservation",
-            "MemorySwap",
-            "KernelMemory",
-            "KernelMemoryTCP",
-            "NanoCpus",
-            "CpuShares",
-            "CpuPeriod",
-            "CpuQuota",
-            "CpuRealtimePeriod",
-            "CpuRealtimeRuntime",
-            "PidsLimit",
-            "MemorySwappiness",
-            "CpuCount",
-            "CpuPercent",
-            "IOMaximumIOps",
-            "IOMaximumBandwidth",
-        )
-    },
-    "BlkioWeight": (_int, "uint16"),
-    "CpusetCpus": (_str, "string"),
-    "CpusetMems": (_str, "string"),
-    "CgroupParent": (_str, "string"),
-    "OomKillDisable": (_bool, "bool"),
-    "Init": (_bool, "bool"),
-    "DeviceCgroupRules": (_strs, "[]string"),
-    **{k: (_objs, "[]*blkiodev.WeightDevice") for k in ("BlkioWeightDevice",)},
-    **{
-        k: (_objs, "[]*blkiodev.ThrottleDevice")
-        for k in (
-            "BlkioDeviceReadBps",
-            "BlkioDeviceWriteBps",
-            "BlkioDeviceReadIOps",
-            "BlkioDeviceWriteIOps",
-        )
-    },
-    "Devices": (_objs, "[]container.DeviceMapping"),
-    "DeviceRequests": (_objs, "[]container.DeviceRequest"),
-    "Ulimits": (_objs, "[]*units.Ulimit"),
-}
-
-HOST_CONFIG: Table = {
-    **RESOURCES,
-    **{
-        k: (_strs, "[]string")
-        for k in (
-            "Binds",
-            "Dns",
-            "DnsOptions",
-            "DnsSearch",
-            "ExtraHosts",
-            "GroupAdd",
-            "SecurityOpt",
-            "VolumesFrom",
-            "Links",
-            "MaskedPaths",
-            "ReadonlyPaths",
-        )
-    },
-    "CapAdd": (_strslice, "strslice.StrSlice"),
-    "CapDrop": (_strslice, "strslice.StrSlice"),
-    **{
-        k: (_str, "string")
-        for k in (
-            "NetworkMode",
-            "IpcMode",
-            "PidMode",
-            "UTSMode",
-            "UsernsMode",
-            "CgroupnsMode",
-            "Cgroup",
-            "Runtime",
-            "Isolation",
-            "VolumeDriver",
-            "ContainerIDFile",
-        )
-    },
-    **{
-        k: (_bool, "bool")
-        for k in (
-            "Privileged",
-            "PublishAllPorts",
-            "ReadonlyRootfs",
-            "AutoRemove",
-        )
-    },
-    "ShmSize": (_int, "int64"),
-    "OomScoreAdj": (_int, "int"),
-    "ConsoleSize": (_pair, "[2]uint"),
-    "PortBindings": (_port_map, "nat.PortMap"),
-    "RestartPolicy": (_obj, "container.RestartPolicy"),
-    "LogConfig": (_obj, "container.LogConfig"),
-    "Tmpfs": (_str_map, "map[string]string"),
-    "Sysctls": (_str_map, "map[string]string"),
-    "StorageOpt": (_str_map, "map[string]string"),
-    "Annotations": (_str_map, "map[string]string"),
-    "Mounts": (_objs, "[]mount.Mount"),
-}
-
-NETWORKING: Table = {
-    "EndpointsConfig": (_obj_map, "map[string]*network.EndpointSettings"),
-}
-CREATE: Table = {
-    **CONFIG,
-    "HostConfig": (_obj, "container.HostConfig"),
-    "NetworkingConfig": (_obj, "network.NetworkingConfig"),
-}
-NESTED.update(HostConfig=HOST_CONFIG, NetworkingConfig=NETWORKING)
-
-UPDATE: Table = {**RESOURCES, "RestartPolicy": (_obj, "container.RestartPolicy")}
+CREATE = table("""
+    string: Hostname Domainname User Image WorkingDir MacAddress StopSignal
+    bool: AttachStdin AttachStdout AttachStderr Tty OpenStdin StdinOnce ArgsEscaped
+    bool: NetworkDisabled
+    strslice.StrSlice: Cmd Entrypoint Shell
+    []string: Env OnBuild
+    map[string]string: Labels
+    nat.PortSet: ExposedPorts
+    map[string]struct {}: Volumes
+    int: StopTimeout
+    container.HealthConfig: Healthcheck
+    container.HostConfig: HostConfig
+    network.NetworkingConfig: NetworkingConfig
+""")
+UPDATE = {**RESOURCES, **RESTART_POLICY}
 
 
 def _check(body: Mapping[str, Any], table: Table, struct: str, prefix: str = "") -> None:
