@@ -11,6 +11,7 @@ from ..containers import views
 from ..containers.filters import ancestor_ids, check_list_filters, container_matches, window
 from ..containers.logs import LogOptions, LogReader, Piece
 from ..errors import InvalidParameter, NotFound
+from .containerbody import check_create, check_update
 from .http import Hijack, Request, Response, StreamResponse, json_response
 from .router import Router, version_at_least
 from .streams import BodyReader, encoder, json_line, writer_stream
@@ -84,9 +85,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/containers/create")
     async def create(req: Request) -> Response:
-        body = await req.json({})
-        if not isinstance(body, dict):
-            raise InvalidParameter("invalid JSON: expected an object")
+        body = check_create(await req.json({}))
         name = req.q("name")
         result = await asyncio.to_thread(svc().create, name, body, req.q("platform"))
         return json_response(result, 201)
@@ -181,7 +180,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/containers/{id}/update")
     async def update(req: Request, id: str) -> Response:
-        body = await req.json({})
+        body = check_update(await req.json({}))
         return json_response(await asyncio.to_thread(svc().update, id, body))
 
     @router.route("DELETE", "/containers/{id}")

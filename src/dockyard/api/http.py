@@ -8,8 +8,10 @@ we own the connection and can do both plainly.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,43 @@ log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 64 * 1024
 READ_CHUNK = 256 * 1024
+# A kept-alive connection may wait this long for its next request; once its first byte came,
+# the request head must be complete within HEADER_TIMEOUT (slowloris). Bodies may be slow.
+IDLE_TIMEOUT = 300.0
+HEADER_TIMEOUT = 30.0
+# Resource errors (EMFILE at accept, ...) are logged at most once per this many seconds.
+RESOURCE_LOG_INTERVAL = 60.0
+
+# What Go's net/http writes for a request it cannot parse, before closing the connection.
+BAD_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\n\r\n400 Bad Request"
+)
+RESOURCE_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+
+class ThrottledLog:
+    """One warning per key and interval, with the count of those left out since."""
+
+    def __init__(self, interval: float = RESOURCE_LOG_INTERVAL) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._dropped: dict[str, int] = {}
+
+    def warn(self, key: str, message: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._dropped[key] = self._dropped.get(key, 0) + 1
+            return False
+        dropped = self._dropped.pop(key, 0)
+        self._last[key] = now
+        log.warning("%s%s", message, f" ({dropped} more since last logged)" if dropped else "")
+        return True
+
+
+def is_resource_error(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS
 
 
 class Request:
@@ -118,15 +157,12 @@ class Request:
         return b"".join(parts)
 
     async def json(self, default: Any = None) -> Any:
-        from ..errors import InvalidParameter
+        from .decode import decode_json
 
         body = await self.read()
         if not body.strip():
             return default
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise InvalidParameter(f"invalid JSON: {exc}") from None
+        return decode_json(body)
 
     async def drain(self) -> None:
         async for _ in self.stream():
@@ -185,6 +221,15 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+        self.responded = False  # a status line went out for the current request
+
+    async def next_request(self, idle: float, head: float) -> Any:
+        """The next request's event: wait `idle` for its first byte, then `head` for the rest.
+        TimeoutError when either runs out."""
+        if not self.h11.trailing_data[0]:
+            data = await asyncio.wait_for(self.reader.read(READ_CHUNK), idle)
+            self.h11.receive_data(data)
+        return await asyncio.wait_for(self.next_event(), head)
 
     async def next_event(self) -> Any:
         while True:
@@ -196,6 +241,8 @@ class _Connection:
             return event
 
     async def send(self, event: Any) -> None:
+        if isinstance(event, h11.Response):
+            self.responded = True
         data = self.h11.send(event)
         if data:
             self.writer.write(data)
@@ -211,17 +258,44 @@ class HttpServer:
         self._servers: list[asyncio.base_events.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        self.idle_timeout = IDLE_TIMEOUT
+        self.header_timeout = HEADER_TIMEOUT
+        self.resource_log = ThrottledLog()
+        self._loop_handler_set = False
+
+    def _quiet_resource_errors(self) -> None:
+        """asyncio reports a failed accept (EMFILE at the fd limit) through the loop's
+        exception handler with a traceback, again on every retry: log it once per interval."""
+        if self._loop_handler_set:
+            return
+        self._loop_handler_set = True
+        loop = asyncio.get_running_loop()
+        previous = loop.get_exception_handler()
+
+        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            exc = context.get("exception")
+            if is_resource_error(exc):
+                self.resource_log.warn("accept", f"cannot accept connections: {exc}")
+                return
+            if previous is not None:
+                previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handler)
 
     async def listen_unix(self, path: str, mode: int = 0o660) -> None:
         import os
 
         if os.path.exists(path):
             os.unlink(path)
+        self._quiet_resource_errors()
         server = await asyncio.start_unix_server(self._on_client, path=path, limit=READ_CHUNK)
         os.chmod(path, mode)
         self._servers.append(server)
 
     async def listen_tcp(self, host: str, port: int, ssl: Any = None) -> None:
+        self._quiet_resource_errors()
         server = await asyncio.start_server(self._on_client, host, port, ssl=ssl)
         self._servers.append(server)
 
@@ -244,6 +318,17 @@ class HttpServer:
         conn = _Connection(reader, writer)
         try:
             await self._serve(conn)
+        except h11.RemoteProtocolError as exc:
+            # Malformed request line, HTTP/0.9, bad Content-Length, bad chunking: Go's 400.
+            log.debug("bad request: %s", exc)
+            if not conn.responded:
+                writer.write(BAD_REQUEST)
+                try:
+                    await asyncio.wait_for(writer.drain(), 5)
+                except (OSError, TimeoutError):
+                    pass
+        except TimeoutError:
+            log.debug("connection timed out waiting for a request")
         except (ConnectionError, asyncio.IncompleteReadError, h11.ProtocolError) as exc:
             log.debug("connection ended: %s", exc)
         except asyncio.CancelledError:
@@ -266,7 +351,7 @@ class HttpServer:
 
     async def _serve(self, conn: _Connection) -> None:
         while not self._closing:
-            event = await conn.next_event()
+            event = await conn.next_request(self.idle_timeout, self.header_timeout)
             if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
                 return
             if not isinstance(event, h11.Request):
@@ -274,6 +359,14 @@ class HttpServer:
             request = Request(conn, event)
             try:
                 result = await self._dispatch(request)
+            except h11.RemoteProtocolError:
+                raise  # the body was malformed: 400 and close
+            except OSError as exc:
+                if not is_resource_error(exc):
+                    log.exception("handler crashed for %s %s", request.method, request.path)
+                else:
+                    self.resource_log.warn("handler", f"{request.method} {request.path}: {exc}")
+                result = error_response(500, str(exc))
             except Exception:
                 log.exception("handler crashed for %s %s", request.method, request.path)
                 result = error_response(500, "internal error")
@@ -292,6 +385,7 @@ class HttpServer:
             if conn.h11.our_state is h11.MUST_CLOSE or conn.h11.their_state is h11.MUST_CLOSE:
                 return
             try:
+                conn.responded = False
                 conn.h11.start_next_cycle()
             except h11.LocalProtocolError:
                 return

@@ -6,11 +6,11 @@ is a 400 even where the route would fail later (a swarm route on a non-swarm nod
 
 from __future__ import annotations
 
-import json
 from email.message import Message
 from typing import Any
 
 from ..errors import InvalidParameter
+from .decode import decode_json
 from .http import Request
 
 
@@ -29,22 +29,6 @@ def check_content_type(content_type: str, body: bytes) -> None:
         raise InvalidParameter(
             f"unsupported Content-Type header ({content_type}): must be 'application/json'"
         )
-
-
-def decode_json(body: bytes) -> Any:
-    """The value of a JSON body; None for an empty one (an empty body is not an error)."""
-    if not body:
-        return None
-    text = body.decode("utf-8", errors="replace")
-    if not text.strip():
-        raise InvalidParameter("invalid JSON: got EOF while reading request body")
-    try:
-        value, end = json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))
-    except ValueError as exc:
-        raise InvalidParameter(f"invalid JSON: {exc}") from None
-    if text[end:].strip():
-        raise InvalidParameter("unexpected content after JSON")
-    return value
 
 
 async def read_json_object(req: Request, go_type: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter
@@ -15,10 +16,19 @@ if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
 
+NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
+NAME_RE = re.compile(f"{NAME_CHARS}*")
+NAME_MAX = 255
+
+
 def create_options(body: dict[str, Any]) -> CreateOptions:
     name = string(body, "Name")
     if not name:
         raise InvalidParameter("network name is required")
+    if not NAME_RE.fullmatch(name):
+        raise InvalidParameter(f"invalid network name ({name!r}), only {NAME_CHARS} are allowed")
+    if len(name) > NAME_MAX:
+        raise InvalidParameter(f"network name is too long: at most {NAME_MAX} characters")
     return CreateOptions(
         name=name,
         driver=string(body, "Driver", "bridge"),

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import DockyardError, InvalidParameter, NotFound
+from .decode import decode_json
 from .http import Request, Response, json_response
-from .jsonbody import check_content_type, decode_json
+from .jsonbody import check_content_type
 from .router import Router
 
 if TYPE_CHECKING:

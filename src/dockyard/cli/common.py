@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..client.api import DEFAULT_HOST, APIError, Client, DaemonUnreachable, resolve_host
 from ..client.contexts import ContextError
+from ..client.http1 import UnexpectedEOF
 from .errors import CLIError, StatusExit
 
 if TYPE_CHECKING:
@@ -165,6 +166,12 @@ def run_command(
         return 130
     except BrokenPipeError:
         return 0
+    except ConnectionError as exc:
+        # The daemon went away mid-request (killed, restarted): one line, like docker's
+        # "unexpected EOF", never a traceback.
+        print(exc if isinstance(exc, UnexpectedEOF) else f"error during connect: {exc}",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def print_json(data: Any) -> None:

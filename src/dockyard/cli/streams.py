@@ -260,7 +260,7 @@ class Waiter:
         if self._thread is not None:
             self._thread.join()
             if self._result is None:
-                return 125, "error waiting for container: connection closed"
+                return 125, "error waiting for container: unexpected EOF"
             return self._result
         return self._read()
 

@@ -31,12 +31,19 @@ class Headers:
         return list(self._pairs)
 
 
+class UnexpectedEOF(ConnectionError):
+    """The daemon closed the connection in the middle of a response body (it died)."""
+
+    def __init__(self) -> None:
+        super().__init__("unexpected EOF")
+
+
 class HTTPResponse:
     def __init__(self, sock: socket.socket, method: str) -> None:
         self._file = sock.makefile("rb")
         line = self._file.readline(65537)
         if not line:
-            raise ConnectionError("connection closed before a response")
+            raise UnexpectedEOF()  # the daemon closed the connection (died) before answering
         parts = line.decode("latin-1").split(None, 2)
         self.status = int(parts[1])
         self.reason = parts[2].strip() if len(parts) > 2 else ""
@@ -64,6 +71,8 @@ class HTTPResponse:
         if self._chunked:
             if self._chunk_left == 0:
                 size_line = self._file.readline(65537)
+                if not size_line.endswith(b"\n"):
+                    raise UnexpectedEOF()  # no terminating chunk: the stream was cut
                 size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     while self._file.readline(65537) not in (b"\r\n", b"\n", b""):
@@ -73,8 +82,7 @@ class HTTPResponse:
                 self._chunk_left = size
             data = self._file.read1(min(n, self._chunk_left))
             if not data:
-                self._done = True
-                return b""
+                raise UnexpectedEOF()
             self._chunk_left -= len(data)
             if self._chunk_left == 0:
                 self._file.readline(65537)  # the CRLF after each chunk
@@ -82,6 +90,8 @@ class HTTPResponse:
         want = n if self._left is None else min(n, self._left)
         data = self._file.read1(want)
         if not data:
+            if self._left:
+                raise UnexpectedEOF()  # fewer bytes than Content-Length announced
             self._done = True
             return b""
         if self._left is not None:

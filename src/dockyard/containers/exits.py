@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
+from ..runtime.logfile import effective_log_opts
 from .mounts import teardown_mounts
 from .netconnect import unwire
 from .rootfs import RootFS
@@ -146,7 +147,7 @@ class Exits:
         """conmon cannot keep several files itself: rotate for containers that ask to."""
         while not self.stopping.wait(interval):
             for c in self.store.all():
-                opts = {**self.log_opts, **c.host_config.log_config.config}
+                opts = effective_log_opts(self.log_opts, c.host_config.log_config.config)
                 if c.running and int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
                     self.runtime.rotate_logs(c.id, opts)
 

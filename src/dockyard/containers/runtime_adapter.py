@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def _size_bytes(text: str | None) -> int | None:
     if not text:
         return None
-    units = {"k": 1000, "m": 1000**2, "g": 1000**3}
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}  # Docker's RAMInBytes
     t = text.strip().lower().rstrip("b")
     mult = units.get(t[-1:], 1)
     digits = t[:-1] if t[-1:] in units else t
@@ -93,9 +93,9 @@ class RuntimeAdapter:
         """Docker's max-file > 1: shift log files once the current one reached max-size."""
         max_size = _size_bytes(log_opts.get("max-size"))
         max_file = int(log_opts.get("max-file") or 1)
-        if max_size and max_file > 1:
+        if max_size and max_size > 0 and max_file > 1:
             with contextlib.suppress(OSError, ContainerNotRunning):
-                self._for(cid).rotate_log_if_needed(cid, max_size, max_file)
+                self._for(cid).rotate_log_if_needed(cid, rotate_at(max_size), max_file)
 
     def exit_status(self, cid: str) -> tuple[int, float, bool] | None:
         st = self._for(cid).exit_status(cid)
@@ -187,14 +187,19 @@ def _unused_exec_dirs(rt: Runtime, cid: str) -> list[Path]:
     return found
 
 
+def rotate_at(max_size: int) -> int:
+    """Shift files a quarter before conmon's cap (max-size) would start the file afresh and
+    drop it: a container writing less than that per check loses nothing."""
+    return max_size - max_size // 4
+
+
 def _conmon_log_cap(log_opts: dict[str, str]) -> int | None:
-    """conmon starts its file afresh at this size, dropping what it held. With one file
-    that is Docker's max-size; with several we rotate at max-size ourselves and conmon's
-    cap (twice as much) only bounds the disk when a container writes faster than that."""
+    """conmon starts its file afresh at this size, dropping what it held, so no file ever
+    exceeds max-size and the disk use is at most max-size x max-file, as Docker's. With
+    several files we rotate before that ourselves (rotate_at, every half second); only a
+    container writing more than a quarter of max-size between two checks loses lines."""
     max_size = _size_bytes(log_opts.get("max-size"))
-    if not max_size:
-        return None
-    return max_size if int(log_opts.get("max-file") or 1) <= 1 else 2 * max_size
+    return max_size if max_size and max_size > 0 else None
 
 
 def _docker_start_message(text: str) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import rfc3339
 from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
+from ..runtime.logfile import effective_log_opts
 from . import model, netconnect
 from .config import ContainerConfig, Publish
 from .create import create_container
@@ -236,7 +237,7 @@ class ContainerService:
                 tty=bool(cfg.tty),
                 stdin=bool(cfg.open_stdin),
                 log_path=Path(c.record.log_path),
-                log_opts={**self.config.log_opts, **hc.log_config.config},
+                log_opts=effective_log_opts(self.config.log_opts, hc.log_config.config),
                 runtime_name=hc.runtime or self.config.default_runtime,
                 # Docker closes stdin after the first attach only without a TTY.
                 stdin_once=bool(cfg.stdin_once) and not cfg.tty,

@@ -184,6 +184,12 @@ def validate(config: DaemonConfig, origin: str) -> DaemonConfig:
                 f"{origin}: 'hosts' has {host} but TCP is only served with TLS and client "
                 "certificates (set tlsverify, tlscacert, tlscert, tlskey)"
             )
+    if config.tlsverify and not config.tlscacert:
+        # Without a CA of its own the system store would vouch for client certificates:
+        # any certificate a public CA issued would get root access to the API.
+        raise ConfigError(
+            f"{origin}: 'tlsverify' needs 'tlscacert' (the CA that signs client certificates)"
+        )
     _validate_names(config, origin)
     _validate_paths(config, origin)
     return config

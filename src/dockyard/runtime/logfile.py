@@ -390,6 +390,24 @@ def follow_logs(
         follower.close()
 
 
+# Logs are bounded unless asked otherwise (Docker's `local` driver defaults; its json-file has
+# none): used when neither daemon.json `log-opts` nor the container give a max-size.
+DEFAULT_MAX_SIZE = "20m"
+DEFAULT_MAX_FILE = "5"
+
+
+def effective_log_opts(
+    daemon_opts: dict[str, str], container_opts: dict[str, str] | None
+) -> dict[str, str]:
+    """The container's log options over the daemon's, with the default bound filled in.
+    An explicit max-size (even -1, unbounded) keeps Docker's max-file default of 1."""
+    opts = {**daemon_opts, **(container_opts or {})}
+    if not opts.get("max-size"):
+        opts["max-size"] = DEFAULT_MAX_SIZE
+        opts.setdefault("max-file", DEFAULT_MAX_FILE)
+    return opts
+
+
 def needs_rotation(path: str, max_size: int) -> bool:
     try:
         return max_size > 0 and os.stat(path).st_size >= max_size

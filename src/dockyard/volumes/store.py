@@ -33,6 +33,8 @@ ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 DEFAULT_DRIVER = "local"
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 NAME_RE = re.compile(f"^{NAME_CHARS}+$")
+# A volume is a directory named after it: longer names fail in the filesystem (a 500).
+NAME_MAX = 255
 
 InUse = Callable[[], Mapping[str, list[str]]]
 EventSink = Callable[[str, str, dict[str, str]], None]
@@ -62,6 +64,8 @@ def validate_name(name: str) -> None:
             f'"{name}" includes invalid characters for a local volume name, only "{NAME_CHARS}"'
             " are allowed. If you intended to pass a host directory, use absolute path"
         )
+    if len(name.encode()) > NAME_MAX:
+        raise InvalidParameter(f"volume name is too long: at most {NAME_MAX} characters")
 
 
 def _prefixed(exc: DockyardError, prefix: str) -> DockyardError:

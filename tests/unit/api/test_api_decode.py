@@ -55,3 +55,14 @@ def test_decode_helpers() -> None:
     assert string({"k": ""}, "k", "d") == "d"
     with pytest.raises(InvalidParameter):
         string({"k": 1}, "k")
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "bad name!", "a\0b", "-x", "_x", "x" * 10_000])
+def test_network_names_follow_dockers_rule_and_limit(name: str) -> None:
+    with pytest.raises(InvalidParameter, match="network name"):
+        create_options({"Name": name})
+
+
+def test_network_names_docker_accepts() -> None:
+    for name in ["a", "my-net_1.2", "A" * 255]:
+        assert create_options({"Name": name}).name == name

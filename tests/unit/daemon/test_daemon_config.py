@@ -110,10 +110,26 @@ def test_flags_are_validated_with_the_file(tmp_path: Path) -> None:
     assert build_config(parse_args(["--config-file", str(cfg), "-b", "br7"])).bridge == "br7"
     with pytest.raises(ConfigError, match="'bridge'"):
         build_config(parse_args(["--config-file", str(cfg), "--bridge", "no/such"]))
-    tls = write(tmp_path, {"tlsverify": True, "tlscert": "/nonexistent/cert.pem"})
+    doc = {"tlsverify": True, "tlscert": "/nonexistent/cert.pem"}
+    tls = write(tmp_path, {**doc, "tlscacert": "/nonexistent/ca.pem"})
     config = build_config(parse_args(["--config-file", str(tls), "-H", "tcp://127.0.0.1:1"]))
     with pytest.raises(ConfigError, match="TLS files"):
         tls_context(config)
+
+
+def test_tlsverify_without_a_ca_is_refused(tmp_path: Path) -> None:
+    """Without tlscacert the system CA store would vouch for client certificates."""
+    from dockyard.dockyardd import build_config, parse_args
+
+    doc = {"tlsverify": True, "tlscert": "/c.pem", "tlskey": "/k.pem"}
+    for hosts in (["-H", "tcp://127.0.0.1:1"], []):
+        args = parse_args(["--config-file", str(write(tmp_path, doc)), *hosts])
+        with pytest.raises(ConfigError, match="'tlsverify' needs 'tlscacert'"):
+            build_config(args)
+    for tls_only in ({"tls": True, "tlscert": "/c.pem", "tlskey": "/k.pem"}, {}):
+        args = parse_args(["--config-file", str(write(tmp_path, tls_only)), "-H", "tcp://:2375"])
+        with pytest.raises(ConfigError, match="TCP is only served with TLS and client"):
+            build_config(args)
 
 
 def test_listeners_served_by_another_daemon_are_refused(tmp_path: Path) -> None:
