@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +77,42 @@ def test_rm_link_removes_only_the_link(cli: Cli, res: Resources) -> None:
     assert proc.returncode == 1
     assert "Conflict, cannot remove the default link name of the container" in proc.stderr
     assert cli.state(target) == "running"
+
+
+def test_unknown_log_driver_is_refused_at_create(cli: Cli, res: Resources) -> None:
+    name = res.container("logdrv")
+    proc = cli.run("create", "--name", name, "--log-driver", "nosuchdriver", *SLEEPER)
+    assert proc.returncode != 0
+    assert "logger: no log driver named 'nosuchdriver' is registered" in proc.stderr
+    assert not cli.exists(name)
+
+
+def test_commit_with_pause_of_a_stopped_container(cli: Cli, res: Resources) -> None:
+    name, image = res.container("commit"), res.image("e2e/paused")
+    cli.ok("run", "--name", name, "busybox", "sh", "-c", "echo kept > /marker")
+    assert cli.state(name) == "exited"
+    cli.ok("commit", "--pause=true", name, image)
+    out = cli.ok("run", "--rm", image, "cat", "/marker")
+    assert out.strip() == "kept"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x07" * 3000, "Error processing tar file(exit status 1): archive/tar: invalid tar header"),
+        (b"hello", "Error processing tar file(exit status 1): unexpected EOF"),
+        (b"\0" * 1024, "/repositories: no such file or directory"),  # a tar with no manifest
+    ],
+)  # fmt: skip
+def test_load_of_a_broken_tar(cli: Cli, data: bytes, message: str) -> None:
+    proc = cli.run("load", input=data)
+    assert proc.returncode == 1
+    assert message in proc.stderr, proc.stderr
+    assert "Error response from daemon" not in proc.stderr  # reported in the stream, as dockerd
+
+
+def test_load_error_in_the_stream_for_docker_py(daemon: Any) -> None:
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=daemon.host)
+    with pytest.raises(docker.errors.ImageLoadError, match="invalid tar header"):
+        client.images.load(b"\x07" * 3000)
