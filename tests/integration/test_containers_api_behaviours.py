@@ -116,3 +116,27 @@ def test_load_error_in_the_stream_for_docker_py(daemon: Any) -> None:
     client = docker.DockerClient(base_url=daemon.host)
     with pytest.raises(docker.errors.ImageLoadError, match="invalid tar header"):
         client.images.load(b"\x07" * 3000)
+
+
+def test_exec_user_workdir_env_privileged(cli: Cli, res: Resources) -> None:
+    name = res.container("execopts")
+    cli.ok("run", "-d", "--name", name, "-e", "KEEP=1", "-e", "OVER=old", *SLEEPER)
+    assert cli.ok("exec", "-u", "1000:1000", name, "id").strip() == "uid=1000 gid=1000"
+    assert cli.ok("exec", "-u", "1000", name, "id").strip() == "uid=1000 gid=0(root)"
+    assert cli.ok("exec", "-u", "nobody", name, "id").strip().startswith("uid=65534(nobody)")
+    assert cli.ok("exec", "-w", "/tmp", name, "pwd") == "/tmp\n"
+    env = cli.ok("exec", "-e", "OVER=new", "-e", "EXTRA=x", name, "env").splitlines()
+    assert {"KEEP=1", "OVER=new", "EXTRA=x"} <= set(env) and "OVER=old" not in env
+
+    def cap_eff(*flags: str) -> int:
+        status = cli.ok("exec", *flags, name, "cat", "/proc/self/status")
+        return int(next(x for x in status.splitlines() if x.startswith("CapEff:")).split()[1], 16)
+
+    assert cap_eff("--privileged") & ~cap_eff() and cap_eff("--privileged") & (1 << 21)
+
+    # a user that does not exist fails the start: dockerd's text on stdout, exit code 126
+    proc = cli.run("exec", "-u", "nosuch", name, "id")
+    assert proc.returncode == 126, proc
+    assert "unable to find user nosuch: no matching entries in passwd file" in proc.stdout
+    proc = cli.run("exec", "-w", "/nonexistent", name, "pwd")
+    assert proc.returncode == 126 and 'chdir to cwd ("/nonexistent")' in proc.stdout, proc
