@@ -120,10 +120,12 @@ def attach(
     gateway: str | None,
     mac: str,
     mtu: int = 1500,
+    extra: list[tuple[str, int]] | None = None,
 ) -> str:
     """Plug the namespace into `bridge` as `ifname`; return the host-side veth name.
 
     `gateway` set means this is the namespace's first network: default route through it.
+    `extra` are more (address, prefix length) pairs for the interface (link-local IPs).
     """
     host = "veth" + secrets.token_hex(4)[:7]
     with IPRoute() as ipr:
@@ -150,6 +152,8 @@ def attach(
                 nsr.link("set", index=lo, state="up")
             idx = link_index(nsr, ifname)
             nsr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
+            for address, length in extra or []:
+                nsr.addr("add", index=idx, address=address, prefixlen=length)
             nsr.link("set", index=idx, state="up")
             if gateway:
                 nsr.route("replace", dst="0.0.0.0/0", gateway=gateway, oif=idx)

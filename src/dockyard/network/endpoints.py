@@ -4,6 +4,7 @@ and published ports."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import re
 from pathlib import Path
@@ -16,6 +17,22 @@ from . import netns, views
 from .netconfig import mtu_option, new_id
 
 log = logging.getLogger(__name__)
+
+# The network service's name of the default host address for published ports.
+HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
+
+
+def link_local_addresses(ips: list[str]) -> list[tuple[str, int]]:
+    """--link-local-ip values as (address, prefix length): Docker puts them in the
+    link-local ranges' masks (/16 for IPv4, /64 for IPv6)."""
+    out = []
+    for ip in ips:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            raise InvalidParameter(f"invalid link-local IP address: {ip}") from None
+        out.append((str(addr), 16 if addr.version == 4 else 64))
+    return out
 
 
 class Endpoints:
@@ -75,14 +92,17 @@ class Endpoints:
         links: list[str] | None = None,
         hostname: str | None = None,
         mac: str | None = None,
+        link_local: list[str] | None = None,
     ) -> dict[str, Any]:
         """Attach a container to a network; returns Docker's EndpointSettings.
 
-        `links` are "container:alias" (EndpointSettings.Links). The sandbox is created
-        on demand. For host/none the result carries no address."""
+        `links` are "container:alias" (EndpointSettings.Links); `link_local` are extra
+        addresses (IPAMConfig.LinkLocalIPs). The sandbox is created on demand. For
+        host/none the result carries no address."""
         name = name.lstrip("/")
         if mac and not re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", mac):
             raise InvalidParameter(f"invalid MAC address: {mac}")
+        local_addrs = link_local_addresses(link_local or [])
         with self.lock:
             rec = self._find(network)
             key = f"{container_id}/{rec['Id']}"
@@ -122,14 +142,17 @@ class Endpoints:
                 "aliases": list(aliases or []),
                 "links": list(links or []),
                 "requested_ip": ip or "",
+                "link_local": list(link_local or []),
                 "hostname": hostname or container_id[:12],
             }
             if bridged:
                 path = self.create_sandbox(container_id)
                 addr = self.ipam.allocate(rec["Id"], ip)
                 alloc = self.ipam.networks[rec["Id"]]
-                first = not any(
-                    e["cid"] == container_id and e["gateway"] for e in self.endpoints.values()
+                # an internal network never gives the default route (no way out)
+                first = not rec["Internal"] and not any(
+                    e["cid"] == container_id and e.get("default_route")
+                    for e in self.endpoints.values()
                 )
                 try:
                     ifname = br.next_ifname(path)
@@ -143,6 +166,7 @@ class Endpoints:
                         str(alloc.gateway) if first else None,
                         mac,
                         mtu_option(rec["Options"], self.cfg.mtu),
+                        local_addrs,
                     )
                 except BaseException:
                     self.ipam.release(rec["Id"], str(addr))
@@ -201,7 +225,11 @@ class Endpoints:
 
     def _move_gateway(self, old: dict[str, Any]) -> dict[str, Any] | None:
         """The endpoint holding the default route left: give the route to another one."""
-        heirs = [e for e in self.endpoints.values() if e["cid"] == old["cid"] and e["ip"]]
+        heirs = [
+            e
+            for e in self.endpoints.values()
+            if e["cid"] == old["cid"] and e["ip"] and not self.networks[e["network_id"]]["Internal"]
+        ]
         sb = self.sandboxes.get(old["cid"])
         if not heirs or sb is None:
             return None
@@ -246,7 +274,8 @@ class Endpoints:
                     cport, _, proto = port_proto.partition("/")
                     proto = proto or "tcp"
                     for b in bindings or [{"HostIp": "", "HostPort": ""}]:
-                        host_ip = b.get("HostIp") or ""
+                        # no address asked for: the network's default (Docker's option)
+                        host_ip = b.get("HostIp") or rec["Options"].get(HOST_BINDING, "")
                         if ":" in host_ip:
                             continue  # IPv6 host addresses: not supported yet
                         try:

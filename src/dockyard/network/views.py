@@ -68,16 +68,18 @@ def endpoint_settings(rec: Record, ep: Record) -> Record:
         dns_names = [ep["name"], *ep["aliases"], ep["cid"][:12]]
         if ep["hostname"] not in dns_names:
             dns_names.append(ep["hostname"])
-    requested = {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else None
+    requested: Record = {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else {}
+    if ep.get("link_local"):
+        requested["LinkLocalIPs"] = list(ep["link_local"])
     return {
         **planned_endpoint({}),
-        "IPAMConfig": requested,
+        "IPAMConfig": requested or None,
         "Links": ep["links"] or None,
         "Aliases": ep["aliases"] or None,
         "MacAddress": ep["mac"],
         "NetworkID": rec["Id"],
         "EndpointID": ep["endpoint_id"],
-        "Gateway": ep["gateway"],
+        "Gateway": "" if rec["Internal"] else ep["gateway"],  # no route out, as Docker
         "IPAddress": ep["ip"],
         "IPPrefixLen": ep["prefixlen"],
         "DNSNames": dns_names,
