@@ -4,6 +4,7 @@ names, --mac-address and --link-local-ip; create/inspect/connect JSON as Docker'
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -112,3 +113,42 @@ def test_mac_address_and_link_local_ip(cli: Cli, res: Resources) -> None:
     assert "inet 169.254.20.20/16" in cli.ok("exec", name, "ip", "addr", "show", "eth1")
     containers = inspect(cli, "network", "inspect", other)["Containers"]
     assert [c["Name"] for c in containers.values()] == [name]
+
+
+def test_ipv6_network_create_inspect_connect(cli: Cli, res: Resources) -> None:
+    net, auto = res.network("v6"), res.network("v6auto")
+    subnet = str(ipaddress.IPv6Network(f"fd42:{secrets.token_hex(2)}:{secrets.token_hex(2)}::/64"))
+    prefix = subnet.split("::")[0]
+    cli.ok("network", "create", "--ipv6", "--subnet", subnet, net)
+    doc = inspect(cli, "network", "inspect", net)
+    assert doc["EnableIPv6"] is True
+    v4, v6 = doc["IPAM"]["Config"]
+    assert "." in v4["Subnet"] and v6 == {"Subnet": subnet, "Gateway": f"{prefix}::1"}
+
+    a, b = res.container("v6a"), res.container("v6b")
+    cli.ok("run", "-d", "--name", a, "--network", net, "--ip6", f"{prefix}::10", *SLEEPER)
+    cli.ok("run", "-d", "--name", b, "--network", net, *SLEEPER)
+    ep = inspect(cli, "inspect", a)["NetworkSettings"]["Networks"][net]
+    assert ep["IPAMConfig"] == {"IPv6Address": f"{prefix}::10"}
+    assert ep["GlobalIPv6Address"] == f"{prefix}::10" and ep["GlobalIPv6PrefixLen"] == 64
+    assert ep["IPv6Gateway"] == f"{prefix}::1"
+    assert f"inet6 {prefix}::10/64" in cli.ok("exec", a, "ip", "-6", "addr", "show", "eth0")
+    assert f"default via {prefix}::1" in cli.ok("exec", a, "ip", "-6", "route")
+    assert cli.run("exec", b, "ping", "-c1", "-W2", f"{prefix}::10").returncode == 0
+    assert cli.run("exec", b, "ping", "-c1", "-W2", f"{prefix}::1").returncode == 0
+    containers = inspect(cli, "network", "inspect", net)["Containers"]
+    assert f"{prefix}::10/64" in {c["IPv6Address"] for c in containers.values()}
+
+    # without a subnet: a unique-local /64; --ip6 on connect
+    cli.ok("network", "create", "--ipv6", auto)
+    auto6 = inspect(cli, "network", "inspect", auto)["IPAM"]["Config"][1]["Subnet"]
+    assert auto6.startswith("fd") and auto6.endswith("::/64")
+    want = auto6.replace("::/64", "::99")
+    cli.ok("network", "connect", "--ip6", want, auto, a)
+    assert (
+        inspect(cli, "inspect", a)["NetworkSettings"]["Networks"][auto]["GlobalIPv6Address"] == want
+    )
+
+    # an IPv6 subnet needs --ipv6
+    proc = cli.run("network", "create", "--subnet", "fd43::/64", res.network("nov6"))
+    assert proc.returncode == 1 and "IPv6" in proc.stderr

@@ -93,11 +93,12 @@ class Endpoints:
         hostname: str | None = None,
         mac: str | None = None,
         link_local: list[str] | None = None,
+        ip6: str | None = None,
     ) -> dict[str, Any]:
         """Attach a container to a network; returns Docker's EndpointSettings.
 
         `links` are "container:alias" (EndpointSettings.Links); `link_local` are extra
-        addresses (IPAMConfig.LinkLocalIPs). The sandbox is created on demand. For
+        addresses (IPAMConfig.LinkLocalIPs); `ip6` an IPv6 address asked for (--ip6). The sandbox is created on demand. For
         host/none the result carries no address."""
         name = name.lstrip("/")
         if mac and not re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", mac):
@@ -142,13 +143,31 @@ class Endpoints:
                 "aliases": list(aliases or []),
                 "links": list(links or []),
                 "requested_ip": ip or "",
+                "requested_ip6": ip6 or "",
+                "ip6": "",
+                "prefixlen6": 0,
+                "gateway6": "",
                 "link_local": list(link_local or []),
                 "hostname": hostname or container_id[:12],
             }
             if bridged:
                 path = self.create_sandbox(container_id)
+                alloc6 = self.ipam.networks6.get(rec["Id"])
+                if ip6 and alloc6 is None:
+                    raise InvalidParameter(
+                        "user specified IP address is supported only when connecting to networks "
+                        "with user configured subnets"
+                    )
                 addr = self.ipam.allocate(rec["Id"], ip)
                 alloc = self.ipam.networks[rec["Id"]]
+                addr6 = None
+                if alloc6 is not None:
+                    try:
+                        addr6 = alloc6.allocate(ip6)
+                    except BaseException:
+                        self.ipam.release(rec["Id"], str(addr))
+                        raise
+                    local_addrs = [(str(addr6), alloc6.subnet.prefixlen), *local_addrs]
                 # an internal network never gives the default route (no way out)
                 first = not rec["Internal"] and not any(
                     e["cid"] == container_id and e.get("default_route")
@@ -167,9 +186,12 @@ class Endpoints:
                         mac,
                         mtu_option(rec["Options"], self.cfg.mtu),
                         local_addrs,
+                        str(alloc6.gateway) if first and alloc6 is not None else None,
                     )
                 except BaseException:
                     self.ipam.release(rec["Id"], str(addr))
+                    if addr6 is not None and alloc6 is not None:
+                        alloc6.release(addr6)
                     raise
                 ep.update(
                     ip=str(addr),
@@ -179,6 +201,12 @@ class Endpoints:
                     ifname=ifname,
                     default_route=first,
                 )
+                if addr6 is not None and alloc6 is not None:
+                    ep.update(
+                        ip6=str(addr6),
+                        prefixlen6=alloc6.subnet.prefixlen,
+                        gateway6=str(alloc6.gateway),
+                    )
             elif rec["Driver"] == "null":
                 br.loopback_up(self.create_sandbox(container_id))  # attach() does it otherwise
             self.endpoints[key] = ep
@@ -251,6 +279,9 @@ class Endpoints:
                 log.warning("detaching %s: %s", key, exc)
         if ep["ip"]:
             self.ipam.release(ep["network_id"], ep["ip"])
+        alloc6 = self.ipam.networks6.get(ep["network_id"])
+        if ep.get("ip6") and alloc6 is not None:
+            alloc6.release(ep["ip6"])
         self.endpoints.pop(key, None)
 
     # ------------------------------------------------------------------ ports

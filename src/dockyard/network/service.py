@@ -251,6 +251,7 @@ class NetworkService:
             hostname=att.hostname,
             mac=cfg.get("MacAddress") or att.mac_address or None,
             link_local=list(ipam.get("LinkLocalIPs") or []),
+            ip6=ipam.get("IPv6Address") or None,
         )
 
     def setup(self, att: Attachment, planned: dict[str, dict[str, Any]]) -> Wiring:
