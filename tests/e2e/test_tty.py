@@ -28,11 +28,11 @@ pytestmark = [
 class Terminal:
     """A client process on the slave side of a pty; we type on the master side."""
 
-    def __init__(self, cli: Cli, *args: str) -> None:
+    def __init__(self, cli: Cli, *args: str, env: dict[str, str] | None = None) -> None:
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
             [*tool_argv(cli.tool), *args],
-            env=dict(cli.daemon.env, TERM="xterm"),
+            env=dict(cli.daemon.env, TERM="xterm", **(env or {})),
             stdin=slave, stdout=slave, stderr=slave,
             start_new_session=True,
         )  # fmt: skip
@@ -153,3 +153,21 @@ def test_run_it_detach_keys_leave_it_running(cli: Cli, res: Resources) -> None:
     finally:
         term.close()
     assert cli.state(name) == "running"
+
+
+def test_exec_detach_keys_from_the_docker_config(cli: Cli, res: Resources, tmp_path: Path) -> None:
+    name = res.container("cfgkeys")
+    cli.ok("run", "-d", "--name", name, *("busybox", "sleep", "600"))
+    (tmp_path / "config.json").write_text('{"detachKeys": "ctrl-x,x"}')
+    term = Terminal(cli, "exec", "-it", name, "sh", env={"DOCKER_CONFIG": str(tmp_path)})
+    try:
+        term.expect(b"# ")
+        term.type(b"echo kept > /tmp/cfg; echo wrote-$((3+4))\r")
+        term.expect(b"wrote-7")
+        term.type(b"\x18x")  # ctrl-x x, the configured keys, ends the client
+        code = term.wait(timeout=8)
+        assert code == 1 and b"read escape sequence" in term.seen, (code, term.seen)
+    finally:
+        term.close()
+    assert cli.state(name) == "running"
+    assert cli.ok("exec", name, "cat", "/tmp/cfg") == "kept\n"

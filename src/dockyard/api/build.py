@@ -13,6 +13,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from ..common import gojson
 from ..errors import DockyardError, InvalidParameter
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
@@ -32,7 +33,7 @@ SSH_HEADER = "X-Dockyard-Build-Ssh"
 
 
 def _message(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj).encode() + b"\r\n"
+    return gojson.dumps(obj).encode() + b"\r\n"
 
 
 def _error(text: str, code: int = 0) -> bytes:

@@ -183,7 +183,8 @@ def register(router: Router, daemon: Daemon) -> None:
         body = check_update(await req.json({}))
         return json_response(await asyncio.to_thread(svc().update, id, body))
 
-    @router.route("DELETE", "/containers/{id}")
+    # A path: `docker rm --link parent/alias` names a link.
+    @router.route("DELETE", "/containers/{id:path}")
     async def remove(req: Request, id: str) -> Response:
         await asyncio.to_thread(
             svc().remove, id, req.q_bool("force"), req.q_bool("v"), req.q_bool("link")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import Conflict, InvalidParameter, NotFound
 from .http import Hijack, Request, Response, json_response
 from .router import Router
-from .streams import STDERR, encoder
+from .streams import STDOUT, encoder
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
@@ -50,7 +50,8 @@ def register(router: Router, daemon: Daemon) -> None:
                 await mgr.start(session, reader, writer, detach=False, tty=tty, encode=encode)
             except Exception as exc:
                 msg = getattr(exc, "message", str(exc))
-                writer.write(encode(STDERR, (msg + "\r\n").encode()))
+                # dockerd writes a failed start on the output stream
+                writer.write(encode(STDOUT, (msg + "\r\n").encode()))
                 writer.close()
                 return
             if size:

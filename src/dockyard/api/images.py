@@ -195,9 +195,13 @@ def register(router: Router, daemon: Daemon) -> None:
         f = await body_to_file(req, s)
 
         def work(emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
-            archive = _uncompressed(f, s)
-            with archive:
-                lines = s.load(archive, None if quiet else emit)
+            try:
+                archive = _uncompressed(f, s)
+                with archive:
+                    lines = s.load(archive, None if quiet else emit)
+            except DockyardError as exc:
+                # dockerd answers 200 and reports a load failure in the stream
+                return [{"errorDetail": {"message": exc.message}, "error": exc.message}]
             return [{"stream": line} for line in lines]
 
         return await run_with_progress(work)

@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Generic, TypeVar
 
+from ..common import gojson
+
 STDIN, STDOUT, STDERR = 0, 1, 2
 CHUNK = 256 * 1024
 
@@ -55,8 +57,9 @@ def json_line(obj: Any) -> bytes:
 
 
 def progress_message(obj: dict[str, Any]) -> bytes:
-    """One jsonmessage of a progress stream (pull, push, load, build): CRLF-terminated."""
-    return json.dumps(obj).encode() + b"\r\n"
+    """One jsonmessage of a progress stream (pull, push, load, build): CRLF-terminated,
+    in Go's JSON as dockerd writes it."""
+    return gojson.dumps(obj).encode() + b"\r\n"
 
 
 def progress_error(text: str, code: int = 0) -> bytes:

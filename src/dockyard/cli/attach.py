@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from dockyard.common import dockerconfig
 from dockyard.common.detachkeys import parse_detach_keys
 
 from .common import APIError, CLIError, Context, parser
@@ -47,7 +48,7 @@ def attach(ctx: Context, argv: list[str]) -> int:
     from . import streams
 
     p = parser("attach", usage="dockyard attach [OPTIONS] CONTAINER")
-    p.add_argument("--detach-keys", default="")
+    p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
     p.add_argument("--no-stdin", action="store_true")
     p.add_argument("--sig-proxy", action="store_true", default=True)
     args, rest = parse_with(p, argv, interspersed=True)
@@ -98,7 +99,7 @@ def exec_(ctx: Context, argv: list[str]) -> int:
 
     p = parser("exec", usage="dockyard exec [OPTIONS] CONTAINER COMMAND [ARG...]")
     p.add_argument("-d", "--detach", action="store_true")
-    p.add_argument("--detach-keys", default="")
+    p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
     p.add_argument("-e", "--env", action="append", default=[])
     p.add_argument("--env-file", action="append", default=[])
     p.add_argument("-i", "--interactive", action="store_true")
@@ -165,7 +166,7 @@ def exec_(ctx: Context, argv: list[str]) -> int:
         resize=streams.exec_resizer(execs, exec_id) if o.tty else None,
     )
     if session.run():
-        return 0
+        raise CLIError("read escape sequence", 1)  # as docker exec reports a detach
     doc = execs.inspect(exec_id)
     code = doc.get("ExitCode")
     return int(code) if code is not None else 0

@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import Any
 
+from ..common import dockerconfig
 from ..common.timefmt import parse_go_duration
 from .common import ArgumentParser, CLIError
 from .flags import FlagError, env_value, flag_error, ram_in_bytes, read_kv_file
@@ -118,7 +119,7 @@ def create_parser(command: str) -> argparse.ArgumentParser:
     add_create_flags(p)
     if command == "run":
         p.add_argument("-d", "--detach", action="store_true")
-        p.add_argument("--detach-keys", default="")
+        p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
         p.add_argument("--sig-proxy", action="store_true", default=True)
     return p
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..common import dockerconfig
 from .common import APIError, CLIError, Context, parser
 from .flags import FlagError, ram_in_bytes
 from .shared import confirm, for_each, parse_filters, print_deleted
@@ -14,7 +15,7 @@ def start(ctx: Context, argv: list[str]) -> int:
     p = parser("start", usage="dockyard start [OPTIONS] CONTAINER [CONTAINER...]")
     p.add_argument("-a", "--attach", action="store_true")
     p.add_argument("-i", "--interactive", action="store_true")
-    p.add_argument("--detach-keys", default="")
+    p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
     p.add_argument("containers", nargs="+")
     args = p.parse_args(argv)
     if args.attach or args.interactive:

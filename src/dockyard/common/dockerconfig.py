@@ -63,6 +63,12 @@ def default_format(key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def detach_keys() -> str:
+    """The detachKeys the user set: attach, exec, run and start use them when no
+    --detach-keys is given (as the docker CLI does); "" when unset."""
+    return default_format("detachKeys") or ""
+
+
 # --- registries and their credentials ---------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Conflict, InvalidParameter, NotFound
+from ..errors import Conflict, DockyardError, InvalidParameter, NotFound
 from .attach import Encode, parse_detach_keys
 
 if TYPE_CHECKING:
@@ -172,9 +172,14 @@ class ExecManager:
         c = s.container
         if not c.running:
             raise Conflict(f"Container {c.id} is not running")
-        proc_spec = self.process_spec(s)
         s.started = True
         s.running = True
+        try:
+            proc_spec = self.process_spec(s)
+        except DockyardError as exc:
+            # dockerd: a user it cannot resolve fails the start with exit code 126
+            self.finish(s, 126)
+            raise Conflict(exc.message) from None
         self.event(c, f"exec_start: {command_text(s.config['Cmd'])}", {"execID": s.id})
         try:
             handle = self.runtime.exec_spawn(c.id, proc_spec, tty, stdin, detach, s.id[:32])

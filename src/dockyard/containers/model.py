@@ -166,8 +166,18 @@ def normalize_host_config(hc: dict[str, Any] | None, default_runtime: str) -> di
             "Type": "json-file",
             "Config": (out.get("LogConfig") or {}).get("Config") or {},
         }
+    driver = out["LogConfig"]["Type"]
+    if driver not in LOG_DRIVERS:
+        raise InvalidParameter(f"logger: no log driver named '{driver}' is registered")
     values_in_force(out)
     return out
+
+
+# The log drivers dockerd registers; any other name is refused at create, as dockerd does.
+LOG_DRIVERS = frozenset(
+    ("none", "json-file", "local", "syslog", "journald", "gelf", "fluentd", "awslogs",
+     "splunk", "gcplogs", "logentries")
+)  # fmt: skip
 
 
 def values_in_force(hc: dict[str, Any]) -> None:

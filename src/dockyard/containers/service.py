@@ -28,6 +28,7 @@ from .create import create_container
 from .etcfiles import etc_mounts, write_etc_files
 from .exits import Exits
 from .healthmonitor import HealthMonitors
+from .links import remove_link
 from .record import Container, HostConfig
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
@@ -301,14 +302,6 @@ class ContainerService:
         self._event(c, "stop")
         return True
 
-    def _wait_exit(self, c: Container, timeout: float) -> None:
-        # The watcher usually records the exit; do it here too so stop returns exited.
-        deadline = time.monotonic() + timeout
-        while c.running and time.monotonic() < deadline:
-            self.exits.handle_exit(c)
-            if c.running:
-                time.sleep(0.02)
-
     def kill(self, ref: str, sig: str | None = "SIGKILL") -> None:
         c = self.get(ref)
         signum = parse_signal(sig or "SIGKILL")
@@ -319,6 +312,13 @@ class ContainerService:
             self.store.save(c)
         self.runtime.kill(c.id, signum)
         self._event(c, "kill", {"signal": str(int(signum))})
+        if signum == signal_mod.SIGKILL:
+            # Docker answers a SIGKILL only once the exit is recorded, so an inspect right
+            # after `docker kill` says exited (137).
+            self.exits.wait_exit(c, 2)
+            if c.running:
+                self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
+                self.exits.wait_exit(c, 10)
 
     def restart(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
         c = self.get(ref)
@@ -358,16 +358,19 @@ class ContainerService:
     def remove(
         self, ref: str, force: bool = False, volumes: bool = False, link: bool = False
     ) -> None:
-        c = self.get(ref)
         if link:
-            raise InvalidParameter("legacy links are not supported for removal")
-        if c.running:
+            remove_link(self.store, ref)
+            return
+        c = self.get(ref)
+        # Docker counts a container waiting to be restarted by its policy as running.
+        if c.running or c.state.restarting:
             if not force:
-                state = "paused" if c.state.paused else "running"
                 raise Conflict(
-                    f'cannot remove container "/{c.name}": container is {state}: stop the '
-                    "container before removing or force remove"
+                    f'cannot remove container "/{c.name}": container is {c.state.status}: '
+                    "stop the container before removing or force remove"
                 )
+            c.manually_stopped = True
+        if c.running:
             c.removing = True
             c.manually_stopped = True
             try:

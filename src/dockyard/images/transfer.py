@@ -4,6 +4,7 @@ one step)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -42,7 +43,7 @@ def load(
     try:
         archive = read_image_archive(archive_file)
     except ArchiveError as exc:
-        raise InvalidParameter(f"invalid image archive: {exc}") from None
+        raise InvalidParameter(_unreadable(cat, str(exc))) from None
     lines: list[str] = []
     loaded: list[tuple[str, list[str]]] = []
     with archive, cat.lock.shared():
@@ -83,6 +84,25 @@ def load(
         else:
             lines.append(f"Loaded image ID: {image_id}\n")
     return lines
+
+
+def _unreadable(cat: ImageCatalog, reason: str) -> str:
+    """dockerd's words for an archive it cannot read: its untar's error, or (a tar with
+    neither manifest.json nor index.json, which includes an empty one) the legacy
+    loader's missing `repositories` file in its import directory."""
+    if reason.startswith("not a readable tar archive: "):
+        detail = reason.rsplit(": ", 1)[-1]
+        if detail != "empty file":
+            go = (
+                "unexpected EOF"
+                if "truncated" in detail or "end of data" in detail
+                else ("archive/tar: invalid tar header")
+            )
+            return f"Error processing tar file(exit status 1): {go}"
+    elif "neither manifest.json nor index.json" not in reason:
+        return f"invalid image archive: {reason}"
+    where = cat.root / "tmp" / f"docker-import-{secrets.randbelow(10**9)}"
+    return f"open {where}/repositories: no such file or directory"
 
 
 def save_plan(cat: ImageCatalog, names: Iterable[str]) -> list[ImageToWrite]:

@@ -17,6 +17,8 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from . import netns
 
+IFA_F_NODAD = 0x02
+
 
 def mac_for(ip: str | IPv4Address) -> str:
     """Docker's MAC for an IPv4 endpoint: 02:42 followed by the four address bytes."""
@@ -70,9 +72,22 @@ def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> b
     # Publishing on 127.0.0.1 DNATs locally generated packets with a loopback source out
     # of this bridge; the kernel drops those as martians unless route_localnet is set.
     write_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
-    with contextlib.suppress(OSError):  # containers' IPv6 is not managed yet
+    with contextlib.suppress(OSError):  # IPv6 only on --ipv6 networks (enable_ipv6)
         write_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "1")
     return created
+
+
+def enable_ipv6(name: str, gateway: str, prefixlen: int) -> None:
+    """IPv6 on a bridge of an --ipv6 network: its gateway address, and forwarding."""
+    write_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "0")
+    write_sysctl("net/ipv6/conf/all/forwarding", "1")
+    with IPRoute() as ipr:
+        idx = link_index(ipr, name)
+        have = {
+            (a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=idx, family=10)
+        }
+        if (gateway, prefixlen) not in have:
+            ipr.addr("add", index=idx, address=gateway, prefixlen=prefixlen, flags=IFA_F_NODAD)
 
 
 def delete_link(name: str) -> None:
@@ -120,10 +135,14 @@ def attach(
     gateway: str | None,
     mac: str,
     mtu: int = 1500,
+    extra: list[tuple[str, int]] | None = None,
+    gateway6: str | None = None,
 ) -> str:
     """Plug the namespace into `bridge` as `ifname`; return the host-side veth name.
 
     `gateway` set means this is the namespace's first network: default route through it.
+    `extra` are more (address, prefix length) pairs for the interface (IPv6 and
+    link-local addresses); `gateway6` is the IPv6 default route's, with `gateway`.
     """
     host = "veth" + secrets.token_hex(4)[:7]
     with IPRoute() as ipr:
@@ -150,9 +169,15 @@ def attach(
                 nsr.link("set", index=lo, state="up")
             idx = link_index(nsr, ifname)
             nsr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
+            for address, length in extra or []:
+                # no duplicate address detection: the address is usable at once
+                flags = IFA_F_NODAD if ":" in address else 0
+                nsr.addr("add", index=idx, address=address, prefixlen=length, flags=flags)
             nsr.link("set", index=idx, state="up")
             if gateway:
                 nsr.route("replace", dst="0.0.0.0/0", gateway=gateway, oif=idx)
+            if gateway and gateway6:
+                nsr.route("replace", dst="::/0", gateway=gateway6, oif=idx, family=10)
     except BaseException:
         delete_link(host)
         raise

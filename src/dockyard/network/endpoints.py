@@ -4,6 +4,7 @@ and published ports."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import re
 from pathlib import Path
@@ -16,6 +17,22 @@ from . import netns, views
 from .netconfig import mtu_option, new_id
 
 log = logging.getLogger(__name__)
+
+# The network service's name of the default host address for published ports.
+HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
+
+
+def link_local_addresses(ips: list[str]) -> list[tuple[str, int]]:
+    """--link-local-ip values as (address, prefix length): Docker puts them in the
+    link-local ranges' masks (/16 for IPv4, /64 for IPv6)."""
+    out = []
+    for ip in ips:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            raise InvalidParameter(f"invalid link-local IP address: {ip}") from None
+        out.append((str(addr), 16 if addr.version == 4 else 64))
+    return out
 
 
 class Endpoints:
@@ -75,14 +92,18 @@ class Endpoints:
         links: list[str] | None = None,
         hostname: str | None = None,
         mac: str | None = None,
+        link_local: list[str] | None = None,
+        ip6: str | None = None,
     ) -> dict[str, Any]:
         """Attach a container to a network; returns Docker's EndpointSettings.
 
-        `links` are "container:alias" (EndpointSettings.Links). The sandbox is created
-        on demand. For host/none the result carries no address."""
+        `links` are "container:alias" (EndpointSettings.Links); `link_local` are extra
+        addresses (IPAMConfig.LinkLocalIPs); `ip6` an IPv6 address asked for (--ip6). The sandbox is created on demand. For
+        host/none the result carries no address."""
         name = name.lstrip("/")
         if mac and not re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", mac):
             raise InvalidParameter(f"invalid MAC address: {mac}")
+        local_addrs = link_local_addresses(link_local or [])
         with self.lock:
             rec = self._find(network)
             key = f"{container_id}/{rec['Id']}"
@@ -122,14 +143,35 @@ class Endpoints:
                 "aliases": list(aliases or []),
                 "links": list(links or []),
                 "requested_ip": ip or "",
+                "requested_ip6": ip6 or "",
+                "ip6": "",
+                "prefixlen6": 0,
+                "gateway6": "",
+                "link_local": list(link_local or []),
                 "hostname": hostname or container_id[:12],
             }
             if bridged:
                 path = self.create_sandbox(container_id)
+                alloc6 = self.ipam.networks6.get(rec["Id"])
+                if ip6 and alloc6 is None:
+                    raise InvalidParameter(
+                        "user specified IP address is supported only when connecting to networks "
+                        "with user configured subnets"
+                    )
                 addr = self.ipam.allocate(rec["Id"], ip)
                 alloc = self.ipam.networks[rec["Id"]]
-                first = not any(
-                    e["cid"] == container_id and e["gateway"] for e in self.endpoints.values()
+                addr6 = None
+                if alloc6 is not None:
+                    try:
+                        addr6 = alloc6.allocate(ip6)
+                    except BaseException:
+                        self.ipam.release(rec["Id"], str(addr))
+                        raise
+                    local_addrs = [(str(addr6), alloc6.subnet.prefixlen), *local_addrs]
+                # an internal network never gives the default route (no way out)
+                first = not rec["Internal"] and not any(
+                    e["cid"] == container_id and e.get("default_route")
+                    for e in self.endpoints.values()
                 )
                 try:
                     ifname = br.next_ifname(path)
@@ -143,9 +185,13 @@ class Endpoints:
                         str(alloc.gateway) if first else None,
                         mac,
                         mtu_option(rec["Options"], self.cfg.mtu),
+                        local_addrs,
+                        str(alloc6.gateway) if first and alloc6 is not None else None,
                     )
                 except BaseException:
                     self.ipam.release(rec["Id"], str(addr))
+                    if addr6 is not None and alloc6 is not None:
+                        alloc6.release(addr6)
                     raise
                 ep.update(
                     ip=str(addr),
@@ -155,6 +201,12 @@ class Endpoints:
                     ifname=ifname,
                     default_route=first,
                 )
+                if addr6 is not None and alloc6 is not None:
+                    ep.update(
+                        ip6=str(addr6),
+                        prefixlen6=alloc6.subnet.prefixlen,
+                        gateway6=str(alloc6.gateway),
+                    )
             elif rec["Driver"] == "null":
                 br.loopback_up(self.create_sandbox(container_id))  # attach() does it otherwise
             self.endpoints[key] = ep
@@ -201,7 +253,11 @@ class Endpoints:
 
     def _move_gateway(self, old: dict[str, Any]) -> dict[str, Any] | None:
         """The endpoint holding the default route left: give the route to another one."""
-        heirs = [e for e in self.endpoints.values() if e["cid"] == old["cid"] and e["ip"]]
+        heirs = [
+            e
+            for e in self.endpoints.values()
+            if e["cid"] == old["cid"] and e["ip"] and not self.networks[e["network_id"]]["Internal"]
+        ]
         sb = self.sandboxes.get(old["cid"])
         if not heirs or sb is None:
             return None
@@ -223,6 +279,9 @@ class Endpoints:
                 log.warning("detaching %s: %s", key, exc)
         if ep["ip"]:
             self.ipam.release(ep["network_id"], ep["ip"])
+        alloc6 = self.ipam.networks6.get(ep["network_id"])
+        if ep.get("ip6") and alloc6 is not None:
+            alloc6.release(ep["ip6"])
         self.endpoints.pop(key, None)
 
     # ------------------------------------------------------------------ ports
@@ -246,7 +305,8 @@ class Endpoints:
                     cport, _, proto = port_proto.partition("/")
                     proto = proto or "tcp"
                     for b in bindings or [{"HostIp": "", "HostPort": ""}]:
-                        host_ip = b.get("HostIp") or ""
+                        # no address asked for: the network's default (Docker's option)
+                        host_ip = b.get("HostIp") or rec["Options"].get(HOST_BINDING, "")
                         if ":" in host_ip:
                             continue  # IPv6 host addresses: not supported yet
                         try:

@@ -12,7 +12,7 @@ import ipaddress
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +93,38 @@ def podman_subnets(directory: str = PODMAN_NETWORKS) -> list[IPv4Network]:
     return out
 
 
+Network = IPv4Network | IPv6Network
+Address = IPv4Address | IPv6Address
+
+
+def parse_subnet6(text: str) -> IPv6Network:
+    """An IPv6 subnet (--subnet with --ipv6), checked as parse_subnet checks IPv4 ones."""
+    try:
+        iface = ipaddress.ip_interface(text)
+    except ValueError:
+        raise InvalidParameter(f"invalid CIDR address: {text}") from None
+    if "/" not in text or not isinstance(iface, ipaddress.IPv6Interface):
+        raise InvalidParameter(f"invalid CIDR address: {text}")
+    if iface.ip != iface.network.network_address:
+        raise InvalidParameter(
+            f"invalid network config:\ninvalid subnet {text}: it should be {iface.network}"
+        )
+    return iface.network
+
+
 @dataclass
 class Allocation:
-    """Addresses of one network's subnet."""
+    """Addresses of one network's subnet (IPv4, or IPv6 for an --ipv6 network)."""
 
-    subnet: IPv4Network
-    gateway: IPv4Address | None
-    ip_range: IPv4Network | None = None
+    subnet: Network
+    gateway: Address | None
+    ip_range: Network | None = None
     user_subnet: bool = False  # --ip is only allowed on user-configured subnets
-    allocated: set[IPv4Address] = field(default_factory=set)
-    last: IPv4Address | None = None
+    allocated: set[Address] = field(default_factory=set)
+    last: Address | None = None
+
+    def _address(self, value: int | str) -> Address:
+        return type(self.subnet.network_address)(value)
 
     def _usable(self) -> tuple[int, int]:
         net = self.ip_range or self.subnet
@@ -116,7 +138,10 @@ class Allocation:
 
     def allocate(self, requested: str | None = None) -> IPv4Address:
         if requested:
-            ip = _parse_ip(requested, "IP address")
+            try:
+                ip = self._address(requested)
+            except ValueError:
+                raise InvalidParameter(f"invalid IP address: {requested}") from None
             if ip not in self.subnet:
                 raise InvalidParameter(
                     f"Invalid address {ip}: It does not belong to any of this network's subnets"
@@ -131,15 +156,16 @@ class Allocation:
             start = first
         size = last - first + 1
         for i in range(max(size, 0)):
-            ip = IPv4Address(first + (start - first + i) % size)
+            ip = self._address(first + (start - first + i) % size)
             if ip not in self.allocated and ip != self.gateway:
                 self.allocated.add(ip)
                 self.last = ip
                 return ip
-        raise Forbidden("no available IPv4 addresses on this network's address pools")
+        family = "IPv4" if self.subnet.version == 4 else "IPv6"
+        raise Forbidden(f"no available {family} addresses on this network's address pools")
 
-    def release(self, ip: str | IPv4Address) -> None:
-        self.allocated.discard(IPv4Address(str(ip)))
+    def release(self, ip: str | Address) -> None:
+        self.allocated.discard(self._address(str(ip)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,13 +179,14 @@ class Allocation:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Allocation:
+        ip, net = ipaddress.ip_address, ipaddress.ip_network
         return cls(
-            subnet=IPv4Network(d["subnet"]),
-            gateway=IPv4Address(d["gateway"]) if d.get("gateway") else None,
-            ip_range=IPv4Network(d["ip_range"]) if d.get("ip_range") else None,
+            subnet=net(d["subnet"]),
+            gateway=ip(d["gateway"]) if d.get("gateway") else None,
+            ip_range=net(d["ip_range"]) if d.get("ip_range") else None,
             user_subnet=bool(d.get("user_subnet")),
-            allocated={IPv4Address(a) for a in d.get("allocated", [])},
-            last=IPv4Address(d["last"]) if d.get("last") else None,
+            allocated={ip(a) for a in d.get("allocated", [])},
+            last=ip(d["last"]) if d.get("last") else None,
         )
 
 
@@ -175,6 +202,7 @@ class Ipam:
         self.pools = [(IPv4Network(p["base"]), int(p.get("size", 24))) for p in pools]
         self.routes = routes
         self.networks: dict[str, Allocation] = {}
+        self.networks6: dict[str, Allocation] = {}  # the IPv6 subnets of --ipv6 networks
 
     def _overlaps_network(self, subnet: IPv4Network) -> bool:
         return any(a.subnet.overlaps(subnet) for a in self.networks.values())
@@ -224,8 +252,34 @@ class Ipam:
         self.networks[net_id] = alloc
         return alloc
 
+    def create6(
+        self, net_id: str, subnet: str | None = None, gateway: str | None = None
+    ) -> Allocation:
+        """The IPv6 subnet of an --ipv6 network: the given one, or a unique-local /64
+        derived from the network id (Docker also hands out ULA /64s by default)."""
+        if net_id in self.networks6:
+            return self.networks6[net_id]
+        if subnet:
+            net = parse_subnet6(subnet)
+        else:
+            net = IPv6Network(f"fd{net_id[:2]}:{net_id[2:6]}:{net_id[6:10]}::/64")
+        if any(a.subnet.overlaps(net) for a in self.networks6.values()):
+            raise Forbidden(ERR_OVERLAP)
+        gw = IPv6Address(int(net.network_address) + 1)
+        if gateway:
+            try:
+                gw = IPv6Address(gateway)
+            except ValueError:
+                raise InvalidParameter(f"invalid gateway: {gateway}") from None
+            if gw not in net:
+                raise InvalidParameter(f"no matching subnet for gateway {gateway}")
+        alloc = Allocation(subnet=net, gateway=gw, user_subnet=bool(subnet))
+        self.networks6[net_id] = alloc
+        return alloc
+
     def remove(self, net_id: str) -> None:
         self.networks.pop(net_id, None)
+        self.networks6.pop(net_id, None)
 
     def allocate(self, net_id: str, requested: str | None = None) -> IPv4Address:
         return self.networks[net_id].allocate(requested)
@@ -235,7 +289,16 @@ class Ipam:
             self.networks[net_id].release(ip)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v.to_dict() for k, v in self.networks.items()}
+        out = {k: v.to_dict() for k, v in self.networks.items()}
+        out.update({V6 + k: v.to_dict() for k, v in self.networks6.items()})
+        return out
 
     def load(self, data: dict[str, Any]) -> None:
-        self.networks = {k: Allocation.from_dict(v) for k, v in data.items()}
+        self.networks = {k: Allocation.from_dict(v) for k, v in data.items() if "/" not in k}
+        self.networks6 = {
+            k[len(V6) :]: Allocation.from_dict(v) for k, v in data.items() if k.startswith(V6)
+        }
+
+
+# The key prefix of IPv6 subnets in the persisted table (ids have no "/").
+V6 = "v6/"

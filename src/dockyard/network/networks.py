@@ -111,6 +111,7 @@ class NetworkTable:
         ipam: dict[str, Any] | None = None,
         options: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
+        enable_ipv6: bool = False,
     ) -> dict[str, Any]:
         net_id = new_id()
         options = dict(options or {})
@@ -120,7 +121,7 @@ class NetworkTable:
             "Created": now(),
             "Scope": "local",
             "Driver": {"null": "null", "none": "null"}.get(driver, driver),
-            "EnableIPv6": False,
+            "EnableIPv6": enable_ipv6,
             "Internal": internal,
             "Attachable": attachable,
             "Ingress": False,
@@ -135,13 +136,23 @@ class NetworkTable:
         }
         ipam_driver = (ipam or {}).get("Driver") or "default"
         if rec["Driver"] == "bridge":
-            cfg = ((ipam or {}).get("Config") or [{}])[0]
+            configs = (ipam or {}).get("Config") or []
+            v6 = [c for c in configs if ":" in (c.get("Subnet") or "")]
+            if v6 and not enable_ipv6:
+                raise InvalidParameter("IPv6 subnet specified without enabling IPv6 (use --ipv6)")
+            cfg = next((c for c in configs if c not in v6), {})
             subnet = cfg.get("Subnet") or (self.cfg.default_subnet if predefined else None)
             alloc = self.ipam.create(net_id, subnet, cfg.get("Gateway"), cfg.get("IPRange"))
             entry = {"Subnet": str(alloc.subnet), "Gateway": str(alloc.gateway)}
             if cfg.get("IPRange"):
                 entry["IPRange"] = cfg["IPRange"]
             rec["ipam_config"] = [entry]
+            if enable_ipv6:
+                want = v6[0] if v6 else {}
+                alloc6 = self.ipam.create6(net_id, want.get("Subnet"), want.get("Gateway"))
+                rec["ipam_config"].append(
+                    {"Subnet": str(alloc6.subnet), "Gateway": str(alloc6.gateway)}
+                )
             if predefined:
                 rec["bridge"] = self.cfg.bridge
                 rec["Options"] = {
@@ -199,8 +210,6 @@ class NetworkTable:
             raise Forbidden(f"{name} is a pre-defined network and cannot be created")
         if driver != "bridge":
             raise NotFound(f'plugin "{driver}" not found')
-        if enable_ipv6:
-            raise InvalidParameter("IPv6 networks are not supported by dockyard yet")
         with self.lock:
             if any(n["Name"] == name for n in self.networks.values()):
                 raise Conflict(f"network with name {name} already exists")
@@ -212,6 +221,7 @@ class NetworkTable:
                 ipam=ipam,
                 options=options,
                 labels=labels,
+                enable_ipv6=enable_ipv6,
             )
             try:
                 self._bring_up(rec)
@@ -241,6 +251,9 @@ class NetworkTable:
             raise Conflict(f"cannot use bridge {rec['bridge']}: {exc.strerror or exc}") from None
         if created:
             rec["bridge_created"] = True
+        alloc6 = self.ipam.networks6.get(rec["Id"])
+        if alloc6 is not None:
+            br.enable_ipv6(rec["bridge"], str(alloc6.gateway), alloc6.subnet.prefixlen)
         rec.setdefault("bridge_created", False)
         if rec["user"] or (rec["predefined"] and self._default_bridge_needs_dns()):
             gw = str(alloc.gateway)

@@ -250,6 +250,8 @@ class NetworkService:
             links=self._links(att) if network == "bridge" else list(cfg.get("Links") or []) or None,
             hostname=att.hostname,
             mac=cfg.get("MacAddress") or att.mac_address or None,
+            link_local=list(ipam.get("LinkLocalIPs") or []),
+            ip6=ipam.get("IPv6Address") or None,
         )
 
     def setup(self, att: Attachment, planned: dict[str, dict[str, Any]]) -> Wiring:

@@ -26,7 +26,7 @@ def network(rec: Record, endpoints: list[Record], with_containers: bool) -> Reco
                     "EndpointID": e["endpoint_id"],
                     "MacAddress": e["mac"],
                     "IPv4Address": f"{e['ip']}/{e['prefixlen']}" if e["ip"] else "",
-                    "IPv6Address": "",
+                    "IPv6Address": f"{e['ip6']}/{e['prefixlen6']}" if e.get("ip6") else "",
                 }
     return {
         "Name": rec["Name"],
@@ -34,7 +34,7 @@ def network(rec: Record, endpoints: list[Record], with_containers: bool) -> Reco
         "Created": rec["Created"],
         "Scope": "local",
         "Driver": rec["Driver"],
-        "EnableIPv6": False,
+        "EnableIPv6": bool(rec.get("EnableIPv6")),
         "IPAM": {
             "Driver": rec["IPAM"]["Driver"],
             "Options": rec["IPAM"]["Options"],
@@ -68,18 +68,25 @@ def endpoint_settings(rec: Record, ep: Record) -> Record:
         dns_names = [ep["name"], *ep["aliases"], ep["cid"][:12]]
         if ep["hostname"] not in dns_names:
             dns_names.append(ep["hostname"])
-    requested = {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else None
+    requested: Record = {"IPv4Address": ep["requested_ip"]} if ep["requested_ip"] else {}
+    if ep.get("requested_ip6"):
+        requested["IPv6Address"] = ep["requested_ip6"]
+    if ep.get("link_local"):
+        requested["LinkLocalIPs"] = list(ep["link_local"])
     return {
         **planned_endpoint({}),
-        "IPAMConfig": requested,
+        "IPAMConfig": requested or None,
         "Links": ep["links"] or None,
         "Aliases": ep["aliases"] or None,
         "MacAddress": ep["mac"],
         "NetworkID": rec["Id"],
         "EndpointID": ep["endpoint_id"],
-        "Gateway": ep["gateway"],
+        "Gateway": "" if rec["Internal"] else ep["gateway"],  # no route out, as Docker
         "IPAddress": ep["ip"],
         "IPPrefixLen": ep["prefixlen"],
+        "IPv6Gateway": "" if rec["Internal"] else ep.get("gateway6", ""),
+        "GlobalIPv6Address": ep.get("ip6", ""),
+        "GlobalIPv6PrefixLen": ep.get("prefixlen6", 0),
         "DNSNames": dns_names,
     }
 

@@ -27,7 +27,8 @@ def test_multiplex_frame(stream_id: int, data: bytes, want: bytes) -> None:
 
 def test_json_framing() -> None:
     assert streams.json_line({"a": 1}) == b'{"a": 1}\n'
-    assert streams.progress_message({"status": "x"}) == b'{"status": "x"}\r\n'
+    # progress streams are Go's JSON, as dockerd writes them
+    assert streams.progress_message({"status": "x>"}) == b'{"status":"x\\u003e"}\r\n'
     assert json.loads(streams.progress_error("boom")) == {
         "errorDetail": {"message": "boom"},
         "error": "boom",

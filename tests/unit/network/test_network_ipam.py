@@ -114,3 +114,30 @@ def test_podman_subnets_are_read_from_its_network_files(tmp_path) -> None:
     (tmp_path / "broken.json").write_text("{not json")
     assert podman_subnets(str(tmp_path)) == [IPv4Network("10.88.0.0/16")]
     assert podman_subnets(str(tmp_path / "missing")) == []
+
+
+def test_ipv6_subnets_allocate_and_persist_beside_ipv4():
+    ipam = Ipam(routes=lambda: [])
+    ipam.create("n1")
+    v6 = ipam.create6("n1", "fd42:1::/64")
+    assert str(v6.gateway) == "fd42:1::1"
+    assert str(v6.allocate()) == "fd42:1::2"
+    assert str(v6.allocate("fd42:1::10")) == "fd42:1::10"
+    with pytest.raises(Conflict):
+        v6.allocate("fd42:1::10")
+    with pytest.raises(InvalidParameter):
+        v6.allocate("10.0.0.1")
+    with pytest.raises(Forbidden, match=ERR_OVERLAP):
+        ipam.create6("n2", "fd42:1::/48")
+    with pytest.raises(InvalidParameter, match="it should be fd42:2::/64"):
+        ipam.create6("n2", "fd42:2::5/64")
+    auto = ipam.create6("abcdef0123456789")
+    assert str(auto.subnet) == "fdab:cdef:123::/64"
+
+    again = Ipam(routes=lambda: [])
+    again.load(ipam.to_dict())
+    assert set(again.networks) == {"n1"}
+    assert again.networks6["n1"].allocated == v6.allocated
+    assert str(again.networks6["n1"].allocate()) == "fd42:1::3"
+    again.remove("n1")
+    assert "n1" not in again.networks6
