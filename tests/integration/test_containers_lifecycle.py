@@ -200,14 +200,15 @@ def test_exec_stdin_env_workdir_user_exitcode(cli: Cli, res: Resources) -> None:
     assert cli.ok("exec", "-w", "/etc", name, "pwd").strip() == "/etc"
     assert cli.ok("exec", "-u", "nobody", name, "id", "-un").strip() == "nobody"
     assert cli.run("exec", name, "sh", "-c", "exit 5").returncode == 5
-    # dockerd ends every exec that cannot start with 126 (run's missing binary is 127)
+    # dockerd ends every exec that cannot start with 126 (run's missing binary is 127) and
+    # writes the error into the attached stream, "\r\n"-terminated (moby's exec start route)
     missing = cli.run("exec", name, "nosuch")
     assert missing.returncode == 126
-    assert 'exec: "nosuch": executable file not found in $PATH' in missing.stderr
-    assert missing.stderr.startswith("OCI runtime exec failed: ")
+    assert 'exec: "nosuch": executable file not found in $PATH' in missing.stdout
+    assert missing.stdout.startswith("OCI runtime exec failed: ")
     nodir = cli.run("exec", "-w", "/nosuchdir", name, "true")
     assert nodir.returncode == 126
-    assert 'chdir to cwd ("/nosuchdir") set in config.json failed' in nodir.stderr
+    assert 'chdir to cwd ("/nosuchdir") set in config.json failed' in nodir.stdout
     # without -i, stdin is not forwarded
     assert cli.ok("exec", name, "cat", input="ignored") == ""
     # exec in a stopped container fails

@@ -93,33 +93,54 @@ def write_output(ctx: Context, out: Output, image_id: str) -> None:
             for chunk in api.containers.export(cid):
                 raw.write(chunk)
             raw.seek(0)
-            with tarfile.open(fileobj=raw, mode="r|") as src:
+            with tarfile.open(fileobj=raw, mode="r:") as src:
+                skip = _runtime_only(src.getmembers())
                 if out.type == "local":
-                    _extract(src, out.dest)
+                    _extract(src, out.dest, skip)
                 else:
-                    _retar(src, out.dest)
+                    _retar(src, out.dest, skip)
     finally:
         api.containers.remove(cid, force=True)
 
 
-def _wanted(member: tarfile.TarInfo) -> bool:
-    name = member.name.lstrip("./")
-    return not (name in _RUNTIME_FILES and member.size == 0)
+def _rel(name: str) -> str:
+    return name[2:] if name.startswith("./") else name.lstrip("/")
 
 
-def _extract(src: tarfile.TarFile, dest: str) -> None:
+def _is_runtime_file(member: tarfile.TarInfo) -> bool:
+    name = _rel(member.name)
+    if name == "etc/mtab":
+        return member.issym() and member.linkname == "/proc/mounts"
+    return name in _RUNTIME_FILES and member.isfile() and member.size == 0
+
+
+def _runtime_only(members: list[tarfile.TarInfo]) -> set[str]:
+    """Members to leave out: the files the runtime puts in every container, and directories
+    that hold nothing else (an empty directory of the build's own is kept)."""
+    skip = {m.name for m in members if _is_runtime_file(m)}
+    kept_under: set[str] = set()
+    skipped_under: set[str] = set()
+    for m in members:
+        parts = _rel(m.name).split("/")[:-1]
+        into = skipped_under if m.name in skip else kept_under
+        into.update("/".join(parts[: n + 1]) for n in range(len(parts)))
+    skip |= {m.name for m in members if m.isdir() and _rel(m.name).rstrip("/") in skipped_under - kept_under}
+    return skip
+
+
+def _extract(src: tarfile.TarFile, dest: str, skip: set[str]) -> None:
     for member in src:
-        if not _wanted(member):
+        if member.name in skip:
             continue
         src.extract(member, dest, filter="fully_trusted" if os.geteuid() == 0 else "tar")
 
 
-def _retar(src: tarfile.TarFile, dest: str) -> None:
+def _retar(src: tarfile.TarFile, dest: str, skip: set[str]) -> None:
     target: Any = sys.stdout.buffer if dest == "-" else open(dest + ".tmp", "wb")  # noqa: SIM115
     try:
         with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             for member in src:
-                if _wanted(member):
+                if member.name not in skip:
                     tar.addfile(member, src.extractfile(member) if member.isfile() else None)
     finally:
         if dest != "-":
