@@ -121,15 +121,8 @@ def _registry_auth(host: str) -> str | None:
     return dockerconfig.encode_header(auth) if auth else None
 
 
-@_manifest_errors
-def generate(ctx: Any, args: list[str]) -> int:
-    """Kubernetes YAML for containers, pods or a compose project."""
-    p = _Parser(
-        prog="dockyard kube generate",
-        usage="dockyard kube generate [OPTIONS] CONTAINER|POD... | -f COMPOSE_FILE",
-    )
-    p.add_argument("refs", nargs="*", metavar="CONTAINER|POD")
-    p.add_argument("-f", "--file", action="append", default=[], help="a compose file")
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """The flags of `kube generate` that shape its output (shared with `compose convert --kube`)."""
     p.add_argument("-o", "--output", default="", help="write the YAML to this file")
     p.add_argument(
         "-t",
@@ -153,14 +146,11 @@ def generate(ctx: Any, args: list[str]) -> int:
         metavar="NAME",
         help="an imagePullSecrets Secret from the credentials for --registry",
     )
-    opts = p.parse_args(args)
-    if not opts.refs and not opts.file:
-        p.error("requires at least 1 container, pod or -f COMPOSE_FILE")
-    if opts.refs and opts.file:
-        p.error("containers and pods, or -f COMPOSE_FILE, not both")
-    if opts.pull_secret and not opts.registry:
-        p.error("--pull-secret needs --registry")
-    app = _from_compose(opts.file) if opts.file else _from_engine(ctx.api, opts.refs)
+
+
+def emit(engine: Callable[[], Any], app: Application, opts: argparse.Namespace) -> int:
+    """Push the images (--registry), then write the validated YAML to stdout or -o FILE.
+    `engine` gives the Engine API client, asked for only when images are pushed."""
     extra = []
     secret_name = ""
     if opts.pull_secret:
@@ -171,7 +161,7 @@ def generate(ctx: Any, args: list[str]) -> int:
     if opts.registry:
         from . import registry
 
-        registry.publish(ctx.api, app, opts.registry, _registry_auth(opts.registry))
+        registry.publish(engine(), app, opts.registry, _registry_auth(opts.registry))
     options = manifests.Options(
         kind=opts.type, service_type=opts.service_type, pull_secret=secret_name
     )
@@ -182,6 +172,27 @@ def generate(ctx: Any, args: list[str]) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+@_manifest_errors
+def generate(ctx: Any, args: list[str]) -> int:
+    """Kubernetes YAML for containers, pods or a compose project."""
+    p = _Parser(
+        prog="dockyard kube generate",
+        usage="dockyard kube generate [OPTIONS] CONTAINER|POD... | -f COMPOSE_FILE",
+    )
+    p.add_argument("refs", nargs="*", metavar="CONTAINER|POD")
+    p.add_argument("-f", "--file", action="append", default=[], help="a compose file")
+    add_output_options(p)
+    opts = p.parse_args(args)
+    if not opts.refs and not opts.file:
+        p.error("requires at least 1 container, pod or -f COMPOSE_FILE")
+    if opts.refs and opts.file:
+        p.error("containers and pods, or -f COMPOSE_FILE, not both")
+    if opts.pull_secret and not opts.registry:
+        p.error("--pull-secret needs --registry")
+    app = _from_compose(opts.file) if opts.file else _from_engine(ctx.api, opts.refs)
+    return emit(lambda: ctx.api, app, opts)
 
 
 def render(
