@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from ..client.stdcopy import STDERR, STDOUT, demux_stream
 from ..common.humanize import ago
 from . import manifests, names, pods, validate
 from .plan import DEFAULT_INFRA_IMAGE, DEFAULT_NETWORK, build, owners, sources
@@ -340,26 +339,38 @@ def pod_rm(ctx: Any, args: list[str]) -> int:
 
 def pod_logs(ctx: Any, args: list[str]) -> int:
     """The logs of a pod's containers, each line prefixed with its container's name."""
+    from ..common.timefmt import get_timestamp
+    from .podlogs import LogOptions, PrefixWriter, print_logs
+
     p = _Parser(prog="dockyard pod logs", usage="dockyard pod logs [OPTIONS] POD")
     p.add_argument("name", metavar="POD")
     p.add_argument("-c", "--container", default="", help="only this container of the pod")
+    p.add_argument("-f", "--follow", action="store_true", help="follow the logs")
+    p.add_argument("--since", help="since this time (10m, RFC 3339 or a unix timestamp)")
+    p.add_argument("--until", help="until this time")
     p.add_argument("-n", "--tail", default="all", help="lines from the end of each log")
-    p.add_argument("-t", "--timestamps", action="store_true")
+    p.add_argument("-t", "--timestamps", action="store_true", help="show timestamps")
     opts = p.parse_args(args)
+    times = {}
+    for flag in ("since", "until"):
+        value = getattr(opts, flag)
+        try:
+            times[flag] = get_timestamp(value) if value else None
+        except ValueError as exc:
+            print(f'invalid value for "{flag}": {exc}', file=sys.stderr)
+            return 1
     pod = pods.find(ctx.api, opts.name)
     members = [
-        c for c in pod.members if not opts.container or pods.container_name(c) == opts.container
+        (pods.container_name(c), c["Id"])
+        for c in pod.members
+        if not opts.container or pods.container_name(c) == opts.container
     ]
     if not members:
         print(f"Error: pod {pod.name} has no container {opts.container!r}", file=sys.stderr)
         return 1
-    for c in members:
-        label = pods.container_name(c)
-        chunks = ctx.api.containers.logs(c["Id"], tail=opts.tail, timestamps=opts.timestamps)
-        tty = bool(ctx.api.containers.inspect(c["Id"])["Config"].get("Tty"))
-        frames = ((STDOUT, chunk) for chunk in chunks) if tty else demux_stream(chunks)
-        for stream, payload in frames:
-            out = sys.stderr if stream == STDERR else sys.stdout
-            for line in payload.decode(errors="replace").splitlines():
-                out.write(f"{label} {line}\n")
+    log_opts = LogOptions(opts.follow, opts.tail, timestamps=opts.timestamps, **times)
+    try:
+        print_logs(ctx.api, members, log_opts, PrefixWriter())
+    except KeyboardInterrupt:
+        return 130
     return 0
