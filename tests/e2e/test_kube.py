@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flowkit import VENV_BIN, Cli, free_port, http_get, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -486,7 +487,6 @@ def test_generate_pushes_to_a_private_registry_and_play_pulls_with_the_secret(
     import urllib.error
     import urllib.request
 
-    import yaml
     from testing.registry_server import REGISTRY_BIN, RegistryServer
 
     if not os.path.exists(REGISTRY_BIN) or not shutil.which("htpasswd"):
@@ -563,3 +563,92 @@ def test_generate_pushes_to_a_private_registry_and_play_pulls_with_the_secret(
         kube.cleanup()
         kube.cli.run("rmi", "-f", built, pushed[0], f"{pushed[1]}:latest")
         reg.stop()
+
+
+# The tutorial's compose project (busybox standing in for nginx, redis and the Flask API, as
+# in test_compose.py): a built image, a bind mount, a link, published and exposed ports.
+TUTORIAL = """\
+version: '3'
+services:
+  api-server-TAG:
+    build: ./myapp
+    ports:
+      - 'API_PORT:8000'
+    links:
+      - redis-master-TAG
+  web-server-TAG:
+    image: busybox
+    command: httpd -f -p 80 -h /usr/share/nginx/html
+    ports:
+      - 'WEB_PORT:80'
+    volumes:
+      - ./html:/usr/share/nginx/html
+  redis-master-TAG:
+    image: busybox
+    command: sh -c 'while true; do echo "+PONG" | nc -l -p 6379; done'
+    expose:
+      - '6379'
+"""
+
+TUTORIAL_API = {
+    "Dockerfile": 'FROM busybox\nWORKDIR /api\nCOPY api/ /api/\nEXPOSE 8000\nCMD ["sh", "/api/start.sh"]\n',
+    "api/start.sh": "mkdir -p /www/api\n"
+    'echo \'{"products": ["Ice Cream", "Chocolate"]}\' > /www/api/products\n'
+    "exec httpd -f -p 8000 -h /www\n",
+}
+
+
+def test_the_tutorial_project_generated_validated_played_and_removed(
+    kube: Kube, tmp_path: Path
+) -> None:
+    from dockyard.kube import validate
+
+    root = tmp_path / "temp"
+    (root / "html").mkdir(parents=True)
+    (root / "html" / "index.html").write_text("<h2>products</h2>\n")
+    for name, text in TUTORIAL_API.items():
+        (root / "myapp" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "myapp" / name).write_text(text)
+    api_port, web_port = free_port(), free_port()
+    compose = root / "docker-compose.yml"
+    compose.write_text(
+        TUTORIAL.replace("TAG", kube.tag)
+        .replace("API_PORT", str(api_port))
+        .replace("WEB_PORT", str(web_port))
+    )
+    image = f"temp-api-server-{kube.tag}"
+    try:
+        kube.cli.ok("compose", "-f", str(compose), "build", timeout=180)
+        res = kube.cli.run(
+            "kube",
+            "generate",
+            "-f",
+            str(compose),
+            "--service-type",
+            "LoadBalancer",
+            timeout=60,
+            check=True,
+        )
+        assert f"built locally as {image}" in res.stderr
+        assert "hostPath" in res.stderr  # the bind mount: this host's directory
+        assert f"depends_on: redis-master-{kube.tag}" in res.stdout  # the link, as a comment
+        docs = [d for d in yaml.safe_load_all(res.stdout) if d]
+        validate.check(docs, "generated")
+        assert sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs) == sorted(
+            f"{kind}/{name}-{kube.tag}"
+            for name in ("api-server", "web-server", "redis-master")
+            for kind in ("Deployment", "Service")
+        )
+        app = kube.write(res.stdout, "app.yaml")
+        kube.play(str(app))
+        web = http_get(f"http://127.0.0.1:{web_port}/index.html", timeout=30)
+        assert web == "<h2>products</h2>\n"
+        assert "Ice Cream" in http_get(f"http://127.0.0.1:{api_port}/api/products", timeout=30)
+        # the link: the API reaches redis-master by its Service's name
+        api = f"api-server-{kube.tag}-1-api-server-{kube.tag}"
+        pong = kube.exec(api, "sh", "-c", f"echo PING | nc -w 2 redis-master-{kube.tag} 6379")
+        assert pong.strip() == "+PONG"
+        kube.down(app)
+        assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+    finally:
+        kube.cli.run("rmi", "-f", image)
