@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flowkit import Cli, free_port, http_get, wait_until
+import yaml
+from flowkit import VENV_BIN, Cli, free_port, http_get, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -379,6 +381,41 @@ def test_pod_rm_and_logs(kube: Kube) -> None:
     assert res.returncode == 1 and f"no such pod: {pod}" in res.stderr
 
 
+CHATTY = """
+apiVersion: v1
+kind: Pod
+metadata: {name: chatty-TAG}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: out
+    image: busybox
+    command: [sh, -c, "sleep 2; for i in 1 2 3; do echo out $i; sleep 1; done"]
+  - name: err
+    image: busybox
+    command: [sh, -c, "sleep 2; for i in 1 2; do echo err $i >&2; sleep 1; done"]
+"""
+
+
+def test_pod_logs_follow_every_container_until_they_end(kube: Kube) -> None:
+    path = kube.write(CHATTY)
+    kube.play(str(path))
+    pod = f"chatty-{kube.tag}"
+    # started before the containers print: -f must wait for their lines, then end with them
+    res = kube.cli.run("pod", "logs", "-f", pod, timeout=60, check=True)
+    assert res.stdout.splitlines() == ["out out 1", "out out 2", "out out 3"]
+    assert res.stderr.splitlines() == ["err err 1", "err err 2"]
+    tail = kube.cli.run("pod", "logs", "--tail", "1", "-t", pod, check=True)
+    stamp, _, line = tail.stdout.strip().partition(" ")[2].partition(" ")
+    assert line == "out 3" and stamp[:2] == "20", tail.stdout
+    recent = kube.cli.run("pod", "logs", "--since", "1h", "-c", "err", pod, check=True)
+    assert (recent.stdout, recent.stderr) == ("", "err err 1\nerr err 2\n")
+    late = kube.cli.run("pod", "logs", "--since", "2999-01-01T00:00:00Z", pod, check=True)
+    assert (late.stdout, late.stderr) == ("", "")
+    kube.down(path)
+    assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+
+
 COMPOSE = """
 name: shop-TAG
 services:
@@ -424,3 +461,194 @@ def test_a_compose_project_generated_played_answering_and_removed(kube: Kube) ->
     assert {f"web-{kube.tag}-1", f"api-{kube.tag}-1"} <= set(kube.cli.ok("pod", "ls", "-q").split())
     kube.down(app)
     assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+
+
+REGISTRY_COMPOSE = """
+name: reg-TAG
+services:
+  web:
+    build: .
+    ports: ["PORT:8080"]
+  side:
+    image: busybox
+    command: ["sleep", "3600"]
+"""
+
+
+def test_generate_pushes_to_a_private_registry_and_play_pulls_with_the_secret(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """--registry and --pull-secret against a real docker-registry with htpasswd: the images
+    are pushed there, the manifest names them, and its dockerconfigjson Secret is what
+    `kube play` pulls them back with once they are gone locally."""
+    import base64
+    import os
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    from testing.registry_server import REGISTRY_BIN, RegistryServer
+
+    if not os.path.exists(REGISTRY_BIN) or not shutil.which("htpasswd"):
+        pytest.skip("needs docker-registry and htpasswd")
+    reg = RegistryServer(tmp_path / "reg", {"alice": "s3cret"}).start()
+    project, port = f"reg-{kube.tag}", free_port()
+    built, pushed = f"{project}-web", [f"{reg.host}/{project}-web:latest", f"{reg.host}/busybox"]
+    env = {**kube.cli.daemon.env, "DOCKER_CONFIG": str(tmp_path / "docker-config")}
+
+    def cli(*args: str, input: str | None = None) -> str:
+        res = subprocess.run(
+            [str(VENV_BIN / "dockyard"), *args],
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert res.returncode == 0, f"{args}: {res.stdout}\n{res.stderr}"
+        return res.stdout
+
+    def tags(repo: str, auth: bool = True) -> list[str]:
+        req = urllib.request.Request(f"http://{reg.host}/v2/{repo}/tags/list")
+        if auth:
+            req.add_header("Authorization", "Basic " + base64.b64encode(b"alice:s3cret").decode())
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.load(r)["tags"]
+
+    try:
+        (tmp_path / "Dockerfile").write_text(
+            "FROM busybox\nRUN mkdir /www && echo from the registry > /www/index.html\n"
+            'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+        )
+        compose = kube.write(REGISTRY_COMPOSE.replace("PORT", str(port)), "compose.yaml")
+        cli("build", "-q", "-t", built, str(tmp_path))
+        cli("login", "-u", "alice", "--password-stdin", reg.host, input="s3cret")
+        text = cli(
+            "kube",
+            "generate",
+            "-f",
+            str(compose),
+            "--service-type",
+            "LoadBalancer",
+            "--registry",
+            reg.host,
+            "--pull-secret",
+        )
+        docs = {f"{d['kind']}/{d['metadata']['name']}": d for d in yaml.safe_load_all(text)}
+        secret_name = f"127-0-0-1-{reg.port}-credentials"
+        secret = docs[f"Secret/{secret_name}"]
+        assert secret["type"] == "kubernetes.io/dockerconfigjson"
+        config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+        assert config == {"auths": {reg.host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}}
+        for name, image in (("web", pushed[0]), ("side", f"{pushed[1]}:latest")):
+            pod = docs[f"Deployment/{name}"]["spec"]["template"]["spec"]
+            assert pod["imagePullSecrets"] == [{"name": secret_name}]
+            assert pod["containers"][0]["image"] == image
+        # the registry holds both, behind its password
+        assert tags(f"{project}-web") == ["latest"] and tags("busybox") == ["latest"]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            tags("busybox", auth=False)
+        assert refused.value.code == 401
+        # gone here: play must pull them, and only the Secret in the file has the password
+        cli("rmi", pushed[0], f"{pushed[1]}:latest", built)
+        app = kube.write(text, "app.yaml")
+        kube.play(str(app))
+        assert http_get(f"http://127.0.0.1:{port}/", timeout=30) == "from the registry\n"
+        listed = kube.cli.ok("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+        assert pushed[0] in listed and f"{pushed[1]}:latest" in listed
+        kube.down(app)
+        assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+    finally:
+        kube.cleanup()
+        kube.cli.run("rmi", "-f", built, pushed[0], f"{pushed[1]}:latest")
+        reg.stop()
+
+
+# The tutorial's compose project (busybox standing in for nginx, redis and the Flask API, as
+# in test_compose.py): a built image, a bind mount, a link, published and exposed ports.
+TUTORIAL = """\
+version: '3'
+services:
+  api-server-TAG:
+    build: ./myapp
+    ports:
+      - 'API_PORT:8000'
+    links:
+      - redis-master-TAG
+  web-server-TAG:
+    image: busybox
+    command: httpd -f -p 80 -h /usr/share/nginx/html
+    ports:
+      - 'WEB_PORT:80'
+    volumes:
+      - ./html:/usr/share/nginx/html
+  redis-master-TAG:
+    image: busybox
+    command: sh -c 'while true; do echo "+PONG" | nc -l -p 6379; done'
+    expose:
+      - '6379'
+"""
+
+TUTORIAL_API = {
+    "Dockerfile": 'FROM busybox\nWORKDIR /api\nCOPY api/ /api/\nEXPOSE 8000\nCMD ["sh", "/api/start.sh"]\n',
+    "api/start.sh": "mkdir -p /www/api\n"
+    'echo \'{"products": ["Ice Cream", "Chocolate"]}\' > /www/api/products\n'
+    "exec httpd -f -p 8000 -h /www\n",
+}
+
+
+def test_the_tutorial_project_generated_validated_played_and_removed(
+    kube: Kube, tmp_path: Path
+) -> None:
+    from dockyard.kube import validate
+
+    root = tmp_path / "temp"
+    (root / "html").mkdir(parents=True)
+    (root / "html" / "index.html").write_text("<h2>products</h2>\n")
+    for name, text in TUTORIAL_API.items():
+        (root / "myapp" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "myapp" / name).write_text(text)
+    api_port, web_port = free_port(), free_port()
+    compose = root / "docker-compose.yml"
+    compose.write_text(
+        TUTORIAL.replace("TAG", kube.tag)
+        .replace("API_PORT", str(api_port))
+        .replace("WEB_PORT", str(web_port))
+    )
+    image = f"temp-api-server-{kube.tag}"
+    try:
+        kube.cli.ok("compose", "-f", str(compose), "build", timeout=180)
+        res = kube.cli.run(
+            "kube",
+            "generate",
+            "-f",
+            str(compose),
+            "--service-type",
+            "LoadBalancer",
+            timeout=60,
+            check=True,
+        )
+        assert f"built locally as {image}" in res.stderr
+        assert "hostPath" in res.stderr  # the bind mount: this host's directory
+        assert f"depends_on: redis-master-{kube.tag}" in res.stdout  # the link, as a comment
+        docs = [d for d in yaml.safe_load_all(res.stdout) if d]
+        validate.check(docs, "generated")
+        assert sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs) == sorted(
+            f"{kind}/{name}-{kube.tag}"
+            for name in ("api-server", "web-server", "redis-master")
+            for kind in ("Deployment", "Service")
+        )
+        app = kube.write(res.stdout, "app.yaml")
+        kube.play(str(app))
+        web = http_get(f"http://127.0.0.1:{web_port}/index.html", timeout=30)
+        assert web == "<h2>products</h2>\n"
+        assert "Ice Cream" in http_get(f"http://127.0.0.1:{api_port}/api/products", timeout=30)
+        # the link: the API reaches redis-master by its Service's name
+        api = f"api-server-{kube.tag}-1-api-server-{kube.tag}"
+        pong = kube.exec(api, "sh", "-c", f"echo PING | nc -w 2 redis-master-{kube.tag} 6379")
+        assert pong.strip() == "+PONG"
+        kube.down(app)
+        assert kube.leftovers() == {"containers": [], "volumes": [], "networks": []}
+    finally:
+        kube.cli.run("rmi", "-f", image)

@@ -29,7 +29,7 @@ EXTRA_COMMAND_TABLES = [
     "dockyard.kube.command_table",  # `kube …`, `pod …`: a sibling client, not part of cli/
 ]
 # Whole programs of their own, on the same floor as cli: first word -> "module:function".
-PROGRAMS = {"compose": "dockyard.compose.main:main"}
+PROGRAMS = {"compose": "dockyard.kube.compose_program:main"}  # compose, + `convert --kube`
 
 
 def load_tables() -> None:

@@ -18,6 +18,7 @@ from .errors import ComposeError
 COMMANDS: dict[str, str] = {
     "build": "build",
     "config": "config",
+    "convert": "config",  # Compose v2's alias
     "cp": "cp",
     "create": "create",
     "down": "down",
@@ -60,7 +61,7 @@ Options:
   -p, --project-name string        Project name
 
 Commands:
-""" + "".join(f"  {name}\n" for name in COMMANDS)
+""" + "".join(f"  {name}\n" for name in COMMANDS if name != "convert")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,7 +86,8 @@ def global_flags() -> argparse.ArgumentParser:
     return parent
 
 
-def _split_command(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
+def split_command(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """(the global flags before the command word, the word or None, what follows it)."""
     takes_value = {
         "-f",
         "--file",
@@ -111,7 +113,7 @@ def _split_command(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
 
 
 def parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
-    before, command, after = _split_command(argv)
+    before, command, after = split_command(argv)
     if command is None or command not in COMMANDS:
         if command is None and ("-v" in before or "--version" in before):
             return "version", argparse.Namespace(format=None, short=False)

@@ -12,7 +12,7 @@ from . import dotenv
 from .errors import ComposeError, invalid_project
 from .graph import check_cycles
 from .paths import resolve_file_resources, resolve_service_paths
-from .project import Project
+from .project import EnvFile, Project
 
 _RESOURCES = ("networks", "volumes", "secrets", "configs")
 
@@ -27,9 +27,12 @@ def project(
 ) -> Project:
     services: dict[str, dict[str, Any]] = {}
     disabled: dict[str, dict[str, Any]] = {}
+    env_files: dict[str, list[EnvFile]] = {}
     for svc_name, svc in (doc.get("services") or {}).items():
         svc = resolve_service_paths(svc, project_dir, env)
-        svc = _service(svc_name, svc, env)
+        svc, files = _service(svc_name, svc, env)
+        if files:
+            env_files[svc_name] = files
         active = not svc.get("profiles") or "*" in profiles or set(svc["profiles"]) & set(profiles)
         (services if active else disabled)[svc_name] = svc
     _check_dependencies(services)
@@ -61,16 +64,21 @@ def project(
         config_files=config_files,
         environment=dict(env),
         profiles=profiles,
+        env_files={n: f for n, f in env_files.items() if n in services},
     )
 
 
-def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def _service(
+    name: str, svc: dict[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], list[EnvFile]]:
+    """The normalized service, and the env files folded into its `environment`."""
     svc = dict(svc)
     svc.pop("extends", None)
     if not svc.get("image") and not svc.get("build") and not svc.get("provider"):
         raise invalid_project(
             f'service "{name}" has neither an image nor a build context specified'
         )
+    files: list[EnvFile] = []
     if "env_file" in svc:
         environment: dict[str, str | None] = {}
         for item in svc.pop("env_file"):
@@ -82,9 +90,11 @@ def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str
                     )
                 continue
             try:
-                environment.update(dotenv.read_files([path], env))
+                values = dotenv.read_files([path], env)
             except dotenv.DotenvError as exc:
                 raise ComposeError(str(exc)) from None
+            files.append(EnvFile(path, values))
+            environment.update(values)
         environment.update(svc.get("environment") or {})
         if environment:
             svc["environment"] = environment
@@ -116,7 +126,7 @@ def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str
         svc["depends_on"] = depends
     if not mode and not svc.get("networks"):
         svc["networks"] = {"default": None}
-    return svc
+    return svc, files
 
 
 def _ordered_build(build: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,15 @@ from .errors import ComposeError
 _VALID_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
+@dataclass(frozen=True)
+class EnvFile:
+    """One `env_file` of a service, as read: Compose folds it into the service's
+    `environment`; `kube generate` makes it a ConfigMap of its own."""
+
+    path: str
+    values: dict[str, str]
+
+
 @dataclass
 class Project:
     name: str
@@ -25,6 +34,8 @@ class Project:
     config_files: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     profiles: list[str] = field(default_factory=list)
+    # service -> its env files in order (later ones win; `environment` wins over all)
+    env_files: dict[str, list[EnvFile]] = field(default_factory=dict)
 
     def service(self, name: str) -> dict[str, Any]:
         try:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from ..client.stdcopy import STDERR, STDOUT, demux_stream
 from ..common.humanize import ago
 from . import manifests, names, pods, validate
 from .plan import DEFAULT_INFRA_IMAGE, DEFAULT_NETWORK, build, owners, sources
@@ -121,15 +120,8 @@ def _registry_auth(host: str) -> str | None:
     return dockerconfig.encode_header(auth) if auth else None
 
 
-@_manifest_errors
-def generate(ctx: Any, args: list[str]) -> int:
-    """Kubernetes YAML for containers, pods or a compose project."""
-    p = _Parser(
-        prog="dockyard kube generate",
-        usage="dockyard kube generate [OPTIONS] CONTAINER|POD... | -f COMPOSE_FILE",
-    )
-    p.add_argument("refs", nargs="*", metavar="CONTAINER|POD")
-    p.add_argument("-f", "--file", action="append", default=[], help="a compose file")
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """The flags of `kube generate` that shape its output (shared with `compose convert --kube`)."""
     p.add_argument("-o", "--output", default="", help="write the YAML to this file")
     p.add_argument(
         "-t",
@@ -153,14 +145,11 @@ def generate(ctx: Any, args: list[str]) -> int:
         metavar="NAME",
         help="an imagePullSecrets Secret from the credentials for --registry",
     )
-    opts = p.parse_args(args)
-    if not opts.refs and not opts.file:
-        p.error("requires at least 1 container, pod or -f COMPOSE_FILE")
-    if opts.refs and opts.file:
-        p.error("containers and pods, or -f COMPOSE_FILE, not both")
-    if opts.pull_secret and not opts.registry:
-        p.error("--pull-secret needs --registry")
-    app = _from_compose(opts.file) if opts.file else _from_engine(ctx.api, opts.refs)
+
+
+def emit(engine: Callable[[], Any], app: Application, opts: argparse.Namespace) -> int:
+    """Push the images (--registry), then write the validated YAML to stdout or -o FILE.
+    `engine` gives the Engine API client, asked for only when images are pushed."""
     extra = []
     secret_name = ""
     if opts.pull_secret:
@@ -171,7 +160,7 @@ def generate(ctx: Any, args: list[str]) -> int:
     if opts.registry:
         from . import registry
 
-        registry.publish(ctx.api, app, opts.registry, _registry_auth(opts.registry))
+        registry.publish(engine(), app, opts.registry, _registry_auth(opts.registry))
     options = manifests.Options(
         kind=opts.type, service_type=opts.service_type, pull_secret=secret_name
     )
@@ -182,6 +171,27 @@ def generate(ctx: Any, args: list[str]) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+@_manifest_errors
+def generate(ctx: Any, args: list[str]) -> int:
+    """Kubernetes YAML for containers, pods or a compose project."""
+    p = _Parser(
+        prog="dockyard kube generate",
+        usage="dockyard kube generate [OPTIONS] CONTAINER|POD... | -f COMPOSE_FILE",
+    )
+    p.add_argument("refs", nargs="*", metavar="CONTAINER|POD")
+    p.add_argument("-f", "--file", action="append", default=[], help="a compose file")
+    add_output_options(p)
+    opts = p.parse_args(args)
+    if not opts.refs and not opts.file:
+        p.error("requires at least 1 container, pod or -f COMPOSE_FILE")
+    if opts.refs and opts.file:
+        p.error("containers and pods, or -f COMPOSE_FILE, not both")
+    if opts.pull_secret and not opts.registry:
+        p.error("--pull-secret needs --registry")
+    app = _from_compose(opts.file) if opts.file else _from_engine(ctx.api, opts.refs)
+    return emit(lambda: ctx.api, app, opts)
 
 
 def render(
@@ -329,26 +339,38 @@ def pod_rm(ctx: Any, args: list[str]) -> int:
 
 def pod_logs(ctx: Any, args: list[str]) -> int:
     """The logs of a pod's containers, each line prefixed with its container's name."""
+    from ..common.timefmt import get_timestamp
+    from .podlogs import LogOptions, PrefixWriter, print_logs
+
     p = _Parser(prog="dockyard pod logs", usage="dockyard pod logs [OPTIONS] POD")
     p.add_argument("name", metavar="POD")
     p.add_argument("-c", "--container", default="", help="only this container of the pod")
+    p.add_argument("-f", "--follow", action="store_true", help="follow the logs")
+    p.add_argument("--since", help="since this time (10m, RFC 3339 or a unix timestamp)")
+    p.add_argument("--until", help="until this time")
     p.add_argument("-n", "--tail", default="all", help="lines from the end of each log")
-    p.add_argument("-t", "--timestamps", action="store_true")
+    p.add_argument("-t", "--timestamps", action="store_true", help="show timestamps")
     opts = p.parse_args(args)
+    times = {}
+    for flag in ("since", "until"):
+        value = getattr(opts, flag)
+        try:
+            times[flag] = get_timestamp(value) if value else None
+        except ValueError as exc:
+            print(f'invalid value for "{flag}": {exc}', file=sys.stderr)
+            return 1
     pod = pods.find(ctx.api, opts.name)
     members = [
-        c for c in pod.members if not opts.container or pods.container_name(c) == opts.container
+        (pods.container_name(c), c["Id"])
+        for c in pod.members
+        if not opts.container or pods.container_name(c) == opts.container
     ]
     if not members:
         print(f"Error: pod {pod.name} has no container {opts.container!r}", file=sys.stderr)
         return 1
-    for c in members:
-        label = pods.container_name(c)
-        chunks = ctx.api.containers.logs(c["Id"], tail=opts.tail, timestamps=opts.timestamps)
-        tty = bool(ctx.api.containers.inspect(c["Id"])["Config"].get("Tty"))
-        frames = ((STDOUT, chunk) for chunk in chunks) if tty else demux_stream(chunks)
-        for stream, payload in frames:
-            out = sys.stderr if stream == STDERR else sys.stdout
-            for line in payload.decode(errors="replace").splitlines():
-                out.write(f"{label} {line}\n")
+    log_opts = LogOptions(opts.follow, opts.tail, timestamps=opts.timestamps, **times)
+    try:
+        print_logs(ctx.api, members, log_opts, PrefixWriter())
+    except KeyboardInterrupt:
+        return 130
     return 0

@@ -17,12 +17,18 @@ from . import names
 from .spec import Application, ConfigData, Container, Health, Mount, Port, Workload
 
 
+class EnvFileLike(Protocol):
+    path: str
+    values: dict[str, str]
+
+
 class ProjectLike(Protocol):
     name: str
     services: dict[str, dict[str, Any]]
     secrets: dict[str, dict[str, Any]]
     configs: dict[str, dict[str, Any]]
     environment: dict[str, str]
+    env_files: dict[str, list[EnvFileLike]]  # service -> its env files, in order
 
 
 def _seconds(value: Any, default: float) -> float:
@@ -103,9 +109,52 @@ def _image(name: str, svc: dict[str, Any], project: ProjectLike, warnings: list[
     return f"{project.name}-{name}"
 
 
-def workload(name: str, svc: dict[str, Any], project: ProjectLike, warnings: list[str]) -> Workload:
+def _env(
+    name: str, svc: dict[str, Any], project: ProjectLike, maps: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """`env` entries and `envFrom` ConfigMaps: what the service's env files gave (the loader
+    folded them into `environment`) comes from their ConfigMaps, in the files' order as
+    Kubernetes lets the last source win; `env` keeps the rest, and wins over envFrom as
+    `environment` wins over env_file."""
+    files = project.env_files.get(name, [])
+    from_files: dict[str, str] = {}
+    for f in files:
+        from_files.update(f.values)
+    env = {
+        k: str(v)
+        for k, v in (svc.get("environment") or {}).items()
+        if v is not None and from_files.get(k) != v
+    }
+    return env, [maps[f.path] for f in files]
+
+
+def _env_file_maps(project: ProjectLike, taken: set[str]) -> dict[str, str]:
+    """Each env file's ConfigMap name (one per file, shared by the services reading it)."""
+    out: dict[str, str] = {}
+    for files in project.env_files.values():
+        for f in files:
+            if f.path in out:
+                continue
+            stem = os.path.basename(f.path).removesuffix(".env").lstrip(".")
+            base = names.dns_label(f"{project.name}-{stem}-env" if stem else f"{project.name}-env")
+            name, n = base, 1
+            while name in taken:
+                n += 1
+                name = f"{base[:60]}-{n}"
+            taken.add(name)
+            out[f.path] = name
+    return out
+
+
+def workload(
+    name: str,
+    svc: dict[str, Any],
+    project: ProjectLike,
+    warnings: list[str],
+    env_maps: dict[str, str] | None = None,
+) -> Workload:
     memory, nano_cpus = _resources(svc)
-    env = {k: str(v) for k, v in (svc.get("environment") or {}).items() if v is not None}
+    env, env_from = _env(name, svc, project, env_maps or {})
     kube_name = names.dns_label(name)
     container = Container(
         name=kube_name,
@@ -113,6 +162,7 @@ def workload(name: str, svc: dict[str, Any], project: ProjectLike, warnings: lis
         command=list(svc["entrypoint"]) if svc.get("entrypoint") is not None else None,
         args=list(svc["command"]) if svc.get("command") is not None else None,
         env=env,
+        env_from=env_from,
         working_dir=svc.get("working_dir") or "",
         user=str(svc.get("user") or ""),
         ports=_ports(svc),
@@ -159,10 +209,10 @@ def _file_data(
 
 
 def application(project: ProjectLike, read_file: Callable[[str], str] | None = None) -> Application:
-    """Every service a workload; compose secrets become Secrets, configs ConfigMaps."""
+    """Every service a workload; compose secrets become Secrets, configs and env files
+    ConfigMaps."""
     reader = read_file or _read_text
     warnings: list[str] = []
-    workloads = [workload(n, s, project, warnings) for n, s in project.services.items()]
     configs = []
     for kind, secret in (("secrets", True), ("configs", False)):
         for key, obj in getattr(project, kind).items():
@@ -172,6 +222,10 @@ def application(project: ProjectLike, read_file: Callable[[str], str] | None = N
                 continue
             name = names.dns_label(f"{project.name}-{key}")
             configs.append(ConfigData(name, {key: data}, secret=secret))
+    env_maps = _env_file_maps(project, {c.name for c in configs})
+    values = {f.path: f.values for files in project.env_files.values() for f in files}
+    configs += [ConfigData(name, dict(values[path])) for path, name in env_maps.items()]
+    workloads = [workload(n, s, project, warnings, env_maps) for n, s in project.services.items()]
     return Application(workloads=workloads, configs=configs, warnings=warnings)
 
 

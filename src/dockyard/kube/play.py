@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..client.api import APIError
+from ..common import dockerconfig
 from ..common.reference import InvalidReference, parse_normalized
 from . import names
 from .podspec import ContainerPlan, PodPlan
@@ -110,10 +111,10 @@ class Player:
     def _pod(self, pod: PodPlan) -> None:
         for volume in pod.volumes:
             self._volume(volume, {names.OWNER: pod.owner, names.POD: pod.name})
-        self._create(pod.infra)
+        self._create(pod.infra, pod.pull_auths)
         self.engine.containers.start(pod.infra.name)
         for c in pod.init:
-            self._create(c)
+            self._create(c, pod.pull_auths)
             self.engine.containers.start(c.name)
             status = self.engine.containers.wait(c.name).get("StatusCode", 0)
             if status != 0:
@@ -121,30 +122,35 @@ class Player:
                     f"pod {pod.name}: init container {c.name} exited with code {status}"
                 )
         for c in pod.containers:
-            self._create(c)
+            self._create(c, pod.pull_auths)
         for c in pod.containers:
             self.engine.containers.start(c.name)
         self.say(f"Pod: {pod.name}")
 
-    def _create(self, c: ContainerPlan) -> None:
+    def _create(self, c: ContainerPlan, auths: dict[str, dict[str, Any]]) -> None:
         try:
             self.engine.containers.create(c.body, name=c.name)
         except APIError as exc:
             if exc.status != 404 or "No such image" not in exc.message:
                 raise
-            self._pull(c.body["Image"])
+            self._pull(c.body["Image"], auths)
             self.engine.containers.create(c.body, name=c.name)
         self.created.add("container", c.name)
         if c.files:
             self.engine.containers.put_archive(c.name, "/", io.BytesIO(_tar(c.files)))
 
-    def _pull(self, image: str) -> None:
+    def _pull(self, image: str, auths: dict[str, dict[str, Any]]) -> None:
+        """Pull with the pod's imagePullSecrets' credentials for the image's registry."""
         try:
             ref = parse_normalized(image)
         except InvalidReference as exc:
             raise ManifestError(f"image {image!r}: {exc}") from None
         tag = ref.digest or ref.tag
-        for message in self.engine.images.pull(f"{ref.domain}/{ref.path}", tag=tag):
+        server = dockerconfig.server_key(ref.domain)
+        auth = dockerconfig.auth_config(dockerconfig.find_auth({"auths": auths}, server), server)
+        header = dockerconfig.encode_header(auth) if auth else None
+        pulled = self.engine.images.pull(f"{ref.domain}/{ref.path}", tag=tag, registry_auth=header)
+        for message in pulled:
             if message.get("error"):
                 raise ManifestError(f"pull {image}: {message['error']}")
 

@@ -9,6 +9,7 @@ the bodies.
 from __future__ import annotations
 
 import base64
+import json
 import posixpath
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,8 @@ class PodPlan:
     volumes: list[str] = field(default_factory=list)  # emptyDir volumes to create
     claims: list[str] = field(default_factory=list)  # named volumes the pod mounts
     port_names: dict[str, int] = field(default_factory=dict)  # named container ports
+    # the `auths` of its imagePullSecrets (registry -> config.json entry): images pulled with them
+    pull_auths: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -211,6 +214,7 @@ class _Pod:
     def build(self) -> PodPlan:
         ctx, spec, plan = self.ctx, self.spec, self.plan
         _ports(spec, plan, ctx, ctx.path)
+        plan.pull_auths = _pull_auths(spec, ctx)
         restart = _restart(spec.get("restartPolicy") or "Always", ctx)
         for i, c in enumerate(spec.get("initContainers") or []):
             here = f"{ctx.path}.initContainers.{i}"
@@ -353,6 +357,35 @@ def _ports(pod: dict[str, Any], plan: PodPlan, ctx: PodContext, path: str) -> No
             if p.get("hostPort"):
                 binding = {"HostIp": p.get("hostIP", ""), "HostPort": str(p["hostPort"])}
                 infra.body["HostConfig"]["PortBindings"].setdefault(spec, []).append(binding)
+
+
+def _pull_auths(spec: dict[str, Any], ctx: PodContext) -> dict[str, dict[str, Any]]:
+    """The registry credentials of the pod's imagePullSecrets (kubernetes.io/dockerconfigjson
+    Secrets: config.json's `auths`; the older .dockercfg is the `auths` map itself)."""
+    out: dict[str, dict[str, Any]] = {}
+    for i, ref in enumerate(spec.get("imagePullSecrets") or []):
+        path = f"{ctx.path}.imagePullSecrets.{i}"
+        name = ref.get("name") or ""
+        data = ctx.configs.secrets.get(name)
+        if data is None:
+            ctx.warnings.append(
+                f"{ctx.where}: {path}: Secret {name!r} is not in the played files; "
+                "images are pulled without it"
+            )
+            continue
+        try:
+            if ".dockerconfigjson" in data:
+                auths = json.loads(data[".dockerconfigjson"]).get("auths")
+            else:
+                auths = json.loads(data[".dockercfg"])
+        except (KeyError, ValueError, AttributeError):
+            raise ManifestError(
+                f"{ctx.where}: {path}: Secret {name!r} holds no .dockerconfigjson"
+            ) from None
+        if not isinstance(auths, dict):
+            raise ManifestError(f"{ctx.where}: {path}: Secret {name!r}: no auths in it")
+        out.update({k: v for k, v in auths.items() if isinstance(v, dict)})
+    return out
 
 
 def pod_plan(spec: dict[str, Any], labels: dict[str, str], ctx: PodContext) -> PodPlan:

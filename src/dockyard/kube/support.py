@@ -44,7 +44,6 @@ QUIET = {
         "dnsPolicy",
         "schedulerName",
         "enableServiceLinks",
-        "imagePullSecrets",
         "serviceAccountName",
         "serviceAccount",
         "automountServiceAccountToken",
@@ -85,6 +84,7 @@ HANDLED = {
         "terminationGracePeriodSeconds",
         "securityContext",
         "subdomain",
+        "imagePullSecrets",
     },
     "podSecurity": {"runAsUser", "runAsGroup"},
     "container": {

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dockyard.compose.main import main, parse, plugin_main
+from dockyard.compose.main import USAGE, main, parse, plugin_main
 
 
 def test_global_flags_before_and_after_the_command():
@@ -39,3 +39,10 @@ def test_plugin_metadata_and_dispatch(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["docker-compose", "compose", "version", "--short"])
     assert plugin_main() == 0
     assert capsys.readouterr().out.strip() == "2.40.3"
+
+
+def test_convert_is_config_s_alias_kept_out_of_the_command_list():
+    command, opts = parse(["convert", "--services"])
+    assert command == "convert" and opts.services
+    assert opts.run is parse(["config"])[1].run
+    assert "  convert\n" not in USAGE and "  config\n" in USAGE

@@ -18,11 +18,18 @@ EXPECTED = {
     "web_db.yaml": [
         "Secret/shop-token",
         "ConfigMap/shop-page",
+        "ConfigMap/shop-api-env",
         "PersistentVolumeClaim/data",
         "Deployment/api",
         "Job/migrate",
         "Deployment/web",
         "Service/web",
+    ],
+    "env_files.yaml": [
+        "ConfigMap/envs-common-env",
+        "ConfigMap/envs-env",
+        "Deployment/api",
+        "Deployment/worker",
     ],
     "short_syntax.yaml": [
         "PersistentVolumeClaim/cache",
@@ -50,7 +57,9 @@ def test_compose_details_survive_the_loader() -> None:
     assert web.body["spec"]["replicas"] == 2
     assert "depends_on: api" in web.comments[0]
     api = by["Deployment/api"].body["spec"]["template"]["spec"]["containers"][0]
-    assert {"name": "DB_HOST", "value": "db"} in api["env"]  # from env_file
+    assert api["envFrom"] == [{"configMapRef": {"name": "shop-api-env"}}]  # from env_file
+    assert api["env"] == [{"name": "MODE", "value": "prod"}]
+    assert by["ConfigMap/shop-api-env"].body["data"] == {"DB_HOST": "db"}
     assert api["livenessProbe"]["periodSeconds"] == 10
     assert by["Job/migrate"].body["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     assert by["ConfigMap/shop-page"].body["data"] == {"page": "hello from compose\n"}
@@ -80,3 +89,34 @@ def test_short_syntax_services() -> None:
     assert docs[1].body["metadata"]["labels"]["com.example.tier"] == "front"
     task = docs[3].body
     assert task["kind"] == "Job" and task["spec"]["backoffLimit"] == 2
+
+
+def test_env_files_become_config_maps() -> None:
+    path = str(CORPUS / "env_files.yaml")
+    project = loader.load(loader.LoadOptions(files=[path], environ={"USER_NAME": "kube"}))
+    # compose itself still sees one merged environment (files in order, `environment` last)
+    assert project.services["api"]["environment"] == {
+        "DB_HOST": "db",
+        "LEVEL": "debug",
+        "GREETING": "hello kube",
+        "CACHE": "redis",
+        "EXTRA": "1",
+    }
+    docs, _ = manifests.render(from_compose.application(project), manifests.Options())
+    by = {f"{d.body['kind']}/{d.body['metadata']['name']}": d.body for d in docs}
+    assert by["ConfigMap/envs-common-env"]["data"] == {
+        "DB_HOST": "db",
+        "LEVEL": "info",
+        "GREETING": "hello kube",
+    }
+    assert by["ConfigMap/envs-env"]["data"] == {"LEVEL": "warn", "CACHE": "redis"}
+    api = by["Deployment/api"]["spec"]["template"]["spec"]["containers"][0]
+    # the later file wins in Kubernetes as in compose: it is the later envFrom source
+    assert api["envFrom"] == [
+        {"configMapRef": {"name": "envs-common-env"}},
+        {"configMapRef": {"name": "envs-env"}},
+    ]
+    assert api["env"] == [{"name": "LEVEL", "value": "debug"}, {"name": "EXTRA", "value": "1"}]
+    worker = by["Deployment/worker"]["spec"]["template"]["spec"]["containers"][0]
+    assert worker["envFrom"] == [{"configMapRef": {"name": "envs-common-env"}}]
+    assert "env" not in worker

@@ -19,6 +19,7 @@ class Project:
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    env_files: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def generate(project: Project, files: dict[str, str] | None = None, **opts: Any):
@@ -207,3 +208,33 @@ def test_external_secrets_are_reported_not_invented() -> None:
     _, bodies, warnings = generate(project)
     assert kinds(bodies) == ["Deployment/a"]
     assert any("secrets ext: external" in w for w in warnings)
+
+
+@dataclass
+class EnvFile:
+    path: str
+    values: dict[str, str]
+
+
+def test_env_files_with_the_same_name_get_config_maps_of_their_own() -> None:
+    project = Project(
+        name="p",
+        services={
+            "a": {"image": "busybox", "environment": {"X": "1", "K": "a"}},
+            "b": {"image": "busybox", "environment": {"X": "2"}},
+        },
+        configs={"env": {"content": "taken"}},  # ConfigMap p-env exists already
+        env_files={
+            "a": [EnvFile("/one/.env", {"X": "1"}), EnvFile("/two/.env", {"K": "k"})],
+            "b": [EnvFile("/two/.env", {"K": "k"}), EnvFile("/one/.env", {"X": "1"})],
+        },
+    )
+    _, bodies, _ = generate(project)
+    assert find(bodies, "ConfigMap/p-env-2")["data"] == {"X": "1"}
+    assert find(bodies, "ConfigMap/p-env-3")["data"] == {"K": "k"}
+    a = container(find(bodies, "Deployment/a"))
+    assert [e["configMapRef"]["name"] for e in a["envFrom"]] == ["p-env-2", "p-env-3"]
+    assert a["env"] == [{"name": "K", "value": "a"}]  # `environment` overrides a file
+    b = container(find(bodies, "Deployment/b"))
+    assert [e["configMapRef"]["name"] for e in b["envFrom"]] == ["p-env-3", "p-env-2"]
+    assert b["env"] == [{"name": "X", "value": "2"}]

@@ -65,6 +65,7 @@ class FakeEngine:
         self.networks = FakeResource(self, "networks")
         self.images = FakeResource(self, "images")
         self.listing: dict[str, Any] = {}
+        self.pulled: list[dict[str, Any]] = []
 
     def answer(self, kind: str, verb: str, args: tuple, kwargs: dict) -> Any:
         target = args[0] if args else kwargs.get("name")
@@ -77,7 +78,8 @@ class FakeEngine:
                 raise APIError(404, f"No such image: {args[0]['Image']}")
             return {"Id": "x"}
         if kind == "images" and verb == "pull":
-            self.missing_images.discard("missing/image:1")
+            self.pulled.append(kwargs)
+            self.missing_images.clear()
             return iter([{"status": "done"}])
         if verb == "wait":
             return {"StatusCode": self.exit_code}
@@ -181,3 +183,51 @@ def test_down_removes_only_what_the_files_own() -> None:
     down(engine, plan.owners(srcs), "kube", lambda line: None)
     removed = [t for k, v, t in engine.calls if v == "remove"]
     assert removed == ["a", "infra", "data"]  # the infra container last; `keep` stays
+
+
+PULL_SECRET = """
+apiVersion: v1
+kind: Secret
+metadata: {name: reg-creds}
+type: kubernetes.io/dockerconfigjson
+data: {.dockerconfigjson: DATA}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  imagePullSecrets: [{name: reg-creds}, {name: absent}]
+  containers: [{name: a, image: "reg.example:5000/team/app:2"}]
+"""
+
+
+def test_images_are_pulled_with_the_pod_s_image_pull_secrets() -> None:
+    import base64
+    import json
+
+    auths = {"auths": {"reg.example:5000": {"auth": base64.b64encode(b"alice:s3cret").decode()}}}
+    data = base64.b64encode(json.dumps(auths).encode()).decode()
+    docs = load_documents(PULL_SECRET.replace("DATA", data), "f")
+    built = plan.build(plan.sources(docs, "f"))
+    assert [w for w in built.warnings if "absent" in w] == [
+        "f: document 2 (Pod/p): spec.imagePullSecrets.1: Secret 'absent' is not in the "
+        "played files; images are pulled without it"
+    ]
+    engine = FakeEngine()
+    engine.missing_images = {"reg.example:5000/team/app:2"}
+    Player(engine, lambda line: None).play(built)
+    assert [c[2] for c in engine.calls if c[1] == "pull"] == ["reg.example:5000/team/app"]
+    (pulled,) = engine.pulled
+    assert pulled["tag"] == "2"
+    header = pulled["registry_auth"]
+    assert json.loads(base64.urlsafe_b64decode(header)) == {
+        "username": "alice",
+        "password": "s3cret",
+        "serveraddress": "reg.example:5000",
+    }
+
+
+def test_a_pull_secret_without_docker_config_is_refused() -> None:
+    text = PULL_SECRET.replace("{.dockerconfigjson: DATA}", "{other: eA==}")
+    with pytest.raises(ManifestError, match="Secret 'reg-creds' holds no .dockerconfigjson"):
+        plan.build(plan.sources(load_documents(text, "f"), "f"))
