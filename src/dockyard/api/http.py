@@ -284,13 +284,15 @@ class HttpServer:
 
         loop.set_exception_handler(handler)
 
-    async def listen_unix(self, path: str, mode: int = 0o660) -> None:
+    async def listen_unix(self, path: str, mode: int = 0o660, gid: int | None = None) -> None:
         import os
 
         if os.path.exists(path):
             os.unlink(path)
         self._quiet_resource_errors()
         server = await asyncio.start_unix_server(self._on_client, path=path, limit=READ_CHUNK)
+        if gid is not None:
+            os.chown(path, 0 if os.geteuid() == 0 else -1, gid)
         os.chmod(path, mode)
         self._servers.append(server)
 
