@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import http.client
 import json
 import urllib.parse
 import urllib.request
@@ -103,7 +104,10 @@ def stream_from_thread(produce: Callable[[Any], None]) -> AsyncIterator[bytes]:
 
 def _download(url: str, svc: ImageService) -> BinaryIO:
     """Fetch an import source the user named (http/https only) into a temp file."""
-    parsed = urllib.parse.urlparse(url)
+    try:
+        parsed = urllib.parse.urlparse(url)
+    except ValueError:  # "http://[]": a bracketed host that is no IPv6 address
+        parsed = urllib.parse.ParseResult("", "", "", "", "", "")
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidParameter(f"invalid import source URL: {url}")
     f = svc.tempfile()
@@ -116,7 +120,7 @@ def _download(url: str, svc: ImageService) -> BinaryIO:
                     raise InvalidParameter(f"{url}: download too large")
                 f.write(chunk)
         f.seek(0)
-    except OSError as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # a URL it cannot send
         f.close()
         raise InvalidParameter(f"Get {url!r}: {exc}") from None
     except BaseException:

@@ -59,6 +59,7 @@ EXEC_CREATE = table("""
     []string: Env Cmd
     [2]uint: ConsoleSize
 """)
+AUTH_CONFIG = table("string: username password auth email serveraddress identitytoken registrytoken")
 EXEC_START = table("bool: Detach Tty\n[2]uint: ConsoleSize")
 
 # Docker's rule for network names (containers and volumes have theirs in their services);

@@ -68,3 +68,16 @@ def test_names_have_a_length_limit() -> None:
     assert check_length("container", "a" * 255)
     with pytest.raises(InvalidParameter, match="too long"):
         check_length("container", "é" * 128)
+
+
+def test_auth_config_and_registry_addresses() -> None:
+    from dockyard.api.auth import check_registry_address
+    from dockyard.api.resourcebodies import AUTH_CONFIG
+
+    with pytest.raises(InvalidParameter, match="AuthConfig.password of type string"):
+        checked({"password": []}, AUTH_CONFIG, "AuthConfig")
+    for ok in ("", "localhost:5000", "https://index.docker.io/v1/", "[::1]:5000"):
+        check_registry_address(ok)
+    for bad in ('{"a":5}', "a b", "x:99999", "\x00"):
+        with pytest.raises(InvalidParameter, match="invalid registry address"):
+            check_registry_address(bad)
