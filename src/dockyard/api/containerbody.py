@@ -73,6 +73,8 @@ CREATE = table("""
     network.NetworkingConfig: NetworkingConfig
 """)
 UPDATE = {**RESOURCES, **RESTART_POLICY}
+# container.Config alone: the body of POST /commit.
+CONFIG = {k: v for k, v in CREATE.items() if k not in ("HostConfig", "NetworkingConfig")}
 
 
 def check_create(body: Any) -> dict[str, Any]:
@@ -86,4 +88,13 @@ def check_update(body: Any) -> dict[str, Any]:
     """The update body (container.UpdateConfig), or InvalidParameter naming the bad field."""
     body = json_object(body)
     check(body, UPDATE, "UpdateConfig", NESTED)
+    return body
+
+
+def check_config(body: Any) -> dict[str, Any] | None:
+    """The commit body (container.Config; null or absent: None), checked like create's."""
+    if body is None:
+        return None
+    body = json_object(body)
+    check(body, CONFIG, "Config", NESTED)
     return body

@@ -22,6 +22,7 @@ from dockyard.common.reference import InvalidReference, parse_normalized
 from ..errors import DockyardError, InvalidParameter
 from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
+from .containerbody import check_config
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
 from .streams import MessageStream, progress_error, progress_message, writer_stream
@@ -288,18 +289,22 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/commit")
     async def commit(req: Request) -> Response:
         containers = daemon.services.containers
-        body = await req.json(None)
-        if body is not None and not isinstance(body, dict):
-            raise InvalidParameter("invalid JSON: expected an object")
+        body = check_config(await req.json(None))
         container = req.q("container") or ""
         if not container:
             raise InvalidParameter("container is required")
+        repo, tag = req.q("repo") or None, req.q("tag") or None
+        if repo:  # checked before any work, so a bad name leaves no image behind
+            try:
+                parse_normalized(f"{repo}:{tag}" if tag else repo, default_tag=False)
+            except InvalidReference as exc:
+                raise InvalidParameter(str(exc)) from None
         pause = req.q_bool("pause", True) if req.q("pause") not in (None, "") else True
         image_id = await asyncio.to_thread(
             containers.commit,
             container,
-            req.q("repo") or None,
-            req.q("tag") or None,
+            repo,
+            tag,
             req.q("comment") or "",
             req.q("author") or "",
             req.query.get("changes") or [],
