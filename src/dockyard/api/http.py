@@ -66,6 +66,16 @@ class ThrottledLog:
         return True
 
 
+def listen_backlog() -> int:
+    """The kernel's somaxconn, as Go's net package uses (asyncio's 100 refuses a burst of
+    200 clients connecting at once with EAGAIN)."""
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            return max(128, min(int(f.read()), 65535))
+    except (OSError, ValueError):
+        return 4096
+
+
 def is_resource_error(exc: BaseException | None) -> bool:
     return isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS
 
@@ -299,7 +309,9 @@ class HttpServer:
         if os.path.exists(path):
             os.unlink(path)
         self._quiet_resource_errors()
-        server = await asyncio.start_unix_server(self._on_client, path=path, limit=READ_CHUNK)
+        server = await asyncio.start_unix_server(
+            self._on_client, path=path, limit=READ_CHUNK, backlog=listen_backlog()
+        )
         if gid is not None:
             os.chown(path, 0 if os.geteuid() == 0 else -1, gid)
         os.chmod(path, mode)
@@ -307,7 +319,9 @@ class HttpServer:
 
     async def listen_tcp(self, host: str, port: int, ssl: Any = None) -> None:
         self._quiet_resource_errors()
-        server = await asyncio.start_server(self._on_client, host, port, ssl=ssl)
+        server = await asyncio.start_server(
+            self._on_client, host, port, ssl=ssl, backlog=listen_backlog()
+        )
         self._servers.append(server)
 
     async def close(self, grace: float = 2.0) -> None:

@@ -67,3 +67,30 @@ def test_server_refuses_over_the_cap_with_503_and_recovers(tmp_path: Path) -> No
     refused, served = asyncio.run(main())
     assert refused.startswith(b"HTTP/1.1 503") and b"too many connections" in refused
     assert served.startswith(b"HTTP/1.1 200") and served.endswith(b"OK")
+
+
+def test_a_burst_of_connections_fits_the_listen_backlog(tmp_path: Path) -> None:
+    """300 clients connecting before the server accepts any: none refused with EAGAIN (the
+    backlog is the kernel's somaxconn, as Go's, not asyncio's 100)."""
+    path = str(tmp_path / "b.sock")
+
+    async def ping(req):  # type: ignore[no-untyped-def]
+        return Response(200, b"OK")
+
+    async def main() -> int:
+        server = HttpServer(ping, lambda: [])
+        await server.listen_unix(path)
+        socks = []
+        try:
+            for _ in range(300):  # no await: the loop accepts nothing meanwhile
+                s = socket.socket(socket.AF_UNIX)
+                s.setblocking(False)
+                s.connect(path)  # BlockingIOError when the backlog is full
+                socks.append(s)
+            return len(socks)
+        finally:
+            for s in socks:
+                s.close()
+            await server.close(grace=0.5)
+
+    assert asyncio.run(main()) == 300
