@@ -179,3 +179,20 @@ def test_operation_never_fails_the_server(targets: dict, op) -> None:  # type: i
     run()
     assert ping(targets["socket"]), "the daemon stopped answering"
     assert not failures, "\n".join(failures[:10])
+
+
+def test_what_the_fuzzing_stored_still_lists_and_inspects(daemon, targets: dict) -> None:  # type: ignore[no-untyped-def]
+    """Runs after the fuzzing (file order): nothing stored may break a listing or an inspect,
+    through Docker's own CLI."""
+    import shutil
+
+    if shutil.which("docker") is None:
+        pytest.skip("needs the docker CLI")
+    for kind in ("container", "image", "network", "volume"):
+        listed = daemon.docker(kind, "ls", "-q", *(["-a"] if kind == "container" else []))
+        assert listed.returncode == 0, listed.stderr
+        ids = sorted(set(listed.stdout.split()))
+        if ids:
+            shown = daemon.docker(kind, "inspect", *ids)
+            assert shown.returncode == 0, shown.stderr
+            assert len(json.loads(shown.stdout)) == len(ids)
