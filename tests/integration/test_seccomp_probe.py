@@ -100,15 +100,22 @@ def test_default_profile_decides_as_docker(daemon, probe: Path, variant: str) ->
     assert not wrong, f"(got, expected) per call: {wrong}"
 
 
-def test_unconfined_and_custom_profiles(daemon, probe: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    free = dockyard_probe(daemon, probe, "--security-opt", "seccomp=unconfined")
+@pytest.mark.parametrize("tool", ["dockyard", "docker"])
+def test_unconfined_and_custom_profiles(daemon, probe: Path, tmp_path: Path, tool: str) -> None:  # type: ignore[no-untyped-def]
+    """Both CLIs send a profile file's content in SecurityOpt; the daemon applies it."""
+    from daemon_harness import VENV_BIN
+
+    if tool == "docker" and not shutil.which("docker"):
+        pytest.skip("needs the docker CLI")
+    argv = [str(VENV_BIN / "dockyard")] if tool == "dockyard" else ["docker"]
+    free = run_probe(argv, daemon.env, probe, "--security-opt", "seccomp=unconfined")
     assert free["keyctl"] != EPERM and free["unshare_user"] == 0 and free["clone3"] == errno.EINVAL
     profile = tmp_path / "deny-chroot.json"
     profile.write_text(json.dumps({
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": ["chroot"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno.EACCES}],
     }))  # fmt: skip
-    custom = dockyard_probe(daemon, probe, "--security-opt", f"seccomp={profile}")
+    custom = run_probe(argv, daemon.env, probe, "--security-opt", f"seccomp={profile}")
     assert custom["chroot"] == errno.EACCES and custom["keyctl"] != EPERM
 
 
