@@ -11,7 +11,15 @@ import ssl
 import sys
 from pathlib import Path
 
-from .daemon.config import DEFAULT_CONFIG_FILE, ConfigError, DaemonConfig, load, validate
+from .daemon.config import (
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_SOCKET_GROUP,
+    ConfigError,
+    DaemonConfig,
+    insecure_tcp,
+    load,
+    validate,
+)
 
 log = logging.getLogger("dockyardd")
 
@@ -26,7 +34,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("-b", "--bridge", help="the default bridge network's interface")
     p.add_argument("--log-file", type=Path, help="write the daemon's log here")
     p.add_argument("-D", "--debug", action="store_true")
+    p.add_argument("-G", "--group", help="group of the unix socket (default: dockyard)")
+    # Go-style booleans: `--tls`, `--tls=true`, `--tls=false` (the explicit insecure opt-in).
+    for flag in ("--tls", "--tlsverify"):
+        p.add_argument(flag, nargs="?", const=True, default=None, type=_go_bool)
+    for flag in ("--tlscacert", "--tlscert", "--tlskey"):
+        p.add_argument(flag)
     return p.parse_args(argv)
+
+
+def _go_bool(text: str) -> bool:
+    value = text.lower()
+    if value in ("1", "t", "true"):
+        return True
+    if value in ("0", "f", "false"):
+        return False
+    raise argparse.ArgumentTypeError(f"parse error: invalid boolean value {text!r}")
 
 
 def build_config(args: argparse.Namespace) -> DaemonConfig:
@@ -45,6 +68,9 @@ def build_config(args: argparse.Namespace) -> DaemonConfig:
         config.bridge = args.bridge
     if args.debug:
         config.debug = True
+    for key in ("group", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey"):
+        if getattr(args, key) is not None:
+            setattr(config, key, getattr(args, key))
     return validate(config, "flags")
 
 
@@ -71,6 +97,8 @@ def tls_context(config: DaemonConfig) -> ssl.SSLContext | None:
     """The TCP listeners' TLS, loaded before the daemon touches anything (None: no TCP)."""
     if not any(h.startswith("tcp://") for h in config.hosts):
         return None
+    if not (config.tls or config.tlsverify):
+        return None  # plain HTTP: validate() let it through only with the explicit opt-in
     try:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=config.tlscacert)
         ctx.load_cert_chain(config.tlscert or "", config.tlskey)
@@ -79,8 +107,43 @@ def tls_context(config: DaemonConfig) -> ssl.SSLContext | None:
             f"could not load the TLS files (tlscacert {config.tlscacert}, tlscert "
             f"{config.tlscert}, tlskey {config.tlskey}): {exc}"
         ) from None
-    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.verify_mode = ssl.CERT_REQUIRED if config.tlsverify else ssl.CERT_NONE
     return ctx
+
+
+def warn_insecure_tcp(config: DaemonConfig) -> None:
+    """dockerd's warnings (and its one-second pause) for TCP served without client
+    verification, which the user asked for explicitly (validate() refuses it otherwise)."""
+    import time
+
+    insecure = [h for h in config.hosts if h.startswith("tcp://") and not config.tlsverify]
+    for host in insecure:
+        log.warning(
+            "Binding to IP address without --tlsverify is insecure and gives root access on "
+            "this machine to everyone who has access to your network. host=%s",
+            host,
+        )
+        log.warning(
+            "Binding to an IP address, even on localhost, can also give access to scripts "
+            "run in a browser. Be safe out there! host=%s",
+            host,
+        )
+    if insecure and insecure_tcp(config):
+        time.sleep(1)
+
+
+def socket_gid(group: str) -> int:
+    """The unix socket's group id. As dockerd: a missing default group falls back to the
+    daemon's own group with a warning; a missing group the user named refuses the start."""
+    import grp
+
+    try:
+        return grp.getgrnam(group).gr_gid if not group.isdigit() else int(group)
+    except KeyError:
+        if group != DEFAULT_SOCKET_GROUP:
+            raise ConfigError(f"group {group!r} not found (the -G/--group of the socket)") from None
+        log.warning("could not change the socket's group to %s: group not found", group)
+        return os.getgid()
 
 
 def check_listeners(config: DaemonConfig) -> None:
@@ -122,7 +185,7 @@ def tcp_address(host: str) -> tuple[str, int]:
         raise ConfigError(f"invalid value for 'hosts': {host!r} (tcp://HOST:PORT)") from None
 
 
-async def serve(config: DaemonConfig, tls: ssl.SSLContext | None) -> int:
+async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from .api.app import build_server
@@ -142,7 +205,7 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None) -> int:
             if host.startswith("unix://"):
                 path = host[len("unix://") :]
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-                await server.listen_unix(path)
+                await server.listen_unix(path, gid=gid)
                 sockets.append(path)
             elif host.startswith("tcp://"):
                 await server.listen_tcp(*tcp_address(host), ssl=tls)
@@ -181,11 +244,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dockyardd: {exc}", file=sys.stderr)
         return 1
     setup_logging(config, args.log_file)
+    try:
+        gid = socket_gid(config.group)
+    except ConfigError as exc:
+        print(f"dockyardd: {exc}", file=sys.stderr)
+        return 1
+    warn_insecure_tcp(config)
     from .daemon.core import AlreadyRunning
     from .daemon.hostclaims import OwnershipConflict
 
     try:
-        return asyncio.run(serve(config, tls))
+        return asyncio.run(serve(config, tls, gid))
     except (AlreadyRunning, OwnershipConflict) as exc:
         print(f"dockyardd: {exc}", file=sys.stderr)
         return 1

@@ -110,3 +110,44 @@ def test_malformed_http_is_400_then_close_and_daemon_serves_on(dyd: Any, raw: by
             data += chunk
     assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"Connection: close" in data
     assert call(dyd, "GET", "/containers/json")[0] == 200
+
+
+BAD_OTHER = [
+    ("/networks/create", {"Name": "n1", "Internal": "yes"}, "CreateRequest.Internal"),
+    ("/networks/create", {"Name": "n1", "IPAM": {"Config": [{"Subnet": 5}]}}, "IPAM.Config.Subnet"),
+    ("/networks/create", {"Name": "n1", "Options": {"mtu": 1500}}, "CreateRequest.Options"),
+    ("/volumes/create", {"Name": "v1", "DriverOpts": {"size": 5}}, "CreateOptions.DriverOpts"),
+    ("/volumes/create", {"Name": "v1\n"}, "invalid characters"),
+    ("/containers/create?name=" + "c" * 300, {"Image": "busybox"}, "too long"),
+    ("/containers/create?name=ab%0A", {"Image": "busybox"}, "Invalid container name"),
+    ("/containers/nope/exec", {"Cmd": "ls"}, "ExecConfig.Cmd"),
+    ("/exec/nope/start", {"Detach": "yes"}, "ExecStartCheck.Detach"),
+    ("/auth", {"serveraddress": '{"a":5}'}, "invalid registry address"),
+    ("/commit?container=nope", {"Cmd": 5}, "Config.Cmd"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "body", "needle"), BAD_OTHER)
+def test_other_bodies_are_checked_and_store_nothing(
+    dyd: Any, path: str, body: dict, needle: str
+) -> None:
+    if path.startswith("/containers/create"):
+        dyd.load_image("busybox")  # names are checked once the image is found, as dockerd does
+    status, doc = call(dyd, "POST", path, json.dumps(body).encode())
+    assert status == 400 and needle in doc["message"], doc
+    assert call(dyd, "GET", "/containers/json?all=1") == (200, [])
+    assert call(dyd, "GET", "/volumes")[1]["Volumes"] in (None, [])
+    names = {n["Name"] for n in call(dyd, "GET", "/networks")[1]}
+    assert names == {"bridge", "host", "none"}
+
+
+def test_commit_with_a_bad_repository_leaves_no_image(dyd: Any) -> None:
+    dyd.load_image("busybox")
+    assert dyd.cli("create", "--name", "tocommit", "busybox", "true").returncode == 0
+    try:
+        before = call(dyd, "GET", "/images/json?all=1")[1]
+        status, doc = call(dyd, "POST", "/commit?container=tocommit&repo=BAD..", b"")
+        assert status == 400 and "invalid reference format" in doc["message"], doc
+        assert call(dyd, "GET", "/images/json?all=1")[1] == before
+    finally:
+        dyd.cli("rm", "-f", "tocommit")

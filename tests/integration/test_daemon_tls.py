@@ -71,3 +71,29 @@ def test_tls_tcp_listener(tmp_path: Path) -> None:
         assert "dockyard" not in bad.stdout
     finally:
         d.stop()
+
+
+def test_explicit_insecure_tcp_and_socket_group(tmp_path: Path) -> None:
+    """`tls: false` (Docker's explicit opt-in) serves plain HTTP on TCP with dockerd's warning;
+    the unix socket is 0660 root:<group>."""
+    import grp
+    import os
+    import stat
+    import urllib.request
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    port = free_port()
+    group = grp.getgrgid(os.getgid()).gr_name
+    d = TestDaemon(tmp_path / "d")
+    try:
+        d.base.mkdir(parents=True)
+        d.start({"hosts": [f"unix://{d.socket}", f"tcp://127.0.0.1:{port}"], "tls": False,
+                 "group": group})  # fmt: skip
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_ping", timeout=10) as resp:
+            assert resp.read() == b"OK"
+        assert "without --tlsverify is insecure" in d.read_log()
+        st = os.stat(d.socket)
+        assert stat.S_IMODE(st.st_mode) == 0o660 and st.st_uid == 0 and st.st_gid == os.getgid()
+    finally:
+        d.stop()

@@ -13,6 +13,7 @@ from ..containers.logs import LogOptions, LogReader, Piece
 from ..errors import InvalidParameter, NotFound
 from .containerbody import check_create, check_update
 from .http import Hijack, Request, Response, StreamResponse, json_response
+from .resourcebodies import check_length
 from .router import Router, version_at_least
 from .streams import BodyReader, encoder, json_line, writer_stream
 
@@ -87,6 +88,8 @@ def register(router: Router, daemon: Daemon) -> None:
     async def create(req: Request) -> Response:
         body = check_create(await req.json({}))
         name = req.q("name")
+        if name:
+            check_length("container", name.lstrip("/"))
         result = await asyncio.to_thread(svc().create, name, body, req.q("platform"))
         return json_response(result, 201)
 
@@ -175,6 +178,7 @@ def register(router: Router, daemon: Daemon) -> None:
         name = req.q("name")
         if not name:
             raise InvalidParameter("name cannot be empty")
+        check_length("container", name.lstrip("/"))
         await asyncio.to_thread(svc().rename, id, name)
         return Response(204)
 

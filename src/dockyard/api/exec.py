@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from ..errors import Conflict, InvalidParameter, NotFound
+from ..errors import Conflict, NotFound
 from .http import Hijack, Request, Response, json_response
+from .resourcebodies import EXEC_CREATE, EXEC_START, checked
 from .router import Router
 from .streams import STDOUT, encoder
 
@@ -23,14 +24,12 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/containers/{id}/exec")
     async def create(req: Request, id: str) -> Response:
-        body = await req.json({})
+        body = checked(await req.json({}), EXEC_CREATE, "ExecConfig")
         return json_response(await asyncio.to_thread(execs().create, id, body), 201)
 
     @router.route("POST", "/exec/{id}/start")
     async def start(req: Request, id: str) -> Response | Hijack:
-        body = await req.json({}) or {}
-        if not isinstance(body, dict):
-            raise InvalidParameter("invalid exec start body")
+        body = checked(await req.json({}), EXEC_START, "ExecStartCheck")
         mgr = execs()
         session = mgr.get(id)
         if session.started:

@@ -19,6 +19,8 @@ from typing import Any
 
 import h11
 
+from .connlimit import ConnectionLimits, client_key, fd_limit
+
 log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -36,6 +38,12 @@ BAD_REQUEST = (
     b"Connection: close\r\n\r\n400 Bad Request"
 )
 RESOURCE_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+# Answer to a client over its connection cap (then the connection is closed).
+TOO_MANY_CONNECTIONS = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Connection: close\r\nContent-Length: 59\r\n\r\n"
+    b'{"message":"too many connections from this client, retry"}\n'
+)
 
 
 class ThrottledLog:
@@ -56,6 +64,16 @@ class ThrottledLog:
         self._last[key] = now
         log.warning("%s%s", message, f" ({dropped} more since last logged)" if dropped else "")
         return True
+
+
+def listen_backlog() -> int:
+    """The kernel's somaxconn, as Go's net package uses (asyncio's 100 refuses a burst of
+    200 clients connecting at once with EAGAIN)."""
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            return max(128, min(int(f.read()), 65535))
+    except (OSError, ValueError):
+        return 4096
 
 
 def is_resource_error(exc: BaseException | None) -> bool:
@@ -261,6 +279,7 @@ class HttpServer:
         self.idle_timeout = IDLE_TIMEOUT
         self.header_timeout = HEADER_TIMEOUT
         self.resource_log = ThrottledLog()
+        self.limits = ConnectionLimits.for_fd_limit(fd_limit())
         self._loop_handler_set = False
 
     def _quiet_resource_errors(self) -> None:
@@ -284,19 +303,25 @@ class HttpServer:
 
         loop.set_exception_handler(handler)
 
-    async def listen_unix(self, path: str, mode: int = 0o660) -> None:
+    async def listen_unix(self, path: str, mode: int = 0o660, gid: int | None = None) -> None:
         import os
 
         if os.path.exists(path):
             os.unlink(path)
         self._quiet_resource_errors()
-        server = await asyncio.start_unix_server(self._on_client, path=path, limit=READ_CHUNK)
+        server = await asyncio.start_unix_server(
+            self._on_client, path=path, limit=READ_CHUNK, backlog=listen_backlog()
+        )
+        if gid is not None:
+            os.chown(path, 0 if os.geteuid() == 0 else -1, gid)
         os.chmod(path, mode)
         self._servers.append(server)
 
     async def listen_tcp(self, host: str, port: int, ssl: Any = None) -> None:
         self._quiet_resource_errors()
-        server = await asyncio.start_server(self._on_client, host, port, ssl=ssl)
+        server = await asyncio.start_server(
+            self._on_client, host, port, ssl=ssl, backlog=listen_backlog()
+        )
         self._servers.append(server)
 
     async def close(self, grace: float = 2.0) -> None:
@@ -312,6 +337,15 @@ class HttpServer:
                 await asyncio.wait(pending, timeout=1)
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        client = client_key(writer.get_extra_info("socket"), writer.get_extra_info("peername"))
+        if not self.limits.admit(client):
+            self.resource_log.warn(
+                "connections",
+                f"refusing a connection from {client}: over the cap of "
+                f"{self.limits.per_client} per client / {self.limits.total} in total",
+            )
+            await self._refuse(writer)
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
@@ -337,10 +371,21 @@ class HttpServer:
             log.exception("unexpected error on connection")
         finally:
             self._tasks.discard(task)
+            self.limits.release(client)
             try:
                 writer.close()
             except Exception:
                 pass
+
+    @staticmethod
+    async def _refuse(writer: asyncio.StreamWriter) -> None:
+        try:
+            writer.write(TOO_MANY_CONNECTIONS)
+            await asyncio.wait_for(writer.drain(), 1)
+        except (OSError, TimeoutError):
+            pass
+        finally:
+            writer.close()
 
     def _headers(self, extra: dict[str, str], content_type: str | None) -> list[tuple[str, str]]:
         headers = list(self._default_headers())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import http.client
 import json
 import urllib.parse
 import urllib.request
@@ -21,6 +22,7 @@ from dockyard.common.reference import InvalidReference, parse_normalized
 from ..errors import DockyardError, InvalidParameter
 from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
+from .containerbody import check_config
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
 from .streams import MessageStream, progress_error, progress_message, writer_stream
@@ -103,7 +105,10 @@ def stream_from_thread(produce: Callable[[Any], None]) -> AsyncIterator[bytes]:
 
 def _download(url: str, svc: ImageService) -> BinaryIO:
     """Fetch an import source the user named (http/https only) into a temp file."""
-    parsed = urllib.parse.urlparse(url)
+    try:
+        parsed = urllib.parse.urlparse(url)
+    except ValueError:  # "http://[]": a bracketed host that is no IPv6 address
+        parsed = urllib.parse.ParseResult("", "", "", "", "", "")
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidParameter(f"invalid import source URL: {url}")
     f = svc.tempfile()
@@ -116,7 +121,7 @@ def _download(url: str, svc: ImageService) -> BinaryIO:
                     raise InvalidParameter(f"{url}: download too large")
                 f.write(chunk)
         f.seek(0)
-    except OSError as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # a URL it cannot send
         f.close()
         raise InvalidParameter(f"Get {url!r}: {exc}") from None
     except BaseException:
@@ -284,18 +289,22 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/commit")
     async def commit(req: Request) -> Response:
         containers = daemon.services.containers
-        body = await req.json(None)
-        if body is not None and not isinstance(body, dict):
-            raise InvalidParameter("invalid JSON: expected an object")
+        body = check_config(await req.json(None))
         container = req.q("container") or ""
         if not container:
             raise InvalidParameter("container is required")
+        repo, tag = req.q("repo") or None, req.q("tag") or None
+        if repo:  # checked before any work, so a bad name leaves no image behind
+            try:
+                parse_normalized(f"{repo}:{tag}" if tag else repo, default_tag=False)
+            except InvalidReference as exc:
+                raise InvalidParameter(str(exc)) from None
         pause = req.q_bool("pause", True) if req.q("pause") not in (None, "") else True
         image_id = await asyncio.to_thread(
             containers.commit,
             container,
-            req.q("repo") or None,
-            req.q("tag") or None,
+            repo,
+            tag,
             req.q("comment") or "",
             req.q("author") or "",
             req.query.get("changes") or [],

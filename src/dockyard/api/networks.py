@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter
 from ..network.options import ConnectOptions, CreateOptions, DisconnectOptions
 from .decode import json_object, opt_object, str_map, string
 from .http import Request, Response, json_response
+from .resourcebodies import (
+    NETWORK_CONNECT,
+    NETWORK_CREATE,
+    NETWORK_DISCONNECT,
+    check_network_name,
+    checked,
+)
 from .router import Router
 
 if TYPE_CHECKING:
     from ..daemon.core import Daemon
 
 
-NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
-NAME_RE = re.compile(f"{NAME_CHARS}*")
-NAME_MAX = 255
-
-
-def create_options(body: dict[str, Any]) -> CreateOptions:
+def create_options(body: Any) -> CreateOptions:
+    body = checked(body, NETWORK_CREATE, "CreateRequest")
     name = string(body, "Name")
     if not name:
         raise InvalidParameter("network name is required")
-    if not NAME_RE.fullmatch(name):
-        raise InvalidParameter(f"invalid network name ({name!r}), only {NAME_CHARS} are allowed")
-    if len(name) > NAME_MAX:
-        raise InvalidParameter(f"network name is too long: at most {NAME_MAX} characters")
+    check_network_name(name)
     return CreateOptions(
         name=name,
         driver=string(body, "Driver", "bridge"),
@@ -41,14 +40,16 @@ def create_options(body: dict[str, Any]) -> CreateOptions:
     )
 
 
-def connect_options(body: dict[str, Any]) -> ConnectOptions:
+def connect_options(body: Any) -> ConnectOptions:
+    body = checked(body, NETWORK_CONNECT, "NetworkConnect")
     return ConnectOptions(
         container=string(body, "Container"),
         endpoint_config=opt_object(body, "EndpointConfig") or {},
     )
 
 
-def disconnect_options(body: dict[str, Any]) -> DisconnectOptions:
+def disconnect_options(body: Any) -> DisconnectOptions:
+    body = checked(body, NETWORK_DISCONNECT, "NetworkDisconnect")
     return DisconnectOptions(container=string(body, "Container"), force=bool(body.get("Force")))
 
 

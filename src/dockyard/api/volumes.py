@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from .decode import json_object, str_map, string
+from .decode import str_map, string
 from .http import Request, Response, json_response
+from .resourcebodies import VOLUME_CREATE, checked
 from .router import Router, version_at_least
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/volumes/create")
     async def create(req: Request) -> Response:
-        body = json_object(await req.json({}))
+        body = checked(await req.json({}), VOLUME_CREATE, "CreateOptions")
         doc = await asyncio.to_thread(
             svc().create,
             string(body, "Name") or None,

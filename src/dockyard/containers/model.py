@@ -13,7 +13,7 @@ from ..common import apishapes
 from ..errors import Conflict, InvalidParameter
 from . import health
 
-NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")  # not "$": it lets a trailing newline in
 
 _ADJECTIVES = (
     "admiring agitated amazing bold brave busy calm clever cool dazzling determined eager "

@@ -10,6 +10,8 @@ from typing import Any
 
 DEFAULT_CONFIG_FILE = Path("/etc/dockyard/daemon.json")
 DEFAULT_SOCKET = "unix:///run/dockyard.sock"
+# The unix socket's group (dockerd's is "docker"): its members use the API without sudo.
+DEFAULT_SOCKET_GROUP = "dockyard"
 
 
 class ConfigError(ValueError):
@@ -44,11 +46,13 @@ class DaemonConfig:
     storage_driver: str = "overlay2"
     debug: bool = False
     log_level: str = "info"
-    tls: bool = False
-    tlsverify: bool = False
+    # None: not given. An explicit False is Docker's opt-in to TCP without client certificates.
+    tls: bool | None = None
+    tlsverify: bool | None = None
     tlscacert: str | None = None
     tlscert: str | None = None
     tlskey: str | None = None
+    group: str = DEFAULT_SOCKET_GROUP
     # dockyard's own names for the kernel objects it owns, so that test daemons never collide.
     bridge: str = "dockyard0"
     bridge_prefix: str = "dy-"
@@ -142,6 +146,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "tlscacert": ("tlscacert", lambda k, v: _expect(k, v, str)),
     "tlscert": ("tlscert", lambda k, v: _expect(k, v, str)),
     "tlskey": ("tlskey", lambda k, v: _expect(k, v, str)),
+    "group": ("group", lambda k, v: _expect(k, v, str)),
     "bridge": ("bridge", lambda k, v: _expect(k, v, str)),
     "bridge-prefix": ("bridge_prefix", lambda k, v: _expect(k, v, str)),
     "nft-table": ("nft_table", lambda k, v: _expect(k, v, str)),
@@ -179,10 +184,12 @@ def validate(config: DaemonConfig, origin: str) -> DaemonConfig:
     for host in config.hosts:
         if not host.startswith(("unix://", "tcp://", "fd://")):
             raise ConfigError(f"{origin}: invalid value for 'hosts': {host!r}")
-        if host.startswith("tcp://") and not (config.tlsverify and config.tlscert):
+        if host.startswith("tcp://") and not (config.tlsverify or insecure_tcp(config)):
             raise ConfigError(
                 f"{origin}: 'hosts' has {host} but TCP is only served with TLS and client "
-                "certificates (set tlsverify, tlscacert, tlscert, tlskey)"
+                "certificates (set tlsverify, tlscacert, tlscert, tlskey); to serve it "
+                "without them anyway (root access for anyone who reaches the port), say so "
+                "explicitly with --tls=false or --tlsverify=false"
             )
     if config.tlsverify and not config.tlscacert:
         # Without a CA of its own the system store would vouch for client certificates:
@@ -195,7 +202,15 @@ def validate(config: DaemonConfig, origin: str) -> DaemonConfig:
     return config
 
 
+def insecure_tcp(config: DaemonConfig) -> bool:
+    """Docker's explicit opt-in to TCP without client verification: tls or tlsverify set
+    to false (in daemon.json or as --tls=false / --tlsverify=false)."""
+    return config.tls is False or config.tlsverify is False
+
+
 def _validate_names(config: DaemonConfig, origin: str) -> None:
+    if not config.group or ":" in config.group or "\n" in config.group:
+        raise ConfigError(f"{origin}: invalid value for 'group': {config.group!r}")
     if not _NFT_TABLE.fullmatch(config.nft_table):
         raise ConfigError(f"{origin}: invalid value for 'nft-table': {config.nft_table!r}")
     for key, name in (("bridge", config.bridge), ("bridge-prefix", config.bridge_prefix + "x")):

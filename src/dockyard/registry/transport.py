@@ -39,7 +39,7 @@ def method_word(method: str) -> str:
 def connect_error(method: str, url: str, host: str, exc: BaseException) -> ConnectError:
     """Docker's text for a request that never got an answer."""
     where = f'{method_word(method)} "{url}"'
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, socket.gaierror | UnicodeError):  # UnicodeError: no IDNA name
         return ConnectError(f"{where}: dial tcp: lookup {_hostname(host)}: no such host")
     if isinstance(exc, ssl.SSLError):
         if "WRONG_VERSION_NUMBER" in str(exc) or "record layer failure" in str(exc):
@@ -305,7 +305,7 @@ class Session:
                     while data := body.read(_CHUNK):  # type: ignore[union-attr]
                         conn.send(data)
                 resp = conn.getresponse()
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, UnicodeError, http.client.HTTPException) as exc:
                 conn.close()
                 retry = (
                     reused

@@ -1,4 +1,4 @@
-"""Docker-format seccomp profiles (containers-common's seccomp.json) to OCI form.
+"""Docker-format seccomp profiles (our default, or a user's file) to OCI form.
 
 The profile's per-syscall `includes`/`excludes` conditions (capabilities, architectures,
 minimum kernel) are resolved against the container's capability set and this host, the
@@ -9,13 +9,11 @@ cached by (profile text, capability set): a daemon starting many containers pays
 from __future__ import annotations
 
 import json
-import os
 import platform
 from functools import lru_cache
 
 from .errors import SpecError
-
-DEFAULT_PROFILE_PATH = "/usr/share/containers/seccomp.json"
+from .seccomp_default import default_profile_text
 
 # Go's GOARCH names, which the profile's `arches` conditions use.
 _GOARCH = {
@@ -123,16 +121,6 @@ def convert_profile(profile_text: str, capabilities: list[str]) -> dict:
     return json.loads(text)  # a fresh copy: callers may mutate their spec
 
 
-@lru_cache(maxsize=1)
-def _default_profile_text(path: str, mtime: float) -> str:
-    with open(path) as f:
-        return f.read()
-
-
-def default_profile(capabilities: list[str], path: str = DEFAULT_PROFILE_PATH) -> dict | None:
-    """The default profile converted, or None when the host has no profile file."""
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        return None
-    return convert_profile(_default_profile_text(path, mtime), capabilities)
+def default_profile(capabilities: list[str]) -> dict:
+    """dockyard's default profile (Docker's decisions) resolved for `capabilities`."""
+    return convert_profile(default_profile_text(), capabilities)

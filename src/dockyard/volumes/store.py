@@ -32,7 +32,7 @@ META_FILE = "volume.json"
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 DEFAULT_DRIVER = "local"
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
-NAME_RE = re.compile(f"^{NAME_CHARS}+$")
+NAME_RE = re.compile(f"^{NAME_CHARS}+\\Z")  # not "$": it would let a trailing newline in
 # A volume is a directory named after it: longer names fail in the filesystem (a 500).
 NAME_MAX = 255
 

@@ -90,3 +90,14 @@ def test_update_checks_resources_and_restart_policy() -> None:
 def test_non_finite_numbers_and_deep_nesting_are_400(raw: bytes, needle: str) -> None:
     with pytest.raises(InvalidParameter, match=needle):
         decode_json(raw)
+
+
+def test_commit_config_is_checked_like_create() -> None:
+    from dockyard.api.containerbody import check_config
+
+    assert check_config(None) is None
+    assert check_config({"Cmd": ["sh"], "Env": ["A=B"]}) == {"Cmd": ["sh"], "Env": ["A=B"]}
+    with pytest.raises(InvalidParameter, match="Go struct field Config.Cmd of type strslice"):
+        check_config({"Cmd": 5})
+    with pytest.raises(InvalidParameter, match="Config.Labels of type map"):
+        check_config({"Labels": ["a"]})

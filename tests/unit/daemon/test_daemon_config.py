@@ -152,3 +152,45 @@ def test_listeners_served_by_another_daemon_are_refused(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ConfigError, match="cannot listen"):
             check_listeners(DaemonConfig(hosts=[f"tcp://127.0.0.1:{port}"]))
+
+
+def test_tcp_without_client_verification_needs_the_explicit_opt_in(tmp_path: Path) -> None:
+    """Docker's `--tls=false` / `--tlsverify=false` (flag or daemon.json) is the only way to
+    serve TCP without client certificates; then plain HTTP (or TLS without verify)."""
+    from dockyard.dockyardd import build_config, parse_args, tls_context
+
+    empty = str(write(tmp_path, {}))
+    tcp = ["--config-file", empty, "-H", "tcp://127.0.0.1:23999"]
+    for opt_in in (["--tls=false"], ["--tlsverify=false"]):
+        config = build_config(parse_args([*tcp, *opt_in]))
+        assert tls_context(config) is None  # plain HTTP, as asked
+    for refused in ([], ["--tls"], ["--tls=true"]):
+        with pytest.raises(ConfigError, match="explicitly with --tls=false"):
+            build_config(parse_args([*tcp, *refused]))
+    in_file = write(tmp_path, {"tls": False, "hosts": ["tcp://127.0.0.1:23999"]})
+    assert build_config(parse_args(["--config-file", str(in_file)])).tls is False
+    with pytest.raises(SystemExit):
+        parse_args([*tcp, "--tls=maybe"])
+
+
+def test_socket_group_flag_key_and_fallback(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import grp
+    import os
+
+    from dockyard.dockyardd import build_config, parse_args, socket_gid
+
+    cfg = write(tmp_path, {"group": "from-file"})
+    assert build_config(parse_args(["--config-file", str(cfg)])).group == "from-file"
+    assert build_config(parse_args(["--config-file", str(cfg), "-G", "flag"])).group == "flag"
+    assert build_config(parse_args(["--config-file", str(write(tmp_path, {}))])).group == "dockyard"
+    with pytest.raises(ConfigError, match="'group'"):
+        load(write(tmp_path, {"group": 5}))
+    root = grp.getgrgid(0).gr_name
+    assert socket_gid(root) == 0 and socket_gid("0") == 0
+    with pytest.raises(ConfigError, match="not found"):
+        socket_gid("no-such-group-dy")
+    try:
+        grp.getgrnam("dockyard")
+    except KeyError:  # the default group missing: the daemon's own group, with a warning
+        assert socket_gid("dockyard") == os.getgid()
+        assert "group not found" in caplog.text

@@ -5,7 +5,7 @@ import resource
 import pytest
 
 from dockyard.fs.inroot import open_in_root, secure_join
-from dockyard.runtime import capabilities, seccomp
+from dockyard.runtime import capabilities
 from dockyard.runtime.errors import SpecError
 from dockyard.runtime.rlimits import build_rlimits
 from dockyard.runtime.spec import INIT_PATH, build_spec
@@ -81,7 +81,6 @@ def test_defaults(rootfs):
     assert "ro" in mount(s, "/sys")["options"]
 
 
-@pytest.mark.skipif(not os.path.exists(seccomp.DEFAULT_PROFILE_PATH), reason="no profile")
 def test_default_seccomp_conditions_follow_caps(rootfs):
     s = spec(rootfs)
     sc = s["linux"]["seccomp"]
