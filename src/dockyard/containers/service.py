@@ -29,6 +29,7 @@ from .etcfiles import etc_mounts, write_etc_files
 from .exits import Exits
 from .healthmonitor import HealthMonitors
 from .links import remove_link
+from .reconcile import Reconciler
 from .record import Container, HostConfig
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
@@ -110,6 +111,7 @@ class ContainerService:
             stopped=self.health.stopped,
             announce=self._announce,
         )
+        self.reconciler = Reconciler(self.store, self.runtime, networks, volumes, self.exits.finish)
 
     # ------------------------------------------------------------------ records
     def get(self, ref: str) -> Container:
@@ -521,9 +523,12 @@ class ContainerService:
 
     # ------------------------------------------------------------------ daemon start / stop
     def recover(self) -> None:
-        """Reconcile the records with what conmon/runc still run (live restore); health
-        checks resume for the containers that kept running."""
-        self.exits.recover()
+        """Reconcile every record with what the host still runs (live restore: adopt what
+        runs, release what a crash left half-done); health checks resume for the
+        containers that kept running."""
+        for f in self.reconciler.findings(at_start=True):
+            log.warning("recovery: %s: %s", f.resource, f.problem)
+            f.fix()
         for c in self.all():
             with c.lock:
                 if c.running:
@@ -531,6 +536,14 @@ class ContainerService:
                 if c.running and not c.state.paused:
                     self.health.started(c)
                     self.store.save(c)
+
+    def check(self, repair: bool) -> list[dict[str, Any]]:
+        """`system check`: containers against the host (reconcile's findings); fixed on
+        `repair`."""
+        found = self.reconciler.findings(at_start=False)
+        for f in found if repair else []:
+            f.fix()
+        return [{"Resource": f.resource, "Problem": f.problem, "Repaired": repair} for f in found]
 
     async def start_background(self) -> None:
         await self.exits.start_background()
