@@ -15,7 +15,6 @@ import subprocess
 from typing import Any
 
 import pytest
-
 from testing import hostleaks
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
