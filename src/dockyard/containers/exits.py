@@ -200,7 +200,10 @@ class Exits:
             log.exception("volume teardown %s", c.id[:12])
         self.stopped(c)
         c.state.exited(code, oom, rfc3339(finished, pad=True))
-        self.store.save(c)
+        try:
+            self.store.save(c)
+        except OSError as exc:  # a full disk: the exit still reaches every waiter
+            log.error("recording the exit of %s: %s", c.id[:12], exc)
         if oom:
             self.event(c, "oom", None)
         self.event(c, "die", {"exitCode": str(code)})
