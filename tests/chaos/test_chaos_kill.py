@@ -162,7 +162,13 @@ def test_sigkill_at_random_points_leaves_no_anomaly_and_no_leak(
             assert d.cli("rm", "-f", *ids).returncode == 0
         d.cli("network", "prune", "-f")
         after = hostleaks.snapshot(d)
-        print(f"\nchaos: {KILLS} kills, {restarts} restarts, {len(anomalies)} anomalies")
+        log = d.read_log()
+        released = log.count("WARNING dockyard.containers.service: recovery:")
+        network = log.count("WARNING dockyard.network.manager: restore:")
+        print(
+            f"\nchaos: {KILLS} kills, {restarts} restarts, {len(anomalies)} anomalies; "
+            f"at start: {released} container findings, {network} network leftovers released"
+        )
         assert anomalies == []
         assert after.conmons == after.runc == after.netns == after.veths == frozenset()
         assert after.cgroups == frozenset()
