@@ -44,7 +44,7 @@ Finish = Callable[["Container", int, float, bool], None]
 class Finding:
     resource: str
     problem: str
-    fix: Callable[[], None]
+    fix: Callable[[], None] | None  # None: nothing here can bring it back
 
 
 def mount_points() -> list[str]:
@@ -95,6 +95,8 @@ class Reconciler:
         is wrong with it (maybe nothing)."""
         cid = c.id
         status = s.runc.get(cid)
+        if not self.store.dir(cid).is_dir():
+            return [Finding(_name(c), "its directory (upper layer, logs) is missing", None)]
         if c.running:
             if status in ("running", "paused") and cid in s.monitors:
                 return None

@@ -528,7 +528,8 @@ class ContainerService:
         containers that kept running."""
         for f in self.reconciler.findings(at_start=True):
             log.warning("recovery: %s: %s", f.resource, f.problem)
-            f.fix()
+            if f.fix is not None:
+                f.fix()
         for c in self.all():
             with c.lock:
                 if c.running:
@@ -540,10 +541,13 @@ class ContainerService:
     def check(self, repair: bool) -> list[dict[str, Any]]:
         """`system check`: containers against the host (reconcile's findings); fixed on
         `repair`."""
-        found = self.reconciler.findings(at_start=False)
-        for f in found if repair else []:
-            f.fix()
-        return [{"Resource": f.resource, "Problem": f.problem, "Repaired": repair} for f in found]
+        out = []
+        for f in self.reconciler.findings(at_start=False):
+            done = repair and f.fix is not None
+            if done:
+                f.fix()  # type: ignore[misc]
+            out.append({"Resource": f.resource, "Problem": f.problem, "Repaired": done})
+        return out
 
     async def start_background(self) -> None:
         await self.exits.start_background()

@@ -167,3 +167,11 @@ def test_a_restarting_record_with_nothing_left_stops_restarting(
     (found,) = rec.findings(at_start=True)
     found.fix()
     assert not store.get(A).state.restarting
+
+
+def test_a_record_without_its_directory_is_reported_not_repaired(tmp_path: Path) -> None:
+    store = _store(tmp_path, **{A: CREATED})
+    store.dir(A).rmdir()
+    rec, _ = _reconciler(store, FakeRuntime(Survey()))
+    (found,) = rec.findings(at_start=False)
+    assert "directory" in found.problem and found.fix is None
