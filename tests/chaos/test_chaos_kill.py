@@ -60,10 +60,12 @@ class Workload:
     def commands(self) -> list[list[str]]:
         self.n += 1
         n, rng = self.n, self.rng
-        ids = self.d.cli("ps", "-aq", "--filter", "label=chaos").stdout.split()
-        running = self.d.cli("ps", "-q", "--filter", "label=chaos").stdout.split()
+        api = self.d.client()  # the API, not the CLI, for the bookkeeping: rounds stay short
+        listed = api.get("/containers/json", {"all": True, "filters": '{"label": ["chaos"]}'})
+        ids = [c["Id"] for c in listed]
+        running = [c["Id"] for c in listed if c["State"] == "running"]
         (self.ctx / "Dockerfile").write_text(f"FROM busybox\nRUN echo {n} > /round\n")
-        self.d.cli("tag", "busybox", f"{self.reg}/chaos/push:{n}")
+        api.post("/images/busybox/tag", {"repo": f"{self.reg}/chaos/push", "tag": str(n)})
         pool = {
             "run": lambda: self._cli("run", "-d", "--label", "chaos=1", "busybox", "sleep", "600"),
             "rm": lambda: self._cli("rm", "-f", rng.choice(ids)) if ids else None,
@@ -112,7 +114,7 @@ def _kill_during(daemon: TestDaemon, commands: list[list[str]], delay: float) ->
 
 def _leaks(daemon: TestDaemon) -> list[str]:
     """What the host holds that no running container of the daemon accounts for."""
-    running = set(daemon.cli("ps", "-q", "--no-trunc").stdout.split())
+    running = {c["Id"] for c in daemon.client().get("/containers/json")}
     snap = hostleaks.snapshot(daemon)
     out = []
     for what in ("conmons", "runc", "cgroups", "netns"):
