@@ -12,6 +12,8 @@ import os
 import signal
 import sqlite3
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +150,39 @@ def test_the_check_route_is_dockyards_own(daemon: Any) -> None:
     client = daemon.client()
     body = client.post("/_dockyard/system/check", {"repair": False})
     assert body == {"Problems": []}
+
+
+def test_an_orphaned_runc_init_in_a_containers_cgroup_is_killed_at_start(
+    daemon: Any, res: Any, tmp_path: Path
+) -> None:
+    """runc's init process waits for `runc start`; if the daemon and runc die before runc
+    wrote its state, only the cgroup names the container. A stand-in for it (argv
+    `runc init`, in the container's pids cgroup) must be killed and the cgroup removed."""
+    name = res.container("half")
+    assert daemon.cli("create", "--name", name, "busybox", "true").returncode == 0
+    cid = daemon.cli("inspect", "-f", "{{.Id}}", name).stdout.strip()
+    (tmp_path / "init").write_text("while :; do sleep 1; done\n")
+    cgroup = _pids_cgroup() / "dockyard" / cid
+    cgroup.mkdir(parents=True)
+    init = subprocess.Popen(["runc", "init"], executable="/bin/sh", cwd=tmp_path)
+    try:
+        (cgroup / "cgroup.procs").write_text(str(init.pid))
+        _crash(daemon)
+        daemon.start()
+        assert init.wait(10) == -signal.SIGKILL
+        assert not cgroup.exists()
+        assert _check(daemon).returncode == 0
+    finally:
+        if init.poll() is None:
+            init.kill()
+            init.wait()
+        if cgroup.exists():
+            for pid in (cgroup / "cgroup.procs").read_text().split():
+                os.kill(int(pid), signal.SIGKILL)
+            time.sleep(0.2)
+            cgroup.rmdir()
+
+
+def _pids_cgroup() -> Path:
+    v1 = Path("/sys/fs/cgroup/pids")
+    return v1 if v1.is_dir() else Path("/sys/fs/cgroup")

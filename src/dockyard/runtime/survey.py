@@ -6,8 +6,10 @@ per container: daemon start reconciles a thousand containers with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,19 +129,32 @@ def cgroup_ids() -> set[str]:
     return ids
 
 
-def remove_cgroup(cid: str) -> bool:
-    """rmdir the (empty) cgroup of `cid` in every hierarchy; False if one stays (busy)."""
-    ok = True
-    for parent in _cgroup_parents():
-        path = parent / cid
-        for sub in sorted(path.glob("**/"), key=lambda p: len(str(p)), reverse=True):
+def remove_cgroup(cid: str, timeout: float = 2.0) -> bool:
+    """Kill what is left in the cgroup of `cid` (a container that is not running has no
+    business there) and rmdir it in every hierarchy; False if one stays."""
+    dirs = [
+        Path(root)
+        for parent in _cgroup_parents()
+        if (parent / cid).is_dir()
+        for root, _, _ in os.walk(parent / cid, topdown=False)
+    ]
+    for d in dirs:
+        with contextlib.suppress(OSError):
+            kill_pids(int(p) for p in (d / "cgroup.procs").read_text().split())
+    deadline = time.monotonic() + timeout
+    while True:
+        left = []
+        for d in dirs:
             try:
-                sub.rmdir()
+                d.rmdir()
             except FileNotFoundError:
                 pass
             except OSError:
-                ok = False
-    return ok
+                left.append(d)
+        if not left or time.monotonic() >= deadline:
+            return not left
+        dirs = left
+        time.sleep(0.02)  # killed processes take a moment to leave
 
 
 def kill_pids(pids: Iterable[int]) -> None:
