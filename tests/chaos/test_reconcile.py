@@ -186,3 +186,23 @@ def test_an_orphaned_runc_init_in_a_containers_cgroup_is_killed_at_start(
 def _pids_cgroup() -> Path:
     v1 = Path("/sys/fs/cgroup/pids")
     return v1 if v1.is_dir() else Path("/sys/fs/cgroup")
+
+
+def test_volume_mounts_of_adopted_containers_are_counted_again(daemon: Any, res: Any) -> None:
+    """Two running containers share a tmpfs volume; after a crash, stopping one must not
+    unmount it under the other (a third then sees the same files)."""
+    vol = res.volume("shared")
+    opts = ["--opt", "type=tmpfs", "--opt", "device=tmpfs"]
+    assert daemon.cli("volume", "create", *opts, vol).returncode == 0
+    first, second = res.container("v1"), res.container("v2")
+    for name in (first, second):
+        r = daemon.cli("run", "-d", "--name", name, "-v", f"{vol}:/data", "busybox", "sleep", "300")
+        assert r.returncode == 0, r.stderr
+    assert daemon.cli("exec", first, "touch", "/data/kept").returncode == 0
+    _crash(daemon)
+    daemon.start()
+    assert daemon.cli("stop", "-t", "0", second).returncode == 0
+    third = res.container("v3")
+    r = daemon.cli("run", "--rm", "--name", third, "-v", f"{vol}:/data", "busybox", "ls", "/data")
+    assert r.returncode == 0 and "kept" in r.stdout, r.stdout + r.stderr
+    assert daemon.cli("rm", "-f", first, second).returncode == 0

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..runtime.survey import Survey, kill_pids, remove_cgroup
-from .mounts import teardown_mounts
 from .netconnect import unwire
 from .rootfs import umount
 
@@ -169,8 +168,8 @@ class Reconciler:
             with _logged("network teardown", c.id):
                 unwire(c, self.networks)
             _unmount_all(stray)
-            with _logged("volume teardown", c.id):
-                teardown_mounts(c.record.mounts, self.volumes)
+            # No volume teardown: whether its start got as far as mounting them is unknown,
+            # and the counts of the volumes' other users must stay right.
             remove_cgroup(c.id)
             if c.state.restarting:
                 c.state.stop_restarting()

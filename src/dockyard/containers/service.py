@@ -526,6 +526,11 @@ class ContainerService:
         """Reconcile every record with what the host still runs (live restore: adopt what
         runs, release what a crash left half-done); health checks resume for the
         containers that kept running."""
+        from .mounts import restore_mounts
+
+        for c in self.all():
+            if c.running:  # count the volume mounts it holds again, before any teardown
+                restore_mounts(c.record.mounts, self.volumes)
         for f in self.reconciler.findings(at_start=True):
             log.warning("recovery: %s: %s", f.resource, f.problem)
             if f.fix is not None:
