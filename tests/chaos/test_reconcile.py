@@ -112,20 +112,24 @@ def test_check_reports_and_repairs_what_nobody_owns(daemon: Any, res: Any) -> No
     merged.mkdir(parents=True, exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "none", str(merged)], check=True)
     netns = daemon.exec_root / "netns" / "stray"
+    netns.parent.mkdir(exist_ok=True)
     netns.touch()
     subprocess.run(["unshare", f"--net={netns}", "true"], check=True)
     stray_file = daemon.root / "blobs" / "ingest" / "ingest-crashed"
+    half_volume = daemon.root / "volumes" / ".tmp-crashed-0000"
+    half_volume.mkdir()
     stray_file.write_bytes(b"half a blob")
     try:
         r = _check(daemon)
         assert r.returncode == 1, r.stdout + r.stderr
         assert f"container {cid[:12]}" in r.stdout and "mount" in r.stdout
         assert "netns stray" in r.stdout
-        assert "ingest-crashed" in r.stdout
+        assert "ingest-crashed" in r.stdout and ".tmp-crashed-0000" in r.stdout
         assert "(repaired)" not in r.stdout
         r = _check(daemon, "--repair")
         assert r.returncode == 0 and "(repaired)" in r.stdout, r.stdout + r.stderr
         assert not os.path.ismount(merged) and not netns.exists() and not stray_file.exists()
+        assert not half_volume.exists()
         assert _check(daemon).returncode == 0
         assert daemon.cli("start", name).returncode == 0  # the container is unharmed
     finally:

@@ -13,8 +13,13 @@ if TYPE_CHECKING:
 
 def check(services: Services, repair: bool) -> list[dict[str, Any]]:
     """[{"Resource", "Problem", "Repaired"}]; empty when all is in order."""
-    return [
+    found = [
         *services.containers.check(repair),
         *services.networks.check(repair),
         *services.images.check(repair),
     ]
+    for resource, problem, fix in services.volumes.leftovers():
+        if repair:
+            fix()
+        found.append({"Resource": resource, "Problem": problem, "Repaired": repair})
+    return found
