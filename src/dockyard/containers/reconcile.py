@@ -27,11 +27,8 @@ from .netconnect import unwire
 from .rootfs import umount
 
 if TYPE_CHECKING:
-    from ..network.service import NetworkService
-    from ..volumes.service import VolumeService
+    from .exits import Exits
     from .record import Container
-    from .runtime_adapter import RuntimeAdapter
-    from .store import ContainerStore
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +49,14 @@ def mount_points() -> list[str]:
 
 
 class Reconciler:
-    def __init__(
-        self,
-        store: ContainerStore,
-        runtime: RuntimeAdapter,
-        networks: NetworkService,
-        volumes: VolumeService,
-        finish: Finish,
-    ) -> None:
-        self.store = store
-        self.runtime = runtime
-        self.networks = networks
-        self.volumes = volumes
-        self.finish = finish
+    """Works through the exit handling's peers (records, runtime, networks) and ends a
+    container the way an exit does (`exits.finish`)."""
+
+    def __init__(self, exits: Exits) -> None:
+        self.store = exits.store
+        self.runtime = exits.runtime
+        self.networks = exits.networks
+        self.finish: Finish = exits.finish
 
     # ------------------------------------------------------------------ findings
     def findings(self, at_start: bool) -> list[Finding]:

@@ -111,7 +111,7 @@ class ContainerService:
             stopped=self.health.stopped,
             announce=self._announce,
         )
-        self.reconciler = Reconciler(self.store, self.runtime, networks, volumes, self.exits.finish)
+        self.reconciler = Reconciler(self.exits)
 
     # ------------------------------------------------------------------ records
     def get(self, ref: str) -> Container:

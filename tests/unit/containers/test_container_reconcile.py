@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -73,7 +74,8 @@ def _reconciler(store: ContainerStore, rt: FakeRuntime) -> tuple[Reconciler, lis
         finished.append(c.id)
         c.state.exited(code, oom, "")
 
-    return Reconciler(store, rt, FakeNetworks(), None, finish), finished  # type: ignore[arg-type]
+    exits = SimpleNamespace(store=store, runtime=rt, networks=FakeNetworks(), finish=finish)
+    return Reconciler(exits), finished  # type: ignore[arg-type]
 
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
