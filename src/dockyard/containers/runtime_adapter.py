@@ -105,11 +105,6 @@ class RuntimeAdapter:
         code = st.exit_code if st.exit_code >= 0 else 137
         return code, st.finished_at, st.oom_killed
 
-    def is_running(self, cid: str) -> bool:
-        rt = self._for(cid)
-        state = rt.state(cid)
-        return bool(state and state.get("status") in ("running", "paused", "created"))
-
     def survey(self) -> Survey:
         """What every runtime of ours runs, read in batches (see runtime.survey)."""
         roots = {self.primary.runtime_root: self.primary}
