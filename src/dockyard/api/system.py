@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import API_VERSION, MIN_API_VERSION, __version__
 from ..common.timefmt import parse_since_until
+from ..daemon.check import check
 from ..daemon.events import matches
 from ..errors import InvalidParameter
 from .http import Hijack, Request, Response, StreamResponse, json_response
@@ -229,9 +230,10 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/_dockyard/system/check")
     async def system_check(req: Request) -> Response:
-        # dockyard's own (Docker has no such route): host state this daemon owns, checked.
+        # dockyard's own (Docker has no such route): the store and the host state this
+        # daemon owns, checked (and repaired).
         repair = req.q_bool("repair")
-        problems = await asyncio.to_thread(daemon.services.networks.check, repair)
+        problems = await asyncio.to_thread(check, daemon.services, repair)
         return json_response({"Problems": problems})
 
     @router.route("POST", "/_dockyard/echo")

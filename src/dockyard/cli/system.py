@@ -251,8 +251,10 @@ def prune(ctx: Context, argv: list[str]) -> int:
 
 
 def check(ctx: Context, argv: list[str]) -> int:
-    """dockyard's own: what the daemon owns on the host but finds out of order (stray
-    addresses on its bridges); --repair fixes it. Exit 1 while problems remain."""
+    """dockyard's own, like `git fsck`: the image store (blobs against their digests,
+    layers, tags), the containers against the runtime, monitors, mounts and cgroups, and
+    the network objects on the host (namespaces, veths, addresses, nft rules, stray bridge
+    addresses); --repair fixes what it can. Exit 1 while problems remain."""
     p = parser("system check")
     p.add_argument("--repair", action="store_true", help="fix what is found")
     args = p.parse_args(argv)

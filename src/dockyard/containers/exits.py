@@ -1,13 +1,12 @@
 """What happens when a container's process ends: conmon's exit files are watched, the
 container is torn down and recorded as exited, `wait` callers are answered, and the restart
-policy (or --rm) decides what comes next. Also live restore at daemon start: containers
-that kept running are adopted again, those that exited meanwhile are finished."""
+policy (or --rm) decides what comes next, also for the containers that `reconcile` finds
+exited at daemon start; restart policies apply again at boot."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -201,7 +200,10 @@ class Exits:
             log.exception("volume teardown %s", c.id[:12])
         self.stopped(c)
         c.state.exited(code, oom, rfc3339(finished, pad=True))
-        self.store.save(c)
+        try:
+            self.store.save(c)
+        except OSError as exc:  # a full disk: the exit still reaches every waiter
+            log.error("recording the exit of %s: %s", c.id[:12], exc)
         if oom:
             self.event(c, "oom", None)
         self.event(c, "die", {"exitCode": str(code)})
@@ -250,27 +252,6 @@ class Exits:
                 self.store.save(c)
 
     # ------------------------------------------------------------------ daemon start
-    def recover(self) -> None:
-        """Reconcile the records with what conmon/runc still run (live restore)."""
-        for c in self.store.all():
-            if c.running:
-                status = self.runtime.exit_status(c.id)
-                if self.runtime.is_running(c.id):
-                    continue  # the network service's own recover() restores its endpoints
-                code, finished, oom = status if status else (255, time.time(), False)
-                self.finish(c, code, finished, oom)
-            elif c.state.restarting:
-                c.state.stop_restarting()
-                self.store.save(c)
-        # Leftover directories of containers that never made it into the DB.
-        for entry in self.store.root.iterdir():
-            if self.store.find(entry.name) is None:
-                try:
-                    RootFS(entry).unmount()
-                except OSError:
-                    pass
-                shutil.rmtree(entry, ignore_errors=True)
-
     def restart_on_boot(self) -> None:
         for c in self.store.all():
             if c.running:

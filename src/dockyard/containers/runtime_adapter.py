@@ -12,6 +12,7 @@ from typing import Any
 
 from ..runtime.errors import ContainerNotRunning, RuntimeStartError
 from ..runtime.monitor import Runtime
+from ..runtime.survey import Survey, survey
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class RuntimeAdapter:
     def _get(self, name: str) -> Runtime:
         rt = self._runtimes.get(name)
         if rt is None:
-            root = self.exec_root / ("runc" if name == "runc" else f"rt-{name}")
+            root = self.exec_root / _root_name(name)
             rt = Runtime(self.exec_root, runtime_path=self._paths[name], runtime_root=root)
             self._runtimes[name] = rt
         return rt
@@ -104,10 +105,14 @@ class RuntimeAdapter:
         code = st.exit_code if st.exit_code >= 0 else 137
         return code, st.finished_at, st.oom_killed
 
-    def is_running(self, cid: str) -> bool:
-        rt = self._for(cid)
-        state = rt.state(cid)
-        return bool(state and state.get("status") in ("running", "paused", "created"))
+    def survey(self) -> Survey:
+        """What every runtime of ours runs, read in batches (see runtime.survey)."""
+        roots = {self.primary.runtime_root: self.primary}
+        for name in self._paths:
+            if (self.exec_root / _root_name(name)).is_dir() and Path(self._paths[name]).exists():
+                rt = self._get(name)
+                roots.setdefault(rt.runtime_root, rt)
+        return survey(roots.values(), self.exec_root)
 
     def kill(self, cid: str, sig: int, all_processes: bool = False) -> None:
         self._for(cid).kill(cid, sig, all=all_processes)
@@ -169,6 +174,11 @@ class RuntimeAdapter:
         except RuntimeStartError as exc:
             message = getattr(exc, "runtime_message", None) or str(exc)
             raise RuntimeStartError(_docker_exec_message(message)) from None
+
+
+def _root_name(runtime: str) -> str:
+    """runc's --root for this runtime, under the exec root."""
+    return "runc" if runtime == "runc" else f"rt-{runtime}"
 
 
 def _unused_exec_dirs(rt: Runtime, cid: str) -> list[Path]:

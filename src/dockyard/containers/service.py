@@ -29,6 +29,7 @@ from .etcfiles import etc_mounts, write_etc_files
 from .exits import Exits
 from .healthmonitor import HealthMonitors
 from .links import remove_link
+from .reconcile import Reconciler
 from .record import Container, HostConfig
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
@@ -110,6 +111,7 @@ class ContainerService:
             stopped=self.health.stopped,
             announce=self._announce,
         )
+        self.reconciler = Reconciler(self.exits)
 
     # ------------------------------------------------------------------ records
     def get(self, ref: str) -> Container:
@@ -521,9 +523,18 @@ class ContainerService:
 
     # ------------------------------------------------------------------ daemon start / stop
     def recover(self) -> None:
-        """Reconcile the records with what conmon/runc still run (live restore); health
-        checks resume for the containers that kept running."""
-        self.exits.recover()
+        """Reconcile every record with what the host still runs (live restore: adopt what
+        runs, release what a crash left half-done); health checks resume for the
+        containers that kept running."""
+        from .mounts import restore_mounts
+
+        for c in self.all():
+            if c.running:  # count the volume mounts it holds again, before any teardown
+                restore_mounts(c.record.mounts, self.volumes)
+        for f in self.reconciler.findings(at_start=True):
+            log.warning("recovery: %s: %s", f.resource, f.problem)
+            if f.fix is not None:
+                f.fix()
         for c in self.all():
             with c.lock:
                 if c.running:
@@ -531,6 +542,17 @@ class ContainerService:
                 if c.running and not c.state.paused:
                     self.health.started(c)
                     self.store.save(c)
+
+    def check(self, repair: bool) -> list[dict[str, Any]]:
+        """`system check`: containers against the host (reconcile's findings); fixed on
+        `repair`."""
+        out = []
+        for f in self.reconciler.findings(at_start=False):
+            done = repair and f.fix is not None
+            if done:
+                f.fix()  # type: ignore[misc]
+            out.append({"Resource": f.resource, "Problem": f.problem, "Repaired": done})
+        return out
 
     async def start_background(self) -> None:
         await self.exits.start_background()

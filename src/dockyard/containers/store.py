@@ -83,6 +83,11 @@ class ContainerStore:
             self._names[name] = cid
             return name
 
+    def reserved_ids(self) -> set[str]:
+        """Ids of containers being created: named, not yet recorded."""
+        with self.lock:
+            return {cid for cid in self._names.values() if cid not in self._by_id}
+
     def release_name(self, name: str) -> None:
         with self.lock:
             self._names.pop(name, None)

@@ -46,6 +46,8 @@ class Services:
             ("volumes", self.volumes.recover),
             ("networks", self.networks.recover),
             ("containers", self.containers.recover),
+            # once running containers counted their volume mounts again
+            ("volume mounts", self.volumes.release_idle_mounts),
         ]
         _each(steps, "recovery")
 

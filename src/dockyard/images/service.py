@@ -3,12 +3,14 @@ container service and pull/push. No HTTP in here.
 
 It is the catalog (catalog.py: state, lookups, tags) plus the operations that live in
 their own modules, bound here as methods: deletion (delete.py), load/save/import/commit
-and registering pulled images (transfer.py), and the API views (views.py).
+and registering pulled images (transfer.py), the API views (views.py) and the store's
+`system check` (fsck.py).
 """
 
 from __future__ import annotations
 
 from . import delete as _delete
+from . import fsck as _fsck
 from . import transfer as _transfer
 from . import views as _views
 from .catalog import ImageCatalog
@@ -35,3 +37,5 @@ class ImageService(ImageCatalog):
     history = _views.history
     df = _views.df
     prune = _views.prune
+    # `system check`
+    check = _fsck.check

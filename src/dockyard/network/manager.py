@@ -21,7 +21,7 @@ from typing import Any
 from dockyard.errors import InvalidParameter
 
 from . import bridge as br
-from . import dockercompat, netns, nftables, sandbox
+from . import dockercompat, leftovers, netns, nftables, sandbox
 from .dns import DnsServer, LoopThread
 from .endpoints import Endpoints
 from .firewall import Firewall
@@ -136,6 +136,9 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
                     continue
                 for p in self.published[cid]:
                     self.ports.adopt(p["proto"], p["host_ip"], p["host_port"])
+            for resource, problem, fix in leftovers.find(self, table=False):
+                log.warning("restore: %s: %s: released", resource, problem)
+                fix()
             self._save()
             self._sync_firewall()
             for bridge, addrs in self.stray_addresses().items():
@@ -146,6 +149,12 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
                     ", ".join(addrs),
                 )
         self._start_watchdog()
+
+    def commit(self) -> None:
+        """Write the state and render the firewall from it."""
+        with self.lock:
+            self._save()
+            self._sync_firewall()
 
     def close(self) -> None:
         """Daemon shutdown with live restore: stop serving, leave kernel state alone."""

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..state.db import Database
-from . import views
+from . import leftovers, views
 from .attachment import Attachment, Wiring
 from .manager import NetworkConfig, NetworkManager
 from .options import CreateOptions
@@ -101,9 +101,10 @@ class NetworkService:
 
     def check(self, repair: bool) -> list[dict[str, Any]]:
         """What on the host is not as this daemon's networks want it (`system check`):
-        addresses on our bridges that belong to none of our networks; removed on `repair`."""
+        addresses on our bridges that belong to none of our networks, and what no
+        container owns any more (network/leftovers.py); fixed on `repair`."""
         found = self.manager.remove_stray_addresses() if repair else self.manager.stray_addresses()
-        return [
+        problems = [
             {
                 "Resource": f"bridge {bridge}",
                 "Problem": f"address {addr} belongs to none of this daemon's networks",
@@ -112,6 +113,12 @@ class NetworkService:
             for bridge, addrs in found.items()
             for addr in addrs
         ]
+        with self.manager.lock:
+            for resource, problem, fix in leftovers.find(self.manager):
+                if repair:
+                    fix()
+                problems.append({"Resource": resource, "Problem": problem, "Repaired": repair})
+        return problems
 
     # ------------------------------------------------------------------ API
     def create(self, opts: CreateOptions) -> dict[str, Any]:

@@ -6,6 +6,7 @@ the shapes, the database only guarantees atomic, durable writes.
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import threading
@@ -45,6 +46,16 @@ MIGRATIONS: list[str] = [
 ]
 
 
+class DiskFull(OSError):
+    """SQLite could not write the database: its disk is full. Worded as dockerd words it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(errno.ENOSPC, "no space left on device", str(path))
+
+    def __str__(self) -> str:
+        return f"write {self.filename}: {self.strerror}"
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -73,16 +84,23 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """A write transaction; a failed COMMIT (a full disk) rolls back too, so the next
+        transaction can begin."""
         with self._lock:
             cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
             try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cur
+                    cur.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        cur.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if "disk is full" in str(exc):
+                    raise DiskFull(self.path) from exc
                 raise
-            else:
-                cur.execute("COMMIT")
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -460,6 +461,43 @@ class VolumeStore:
                 if localopts.needs_mount(meta.get("Options"))
                 and localopts.is_mounted(self.data_path(name))
             }
+
+    # --- check ---
+
+    def leftovers(self) -> list[tuple[str, str, Callable[[], None]]]:
+        """What an interrupted operation left (`system check`): half-created or
+        half-removed volume directories, temp files of metadata writes, and option volumes
+        still mounted that no container uses; each with its fix."""
+        out: list[tuple[str, str, Callable[[], None]]] = []
+        with self._lock:
+            for entry in os.scandir(self.root):
+                path = Path(entry.path)
+                if entry.name.startswith((".tmp-", ".rm-")) and entry.is_dir():
+                    problem = "left by an interrupted volume create or remove"
+                    out.append((f"directory {path}", problem, partial(self._discard_dir, path)))
+                elif entry.name.startswith(".") and not entry.is_dir(follow_symlinks=False):
+                    out.append((f"file {path}", "a temp file of an interrupted write", path.unlink))
+            for name in sorted(self._mounted):
+                if not self._active.get(name):
+                    out.append(
+                        (
+                            f"volume {name}",
+                            "mounted, yet no container uses it",
+                            partial(self._unmount_idle, name),
+                        )
+                    )
+        return out
+
+    def release_idle_mounts(self) -> None:
+        """At daemon start, once running containers counted their mounts again."""
+        for name in sorted(self._mounted):
+            self._unmount_idle(name)
+
+    def _unmount_idle(self, name: str) -> None:
+        with self._lock:
+            if name in self._mounted and not self._active.get(name):
+                localopts.unmount(self.data_path(name))
+                self._mounted.discard(name)
 
     def _discard_dir(self, path: Path) -> None:
         if localopts.mounts_under(path):

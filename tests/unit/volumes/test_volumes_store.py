@@ -377,3 +377,20 @@ def test_concurrent_creates_make_one_volume(store: VolumeStore) -> None:
         t.join()
     assert sorted(results) == [False] * 7 + [True]
     assert [d["Name"] for d in store.list()] == ["same"]
+
+
+def test_leftovers_of_interrupted_operations_are_found_and_fixed(store: VolumeStore) -> None:
+    store.create("kept")
+    (store.root / ".tmp-new-1234").mkdir()
+    (store.root / ".rm-old-5678" / "_data").mkdir(parents=True)
+    (store.root / ".meta-write").write_text("{")
+    found = store.leftovers()
+    assert sorted(resource.rsplit("/", 1)[-1] for resource, _, _ in found) == [
+        ".meta-write",
+        ".rm-old-5678",
+        ".tmp-new-1234",
+    ]
+    for _, _, fix in found:
+        fix()
+    assert store.leftovers() == []
+    assert [v["Name"] for v in store.list()] == ["kept"]
