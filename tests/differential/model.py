@@ -46,6 +46,14 @@ def next_second() -> Step:
     return Step((NEXT_SECOND,), "none")
 
 
+HTTP_GET = "#http-get"
+
+
+def http_get(host: str) -> Step:
+    """The status line a published port answers from the host (host: "[::1]:{port}")."""
+    return Step((HTTP_GET, host), "exact")
+
+
 def cmd(line: str | list[str], check: str = "exact", stdin: str | None = None, setup: bool = False) -> Step:
     import shlex
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compare import Outcome, normalise
-from model import NEXT_SECOND, Scenario, Step
+from model import HTTP_GET, NEXT_SECOND, Scenario, Step
 
 STEP_TIMEOUT = 60
 
@@ -54,6 +54,8 @@ class Run:
         if step.argv == (NEXT_SECOND,):
             time.sleep(1.05 - time.time() % 1)
             return Outcome(0, "", "")
+        if step.argv[0] == HTTP_GET:
+            return _http_status(self.fill(step.argv[1]))
         argv = [*self.argv0, *(self.fill(w) for w in step.argv)]
         try:
             done = subprocess.run(
@@ -81,3 +83,14 @@ class Run:
                 self.step(step)
             shutil.rmtree(self.tmp, ignore_errors=True)
         return self.outcomes
+
+
+def _http_status(hostport: str) -> Outcome:
+    host, _, port = hostport.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            first = s.makefile("rb").readline().decode(errors="replace").strip()
+        return Outcome(0, first + "\n", "")
+    except OSError as e:
+        return Outcome(1, "", f"{type(e).__name__}: {e.strerror or e}")

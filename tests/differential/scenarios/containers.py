@@ -3,7 +3,7 @@ top, stats, port, diff, cp, rename, update, wait, inspect, commit, events."""
 
 from __future__ import annotations
 
-from model import Scenario, cmd, next_second
+from model import Scenario, cmd, http_get, next_second
 
 LIFECYCLE = Scenario(
     "lifecycle",
@@ -72,6 +72,8 @@ PORTS = Scenario(
     (
         cmd("run -d --name {p}-web -p {port}:80 busybox httpd -f -p 80", setup=True),
         cmd("port {p}-web"),
+        http_get("127.0.0.1:{port}"),
+        http_get("[::1]:{port}"),
         cmd("port {p}-web 80"),
         cmd("port {p}-web 80/tcp"),
         cmd("port {p}-web 81"),
@@ -79,10 +81,12 @@ PORTS = Scenario(
         cmd("inspect --format '{{json .NetworkSettings.Ports}}' {p}-web", "json"),
         cmd("inspect --format '{{json .HostConfig.PortBindings}}' {p}-web", "json"),
         cmd("run -d --name {p}-web2 -p {port}:80 busybox true", "none"),
+        cmd("run -d --name {p}-lo -p 127.0.0.1::80 busybox httpd -f -p 80", setup=True),
+        cmd("port {p}-lo", "lines"),
         cmd("stop -t 1 {p}-web"),
         cmd("port {p}-web"),
     ),
-    (cmd("rm -f {p}-web {p}-web2"),),
+    (cmd("rm -f {p}-web {p}-web2 {p}-lo"),),
 )
 
 EVENTS = Scenario(
@@ -108,6 +112,7 @@ STOP = Scenario(
         cmd("events --since 30s --until 0s --filter container={p}-st --format '{{.Action}} {{.Actor.Attributes.signal}}'"),
         cmd("inspect --format '{{.State.ExitCode}}' {p}-st"),
         cmd("run -d --name {p}-tt busybox sh -c 'trap \"exit 7\" TERM; sleep 300 & wait'", setup=True),
+        next_second(),  # the shell has set its trap
         cmd("stop {p}-tt"),
         cmd("inspect --format '{{.State.ExitCode}}' {p}-tt"),
         next_second(),
@@ -116,4 +121,19 @@ STOP = Scenario(
     (cmd("rm -f {p}-st {p}-tt"),),
 )
 
-SCENARIOS = (LIFECYCLE, PORTS, EVENTS, STOP)
+ADDRESSES = Scenario(
+    "addresses",
+    (
+        cmd("network create {p}-an", setup=True),
+        *(cmd(f"run -d --name {{p}}-a{i} --network {{p}}-an busybox sleep 300", setup=True) for i in (1, 2, 3)),
+        cmd("rm -f {p}-a1", setup=True),
+        cmd("run -d --name {p}-a4 --network {p}-an busybox sleep 300", setup=True),
+        # the last octet of each address: the lowest free one is handed out again
+        *(cmd("inspect --format '{{index (split (index .NetworkSettings.Networks \"{p}-an\").IPAddress \".\") 3}}' "
+              f"{{p}}-a{i}")
+          for i in (2, 3, 4)),
+    ),
+    (cmd("rm -f {p}-a1 {p}-a2 {p}-a3 {p}-a4"), cmd("network rm {p}-an")),
+)
+
+SCENARIOS = (LIFECYCLE, PORTS, EVENTS, STOP, ADDRESSES)
