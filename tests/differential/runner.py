@@ -85,12 +85,18 @@ class Run:
         return self.outcomes
 
 
-def _http_status(hostport: str) -> Outcome:
+def _http_status(hostport: str, patience: float = 10) -> Outcome:
+    """The status line of GET / (retried while the server in the container starts)."""
     host, _, port = hostport.rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=10) as s:
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            first = s.makefile("rb").readline().decode(errors="replace").strip()
-        return Outcome(0, first + "\n", "")
-    except OSError as e:
-        return Outcome(1, "", f"{type(e).__name__}: {e.strerror or e}")
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=10) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                first = s.makefile("rb").readline().decode(errors="replace").strip()
+            if first or time.monotonic() > deadline:
+                return Outcome(0, first + "\n", "")
+        except OSError as e:
+            if time.monotonic() > deadline:
+                return Outcome(1, "", f"{type(e).__name__}: {e.strerror or e}")
+        time.sleep(0.2)

@@ -153,6 +153,8 @@ def stats(ctx: Context, argv: list[str]) -> int:
             errors = [r for r in results if isinstance(r, str)]
             for message in errors:
                 print(f"Error response from daemon: {message}", file=sys.stderr)
+            if errors and not rows:
+                return 1  # docker prints no table when no container answered
             if interactive:
                 sys.stdout.write("\033[2J\033[H")
             print_list(rows, args.format, "stats")

@@ -156,7 +156,10 @@ def rm(ctx: Context, argv: list[str]) -> int:
             if not (args.force and exc.status == 404):
                 raise
 
-    return for_each(ctx, args.networks, remove)
+    code = for_each(ctx, args.networks, remove)
+    if code:
+        print(f"exit status {code}", file=sys.stderr)  # docker 28's StatusError without a text
+    return code
 
 
 def connect(ctx: Context, argv: list[str]) -> int:

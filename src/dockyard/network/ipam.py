@@ -42,9 +42,9 @@ def parse_subnet(text: str) -> IPv4Network:
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError:
-        raise InvalidParameter(f"invalid CIDR address: {text}") from None
+        raise InvalidParameter(f"Invalid subnet {text} : invalid CIDR address: {text}") from None
     if "/" not in text:
-        raise InvalidParameter(f"invalid CIDR address: {text}")
+        raise InvalidParameter(f"Invalid subnet {text} : invalid CIDR address: {text}")
     if not isinstance(iface, ipaddress.IPv4Interface):
         raise InvalidParameter(f"invalid subnet {text}: IPv6 is not supported")
     if iface.ip != iface.network.network_address:
