@@ -39,7 +39,7 @@ _API_VERSION = (
     Allowed(r"^info", r"\.KernelMemory(TCP)?: missing here", "info lost KernelMemory(TCP) in API 1.42"),
     Allowed(r"^rm \{p\}-c$", r"^stderr: .*You cannot remove a running container",
             "Docker 25+ words the refusal to remove a running container as we do"),
-    Allowed(r"--filter nosuch=1", r"Invalid filter 'nosuch'.*invalid filter 'nosuch'",
+    Allowed(r"--filter", r"Invalid filter '[^']*'.*invalid filter '",
             "Docker 23+ writes 'invalid filter' in lower case"),
     Allowed(r"/nosuchbinary", r"here 'docker: Error response from daemon: failed to create task for container: ",
             "Docker 23+ prefixes runtime start failures with 'failed to create task for container'"),
@@ -79,8 +79,14 @@ _TODO = (
             "carried; we record only the addresses asked for and show null otherwise"),
 )
 
-# Where Docker is at fault.
+# Where Docker is at fault, or dockyard does better on purpose.
 _DOCKER_BUGS = (
+    Allowed(r"^network ls --filter dangling=true", r"^stdout: Docker '<p>-dn\\n', here ''$",
+            "dockerd 20.10 calls every user network dangling in a list (it does not count the "
+            "containers there); a network with a container attached is not dangling here"),
+    Allowed(r"^search ", r"lookup index\.docker\.io on [\d.:]+: no such host.*lookup index\.docker\.io: no such host",
+            "both fail offline (the test daemons have no Hub mirror; an installed dockyardd searches "
+            "its local mirror); Go's resolver names the DNS server it asked, ours does not"),
     Allowed(r"^volume create a b$", r"SRun 'docker volume create --help'",
             "docker 28 prints 'SRun' (a stray S in cobra's max-args text); we print 'Run'"),
 )
