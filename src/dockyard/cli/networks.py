@@ -184,7 +184,7 @@ def connect(ctx: Context, argv: list[str]) -> int:
     if args.link_local_ip:
         ipam["LinkLocalIPs"] = args.link_local_ip
     endpoint = endpoint_settings(
-        IPAMConfig=ipam or None,
+        IPAMConfig=ipam,  # docker sends the object, empty or not
         Links=args.link or None,
         Aliases=args.alias or None,
         DriverOpts=_kv(args.driver_opt, "--driver-opt"),
