@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from allow import allowed
+from allow import ALLOWED, Allowed, allowed
 from compare import Outcome, differences
 from daemon_harness import VENV_BIN
 from model import Scenario
@@ -26,6 +26,9 @@ pytestmark = [
 ]
 
 CLIENTS = ("dockyard", "docker-cli")
+# what this session compared, and which allowances it needed (for the stale check at the end)
+_COMPARED: set[tuple[str, str]] = set()
+_NEEDED: set[Allowed] = set()
 
 
 def _client(client: str, daemon: Any) -> Run:
@@ -60,10 +63,23 @@ def test_same_as_docker(daemon: Any, docker_engine: Any, reference: dict[str, li
     found = []
     for step, ref, got in zip(scenario.steps, theirs, ours, strict=True):
         for diff in differences(step, ref, got):
-            if not allowed(client, step.key, diff):
+            allowance = allowed(client, step.key, diff)
+            if allowance is None:
                 found.append(f"[{step.key}] {diff}")
+            else:
+                _NEEDED.add(allowance)
+    _COMPARED.add((scenario.name, client))
     report = os.environ.get("DFX_REPORT")
     if report and found:
         with open(Path(report), "a") as f:
             f.write(f"## {scenario.name} via {client}\n" + "\n".join(found) + "\n")
     assert not found, "\n".join(found)
+
+
+def test_every_allowance_is_still_needed() -> None:
+    """Runs after the scenarios (pytest keeps file order): an allow-list entry no difference
+    needed any more is stale and goes, so the list only ever names kept differences."""
+    if len(_COMPARED) < len(SCENARIOS) * len(CLIENTS):
+        pytest.skip("only after every scenario was compared through both clients in this run")
+    stale = [a for a in ALLOWED if a.always and a not in _NEEDED]
+    assert not stale, stale
