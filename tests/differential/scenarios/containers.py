@@ -117,8 +117,12 @@ STOP = Scenario(
         cmd("inspect --format '{{.State.ExitCode}}' {p}-tt"),
         next_second(),
         cmd("events --since 30s --until 0s --filter container={p}-tt --format '{{.Action}} {{.Actor.Attributes.signal}}'"),
+        cmd("run -d --name {p}-rs busybox sleep 300", setup=True),
+        cmd("restart -t 1 {p}-rs"),
+        next_second(),
+        cmd("events --since 30s --until 0s --filter container={p}-rs --format '{{.Action}} {{.Actor.Attributes.signal}}'"),
     ),
-    (cmd("rm -f {p}-st {p}-tt"),),
+    (cmd("rm -f {p}-st {p}-tt {p}-rs"),),
 )
 
 ADDRESSES = Scenario(
