@@ -178,6 +178,13 @@ def commit(ctx: Context, argv: list[str]) -> int:
         p.error('"commit" requires at least 1 and at most 2 arguments.')
     args.container = rest[0]
     args.reference = rest[1] if len(rest) > 1 else None
+    if args.reference:  # checked here first, as the docker CLI does
+        from dockyard.common.reference import InvalidReference, parse_normalized
+
+        try:
+            parse_normalized(args.reference, default_tag=False)
+        except InvalidReference as exc:
+            raise CLIError(str(exc), 1) from None
     repo, tag = split_repo_tag(args.reference) if args.reference else (None, "")
     doc = ctx.api.containers.commit(
         args.container, repo, tag, args.message, args.author, args.pause, args.change

@@ -432,7 +432,12 @@ class ContainerService:
 
     def rename(self, ref: str, new_name: str) -> None:
         c = self.get(ref)
-        old = self.store.rename(c, new_name)
+        try:
+            old = self.store.rename(c, new_name)
+        except Conflict as e:
+            if not e.message.startswith("Conflict. The container name"):
+                raise
+            raise Conflict(f"Error when allocating new name: {e.message}") from None
         self._event(c, "rename", {"oldName": "/" + old})
 
     def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:

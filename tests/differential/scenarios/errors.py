@@ -54,4 +54,46 @@ ERRORS = Scenario(
     ),
 )
 
-SCENARIOS = (ERRORS,)
+CONFLICTS = Scenario(
+    "conflicts",
+    (
+        cmd("create --name {p}-x --label {p}=1 busybox sleep 300", setup=True),
+        cmd("create --name {p}-y busybox", setup=True),
+        cmd("rename {p}-x {p}-y"),
+        cmd("attach {p}-x"),
+        cmd("exec {p}-x"),
+        cmd("top {p}-x"),
+        cmd("port {p}-x 80"),
+        cmd("port {p}-x 80/bogus"),
+        cmd("start {p}-x {p}-nosuch"),
+        cmd("top {p}-x -o nosuchfield"),
+        cmd("update --cpus 0.5 --memory 1k {p}-x"),
+        cmd("update --restart always {p}-x"),
+        cmd("update --cpus nonsense {p}-x"),
+        cmd("commit {p}-x 'Bad:Ref'"),
+        cmd("cp {tmp}/nosuch {p}-x:/"),
+        cmd("cp {p}-x:/etc/hostname {tmp}/nodir/sub/h"),
+        cmd("run --name {p}-x busybox"),
+        cmd("run --name 'bad name' busybox"),
+        cmd("network create --internal --subnet 10.255.254.0/24 {p}-ov1", "none"),
+        cmd("network create --subnet 10.255.254.0/24 {p}-ov2"),
+        cmd("volume rm -f {p}-nosuch"),
+        cmd("container prune -f --filter label={p}=1", "lines"),
+        cmd("images --format '{{.Nope}}'"),
+        cmd("history --format json busybox", "jsonl"),
+        cmd("ps -a --filter name={p}- --format json", "jsonl"),
+        cmd("events --since 1s --until 0s --filter type=bogus"),
+        cmd("events --since 1s --until 0s --filter bogus=1", "none"),
+        cmd("events --since 2s --until 1s --format json", "none"),
+        cmd("version --format json", "json"),
+        cmd("info --format json", "json"),
+        cmd("inspect --size --type container --format '{{.SizeRw}} {{.SizeRootFs}}' {p}-y", "lines"),
+        cmd("wait {p}-y {p}-nosuch"),
+        cmd("kill --signal 0 {p}-y"),
+        cmd("logs --since 1h --until 0s --timestamps --tail all {p}-y"),
+        cmd("rm {p}-x {p}-nosuch"),
+    ),
+    (cmd("rm -f {p}-x {p}-y"), cmd("network rm {p}-ov1 {p}-ov2")),
+)
+
+SCENARIOS = (ERRORS, CONFLICTS)
