@@ -39,4 +39,27 @@ IMAGES = Scenario(
     (cmd("rmi -f {p}img:v1 {p}img:v2"),),
 )
 
-SCENARIOS = (IMAGES,)
+IMAGE_USE = Scenario(
+    "image-use",
+    (
+        cmd("image tag busybox {p}img:u", setup=True),
+        cmd("create --name {p}-u {p}img:u true", setup=True),
+        cmd("commit {p}-u {p}img:only", setup=True),
+        cmd("create --name {p}-o {p}img:only true", setup=True),
+        cmd("rmi {p}img:only"),
+        cmd("image rm {p}img:u"),
+        cmd("image history --format '{{.CreatedBy}}' {p}img:only", "lines"),
+        cmd("image save -o {tmp}/only.tar {p}img:only"),
+        cmd("rm {p}-o"),
+        cmd("rmi {p}img:only"),
+        cmd("image load -q -i {tmp}/only.tar"),
+        cmd("image inspect --format '{{.RepoTags}}' {p}img:only"),
+        cmd("rmi {p}img:only", "lines"),
+        cmd("image ls -a --filter reference={p}img", "table"),
+        cmd("image pull --platform bogus busybox"),
+        cmd("image prune -a -f --filter label={p}=none"),
+    ),
+    (cmd("rm -f {p}-u {p}-o"), cmd("rmi -f {p}img:u {p}img:only")),
+)
+
+SCENARIOS = (IMAGES, IMAGE_USE)
