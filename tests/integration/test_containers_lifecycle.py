@@ -16,6 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
 from flowkit import Cli, Resources, free_port, http_get, wait_until  # noqa: E402
 
+from dockyard.network.portmap import ipv6_wildcard_available  # noqa: E402
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
@@ -121,8 +123,9 @@ def test_ps_columns_and_format(cli: Cli, res: Resources) -> None:
 
     fmt = "{{.ID}}|{{.Image}}|{{.Command}}|{{.Names}}|{{.Ports}}|{{.Label \"tier\"}}"
     line = cli.ok("ps", "--filter", f"name={name}", "--format", fmt).strip()
-    assert line.split("|") == [cid[:12], "busybox", '"sleep 600"', name,
-                               f"0.0.0.0:{port}->80/tcp", "web"]  # fmt: skip
+    # as Docker with IPv6 on the host: the port on [::] as well
+    ports = f"0.0.0.0:{port}->80/tcp" + (f", [::]:{port}->80/tcp" if ipv6_wildcard_available() else "")
+    assert line.split("|") == [cid[:12], "busybox", '"sleep 600"', name, ports, "web"]
     assert cli.ok("ps", "-q", "--filter", f"name={name}").strip() == cid[:12]
     assert cli.ok("ps", "-q", "--no-trunc", "--filter", f"name={name}").strip() == cid
     assert cli.ok("ps", "-q", "--filter", "label=tier=web").split() == [cid[:12]]

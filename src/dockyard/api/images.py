@@ -187,6 +187,8 @@ def register(router: Router, daemon: Daemon) -> None:
             raise InvalidParameter(str(exc)) from None
         auth = registry_auth(req)
         platform = req.q("platform") or None
+        if platform:
+            _check_platform(platform)
 
         def work(emit: Callable[[dict[str, Any]], None]) -> None:
             daemon.services.distribution.pull(ref, auth, platform, emit)
@@ -331,3 +333,30 @@ def _filter_search(
                 raise InvalidParameter("invalid filter 'stars'") from None
         out.append(r)
     return out
+
+
+# containerd's known operating systems and architectures (with its aliases), which dockerd
+# checks a --platform against before it pulls anything
+_KNOWN_OS = frozenset(
+    "aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 "
+    "solaris wasip1 windows zos macos".split()
+)
+_KNOWN_ARCH = frozenset(
+    "386 amd64 amd64p32 arm armbe arm64 arm64be ppc64 ppc64le loong64 mips mipsle mips64 "
+    "mips64le mips64p32 mips64p32le ppc riscv riscv64 s390 s390x sparc sparc64 wasm "
+    "x86_64 x86-64 aarch64 armhf armel i386 i686".split()
+)
+
+
+def _check_platform(spec: str) -> None:
+    parts = spec.lower().split("/")
+    if len(parts) == 1:
+        if parts[0] in _KNOWN_OS or parts[0] in _KNOWN_ARCH:
+            return
+        raise InvalidParameter(f'"{spec}": unknown operating system or architecture: invalid argument')
+    if len(parts) > 3:
+        raise InvalidParameter(f'"{spec}": cannot parse platform specifier: invalid argument')
+    if parts[0] not in _KNOWN_OS:
+        raise InvalidParameter(f'"{spec}": unknown operating system: invalid argument')
+    if parts[1] not in _KNOWN_ARCH:
+        raise InvalidParameter(f'"{spec}": unknown architecture: invalid argument')

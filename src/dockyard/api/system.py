@@ -46,7 +46,7 @@ def version_doc() -> dict[str, Any]:
                     "KernelVersion": uname.release,
                     "GoVersion": f"python{platform.python_version()}",
                     "GitCommit": "",
-                    "BuildTime": "",
+                    "BuildTime": _build_time(),
                     "Experimental": "false",
                 },
             }
@@ -59,8 +59,14 @@ def version_doc() -> dict[str, Any]:
         "Os": "linux",
         "Arch": "amd64" if uname.machine == "x86_64" else uname.machine,
         "KernelVersion": uname.release,
-        "BuildTime": "",
+        "BuildTime": _build_time(),
     }
+
+
+def _build_time() -> str:
+    """When this dockyard was installed (its package's time), in dockerd's format."""
+    stamp = os.stat(__file__).st_mtime
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000000+00:00", time.gmtime(stamp))
 
 
 def _os_name() -> str:
@@ -99,7 +105,12 @@ def info_doc(daemon: Daemon) -> dict[str, Any]:
         "ContainersStopped": counts.get("stopped", 0),
         "Images": images,
         "Driver": "overlay2",
-        "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+        "DriverStatus": [
+            ["Backing Filesystem", "extfs"],
+            ["Supports d_type", "true"],
+            ["Native Overlay Diff", "true"],
+            ["userxattr", "false"],
+        ],
         "Plugins": {
             "Volume": ["local"],
             "Network": ["bridge", "host", "null"],
@@ -173,8 +184,18 @@ def info_doc(daemon: Daemon) -> dict[str, Any]:
         "RuncCommit": {"ID": ""},
         "InitCommit": {"ID": ""},
         "SecurityOptions": ["name=seccomp,profile=builtin"],
-        "Warnings": [],
+        "Warnings": None,  # Docker's null when there are none
+        **_configured_pools(cfg),
     }
+
+
+def _configured_pools(cfg: Any) -> dict[str, Any]:
+    """DefaultAddressPools, which dockerd shows only when they were configured."""
+    from ..daemon.config import DaemonConfig
+
+    if cfg.default_address_pools == DaemonConfig().default_address_pools:
+        return {}
+    return {"DefaultAddressPools": [{"Base": p["base"], "Size": p["size"]} for p in cfg.default_address_pools]}
 
 
 def register(router: Router, daemon: Daemon) -> None:

@@ -126,7 +126,7 @@ def exec_(ctx: Context, argv: list[str]) -> int:
         raise CLIError("the input device is not a TTY", 1)
     info = ctx.api.containers.inspect(container)
     if not (info.get("State") or {}).get("Running", True):
-        raise CLIError(f"Error response from daemon: container {info['Id']} is not running", 1)
+        raise CLIError(f"Error response from daemon: Container {info['Id']} is not running", 1)
     attach_in = o.interactive and not o.detach
     console_size = None
     if o.tty and not o.detach and sys.stdout.isatty():

@@ -153,6 +153,8 @@ def stats(ctx: Context, argv: list[str]) -> int:
             errors = [r for r in results if isinstance(r, str)]
             for message in errors:
                 print(f"Error response from daemon: {message}", file=sys.stderr)
+            if errors and not rows:
+                return 1  # docker prints no table when no container answered
             if interactive:
                 sys.stdout.write("\033[2J\033[H")
             print_list(rows, args.format, "stats")
@@ -176,6 +178,13 @@ def commit(ctx: Context, argv: list[str]) -> int:
         p.error('"commit" requires at least 1 and at most 2 arguments.')
     args.container = rest[0]
     args.reference = rest[1] if len(rest) > 1 else None
+    if args.reference:  # checked here first, as the docker CLI does
+        from dockyard.common.reference import InvalidReference, parse_normalized
+
+        try:
+            parse_normalized(args.reference, default_tag=False)
+        except InvalidReference as exc:
+            raise CLIError(str(exc), 1) from None
     repo, tag = split_repo_tag(args.reference) if args.reference else (None, "")
     doc = ctx.api.containers.commit(
         args.container, repo, tag, args.message, args.author, args.pause, args.change

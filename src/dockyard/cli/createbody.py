@@ -344,7 +344,8 @@ def build_create(
         msg = getattr(exc, "message", None) or str(exc)
         if isinstance(exc, CLIError):
             raise
-        p.error(msg)
+        # docker reports a bad value found after flag parsing without the usage line
+        raise CLIError(f"dockyard: {msg}\n\nRun '{p.prog} --help' for more information", 125) from None
     if o.rm and o.restart and o.restart != "no":
         p.error("conflicting options: cannot specify both --restart and --rm")
     attach_in, attach_out, attach_err = _attach_flags(p, o)

@@ -207,6 +207,8 @@ def _arity(parser: argparse.ArgumentParser) -> str:
         return f"at least {low} argument{plural}"
     if high == low:
         return f"{low} argument{plural}"
+    if low == 0:  # cobra's RequiresMaxArgs
+        return f"at most {high} argument{'' if high == 1 else 's'}"
     return f"at least {low} and at most {high} arguments"
 
 
@@ -231,13 +233,18 @@ def rescan(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     split_args(parser, argv, interspersed=True)
 
 
+# deprecated long names docker keeps as hidden flags: not in its texts
+_HIDDEN_ALIASES = frozenset({"--time"})
+
+
 def flag_error(path: str, parser: argparse.ArgumentParser, message: str) -> str:
     """A bad flag as pflag words it, then the usage line (exit 125)."""
     if "unrecognized arguments" in message:
         message = f"unknown flag: {message.split(':', 1)[1].split()[0]}"
     m = re.fullmatch(r"argument (\S+): invalid int value: '(.*)'", message)
     if m:
-        flag, value = ", ".join(m.group(1).split("/")), m.group(2)
+        names = [n for n in m.group(1).split("/") if n not in _HIDDEN_ALIASES]
+        flag, value = ", ".join(names), m.group(2)
         message = (
             f'invalid argument "{value}" for "{flag}" flag: strconv.ParseInt: '
             f'parsing "{value}": invalid syntax'

@@ -156,7 +156,10 @@ def rm(ctx: Context, argv: list[str]) -> int:
             if not (args.force and exc.status == 404):
                 raise
 
-    return for_each(ctx, args.networks, remove)
+    code = for_each(ctx, args.networks, remove)
+    if code:
+        print(f"exit status {code}", file=sys.stderr)  # docker 28's StatusError without a text
+    return code
 
 
 def connect(ctx: Context, argv: list[str]) -> int:
@@ -181,7 +184,7 @@ def connect(ctx: Context, argv: list[str]) -> int:
     if args.link_local_ip:
         ipam["LinkLocalIPs"] = args.link_local_ip
     endpoint = endpoint_settings(
-        IPAMConfig=ipam or None,
+        IPAMConfig=ipam,  # docker sends the object, empty or not
         Links=args.link or None,
         Aliases=args.alias or None,
         DriverOpts=_kv(args.driver_opt, "--driver-opt"),

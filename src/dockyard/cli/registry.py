@@ -96,13 +96,12 @@ def logout(ctx: Context, argv: list[str]) -> int:
     cfg = load_config()
     auths = cfg.get("auths") or {}
     keys = [k for k in auths if dockerconfig.server_key(k) == server]
-    if not keys:
-        print(f"Not logged in to {server}")
-        return 0
+    # docker 28 says so whether or not it held credentials for the server
     print(f"Removing login credentials for {server}")
     for k in keys:
         del auths[k]
-    dockerconfig.save(cfg)
+    if keys:
+        dockerconfig.save(cfg)
     return 0
 
 

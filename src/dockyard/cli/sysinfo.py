@@ -40,7 +40,7 @@ def version_data(client_doc: dict[str, Any], server: dict[str, Any] | None) -> A
     if server is None:
         return GoRecord({"Client": client, "Server": None}, "command.versionInfo")
     components = [  # Details is a Go map: its JSON keys come sorted
-        GoRecord({**c, "Details": dict(sorted((c.get("Details") or {}).items())) or None},
+        GoRecord({**c, "Details": dict(sorted(_details(c).items())) or None},
                  "types.ComponentVersion", omitempty=("Details",))
         for c in server.get("Components") or []
     ]  # fmt: skip
@@ -58,6 +58,22 @@ def version_data(client_doc: dict[str, Any], server: dict[str, Any] | None) -> A
         doc, "*types.Version", names, ("MinAPIVersion", "KernelVersion", "Experimental", "BuildTime")
     )
     return GoRecord({"Client": client, "Server": server_rec}, "command.versionInfo")
+
+
+def _details(component: dict[str, Any]) -> dict[str, Any]:
+    """A component's Details; docker shows the Engine's BuildTime in Go's ANSIC layout."""
+    details = dict(component.get("Details") or {})
+    if component.get("Name") == "Engine" and details.get("BuildTime"):
+        import time
+
+        from ..common.timefmt import parse_rfc3339
+
+        try:
+            seconds, _ = parse_rfc3339(details["BuildTime"])
+        except ValueError:
+            return details
+        details["BuildTime"] = time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(seconds))
+    return details
 
 
 def version(ctx: Context, argv: list[str]) -> int:

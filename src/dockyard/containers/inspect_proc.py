@@ -26,7 +26,9 @@ def top(svc: ContainerService, c: Container, ps_args: str) -> dict[str, Any]:
             ["ps", *ps_args.split()], capture_output=True, text=True, check=True
         ).stdout
     except subprocess.CalledProcessError as exc:
-        raise InvalidParameter(f"ps: {exc.stderr.strip()}") from None
+        # dockerd passes on the first line of what ps said
+        first = exc.stderr.strip().splitlines()[0] if exc.stderr.strip() else str(exc)
+        raise InvalidParameter(f"ps: {first}") from None
     lines = out.splitlines()
     if not lines:
         return {"Titles": [], "Processes": []}

@@ -152,6 +152,8 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         out = dump_keys(self, _CONFIG_KEYS)
+        if not out["ExposedPorts"]:
+            del out["ExposedPorts"]  # Go's omitempty
         out.update({k: v for k, v in dump_keys(self, _CONFIG_OPTIONAL).items() if v is not None})
         return {**out, **self.other}
 

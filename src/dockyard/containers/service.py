@@ -290,14 +290,19 @@ class ContainerService:
         self.store.save(c)
         if c.state.paused:
             self.runtime.resume(c.id)
+        # Docker's events of a stop: `kill` (the stop signal), `kill` (9) on time-out, then
+        # `die` and `stop`; each kill is published once the signal went out, before the exit.
         try:
-            self.runtime.kill(c.id, parse_signal(stop_signal))
+            signum = parse_signal(stop_signal)
+            self.runtime.kill(c.id, signum)
+            self._event(c, "kill", {"signal": str(signum)})
         except Exception as exc:
             log.debug("stop signal to %s: %s", c.id[:12], exc)
         if timeout == -1 or not c.exit_event.wait(timeout):
             if c.running:
                 try:
                     self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
+                    self._event(c, "kill", {"signal": str(int(signal_mod.SIGKILL))})
                 except Exception as exc:
                     log.debug("SIGKILL to %s: %s", c.id[:12], exc)
                 self.exits.wait_exit(c, 10)
@@ -305,7 +310,10 @@ class ContainerService:
         return True
 
     def kill(self, ref: str, sig: str | None = "SIGKILL") -> None:
-        c = self.get(ref)
+        try:
+            c = self.get(ref)
+        except NotFound as e:
+            raise NotFound(f"Cannot kill container: {ref}: {e.message}") from None
         signum = parse_signal(sig or "SIGKILL")
         if not c.running:
             raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
@@ -426,7 +434,12 @@ class ContainerService:
 
     def rename(self, ref: str, new_name: str) -> None:
         c = self.get(ref)
-        old = self.store.rename(c, new_name)
+        try:
+            old = self.store.rename(c, new_name)
+        except Conflict as e:
+            if not e.message.startswith("Conflict. The container name"):
+                raise
+            raise Conflict(f"Error when allocating new name: {e.message}") from None
         self._event(c, "rename", {"oldName": "/" + old})
 
     def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:

@@ -38,10 +38,18 @@ def document(rec: ContainerRecord) -> dict[str, Any]:
     return doc
 
 
+# HostConfig fields Docker's Go struct leaves out of the JSON when they are empty
+_HOST_CONFIG_OMITEMPTY = ("Mounts", "Tmpfs", "Init", "Annotations")
+
+
 def inspect(
     store: Records, images: ImageService, c: Container, size: bool = False
 ) -> dict[str, Any]:
     doc = copy.deepcopy(document(c.record))
+    hc = doc["HostConfig"]
+    for key in _HOST_CONFIG_OMITEMPTY:
+        if key in hc and not hc[key] and hc[key] is not False:
+            del hc[key]
     if size:
         doc["SizeRw"], doc["SizeRootFs"] = _sizes(store, images, c)
     return doc

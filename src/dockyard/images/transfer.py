@@ -132,7 +132,10 @@ def _save_targets(cat: ImageCatalog, name: str) -> list[tuple[str, str | None]]:
         found = [(iid, familiar(r)) for r, iid in cat.tags_of_repo(ref.canonical())]
         if found:
             return found
-    image = cat.resolve(name)
+    try:
+        image = cat.resolve(name)
+    except NotFound:
+        raise NotFound(f"No such image: {name}") from None  # dockerd's save names it as given
     if (
         ref is not None
         and not ref.digest

@@ -2,7 +2,9 @@
 
 Modules, one job each:
   ports        `-p` parsing with the docker CLI's texts -> ExposedPorts / PortBindings
-  portmap      host port choice and reservation (a bound, non-listening socket per port)
+  portmap      host port choice and reservation (a bound, non-listening socket per port;
+               listening on IPv6 addresses, where userproxy relays to the container)
+  userproxy    docker-proxy's job for IPv6: TCP relays from [::]:P to the container's IPv4
   ipam         subnet pools (default-address-pools) and per-network address allocation
   netns        named network namespaces under <exec_root>/netns, per-thread setns
   bridge       bridges, veth pairs (peer created inside the netns), routes, sysctls

@@ -244,6 +244,7 @@ class Endpoints:
                     # like Docker, published ports follow the endpoint with the gateway
                     p["container_ip"] = heir["ip"]
                     p["bridge"] = self.networks[heir["network_id"]]["bridge"]
+                    self.ports.forward(p["proto"], p["host_ip"], p["host_port"], (heir["ip"], p["container_port"]))
                 else:
                     self.ports.release(p["proto"], p["host_ip"], p["host_port"])
                     self.published[container_id].remove(p)
@@ -307,28 +308,30 @@ class Endpoints:
                     for b in bindings or [{"HostIp": "", "HostPort": ""}]:
                         # no address asked for: the network's default (Docker's option)
                         host_ip = b.get("HostIp") or rec["Options"].get(HOST_BINDING, "")
-                        if ":" in host_ip:
-                            continue  # IPv6 host addresses: not supported yet
-                        try:
-                            hport = self.ports.reserve(proto, host_ip, b.get("HostPort") or "")
-                        except Conflict as exc:
-                            raise Conflict(
-                                f"driver failed programming external connectivity on endpoint "
-                                f"{ep['name']} ({ep['endpoint_id']}): {exc.message}"
-                            ) from None
-                        made.append(
-                            {
-                                "proto": proto,
-                                "host_ip": host_ip or "0.0.0.0",
-                                "host_port": hport,
-                                "container_port": int(cport),
-                                "container_ip": ep["ip"],
-                                "bridge": rec["bridge"],
-                            }
-                        )
-                        result.setdefault(port_proto, []).append(
-                            {"HostIp": host_ip or "0.0.0.0", "HostPort": str(hport)}
-                        )
+                        if ":" in host_ip and proto != "tcp":
+                            continue  # IPv6 host addresses: TCP only (our proxy's)
+                        hport = self._reserve(ep, proto, host_ip, b.get("HostPort") or "")
+                        pairs = [(host_ip or "0.0.0.0", hport)]
+                        every = not b.get("HostIp") and host_ip in ("", "0.0.0.0")
+                        if every and proto == "tcp" and self.ipv6_ports:
+                            # as docker-proxy: every address means IPv6's as well, same port
+                            try:
+                                pairs.append(("::", self.ports.reserve(proto, "::", str(hport))))
+                            except Conflict as exc:
+                                log.info("no [::]:%d for %s: %s", hport, ep["name"], exc.message)
+                        for ip, port in pairs:
+                            made.append(
+                                {
+                                    "proto": proto,
+                                    "host_ip": ip,
+                                    "host_port": port,
+                                    "container_port": int(cport),
+                                    "container_ip": ep["ip"],
+                                    "bridge": rec["bridge"],
+                                }
+                            )
+                            self.ports.forward(proto, ip, port, (ep["ip"], int(cport)))
+                            result.setdefault(port_proto, []).append({"HostIp": ip, "HostPort": str(port)})
             except BaseException:
                 for p in made:
                     self.ports.release(p["proto"], p["host_ip"], p["host_port"])
@@ -337,6 +340,15 @@ class Endpoints:
             self._save()
             self._sync_firewall()
             return result
+
+    def _reserve(self, ep: dict[str, Any], proto: str, host_ip: str, spec: str) -> int:
+        try:
+            return self.ports.reserve(proto, host_ip, spec)
+        except Conflict as exc:
+            raise Conflict(
+                f"driver failed programming external connectivity on endpoint "
+                f"{ep['name']} ({ep['endpoint_id']}): {exc.message}"
+            ) from None
 
     def _publish_target(self, container_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """Ports go to the endpoint that holds the default route, like Docker."""

@@ -2,8 +2,9 @@
 per-network address allocation.
 
 State is plain data (to_dict/from_dict) the caller persists, so allocations survive
-daemon restarts. Allocation is serial like libnetwork's: the next free address after
-the last one handed out, wrapping around, so a released address is not reused at once.
+daemon restarts. Allocation is libnetwork's default (not its serial mode): the lowest free
+address, so containers get .2, .3, ... and a released address is the next one handed out,
+as dockerd 20.10 does on the default bridge and on user networks.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ def parse_subnet(text: str) -> IPv4Network:
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError:
-        raise InvalidParameter(f"invalid CIDR address: {text}") from None
+        raise InvalidParameter(f"Invalid subnet {text} : invalid CIDR address: {text}") from None
     if "/" not in text:
-        raise InvalidParameter(f"invalid CIDR address: {text}")
+        raise InvalidParameter(f"Invalid subnet {text} : invalid CIDR address: {text}")
     if not isinstance(iface, ipaddress.IPv4Interface):
         raise InvalidParameter(f"invalid subnet {text}: IPv6 is not supported")
     if iface.ip != iface.network.network_address:
@@ -151,12 +152,8 @@ class Allocation:
             self.allocated.add(ip)
             return ip
         first, last = self._usable()
-        start = int(self.last) + 1 if self.last is not None else first
-        if not first <= start <= last:
-            start = first
-        size = last - first + 1
-        for i in range(max(size, 0)):
-            ip = self._address(first + (start - first + i) % size)
+        for n in range(first, last + 1):
+            ip = self._address(n)
             if ip not in self.allocated and ip != self.gateway:
                 self.allocated.add(ip)
                 self.last = ip

@@ -28,7 +28,7 @@ from .firewall import Firewall
 from .ipam import Ipam
 from .netconfig import IFNAMSIZ, PREDEFINED, NetworkConfig
 from .networks import NetworkTable
-from .portmap import PortReserver
+from .portmap import PortReserver, ipv6_wildcard_available
 from .resolution import Resolution
 from .store import KVStore
 
@@ -55,6 +55,7 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         # no rules for them either (they would match the other owner's traffic)
         self.left_down: set[str] = set()
         self.ports = PortReserver(config.port_range)
+        self.ipv6_ports = ipv6_wildcard_available()  # publish on [::] too, as Docker does
         self.host_resolv = sandbox.read_host_resolv(config.resolv_conf)
         upstreams = config.dns_upstreams
         if upstreams is None:
@@ -135,7 +136,9 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
                     self.unpublish_ports(cid)
                     continue
                 for p in self.published[cid]:
-                    self.ports.adopt(p["proto"], p["host_ip"], p["host_port"])
+                    self.ports.adopt(
+                        p["proto"], p["host_ip"], p["host_port"], (p["container_ip"], p["container_port"])
+                    )
             for resource, problem, fix in leftovers.find(self, table=False):
                 log.warning("restore: %s: %s: released", resource, problem)
                 fix()

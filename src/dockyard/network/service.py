@@ -248,7 +248,7 @@ class NetworkService:
     def _connect_one(self, att: Attachment, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
         ipam = cfg.get("IPAMConfig") or {}
         aliases = list(cfg.get("Aliases") or [])
-        return self.manager.connect(
+        settings = self.manager.connect(
             att.id,
             att.name,
             network,
@@ -260,6 +260,12 @@ class NetworkService:
             link_local=list(ipam.get("LinkLocalIPs") or []),
             ip6=ipam.get("IPv6Address") or None,
         )
+        # dockerd shows the IPAMConfig and DriverOpts a request carried, empty ones included
+        if cfg.get("IPAMConfig") is not None and settings.get("IPAMConfig") is None:
+            settings["IPAMConfig"] = {}
+        if cfg.get("DriverOpts") is not None:
+            settings["DriverOpts"] = dict(cfg["DriverOpts"])
+        return settings
 
     def setup(self, att: Attachment, planned: dict[str, dict[str, Any]]) -> Wiring:
         """At start: the container's network namespace wired up; `planned` are the

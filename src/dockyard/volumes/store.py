@@ -173,7 +173,7 @@ class VolumeStore:
                     "Name": name,
                     "Driver": DEFAULT_DRIVER,
                     "Labels": dict(labels) if labels is not None else None,
-                    "Options": dict(driver_opts) if driver_opts is not None else None,
+                    "Options": dict(driver_opts or {}) or None,  # Docker: null when none were given
                     "CreatedAt": now_rfc3339(),
                 }
                 self._materialize(meta)

@@ -153,3 +153,46 @@ def test_reserver_refuses_port_of_other_program():
     finally:
         s.close()
         r.release_all()
+
+
+def test_an_ipv6_port_is_relayed_to_the_container_address():
+    """[::]:P listens and relays to the (IPv4) target, as docker-proxy does; IPv4 and IPv6
+    reservations of one port do not conflict; release stops the relay."""
+    import socket
+    import threading
+
+    from dockyard.network.portmap import ipv6_wildcard_available
+
+    if not ipv6_wildcard_available():
+        pytest.skip("IPv6 is disabled on this host")
+    upstream = socket.create_server(("127.0.0.1", 0))
+    target = upstream.getsockname()
+
+    def echo_once() -> None:
+        conn, _ = upstream.accept()
+        with conn:
+            conn.sendall(b"echo:" + conn.recv(100))
+
+    threading.Thread(target=echo_once, daemon=True).start()
+    r = PortReserver()
+    try:
+        for _ in range(20):  # a port free on IPv4 may be held on IPv6 by another program
+            port = r.reserve("tcp", "0.0.0.0", "")
+            try:
+                assert r.reserve("tcp", "::", str(port)) == port
+                break
+            except Conflict:
+                continue
+        else:
+            pytest.fail("no port free on both IPv4 and IPv6")
+        r.forward("tcp", "::", port, target)
+        with socket.create_connection(("::1", port), timeout=5) as c:
+            c.sendall(b"hi")
+            c.shutdown(socket.SHUT_WR)
+            assert c.recv(100) == b"echo:hi"
+        r.release("tcp", "::", port)
+        with pytest.raises(OSError):
+            socket.create_connection(("::1", port), timeout=2).close()
+    finally:
+        r.release_all()
+        upstream.close()

@@ -29,7 +29,7 @@ def test_create_named(store: VolumeStore, tmp_path: Path) -> None:
     assert doc["Driver"] == "local"
     assert doc["Scope"] == "local"
     assert doc["Labels"] == {"a": "b"}
-    assert doc["Options"] == {}
+    assert doc["Options"] is None  # Docker: null when no options were given
     assert doc["Mountpoint"] == str(tmp_path / "volumes" / "data" / "_data")
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$", doc["CreatedAt"])
     assert Path(doc["Mountpoint"]).is_dir()
