@@ -23,6 +23,8 @@ from measure import find_pids, read_comm, tree
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 TMP = Path("/tmp")
+# BENCH_TAG keeps two benches apart (their roots, sockets and bridge names)
+TAG = os.environ.get("BENCH_TAG", "")
 
 
 def log(msg: str) -> None:
@@ -166,8 +168,8 @@ class Engine:
 class Dockyard(Engine):
     def __init__(self) -> None:
         tag = secrets.token_hex(2)
-        self.base = TMP / "bench-dockyard"
-        self.exec_root = TMP / "bench-dockyard-exec"
+        self.base = TMP / f"{TAG}bench-dockyard"
+        self.exec_root = TMP / f"{TAG}bench-dockyard-exec"
         self.socket = self.base / "d.sock"
         self.host = f"unix://{self.socket}"
         self.bridge = f"dyb{tag}0"
@@ -276,12 +278,12 @@ class DockerCliOnDockyard(Engine):
 
 class Docker(Engine):
     def __init__(self) -> None:
-        self.data_root = TMP / "bench-docker"
-        self.exec_root = TMP / "bench-docker-exec"
-        self.socket = TMP / "bench-docker.sock"
-        self.pidfile = TMP / "bench-docker.pid"
-        self.logfile = TMP / "bench-docker.log"
-        self.bridge = "dkbench0"
+        self.data_root = TMP / f"{TAG}bench-docker"
+        self.exec_root = TMP / f"{TAG}bench-docker-exec"
+        self.socket = TMP / f"{TAG}bench-docker.sock"
+        self.pidfile = TMP / f"{TAG}bench-docker.pid"
+        self.logfile = TMP / f"{TAG}bench-docker.log"
+        self.bridge = f"dk{TAG}bench0"[:15]
         self.proc: subprocess.Popen[bytes] | None = None
         env = dict(os.environ)
         env["DOCKER_HOST"] = f"unix://{self.socket}"
@@ -373,9 +375,9 @@ class Podman(Engine):
     (netavark) writes iptables chains: the ones that were not there before are removed at stop."""
 
     def __init__(self) -> None:
-        self.root = TMP / "bench-podman"
-        self.runroot = TMP / "bench-podman-run"
-        self.tmpdir = TMP / "bench-podman-tmp"
+        self.root = TMP / f"{TAG}bench-podman"
+        self.runroot = TMP / f"{TAG}bench-podman-run"
+        self.tmpdir = TMP / f"{TAG}bench-podman-tmp"
         self.rules_before: dict[str, set[str]] = {}
         self.had_nat = False
         self.had_podman0 = False
