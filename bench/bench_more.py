@@ -23,19 +23,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("BENCH_TAG", "more-")  # apart from a `bench/run` at the same time
 
 import bench_distribution  # noqa: E402
+import bench_scale  # noqa: E402
 import report  # noqa: E402
 from engines import REPO, Docker, Dockyard, Engine, Podman  # noqa: E402
 
 from bench import guarded, host_info, on_signal  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+BUSYBOX = REPO / "images" / "out" / "busybox.tar"
 ALL = ("pull", "push", "build", "scale", "start")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run more", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--scenarios", default=",".join(ALL), help="comma-separated subset of " + ",".join(ALL))
+    p.add_argument(
+        "--scenarios", default=",".join(ALL), help="comma-separated subset of " + ",".join(ALL)
+    )
     p.add_argument("--engines", default="dockyard,docker,podman")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--containers", type=int, default=1000, help="containers for scale and start")
@@ -59,10 +63,21 @@ def run(args: argparse.Namespace, results: dict) -> list[report.Row]:
     errors = results["errors"]
     engines = make_engines(set(args.engines.split(",")))
     rows: list[report.Row] = []
+    if wanted & {"scale", "start"} and isinstance(engines.get("docker"), Docker):
+        engines["docker"].extra_flags.append("--live-restore")  # type: ignore[attr-defined]
     try:
         for e in engines.values():
             guarded(f"start {e.name}", e.start, errors)
         listed = list(engines.values())
+        if wanted & {"scale", "start"}:
+            daemons = [e for e in listed if e.name != "podman"]
+            for e in daemons:
+                guarded(f"load busybox into {e.name}", lambda e=e: e.load(BUSYBOX), errors)
+            got = guarded(f"scale {args.containers}", lambda: bench_scale.scale(
+                daemons, args.containers, args.reps), errors)  # fmt: skip
+            if got:
+                results["scale"] = got
+                rows += bench_scale.rows(got, args.containers)
         if wanted & {"pull", "push"}:
             got = guarded("pull and push", lambda: bench_distribution.pull_push(
                 listed, args.reps, args.big_mib), errors)  # fmt: skip
