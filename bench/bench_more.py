@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("BENCH_TAG", "more-")  # apart from a `bench/run` at the same time
 
 import bench_distribution  # noqa: E402
+import bench_imagebuild  # noqa: E402
 import bench_scale  # noqa: E402
 import report  # noqa: E402
 from engines import REPO, Docker, Dockyard, Engine, Podman  # noqa: E402
@@ -44,6 +45,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--containers", type=int, default=1000, help="containers for scale and start")
     p.add_argument("--big-mib", type=int, default=600, help="random data in the pull/push image")
+    p.add_argument("--no-nginx", action="store_true", help="build only the context without network")
     return p.parse_args(argv)
 
 
@@ -84,6 +86,12 @@ def run(args: argparse.Namespace, results: dict) -> list[report.Row]:
             if got:
                 results["distribution"] = got
                 rows += bench_distribution.rows(got)
+        if "build" in wanted:
+            got = guarded("build", lambda: bench_imagebuild.builds(
+                listed, args.reps, not args.no_nginx), errors)  # fmt: skip
+            if got:
+                results["build"] = got
+                rows += bench_imagebuild.rows(got)
     finally:
         for e in engines.values():
             guarded(f"stop and clean {e.name}", e.stop, errors)
