@@ -1,15 +1,14 @@
 """Layer blobs streamed from the registry into the image store in one pass.
 
 The image store reads a `BlobStream` as it stores the blob and unpacks it, so download,
-digest check, decompression and extraction overlap (no temp file, no second read). The
-stream counts and hashes what it hands out and checks the digest at the end of the blob;
-a layer that fails to unpack before its end is drained on close, so that corrupt bytes
-are reported as Docker reports them (a verification failure, not a tar error).
+decompression and extraction overlap (no temp file, no second read). The store hashes
+the blob as it writes it and checks it against the digest at its end (also when the
+layer failed to unpack, so corrupt bytes are a digest mismatch, as Docker reports them);
+the stream only counts, refusing more bytes than the manifest declared.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -60,10 +59,8 @@ class BlobStream:
         self._on_done = on_done
         self._meter = Meter(progress, "Downloading", ident, size) if progress else None
         self._resp: Response | None = None
-        self._hash = hashlib.sha256()
         self.count = 0
         self.eof = False
-        self.corrupt = False  # set by close(): the blob's bytes do not match its digest
 
     def read(self, n: int = -1) -> bytes:
         if self.eof:
@@ -75,7 +72,6 @@ class BlobStream:
         if not chunk:
             self._finish()
             return b""
-        self._hash.update(chunk)
         self.count += len(chunk)
         if self.size and self.count > self.size:
             raise verification_failed(self.digest)
@@ -111,46 +107,25 @@ class BlobStream:
         if self._resp is not None:
             self._resp.close()
             self._resp = None
-        if self._progress is not None:
-            status(self._progress, "Verifying Checksum", self._ident)
-        if not self._matches():
-            self.corrupt = True
+        if self.size and self.count != self.size:
             raise verification_failed(self.digest)
         self.eof = True
-        if self._progress is not None:
+        if self._progress is not None:  # the store verifies the digest as it commits
+            status(self._progress, "Verifying Checksum", self._ident)
             status(self._progress, "Download complete", self._ident)
 
-    def _matches(self) -> bool:
-        got = "sha256:" + self._hash.hexdigest()
-        return got == self.digest and (not self.size or self.count == self.size)
-
     def close(self) -> None:
-        if self.eof:
-            if self._on_done is not None:
-                self._on_done()
-            return
-        if self._resp is not None and not self._failed.is_set() and not self.corrupt:
-            self._drain()
-        if self._resp is not None:
+        if self._resp is not None:  # a layer that failed or was cancelled
             self._resp.close(reuse=False)
             self._resp = None
-
-    def _drain(self) -> None:
-        """The layer failed before the blob's end: were its bytes what they should be?"""
-        assert self._resp is not None
-        try:
-            while self.count <= self.size and (chunk := self._resp.read_chunk(_CHUNK)):
-                self._hash.update(chunk)
-                self.count += len(chunk)
-        except ConnectError:
-            return
-        self.corrupt = not self._matches()
 
     def __enter__(self) -> BlobStream:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.close()
+        if exc_type is None and self.eof and self._on_done is not None:
+            self._on_done()  # stored and unpacked
 
 
 class InOrder:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard.common.reference import InvalidReference, Reference
 
-from ..errors import DockyardError
 from ..images.layerstore import chain_ids
+from ..images.store import LayerBlobMismatch
 from ..registry.endpoints import pull_endpoints
 from ..registry.errors import (
     BadManifest,
@@ -202,7 +202,6 @@ class Puller:
         for ident in list(fetching.values())[DOWNLOAD_CONCURRENCY:]:
             status(progress, "Waiting", ident)
         failed = threading.Event()
-        streams: list[BlobStream] = []
         order = InOrder(progress, list(fetching.values()))
         entries: list[LayerEntry] = []
         announced: set[str] = set()
@@ -212,7 +211,7 @@ class Puller:
             loud = d.digest in fetching and d.digest not in announced
             announced.add(d.digest)
             entries.append(
-                (diff_id, self._opener(repo, d, loud, progress, order, failed, streams), d.digest)
+                (diff_id, self._opener(repo, d, loud, progress, order, failed), d.digest)
             )
         refs = [f"{ref.name}@{top_digest}"]
         if ref.digest is None:
@@ -220,11 +219,8 @@ class Puller:
         try:
             got = svc.add_image(config, entries, refs, extra_blobs=kept,
                                 parallel=DOWNLOAD_CONCURRENCY, failed=failed)  # fmt: skip
-        except DockyardError:
-            bad = next((s for s in streams if s.corrupt), None)
-            if bad is not None:
-                raise verification_failed(bad.digest) from None
-            raise
+        except LayerBlobMismatch as exc:
+            raise verification_failed(exc.digest) from None
         if got != image_id:
             log.warning("pulled image id %s differs from config digest %s", got, image_id)
         progress({"status": f"Digest: {top_digest}"})
@@ -241,7 +237,6 @@ class Puller:
         progress: Emit,
         order: InOrder,
         failed: threading.Event,
-        streams: list[BlobStream],
     ) -> Callable[[], BinaryIO]:
         def opener() -> BinaryIO:
             if loud:
@@ -250,7 +245,6 @@ class Puller:
                                     order.done(ident, desc.size))  # fmt: skip
             else:
                 stream = BlobStream(repo, desc.digest, desc.size, failed)
-            streams.append(stream)
             return stream  # type: ignore[return-value]
 
         return opener

@@ -25,7 +25,7 @@ from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter
 from .layers import open_maybe_compressed
 from .layerstore import StagedLayer, chain_id
-from .store import BlobWriter, DigestMismatch
+from .store import BlobWriter, DigestMismatch, LayerBlobMismatch
 
 _CHUNK = 1 << 20
 # Uncompressed layers are stored gzipped (fast level): half the disk, and ready to push.
@@ -146,7 +146,7 @@ class Ingest:
                         return self._plain_layer(parent, chained, diff_id, blob)
                     return self._compressed_layer(parent, chained, diff_id, blob)
                 except DigestMismatch as exc:
-                    raise InvalidParameter(f"layer {diff_id}: {exc}") from None
+                    raise LayerBlobMismatch(f"layer {diff_id}: {exc}", blob or "") from None
         self._use(blob)
         staged = self.svc.layers.stage(parent, blob, diff_id)
         return self._keep(staged)
@@ -184,9 +184,18 @@ class Ingest:
             tee = _Tee(raw, w)
             plain = open_maybe_compressed(tee)  # type: ignore[arg-type]
             try:
-                staged = self.svc.layers.stage_stream(parent, plain, diff_id)  # type: ignore[arg-type]
-            finally:
-                plain.close()
+                try:
+                    staged = self.svc.layers.stage_stream(parent, plain, diff_id)  # type: ignore[arg-type]
+                finally:
+                    plain.close()
+            except InvalidParameter:
+                # It did not unpack (or not to its diff ID): corrupt bytes are the blob's
+                # digest mismatch, as Docker, which verifies before unpacking, reports them.
+                if expected is not None and _drained(tee) and w.digest != expected:
+                    raise DigestMismatch(
+                        f"digest mismatch: expected {expected}, got {w.digest}"
+                    ) from None
+                raise
             try:
                 while tee.read(_CHUNK):  # bytes after the compressed stream's end
                     pass
@@ -295,6 +304,16 @@ class Ingest:
         self.staged.clear()
         self.new_blobs.clear()
         self._published.clear()
+
+
+def _drained(stream: _Tee) -> bool:
+    """Read `stream` to its end; False if that failed (the stream broke)."""
+    try:
+        while stream.read(_CHUNK):
+            pass
+    except Exception:  # noqa: BLE001 - the caller raises its own error instead
+        return False
+    return True
 
 
 def _read_head(stream: BinaryIO, n: int) -> bytes:

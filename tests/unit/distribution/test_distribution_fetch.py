@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 
@@ -60,6 +61,7 @@ def test_stream_hands_out_the_blob_with_docker_progress() -> None:
                         "abc", lambda: done.append(True))  # fmt: skip
     with stream:
         assert read_all(stream) == DATA
+        assert done == []  # not before the store is done with it
     assert done == [True]
     words = [m["status"] for m in msgs]
     assert words[0] == "Downloading" and words[-2:] == ["Verifying Checksum", "Download complete"]
@@ -81,31 +83,38 @@ def test_connection_breaking_every_time_gives_up() -> None:
     assert len(repo.opened) == 3
 
 
-def test_wrong_bytes_fail_verification_at_the_end() -> None:
-    bad = DATA[:-1] + b"\x00"  # the last byte was 255
-    stream = BlobStream(FakeRepo(bad), DIGEST, len(DATA), threading.Event())
-    with pytest.raises(VerificationError, match=f"verification failed for digest {DIGEST}"):
-        read_all(stream)
-    assert stream.corrupt
-
-
 def test_more_bytes_than_declared_fail_verification() -> None:
     stream = BlobStream(FakeRepo(DATA + b"extra"), DIGEST, len(DATA), threading.Event())
-    with pytest.raises(VerificationError):
+    with pytest.raises(VerificationError, match=f"verification failed for digest {DIGEST}"):
         read_all(stream, 1 << 20)
 
 
-def test_close_before_the_end_drains_to_judge_the_bytes() -> None:
-    for data, corrupt in ((DATA, False), (b"\xff" + DATA[1:], True)):
-        repo = FakeRepo(data)
-        stream = BlobStream(repo, DIGEST, len(DATA), threading.Event())
+def test_fewer_bytes_than_declared_fail_verification() -> None:
+    stream = BlobStream(FakeRepo(DATA[:-10]), DIGEST, len(DATA), threading.Event())
+    with pytest.raises(VerificationError):
+        read_all(stream)
+
+
+def test_done_only_when_the_layer_was_stored() -> None:
+    done: list[bool] = []
+    for fails in (True, False):
+        stream = BlobStream(FakeRepo(DATA), DIGEST, len(DATA), threading.Event(), [].append,
+                            "abc", lambda: done.append(True))  # fmt: skip
+        with pytest.raises(ValueError) if fails else contextlib.nullcontext(), stream:
+            read_all(stream)
+            if fails:
+                raise ValueError("the store refused it")
+    assert done == [True]
+
+
+def test_close_before_the_end_does_not_reuse_the_connection() -> None:
+    repo = FakeRepo(DATA)
+    with BlobStream(repo, DIGEST, len(DATA), threading.Event()) as stream:
         stream.read(100)  # a consumer failing early (a tar error in a corrupt layer)
-        stream.close()
-        assert stream.corrupt is corrupt
-        assert repo.opened[0].closed is False  # not reused: the body may not be read out
+    assert repo.opened[0].closed is False
 
 
-def test_another_layers_failure_cancels_without_draining() -> None:
+def test_another_layers_failure_cancels_the_stream() -> None:
     failed = threading.Event()
     repo = FakeRepo(DATA)
     stream = BlobStream(repo, DIGEST, len(DATA), failed)
@@ -113,8 +122,7 @@ def test_another_layers_failure_cancels_without_draining() -> None:
     failed.set()
     with pytest.raises(Cancelled):
         stream.read(100)
-    stream.close()
-    assert repo.opened[0].pos == 100 and not stream.corrupt
+    assert repo.opened[0].pos == 100
 
 
 def test_pull_complete_lines_come_bottom_first() -> None:

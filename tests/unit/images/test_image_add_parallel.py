@@ -13,6 +13,7 @@ import zstandard
 from testing.images import image_config, layer, make_service, sha, store_snapshot
 
 from dockyard.errors import DockyardError, InvalidParameter
+from dockyard.images.store import LayerBlobMismatch
 
 LAYERS = [layer((f"d{i}/f", bytes([i]) * (3000 + i))) for i in range(5)]
 
@@ -101,3 +102,18 @@ def test_compressed_blob_with_wrong_digest_is_refused_on_load_path(svc) -> None:
         )
     assert not svc.has_layer(None, sha(LAYERS[0]))
     assert not svc.blobs.has(sha(gz))
+
+
+def test_corrupt_bytes_are_the_blobs_digest_mismatch(svc) -> None:
+    """A blob that fails to unpack is read to its end: wrong bytes are reported as a
+    blob digest mismatch (with the digest), not as the tar error they caused."""
+    gz = gzip.compress(LAYERS[0])
+    broken = gz[:12] + bytes(b ^ 0xFF for b in gz[12:40]) + gz[40:]
+    with pytest.raises(LayerBlobMismatch, match="digest mismatch") as info:
+        svc.add_image(
+            image_config(LAYERS[:1]),
+            [(sha(LAYERS[0]), lambda: io.BytesIO(broken), sha(gz))],
+            ["x:1"],
+        )
+    assert info.value.digest == sha(gz)
+    assert not svc.blobs.has(sha(broken)) and svc.list() == []
