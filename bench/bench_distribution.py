@@ -63,7 +63,9 @@ def must(engine: Engine, *args: str, timeout: float = 900) -> None:
         raise RuntimeError(f"{engine.name} {' '.join(args)}: {proc.stderr[-1000:]}")
 
 
-def fill_source(feeder: Engine, images: dict[str, tuple[Path, str]], reg: RegistryServer) -> dict[str, str]:
+def fill_source(
+    feeder: Engine, images: dict[str, tuple[Path, str]], reg: RegistryServer
+) -> dict[str, str]:
     """Push every image to the source registry once; label -> remote reference."""
     remote = {}
     for label, (archive, ref) in images.items():
@@ -76,7 +78,12 @@ def fill_source(feeder: Engine, images: dict[str, tuple[Path, str]], reg: Regist
     return remote
 
 
-def pull_push(engines: Sequence[Engine], reps: int, big_mib: int = 600) -> dict:
+def pull_push(
+    engines: Sequence[Engine],
+    reps: int,
+    big_mib: int = 600,
+    verbs: set[str] = frozenset({"pull", "push"}),  # type: ignore[assignment]
+) -> dict:
     """{"pull": {label: {engine: summary}}, "push": {...}}"""
     images = images_to_bench(big_mib)
     shutil.rmtree(WORK, ignore_errors=True)
@@ -88,18 +95,19 @@ def pull_push(engines: Sequence[Engine], reps: int, big_mib: int = 600) -> dict:
         pulls = {label: {e.name: Sample() for e in engines} for label in images}
         pushes = {label: {e.name: Sample() for e in engines} for label in images}
         for rep in range(reps):
-            for label, target in remote.items():
+            for label, target in remote.items() if "pull" in verbs else ():
                 for e in engines:
                     remove_all_images(e)
                     log(f"pull {label} with {e.name} ({rep + 1}/{reps})")
                     pulls[label][e.name].add(run_timed(
                         e.argv("pull", *registry_flags(e), target), e.env, timeout=1800))  # fmt: skip
-            for label, (archive, ref) in images.items():
+            for label, (archive, ref) in images.items() if "push" in verbs else ():
                 for e in engines:
                     pushes[label][e.name].add(push_once(e, archive, ref, WORK / f"push-{e.name}"))
         for label in images:
-            results["pull"][label] = {n: s.summary() for n, s in pulls[label].items()}
-            results["push"][label] = {n: s.summary() for n, s in pushes[label].items()}
+            for verb, samples in (("pull", pulls), ("push", pushes)):
+                if verb in verbs:
+                    results[verb][label] = {n: s.summary() for n, s in samples[label].items()}
     finally:
         source.stop()
         for e in engines:

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, results: dict) -> list[report.Row]:
                 rows += bench_scale.rows(got, args.containers)
         if wanted & {"pull", "push"}:
             got = guarded("pull and push", lambda: bench_distribution.pull_push(
-                listed, args.reps, args.big_mib), errors)  # fmt: skip
+                listed, args.reps, args.big_mib, wanted & {"pull", "push"}), errors)  # fmt: skip
             if got:
                 results["distribution"] = got
                 rows += bench_distribution.rows(got)
