@@ -62,7 +62,10 @@ def build_argv(engine: Engine, tag: str, ctx: Path) -> tuple[list[str], dict[str
 
 def forget(engine: Engine, tag: str) -> None:
     """The built image, its intermediate images and any build cache."""
-    for args in (("rmi", "-f", tag), ("image", "prune", "-f"), ("builder", "prune", "-af")):
+    steps = [("rmi", "-f", tag), ("image", "prune", "-f")]
+    if engine.name != "podman":  # podman's `builder prune -a` removes every unused image
+        steps.append(("builder", "prune", "-af"))
+    for args in steps:
         subprocess.run(engine.argv(*args), env=engine.env, capture_output=True, timeout=300)
 
 
