@@ -23,6 +23,8 @@ from measure import find_pids, read_comm, tree
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 TMP = Path("/tmp")
+# BENCH_TAG keeps two benches apart (their roots, sockets and bridge names)
+TAG = os.environ.get("BENCH_TAG", "")
 
 
 def log(msg: str) -> None:
@@ -166,8 +168,8 @@ class Engine:
 class Dockyard(Engine):
     def __init__(self) -> None:
         tag = secrets.token_hex(2)
-        self.base = TMP / "bench-dockyard"
-        self.exec_root = TMP / "bench-dockyard-exec"
+        self.base = TMP / f"{TAG}bench-dockyard"
+        self.exec_root = TMP / f"{TAG}bench-dockyard-exec"
         self.socket = self.base / "d.sock"
         self.host = f"unix://{self.socket}"
         self.bridge = f"dyb{tag}0"
@@ -204,15 +206,12 @@ class Dockyard(Engine):
             "nft-table": self.nft_table,
             "default-address-pools": [{"base": self._pool(), "size": 24}],
         }))  # fmt: skip
-        self.proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "dockyardd"), "--config-file", str(config),
-                "--data-root", str(self.base / "root"), "--exec-root", str(self.exec_root),
-                "-H", self.host, "--log-file", str(self.base / "daemon.log"),
-            ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=self.env,
-            stderr=open(self.base / "daemon.stderr", "wb"), start_new_session=True,
-        )  # fmt: skip
+        self.daemon_argv = [
+            str(VENV_BIN / "dockyardd"), "--config-file", str(config),
+            "--data-root", str(self.base / "root"), "--exec-root", str(self.exec_root),
+            "-H", self.host, "--log-file", str(self.base / "daemon.log"),
+        ]  # fmt: skip
+        self.launch()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -221,6 +220,13 @@ class Dockyard(Engine):
                 return
             time.sleep(0.1)
         raise RuntimeError("dockyardd did not answer within 30 s")
+
+    def launch(self) -> None:
+        """Exec the daemon (again: bench_scale restarts it over live containers)."""
+        self.proc = subprocess.Popen(
+            self.daemon_argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=self.env,
+            stderr=open(self.base / "daemon.stderr", "ab"), start_new_session=True,
+        )  # fmt: skip
 
     def adopt(self) -> None:
         """Take over the leftovers of a run that was killed (bench/run --cleanup)."""
@@ -276,12 +282,13 @@ class DockerCliOnDockyard(Engine):
 
 class Docker(Engine):
     def __init__(self) -> None:
-        self.data_root = TMP / "bench-docker"
-        self.exec_root = TMP / "bench-docker-exec"
-        self.socket = TMP / "bench-docker.sock"
-        self.pidfile = TMP / "bench-docker.pid"
-        self.logfile = TMP / "bench-docker.log"
-        self.bridge = "dkbench0"
+        self.data_root = TMP / f"{TAG}bench-docker"
+        self.exec_root = TMP / f"{TAG}bench-docker-exec"
+        self.socket = TMP / f"{TAG}bench-docker.sock"
+        self.pidfile = TMP / f"{TAG}bench-docker.pid"
+        self.logfile = TMP / f"{TAG}bench-docker.log"
+        self.bridge = f"dk{TAG}bench0"[:15]
+        self.extra_flags: list[str] = []  # e.g. --live-restore (bench_scale)
         self.proc: subprocess.Popen[bytes] | None = None
         env = dict(os.environ)
         env["DOCKER_HOST"] = f"unix://{self.socket}"
@@ -305,15 +312,12 @@ class Docker(Engine):
         if self.data_root.exists() or self.exec_root.exists():
             log("leftovers of an earlier run: cleaning them first")
             self.stop()
-        self.proc = subprocess.Popen(
-            [
-                "dockerd", "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
-                "--host", f"unix://{self.socket}", "--pidfile", str(self.pidfile),
-                "--iptables=false", "--ip6tables=false", *self._network_flags(),
-            ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(self.logfile, "wb"), start_new_session=True,
-        )  # fmt: skip
+        self.daemon_argv = [
+            "dockerd", "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
+            "--host", f"unix://{self.socket}", "--pidfile", str(self.pidfile),
+            "--iptables=false", "--ip6tables=false", *self._network_flags(), *self.extra_flags,
+        ]  # fmt: skip
+        self.launch()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -322,6 +326,12 @@ class Docker(Engine):
                 return
             time.sleep(0.2)
         raise RuntimeError("dockerd did not answer within 60 s")
+
+    def launch(self) -> None:
+        self.proc = subprocess.Popen(
+            self.daemon_argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(self.logfile, "ab"), start_new_session=True,
+        )  # fmt: skip
 
     daemon_comm = "dockerd"
     monitor_comm = "containerd-shim"
@@ -373,9 +383,9 @@ class Podman(Engine):
     (netavark) writes iptables chains: the ones that were not there before are removed at stop."""
 
     def __init__(self) -> None:
-        self.root = TMP / "bench-podman"
-        self.runroot = TMP / "bench-podman-run"
-        self.tmpdir = TMP / "bench-podman-tmp"
+        self.root = TMP / f"{TAG}bench-podman"
+        self.runroot = TMP / f"{TAG}bench-podman-run"
+        self.tmpdir = TMP / f"{TAG}bench-podman-tmp"
         self.rules_before: dict[str, set[str]] = {}
         self.had_nat = False
         self.had_podman0 = False

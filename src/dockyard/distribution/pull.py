@@ -1,10 +1,11 @@
 """Pull one reference (or every tag of a name) into the image store.
 
 Pulls resolve a tag or digest to a manifest (a manifest list or OCI index picks the
-requested platform, else the host's), fetch and verify the config, download the missing
-layers in parallel to temp files (each verified against its digest), then register
-everything at once through `ImageService.add_image`, which verifies the blobs again as it
-stores them: nothing becomes visible unless it all arrived intact.
+requested platform, else the host's), fetch and verify the config, then register the
+image through `ImageService.add_image`, which reads the missing layers straight from the
+registry (fetch.BlobStream), a few at a time, storing and unpacking each in one pass; each
+blob is verified against its digest and each layer against its diff ID, and nothing
+becomes visible unless it all arrived intact.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from dockyard.common.reference import InvalidReference, Reference
 
 from ..images.layerstore import chain_ids
-from ..registry.download import Download, Extracting, download, download_all
+from ..images.store import LayerBlobMismatch
 from ..registry.endpoints import pull_endpoints
 from ..registry.errors import (
     BadManifest,
@@ -30,14 +31,16 @@ from ..registry.errors import (
 )
 from ..registry.manifests import (
     LAYER_TYPES,
+    Descriptor,
     check_platform,
     diff_ids_of,
     parse,
     select,
     sha256,
 )
-from ..registry.progress import Emit, Meter, short, status
+from ..registry.progress import Emit, short, status
 from ..registry.remote import RegistrySettings, endpoint_credentials, net
+from .fetch import DOWNLOAD_CONCURRENCY, BlobStream, InOrder, verification_failed
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
@@ -177,7 +180,7 @@ class Puller:
         old = svc.lookup_ref(_ref_key(ref))
 
         chains = chain_ids(diff_ids)
-        downloads: dict[str, Download] = {}
+        fetching: dict[str, str] = {}  # blob digest -> ident, for the layers we download
         shown: set[str] = set()
         # An image we hold whole needs no layer lines, as in Docker.
         have = svc.has_image(image_id, chains)
@@ -188,43 +191,36 @@ class Puller:
             present = svc.has_layer(chains[i - 1] if i else None, diff_id)
             # The blob is stored (under another parent): unpack it without a download.
             present = present or svc.blobs.has(d.digest)
-            if present or d.digest in downloads:
+            if present or d.digest in fetching:
                 if present and ident not in shown:
                     status(progress, "Already exists", ident)
                 shown.add(ident)
                 continue
-            downloads[d.digest] = Download(d.digest, d.size, ident)
+            fetching[d.digest] = ident
             shown.add(ident)
             status(progress, "Pulling fs layer", ident)
+        for ident in list(fetching.values())[DOWNLOAD_CONCURRENCY:]:
+            status(progress, "Waiting", ident)
+        failed = threading.Event()
+        order = InOrder(progress, list(fetching.values()))
+        entries: list[LayerEntry] = []
+        announced: set[str] = set()
+        for d, diff_id in zip(layers, diff_ids, strict=True):
+            # progress lines for the first use of a blob we fetch; a blob we hold (or a
+            # second use) is fetched quietly only if it vanished since (a concurrent rmi)
+            loud = d.digest in fetching and d.digest not in announced
+            announced.add(d.digest)
+            entries.append(
+                (diff_id, self._opener(repo, d, loud, progress, order, failed), d.digest)
+            )
+        refs = [f"{ref.name}@{top_digest}"]
+        if ref.digest is None:
+            refs.insert(0, ref.canonical())
         try:
-            download_all(repo, list(downloads.values()), progress, svc.tempfile)
-            pending: list[str] = []
-
-            def flush() -> None:
-                while pending:
-                    status(progress, "Pull complete", pending.pop(0))
-
-            entries: list[LayerEntry] = []
-            for d, diff_id in zip(layers, diff_ids, strict=True):
-                job = downloads.get(d.digest)
-                entries.append(
-                    (
-                        diff_id,
-                        self._opener(job, progress, pending, flush)
-                        if job
-                        else self._late_opener(repo, d.digest, d.size, progress),
-                        d.digest,
-                    )
-                )
-            refs = [f"{ref.name}@{top_digest}"]
-            if ref.digest is None:
-                refs.insert(0, ref.canonical())
-            got = svc.add_image(config, entries, refs, extra_blobs=kept)
-            flush()
-        finally:
-            for job in downloads.values():
-                if job.file is not None:
-                    job.file.close()
+            got = svc.add_image(config, entries, refs, extra_blobs=kept,
+                                parallel=DOWNLOAD_CONCURRENCY, failed=failed)  # fmt: skip
+        except LayerBlobMismatch as exc:
+            raise verification_failed(exc.digest) from None
         if got != image_id:
             log.warning("pulled image id %s differs from config digest %s", got, image_id)
         progress({"status": f"Digest: {top_digest}"})
@@ -235,30 +231,21 @@ class Puller:
 
     def _opener(
         self,
-        job: Download,
+        repo: Repository,
+        desc: Descriptor,
+        loud: bool,
         progress: Emit,
-        pending: list[str],
-        flush: Callable[[], None],
+        order: InOrder,
+        failed: threading.Event,
     ) -> Callable[[], BinaryIO]:
         def opener() -> BinaryIO:
-            flush()
-            assert job.file is not None
-            job.file.seek(0)
-            pending.append(job.ident)
-            return Extracting(job.file, Meter(progress, "Extracting", job.ident, job.size))  # type: ignore[return-value]
-
-        return opener
-
-    def _late_opener(
-        self, repo: Repository, digest: str, size: int, progress: Emit
-    ) -> Callable[[], BinaryIO]:
-        """For layers we hold: called only if the blob vanished since (a concurrent rmi)."""
-
-        def opener() -> BinaryIO:
-            job = Download(digest, size, short(digest))
-            download(repo, job, progress, threading.Event(), self.images.tempfile)
-            assert job.file is not None
-            return Extracting(job.file, Meter(progress, "Extracting", job.ident, size), owns=True)  # type: ignore[return-value]
+            if loud:
+                ident = short(desc.digest)
+                stream = BlobStream(repo, desc.digest, desc.size, failed, progress, ident,
+                                    order.done(ident, desc.size))  # fmt: skip
+            else:
+                stream = BlobStream(repo, desc.digest, desc.size, failed)
+            return stream  # type: ignore[return-value]
 
         return opener
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -22,8 +23,9 @@ from dockyard.fs.compression import detect_compression
 
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter
+from .layers import open_maybe_compressed
 from .layerstore import StagedLayer, chain_id
-from .store import DigestMismatch
+from .store import BlobWriter, DigestMismatch, LayerBlobMismatch
 
 _CHUNK = 1 << 20
 # Uncompressed layers are stored gzipped (fast level): half the disk, and ready to push.
@@ -52,7 +54,8 @@ class RefMove:
 
 
 class Ingest:
-    """Staged content for one operation; call with the service lock held."""
+    """Staged content for one operation; call with the service lock held. `layer()` may
+    run in several threads at once (a pull fetches layers in parallel)."""
 
     def __init__(self, svc: ImageCatalog) -> None:
         self.svc = svc
@@ -61,13 +64,20 @@ class Ingest:
         self.images: list[NewImage] = []
         self._published: list[StagedLayer] = []
         self._pinned: set[str] = set()
+        self._mutex = threading.Lock()  # staged, new_blobs and pins, between layer threads
 
     def _use(self, digest: str) -> str:
         """Pin a blob this ingest relies on (concurrent ingests may share it)."""
-        if digest not in self._pinned:
-            self._pinned.add(digest)
-            self.svc.pin_blob(digest)
+        with self._mutex:
+            if digest not in self._pinned:
+                self._pinned.add(digest)
+                self.svc.pin_blob(digest)
         return digest
+
+    def _created(self, w: BlobWriter) -> None:
+        if w.created:
+            with self._mutex:
+                self.new_blobs.append(w.digest)
 
     def _unpin_all(self) -> dict[str, int]:
         left = {d: self.svc.unpin_blob(d) for d in self._pinned}
@@ -80,8 +90,7 @@ class Ingest:
         if expected is not None and blobs.has(expected):
             return self._use(expected)
         w = blobs.ingest(stream, expected)
-        if w.created:
-            self.new_blobs.append(w.digest)
+        self._created(w)
         return self._use(w.digest)
 
     def layer_blob(self, stream: BinaryIO, expected: str | None = None) -> str:
@@ -104,14 +113,12 @@ class Ingest:
             if expected is not None and got != expected:
                 raise DigestMismatch(f"digest mismatch: expected {expected}, got {got}")
             w.commit()
-            if w.created:
-                self.new_blobs.append(w.digest)
+            self._created(w)
         return self._use(w.digest)
 
     def blob_bytes(self, data: bytes, expected: str | None = None) -> str:
         w = self.svc.blobs.put(data, expected)
-        if w.created:
-            self.new_blobs.append(w.digest)
+        self._created(w)
         return self._use(w.digest)
 
     # --- layers ---
@@ -137,9 +144,9 @@ class Ingest:
                 try:
                     if detect_compression(head) == "none":
                         return self._plain_layer(parent, chained, diff_id, blob)
-                    blob = self.blob(chained, blob)  # type: ignore[arg-type]
+                    return self._compressed_layer(parent, chained, diff_id, blob)
                 except DigestMismatch as exc:
-                    raise InvalidParameter(f"layer {diff_id}: {exc}") from None
+                    raise LayerBlobMismatch(f"layer {diff_id}: {exc}", blob or "") from None
         self._use(blob)
         staged = self.svc.layers.stage(parent, blob, diff_id)
         return self._keep(staged)
@@ -162,17 +169,52 @@ class Ingest:
             except BaseException:
                 self.svc.layers.discard(staged)
                 raise
-            if w.created:
-                self.new_blobs.append(w.digest)
+            self._created(w)
+        staged.blob = self._use(w.digest)
+        staged.blob_size = w.size
+        return self._keep(staged)
+
+    def _compressed_layer(
+        self, parent: str | None, raw: _Chained, diff_id: str | None, expected: str | None
+    ) -> str:
+        """One pass over a compressed blob: store it, and unpack it as it arrives (the
+        decompressor runs in a thread of its own). The blob's digest is checked once all
+        of it went by; a mismatch discards the unpacked layer too."""
+        with self.svc.blobs.writing() as w:
+            tee = _Tee(raw, w)
+            plain = open_maybe_compressed(tee)  # type: ignore[arg-type]
+            try:
+                try:
+                    staged = self.svc.layers.stage_stream(parent, plain, diff_id)  # type: ignore[arg-type]
+                finally:
+                    plain.close()
+            except InvalidParameter:
+                # It did not unpack (or not to its diff ID): corrupt bytes are the blob's
+                # digest mismatch, as Docker, which verifies before unpacking, reports them.
+                if expected is not None and _drained(tee) and w.digest != expected:
+                    raise DigestMismatch(
+                        f"digest mismatch: expected {expected}, got {w.digest}"
+                    ) from None
+                raise
+            try:
+                while tee.read(_CHUNK):  # bytes after the compressed stream's end
+                    pass
+                w.commit(expected)
+            except BaseException:
+                self.svc.layers.discard(staged)
+                raise
+            self._created(w)
         staged.blob = self._use(w.digest)
         staged.blob_size = w.size
         return self._keep(staged)
 
     def _keep(self, staged: StagedLayer) -> str:
-        if staged.chain_id in self.staged or self.svc.layers.has(staged.chain_id):
-            self.svc.layers.discard(staged)  # same content arrived under another name
-            return staged.chain_id
-        self.staged[staged.chain_id] = staged
+        if not self.svc.layers.has(staged.chain_id):
+            with self._mutex:
+                if staged.chain_id not in self.staged:
+                    self.staged[staged.chain_id] = staged
+                    return staged.chain_id
+        self.svc.layers.discard(staged)  # same content arrived under another name
         return staged.chain_id
 
     def diff_id_of(self, chain: str) -> str:
@@ -264,6 +306,16 @@ class Ingest:
         self._published.clear()
 
 
+def _drained(stream: _Tee) -> bool:
+    """Read `stream` to its end; False if that failed (the stream broke)."""
+    try:
+        while stream.read(_CHUNK):
+            pass
+    except Exception:  # noqa: BLE001 - the caller raises its own error instead
+        return False
+    return True
+
+
 def _read_head(stream: BinaryIO, n: int) -> bytes:
     head = b""
     while len(head) < n:
@@ -294,7 +346,7 @@ class _Chained:
 class _Tee:
     """Reads from `src` and copies every byte read into `sink`."""
 
-    def __init__(self, src: _Chained, sink: igzip.IGzipFile) -> None:
+    def __init__(self, src: _Chained, sink: igzip.IGzipFile | BlobWriter) -> None:
         self._src = src
         self._sink = sink
 

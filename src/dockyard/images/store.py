@@ -26,6 +26,14 @@ class DigestMismatch(InvalidParameter):
     pass
 
 
+class LayerBlobMismatch(InvalidParameter):
+    """A layer's blob is not the one its digest names (a pull reports the blob digest)."""
+
+    def __init__(self, message: str, digest: str) -> None:
+        super().__init__(message)
+        self.digest = digest
+
+
 def parse_sha256(digest: str) -> str:
     """The hex part of a sha256 digest; refuses anything else (blob names come from users)."""
     algo, sep, hexpart = digest.partition(":")

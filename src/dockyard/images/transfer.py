@@ -5,7 +5,9 @@ one step)."""
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -23,6 +25,7 @@ from .archive_format import (
 )
 from .ingest import Ingest
 from .layers import diff_from_upper, open_maybe_compressed
+from .layerstore import chain_ids
 from .records import dump, familiar, parse_tag_ref
 
 if TYPE_CHECKING:
@@ -274,19 +277,23 @@ def add_image(
     layers: list[tuple[str, Callable[[], BinaryIO] | None, str | None]],
     refs: list[str],
     extra_blobs: list[bytes] | None = None,
+    parallel: int = 1,
+    failed: threading.Event | None = None,
 ) -> str:
     """Register a pulled image in one step: `layers` are (diff_id, open_raw, blob
     digest) bottom first — open_raw is only called for layers not stored yet, and the
     blob digest, when given, is verified; `refs` are tags and digest references
-    (`repo@sha256:<manifest digest>`); `extra_blobs` (manifests) are kept with it."""
+    (`repo@sha256:<manifest digest>`); `extra_blobs` (manifests) are kept with it.
+
+    Up to `parallel` layers are unpacked at once (each into a directory of its own; the
+    chain IDs follow from the diff IDs, which every layer is verified against). The
+    first failure sets `failed`, so the caller's streams can stop the other layers."""
     with cat.lock.shared():
         ingest = Ingest(cat)
         try:
-            parent: str | None = None
-            chain: list[str] = []
-            for diff_id, open_raw, blob in layers:
-                parent = ingest.layer(parent, diff_id, open_raw, blob)
-                chain.append(parent)
+            parents = [None, *chain_ids(d for d, _, _ in layers)][: len(layers)]
+            work = [(p, *entry) for p, entry in zip(parents, layers, strict=True)]
+            chain = _layers_in_parallel(ingest, work, parallel, failed or threading.Event())
             kept = [ingest.blob_bytes(b) for b in extra_blobs or []]
             canon = [
                 parse_normalized(r).canonical() if "@" in r else parse_tag_ref(r).canonical()
@@ -381,3 +388,41 @@ class _ProgressReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _layers_in_parallel(
+    ingest: Ingest,
+    work: list[tuple[str | None, str, Callable[[], BinaryIO] | None, str | None]],
+    parallel: int,
+    failed: threading.Event,
+) -> list[str]:
+    """ingest.layer() for each (parent, diff_id, open_raw, blob), `parallel` at a time;
+    the first error (in time) is raised once every started layer has stopped."""
+    if parallel <= 1 or len(work) <= 1:
+        return [ingest.layer(*item) for item in work]
+
+    def one(item: tuple[str | None, str, Callable[[], BinaryIO] | None, str | None]) -> str:
+        if failed.is_set():
+            raise _Skipped()
+        try:
+            return ingest.layer(*item)
+        except BaseException:
+            failed.set()
+            raise
+
+    first: BaseException | None = None
+    with ThreadPoolExecutor(parallel, thread_name_prefix="layer") as pool:
+        futures = [pool.submit(one, item) for item in work]
+        for fut in as_completed(futures):
+            exc = fut.exception()
+            if exc is not None and not isinstance(exc, _Skipped) and first is None:
+                first = exc
+    if first is not None:
+        raise first
+    if failed.is_set():  # failed by the caller
+        raise InvalidParameter("pull cancelled")
+    return [fut.result() for fut in futures]
+
+
+class _Skipped(Exception):
+    """A layer not started because another one had failed."""

@@ -8,7 +8,7 @@ pulls and pushes with it).
 - endpoints.py: mirrors, insecure registries, Docker Hub (contacted only with
   DOCKYARD_REGISTRY_HUB set in dockyardd's environment; another registry may stand in)
 - manifests.py: media types, parsing, platform choice, the manifests we push
-- download.py / upload.py: layer blobs in (parallel, verified) and out (mount or upload)
+- upload.py: layer blobs out (mount or upload); blobs come in through `Repository.open_blob`
 - inspect.py: GET /distribution/{name}/json
 - transport.py: http.client with kept-alive connections, streaming, Docker-worded errors
 - search.py: docker search (v1 search API, else /v2/_catalog)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -525,3 +526,39 @@ def test_push_without_registry(svc, dist) -> None:
     with pytest.raises(NoRegistry):
         dist.push("localhost:1/app", "1", None, msgs.append)
     assert msgs == [{"status": "The push refers to repository [localhost:1/app]"}]
+
+
+def test_many_layers_stream_in_parallel_and_complete_bottom_first(svc, dist) -> None:
+    layers = [make_layer({f"l{i}/f": bytes([i]) * 5000}) for i in range(5)]
+    with FakeRegistry() as reg:
+        _, image_id, raw = reg.add_image("many", "1", layers)
+        got, msgs = pull(dist, f"{reg.host}/many:1")
+        assert got == image_id
+        idents = [d["digest"][7:19] for d in json.loads(raw)["layers"]]
+        s = statuses(msgs)
+        assert [x for x in s if x.endswith("Waiting")] == [f"{i}: Waiting" for i in idents[3:]]
+        assert [x for x in s if x.endswith("Pull complete")] == [
+            f"{i}: Pull complete" for i in idents
+        ]
+        for i in idents:  # each layer's lines in Docker's order
+            mine = [x.split(": ", 1)[1] for x in s if x.startswith(i)]
+            assert mine.index("Verifying Checksum") < mine.index("Download complete")
+            assert mine.index("Download complete") < mine.index("Pull complete")
+        for i, low in enumerate(reversed(svc.lowerdirs(got))):
+            assert (low / f"l{i}" / "f").read_bytes() == bytes([i]) * 5000
+
+
+def test_corrupt_bytes_inside_a_layer_are_a_verification_failure(svc, dist) -> None:
+    big = make_layer({"x": os.urandom(200_000)})
+    with FakeRegistry() as reg:
+        _, _, raw = reg.add_image("mid", "1", [L1, big])
+        bad = json.loads(raw)["layers"][1]["digest"]
+        blob = reg.blobs[bad]
+        reg.blobs[bad] = blob[:1000] + bytes(b ^ 0xFF for b in blob[1000:1100]) + blob[1100:]
+        before = sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir())
+        with pytest.raises(
+            DockyardError, match=f"filesystem layer verification failed for digest {bad}"
+        ):
+            pull(dist, f"{reg.host}/mid:1")
+        assert svc.list() == [] and svc.layers.all() == {}
+        assert sorted(p.name for p in (svc.root / "blobs" / "sha256").iterdir()) == before
