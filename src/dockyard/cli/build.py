@@ -9,7 +9,7 @@ from typing import Any
 
 from dockyard.common import dockerconfig
 
-from .buildcache import export_caches, import_caches, parse_cache
+from .buildcache import cache_values
 from .buildflags import add_named_context, parse_build_contexts, parse_secrets, parse_ssh
 from .buildoutput import check_writable, parse_output, write_metadata, write_output
 from .buildprogress import PlainProgress
@@ -134,8 +134,6 @@ def build(ctx: Context, argv: list[str]) -> int:
     if output is not None:
         check_writable(output)
         args.tag = []  # the result is files, not a tagged image
-    cache_to = parse_cache(args.cache_to, "to")
-    cache_from = import_caches(ctx, parse_cache(args.cache_from, "from"))
     build_args: dict[str, str | None] = {}
     for item in args.build_arg:
         key, eq, value = item.partition("=")
@@ -207,7 +205,8 @@ def build(ctx: Context, argv: list[str]) -> int:
         platform=args.platform,
         networkmode=args.network or "",
         extrahosts=args.add_host,
-        cachefrom=cache_from,
+        cachefrom=cache_values(args.cache_from),
+        cacheto=cache_values(args.cache_to),
         memory=memory,
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
@@ -237,8 +236,6 @@ def build(ctx: Context, argv: list[str]) -> int:
         write_metadata(args.metadata_file, image_id, args.tag)
     if output is not None and image_id:
         write_output(ctx, output, image_id)
-    if cache_to and image_id:
-        export_caches(ctx, cache_to, image_id)
     if args.quiet and image_id:
         print(image_id)
     return 0
