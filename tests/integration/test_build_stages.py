@@ -98,6 +98,28 @@ def test_named_build_contexts(daemon: Any, tmp_path: Path) -> None:
     daemon.cli("rmi", "st/named")
 
 
+def test_a_named_context_replaces_the_stage_of_that_name(daemon: Any, tmp_path: Path) -> None:
+    ctx = tmp_path / "tools-ctx"
+    ctx.mkdir()
+    (ctx / "tool.txt").write_text("from-context\n")
+    df = (
+        "FROM busybox AS tools\nRUN echo stage-ran > /tool.txt\n"
+        "FROM busybox AS base\nRUN echo base-stage-ran\n"
+        "FROM base\nCOPY --from=tools /tool.txt /tool.txt\n"
+        "RUN --mount=type=bind,from=tools,target=/t cat /t/tool.txt /tool.txt\n"
+    )
+    args = ["--build-context", f"tools={ctx}", "--build-context", "base=docker-image://busybox"]
+    res = build(daemon, tmp_path / "main", df, *args, "-t", "st/override")
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "stage-ran" not in res.stdout and "base-stage-ran" not in res.stdout  # not built
+    assert res.stdout.count("from-context\n") == 2
+    got = daemon.cli("run", "--rm", "st/override", "cat", "/tool.txt")
+    assert got.stdout == "from-context\n"
+    plain = build(daemon, tmp_path / "main", df, "-t", "st/override")
+    assert plain.returncode == 0 and "base-stage-ran" in plain.stdout  # without: the stages
+    daemon.cli("rmi", "st/override")
+
+
 def test_independent_stages_run_at_the_same_time(daemon: Any, tmp_path: Path) -> None:
     df = (
         "FROM busybox AS a\n"

@@ -213,7 +213,7 @@ class Builder(
             except ShellError:
                 return text
 
-        self.deps = stage_deps(self.stages, expand)
+        self.deps = stage_deps(self.stages, expand, frozenset(self.opts.named_contexts))
         need = needed_stages(self.deps, self.stages[-1].index)
         for stage in self.stages:
             if stage.index not in need:
