@@ -4,6 +4,7 @@ only the stages the target needs are built."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -143,18 +144,25 @@ def test_independent_stages_run_at_the_same_time(daemon: Any, tmp_path: Path) ->
     )
     text = res.stdout
     assert text.index("Step 2/10") < text.index("Step 3/10") < text.index("Step 5/10")
-    # a failing stage is reported after the output of the stages before it
+    # a failing stage stops the others (their RUN killed, its container removed) and its
+    # error and exit code are the build's, after the output of the stages before it
     bad = build(
         daemon,
         tmp_path / "bad",
-        "FROM busybox AS a\nRUN sleep 1 && echo a-done\nFROM busybox AS b\nRUN exit 3\n"
+        "FROM busybox AS a\nRUN echo a-started && sleep 60 && echo a-done\n"
+        "FROM busybox AS b\nRUN sleep 2; echo b-failing; exit 3\n"
         "FROM busybox\nCOPY --from=a /bin/true /t\nCOPY --from=b /bin/true /u\n",
         "--no-cache",
     )
-    assert bad.returncode == 3
+    assert bad.returncode == 3, bad.stderr + bad.stdout
+    assert "\na-done\n" not in bad.stdout and "\nb-failing\n" in bad.stdout
     assert (
-        "a-done" in bad.stdout
-        and "The command '/bin/sh -c exit 3' returned a non-zero code: 3" in bad.stderr
+        "The command '/bin/sh -c sleep 2; echo b-failing; exit 3' returned a non-zero code: 3"
+        in (bad.stderr)
     )
-    assert "Step 5/7" not in bad.stdout
+    assert "Step 5/7" not in bad.stdout and "build cancelled" not in bad.stderr
+    ran = re.findall(r"Running in ([0-9a-f]{12})", bad.stdout)
+    assert len(ran) == 2
+    assert daemon.cli("inspect", ran[0]).returncode != 0  # the stopped stage left nothing
+    assert daemon.cli("rm", "-f", ran[1]).returncode == 0  # the failed step's, kept as Docker
     daemon.cli("rmi", "st/par")
