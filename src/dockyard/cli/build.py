@@ -218,12 +218,15 @@ def build(ctx: Context, argv: list[str]) -> int:
     )
     out: Any = _NullOut() if args.quiet else progress_stream
     if args.progress == "plain" and not args.quiet:
-        out = PlainProgress(sys.stderr)  # BuildKit writes its progress to stderr
+        # BuildKit writes its progress to stderr, a failed step with its Dockerfile lines
+        out = PlainProgress(sys.stderr, *_dockerfile_text(args.context, args.file))
     try:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
         if isinstance(out, PlainProgress):
             out.fail(str(exc))
+            print(f"ERROR: failed to solve: {exc}", file=sys.stderr)
+            return exc.code or 1
         print(exc, file=sys.stderr)
         return exc.code  # Docker: the failed step's exit status
     if isinstance(out, PlainProgress):
@@ -239,6 +242,20 @@ def build(ctx: Context, argv: list[str]) -> int:
     if args.quiet and image_id:
         print(image_id)
     return 0
+
+
+def _dockerfile_text(context: str, dockerfile: str | None) -> tuple[str, str]:
+    """(text, name) of a local Dockerfile, for BuildKit's excerpt of a failed step."""
+    if dockerfile == "-" or "://" in context or context == "-":
+        return "", "Dockerfile"
+    path = dockerfile or os.path.join(context, "Dockerfile")
+    if dockerfile and not os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.join(context, dockerfile)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(), os.path.basename(path)
+    except OSError:
+        return "", "Dockerfile"
 
 
 class _NullOut:
