@@ -133,3 +133,42 @@ def test_local_store_keeps_other_tags(tmp_path: Path) -> None:
     assert got.manifest() == b"bbb"
     with pytest.raises(CacheFormatError, match="tag c not found"):
         LocalStore(parse_cache_spec(f"type=local,src={tmp_path},tag=c", "from"), False).manifest()
+
+
+def buildkit_would_parse(config: bytes, manifest: bytes) -> None:
+    """BuildKit's importer rules (cache/remotecache/v1/parse.go, restated): every record's
+    input links and result layers resolve, without loops; every layer chain ends at
+    parent -1 and names a blob of the manifest; the config is at most 1 MiB."""
+    assert len(config) <= 1 << 20
+    man = json.loads(manifest)
+    descs = man["layers"] if "config" in man else man["manifests"][:-1]
+    blobs = {d["digest"] for d in descs}
+    cfg = json.loads(config)
+    layers, records = cfg["layers"], cfg["records"]
+
+    def chain(i: int, seen: set[int]) -> None:
+        assert i not in seen and 0 <= i < len(layers)
+        assert layers[i]["blob"] in blobs
+        if layers[i].get("parent", 0) != -1:
+            chain(layers[i].get("parent", 0), seen | {i})
+
+    def record(i: int, seen: set[int]) -> None:
+        assert i not in seen and 0 <= i < len(records)
+        for inputs in records[i].get("inputs") or []:
+            for inp in inputs:
+                record(inp["link"], seen | {i})
+        for res in records[i].get("layers") or []:
+            chain(res["layer"], set())
+
+    for i in range(len(records)):
+        record(i, set())
+
+
+def test_buildkit_would_parse_both_layouts() -> None:
+    imgs = [
+        image(["ADD rootfs", "ENV A=1", "RUN a"], [1, 2]),
+        image(["ADD rootfs", "RUN b"], [1, 3]),
+    ]
+    for oci, manifest_form in ((True, True), (True, False), (False, False)):
+        config, manifest, _ = write_cache(imgs, oci=oci, image_manifest=manifest_form)
+        buildkit_would_parse(config, manifest)
