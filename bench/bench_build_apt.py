@@ -232,7 +232,7 @@ def docker_classic(work: Path, host: str, args: argparse.Namespace, port: int) -
         try:
             build(docker, with_mount, "--add-host", host, "--network", "host")
         except RuntimeError as exc:
-            out["docker_classic_cache_mount"] = str(exc).strip().splitlines()[-1][:200]
+            out["docker_classic_cache_mount"] = str(exc).splitlines()[0][:200]  # its stderr
     finally:
         docker.stop()
     return out
