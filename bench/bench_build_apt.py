@@ -153,17 +153,21 @@ def context(work: Path, name: str, step: str, packages: str, proxy: str) -> Path
 
 
 def rebuilds(
-    engine: Engine, ctx: Path, host: str, reps: int, *extra: str
-) -> tuple[list[float], int]:
-    """The first build fills the cache; each later one changes REV (the step reruns).
-    (times, files apt fetched in the last rebuild)"""
+    engine: Engine, ctxs: dict[str, Path], host: str, reps: int, *extra: str
+) -> dict[str, tuple[list[float], int]]:
+    """For each context: a first build fills the cache, then each rep changes REV (the
+    step reruns). The contexts alternate rep by rep, so both see the same load on a busy
+    host. {name: (times, files apt fetched in the last rebuild)}"""
     add = ["--add-host", host, "-t", "bench/apt", *extra]
-    build(engine, ctx, "--build-arg", "REV=0", *add)
-    times, out = [], ""
+    for ctx in ctxs.values():
+        build(engine, ctx, "--build-arg", "REV=0", *add)
+    got: dict[str, tuple[list[float], int]] = {name: ([], 0) for name in ctxs}
     for r in range(1, reps + 1):
-        took, out = build(engine, ctx, "--build-arg", f"REV={r}", *add)
-        times.append(took)
-    return times, sum(1 for line in out.splitlines() if line.startswith("Get:"))
+        for name, ctx in ctxs.items():
+            took, out = build(engine, ctx, "--build-arg", f"REV={r}", *add)
+            fetched = sum(1 for line in out.splitlines() if line.startswith("Get:"))
+            got[name] = ([*got[name][0], took], fetched)
+    return got
 
 
 def main() -> None:
@@ -171,6 +175,7 @@ def main() -> None:
     ap.add_argument("--packages", default="git curl python3")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--rate-mib", type=float, default=0.0, help="apt through a proxy at N MiB/s")
+    ap.add_argument("--no-cold", action="store_true", help="skip the registry-cache cold builds")
     ap.add_argument("--docker", action="store_true", help="also time dockerd 20.10 (no mount)")
     args = ap.parse_args()
     host = f"{MIRROR}:{socket.gethostbyname(MIRROR)}"
@@ -190,8 +195,8 @@ def main() -> None:
             where = f"{gateway(engine)}:{proxy.server_address[1]}"
         with_mount = context(work, "mount", WITH_MOUNT, args.packages, where)
         without = context(work, "nomount", WITHOUT, args.packages, where)
-        for name, ctx in (("cache-mount", with_mount), ("no-cache-mount", without)):
-            times, fetched = rebuilds(engine, ctx, host, args.reps)
+        both = {"cache-mount": with_mount, "no-cache-mount": without}
+        for name, (times, fetched) in rebuilds(engine, both, host, args.reps).items():
             res[f"rebuild_{name}_s"] = statistics.median(times)
             res[f"rebuild_{name}_fetched"] = fetched
             log(f"dockyard {name}: rebuild after an invalidating change {times}, {fetched} fetched")
@@ -199,8 +204,9 @@ def main() -> None:
         res["cache_mount_speedup"] = round(speedup, 2)
         log(f"dockyard: the cache mount makes the rebuild {speedup:.2f}x faster")
         # straight to the mirror: each new daemon's bridge (the proxy's address) differs
-        cold = context(work, "cold", WITHOUT, args.packages, "")
-        res.update(registry_cache(engine, work, cold, host, args.reps))
+        if not args.no_cold:
+            cold = context(work, "cold", WITHOUT, args.packages, "")
+            res.update(registry_cache(engine, work, cold, host, args.reps))
         if args.docker:
             try:
                 res.update(
@@ -227,7 +233,7 @@ def docker_classic(work: Path, host: str, args: argparse.Namespace, port: int) -
     proxy = f"127.0.0.1:{port}" if port else ""
     try:
         without = context(work, "docker-nomount", WITHOUT, args.packages, proxy)
-        times, _ = rebuilds(docker, without, host, args.reps, "--network", "host")
+        times = rebuilds(docker, {"x": without}, host, args.reps, "--network", "host")["x"][0]
         out["docker_classic_rebuild_no-cache-mount_s"] = statistics.median(times)
         log(f"docker 20.10 classic builder, no cache mount: {times}")
         with_mount = context(work, "docker-mount", WITH_MOUNT, args.packages, proxy)
