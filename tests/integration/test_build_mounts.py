@@ -156,6 +156,20 @@ def test_missing_required_secret_fails_and_optional_is_skipped(daemon: Any, tmp_
     assert missing.returncode != 0
     assert "secret nope: not found" in missing.stderr
     assert run(daemon, "image", "inspect", "bm/missing").returncode != 0  # no image tagged
+    plain = build(
+        daemon,
+        tmp_path / "m",
+        "FROM busybox\nRUN --mount=type=secret,id=nope,required=true true\n",
+        "-t",
+        "bm/missing",
+        "--progress=plain",
+    )
+    assert plain.returncode == 1
+    assert (
+        "Dockerfile:2\n--------------------\n   1 |     FROM busybox\n"
+        "   2 | >>> RUN --mount=type=secret,id=nope,required=true true\n--------------------\n"
+        "ERROR: failed to solve: secret nope: not found\n"
+    ) in plain.stderr  # BuildKit's report: the step's Dockerfile lines
     optional = build(
         daemon,
         tmp_path / "o",

@@ -4,6 +4,7 @@ only the stages the target needs are built."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,28 @@ def test_named_build_contexts(daemon: Any, tmp_path: Path) -> None:
     daemon.cli("rmi", "st/named")
 
 
+def test_a_named_context_replaces_the_stage_of_that_name(daemon: Any, tmp_path: Path) -> None:
+    ctx = tmp_path / "tools-ctx"
+    ctx.mkdir()
+    (ctx / "tool.txt").write_text("from-context\n")
+    df = (
+        "FROM busybox AS tools\nRUN echo stage-ran > /tool.txt\n"
+        "FROM busybox AS base\nRUN echo base-stage-ran\n"
+        "FROM base\nCOPY --from=tools /tool.txt /tool.txt\n"
+        "RUN --mount=type=bind,from=tools,target=/t cat /t/tool.txt /tool.txt\n"
+    )
+    args = ["--build-context", f"tools={ctx}", "--build-context", "base=docker-image://busybox"]
+    res = build(daemon, tmp_path / "main", df, *args, "-t", "st/override")
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "stage-ran" not in res.stdout and "base-stage-ran" not in res.stdout  # not built
+    assert res.stdout.count("from-context\n") == 2
+    got = daemon.cli("run", "--rm", "st/override", "cat", "/tool.txt")
+    assert got.stdout == "from-context\n"
+    plain = build(daemon, tmp_path / "main", df, "-t", "st/override")
+    assert plain.returncode == 0 and "base-stage-ran" in plain.stdout  # without: the stages
+    daemon.cli("rmi", "st/override")
+
+
 def test_independent_stages_run_at_the_same_time(daemon: Any, tmp_path: Path) -> None:
     df = (
         "FROM busybox AS a\n"
@@ -121,18 +144,25 @@ def test_independent_stages_run_at_the_same_time(daemon: Any, tmp_path: Path) ->
     )
     text = res.stdout
     assert text.index("Step 2/10") < text.index("Step 3/10") < text.index("Step 5/10")
-    # a failing stage is reported after the output of the stages before it
+    # a failing stage stops the others (their RUN killed, its container removed) and its
+    # error and exit code are the build's, after the output of the stages before it
     bad = build(
         daemon,
         tmp_path / "bad",
-        "FROM busybox AS a\nRUN sleep 1 && echo a-done\nFROM busybox AS b\nRUN exit 3\n"
+        "FROM busybox AS a\nRUN echo a-started && sleep 60 && echo a-done\n"
+        "FROM busybox AS b\nRUN sleep 2; echo b-failing; exit 3\n"
         "FROM busybox\nCOPY --from=a /bin/true /t\nCOPY --from=b /bin/true /u\n",
         "--no-cache",
     )
-    assert bad.returncode == 3
+    assert bad.returncode == 3, bad.stderr + bad.stdout
+    assert "\na-done\n" not in bad.stdout and "\nb-failing\n" in bad.stdout
     assert (
-        "a-done" in bad.stdout
-        and "The command '/bin/sh -c exit 3' returned a non-zero code: 3" in bad.stderr
+        "The command '/bin/sh -c sleep 2; echo b-failing; exit 3' returned a non-zero code: 3"
+        in (bad.stderr)
     )
-    assert "Step 5/7" not in bad.stdout
+    assert "Step 5/7" not in bad.stdout and "build cancelled" not in bad.stderr
+    ran = re.findall(r"Running in ([0-9a-f]{12})", bad.stdout)
+    assert len(ran) == 2
+    assert daemon.cli("inspect", ran[0]).returncode != 0  # the stopped stage left nothing
+    assert daemon.cli("rm", "-f", ran[1]).returncode == 0  # the failed step's, kept as Docker
     daemon.cli("rmi", "st/par")

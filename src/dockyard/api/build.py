@@ -108,6 +108,9 @@ def options_from_request(req: Request) -> BuildOptions:
     cache_from = _json_param(req, "cachefrom") or []
     if not isinstance(cache_from, list):
         raise InvalidParameter("invalid cachefrom value: must be a JSON array")
+    cache_to = _json_param(req, "cacheto") or []
+    if not isinstance(cache_to, list):
+        raise InvalidParameter("invalid cacheto value: must be a JSON array")
     extrahosts = [h for v in req.query.get("extrahosts") or [] for h in v.split(",") if h]
     rm = req.q("rm")
     return BuildOptions(
@@ -129,6 +132,7 @@ def options_from_request(req: Request) -> BuildOptions:
         cpushares=req.q_int("cpushares", 0) or 0,
         auth_configs=_registry_config(req),
         cache_from=[str(c) for c in cache_from if c],
+        cache_to=[str(c) for c in cache_to if c],
         secrets=_secrets(req),
         check=req.q_bool("check"),
         build_contexts=parse_contexts({str(k): str(v) for k, v in contexts.items()}),

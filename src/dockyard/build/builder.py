@@ -34,6 +34,7 @@ from .plan import (
     Stage,
 )
 from .platforms import platform_args
+from .remotecache import RemoteCaches
 from .run import RunSteps
 from .runmounts import MountSteps
 from .shell import ShellError, env_map, process_word, process_words, words_used
@@ -64,7 +65,9 @@ class BuildPeers:
     cache_mounts: CacheMounts
 
 
-class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps, CopySteps):
+class Builder(
+    Planning, ParallelStages, Cache, RemoteCaches, ConfigSteps, RunSteps, MountSteps, CopySteps
+):
     """One build: the stages in order, each instruction dispatched to its step."""
 
     def __init__(
@@ -139,6 +142,7 @@ class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps
             raise exc.for_file(self.opts.dockerfile) from None
         check_syntax(df.syntax)
         self.check_config = parse_check(df.check)
+        cache_imports, cache_exports = self.cache_specs()
         self.plan(df)
         if df.warnings:
             for w in df.warnings:
@@ -147,6 +151,7 @@ class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps
                 "[WARNING]: Empty continuation lines will become errors in a future release.\n"
             )
         self._skip_unneeded()
+        self.import_caches(cache_imports)
         for inst in self._meta:
             self.step_line(inst)
             for key, default in self._arg_pairs(inst, self._meta_env()):
@@ -159,6 +164,7 @@ class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps
         final = self.stages[-1]
         if final.image_id is None:
             raise InvalidParameter("No image was generated. Is your Dockerfile empty?")
+        self.export_caches(cache_exports, final.image_id)
         unused = sorted(
             k
             for k in self.opts.buildargs
@@ -207,7 +213,7 @@ class Builder(Planning, ParallelStages, Cache, ConfigSteps, RunSteps, MountSteps
             except ShellError:
                 return text
 
-        self.deps = stage_deps(self.stages, expand)
+        self.deps = stage_deps(self.stages, expand, frozenset(self.opts.named_contexts))
         need = needed_stages(self.deps, self.stages[-1].index)
         for stage in self.stages:
             if stage.index not in need:

@@ -2,7 +2,7 @@
 name in FROM, COPY --from and RUN --mount from=.
 
 The classic API takes one tar: dockyard's CLI puts each local named context in it under
-``.dockyard-contexts/<name>/`` and names them in the `buildcontexts` query parameter
+``.dockyard-contexts/<index>/`` (the local ones numbered in name order) and names them in the `buildcontexts` query parameter
 ({"name": "local" | "docker-image://ref"}); the daemon moves those directories out of the
 main context before anything else reads it (see docs/build.md)."""
 
@@ -43,10 +43,12 @@ def take_local(root: Path, dest: Path, specs: dict[str, str]) -> dict[str, Named
     """Move the local named contexts out of the extracted main context `root`."""
     found: dict[str, NamedContext] = {}
     holder = root / TAR_DIR
-    for index, (name, value) in enumerate(sorted(specs.items())):
+    index = -1  # the CLI numbers the local ones only, in sorted name order
+    for name, value in sorted(specs.items()):
         if value != "local":
             found[name] = NamedContext(image=value.removeprefix("docker-image://"))
             continue
+        index += 1
         src = holder / str(index)
         if not src.is_dir() or src.is_symlink():
             raise InvalidParameter(f"named context {name} is missing from the build context")

@@ -1,7 +1,9 @@
 """Independent stages built at the same time (BuildKit's solver does so): each stage runs
 in a thread once the stages it reads are built. The stream still reads as if the stages
-ran in order: a stage's messages wait until every earlier stage is done, and a failure
-is reported for the first failing stage, after the output of the stages before it."""
+ran in order: a stage's messages wait until every earlier stage is done. The first stage
+to fail stops the others, as BuildKit's solver does (their running RUN is killed and its
+container removed), and its error (a RUN's exit code) is the build's, reported after the
+output it held back."""
 
 from __future__ import annotations
 
@@ -58,6 +60,7 @@ class _Schedule:
         self.failed: dict[int, BaseException] = {}
         self.done = {i: threading.Event() for i in self.order}
         self.offsets: dict[int, int] = {}
+        self.root: tuple[int, BaseException] | None = None  # the failure that stopped all
         step = builder.step
         for s in stages:
             self.offsets[s.index] = step
@@ -72,10 +75,13 @@ class _Schedule:
             t.start()
         for t in threads:
             t.join()
-        for idx in self.order:
-            exc = self.failed.get(idx)
-            if exc is not None and not isinstance(exc, _DependencyFailed):
-                raise exc
+        if self.root is not None:
+            idx, exc = self.root
+            with self.lock:
+                for msg in self.buffers[idx]:  # the failing step's output, held back
+                    self.b.write_message(msg)
+                self.buffers[idx].clear()
+            raise exc
 
     def _sink(self, idx: int) -> Any:
         def sink(msg: dict[str, Any]) -> None:
@@ -112,8 +118,12 @@ class _Schedule:
                     if dep in self.failed:
                         raise _DependencyFailed
             self.b.run_stage(stage)
-        except BaseException as exc:  # reported by run(), in stage order
-            self.failed[stage.index] = exc
+        except BaseException as exc:  # reported by run()
+            with self.lock:
+                self.failed[stage.index] = exc
+                if self.root is None and not isinstance(exc, _DependencyFailed):
+                    self.root = (stage.index, exc)
+                    self.b.cancelled.set()  # stop the stages still running
         finally:
             with self.lock:
                 self.finished.add(stage.index)

@@ -53,7 +53,8 @@ class BuildOptions:
     shmsize: int = 0
     cpushares: int = 0
     auth_configs: dict[str, Any] = field(default_factory=dict)
-    cache_from: list[str] = field(default_factory=list)
+    cache_from: list[str] = field(default_factory=list)  # image names or cache specs
+    cache_to: list[str] = field(default_factory=list)  # `cacheto`: cache specs (dockyard's)
     # --secret values by id and --ssh agent sockets by id: never logged nor stored
     secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
     ssh: dict[str, str] = field(default_factory=dict, repr=False)

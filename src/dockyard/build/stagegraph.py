@@ -29,9 +29,13 @@ def stage_refs(stage: Stage, expand: Callable[[str], str]) -> list[str]:
     return [r.lower() for r in refs if r]
 
 
-def stage_deps(stages: list[Stage], expand: Callable[[str], str]) -> dict[int, set[int]]:
-    """For each stage, the earlier stages it reads (FROM, --from, mount from=)."""
-    by_name = {s.name: s.index for s in stages if s.name}
+def stage_deps(
+    stages: list[Stage], expand: Callable[[str], str], replaced: frozenset[str] = frozenset()
+) -> dict[int, set[int]]:
+    """For each stage, the earlier stages it reads (FROM, --from, mount from=). A stage
+    whose name is `replaced` (a named build context of that name, as in BuildKit) is read
+    by nobody: the context stands in for it."""
+    by_name = {s.name: s.index for s in stages if s.name and s.name not in replaced}
     deps: dict[int, set[int]] = {}
     for stage in stages:
         found = set()

@@ -9,7 +9,7 @@ from typing import Any
 
 from dockyard.common import dockerconfig
 
-from .buildcache import export_caches, import_caches, parse_cache
+from .buildcache import cache_values
 from .buildflags import add_named_context, parse_build_contexts, parse_secrets, parse_ssh
 from .buildoutput import check_writable, parse_output, write_metadata, write_output
 from .buildprogress import PlainProgress
@@ -134,8 +134,6 @@ def build(ctx: Context, argv: list[str]) -> int:
     if output is not None:
         check_writable(output)
         args.tag = []  # the result is files, not a tagged image
-    cache_to = parse_cache(args.cache_to, "to")
-    cache_from = import_caches(ctx, parse_cache(args.cache_from, "from"))
     build_args: dict[str, str | None] = {}
     for item in args.build_arg:
         key, eq, value = item.partition("=")
@@ -207,7 +205,8 @@ def build(ctx: Context, argv: list[str]) -> int:
         platform=args.platform,
         networkmode=args.network or "",
         extrahosts=args.add_host,
-        cachefrom=cache_from,
+        cachefrom=cache_values(args.cache_from),
+        cacheto=cache_values(args.cache_to),
         memory=memory,
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
@@ -219,12 +218,15 @@ def build(ctx: Context, argv: list[str]) -> int:
     )
     out: Any = _NullOut() if args.quiet else progress_stream
     if args.progress == "plain" and not args.quiet:
-        out = PlainProgress(sys.stderr)  # BuildKit writes its progress to stderr
+        # BuildKit writes its progress to stderr, a failed step with its Dockerfile lines
+        out = PlainProgress(sys.stderr, *_dockerfile_text(args.context, args.file))
     try:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
         if isinstance(out, PlainProgress):
             out.fail(str(exc))
+            print(f"ERROR: failed to solve: {exc}", file=sys.stderr)
+            return exc.code or 1
         print(exc, file=sys.stderr)
         return exc.code  # Docker: the failed step's exit status
     if isinstance(out, PlainProgress):
@@ -237,11 +239,23 @@ def build(ctx: Context, argv: list[str]) -> int:
         write_metadata(args.metadata_file, image_id, args.tag)
     if output is not None and image_id:
         write_output(ctx, output, image_id)
-    if cache_to and image_id:
-        export_caches(ctx, cache_to, image_id)
     if args.quiet and image_id:
         print(image_id)
     return 0
+
+
+def _dockerfile_text(context: str, dockerfile: str | None) -> tuple[str, str]:
+    """(text, name) of a local Dockerfile, for BuildKit's excerpt of a failed step."""
+    if dockerfile == "-" or "://" in context or context == "-":
+        return "", "Dockerfile"
+    path = dockerfile or os.path.join(context, "Dockerfile")
+    if dockerfile and not os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.join(context, dockerfile)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(), os.path.basename(path)
+    except OSError:
+        return "", "Dockerfile"
 
 
 class _NullOut:

@@ -14,8 +14,13 @@ _QUIET = re.compile(r"^ ---> (Running in |Removed intermediate container |[0-9a-
 class PlainProgress:
     """A text sink for display_stream that rewrites its lines as BuildKit's plain mode."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, dockerfile: str = "", name: str = "Dockerfile") -> None:
         self.out = out
+        self.lines = dockerfile.splitlines()
+        self.name = name
+        self.cursor = 0  # steps come in Dockerfile order: search on from the last one
+        self.label = ""
+        self.where = 0  # the current step's line in the Dockerfile, 1-based (0: unknown)
         self.vertex = 0
         self.started = 0.0
         self.cached = False
@@ -45,7 +50,9 @@ class PlainProgress:
             self.started = time.monotonic()
             self.cached = False
             self.open = True
-            self.out.write(f"\n#{self.vertex} [{m.group(1)}/{m.group(2)}] {m.group(3)}\n")
+            self.label = f"[{m.group(1)}/{m.group(2)}] {m.group(3)}"
+            self.where = self._find(m.group(3))
+            self.out.write(f"\n#{self.vertex} {self.label}\n")
             return
         if line == " ---> Using cache":
             self.cached = True
@@ -92,7 +99,29 @@ class PlainProgress:
             self.pending = ""
         if self.open:
             self.out.write(f"#{self.vertex} ERROR: {message}\n")
+            self.out.write(f"------\n > {self.label}:\n------\n")
+            if self.where:
+                self.out.write(self._snippet())
         self.out.flush()
+
+    def _find(self, instruction: str) -> int:
+        """The line a step's instruction starts on (its first physical line)."""
+        for i in range(self.cursor, len(self.lines)):
+            text = self.lines[i].strip().removesuffix("\\").strip()
+            if text and not text.startswith("#") and instruction.startswith(text):
+                self.cursor = i + 1
+                return i + 1
+        return 0
+
+    def _snippet(self) -> str:
+        """BuildKit's source excerpt of the failed step, its line marked."""
+        first, last = max(1, self.where - 2), min(len(self.lines), self.where + 1)
+        out = [f"{self.name}:{self.where}", "-" * 20]
+        for n in range(first, last + 1):
+            mark = ">>>" if n == self.where else "   "
+            out.append(f"{n:>4} | {mark} {self.lines[n - 1]}".rstrip())
+        out.append("-" * 20)
+        return "\n".join(out) + "\n"
 
 
 def _full(tag: str) -> str:

@@ -40,6 +40,7 @@ class Build:
         networkmode: str = "",
         extrahosts: list[str] | None = None,
         cachefrom: list[str] | None = None,
+        cacheto: list[str] | None = None,
         memory: int | None = None,
         shmsize: int | None = None,
         cpushares: int | None = None,
@@ -95,6 +96,8 @@ class Build:
             params.append(("extrahosts", ",".join(extrahosts)))
         if cachefrom:
             params.append(("cachefrom", _compact(cachefrom)))
+        if cacheto:
+            params.append(("cacheto", _compact(cacheto)))  # dockyard's: see docs/build.md
         for value, key in ((memory, "memory"), (shmsize, "shmsize"), (cpushares, "cpushares")):
             if value is not None:
                 params.append((key, str(value)))
