@@ -4,6 +4,7 @@ blobs it names; cacheformat knows what they mean."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -14,9 +15,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard.common.reference import parse_normalized
 
+from ..distribution.fetch import BlobStream, verification_failed
 from ..errors import InvalidParameter
 from ..registry import credentials as credmod
-from ..registry.download import Download, download
 from ..registry.progress import Emit, short
 from ..registry.remote import RegistrySettings, connect, net
 from ..registry.upload import push_layer
@@ -77,10 +78,17 @@ class RegistryStore:
 
     def opener(self, digest: str, size: int, tempfile: Callable[[], BinaryIO]) -> Opener:
         def open_blob() -> BinaryIO:
-            job = Download(digest, size, short(digest))
-            download(self.repo, job, self.progress, threading.Event(), tempfile)
-            assert job.file is not None
-            return job.file
+            f = tempfile()
+            h = hashlib.sha256()
+            stream = BlobStream(self.repo, digest, size, threading.Event(), self.progress, short(digest))
+            with stream:
+                while chunk := stream.read():
+                    f.write(chunk)
+                    h.update(chunk)
+            if "sha256:" + h.hexdigest() != digest:  # the stream checked the size only
+                raise verification_failed(digest)
+            f.seek(0)
+            return f
 
         return open_blob
 
