@@ -51,12 +51,16 @@ class TcpProxy:
             log.debug("proxy to %s:%d: %s", *self.target, exc)
             client.close()
             return
-        threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+        back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
+        back.start()
         _pump(client, upstream)
+        back.join()  # each socket is written by one pump and read by the other
+        client.close()
+        upstream.close()
 
 
 def _pump(src: socket.socket, dst: socket.socket) -> None:
-    """Copy src to dst until src ends, then half-close dst; the second pump to finish closes both."""
+    """Copy src to dst until src ends, then half-close dst (the other direction goes on)."""
     try:
         while data := src.recv(_CHUNK):
             dst.sendall(data)
@@ -66,5 +70,3 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
         dst.shutdown(socket.SHUT_WR)
     with contextlib.suppress(OSError):
         src.shutdown(socket.SHUT_RD)
-    # each socket is closed by the pump that reads it, once its reading is over
-    src.close()
