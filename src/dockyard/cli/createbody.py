@@ -7,13 +7,15 @@ the daemon sees one shape whichever client created the container.
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
 
 from ..common import dockerconfig
 from ..common.timefmt import parse_go_duration
 from .common import ArgumentParser, CLIError
 from .flags import FlagError, env_value, flag_error, ram_in_bytes, read_kv_file
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
@@ -197,6 +199,8 @@ def parse_security_opts(values: list[str]) -> list[str] | None:
             key, _, arg = value.partition(":")
             eq = "="
         if key == "seccomp" and arg not in ("unconfined", "builtin", ""):
+            import json  # only for a profile file: `run` starts faster without it
+
             try:
                 with open(arg, "rb") as f:
                     profile = json.loads(f.read())
@@ -322,7 +326,6 @@ def build_create(
     """Parsed flags -> (POST /containers/create body, query params)."""
     from dockyard.common.apishapes import host_config
     from dockyard.common.mountspec import parse_mount_flag, parse_tmpfs_flag, split_volume_flags
-    from dockyard.common.ports import parse_expose, parse_publish
 
     try:
         env = [x for f in o.env_file for x in read_kv_file(f)]
@@ -335,8 +338,13 @@ def build_create(
         for item in [x for f in o.label_file for x in read_kv_file(f)] + o.label:
             key, _, val = item.partition("=")
             labels[key] = val
-        exposed, bindings = parse_publish(o.publish)
-        exposed.update(parse_expose(o.expose))
+        exposed: dict[str, Any] = {}
+        bindings: dict[str, Any] = {}
+        if o.publish or o.expose:  # ports (ipaddress, typing) loads only when asked for
+            from dockyard.common.ports import parse_expose, parse_publish
+
+            exposed, bindings = parse_publish(o.publish)
+            exposed.update(parse_expose(o.expose))
         binds, volumes = split_volume_flags(o.volume)
         mounts = [omitempty(parse_mount_flag(m)) for m in o.mount]
         tmpfs = dict(parse_tmpfs_flag(t) for t in o.tmpfs)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from .common import APIError, CLIError, Context, StatusExit
 from .createbody import build_create, create_parser
 from .flags import parse_with
 from .shared import start_error_code
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _fail(ctx: Context, message: str, code: int = 125) -> StatusExit:
