@@ -135,7 +135,7 @@ def version(ctx: Context, argv: list[str]) -> int:
     except Exception as exc:  # the client part still prints, like docker
         error = getattr(exc, "message", None) or str(exc)
     if fmt:
-        from .gotemplate import TemplateError
+        from .gotemplate_lex import TemplateError  # the engine itself loads only if needed
 
         fmt = "{{json .}}" if fmt == "json" else fmt
         try:
