@@ -27,7 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import profile_run  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
-from engines import REPO, Docker, DockerCliOnDockyard, Dockyard, Engine, Podman, log  # noqa: E402
+from engines import (  # noqa: E402
+    REPO,
+    Docker,
+    DockerCliOnDockyard,
+    Dockyard,
+    Engine,
+    Podman,
+    log,
+    refuse_if_in_use,  # noqa: E402
+)
 from report import Row  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -158,7 +167,7 @@ def build_rows(results: dict) -> list[Row]:
     for n, per in (results.get("concurrent") or {}).items():
         big = n == "100"
         rows += [
-            Row(f"2. {n}x run -d, until all run", "s", {e: pick(per, e, "start_all") for e in engines}, 0.5 if big else None),
+            Row(f"2. {n}x run -d, until all run", "s", {e: pick(per, e, "start_all") for e in engines}, 0.4 if big else None),
             Row(f"2. ps -a with {n}", "ms", {e: pick(per, e, "ps_a") for e in engines}, 1.0 if big else None),
             Row(f"2. rm -f of {n}", "s", {e: pick(per, e, "rm_f_all") for e in engines}),
             Row(f"2. daemon RSS with {n} running", "MiB",
@@ -216,6 +225,12 @@ def main(argv: list[str]) -> int:
             e.adopt()
             guarded(f"stop and clean {e.name}", e.stop, results["errors"])
         return 1 if results["errors"] else 0
+    for e in engines.values():  # before anything is started, stopped or cleaned
+        if e.daemon_comm and e.daemon_marker():
+            try:
+                refuse_if_in_use(e.daemon_comm, Path(e.daemon_marker()))
+            except RuntimeError as exc:
+                raise SystemExit(f"bench/run: {exc}") from None
     t0 = time.monotonic()
     try:
         run_all(cfg, engines, args, results)

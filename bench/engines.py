@@ -76,6 +76,17 @@ def wait_gone(pid: int, timeout: float) -> bool:
     return False
 
 
+def refuse_if_in_use(comm: str, marker: Path) -> None:
+    """The fixed paths of this bench may belong to another run (another worktree's bench
+    uses the same classes): never clean up under a live daemon, stop instead."""
+    pids = find_pids(comm, str(marker))
+    if pids:
+        raise RuntimeError(
+            f"{marker} is in use by a running {comm} (pid {pids[0]}): another bench run? "
+            "Wait for it to end (bench/run --cleanup removes what a killed run left)"
+        )
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -192,6 +203,7 @@ class Dockyard(Engine):
         raise RuntimeError("no free 10.x.0.0/16 for dockyard's address pool")
 
     def start(self) -> None:
+        refuse_if_in_use(self.daemon_comm, self.base)
         if self.base.exists() or self.exec_root.exists():
             log("leftovers of an earlier run: cleaning them first")
             saved = (self.bridge, self.bridge_prefix, self.nft_table)
@@ -309,6 +321,7 @@ class Docker(Engine):
         return ["--bridge", "none"]
 
     def start(self) -> None:
+        refuse_if_in_use(self.daemon_comm, self.data_root)
         if self.data_root.exists() or self.exec_root.exists():
             log("leftovers of an earlier run: cleaning them first")
             self.stop()

@@ -7,14 +7,28 @@ import sys
 from dockyard.common import dockerconfig
 from dockyard.common.detachkeys import parse_detach_keys
 
-from .common import APIError, CLIError, Context, parser
-from .flags import FlagError, env_value, parse_with, read_kv_file
-from .inspect import time_arg
+from ..client.api import APIError
+from .errors import CLIError
+from .quickargs import switches_only
 from .shared import start_error_code
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .context import Context
+
+
+def parser(command: str, usage: str | None = None) -> Any:
+    """cli.common's parser: argparse loads only for the command lines that need it."""
+    from .common import parser as argparse_parser
+
+    return argparse_parser(command, usage=usage)
 
 
 def logs(ctx: Context, argv: list[str]) -> int:
     from . import streams
+    from .inspect import time_arg
 
     p = parser("logs", usage="dockyard logs [OPTIONS] CONTAINER")
     p.add_argument("--details", action="store_true")
@@ -46,6 +60,7 @@ def logs(ctx: Context, argv: list[str]) -> int:
 
 def attach(ctx: Context, argv: list[str]) -> int:
     from . import streams
+    from .flags import parse_with
 
     p = parser("attach", usage="dockyard attach [OPTIONS] CONTAINER")
     p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
@@ -94,8 +109,19 @@ def attach(ctx: Context, argv: list[str]) -> int:
     return int(doc.get("StatusCode", 0))
 
 
-def exec_(ctx: Context, argv: list[str]) -> int:
-    from . import streams
+_EXEC_SWITCHES = {"-d": "detach", "--detach": "detach", "-i": "interactive",
+                  "--interactive": "interactive", "--privileged": "privileged", "-t": "tty",
+                  "--tty": "tty"}  # fmt: skip
+
+
+def _exec_args(argv: list[str]) -> tuple[Any, list[str], list[str]]:
+    """(options, [CONTAINER, COMMAND...], env): switches alone skip argparse."""
+    quick = switches_only(argv, _EXEC_SWITCHES, interspersed=False)
+    if quick is not None and len(quick[1]) >= 2:
+        o = quick[0]
+        o.detach_keys, o.user, o.workdir = dockerconfig.detach_keys(), "", ""
+        return o, quick[1], []
+    from .flags import FlagError, env_value, parse_with, read_kv_file
 
     p = parser("exec", usage="dockyard exec [OPTIONS] CONTAINER COMMAND [ARG...]")
     p.add_argument("-d", "--detach", action="store_true")
@@ -110,13 +136,20 @@ def exec_(ctx: Context, argv: list[str]) -> int:
     o, rest = parse_with(p, argv)
     if len(rest) < 2:
         p.error('"exec" requires at least 2 arguments.')
-    container, cmd = rest[0], rest[1:]
     env = [x for f in o.env_file for x in read_kv_file(f)]
     for value in o.env:
         try:
             env.append(env_value(value))
         except FlagError as exc:
             p.error(f'invalid argument "{value}" for "-e, --env" flag: {exc}')
+    return o, rest, env
+
+
+def exec_(ctx: Context, argv: list[str]) -> int:
+    from . import streams
+
+    o, rest, env = _exec_args(argv)
+    container, cmd = rest[0], rest[1:]
     if o.detach_keys:
         try:
             parse_detach_keys(o.detach_keys)

@@ -6,14 +6,15 @@ the daemon sees one shape whichever client created the container.
 
 from __future__ import annotations
 
-import argparse
-import json
-from typing import Any
-
 from ..common import dockerconfig
 from ..common.timefmt import parse_go_duration
-from .common import ArgumentParser, CLIError
+from .errors import CLIError
 from .flags import FlagError, env_value, flag_error, ram_in_bytes, read_kv_file
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
@@ -110,6 +111,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
 
 
 def create_parser(command: str) -> argparse.ArgumentParser:
+    from .common import ArgumentParser
+
     # -h is --hostname here, so the parser gets no automatic help flag
     p = ArgumentParser(
         prog=f"dockyard {command}",
@@ -118,10 +121,79 @@ def create_parser(command: str) -> argparse.ArgumentParser:
     )
     add_create_flags(p)
     if command == "run":
-        p.add_argument("-d", "--detach", action="store_true")
-        p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
-        p.add_argument("--sig-proxy", action="store_true", default=True)
+        _add_run_flags(p)
     return p
+
+
+def _add_run_flags(p: Any) -> None:
+    p.add_argument("-d", "--detach", action="store_true")
+    p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
+    p.add_argument("--sig-proxy", action="store_true", default=True)
+
+
+class Options:
+    """The parsed flags of a quick line: argparse.Namespace's attributes, without argparse."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+class _Defaults:
+    """What add_create_flags registers, kept as each flag's dest and default."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def add_argument(self, *names: str, **kw: Any) -> None:
+        longs = [n for n in names if n.startswith("--")]
+        dest = kw.get("dest") or (longs[0] if longs else names[0]).lstrip("-").replace("-", "_")
+        if "default" in kw:
+            self.values[dest] = kw["default"]
+        else:
+            self.values[dest] = False if kw.get("action") == "store_true" else None
+
+
+_QUICK_SWITCHES = {"--rm": "rm", "-d": "detach", "--detach": "detach", "-i": "interactive",
+                   "--interactive": "interactive", "-t": "tty", "--tty": "tty"}  # fmt: skip
+
+
+def quick_args(command: str, argv: list[str]) -> tuple[Options, list[str]] | None:
+    """`run [--rm] [-d] [-i] [-t] [--name N] IMAGE [COMMAND...]` read without argparse (its
+    import and this parser cost ~12 ms of every `run`): the options as argparse would give
+    them, and IMAGE COMMAND...; None for any other line (argparse reads it, errors and all)."""
+    given: dict[str, Any] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--name" and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            given["name"] = argv[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--name=") and len(arg) > 7:
+            given["name"] = arg[7:]
+        elif arg in _QUICK_SWITCHES:
+            given[_QUICK_SWITCHES[arg]] = True
+        elif (
+            arg.startswith("-")
+            and all(f"-{ch}" in _QUICK_SWITCHES for ch in arg[1:])
+            and len(arg) > 1
+        ):
+            given.update((_QUICK_SWITCHES[f"-{ch}"], True) for ch in arg[1:])
+        elif arg.startswith("-"):
+            return None
+        else:
+            break
+        i += 1
+    rest = argv[i:]
+    if not rest or ("detach" in given and command != "run"):
+        return None
+    defaults = _Defaults()
+    add_create_flags(defaults)  # type: ignore[arg-type]
+    if command == "run":
+        _add_run_flags(defaults)
+    options = Options({**defaults.values, **given})
+    options._explicit = set(given)  # type: ignore[attr-defined]
+    return options, rest
 
 
 def parse_ulimit(value: str) -> dict[str, Any]:
@@ -197,6 +269,8 @@ def parse_security_opts(values: list[str]) -> list[str] | None:
             key, _, arg = value.partition(":")
             eq = "="
         if key == "seccomp" and arg not in ("unconfined", "builtin", ""):
+            import json  # only for a profile file: `run` starts faster without it
+
             try:
                 with open(arg, "rb") as f:
                     profile = json.loads(f.read())
@@ -322,7 +396,6 @@ def build_create(
     """Parsed flags -> (POST /containers/create body, query params)."""
     from dockyard.common.apishapes import host_config
     from dockyard.common.mountspec import parse_mount_flag, parse_tmpfs_flag, split_volume_flags
-    from dockyard.common.ports import parse_expose, parse_publish
 
     try:
         env = [x for f in o.env_file for x in read_kv_file(f)]
@@ -335,8 +408,13 @@ def build_create(
         for item in [x for f in o.label_file for x in read_kv_file(f)] + o.label:
             key, _, val = item.partition("=")
             labels[key] = val
-        exposed, bindings = parse_publish(o.publish)
-        exposed.update(parse_expose(o.expose))
+        exposed: dict[str, Any] = {}
+        bindings: dict[str, Any] = {}
+        if o.publish or o.expose:  # ports (ipaddress, typing) loads only when asked for
+            from dockyard.common.ports import parse_expose, parse_publish
+
+            exposed, bindings = parse_publish(o.publish)
+            exposed.update(parse_expose(o.expose))
         binds, volumes = split_volume_flags(o.volume)
         mounts = [omitempty(parse_mount_flag(m)) for m in o.mount]
         tmpfs = dict(parse_tmpfs_flag(t) for t in o.tmpfs)

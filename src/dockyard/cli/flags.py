@@ -3,10 +3,13 @@ parsers Docker's flags share: sizes, durations, env and label files."""
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from .errors import CLIError
+
+TYPE_CHECKING = False  # argparse is imported by the parser's owner, when one is needed
+if TYPE_CHECKING:
+    import argparse
 
 _TRUE = ("1", "t", "T", "true", "TRUE", "True")
 

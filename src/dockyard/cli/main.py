@@ -1,7 +1,9 @@
 """The `dockyard` command: global flags, then a lazily imported command module.
 
 Start-up matters (every `ps` pays it): only stdlib modules load before the command runs;
-help texts (cli/help, cli/helpdata) load only when help is printed.
+help texts (cli/help, cli/helpdata) load only when help is printed. The launcher that
+scripts/install-deps writes starts Python without `site` (-S, ~5 ms): the commands that
+need only the standard library (LEAN) run without it, the others get it loaded first.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ EXTRA_COMMAND_TABLES = [
 ]
 # Whole programs of their own, on the same floor as cli: first word -> "module:function".
 PROGRAMS = {"compose": "dockyard.kube.compose_program:main"}  # compose, + `convert --kube`
+# Command modules that import nothing outside the standard library (no site-packages).
+LEAN = {"ps", "attach", "sysinfo", "lifecycle", "run", "inspect", "containers"}
+
+
+def load_site() -> None:
+    """site-packages (and .pth files), when the launcher started Python with -S."""
+    if "site" not in sys.modules:
+        import site
+
+        site.main()
 
 
 def load_tables() -> None:
@@ -132,6 +144,7 @@ def _help(words: list[str], opts: dict[str, str | bool]) -> int:
 
 
 def _run_program(word: str, args: list[str], host: str | None) -> int:
+    load_site()
     if host:
         os.environ["DOCKYARD_HOST"] = host
     module_name, func_name = PROGRAMS[word].split(":")
@@ -164,9 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         if rest[0] in _groups() and (len(rest) == 1 or rest[1] in ("--help", "-h")):
             return _help(rest[:1], opts)
         return _unknown(rest)
-    from .common import Context, run_command
+    from .context import Context, run_command
 
     module_name, func_name = COMMANDS[key].split(":")
+    if module_name not in LEAN:
+        load_site()
     module = importlib.import_module(
         module_name if "." in module_name else f"dockyard.cli.{module_name}"
     )

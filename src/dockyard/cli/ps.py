@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Any
 
-from .common import CLIError, Context, parser
-from .inspect import config_format, go_time, human_size, print_list, since
+from ..common.humanize import ago as since
+from ..common.humanize import human_size
+from ..common.timefmt import go_time_string as go_time
+from .errors import CLIError
+from .quickargs import switches_only
 from .shared import ellipsis, parse_filters, short_id
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .context import Context
 
 
 def go_quote(text: str) -> str:
@@ -132,7 +141,19 @@ def container_row(
     }
 
 
-def ps(ctx: Context, argv: list[str]) -> int:
+_SWITCHES = {"-a": "all", "--all": "all", "-l": "latest", "--latest": "latest",
+             "--no-trunc": "no_trunc", "-q": "quiet", "--quiet": "quiet", "-s": "size",
+             "--size": "size"}  # fmt: skip
+
+
+def _parse(argv: list[str]) -> Any:
+    quick = switches_only(argv, _SWITCHES)
+    if quick is not None and not quick[1]:
+        args = quick[0]
+        args.filter, args.format, args.last = [], None, -1  # type: ignore[attr-defined]
+        return args
+    from .common import parser
+
     p = parser("ps", usage="dockyard ps [OPTIONS]")
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-f", "--filter", action="append", default=[])
@@ -142,9 +163,15 @@ def ps(ctx: Context, argv: list[str]) -> int:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("-s", "--size", action="store_true")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def ps(ctx: Context, argv: list[str]) -> int:
+    from ..common.dockerconfig import default_format
+
+    args = _parse(argv)
     last = 1 if args.latest and args.last == -1 else args.last
-    fmt = args.format or config_format("container")
+    fmt = args.format or default_format("psFormat")
     size = args.size
     if fmt and fmt not in ("table", "json", "raw") and not args.quiet:
         from .gotemplate import TemplateError
@@ -170,5 +197,12 @@ def ps(ctx: Context, argv: list[str]) -> int:
         return 0
     now = time.time()
     rows = [container_row(c, trunc, now) for c in containers]
-    print_list(rows, fmt, "container", size=args.size)
+    if fmt:
+        from .inspect import print_list
+
+        print_list(rows, fmt, "container", size=args.size)
+        return 0
+    from .tables import render_listing  # the default table needs no template engine
+
+    sys.stdout.write(render_listing("container", rows, None, size=args.size))
     return 0

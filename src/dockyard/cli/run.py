@@ -3,15 +3,21 @@ and stay attached unless -d."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import Any
 
-from .common import APIError, CLIError, Context, StatusExit
-from .createbody import build_create, create_parser
+from ..client.api import APIError
+from .createbody import build_create, create_parser, quick_args
+from .errors import CLIError, StatusExit
 from .flags import parse_with
 from .shared import start_error_code
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from .context import Context
 
 
 def _fail(ctx: Context, message: str, code: int = 125) -> StatusExit:
@@ -80,12 +86,23 @@ def _pull_for_create(ctx: Context, image: str, params: dict[str, str], quiet: bo
 
 def _parse(
     ctx: Context, command: str, argv: list[str]
-) -> tuple[Any, argparse.Namespace, list[str]]:
+) -> tuple[Any, argparse.Namespace, list[str], Any]:
+    """(parser, options, [IMAGE, COMMAND...], the create body and query when already built).
+
+    The commonest lines skip argparse (createbody.quick_args) and come with their body and
+    no parser; a line whose body fails is read again by argparse, which reports it."""
+    quick = quick_args(command, argv)
+    if quick is not None:
+        o, rest = quick
+        try:
+            return None, o, rest, build_create(None, o, rest[0], rest[1:])  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - argparse's path below gives the real error
+            pass
     p = create_parser(command)
     o, rest = parse_with(p, argv)
     if not rest:
         p.error(f'"{command}" requires at least 1 argument.')
-    return p, o, rest
+    return p, o, rest, None
 
 
 def _console_size() -> list[int]:
@@ -109,8 +126,8 @@ def _write_cidfile(path: str, cid: str) -> None:
 
 
 def create(ctx: Context, argv: list[str]) -> int:
-    p, o, rest = _parse(ctx, "create", argv)
-    body, params = build_create(p, o, rest[0], rest[1:])
+    p, o, rest, built = _parse(ctx, "create", argv)
+    body, params = built or build_create(p, o, rest[0], rest[1:])
     if o.tty and sys.stdout.isatty():
         body["HostConfig"]["ConsoleSize"] = _console_size()
     if o.cidfile and os.path.exists(o.cidfile):
@@ -125,10 +142,10 @@ def create(ctx: Context, argv: list[str]) -> int:
 
 
 def run(ctx: Context, argv: list[str]) -> int:
-    p, o, rest = _parse(ctx, "run", argv)
+    p, o, rest, built = _parse(ctx, "run", argv)
     if o.detach and o.attach:
         p.error("conflicting options: cannot specify both --attach and --detach")
-    body, params = build_create(p, o, rest[0], rest[1:])
+    body, params = built or build_create(p, o, rest[0], rest[1:])
     if o.detach:
         body["AttachStdin"] = body["AttachStdout"] = body["AttachStderr"] = False
         body["StdinOnce"] = False

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
 
-from .common import APIError, CLIError, Context
+from ..client.api import APIError
+from .context import Context
+from .errors import CLIError
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def short_id(value: str) -> str:

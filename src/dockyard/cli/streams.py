@@ -4,19 +4,23 @@ wait sent before start."""
 
 from __future__ import annotations
 
-import json
+import _socket
 import os
-import signal
-import socket
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from dockyard.client.stdcopy import STDERR, SYSERR, StdDemux
+from dockyard.common import leanjson as json
 from dockyard.common.detachkeys import EscapeDetector, parse_detach_keys
 
+# threading and signal load where a stream needs them (stdin, TTY, --sig-proxy): a plain
+# `exec` skips their ~5 ms; typing is for type checkers only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable, Iterator
+    from socket import socket
+    from typing import Any
+
     from dockyard.client.containers import Containers
     from dockyard.client.exec import Exec
 
@@ -113,7 +117,7 @@ class Session:
 
     def __init__(
         self,
-        sock: socket.socket,
+        sock: socket,
         tty: bool,
         stdin: bool,
         stdout: bool = True,
@@ -145,13 +149,15 @@ class Session:
 
     def hang_up_later(self, delay: float = 2.0) -> None:
         """The container is gone: end the session if the daemon does not close it soon."""
+        import threading
+
         timer = threading.Timer(delay, self._hang_up)
         timer.daemon = True
         timer.start()
 
     def _hang_up(self) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
             pass
 
@@ -160,6 +166,9 @@ class Session:
         raw = self.tty and self.stdin and os.isatty(self.in_fd)
         old_winch = None
         if self.resize is not None:
+            import signal
+            import threading
+
             self.resize()
             if threading.current_thread() is threading.main_thread():
                 old_winch = signal.signal(signal.SIGWINCH, lambda *_: self.resize())  # type: ignore[misc]
@@ -171,6 +180,8 @@ class Session:
                 self._pump()
         finally:
             if old_winch is not None:
+                import signal
+
                 signal.signal(signal.SIGWINCH, old_winch)
             self.close()
         if self.error:
@@ -182,6 +193,8 @@ class Session:
 
     def _pump(self) -> None:
         if self.stdin:
+            import threading
+
             threading.Thread(target=self._send_stdin, daemon=True).start()
         demux = None if self.tty else StdDemux()
         while True:
@@ -211,13 +224,15 @@ class Session:
                 data = os.read(self.in_fd, 65536)
                 if not data:
                     # EOF: half-close so the process sees end of input; output keeps flowing
-                    self.sock.shutdown(socket.SHUT_WR)
+                    self.sock.shutdown(_socket.SHUT_WR)
                     return
                 data, detach = detector.feed(data)
                 if detach:
                     # The daemon detaches too when it sees the keys (both dockerd and ours
                     # do), keeping the container's stdin open; a daemon that does not gets
                     # its connection closed shortly after.
+                    import threading
+
                     self.detached = True
                     self.sock.sendall(data + self.keys)
                     timer = threading.Timer(1.0, self._hang_up)
@@ -245,6 +260,7 @@ class Waiter:
 
     def watch(self, on_exit: Callable[[], None]) -> None:
         """Read the answer in the background and call on_exit once the container is gone."""
+        import threading
 
         def run() -> None:
             try:
@@ -285,20 +301,28 @@ _PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
 
 class SignalProxy:
-    """--sig-proxy: signals the CLI receives go to the container (POST /kill)."""
+    """--sig-proxy: signals the CLI receives go to the container (POST /kill).
+
+    Through `_signal`: the `signal` module's enums (~3 ms to import) are not needed here."""
 
     def __init__(self, containers: Containers, ref: str) -> None:
+        import _signal
+        import threading
+
         self.containers = containers
         self.ref = ref
         self.saved: dict[int, Any] = {}
         if threading.current_thread() is not threading.main_thread():
             return
         for name in _PROXIED:
-            signum = getattr(signal, name)
-            self.saved[signum] = signal.signal(signum, self._forward)
+            signum = getattr(_signal, name)
+            self.saved[signum] = _signal.signal(signum, self._forward)
 
     def _forward(self, signum: int, _frame: Any) -> None:
-        name = signal.Signals(signum).name
+        import _signal
+        import threading
+
+        name = next(n for n in _PROXIED if getattr(_signal, n) == signum)
         threading.Thread(target=self._kill, args=(name,), daemon=True).start()
 
     def _kill(self, name: str) -> None:
@@ -308,8 +332,10 @@ class SignalProxy:
             pass
 
     def stop(self) -> None:
+        import _signal
+
         for signum, handler in self.saved.items():
-            signal.signal(signum, handler)
+            _signal.signal(signum, handler)
         self.saved = {}
 
 

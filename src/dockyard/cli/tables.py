@@ -10,9 +10,6 @@ Docker's settings (minwidth 10, tabwidth 1, padding 3, padchar ' ', no flags).
 
 from __future__ import annotations
 
-from dockyard.cli.gofmt import GoStruct
-from dockyard.cli.gotemplate import HEADER_FUNCS, TemplateError, compile_template
-
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -339,6 +336,14 @@ def render(
     Raises TemplateError("template parsing error: ...") as the docker CLI reports it.
     """
     src = template_string(fmt)
+    rows = list(rows)
+    if is_table(fmt):
+        plain = _plain_table(rows, src, headers)
+        if plain is not None:
+            return plain
+    from dockyard.cli.gofmt import GoStruct
+    from dockyard.cli.gotemplate import HEADER_FUNCS, TemplateError, compile_template
+
     try:
         tmpl = compile_template(src)
     except TemplateError as e:
@@ -357,6 +362,28 @@ def render(
     return tabwrite(header + "\n" + "".join(out))
 
 
+def _plain_table(
+    rows: Iterable[Mapping[str, Any]], src: str, headers: Mapping[str, str]
+) -> str | None:
+    """A table whose cells are only `{{.Field}}` of text fields (every default table), set
+    without the template engine; None when the format or a value asks for more."""
+    fields = []
+    for cell in src.split("\t"):
+        name = cell[3:-2]
+        if not (cell.startswith("{{.") and cell.endswith("}}") and name.isidentifier()):
+            return None
+        if name not in headers:
+            return None
+        fields.append(name)
+    lines = ["\t".join(headers[f] for f in fields)]
+    for row in rows:
+        cells = [row.get(f) for f in fields]
+        if not all(isinstance(c, str) for c in cells):
+            return None
+        lines.append("\t".join(cells))  # type: ignore[arg-type]
+    return tabwrite("\n".join(lines) + "\n")
+
+
 def check_format(kind: str, fmt: str) -> set[str]:
     """docker ps's up-front check of --format; returns the fields it reads.
 
@@ -365,6 +392,9 @@ def check_format(kind: str, fmt: str) -> set[str]:
     template: ..."). `"Size" in check_format("container", f)` tells ps to ask
     the daemon for sizes.
     """
+    from dockyard.cli.gofmt import GoStruct
+    from dockyard.cli.gotemplate import TemplateError, compile_template
+
     try:
         tmpl = compile_template(fmt)
     except TemplateError as e:

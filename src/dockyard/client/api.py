@@ -1,17 +1,24 @@
 """Engine API client on the stdlib only (the CLI imports it on every command: keep it light;
-http1 stands in for http.client, whose import alone costs about 25 ms)."""
+http1 stands in for http.client, whose import alone costs about 25 ms, leanjson for json and
+_socket for socket, which bring `re` and enum; typing is read by type checkers only)."""
 
 from __future__ import annotations
 
-import json
+import _socket
 import os
-import socket
-import urllib.parse
-from collections.abc import Iterable, Iterator
-from typing import Any
 
 from .. import API_VERSION
+from ..common import leanjson as json
 from . import http1
+
+TYPE_CHECKING = False  # typing and socket cost milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from socket import socket
+    from typing import Any
+
+    # A query: a mapping, or (key, value) pairs when a key repeats (commit's `changes`).
+    Params = dict[str, Any] | list[tuple[str, Any]]
 
 DEFAULT_HOST = "unix:///run/dockyard.sock"
 
@@ -33,7 +40,7 @@ class _UnixConnection(http1.HTTPConnection):
         self._path = path
 
     def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         if self.timeout is not None:
             sock.settimeout(self.timeout)
         sock.connect(self._path)
@@ -83,13 +90,29 @@ class Response:
             yield json.loads(line)
 
 
-# A query: a mapping, or (key, value) pairs when a key repeats (commit's `changes`).
-Params = dict[str, Any] | list[tuple[str, Any]]
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _percent(text: str, safe: str, plus: bool = False) -> str:
+    """urllib.parse.quote (quote_plus when `plus`), without importing urllib (re, ipaddress)."""
+    keep = _UNRESERVED | frozenset(safe.encode())
+    raw = text.encode()
+    if all(b in keep for b in raw):
+        return text
+    out = []
+    for b in raw:
+        if b in keep:
+            out.append(chr(b))
+        elif plus and b == 0x20:
+            out.append("+")
+        else:
+            out.append(f"%{b:02X}")
+    return "".join(out)
 
 
 def quote_ref(ref: str, safe: str = "") -> str:
     """An object name or ID as one path segment."""
-    return urllib.parse.quote(ref, safe=safe)
+    return _percent(ref, safe)
 
 
 def _encode_params(params: Params | None) -> str:
@@ -105,7 +128,8 @@ def _encode_params(params: Params | None) -> str:
         elif isinstance(value, dict | list):
             value = json.dumps(value)
         items.append((key, str(value)))
-    return "?" + urllib.parse.urlencode(items) if items else ""
+    query = "&".join(f"{_percent(k, '', True)}={_percent(v, '', True)}" for k, v in items)
+    return "?" + query if items else ""
 
 
 class Client:
@@ -164,7 +188,7 @@ class Client:
             data = None
         elif isinstance(body, bytes):
             data = body
-        elif hasattr(body, "read") or isinstance(body, Iterator):
+        elif _streamed(body):
             data = body
             hdrs.setdefault("Content-Type", "application/x-tar")
             hdrs["Transfer-Encoding"] = "chunked"
@@ -229,7 +253,7 @@ class Client:
             raise DaemonUnreachable(str(exc)) from None
         return PendingRequest(conn)
 
-    def hijack(self, path: str, params: Params | None = None, body: Any = None) -> socket.socket:
+    def hijack(self, path: str, params: Params | None = None, body: Any = None) -> socket:
         """POST with `Upgrade: tcp`; returns the raw socket once the daemon answered 101/200."""
         conn = self._connection(None)
         try:
@@ -299,7 +323,7 @@ class PendingRequest:
         sock = self._conn.sock
         if sock is not None:
             try:
-                sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(_socket.SHUT_RDWR)
             except OSError:
                 pass
 
@@ -315,8 +339,13 @@ def _max_version(exc: APIError) -> str | None:
     return version if version.replace(".", "").isdigit() else None
 
 
+def _streamed(body: Any) -> bool:
+    """A file or an iterator: sent chunked, and only once."""
+    return hasattr(body, "read") or (hasattr(body, "__next__") and hasattr(body, "__iter__"))
+
+
 def _replayable(body: Any) -> bool:
-    return not (hasattr(body, "read") or isinstance(body, Iterator))
+    return not _streamed(body)
 
 
 def resolve_host(explicit: str | None, context: str | None = None) -> str:
@@ -326,8 +355,6 @@ def resolve_host(explicit: str | None, context: str | None = None) -> str:
     Raises:
         ContextError: the context named does not exist.
     """
-    from . import contexts
-
     if explicit:
         return explicit if "://" in explicit else "unix://" + explicit
     if context:
@@ -345,6 +372,8 @@ def resolve_host(explicit: str | None, context: str | None = None) -> str:
             pass
     if docker_host:
         return DEFAULT_HOST
+    from . import contexts
+
     return _context_host(contexts.current_name())
 
 

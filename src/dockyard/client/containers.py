@@ -7,14 +7,16 @@ and `DaemonUnreachable` when it does not answer. Streaming calls send the reques
 
 from __future__ import annotations
 
-import json
-import socket
-from collections.abc import Iterator
-from typing import Any, BinaryIO
-
+from ..common import leanjson as json
 from .api import APIError, Client, PendingRequest, Response, quote_ref
 
-Filters = dict[str, Any]
+TYPE_CHECKING = False  # typing and socket cost milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from socket import socket
+    from typing import Any, BinaryIO
+
+    Filters = dict[str, Any]
 
 
 def decode_path_stat(value: str | None) -> dict[str, Any] | None:
@@ -227,7 +229,7 @@ class Containers:
         stderr: bool = True,
         detach_keys: str = "",
         logs: bool = False,
-    ) -> socket.socket:
+    ) -> socket:
         """POST /containers/{id}/attach, hijacked.
 
         Returns:

@@ -9,11 +9,13 @@ dockyard's) socket. TLS material is not supported.
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
 
-from ..common import dockerconfig
+from ..common import dockerconfig, leanjson
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT = "default"
 DEFAULT_DESCRIPTION = "Current DOCKER_HOST based configuration"
@@ -58,8 +60,8 @@ def load(name: str) -> dict[str, Any]:
     """
     path = os.path.join(meta_dir(name), "meta.json")
     try:
-        with open(path) as f:
-            doc = json.load(f)
+        with open(path, "rb") as f:
+            doc = leanjson.loads(f.read())
     except FileNotFoundError:
         raise ContextError(
             f'context "{name}": context not found: open {path}: no such file or directory'
@@ -82,8 +84,8 @@ def names() -> list[str]:
         return []
     for entry in entries:
         try:
-            with open(os.path.join(_root(), "meta", entry, "meta.json")) as f:
-                found.append(str(json.load(f).get("Name", "")))
+            with open(os.path.join(_root(), "meta", entry, "meta.json"), "rb") as f:
+                found.append(str(leanjson.loads(f.read()).get("Name", "")))
         except (OSError, ValueError, AttributeError):
             continue
     return sorted(n for n in found if n)
@@ -111,6 +113,8 @@ def save(name: str, description: str, host: str, skip_tls_verify: bool = False) 
     }
     os.makedirs(meta_dir(name), mode=0o755, exist_ok=True)
     path = os.path.join(meta_dir(name), "meta.json")
+    import json  # compact separators: the writer alone needs the full module
+
     with open(path + ".tmp", "w") as f:
         json.dump(doc, f, separators=(",", ":"))
     os.replace(path + ".tmp", path)

@@ -6,11 +6,13 @@ The resource modules load on first use, so a command pays only for those it call
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from .api import Client
 
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
 if TYPE_CHECKING:
+    from typing import Any
+
     from .build import Build
     from .containers import Containers
     from .exec import Exec

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-from typing import Any
-
 from .api import Client, quote_ref
+
+TYPE_CHECKING = False  # typing and socket cost milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from socket import socket
+    from typing import Any
 
 
 class Exec:
@@ -62,7 +64,7 @@ class Exec:
 
     def start(
         self, exec_id: str, tty: bool = False, console_size: list[int] | None = None
-    ) -> socket.socket:
+    ) -> socket:
         """POST /exec/{id}/start, hijacked.
 
         Returns:

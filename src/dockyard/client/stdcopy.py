@@ -8,7 +8,10 @@ a TTY the bytes are raw and need no decoding.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STDIN, STDOUT, STDERR, SYSERR = 0, 1, 2, 3
 

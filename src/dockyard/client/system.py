@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from .api import Client
 
-Filters = dict[str, Any]
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    Filters = dict[str, Any]
 
 
 class System:

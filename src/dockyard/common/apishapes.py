@@ -7,7 +7,9 @@ fields a client does not set still travel, with Go's zero values, as dockerd's C
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def endpoint_settings(**fields: Any) -> dict[str, Any]:

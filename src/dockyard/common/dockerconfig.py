@@ -7,9 +7,13 @@ are not run. Standard library only.
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
+
+from . import leanjson
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 INDEX_SERVER = "https://index.docker.io/v1/"
 HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -32,8 +36,8 @@ def load(path: str | None = None, strict: bool = True) -> dict[str, Any]:
     """
     path = path or config_path()
     try:
-        with open(path) as f:
-            doc = json.load(f)
+        with open(path, "rb") as f:
+            doc = leanjson.loads(f.read())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -45,6 +49,8 @@ def load(path: str | None = None, strict: bool = True) -> dict[str, Any]:
 
 def save(doc: dict[str, Any], path: str | None = None) -> None:
     """Write the document atomically, readable by its owner only (it holds credentials)."""
+    import json  # indented output: only the writer needs the full module
+
     path = path or config_path()
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = path + ".tmp"
@@ -139,6 +145,7 @@ def auth_config(entry: dict[str, Any] | None, server: str) -> dict[str, str]:
 def encode_header(value: Any) -> str:
     """X-Registry-Auth / X-Registry-Config: base64url of compact JSON."""
     import base64  # not on the path of `ps`, which reads only the formats here
+    import json
 
     raw = json.dumps(value, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode()

@@ -7,11 +7,14 @@ see for a mistyped flag, so they are reproduced here.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from dockyard.common.units import ram_in_bytes
 
 from ..errors import InvalidParameter
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
 

@@ -236,7 +236,16 @@ def parse_rfc3339(text: str) -> tuple[int, int]:
 
     "0001-01-01T00:00:00Z" (Go's zero time) parses to its true, very negative second.
     """
-    return _TimeParser(text, RFC3339_NANO).parse(0)
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = _TimeParser(text, RFC3339_NANO).parse(0)
+        if len(_PARSED) >= 4096:  # `ps` reads every container's times on each call
+            _PARSED.clear()
+        _PARSED[text] = parsed
+    return parsed
+
+
+_PARSED: dict[str, tuple[int, int]] = {}
 
 
 def parse_rfc3339_ns(text: str) -> int:

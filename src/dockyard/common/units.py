@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
-_SIZE = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_SIZE = r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$"
 _BINARY = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
 def ram_in_bytes(text: str) -> int:
     """Binary multiples, fractions truncated; raises ValueError("invalid size: '…'")."""
-    m = _SIZE.match(text)
+    import re  # here: `run` imports this module on every call, and rarely has a size
+
+    m = re.match(_SIZE, text)
     if m is None:
         raise ValueError(f"invalid size: '{text}'")
     try:

@@ -46,10 +46,18 @@ def umount(target: str, detach: bool = True) -> None:
 def is_mounted(target: Path) -> bool:
     want = str(target)
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) > 4 and fields[4].replace("\\040", " ") == want:
-                return True
+        text = f.read()
+    # A host with many containers has thousands of mounts: look for the path first, split
+    # only the lines that hold it.
+    escaped = " " + want.replace(" ", "\\040") + " "
+    if escaped not in text:
+        return False
+    for line in text.splitlines():
+        if escaped not in line:
+            continue
+        fields = line.split()
+        if len(fields) > 4 and fields[4].replace("\\040", " ") == want:
+            return True
     return False
 
 

@@ -419,9 +419,11 @@ class ContainerService:
                     except DockyardError as exc:
                         log.info("keeping volume %s: %s", vname, exc.message)
             self.store.delete(c)
-            shutil.rmtree(self.dir(c.id), ignore_errors=True)
         self._event(c, "destroy")
         self.exits.waiters.notify(c, "removed")
+        # The directory goes after the waiters heard (`run --rm` waits for "removed"): it no
+        # longer names a container, and one a crash leaves behind goes at recovery.
+        shutil.rmtree(self.dir(c.id), ignore_errors=True)
         # An image removed with rmi -f while this container used it can go now.
         images = self.images
         try:

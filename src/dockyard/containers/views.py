@@ -120,12 +120,22 @@ def summary(
         "State": c.state.status,
         "Status": status_text(c.state.to_dict()),
         "HostConfig": {"NetworkMode": c.host_config.network_mode},
-        "NetworkSettings": {"Networks": copy.deepcopy(c.network.networks)},
+        "NetworkSettings": {"Networks": _json_copy(c.network.networks)},
         "Mounts": c.record.mount_points(),
     }
     if size:
         out["SizeRw"], out["SizeRootFs"] = _sizes(store, images, c)
     return out
+
+
+def _json_copy(value: Any) -> Any:
+    """copy.deepcopy of JSON-shaped data (dicts, lists, scalars), several times faster: `ps`
+    copies every container's networks (a reader must not see them change while encoding)."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
 
 
 def link_names(containers: list[Container]) -> dict[str, list[str]]:

@@ -83,12 +83,21 @@ def is_mountpoint(path: str) -> bool:
     """Also true for bind mounts of the same filesystem, which os.path.ismount misses."""
     real = os.path.realpath(path)
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            point = line.split()[4]
-            # mountinfo escapes space, tab, newline and backslash as octal
-            point = point.encode().decode("unicode_escape") if "\\" in point else point
-            if point == real:
-                return True
+        text = f.read()
+    # Every container start asks, on hosts with thousands of mounts: look for the path
+    # (as mountinfo escapes it) before splitting lines.
+    escaped = real.replace("\\", "\\134").replace(" ", "\\040")
+    escaped = escaped.replace("\t", "\\011").replace("\n", "\\012")
+    if " " + escaped + " " not in text:
+        return False
+    for line in text.splitlines():
+        if escaped not in line:
+            continue
+        point = line.split()[4]
+        # mountinfo escapes space, tab, newline and backslash as octal
+        point = point.encode().decode("unicode_escape") if "\\" in point else point
+        if point == real:
+            return True
     return False
 
 

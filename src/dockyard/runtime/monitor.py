@@ -374,12 +374,16 @@ class Runtime:
         """Remove the container from runc and all our files for it (not the bundle/log).
 
         force=True kills a running container first (SIGKILL) and waits for its monitor."""
-        res = self._runc("delete", *(["--force"] if force else []), cid)
-        if res.returncode != 0:
-            text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
-            if "does not exist" not in text:
-                raise RuntimeCommandError(f"runc delete failed: {text}")
         pid = self.conmon_pid(cid)
+        # The runtime keeps a directory per container under its --root (runc, crun): with
+        # none and no monitor, `delete` would only answer "does not exist". Every start
+        # clears a previous run this way, and a fresh container has none: skip the exec.
+        if (self.runtime_root / cid).exists() or pid_alive(pid):
+            res = self._runc("delete", *(["--force"] if force else []), cid)
+            if res.returncode != 0:
+                text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
+                if "does not exist" not in text:
+                    raise RuntimeCommandError(f"runc delete failed: {text}")
         deadline = time.monotonic() + 5
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.01)  # let conmon drain logs and write its exit file

@@ -742,3 +742,40 @@ def test_env_and_label_files_like_docker(tmp_path, monkeypatch):
     body, _ = build_create(p, o, rest[0], rest[1:])
     assert body["Env"] == ["SP=1 2 ", "E=", "FROM_ENV=yes"]
     assert body["Labels"] == {"k2": "v=w", "z": ""}
+
+
+QUICK_LINES = [
+    ["busybox"], ["--rm", "busybox", "true"], ["-d", "busybox", "sleep", "600"],
+    ["-it", "busybox", "sh"], ["-d", "--name", "web", "nginx"], ["--name=x", "-i", "alpine"],
+    ["--rm", "-t", "--interactive", "--tty", "busybox", "ls", "-l", "--", "-x"],
+    ["--detach", "--rm", "busybox", "--name", "not-a-flag"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", QUICK_LINES)
+@pytest.mark.parametrize("command", ["run", "create"])
+def test_quick_lines_build_the_body_argparse_builds(command: str, argv: list[str]) -> None:
+    from dockyard.cli.createbody import quick_args
+
+    quick = quick_args(command, argv)
+    if command == "create" and any(a in ("-d", "--detach") for a in argv):
+        assert quick is None  # create takes no -d: argparse reports it
+        return
+    assert quick is not None
+    o, rest = quick
+    p = create_parser(command)
+    o2, rest2 = parse_with(p, argv)
+    assert rest == rest2
+    assert {k: v for k, v in vars(o).items()} == vars(o2)
+    assert build_create(None, o, rest[0], rest[1:]) == build_create(p, o2, rest2[0], rest2[1:])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--rm"], ["-p", "80:80", "nginx"], ["--name"], ["--name", "-x", "img"], ["-", "img"],
+     ["-h", "host", "img"], ["--rm=true", "img"], ["--", "img"], ["-dx", "img"], ["--help"]],
+)  # fmt: skip
+def test_other_lines_are_left_to_argparse(argv: list[str]) -> None:
+    from dockyard.cli.createbody import quick_args
+
+    assert quick_args("run", argv) is None

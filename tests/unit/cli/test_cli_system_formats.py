@@ -129,3 +129,17 @@ def test_bad_time_values_exit_1_with_dockers_text():
     )
     with pytest.raises(CLIError, match='^failed to parse value as time or duration: "xyz"$'):
         time_arg("xyz")
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    ["{{.Client.Version}}", "{{ .Server.APIVersion }}", "{{.Server.Platform.Name}}",
+     "{{.Server.Experimental}}", "{{.Client.Version}} {{.Server.Version}}", "{{json .Client}}"],
+)  # fmt: skip
+def test_one_field_formats_skip_the_engine_and_print_the_same(fmt: str) -> None:
+    from dockyard.cli.sysinfo import _one_text_field, render_format
+
+    data = version_data(CLIENT, SERVER)
+    assert render_format(fmt, data) == render(fmt, data)
+    simple = fmt in ("{{.Client.Version}}", "{{ .Server.APIVersion }}", "{{.Server.Platform.Name}}")
+    assert (_one_text_field(fmt, data) is not None) == simple

@@ -308,3 +308,26 @@ def test_ellipsis(text: str, width: int, want: str) -> None:
 def test_truncate_id() -> None:
     assert truncate_id("sha256:1234567890abcdef") == "1234567890ab"
     assert truncate_id("3f4e5d6c7b8a9f0e1d2c") == "3f4e5d6c7b8a"
+
+
+def test_plain_default_tables_match_the_template_engine() -> None:
+    from dockyard.cli import tables
+    from dockyard.cli.gotemplate import HEADER_FUNCS, compile_template
+
+    rows = [
+        {"ID": "abc", "Image": "busybox", "Command": '"sh"', "RunningFor": "1 second ago",
+         "Status": "Up 1 second", "Ports": "", "Names": "web", "Size": "0B"},
+        {"ID": "défg", "Image": "a-very-long-image-name:tag", "Command": '"sleep 1…"',
+         "RunningFor": "2 hours ago", "Status": "Exited (0) 1 hour ago", "Ports": "80/tcp",
+         "Names": "x", "Size": "1kB"},
+    ]  # fmt: skip
+    spec = tables.LISTINGS["container"]
+    for fmt in (spec.table, spec.table + "\t{{.Size}}"):
+        src = tables.template_string(fmt)
+        tmpl = compile_template(src)
+        header = tmpl.execute_partial(tables.header_context(spec.headers), HEADER_FUNCS)
+        slow = tables.tabwrite(header + "\n" + "".join(tmpl.execute(r) + "\n" for r in rows))
+        assert tables.render(rows, fmt, spec.headers, spec.type_name) == slow
+    # a value that is not text goes through the engine
+    assert tables._plain_table([{"ID": 1}], "{{.ID}}", {"ID": "ID"}) is None
+    assert tables._plain_table([], "{{.ID}} {{.Name}}", {"ID": "ID"}) is None

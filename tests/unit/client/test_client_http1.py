@@ -99,3 +99,13 @@ def test_closed_before_response() -> None:
     with pytest.raises(ConnectionError):
         conn.getresponse()
     conn.close()
+
+
+def test_lines_split_across_reads_and_long_bodies() -> None:
+    body = bytes(range(256)) * 1000
+    head = b"HTTP/1.1 200 OK\r\nX-Long: " + b"h" * 60000 + b"\r\nContent-Length: "
+    conn, resp = roundtrip(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+    assert resp.status == 200
+    assert resp.headers.get("x-long") == "h" * 60000
+    assert resp.read() == body
+    conn.close()

@@ -1,0 +1,72 @@
+"""json.loads and json.dumps on the C accelerator alone, for the CLI's start-up path.
+
+Why: `import json` pulls in `re` (and with it enum, functools, collections): about 8 ms of
+every short command before anything is done. The `_json` C module it wraps has the whole
+scanner and encoder; here they are driven directly. Results are those of json.loads and of
+json.dumps with its defaults (no indent, ", " and ": ", ASCII only, NaN allowed).
+"""
+
+from __future__ import annotations
+
+import _json
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
+
+_WHITESPACE = " \t\n\r"
+_CONSTANTS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+class _Options:
+    """What the C scanner reads from json.JSONDecoder (the defaults)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = _CONSTANTS.__getitem__
+
+
+_scan = _json.make_scanner(_Options())
+
+
+def _decode_error(msg: str, doc: str, pos: int) -> ValueError:
+    from json import JSONDecodeError  # only on bad input: keeps `re` out of the good path
+
+    return JSONDecodeError(msg, doc, pos)
+
+
+def loads(data: str | bytes | bytearray) -> Any:
+    """json.loads (UTF-8 for bytes); raises ValueError (json.JSONDecodeError) on bad input."""
+    doc = (
+        data.decode("utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8")
+        if isinstance(data, bytes | bytearray)
+        else data
+    )
+    start = len(doc) - len(doc.lstrip(_WHITESPACE))
+    try:
+        value, end = _scan(doc, start)
+    except StopIteration as exc:
+        raise _decode_error("Expecting value", doc, exc.value) from None
+    tail = doc[end:]
+    if tail.strip(_WHITESPACE):
+        raise _decode_error("Extra data", doc, end + len(tail) - len(tail.lstrip(_WHITESPACE)))
+    return value
+
+
+def _unserializable(obj: Any) -> Any:
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+_encode = _json.make_encoder(
+    None, _unserializable, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+
+
+def dumps(obj: Any) -> str:
+    """json.dumps(obj) with the default settings."""
+    if isinstance(obj, str):
+        return _json.encode_basestring_ascii(obj)
+    return "".join(_encode(obj, 0))
