@@ -13,7 +13,6 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..client.api import APIError
@@ -27,26 +26,37 @@ from .errors import ComposeError
 _ANON = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass
 class UpOptions:
-    services: list[str] = field(default_factory=list)
-    no_deps: bool = False
-    force_recreate: bool = False
-    no_recreate: bool = False
-    scale: dict[str, int] = field(default_factory=dict)
-    remove_orphans: bool = False
-    timeout: int | None = None
-    start: bool = True
-    wait_timeout: float | None = None
+    def __init__(
+        self,
+        services: list[str] | None = None,
+        no_deps: bool = False,
+        force_recreate: bool = False,
+        no_recreate: bool = False,
+        scale: dict[str, int] | None = None,
+        remove_orphans: bool = False,
+        timeout: int | None = None,
+        start: bool = True,
+        wait_timeout: float | None = None,
+    ) -> None:
+        self.services = services if services is not None else []
+        self.no_deps = no_deps
+        self.force_recreate = force_recreate
+        self.no_recreate = no_recreate
+        self.scale = scale if scale is not None else {}
+        self.remove_orphans = remove_orphans
+        self.timeout = timeout
+        self.start = start
+        self.wait_timeout = wait_timeout
 
 
-@dataclass
 class Created:
     """What this run made, to undo it if the run fails."""
 
-    containers: list[str] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self.containers: list[str] = []
+        self.names: dict[str, str] = {}
+        self.lock = threading.Lock()
 
     def add(self, container_id: str, name: str) -> None:
         with self.lock:
