@@ -110,13 +110,26 @@ def check_ports(b: Backend, services: list[str], opts: UpOptions) -> None:
             seen[key] = name
 
 
-def orphans(b: Backend) -> list[dict[str, Any]]:
+def orphans(b: Backend, containers: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The project's containers of services the file no longer has (one-offs aside);
+    `containers`, the project's list when the caller has it, saves a round trip."""
     known = set(b.project.services) | set(b.project.disabled)
-    return [c for c in b.containers() if c["Labels"].get(L.SERVICE) not in known]
+    if containers is None:
+        containers = b.containers()
+    return [
+        c
+        for c in containers
+        if c["Labels"].get(L.SERVICE) not in known and c["Labels"].get(L.ONEOFF) == "False"
+    ]
 
 
-def handle_orphans(b: Backend, remove: bool, timeout: int | None) -> None:
-    found = orphans(b)
+def handle_orphans(
+    b: Backend,
+    remove: bool,
+    timeout: int | None,
+    containers: list[dict[str, Any]] | None = None,
+) -> None:
+    found = orphans(b, containers)
     if not found:
         return
     if remove:
@@ -175,15 +188,20 @@ def remove_volumes_named(b: Backend, names: Iterable[str]) -> None:
 
 class Converger:
     def __init__(
-        self, b: Backend, opts: UpOptions, images: dict[str, str], created: Created
+        self,
+        b: Backend,
+        opts: UpOptions,
+        images: dict[str, str],
+        created: Created,
+        containers: list[dict[str, Any]] | None = None,
     ) -> None:
         self.b = b
         self.opts = opts
         self.images = images
         self.created = created
-        # one list call for the whole run instead of one per service
+        # one list call for the whole run instead of one per service (the caller's, if given)
         self.existing: dict[str, list[dict[str, Any]]] = {}
-        for c in b.containers():
+        for c in b.containers() if containers is None else containers:
             self.existing.setdefault(c["Labels"].get(L.SERVICE, ""), []).append(c)
 
     # --- one service ------------------------------------------------------------------------
@@ -336,12 +354,17 @@ class Converger:
 
 
 def converge_all(
-    b: Backend, services: list[str], opts: UpOptions, images: dict[str, str]
+    b: Backend,
+    services: list[str],
+    opts: UpOptions,
+    images: dict[str, str],
+    containers: list[dict[str, Any]] | None = None,
 ) -> dict[str, list[str]]:
     """Converge (and start, unless opts.start is False) `services`: each one as soon as its
-    own dependencies are done, independent ones in parallel."""
+    own dependencies are done, independent ones in parallel. `containers`: the project's
+    (non one-off) containers, when the caller listed them already."""
     created = Created()
-    conv = Converger(b, opts, images, created)
+    conv = Converger(b, opts, images, created, containers)
     deps = dependencies(b)
     scoped = {n: [d for d in deps[n] if d in services] for n in services}
     done = {n: threading.Event() for n in services}

@@ -144,4 +144,14 @@ def ensure_images(
             raise ComposeError(f"No such image: {ref}")
         return service, found
 
-    return dict(b.each(services, one))
+    # Services that run the same image (and build none) share one look-up: twenty services
+    # of `image: busybox` ask the daemon once.
+    shared: dict[tuple[str, str], list[str]] = {}
+    for service in services:
+        svc = b.project.services[service]
+        key = (b.project.image_name(service), pull or svc.get("pull_policy") or "missing")
+        shared.setdefault((service, "") if svc.get("build") else key, []).append(service)
+    found = b.each([names[0] for names in shared.values()], one)
+    return {
+        s: image for (_, image), names in zip(found, shared.values(), strict=True) for s in names
+    }

@@ -100,7 +100,8 @@ def run(opts: argparse.Namespace) -> int:
     services = targets(b, opts.services, up.no_deps)
     check_ports(b, services, up)
     images = ensure_images(b, services, build=opts.build, no_build=opts.no_build, pull=opts.pull)
-    handle_orphans(b, opts.remove_orphans, up.timeout)
+    existing = b.containers()  # one list for the orphans and the convergence
+    handle_orphans(b, opts.remove_orphans, up.timeout, existing)
     nets = {n for s in services for n in (b.project.services[s].get("networks") or {})}
     vols = {
         v["source"]
@@ -110,7 +111,7 @@ def run(opts: argparse.Namespace) -> int:
     }
     ensure_networks(b, nets)
     ensure_volumes(b, vols)
-    started = converge_all(b, services, up, images)
+    started = converge_all(b, services, up, images, existing)
     if create_only:
         return 0
     if getattr(opts, "wait", False):
