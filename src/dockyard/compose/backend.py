@@ -115,6 +115,23 @@ class Backend:
             raise ComposeError(f"service {service!r} has no container")
         return display_name(found[0])
 
+    def next_event(self, container_ids: Iterable[str], since: float, until: float) -> None:
+        """Block until one of the containers has an event (health status, die, ...) at or
+        after `since` (so one between a caller's inspect and this call is not missed), or
+        until `until`: state waits react at once instead of polling."""
+        stream = self.api(
+            lambda: self.engine.system.events(
+                since=f"{since:.9f}",
+                until=f"{until:.9f}",
+                filters={"container": list(container_ids)},
+            ),
+            "events",
+        )
+        try:
+            next(stream, None)
+        finally:
+            stream.close()
+
     def check_services(self, names: Iterable[str]) -> list[str]:
         names = list(names)
         for name in names:

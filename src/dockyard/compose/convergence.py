@@ -324,6 +324,7 @@ class Converger:
             name = display_name(c)
             b.progress.container(name, "Waiting")
             while True:
+                since = time.time()
                 state = b.api(lambda c=c: b.engine.containers.inspect(c["Id"]), name)["State"]
                 health = (state.get("Health") or {}).get("Status")
                 if health is None:
@@ -336,7 +337,7 @@ class Converger:
                     raise ComposeError(f"dependency failed to start: container {name} is unhealthy")
                 if deadline is not None and time.time() > deadline:
                     raise ComposeError(f"timeout waiting for {name} to be healthy")
-                time.sleep(0.2)
+                b.next_event([c["Id"]], since, wake_at(deadline))
             b.progress.container(name, "Healthy")
 
     def wait_completed(self, service: str, required: bool = True) -> None:
@@ -351,6 +352,13 @@ class Converger:
                     f'service "{service}" didn\'t complete successfully: exit {code}'
                 )
             b.progress.container(name, "Exited")
+
+
+def wake_at(deadline: float | None) -> float:
+    """When a wait for an event looks at the state again anyway: the deadline, or a few
+    seconds from now (a missed event costs that much, never a hang)."""
+    soon = time.time() + 5
+    return soon if deadline is None else min(deadline, soon)
 
 
 def converge_all(

@@ -17,6 +17,7 @@ from ..convergence import (
     converge_all,
     handle_orphans,
     targets,
+    wake_at,
 )
 from ..errors import ComposeError
 from ..images import ensure_images
@@ -126,6 +127,7 @@ def _wait_running(b: Backend, started: dict[str, list[str]], timeout: int | None
     deadline = None if timeout is None else time.time() + timeout
     pending = {cid: svc for svc, ids in started.items() for cid in ids}
     while pending:
+        since = time.time()
         for cid, svc in list(pending.items()):
             info = b.engine.containers.inspect(cid)
             state = info["State"]
@@ -145,7 +147,7 @@ def _wait_running(b: Backend, started: dict[str, list[str]], timeout: int | None
         if pending and deadline is not None and time.time() > deadline:
             raise ComposeError("timeout waiting for services to be running/healthy")
         if pending:
-            time.sleep(0.2)
+            b.next_event(pending, since, wake_at(deadline))
     return 0
 
 
