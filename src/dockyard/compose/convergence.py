@@ -199,6 +199,7 @@ class Converger:
         self.opts = opts
         self.images = images
         self.created = created
+        self.first: dict[str, str] = {}  # service -> its first container's name, once converged
         # one list call for the whole run instead of one per service (the caller's, if given)
         self.existing: dict[str, list[dict[str, Any]]] = {}
         for c in b.containers() if containers is None else containers:
@@ -219,6 +220,7 @@ class Converger:
         expected = config_hash(svc)
         keep: list[str] = []
         used: set[int] = set()
+        named: list[tuple[int, str]] = []
         for c in existing[want:]:
             stop_and_remove(b, c, opts.timeout)
         for c in existing[:want]:
@@ -230,15 +232,25 @@ class Converger:
             )
             if opts.force_recreate or (stale and not opts.no_recreate):
                 keep.append(self.recreate(service, c, number))
+                named.append((number, container_name(b.project, service, number)))
             else:
                 keep.append(c["Id"])
+                named.append((number, display_name(c)))
                 if c.get("State") == "running":
                     b.progress.container(display_name(c), "Running")
         while len(keep) < want:
             number = self._free_number(used)
             used.add(number)
             keep.append(self.create(service, number))
+            named.append((number, container_name(b.project, service, number)))
+        if named:
+            self.first[service] = min(named)[1]
         return keep
+
+    def container_of(self, service: str) -> str:
+        """A container of `service` for links & co.: the first one this run converged, else
+        the daemon's list."""
+        return self.first.get(service) or self.b.container_of(service)
 
     @staticmethod
     def _free_number(used: set[int]) -> int:
@@ -252,7 +264,7 @@ class Converger:
         name = container_name(b.project, service, number)
         b.progress.container(name, "Creating")
         body = create_body(
-            b.project, service, number, self.images[service], b.container_of, anonymous=anonymous
+            b.project, service, number, self.images[service], self.container_of, anonymous=anonymous
         )
         result = b.api(
             lambda: b.engine.containers.create(body, name=name),
@@ -369,32 +381,41 @@ def converge_all(
     containers: list[dict[str, Any]] | None = None,
 ) -> dict[str, list[str]]:
     """Converge (and start, unless opts.start is False) `services`: each one as soon as its
-    own dependencies are done, independent ones in parallel. `containers`: the project's
+    own dependencies allow, independent ones in parallel. `containers`: the project's
     (non one-off) containers, when the caller listed them already."""
     created = Created()
     conv = Converger(b, opts, images, created, containers)
     deps = dependencies(b)
     scoped = {n: [d for d in deps[n] if d in services] for n in services}
-    done = {n: threading.Event() for n in services}
+    made = {n: threading.Event() for n in services}
+    ready = {n: threading.Event() for n in services}
     failed: list[ServiceFailed] = []
     result: dict[str, list[str]] = {}
 
     def one(service: str) -> None:
+        # As Compose v2: a service's containers are created once its dependencies' are (links
+        # and volumes_from name them), and started once theirs have started and met their
+        # condition; so creating never waits for another service's start.
         try:
             for dep in scoped[service]:
-                done[dep].wait()
+                made[dep].wait()
             if failed:
                 return
-            if opts.start:
-                conv.wait_for(service)
             ids = conv.converge(service)
+            made[service].set()
             if opts.start:
+                for dep in scoped[service]:
+                    ready[dep].wait()
+                if failed:
+                    return
+                conv.wait_for(service)
                 conv.start(service, ids)
             result[service] = ids
         except ComposeError as exc:
             failed.append(ServiceFailed(service, str(exc)))
         finally:
-            done[service].set()
+            made[service].set()
+            ready[service].set()
 
     # dependencies first in the submission order, so a worker that waits never blocks the
     # one it waits for
