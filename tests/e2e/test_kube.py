@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from flowkit import VENV_BIN, Cli, free_port, http_get, wait_until
+from testing import tutorial_project
 
 pytestmark = pytest.mark.e2e
 
@@ -565,57 +566,15 @@ def test_generate_pushes_to_a_private_registry_and_play_pulls_with_the_secret(
         reg.stop()
 
 
-# The tutorial's compose project (busybox standing in for nginx, redis and the Flask API, as
-# in test_compose.py): a built image, a bind mount, a link, published and exposed ports.
-TUTORIAL = """\
-version: '3'
-services:
-  api-server-TAG:
-    build: ./myapp
-    ports:
-      - 'API_PORT:8000'
-    links:
-      - redis-master-TAG
-  web-server-TAG:
-    image: busybox
-    command: httpd -f -p 80 -h /usr/share/nginx/html
-    ports:
-      - 'WEB_PORT:80'
-    volumes:
-      - ./html:/usr/share/nginx/html
-  redis-master-TAG:
-    image: busybox
-    command: sh -c 'while true; do echo "+PONG" | nc -l -p 6379; done'
-    expose:
-      - '6379'
-"""
-
-TUTORIAL_API = {
-    "Dockerfile": 'FROM busybox\nWORKDIR /api\nCOPY api/ /api/\nEXPOSE 8000\nCMD ["sh", "/api/start.sh"]\n',
-    "api/start.sh": "mkdir -p /www/api\n"
-    'echo \'{"products": ["Ice Cream", "Chocolate"]}\' > /www/api/products\n'
-    "exec httpd -f -p 8000 -h /www\n",
-}
-
-
 def test_the_tutorial_project_generated_validated_played_and_removed(
     kube: Kube, tmp_path: Path
 ) -> None:
     from dockyard.kube import validate
 
     root = tmp_path / "temp"
-    (root / "html").mkdir(parents=True)
-    (root / "html" / "index.html").write_text("<h2>products</h2>\n")
-    for name, text in TUTORIAL_API.items():
-        (root / "myapp" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "myapp" / name).write_text(text)
     api_port, web_port = free_port(), free_port()
-    compose = root / "docker-compose.yml"
-    compose.write_text(
-        TUTORIAL.replace("TAG", kube.tag)
-        .replace("API_PORT", str(api_port))
-        .replace("WEB_PORT", str(web_port))
-    )
+    # the tutorial's project (test_compose's too), its services named -TAG
+    compose = tutorial_project.write(root, api_port, web_port, suffix=f"-{kube.tag}")
     image = f"temp-api-server-{kube.tag}"
     try:
         kube.cli.ok("compose", "-f", str(compose), "build", timeout=180)

@@ -4,8 +4,8 @@ and the queries that find a project's containers, networks and volumes by their 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..client.api import APIError, Client, DaemonUnreachable
@@ -51,13 +51,38 @@ class Backend:
     # --- running work in parallel -----------------------------------------------------------
 
     def each(self, items: Iterable[T], fn: Callable[[T], Any]) -> list[Any]:
-        """fn over items in parallel (--parallel bounds it); the first error is raised."""
+        """fn over items in parallel (--parallel bounds it), claimed in order; the first
+        item's error is raised once all are done. Plain threads: concurrent.futures would
+        import logging, a cost every compose command paid at start."""
         items = list(items)
         if len(items) <= 1:
             return [fn(item) for item in items]
         workers = len(items) if self.parallel is None or self.parallel < 1 else self.parallel
-        with ThreadPoolExecutor(max_workers=min(workers, 32)) as pool:
-            return list(pool.map(fn, items))
+        results: list[Any] = [None] * len(items)
+        errors: list[BaseException | None] = [None] * len(items)
+        claim = iter(range(len(items)))
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    i = next(claim, None)
+                if i is None:
+                    return
+                try:
+                    results[i] = fn(items[i])
+                except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                    errors[i] = exc
+
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, 32))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for exc in errors:
+            if exc is not None:
+                raise exc
+        return results
 
     # --- containers ---------------------------------------------------------------------------
 
@@ -89,6 +114,23 @@ class Backend:
         if not found:
             raise ComposeError(f"service {service!r} has no container")
         return display_name(found[0])
+
+    def next_event(self, container_ids: Iterable[str], since: float, until: float) -> None:
+        """Block until one of the containers has an event (health status, die, ...) at or
+        after `since` (so one between a caller's inspect and this call is not missed), or
+        until `until`: state waits react at once instead of polling."""
+        stream = self.api(
+            lambda: self.engine.system.events(
+                since=f"{since:.9f}",
+                until=f"{until:.9f}",
+                filters={"container": list(container_ids)},
+            ),
+            "events",
+        )
+        try:
+            next(stream, None)
+        finally:
+            stream.close()
 
     def check_services(self, names: Iterable[str]) -> list[str]:
         names = list(names)

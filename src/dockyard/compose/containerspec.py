@@ -5,7 +5,6 @@ the container a `service:x` reference points at) comes in as arguments."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..common import apishapes as shapes
@@ -18,20 +17,32 @@ from .units import parse_duration
 ServiceContainer = Callable[[str], str]  # service name -> a container of it (name or ID)
 
 
-@dataclass
 class Overrides:
     """What `run` changes in a service's container."""
 
-    command: list[str] | None = None
-    entrypoint: list[str] | None = None
-    environment: dict[str, str | None] = field(default_factory=dict)
-    ports: list[dict[str, Any]] | None = None
-    volumes: list[dict[str, Any]] = field(default_factory=list)
-    user: str | None = None
-    workdir: str | None = None
-    tty: bool | None = None
-    stdin_open: bool | None = None
-    labels: dict[str, str] = field(default_factory=dict)
+    def __init__(
+        self,
+        command: list[str] | None = None,
+        entrypoint: list[str] | None = None,
+        environment: dict[str, str | None] | None = None,
+        ports: list[dict[str, Any]] | None = None,
+        volumes: list[dict[str, Any]] | None = None,
+        user: str | None = None,
+        workdir: str | None = None,
+        tty: bool | None = None,
+        stdin_open: bool | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        self.command = command
+        self.entrypoint = entrypoint
+        self.environment = environment if environment is not None else {}
+        self.ports = ports
+        self.volumes = volumes if volumes is not None else []
+        self.user = user
+        self.workdir = workdir
+        self.tty = tty
+        self.stdin_open = stdin_open
+        self.labels = labels if labels is not None else {}
 
 
 def container_name(project: Project, service: str, number: int) -> str:

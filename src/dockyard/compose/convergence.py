@@ -13,7 +13,6 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..client.api import APIError
@@ -27,26 +26,37 @@ from .errors import ComposeError
 _ANON = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass
 class UpOptions:
-    services: list[str] = field(default_factory=list)
-    no_deps: bool = False
-    force_recreate: bool = False
-    no_recreate: bool = False
-    scale: dict[str, int] = field(default_factory=dict)
-    remove_orphans: bool = False
-    timeout: int | None = None
-    start: bool = True
-    wait_timeout: float | None = None
+    def __init__(
+        self,
+        services: list[str] | None = None,
+        no_deps: bool = False,
+        force_recreate: bool = False,
+        no_recreate: bool = False,
+        scale: dict[str, int] | None = None,
+        remove_orphans: bool = False,
+        timeout: int | None = None,
+        start: bool = True,
+        wait_timeout: float | None = None,
+    ) -> None:
+        self.services = services if services is not None else []
+        self.no_deps = no_deps
+        self.force_recreate = force_recreate
+        self.no_recreate = no_recreate
+        self.scale = scale if scale is not None else {}
+        self.remove_orphans = remove_orphans
+        self.timeout = timeout
+        self.start = start
+        self.wait_timeout = wait_timeout
 
 
-@dataclass
 class Created:
     """What this run made, to undo it if the run fails."""
 
-    containers: list[str] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self.containers: list[str] = []
+        self.names: dict[str, str] = {}
+        self.lock = threading.Lock()
 
     def add(self, container_id: str, name: str) -> None:
         with self.lock:
@@ -100,13 +110,26 @@ def check_ports(b: Backend, services: list[str], opts: UpOptions) -> None:
             seen[key] = name
 
 
-def orphans(b: Backend) -> list[dict[str, Any]]:
+def orphans(b: Backend, containers: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The project's containers of services the file no longer has (one-offs aside);
+    `containers`, the project's list when the caller has it, saves a round trip."""
     known = set(b.project.services) | set(b.project.disabled)
-    return [c for c in b.containers() if c["Labels"].get(L.SERVICE) not in known]
+    if containers is None:
+        containers = b.containers()
+    return [
+        c
+        for c in containers
+        if c["Labels"].get(L.SERVICE) not in known and c["Labels"].get(L.ONEOFF) == "False"
+    ]
 
 
-def handle_orphans(b: Backend, remove: bool, timeout: int | None) -> None:
-    found = orphans(b)
+def handle_orphans(
+    b: Backend,
+    remove: bool,
+    timeout: int | None,
+    containers: list[dict[str, Any]] | None = None,
+) -> None:
+    found = orphans(b, containers)
     if not found:
         return
     if remove:
@@ -165,15 +188,21 @@ def remove_volumes_named(b: Backend, names: Iterable[str]) -> None:
 
 class Converger:
     def __init__(
-        self, b: Backend, opts: UpOptions, images: dict[str, str], created: Created
+        self,
+        b: Backend,
+        opts: UpOptions,
+        images: dict[str, str],
+        created: Created,
+        containers: list[dict[str, Any]] | None = None,
     ) -> None:
         self.b = b
         self.opts = opts
         self.images = images
         self.created = created
-        # one list call for the whole run instead of one per service
+        self.first: dict[str, str] = {}  # service -> its first container's name, once converged
+        # one list call for the whole run instead of one per service (the caller's, if given)
         self.existing: dict[str, list[dict[str, Any]]] = {}
-        for c in b.containers():
+        for c in b.containers() if containers is None else containers:
             self.existing.setdefault(c["Labels"].get(L.SERVICE, ""), []).append(c)
 
     # --- one service ------------------------------------------------------------------------
@@ -191,6 +220,7 @@ class Converger:
         expected = config_hash(svc)
         keep: list[str] = []
         used: set[int] = set()
+        named: list[tuple[int, str]] = []
         for c in existing[want:]:
             stop_and_remove(b, c, opts.timeout)
         for c in existing[:want]:
@@ -202,15 +232,25 @@ class Converger:
             )
             if opts.force_recreate or (stale and not opts.no_recreate):
                 keep.append(self.recreate(service, c, number))
+                named.append((number, container_name(b.project, service, number)))
             else:
                 keep.append(c["Id"])
+                named.append((number, display_name(c)))
                 if c.get("State") == "running":
                     b.progress.container(display_name(c), "Running")
         while len(keep) < want:
             number = self._free_number(used)
             used.add(number)
             keep.append(self.create(service, number))
+            named.append((number, container_name(b.project, service, number)))
+        if named:
+            self.first[service] = min(named)[1]
         return keep
+
+    def container_of(self, service: str) -> str:
+        """A container of `service` for links & co.: the first one this run converged, else
+        the daemon's list."""
+        return self.first.get(service) or self.b.container_of(service)
 
     @staticmethod
     def _free_number(used: set[int]) -> int:
@@ -224,7 +264,7 @@ class Converger:
         name = container_name(b.project, service, number)
         b.progress.container(name, "Creating")
         body = create_body(
-            b.project, service, number, self.images[service], b.container_of, anonymous=anonymous
+            b.project, service, number, self.images[service], self.container_of, anonymous=anonymous
         )
         result = b.api(
             lambda: b.engine.containers.create(body, name=name),
@@ -296,6 +336,7 @@ class Converger:
             name = display_name(c)
             b.progress.container(name, "Waiting")
             while True:
+                since = time.time()
                 state = b.api(lambda c=c: b.engine.containers.inspect(c["Id"]), name)["State"]
                 health = (state.get("Health") or {}).get("Status")
                 if health is None:
@@ -308,7 +349,7 @@ class Converger:
                     raise ComposeError(f"dependency failed to start: container {name} is unhealthy")
                 if deadline is not None and time.time() > deadline:
                     raise ComposeError(f"timeout waiting for {name} to be healthy")
-                time.sleep(0.2)
+                b.next_event([c["Id"]], since, wake_at(deadline))
             b.progress.container(name, "Healthy")
 
     def wait_completed(self, service: str, required: bool = True) -> None:
@@ -325,35 +366,56 @@ class Converger:
             b.progress.container(name, "Exited")
 
 
+def wake_at(deadline: float | None) -> float:
+    """When a wait for an event looks at the state again anyway: the deadline, or a few
+    seconds from now (a missed event costs that much, never a hang)."""
+    soon = time.time() + 5
+    return soon if deadline is None else min(deadline, soon)
+
+
 def converge_all(
-    b: Backend, services: list[str], opts: UpOptions, images: dict[str, str]
+    b: Backend,
+    services: list[str],
+    opts: UpOptions,
+    images: dict[str, str],
+    containers: list[dict[str, Any]] | None = None,
 ) -> dict[str, list[str]]:
     """Converge (and start, unless opts.start is False) `services`: each one as soon as its
-    own dependencies are done, independent ones in parallel."""
+    own dependencies allow, independent ones in parallel. `containers`: the project's
+    (non one-off) containers, when the caller listed them already."""
     created = Created()
-    conv = Converger(b, opts, images, created)
+    conv = Converger(b, opts, images, created, containers)
     deps = dependencies(b)
     scoped = {n: [d for d in deps[n] if d in services] for n in services}
-    done = {n: threading.Event() for n in services}
+    made = {n: threading.Event() for n in services}
+    ready = {n: threading.Event() for n in services}
     failed: list[ServiceFailed] = []
     result: dict[str, list[str]] = {}
 
     def one(service: str) -> None:
+        # As Compose v2: a service's containers are created once its dependencies' are (links
+        # and volumes_from name them), and started once theirs have started and met their
+        # condition; so creating never waits for another service's start.
         try:
             for dep in scoped[service]:
-                done[dep].wait()
+                made[dep].wait()
             if failed:
                 return
-            if opts.start:
-                conv.wait_for(service)
             ids = conv.converge(service)
+            made[service].set()
             if opts.start:
+                for dep in scoped[service]:
+                    ready[dep].wait()
+                if failed:
+                    return
+                conv.wait_for(service)
                 conv.start(service, ids)
             result[service] = ids
         except ComposeError as exc:
             failed.append(ServiceFailed(service, str(exc)))
         finally:
-            done[service].set()
+            made[service].set()
+            ready[service].set()
 
     # dependencies first in the submission order, so a worker that waits never blocks the
     # one it waits for

@@ -6,9 +6,6 @@ import os
 import sys
 
 from ..client.api import APIError
-from ..client.buildcontext import context_tar
-from ..common import dockerconfig
-from ..common.reference import parse_normalized
 from .backend import Backend
 from .errors import ComposeError
 
@@ -35,6 +32,8 @@ def build_service(
     spec = svc["build"]
     tag = b.project.image_name(service)
     context = spec["context"]
+    from ..client.buildcontext import context_tar  # tarfile: only when something is built
+
     if "://" in context:
         body, dockerfile, remote = None, spec.get("dockerfile", "Dockerfile"), context
     else:
@@ -88,12 +87,16 @@ def build_service(
 
 def registry_auth(ref: str) -> str | None:
     """X-Registry-Auth for an image's registry from ~/.docker/config.json, if it has one."""
+    from ..common import dockerconfig  # only when something is pulled
+
     server = dockerconfig.registry_of(ref)
     entry = dockerconfig.find_auth(dockerconfig.load(strict=False), server)
     return dockerconfig.encode_header(dockerconfig.auth_config(entry, server)) if entry else None
 
 
 def pull_image(b: Backend, ref: str, label: str, quiet: bool = False) -> None:
+    from ..common.reference import parse_normalized
+
     parsed = parse_normalized(ref)
     tag = parsed.digest or parsed.tag or "latest"
     if not quiet:
@@ -141,4 +144,14 @@ def ensure_images(
             raise ComposeError(f"No such image: {ref}")
         return service, found
 
-    return dict(b.each(services, one))
+    # Services that run the same image (and build none) share one look-up: twenty services
+    # of `image: busybox` ask the daemon once.
+    shared: dict[tuple[str, str], list[str]] = {}
+    for service in services:
+        svc = b.project.services[service]
+        key = (b.project.image_name(service), pull or svc.get("pull_policy") or "missing")
+        shared.setdefault((service, "") if svc.get("build") else key, []).append(service)
+    found = b.each([names[0] for names in shared.values()], one)
+    return {
+        s: image for (_, image), names in zip(found, shared.values(), strict=True) for s in names
+    }

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from . import canonical, dotenv, normalize, progress, schema, yamlio
+from . import canonical, dotenv, filecache, normalize, progress, schema
 from .errors import ComposeError
 from .interpolate import InterpolationError, substitute
 from .merge import merge
@@ -29,18 +28,30 @@ OVERRIDE_FILES = (
 )
 
 
-@dataclass
 class LoadOptions:
-    files: list[str] = field(default_factory=list)
-    project_name: str | None = None
-    project_directory: str | None = None
-    env_files: list[str] | None = None
-    profiles: list[str] = field(default_factory=list)
-    interpolate: bool = True
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: str = field(default_factory=os.getcwd)
-    stdin: TextIO | None = None
-    warn: Callable[[str], None] = progress.warn
+    def __init__(
+        self,
+        files: list[str] | None = None,
+        project_name: str | None = None,
+        project_directory: str | None = None,
+        env_files: list[str] | None = None,
+        profiles: list[str] | None = None,
+        interpolate: bool = True,
+        environ: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: TextIO | None = None,
+        warn: Callable[[str], None] = progress.warn,
+    ) -> None:
+        self.files = files if files is not None else []
+        self.project_name = project_name
+        self.project_directory = project_directory
+        self.env_files = env_files
+        self.profiles = profiles if profiles is not None else []
+        self.interpolate = interpolate
+        self.environ = environ if environ is not None else dict(os.environ)
+        self.cwd = cwd if cwd is not None else os.getcwd()
+        self.stdin = stdin
+        self.warn = warn
 
 
 def find_files(opts: LoadOptions, env: Mapping[str, str]) -> list[str]:
@@ -171,10 +182,7 @@ class _Reader:
             except FileNotFoundError:
                 raise ComposeError(f"open {path}: no such file or directory") from None
             label = path
-        try:
-            doc = yamlio.load(text)
-        except yamlio.YAMLError as exc:
-            raise ComposeError(f"{exc}") from None
+        doc = filecache.parse_yaml(text)
         if doc is None:
             doc = {}
         if not isinstance(doc, dict):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ComposeError
@@ -11,31 +10,62 @@ from .errors import ComposeError
 _VALID_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-@dataclass(frozen=True)
 class EnvFile:
     """One `env_file` of a service, as read: Compose folds it into the service's
     `environment`; `kube generate` makes it a ConfigMap of its own."""
 
-    path: str
-    values: dict[str, str]
+    __slots__ = ("path", "values")
+
+    def __init__(self, path: str, values: dict[str, str]) -> None:
+        self.path = path
+        self.values = values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnvFile) and (self.path, self.values) == (other.path, other.values)
+
+    def __repr__(self) -> str:
+        return f"EnvFile(path={self.path!r}, values={self.values!r})"
 
 
-@dataclass
 class Project:
-    name: str
-    working_dir: str
-    services: dict[str, dict[str, Any]]
-    networks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    configs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
-    disabled: dict[str, dict[str, Any]] = field(default_factory=dict)
-    config_files: list[str] = field(default_factory=list)
-    environment: dict[str, str] = field(default_factory=dict)
-    profiles: list[str] = field(default_factory=list)
-    # service -> its env files in order (later ones win; `environment` wins over all)
-    env_files: dict[str, list[EnvFile]] = field(default_factory=dict)
+    # A plain class, not a dataclass: importing dataclasses (and inspect with it) was a
+    # measurable part of every compose command's start-up.
+    def __init__(
+        self,
+        name: str,
+        working_dir: str,
+        services: dict[str, dict[str, Any]],
+        networks: dict[str, dict[str, Any]] | None = None,
+        volumes: dict[str, dict[str, Any]] | None = None,
+        secrets: dict[str, dict[str, Any]] | None = None,
+        configs: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, Any] | None = None,
+        disabled: dict[str, dict[str, Any]] | None = None,
+        config_files: list[str] | None = None,
+        environment: dict[str, str] | None = None,
+        profiles: list[str] | None = None,
+        env_files: dict[str, list[EnvFile]] | None = None,
+    ) -> None:
+        self.name = name
+        self.working_dir = working_dir
+        self.services = services
+        self.networks = networks if networks is not None else {}
+        self.volumes = volumes if volumes is not None else {}
+        self.secrets = secrets if secrets is not None else {}
+        self.configs = configs if configs is not None else {}
+        self.extensions = extensions if extensions is not None else {}
+        self.disabled = disabled if disabled is not None else {}
+        self.config_files = config_files if config_files is not None else []
+        self.environment = environment if environment is not None else {}
+        self.profiles = profiles if profiles is not None else []
+        # service -> its env files in order (later ones win; `environment` wins over all)
+        self.env_files = env_files if env_files is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Project) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"Project(name={self.name!r}, working_dir={self.working_dir!r})"
 
     def service(self, name: str) -> dict[str, Any]:
         try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import yamlio
 from .project import Project
 
 _ORDER: dict[str, list[str]] = {
@@ -142,6 +141,8 @@ def _sorted_maps(value: Any) -> Any:
 
 
 def raw_model_yaml(doc: dict[str, Any]) -> str:
+    from . import yamlio  # PyYAML's emitter: only when YAML is printed
+
     return yamlio.dump(_sorted_maps(doc))
 
 
@@ -177,6 +178,8 @@ def model(project: Project, escape: bool = True) -> dict[str, Any]:
 
 
 def to_yaml(project: Project, escape: bool = True) -> str:
+    from . import yamlio
+
     return yamlio.dump(model(project, escape))
 
 

@@ -108,14 +108,16 @@ def remove_networks(b: Backend) -> None:
     names: dict[str, str] = {}
     for net in b.engine.networks.list(filters={"label": {f"{L.PROJECT}={b.name}": True}}):
         names[net["Name"]] = net["Id"]
+    listed = set(names)
     for net in b.project.networks.values():
         if not net.get("external"):
             names.setdefault(net["name"], net["name"])
     for name in sorted(names):
-        try:
-            b.engine.networks.inspect(name)
-        except APIError:
-            continue
+        if name not in listed:  # named by the file only: there at all?
+            try:
+                b.engine.networks.inspect(name)
+            except APIError:
+                continue
         b.progress.event("Network", name, "Removing")
         try:
             b.engine.networks.remove(names[name])
@@ -129,13 +131,14 @@ def remove_networks(b: Backend) -> None:
 
 def remove_volumes(b: Backend) -> None:
     found = b.engine.volumes.list(filters={"label": {f"{L.PROJECT}={b.name}": True}})
-    names = {v["Name"] for v in found.get("Volumes") or []}
-    names |= {v["name"] for v in b.project.volumes.values() if not v.get("external")}
+    listed = {v["Name"] for v in found.get("Volumes") or []}
+    names = listed | {v["name"] for v in b.project.volumes.values() if not v.get("external")}
     for name in sorted(names):
-        try:
-            b.engine.volumes.inspect(name)
-        except APIError:
-            continue
+        if name not in listed:
+            try:
+                b.engine.volumes.inspect(name)
+            except APIError:
+                continue
         b.progress.event("Volume", name, "Removing")
         try:
             b.engine.volumes.remove(name)

@@ -4,16 +4,15 @@ interpolated strings need first (`replicas: ${N}` is an integer once substituted
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from . import filecache
 from .errors import ComposeError
 
-SCHEMA_PATH = Path(__file__).with_name("compose-spec.schema.json")
+SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "compose-spec.schema.json")
 
 _TYPE_WORDS = {
     "object": "mapping",
@@ -104,41 +103,30 @@ def _cast(text: str, kind: type, path: str) -> Any:
 def _validator() -> Any:
     import jsonschema  # only compose commands pay for this import
 
-    schema = json.loads(SCHEMA_PATH.read_text())
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        schema = json.load(f)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 
 
-def _cache_marker(doc: dict[str, Any]) -> Path:
+def _cache_marker(doc: dict[str, Any]) -> str:
     """Where a document already found valid is remembered: jsonschema's import alone costs
     more than the rest of a `compose ps`, and the same file is checked on every command."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     text = json.dumps(doc, sort_keys=True, default=str)
-    stat = SCHEMA_PATH.stat()
-    key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{text}".encode()).hexdigest()
-    return Path(base) / "dockyard" / "compose-valid" / key
-
-
-def _remember(marker: Path) -> None:
-    try:
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        names = os.listdir(marker.parent)
-        if len(names) > 512:  # a cache, not a log: start over
-            for name in names:
-                (marker.parent / name).unlink(missing_ok=True)
-        marker.touch()
-    except OSError:
-        pass
+    stat = os.stat(SCHEMA_PATH)
+    return filecache.path(
+        "compose-valid", filecache.digest(f"{stat.st_size}:{stat.st_mtime_ns}:{text}")
+    )
 
 
 def validate(doc: dict[str, Any], filename: str) -> None:
     """Raise ComposeError naming the file, the path in the document and what was expected."""
     marker = _cache_marker(doc)
-    if marker.exists():
+    if os.path.exists(marker):
         return
     errors = list(_validator().iter_errors(doc))
     if not errors:
-        _remember(marker)
+        filecache.remember(marker)
         return
     error = min(errors, key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     path = ".".join(str(p) for p in error.absolute_path)

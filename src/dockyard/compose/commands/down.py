@@ -44,7 +44,7 @@ def project_or_name(opts: argparse.Namespace) -> Project:
 def run(opts: argparse.Namespace) -> int:
     project = project_or_name(opts)
     b = Backend(project, Progress(quiet=opts.progress == "quiet"), parallel=opts.parallel)
-    containers = b.containers(opts.services or None, oneoff=None)
+    containers = all_containers = b.containers(opts.services or None, oneoff=None)
     known = set(project.services) | set(project.disabled)
     if not opts.services and not opts.remove_orphans:
         containers = [
@@ -54,8 +54,8 @@ def run(opts: argparse.Namespace) -> int:
             or c["Labels"].get(L.ONEOFF) == "True"
             or not project.services
         ]
-        if project.services:
-            handle_orphans(b, False, opts.timeout)
+        if project.services:  # the list has them all: no second one for the orphans
+            handle_orphans(b, False, opts.timeout, all_containers)
     deps = {n: list(s.get("depends_on") or {}) for n, s in project.services.items()}
     by_service: dict[str, list] = {}
     for c in containers:

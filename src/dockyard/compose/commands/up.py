@@ -17,6 +17,7 @@ from ..convergence import (
     converge_all,
     handle_orphans,
     targets,
+    wake_at,
 )
 from ..errors import ComposeError
 from ..images import ensure_images
@@ -100,7 +101,8 @@ def run(opts: argparse.Namespace) -> int:
     services = targets(b, opts.services, up.no_deps)
     check_ports(b, services, up)
     images = ensure_images(b, services, build=opts.build, no_build=opts.no_build, pull=opts.pull)
-    handle_orphans(b, opts.remove_orphans, up.timeout)
+    existing = b.containers()  # one list for the orphans and the convergence
+    handle_orphans(b, opts.remove_orphans, up.timeout, existing)
     nets = {n for s in services for n in (b.project.services[s].get("networks") or {})}
     vols = {
         v["source"]
@@ -110,7 +112,7 @@ def run(opts: argparse.Namespace) -> int:
     }
     ensure_networks(b, nets)
     ensure_volumes(b, vols)
-    started = converge_all(b, services, up, images)
+    started = converge_all(b, services, up, images, existing)
     if create_only:
         return 0
     if getattr(opts, "wait", False):
@@ -125,6 +127,7 @@ def _wait_running(b: Backend, started: dict[str, list[str]], timeout: int | None
     deadline = None if timeout is None else time.time() + timeout
     pending = {cid: svc for svc, ids in started.items() for cid in ids}
     while pending:
+        since = time.time()
         for cid, svc in list(pending.items()):
             info = b.engine.containers.inspect(cid)
             state = info["State"]
@@ -144,7 +147,7 @@ def _wait_running(b: Backend, started: dict[str, list[str]], timeout: int | None
         if pending and deadline is not None and time.time() > deadline:
             raise ComposeError("timeout waiting for services to be running/healthy")
         if pending:
-            time.sleep(0.2)
+            b.next_event(pending, since, wake_at(deadline))
     return 0
 
 
