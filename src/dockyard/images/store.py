@@ -91,9 +91,13 @@ class BlobWriter:
         return digest
 
     def abort(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        self.path.unlink(missing_ok=True)
+        try:
+            if not self._file.closed:
+                self._file.close()  # flushes the buffer: fails on a full disk, closes anyway
+        except OSError:
+            pass
+        finally:
+            self.path.unlink(missing_ok=True)
 
 
 class BlobStore:

@@ -83,3 +83,22 @@ def test_recover_unpacks_a_missing_layer_again(tmp_path: Path) -> None:
     rmtree(lower.parent)
     svc.recover()
     assert (lower / "bin" / "sh").read_bytes() == b"shell"
+
+
+def test_an_aborted_writer_leaves_no_file_when_closing_fails(tmp_path: Path) -> None:
+    """On a full disk closing the ingest file fails (its buffer cannot be flushed): the
+    half-written file must go all the same."""
+    store = BlobStore(tmp_path)
+    w = store.writer()
+    w.write(b"x" * 10)
+
+    class FullDisk:
+        closed = False
+
+        def close(self) -> None:
+            raise OSError(28, "No space left on device")
+
+    w._file.close()
+    w._file = FullDisk()  # type: ignore[assignment]
+    w.abort()
+    assert list(store.ingest_dir.iterdir()) == []
