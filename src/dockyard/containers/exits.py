@@ -146,8 +146,10 @@ class Exits:
         """conmon cannot keep several files itself: rotate for containers that ask to."""
         while not self.stopping.wait(interval):
             for c in self.store.all():
+                if not c.running:
+                    continue
                 opts = effective_log_opts(self.log_opts, c.host_config.log_config.config)
-                if c.running and int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
+                if int(opts.get("max-file") or 1) > 1 and opts.get("max-size"):
                     self.runtime.rotate_logs(c.id, opts)
 
     def _on_exit_file(self, cid: str) -> None:

@@ -44,21 +44,13 @@ def umount(target: str, detach: bool = True) -> None:
 
 
 def is_mounted(target: Path) -> bool:
-    want = str(target)
-    with open("/proc/self/mountinfo") as f:
-        text = f.read()
-    # A host with many containers has thousands of mounts: look for the path first, split
-    # only the lines that hold it.
-    escaped = " " + want.replace(" ", "\\040") + " "
-    if escaped not in text:
+    """Whether a container's overlay is mounted on `target`. An overlay mount has a device
+    of its own, so two stats answer it; reading /proc/self/mountinfo instead costs a line
+    per mount on the host (one per running container), on every start and remove."""
+    try:
+        return os.stat(target).st_dev != os.stat(os.path.dirname(target)).st_dev
+    except OSError:
         return False
-    for line in text.splitlines():
-        if escaped not in line:
-            continue
-        fields = line.split()
-        if len(fields) > 4 and fields[4].replace("\\040", " ") == want:
-            return True
-    return False
 
 
 class RootFS:
@@ -122,8 +114,7 @@ class RootFS:
         return init
 
     def unmount(self) -> None:
-        if is_mounted(self.merged):
-            umount(str(self.merged))
+        umount(str(self.merged))  # not mounted: EINVAL, ignored
 
 
 def dir_size(path: Path) -> int:

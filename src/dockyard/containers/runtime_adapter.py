@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.errors import ContainerNotRunning, RuntimeStartError
+from ..runtime.logfile import needs_rotation
 from ..runtime.monitor import Runtime
 from ..runtime.survey import Survey, survey
 
@@ -39,6 +40,9 @@ class RuntimeAdapter:
         # All runtimes share exec_root (exit dir, conmon state); runc state is per runtime.
         self.primary = self._get(self._default)
         self.exit_dir = self.primary.exit_dir
+        # cid -> its log file, for the rotation check every running container gets twice a
+        # second: a stat each, not two file reads more (runtime name, log path).
+        self._log_paths: dict[str, str] = {}
 
     def _get(self, name: str) -> Runtime:
         rt = self._runtimes.get(name)
@@ -94,8 +98,13 @@ class RuntimeAdapter:
         """Docker's max-file > 1: shift log files once the current one reached max-size."""
         max_size = _size_bytes(log_opts.get("max-size"))
         max_file = int(log_opts.get("max-file") or 1)
-        if max_size and max_size > 0 and max_file > 1:
-            with contextlib.suppress(OSError, ContainerNotRunning):
+        if not (max_size and max_size > 0 and max_file > 1):
+            return
+        with contextlib.suppress(OSError, ContainerNotRunning):
+            path = self._log_paths.get(cid)
+            if path is None:
+                path = self._log_paths[cid] = str(self._for(cid).log_path(cid))
+            if needs_rotation(path, rotate_at(max_size)):
                 self._for(cid).rotate_log_if_needed(cid, rotate_at(max_size), max_file)
 
     def exit_status(self, cid: str) -> tuple[int, float, bool] | None:
@@ -124,6 +133,7 @@ class RuntimeAdapter:
         self._for(cid).resume(cid)
 
     def delete(self, cid: str, force: bool = False) -> None:
+        self._log_paths.pop(cid, None)
         try:
             self._for(cid).delete(cid, force=force)
         except ContainerNotRunning:

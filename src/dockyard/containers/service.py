@@ -9,6 +9,7 @@ conmon's exit files.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import shutil
@@ -550,13 +551,17 @@ class ContainerService:
             log.warning("recovery: %s: %s", f.resource, f.problem)
             if f.fix is not None:
                 f.fix()
+        changed = []
         for c in self.all():
             with c.lock:
                 if c.running:
                     self.runtime.sweep_execs(c.id)
                 if c.running and not c.state.paused:
+                    health = copy.deepcopy(c.state.health)
                     self.health.started(c)
-                    self.store.save(c)
+                    if c.state.health != health:  # only a health check changes the record
+                        changed.append(c)
+        self.store.save_many(changed)
 
     def check(self, repair: bool) -> list[dict[str, Any]]:
         """`system check`: containers against the host (reconcile's findings); fixed on

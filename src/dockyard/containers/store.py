@@ -37,12 +37,18 @@ class ContainerStore:
         return self.root / cid
 
     def save(self, c: Container) -> None:
-        doc = {**views.document(c.record), **c.record.private()}
+        self.save_many([c])
+
+    def save_many(self, cs: list[Container]) -> None:
+        """In one transaction (one commit, not one per container)."""
+        rows = [
+            (c.id, c.name, json.dumps({**views.document(c.record), **c.record.private()}))
+            for c in cs
+        ]
+        if not rows:
+            return
         with self.db.transaction() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)",
-                (c.id, c.name, json.dumps(doc)),
-            )
+            cur.executemany("INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)", rows)
 
     # ------------------------------------------------------------------ lookup
     def get(self, ref: str) -> Container:

@@ -66,6 +66,11 @@ class Endpoints:
     def release_sandbox(self, container_id: str) -> None:
         """Container stopped: unpublish, disconnect from every network, drop the netns."""
         with self.lock:
+            if not self._holds_anything(container_id):
+                # Removing a stopped container asks again: no state write (a comparison of
+                # every endpoint's JSON) for nothing.
+                self._container_dns.pop(container_id, None)
+                return
             self.unpublish_ports(container_id)
             sb = self.sandboxes.get(container_id)
             # Deleting a veth waits for the kernel (~20 ms); a namespace we drop anyway takes
@@ -79,6 +84,13 @@ class Endpoints:
             if sb and sb["owned"]:
                 netns.delete(sb["path"])
             self._save()
+
+    def _holds_anything(self, container_id: str) -> bool:
+        return (
+            container_id in self.sandboxes
+            or container_id in self.published
+            or any(e["cid"] == container_id for e in self.endpoints.values())
+        )
 
     # ------------------------------------------------------------------ endpoints
 

@@ -216,3 +216,16 @@ def test_an_upgraded_daemon_finds_its_old_containers(db: Database, tmp_path: Pat
     assert set(saved) - set(old) == {"_WasRunningAtShutdown"}
     again = ContainerStore(db, tmp_path / "containers").get("legacy")
     assert views.document(again.record) == views.document(c.record)
+
+
+def test_save_many_writes_every_record_in_one_go(db: Database, tmp_path: Path) -> None:
+    store = ContainerStore(db, tmp_path / "containers")
+    ids = [c * 64 for c in "def"]
+    for cid in ids:
+        store.add(Container(ContainerRecord.from_stored(_doc(cid, store.reserve_name(None, cid)))))
+    cs = [store.find(cid) for cid in ids]
+    for c in cs:
+        c.record.state.status = "running"
+    store.save_many(cs)
+    store.save_many([])  # nothing to write: no empty transaction either
+    assert [_stored(db, cid)["State"]["Status"] for cid in ids] == ["running"] * 3

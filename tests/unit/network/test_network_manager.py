@@ -374,3 +374,19 @@ def test_restore_leaves_down_a_network_whose_subnet_someone_else_took(kernel):
     bridges = [n.bridge for n in kernel.rulesets[-1].networks]
     assert len(bridges) == 1 and bridges[0] == cfg.bridge  # only the default bridge's rules
     again.teardown()
+
+
+def test_releasing_a_container_that_holds_nothing_writes_nothing(kernel, monkeypatch):
+    mgr = make(kernel)
+    cid = "c" * 64
+    mgr.connect(cid, "web", "bridge")
+    saves = []
+    real_save = mgr._save
+    monkeypatch.setattr(mgr, "_save", lambda: saves.append(1) or real_save())
+    mgr.release_sandbox(cid)
+    assert saves and mgr.inspect_network("bridge")["Containers"] == {}
+    saves.clear()
+    mgr.release_sandbox(cid)  # rm after the stop: nothing left to release
+    mgr.release_sandbox("d" * 64)
+    assert saves == []
+    mgr.teardown()
