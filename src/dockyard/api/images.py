@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from dockyard.common.reference import InvalidReference, parse_normalized
 
 from ..errors import DockyardError, InvalidParameter
+from ..images.archive_common import ArchiveError
 from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
 from .containerbody import check_config
@@ -70,6 +71,9 @@ def _uncompressed(f: BinaryIO, svc: ImageService) -> BinaryIO:
         return f
     try:
         return spool_archive(f, dir=str(svc.tmp))
+    except ArchiveError:
+        # a corrupt or cut compressed archive: dockerd's untar meets the end of its input
+        raise InvalidParameter("Error processing tar file(exit status 1): unexpected EOF") from None
     finally:
         f.close()
 

@@ -159,3 +159,8 @@ def test_route_import_and_bad_load(routes) -> None:
     assert json.loads(resp.body)["errorDetail"]["message"] == (
         "Error processing tar file(exit status 1): archive/tar: invalid tar header"
     )
+    # a cut compressed archive (the fuzz test's bzip2 magic alone) is the same kind of error
+    resp = call("POST", "/images/load", body=b"BZh")
+    assert json.loads(resp.body)["errorDetail"]["message"] == (
+        "Error processing tar file(exit status 1): unexpected EOF"
+    )
