@@ -139,7 +139,7 @@ def register(router: Router, daemon: Daemon) -> None:
 
     @router.route("POST", "/containers/{id}/start")
     async def start(req: Request, id: str) -> Response:
-        from ..containers.service import NotModifiedStart
+        from ..containers.starterrors import NotModifiedStart
 
         try:
             await asyncio.to_thread(svc().start, id)

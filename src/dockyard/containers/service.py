@@ -34,6 +34,8 @@ from .reconcile import Reconciler
 from .record import Container, HostConfig
 from .rootfs import RootFS, dir_size, runtime_mount_points
 from .runtime_adapter import RuntimeAdapter
+from .signals import parse_signal
+from .starterrors import NotModifiedStart, StartError, classify_start_error
 from .store import ContainerStore
 
 if TYPE_CHECKING:
@@ -46,26 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_STOP_TIMEOUT = 10
-
-
-class StartError(DockyardError):
-    """The runtime refused to start the process; `exit_code` is Docker's 126/127/128."""
-
-    status = 400
-
-    def __init__(self, message: str, exit_code: int = 128) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def classify_start_error(text: str) -> tuple[int, int]:
-    """(HTTP status, exit code) for a runtime error, as Docker reports them."""
-    low = text.lower()
-    if "executable file not found" in low or "no such file or directory" in low:
-        return 400, 127
-    if "permission denied" in low or "is a directory" in low:
-        return 400, 126
-    return 500, 128
 
 
 class ContainerService:
@@ -608,24 +590,3 @@ class ContainerService:
         cs = self.all()
         links = link_names(cs)
         return [summary(self.store, self.images, c, size=True, links=links) for c in cs]
-
-
-class NotModifiedStart(DockyardError):
-    status = 304
-
-
-def parse_signal(sig: str | int) -> int:
-    if isinstance(sig, int):
-        return sig
-    s = str(sig).strip().upper()
-    if s.isdigit():
-        n = int(s)
-        if not 0 < n < 65:
-            raise InvalidParameter(f"Invalid signal: {sig}")
-        return n
-    if not s.startswith("SIG"):
-        s = "SIG" + s
-    try:
-        return int(getattr(signal_mod.Signals, s))
-    except AttributeError:
-        raise InvalidParameter(f"Invalid signal: {sig}") from None

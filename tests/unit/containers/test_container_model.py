@@ -7,7 +7,8 @@ import pytest
 from dockyard.containers import model
 from dockyard.containers.attach import parse_detach_keys
 from dockyard.containers.logs import parse_line
-from dockyard.containers.service import classify_start_error, parse_signal
+from dockyard.containers.signals import parse_signal
+from dockyard.containers.starterrors import classify_start_error
 from dockyard.errors import InvalidParameter
 
 
