@@ -7,7 +7,7 @@ import sys
 from ..client.api import APIError
 from ..common import dockerconfig
 from .errors import CLIError
-from .quickargs import switches_only
+from .quickargs import parser, switches_only
 from .shared import confirm, for_each, parse_filters, print_deleted
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
@@ -16,13 +16,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .context import Context
-
-
-def parser(command: str, usage: str | None = None) -> Any:
-    """cli.common's parser: argparse loads only for the command lines that need it."""
-    from .common import parser as argparse_parser
-
-    return argparse_parser(command, usage=usage)
 
 
 def _args(

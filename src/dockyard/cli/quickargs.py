@@ -9,6 +9,17 @@ parser, which owns every error message.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from .common import ArgumentParser
+
+
+def parser(command: str, usage: str | None = None) -> ArgumentParser:
+    """cli.common's parser: argparse loads only for the command lines that need it."""
+    from .common import parser as argparse_parser
+
+    return argparse_parser(command, usage=usage)
+
 
 class Flags:
     """The switches that were given, as attributes (False when absent), and the values of
