@@ -47,12 +47,15 @@ def _run(tmpl: Any, data: Any) -> str:
 
 def render_list(rows: list[dict[str, Any]], fmt: str | None, kind: str, **opts: Any) -> str:
     """Rows -> what `docker <kind> ls --format fmt` prints (cli/tables does the work)."""
-    from .gotemplate import TemplateError
     from .tables import render_listing
 
     try:
         return render_listing(kind, rows, fmt, **opts)
-    except TemplateError as exc:
+    except Exception as exc:
+        from .gotemplate import TemplateError  # the default tables need no template engine
+
+        if not isinstance(exc, TemplateError):
+            raise
         raise CLIError(str(exc), 1) from None
 
 
