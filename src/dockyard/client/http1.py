@@ -114,10 +114,12 @@ class HTTPResponse:
             self._chunked = False
         self._chunk_left = 0
         self._done = self._left == 0
-        # the connection can carry another request once this body is read
+        # The connection can carry another request once this body is read. Not after a
+        # chunked body: dockyardd streams those (wait, logs, events) and hangs up after them.
         self._keep = (
             self.version == "HTTP/1.1"
-            and (self._left is not None or self._chunked)
+            and self._left is not None
+            and not self._chunked
             and self.status != 101
             and "close" not in (self.headers.get("connection") or "").lower()
         )

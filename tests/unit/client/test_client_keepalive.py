@@ -74,14 +74,22 @@ def serve(tmp_path):
 
 
 def test_requests_read_whole_share_one_connection(serve) -> None:
-    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
-    server, client = serve([_ok(b'{"a": 1}'), chunked, b"HTTP/1.1 204 No Content\r\n\r\n", _ok()])
+    server, client = serve([_ok(b'{"a": 1}'), b"HTTP/1.1 204 No Content\r\n\r\n", _ok()])
     assert client.get("/x") == {"a": 1}
-    assert client.get("/y") == {}
     assert client.request("POST", "/z").read() == b""
     assert client.get("/w") == {}
-    assert server.connections == 1 and len(server.requests) == 4
+    assert server.connections == 1 and len(server.requests) == 3
     client.close()
+
+
+def test_no_reuse_after_a_chunked_stream(serve) -> None:
+    # dockyardd hangs up after a streamed answer (POST /wait): a request sent on that
+    # connection meanwhile would be reset
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+    server, client = serve([chunked, _ok()])
+    assert client.get("/wait") == {}
+    assert client.get("/y") == {}
+    assert server.connections == 2
 
 
 def test_a_connection_the_daemon_closed_is_not_reused(serve) -> None:
