@@ -9,7 +9,7 @@ from dockyard.common.detachkeys import parse_detach_keys
 
 from ..client.api import APIError
 from .errors import CLIError
-from .quickargs import switches_only
+from .quickargs import parser, switches_only
 from .shared import start_error_code
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
@@ -19,17 +19,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def parser(command: str, usage: str | None = None) -> Any:
-    """cli.common's parser: argparse loads only for the command lines that need it."""
-    from .common import parser as argparse_parser
-
-    return argparse_parser(command, usage=usage)
-
-
-def logs(ctx: Context, argv: list[str]) -> int:
-    from . import streams
-    from .inspect import time_arg
-
+def _logs_parser() -> Any:
     p = parser("logs", usage="dockyard logs [OPTIONS] CONTAINER")
     p.add_argument("--details", action="store_true")
     p.add_argument("-f", "--follow", action="store_true")
@@ -38,7 +28,31 @@ def logs(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-t", "--timestamps", action="store_true")
     p.add_argument("--until")
     p.add_argument("container")
-    args = p.parse_args(argv)
+    return p
+
+
+_LOGS_SWITCHES = {"--details": "details", "-f": "follow", "--follow": "follow",
+                  "-t": "timestamps", "--timestamps": "timestamps"}  # fmt: skip
+_LOGS_VALUES = {"--since": "since", "-n": "tail", "--tail": "tail", "--until": "until"}
+
+
+def logs_args(argv: list[str]) -> Any:
+    """What _logs_parser reads; plain lines (one CONTAINER) without argparse."""
+    quick = switches_only(argv, _LOGS_SWITCHES, values=_LOGS_VALUES)
+    if quick is None or len(quick[1]) != 1:
+        return _logs_parser().parse_args(argv)
+    args, names = quick
+    args.container = names[0]  # type: ignore[attr-defined]
+    if args.tail is None:  # type: ignore[attr-defined]
+        args.tail = "all"  # type: ignore[attr-defined]
+    return args
+
+
+def logs(ctx: Context, argv: list[str]) -> int:
+    from . import streams
+    from .inspect import time_arg
+
+    args = logs_args(argv)
     containers = ctx.api.containers
     info = containers.inspect(args.container)
     tty = bool((info.get("Config") or {}).get("Tty"))

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
-from .common import APIError, CLIError, Context, parser
-from .flags import parse_with
+from ..client.api import APIError
+from .errors import CLIError
 from .inspect import bytes_size, human_size, print_list, tabwrite
+from .quickargs import parser, switches_only
 from .shared import refuse_terminal, short_id, split_repo_tag, write_stream
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .context import Context
 
 
 def top(ctx: Context, argv: list[str]) -> int:
+    from .flags import parse_with
+
     p = parser("top", usage="dockyard top CONTAINER [ps OPTIONS]")
 
     o, rest = parse_with(p, argv)
@@ -26,11 +34,25 @@ def top(ctx: Context, argv: list[str]) -> int:
     return 0
 
 
-def port(ctx: Context, argv: list[str]) -> int:
+def _port_parser() -> Any:
     p = parser("port", usage="dockyard port CONTAINER [PRIVATE_PORT[/PROTO]]")
     p.add_argument("container")
     p.add_argument("private", nargs="?")
-    args = p.parse_args(argv)
+    return p
+
+
+def port_args(argv: list[str]) -> Any:
+    """CONTAINER [PRIVATE_PORT[/PROTO]] without a flag is read without argparse."""
+    quick = switches_only(argv, {})
+    if quick is None or not 1 <= len(quick[1]) <= 2:
+        return _port_parser().parse_args(argv)
+    args, names = quick
+    args.container, args.private = names[0], names[1] if len(names) == 2 else None  # type: ignore[attr-defined]
+    return args
+
+
+def port(ctx: Context, argv: list[str]) -> int:
+    args = port_args(argv)
     info = ctx.api.containers.inspect(args.container)
     ports = (info.get("NetworkSettings") or {}).get("Ports") or {}
 
@@ -168,6 +190,8 @@ def stats(ctx: Context, argv: list[str]) -> int:
 
 
 def commit(ctx: Context, argv: list[str]) -> int:
+    from .flags import parse_with
+
     p = parser("commit", usage="dockyard commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")
     p.add_argument("-a", "--author", default="")
     p.add_argument("-c", "--change", action="append", default=[])

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
 
-from .common import APIError, CLIError, Context, parser
-from .flags import parse_with
+from ..client.api import APIError
+from .errors import CLIError
 from .inspect import config_format, go_time, human_size, print_list, since
-from .progress import StreamError, display_stream
+from .quickargs import parser, switches_only
 from .shared import (
     confirm,
     ellipsis,
@@ -20,6 +18,13 @@ from .shared import (
     split_repo_tag,
     write_stream,
 )
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from .context import Context
 
 
 def _familiar(name: str) -> str:
@@ -107,7 +112,7 @@ def image_rows(
     return rows
 
 
-def images(ctx: Context, argv: list[str]) -> int:
+def _images_parser() -> Any:
     p = parser("images", usage="dockyard images [OPTIONS] [REPOSITORY[:TAG]]")
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("--digests", action="store_true")
@@ -117,7 +122,26 @@ def images(ctx: Context, argv: list[str]) -> int:
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--tree", action="store_true")
     p.add_argument("reference", nargs="?")
-    args = p.parse_args(argv)
+    return p
+
+
+_IMAGES_SWITCHES = {"-a": "all", "--all": "all", "--digests": "digests",
+                    "--no-trunc": "no_trunc", "-q": "quiet", "--quiet": "quiet",
+                    "--tree": "tree"}  # fmt: skip
+
+
+def images_args(argv: list[str]) -> Any:
+    """What _images_parser reads; plain lines (no --filter) without argparse."""
+    quick = switches_only(argv, _IMAGES_SWITCHES, values={"--format": "format"})
+    if quick is None or len(quick[1]) > 1:
+        return _images_parser().parse_args(argv)
+    args, names = quick
+    args.filter, args.reference = [], names[0] if names else None  # type: ignore[attr-defined]
+    return args
+
+
+def images(ctx: Context, argv: list[str]) -> int:
+    args = images_args(argv)
     filters = list(args.filter)
     if args.reference:
         filters.append(f"reference={args.reference}")
@@ -216,6 +240,8 @@ def history_row(
 
 
 def history(ctx: Context, argv: list[str]) -> int:
+    from .flags import parse_with
+
     p = parser("history", usage="dockyard history [OPTIONS] IMAGE")
     p.add_argument("--format")
     p.add_argument("-H", "--human", action="store_true", default=True)
@@ -286,6 +312,8 @@ def save(ctx: Context, argv: list[str]) -> int:
 
 
 def load(ctx: Context, argv: list[str]) -> int:
+    from .progress import StreamError, display_stream
+
     p = parser("load", usage="dockyard load [OPTIONS]")
     p.add_argument("-i", "--input")
     p.add_argument("--platform", default="")

@@ -7,11 +7,17 @@ cells (min width 10, padding 3); other formats print one template result per row
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
 
-from .common import APIError, CLIError, Context, parser
+from ..client.api import APIError
+from .errors import CLIError
+from .quickargs import switches_only
+
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .context import Context
 
 # --- formatting shared by list commands -------------------------------------------------
 
@@ -41,12 +47,15 @@ def _run(tmpl: Any, data: Any) -> str:
 
 def render_list(rows: list[dict[str, Any]], fmt: str | None, kind: str, **opts: Any) -> str:
     """Rows -> what `docker <kind> ls --format fmt` prints (cli/tables does the work)."""
-    from .gotemplate import TemplateError
     from .tables import render_listing
 
     try:
         return render_listing(kind, rows, fmt, **opts)
-    except TemplateError as exc:
+    except Exception as exc:
+        from .gotemplate import TemplateError  # the default tables need no template engine
+
+        if not isinstance(exc, TemplateError):
+            raise
         raise CLIError(str(exc), 1) from None
 
 
@@ -89,7 +98,9 @@ def natural_key(text: str) -> list[Any]:
 
 def dumps(data: Any) -> str:
     """Docker's inspect JSON: 4-space indent, no HTML escaping, non-ASCII kept."""
-    return json.dumps(data, indent=4, ensure_ascii=False)
+    from ..common.leanjson import dumps_indented
+
+    return dumps_indented(data)
 
 
 def print_objects(objs: list[Any], fmt: str | None) -> None:
@@ -158,6 +169,8 @@ def inspect_objects(
 
 
 def _inspect_parser(command: str, with_size: bool, with_type: bool) -> Any:
+    from .common import parser
+
     p = parser(command)
     p.add_argument("-f", "--format")
     if with_size:
@@ -168,8 +181,29 @@ def _inspect_parser(command: str, with_size: bool, with_type: bool) -> Any:
     return p
 
 
+def quick_inspect_args(argv: list[str], with_size: bool, with_type: bool) -> Any:
+    """The namespace _inspect_parser gives for a plain line (flags, then names), or None."""
+    switches = {"-s": "size", "--size": "size"} if with_size else {}
+    values = {"-f": "format", "--format": "format"}
+    if with_type:
+        values["--type"] = "type"
+    quick = switches_only(argv, switches, values=values)
+    if quick is None or not quick[1]:
+        return None
+    args, names = quick
+    args.names = names  # type: ignore[attr-defined]
+    return args
+
+
+def inspect_args(command: str, argv: list[str], with_size: bool, with_type: bool) -> Any:
+    args = quick_inspect_args(argv, with_size, with_type)
+    if args is None:
+        args = _inspect_parser(command, with_size, with_type).parse_args(argv)
+    return args
+
+
 def inspect(ctx: Context, argv: list[str]) -> int:
-    args = _inspect_parser("inspect", True, True).parse_args(argv)
+    args = inspect_args("inspect", argv, True, True)
     if args.type and args.type not in _TYPES:
         kinds = ("config", "container", "image", "network", "node", "plugin", "secret")
         kinds += ("service", "task", "volume")
@@ -179,12 +213,12 @@ def inspect(ctx: Context, argv: list[str]) -> int:
 
 
 def container_inspect(ctx: Context, argv: list[str]) -> int:
-    args = _inspect_parser("container inspect", True, False).parse_args(argv)
+    args = inspect_args("container inspect", argv, True, False)
     return inspect_objects(ctx, "container", args.names, args.format, args.size)
 
 
 def image_inspect(ctx: Context, argv: list[str]) -> int:
-    args = _inspect_parser("image inspect", False, False).parse_args(argv)
+    args = inspect_args("image inspect", argv, False, False)
     return inspect_objects(ctx, "image", args.names, args.format)
 
 
@@ -196,7 +230,7 @@ def network_inspect(ctx: Context, argv: list[str]) -> int:
 
 
 def volume_inspect(ctx: Context, argv: list[str]) -> int:
-    args = _inspect_parser("volume inspect", False, False).parse_args(argv)
+    args = inspect_args("volume inspect", argv, False, False)
     return inspect_objects(ctx, "volume", args.names, args.format)
 
 

@@ -3,21 +3,68 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
+from ..client.api import APIError
 from ..common import dockerconfig
-from .common import APIError, CLIError, Context, parser
-from .flags import FlagError, ram_in_bytes
+from .errors import CLIError
+from .quickargs import parser, switches_only
 from .shared import confirm, for_each, parse_filters, print_deleted
 
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def start(ctx: Context, argv: list[str]) -> int:
+    from .context import Context
+
+
+def _args(
+    make_parser: Callable[[], Any],
+    argv: list[str],
+    switches: dict[str, str],
+    values: dict[str, str] | None = None,
+    defaults: dict[str, Any] | None = None,
+    ints: tuple[str, ...] = (),
+) -> Any:
+    """What make_parser()'s parser reads from argv (CONTAINER... last, as `containers`):
+    plain lines without argparse. `defaults` are the parser's for values not given (a
+    callable is called then); the values named in `ints` are read as its `type=int`."""
+    quick = switches_only(argv, switches, values=values)
+    if quick is None or not quick[1]:
+        return make_parser().parse_args(argv)
+    args, names = quick
+    for name, default in (defaults or {}).items():
+        if getattr(args, name) is None:
+            setattr(args, name, default() if callable(default) else default)
+    for name in ints:
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                setattr(args, name, int(value))
+            except ValueError:
+                return make_parser().parse_args(argv)  # argparse words the error
+    args.containers = names
+    return args
+
+
+def _start_parser() -> Any:
     p = parser("start", usage="dockyard start [OPTIONS] CONTAINER [CONTAINER...]")
     p.add_argument("-a", "--attach", action="store_true")
     p.add_argument("-i", "--interactive", action="store_true")
     p.add_argument("--detach-keys", default=dockerconfig.detach_keys())
     p.add_argument("containers", nargs="+")
-    args = p.parse_args(argv)
+    return p
+
+
+def start_args(argv: list[str]) -> Any:
+    switches = {"-a": "attach", "--attach": "attach", "-i": "interactive"}
+    switches["--interactive"] = "interactive"
+    values = {"--detach-keys": "detach_keys"}
+    return _args(_start_parser, argv, switches, values, {"detach_keys": dockerconfig.detach_keys})
+
+
+def start(ctx: Context, argv: list[str]) -> int:
+    args = start_args(argv)
     if args.attach or args.interactive:
         if len(args.containers) > 1:
             raise CLIError("dockyard: you cannot start and attach multiple containers at once", 1)
@@ -73,21 +120,39 @@ def restart(ctx: Context, argv: list[str]) -> int:
     return _stop_like(ctx, argv, "restart")
 
 
-def _stop_like(ctx: Context, argv: list[str], verb: str) -> int:
+def _stop_parser(verb: str) -> Any:
     p = parser(verb, usage=f"dockyard {verb} [OPTIONS] CONTAINER [CONTAINER...]")
     p.add_argument("-s", "--signal", default="")
     p.add_argument("-t", "--time", "--timeout", type=int, default=None)
     p.add_argument("containers", nargs="+")
-    args = p.parse_args(argv)
+    return p
+
+
+def stop_args(verb: str, argv: list[str]) -> Any:
+    values = {"-s": "signal", "--signal": "signal", "-t": "time", "--time": "time"}
+    values["--timeout"] = "time"
+    return _args(lambda: _stop_parser(verb), argv, {}, values, {"signal": ""}, ints=("time",))
+
+
+def _stop_like(ctx: Context, argv: list[str], verb: str) -> int:
+    args = stop_args(verb, argv)
     action = getattr(ctx.api.containers, verb)
     return for_each(ctx, args.containers, lambda n: action(n, args.signal, args.time))
 
 
-def kill(ctx: Context, argv: list[str]) -> int:
+def _kill_parser() -> Any:
     p = parser("kill", usage="dockyard kill [OPTIONS] CONTAINER [CONTAINER...]")
     p.add_argument("-s", "--signal", default="")
     p.add_argument("containers", nargs="+")
-    args = p.parse_args(argv)
+    return p
+
+
+def kill_args(argv: list[str]) -> Any:
+    return _args(_kill_parser, argv, {}, {"-s": "signal", "--signal": "signal"}, {"signal": ""})
+
+
+def kill(ctx: Context, argv: list[str]) -> int:
+    args = kill_args(argv)
     return for_each(ctx, args.containers, lambda n: ctx.api.containers.kill(n, args.signal))
 
 
@@ -99,20 +164,39 @@ def unpause(ctx: Context, argv: list[str]) -> int:
     return _simple(ctx, argv, "unpause")
 
 
-def _simple(ctx: Context, argv: list[str], verb: str) -> int:
+def _names_parser(verb: str) -> Any:
     p = parser(verb, usage=f"dockyard {verb} CONTAINER [CONTAINER...]")
     p.add_argument("containers", nargs="+")
-    args = p.parse_args(argv)
+    return p
+
+
+def names_args(verb: str, argv: list[str]) -> Any:
+    """pause, unpause, wait: CONTAINER... and no flags."""
+    return _args(lambda: _names_parser(verb), argv, {})
+
+
+def _simple(ctx: Context, argv: list[str], verb: str) -> int:
+    args = names_args(verb, argv)
     return for_each(ctx, args.containers, getattr(ctx.api.containers, verb))
 
 
-def rm(ctx: Context, argv: list[str]) -> int:
+def _rm_parser() -> Any:
     p = parser("rm", usage="dockyard rm [OPTIONS] CONTAINER [CONTAINER...]")
     p.add_argument("-f", "--force", action="store_true")
     p.add_argument("-v", "--volumes", action="store_true")
     p.add_argument("-l", "--link", action="store_true")
     p.add_argument("containers", nargs="+")
-    args = p.parse_args(argv)
+    return p
+
+
+def rm_args(argv: list[str]) -> Any:
+    switches = {"-f": "force", "--force": "force", "-v": "volumes", "--volumes": "volumes"}
+    switches.update({"-l": "link", "--link": "link"})
+    return _args(_rm_parser, argv, switches)
+
+
+def rm(ctx: Context, argv: list[str]) -> int:
+    args = rm_args(argv)
 
     def remove(name: str) -> None:
         name = name.strip("/")
@@ -124,9 +208,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
 
 
 def wait(ctx: Context, argv: list[str]) -> int:
-    p = parser("wait", usage="dockyard wait CONTAINER [CONTAINER...]")
-    p.add_argument("containers", nargs="+")
-    args = p.parse_args(argv)
+    args = names_args("wait", argv)
     failed = False
     for name in args.containers:
         try:
@@ -157,6 +239,7 @@ def rename(ctx: Context, argv: list[str]) -> int:
 
 def update(ctx: Context, argv: list[str]) -> int:
     from .createbody import parse_restart
+    from .flags import FlagError, ram_in_bytes
 
     p = parser("update", usage="dockyard update [OPTIONS] CONTAINER [CONTAINER...]")
     p.add_argument("--blkio-weight", type=int)

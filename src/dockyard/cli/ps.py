@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def go_quote(text: str) -> str:
     """strconv.Quote for the COMMAND column."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape (the common case)
     out = ['"']
     for ch in text:
         if ch in ('"', "\\"):
@@ -89,10 +91,16 @@ def display_ports(ports: list[dict[str, Any]]) -> str:
     return ", ".join(result + mappings)
 
 
+# the fields of the default table (and of its -s form)
+TABLE_FIELDS = frozenset({"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names",
+                          "Size"})  # fmt: skip
+
+
 def container_row(
-    c: dict[str, Any], trunc: bool = True, now: float | None = None
+    c: dict[str, Any], trunc: bool = True, now: float | None = None, table_only: bool = False
 ) -> dict[str, Any]:
-    """API container summary -> the fields docker's --format templates see."""
+    """API container summary -> the fields docker's --format templates see (only those of
+    TABLE_FIELDS with `table_only`: the default table reads no more)."""
     names = [n.lstrip("/") for n in c.get("Names") or []]
     if trunc:
         # link aliases (/other/alias) are hidden unless --no-trunc
@@ -108,37 +116,46 @@ def container_row(
     if trunc:
         command = ellipsis(command, 20)
     created = c.get("Created") or 0
+    size_rw = c.get("SizeRw") or 0
+    size_root = c.get("SizeRootFs") or 0
+    size = human_size(size_rw, 3)
+    if size_root > 0:
+        size = f"{size} (virtual {human_size(size_root, 3)})"
+    row = {
+        "Command": go_quote(command),
+        "ID": c.get("Id", "") if not trunc else short_id(c.get("Id", "")),
+        "Image": image,
+        "Names": ",".join(names),
+        "Ports": display_ports(c.get("Ports") or []),
+        "RunningFor": since(created, now),
+        "Size": size,
+        "State": c.get("State", ""),
+        "Status": c.get("Status", ""),
+    }
+    if table_only:
+        return row
     labels = c.get("Labels") or {}
     mounts = []
     for m in c.get("Mounts") or []:
         name = m.get("Name") or m.get("Source") or ""
         mounts.append(ellipsis(name, 15) if trunc else name)
     networks = sorted(((c.get("NetworkSettings") or {}).get("Networks") or {}).keys())
-    size_rw = c.get("SizeRw") or 0
-    size_root = c.get("SizeRootFs") or 0
-    size = human_size(size_rw, 3)
-    if size_root > 0:
-        size = f"{size} (virtual {human_size(size_root, 3)})"
-    return {
-        "Command": go_quote(command),
-        "CreatedAt": go_time(created),
-        "ID": c.get("Id", "") if not trunc else short_id(c.get("Id", "")),
-        "Image": image,
-        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
-        "LocalVolumes": str(sum(1 for m in c.get("Mounts") or [] if m.get("Driver") == "local")),
-        "Mounts": ",".join(mounts),
-        "Names": ",".join(names),
-        "Networks": ",".join(networks),
-        "Platform": c.get("ImageManifestDescriptor", {}).get("platform")
-        if c.get("ImageManifestDescriptor")
-        else None,
-        "Ports": display_ports(c.get("Ports") or []),
-        "RunningFor": since(created, now),
-        "Size": size,
-        "State": c.get("State", ""),
-        "Status": c.get("Status", ""),
-        "Label": lambda key: labels.get(key, ""),
-    }
+    platform = c.get("ImageManifestDescriptor")
+    # added after the table's fields: the order is not seen (Go's formatter sorts them)
+    row.update(
+        {
+            "CreatedAt": go_time(created),
+            "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+            "LocalVolumes": str(
+                sum(1 for m in c.get("Mounts") or [] if m.get("Driver") == "local")
+            ),
+            "Mounts": ",".join(mounts),
+            "Networks": ",".join(networks),
+            "Platform": platform.get("platform") if platform else None,
+            "Label": lambda key: labels.get(key, ""),
+        }
+    )
+    return row
 
 
 _SWITCHES = {"-a": "all", "--all": "all", "-l": "latest", "--latest": "latest",
@@ -196,7 +213,7 @@ def ps(ctx: Context, argv: list[str]) -> int:
             print(short_id(c["Id"]) if trunc else c["Id"])
         return 0
     now = time.time()
-    rows = [container_row(c, trunc, now) for c in containers]
+    rows = [container_row(c, trunc, now, table_only=not fmt) for c in containers]
     if fmt:
         from .inspect import print_list
 

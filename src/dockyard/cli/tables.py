@@ -362,6 +362,22 @@ def render(
     return tabwrite(header + "\n" + "".join(out))
 
 
+def _plain_cell(cell: str) -> tuple[str, str | None] | None:
+    """`{{.Field}}` -> (Field, None); `{{if .Field }}{{.Field}}{{else}}TEXT{{end}}` (the
+    images table's CREATED) -> (Field, TEXT); None for anything else."""
+    if cell.startswith("{{if ."):
+        name = cell[6:].split(" }}", 1)[0]
+        head = f"{{{{if .{name} }}}}{{{{.{name}}}}}{{{{else}}}}"
+        text = cell[len(head) : -len("{{end}}")]
+        if not (cell.startswith(head) and cell.endswith("{{end}}") and "{{" not in text):
+            return None
+        return (name, text) if name.isidentifier() else None
+    name = cell[3:-2]
+    if cell.startswith("{{.") and cell.endswith("}}") and name.isidentifier():
+        return name, None
+    return None
+
+
 def _plain_table(
     rows: Iterable[Mapping[str, Any]], src: str, headers: Mapping[str, str]
 ) -> str | None:
@@ -369,18 +385,19 @@ def _plain_table(
     without the template engine; None when the format or a value asks for more."""
     fields = []
     for cell in src.split("\t"):
-        name = cell[3:-2]
-        if not (cell.startswith("{{.") and cell.endswith("}}") and name.isidentifier()):
+        field = _plain_cell(cell)
+        if field is None or field[0] not in headers:
             return None
-        if name not in headers:
-            return None
-        fields.append(name)
-    lines = ["\t".join(headers[f] for f in fields)]
+        fields.append(field)
+    lines = ["\t".join(headers[name] for name, _ in fields)]
     for row in rows:
-        cells = [row.get(f) for f in fields]
-        if not all(isinstance(c, str) for c in cells):
-            return None
-        lines.append("\t".join(cells))  # type: ignore[arg-type]
+        cells = []
+        for name, text in fields:
+            value = row.get(name)
+            if not isinstance(value, str):
+                return None
+            cells.append(text if text is not None and not value else value)
+        lines.append("\t".join(cells))
     return tabwrite("\n".join(lines) + "\n")
 
 

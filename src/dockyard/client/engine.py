@@ -5,7 +5,7 @@ The resource modules load on first use, so a command pays only for those it call
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 from .api import Client
 
@@ -49,7 +49,9 @@ class Engine:
         cls_name = _RESOURCES.get(name)
         if cls_name is None:
             raise AttributeError(name)
-        module = importlib.import_module(f"{__package__}.{name}")
+        full_name = f"{__package__}.{name}"
+        __import__(full_name)  # not importlib: its import (and warnings') costs every command
+        module = sys.modules[full_name]
         resource = getattr(module, cls_name)(self.transport)
         setattr(self, name, resource)  # later lookups skip __getattr__
         return resource

@@ -10,6 +10,8 @@ selectors, and `makefile()` the io stack, about 5 ms of every command's start-up
 
 from __future__ import annotations
 
+import _socket
+
 TYPE_CHECKING = False  # typing and socket cost milliseconds at CLI start; hints only
 if TYPE_CHECKING:
     from _socket import socket
@@ -52,6 +54,9 @@ class _Reader:
         self._pos += len(out)
         return out
 
+    def drained(self) -> bool:
+        return self._pos >= len(self._buf)
+
     def close(self) -> None:
         self._buf, self._pos = b"", 0  # the socket stays open: its connection closes it
 
@@ -90,6 +95,7 @@ class HTTPResponse:
         if not line:
             raise UnexpectedEOF()  # the daemon closed the connection (died) before answering
         parts = line.decode("latin-1").split(None, 2)
+        self.version = parts[0]
         self.status = int(parts[1])
         self.reason = parts[2].strip() if len(parts) > 2 else ""
         pairs = []
@@ -108,6 +114,19 @@ class HTTPResponse:
             self._chunked = False
         self._chunk_left = 0
         self._done = self._left == 0
+        # The connection can carry another request once this body is read. Not after a
+        # chunked body: dockyardd streams those (wait, logs, events) and hangs up after them.
+        self._keep = (
+            self.version == "HTTP/1.1"
+            and self._left is not None
+            and not self._chunked
+            and self.status != 101
+            and "close" not in (self.headers.get("connection") or "").lower()
+        )
+
+    def reusable(self) -> bool:
+        """The whole body was read, nothing more, and the server keeps the connection open."""
+        return self._done and self._keep and self._file.drained()
 
     def read1(self, n: int = 65536) -> bytes:
         """Up to n bytes of body, as soon as some are there; b"" at the end."""
@@ -159,6 +178,7 @@ class HTTPResponse:
         return b"".join(parts)
 
     def close(self) -> None:
+        self._keep = self._keep and self._done  # a body left unread spoils the connection
         self._done = True
         self._file.close()
 
@@ -198,6 +218,23 @@ class HTTPConnection:
     def send(self, data: bytes) -> None:
         assert self.sock is not None
         self.sock.sendall(data)
+
+    def still_open(self) -> bool:
+        """An idle connection the server has not closed (nor written to) meanwhile."""
+        sock = self.sock
+        if sock is None:
+            return False
+        timeout = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            sock.recv(1, _socket.MSG_PEEK)  # b"": the server closed it; bytes: unexpected
+            return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            sock.settimeout(timeout)
 
     def getresponse(self) -> HTTPResponse:
         assert self.sock is not None

@@ -8,12 +8,14 @@ X-Registry-Auth header value (base64url JSON, see common.dockerconfig).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, BinaryIO
-
 from .api import Client, quote_ref
 
-Filters = dict[str, Any]
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, BinaryIO
+
+    Filters = dict[str, Any]
 
 
 def _auth(registry_auth: str | None) -> dict[str, str] | None:

@@ -1,5 +1,7 @@
 """stats columns computed as the docker CLI computes them."""
 
+import pytest
+
 from dockyard.cli.containers import stats_row
 
 
@@ -26,3 +28,28 @@ def test_stats_row_cpu_and_memory():
     assert row["NetIO"] == "1.5kB / 0B"
     assert row["BlockIO"] == "4.1kB / 0B"
     assert row["PIDs"] == "3"
+
+
+@pytest.mark.parametrize("argv", [["web"], ["web", "80"], ["web", "53/udp"], ["-"]])
+def test_plain_port_lines_read_as_argparse_reads_them(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    from dockyard.cli import containers
+
+    expected = vars(containers._port_parser().parse_args(argv))
+    monkeypatch.setattr(containers, "_port_parser", None)  # argparse is not used
+    assert vars(containers.port_args(argv)) == expected
+
+
+@pytest.mark.parametrize("argv", [[], ["a", "b", "c"], ["-x", "w"], ["--", "w"], ["--help"]])
+def test_other_port_lines_are_left_to_argparse(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    from dockyard.cli import containers
+
+    def refuse() -> None:
+        raise LookupError("argparse")
+
+    monkeypatch.setattr(containers, "_port_parser", refuse)
+    with pytest.raises(LookupError):
+        containers.port_args(argv)

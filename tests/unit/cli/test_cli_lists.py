@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from dockyard.cli.errors import CLIError
 from dockyard.cli.images import history_row, image_rows
 from dockyard.cli.inspect import natural_key, render_list
 from dockyard.cli.networks import network_row
@@ -283,3 +284,35 @@ def test_volume_ls():
 def test_search(name, fmt, trunc):
     rows = [search_row(r, trunc, json_mode=fmt is not None) for r in SEARCH]
     assert render_list(rows, fmt, "search") == EXPECTED[name]
+
+
+IMAGES_QUICK = [[], ["-a"], ["-aq"], ["--digests", "--no-trunc"], ["nginx"], ["nginx:1.2", "-q"],
+                ["--format", "{{.ID}}"], ["--format=table {{.Repository}}", "--tree"], ["-", "--all"]]  # fmt: skip
+IMAGES_LEFT = [["-f", "dangling=true"], ["--filter=x=y"], ["a", "b"], ["--format"], ["-x"],
+               ["--dig"], ["--", "a"], ["--help"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", IMAGES_QUICK)
+def test_plain_images_lines_read_as_argparse_reads_them(monkeypatch, argv):
+    from dockyard.cli import images
+
+    expected = vars(images._images_parser().parse_args(argv))
+    monkeypatch.setattr(images, "_images_parser", None)  # argparse is not used
+    assert vars(images.images_args(argv)) == expected
+
+
+@pytest.mark.parametrize("argv", IMAGES_LEFT)
+def test_other_images_lines_are_left_to_argparse(monkeypatch, argv):
+    from dockyard.cli import images
+
+    def refuse():
+        raise LookupError("argparse")
+
+    monkeypatch.setattr(images, "_images_parser", refuse)
+    with pytest.raises(LookupError):
+        images.images_args(argv)
+
+
+def test_a_bad_list_template_is_reported_without_a_traceback():
+    with pytest.raises(CLIError):
+        render_list([{"ID": "x"}], "{{.ID", "image")

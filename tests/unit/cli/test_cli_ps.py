@@ -134,3 +134,38 @@ def test_ports_grouping():
 def test_label_method():
     row = container_row(CONTAINERS[0], True, NOW)
     assert render_list([row], '{{.Label "a"}}', "container") == "1\n"
+
+
+def test_table_only_rows_hold_the_default_tables_fields() -> None:
+    from dockyard.cli.ps import TABLE_FIELDS
+    from dockyard.cli.tables import render_listing
+
+    for trunc in (True, False):
+        full = [container_row(c, trunc, NOW) for c in CONTAINERS]
+        lean = [container_row(c, trunc, NOW, table_only=True) for c in CONTAINERS]
+        for f, row in zip(full, lean, strict=True):
+            assert {k: f[k] for k in TABLE_FIELDS} == {k: row[k] for k in TABLE_FIELDS}
+        for size in (False, True):
+            assert render_listing("container", lean, None, size=size) == render_listing(
+                "container", full, None, size=size
+            )
+
+
+@pytest.mark.parametrize(
+    "text", ["sleep 100000", "", 'sh -c "x"', "a\\b", "tab\there", "é ü", "\x7f", "nl\n", "\u2028"]
+)
+def test_go_quote_short_cut_quotes_as_the_loop(text: str) -> None:
+    from dockyard.cli.ps import go_quote
+
+    slow = (
+        '"'
+        + "".join(
+            "\\" + ch
+            if ch in '"\\'
+            else {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch)
+            or (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+            for ch in text
+        )
+        + '"'
+    )
+    assert go_quote(text) == slow

@@ -19,7 +19,15 @@ def test_long_short_and_bundled_switches() -> None:
 
 
 def test_anything_else_goes_to_argparse() -> None:
-    for argv in (["-n", "3"], ["--format", "x"], ["-ax"], ["--help"], ["--all=1"], ["--"]):
+    for argv in (
+        ["a", "-q", "b"],
+        ["-n", "3"],
+        ["--format", "x"],
+        ["-ax"],
+        ["--help"],
+        ["--all=1"],
+        ["--"],
+    ):
         assert switches_only(argv, PS) is None, argv
 
 
@@ -30,3 +38,17 @@ def test_flags_end_at_the_first_positional_when_not_interspersed() -> None:
     assert flags.interactive and flags.tty and not flags.detach  # type: ignore[attr-defined]
     assert rest == ["web", "ls", "-l", "--", "-x"]
     assert switches_only(["-u", "root", "web", "id"], EXEC, interspersed=False) is None
+
+
+def test_valued_flags_in_their_plain_forms() -> None:
+    values = {"-f": "format", "--format": "format", "--type": "type"}
+    got = switches_only(
+        ["-a", "--format={{.ID}}", "w", "--type", "x", "-f", "last"], PS, values=values
+    )
+    assert got is not None
+    flags, positionals = got
+    assert (flags.all, flags.format, flags.type, positionals) == (True, "last", "x", ["w"])  # type: ignore[attr-defined]
+    flags, _ = switches_only(["w"], PS, values=values) or (None, None)
+    assert flags is not None and flags.format is None  # type: ignore[attr-defined]
+    for argv in (["-f"], ["-f", "-a"], ["-fx"], ["-f=x"], ["--form", "x"], ["-af", "x"]):
+        assert switches_only(argv, PS, values=values) is None, argv

@@ -331,3 +331,27 @@ def test_plain_default_tables_match_the_template_engine() -> None:
     # a value that is not text goes through the engine
     assert tables._plain_table([{"ID": 1}], "{{.ID}}", {"ID": "ID"}) is None
     assert tables._plain_table([], "{{.ID}} {{.Name}}", {"ID": "ID"}) is None
+
+
+def test_plain_image_tables_match_the_template_engine() -> None:
+    from dockyard.cli import tables
+    from dockyard.cli.gotemplate import HEADER_FUNCS, compile_template
+
+    rows = [
+        {"Repository": "busybox", "Tag": "latest", "Digest": "sha256:ab", "ID": "c9c14f4b40a9",
+         "CreatedSince": "11 months ago", "Size": "1.98MB"},
+        {"Repository": "<none>", "Tag": "<none>", "Digest": "<none>", "ID": "0123456789ab",
+         "CreatedSince": "", "Size": "0B"},
+    ]  # fmt: skip
+    spec = tables.LISTINGS["image"]
+    for fmt in (spec.table, tables.resolve_format("image", None, digest=True)):
+        src = tables.template_string(fmt)
+        assert tables._plain_table(rows, src, spec.headers) is not None
+        tmpl = compile_template(src)
+        header = tmpl.execute_partial(tables.header_context(spec.headers), HEADER_FUNCS)
+        slow = tables.tabwrite(header + "\n" + "".join(tmpl.execute(r) + "\n" for r in rows))
+        assert tables.render(rows, fmt, spec.headers, spec.type_name) == slow
+        assert "N/A" in slow
+    for cell in ("{{if .ID}}{{.ID}}{{else}}N/A{{end}}", "{{if .ID }}{{.Tag}}{{else}}x{{end}}",
+                 "{{if .ID }}{{.ID}}{{else}}{{.Tag}}{{end}}", "{{if .ID }}{{.ID}}{{end}}"):  # fmt: skip
+        assert tables._plain_table([], cell, {"ID": "ID", "Tag": "TAG"}) is None, cell

@@ -24,6 +24,24 @@ def test_dumps_and_loads_match_json(value: object) -> None:
     assert repr(leanjson.loads(text.encode())) == repr(json.loads(text.encode()))
 
 
+INDENTED = [
+    *VALUES, [[]], {"a": {}, "b": []}, ("t", ("u",)), [math.nan, math.inf, -math.inf],
+    {"Ωmega": "☃ \U0001f600 \x01", 2.5: [{"deep": [[{"x": True}]]}]}, {"é": {"ü": None}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", INDENTED)
+def test_dumps_indented_matches_json_with_indent_4(value: object) -> None:
+    assert leanjson.dumps_indented(value) == json.dumps(value, indent=4, ensure_ascii=False)
+
+
+def test_dumps_indented_refuses_what_json_refuses() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        leanjson.dumps_indented([{"a": object()}])
+    with pytest.raises(TypeError, match="keys must be str, int, float, bool or None"):
+        leanjson.dumps_indented({(1,): 2})
+
+
 def test_nan_and_infinity_both_ways() -> None:
     assert leanjson.dumps([math.inf, -math.inf]) == "[Infinity, -Infinity]"
     assert math.isnan(leanjson.loads("NaN"))
