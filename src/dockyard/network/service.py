@@ -18,6 +18,7 @@ from ..errors import Conflict, InvalidParameter, NotFound
 from ..state.db import Database
 from . import leftovers, views
 from .attachment import Attachment, Wiring
+from .dbstore import DatabaseStore
 from .manager import NetworkConfig, NetworkManager
 from .options import CreateOptions
 
@@ -54,22 +55,6 @@ class ContainerDirectory(Protocol):
     def all(self) -> Iterable[ContainerRef]: ...
 
 
-class _DBStore:
-    """NetworkManager's KVStore on the daemon database (one namespace)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def get(self, key: str) -> Any | None:
-        return self.db.kv_get("network", key)
-
-    def put(self, key: str, value: Any) -> None:
-        self.db.kv_put("network", key, value)
-
-    def delete(self, key: str) -> None:
-        self.db.kv_delete("network", key)
-
-
 class NetworkService:
     def __init__(
         self,
@@ -81,7 +66,7 @@ class NetworkService:
     ) -> None:
         """`interface_owner(name)` says which other daemon owns an interface name, if any;
         `containers()` is the container service (asked at use, never at construction)."""
-        self.manager = NetworkManager(config, _DBStore(db))
+        self.manager = NetworkManager(config, DatabaseStore(db))
         self.config = config
         self._publish = publish
         self._interface_owner = interface_owner
