@@ -198,7 +198,8 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
     daemon = Daemon(config)
     await asyncio.to_thread(daemon.open)
     daemon.events.bind_loop(loop)
-    server = build_server(daemon)
+    ready = asyncio.Event()
+    server = build_server(daemon, ready)
     sockets: list[str] = []
     try:
         for host in config.hosts:
@@ -209,6 +210,12 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
                 sockets.append(path)
             elif host.startswith("tcp://"):
                 await server.listen_tcp(*tcp_address(host), ssl=tls)
+        # Recovery after the listeners are up: clients can connect (and /_ping) meanwhile;
+        # their requests wait for it (build_server).
+        try:
+            await asyncio.to_thread(daemon.recover)
+        finally:
+            ready.set()
         await daemon.services.containers.start_background()
         if config.pidfile:
             config.pidfile.write_text(str(os.getpid()))

@@ -65,7 +65,7 @@ def _parse_ip(text: str, what: str) -> IPv4Address:
 
 def host_routes() -> list[IPv4Network]:
     """Destinations of the host's IPv4 routes (main table), default route excluded."""
-    from pyroute2 import IPRoute
+    from .netlink import IPRoute
 
     out = []
     with IPRoute() as ipr:

@@ -73,7 +73,6 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         self._written: dict[str, dict[str, str]] = {}
         self._dns_ports: dict[str, int] = {}  # network id -> port our DNS listens on
         self._load()
-        self._ensure_predefined()
         self._watchdog_stop = threading.Event()
         self._watchdog: threading.Thread | None = None
 
@@ -141,6 +140,10 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         """After a daemon restart: bridges, DNS listeners, port reservations and rules
         for the containers still running; the rest of the recorded state is released.
         `running` None keeps every container whose namespace still exists."""
+        # here, not at construction: a new data root's default bridge takes a subnet no
+        # host route has, and reading the routes needs netlink (the daemon answers
+        # /_ping before)
+        self._ensure_predefined()
         with self.lock:
             for rec in self.networks.values():
                 try:
