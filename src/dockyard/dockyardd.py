@@ -190,6 +190,7 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
 
     from .api.app import build_server
     from .daemon.core import Daemon
+    from .daemon.memory import trim_after_bursts
 
     loop = asyncio.get_running_loop()
     # Service calls block (runc, mounts, tar); the default pool of cpu+4 threads is too
@@ -217,6 +218,7 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
         finally:
             ready.set()
         await daemon.services.containers.start_background()
+        trimmer = asyncio.create_task(trim_after_bursts())
         if config.pidfile:
             config.pidfile.write_text(str(os.getpid()))
         log.info("dockyardd %s listening on %s", os.getpid(), ", ".join(config.hosts))
@@ -224,6 +226,7 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        trimmer.cancel()
         log.info("shutting down (containers keep running)")
     finally:
         await server.close()
@@ -242,6 +245,9 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .daemon.memory import limit_arenas
+
+    limit_arenas()  # before any thread allocates
     args = parse_args(argv)
     try:
         config = build_config(args)
