@@ -190,6 +190,7 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
 
     from .api.app import build_server
     from .daemon.core import Daemon
+    from .daemon.memory import trim_after_bursts
 
     loop = asyncio.get_running_loop()
     # Service calls block (runc, mounts, tar); the default pool of cpu+4 threads is too
@@ -198,7 +199,8 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
     daemon = Daemon(config)
     await asyncio.to_thread(daemon.open)
     daemon.events.bind_loop(loop)
-    server = build_server(daemon)
+    ready = asyncio.Event()
+    server = build_server(daemon, ready)
     sockets: list[str] = []
     try:
         for host in config.hosts:
@@ -209,7 +211,14 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
                 sockets.append(path)
             elif host.startswith("tcp://"):
                 await server.listen_tcp(*tcp_address(host), ssl=tls)
+        # Recovery after the listeners are up: clients can connect (and /_ping) meanwhile;
+        # their requests wait for it (build_server).
+        try:
+            await asyncio.to_thread(daemon.recover)
+        finally:
+            ready.set()
         await daemon.services.containers.start_background()
+        trimmer = asyncio.create_task(trim_after_bursts())
         if config.pidfile:
             config.pidfile.write_text(str(os.getpid()))
         log.info("dockyardd %s listening on %s", os.getpid(), ", ".join(config.hosts))
@@ -217,6 +226,7 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        trimmer.cancel()
         log.info("shutting down (containers keep running)")
     finally:
         await server.close()
@@ -235,6 +245,9 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .daemon.memory import limit_arenas
+
+    limit_arenas()  # before any thread allocates
     args = parse_args(argv)
     try:
         config = build_config(args)

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import http.client
 import json
-import urllib.parse
-import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -21,7 +18,6 @@ from dockyard.common.reference import InvalidReference, parse_normalized
 
 from ..errors import DockyardError, InvalidParameter
 from ..images.archive_common import ArchiveError
-from ..images.archive_format import spool_archive
 from ..images.archive_members import sniff_compression
 from .containerbody import check_config
 from .http import Request, Response, StreamResponse, json_response
@@ -69,6 +65,8 @@ def _uncompressed(f: BinaryIO, svc: ImageService) -> BinaryIO:
     f.seek(0)
     if not sniff_compression(head):
         return f
+    from ..images.archive_format import spool_archive  # load and import only
+
     try:
         return spool_archive(f, dir=str(svc.tmp))
     except ArchiveError:
@@ -109,6 +107,9 @@ def stream_from_thread(produce: Callable[[Any], None]) -> AsyncIterator[bytes]:
 
 def _download(url: str, svc: ImageService) -> BinaryIO:
     """Fetch an import source the user named (http/https only) into a temp file."""
+    import http.client
+    import urllib.parse
+    import urllib.request
     try:
         parsed = urllib.parse.urlparse(url)
     except ValueError:  # "http://[]": a bracketed host that is no IPv6 address

@@ -6,7 +6,6 @@ is a 400 even where the route would fail later (a swarm route on a non-swarm nod
 
 from __future__ import annotations
 
-from email.message import Message
 from typing import Any
 
 from ..errors import InvalidParameter
@@ -22,6 +21,8 @@ def check_content_type(content_type: str, body: bytes) -> None:
     if "/" not in media:
         why = "mime: expected slash after first token" if media else "mime: no media type"
         raise InvalidParameter(f"malformed Content-Type header ({content_type}): {why}")
+    from email.message import Message  # 13 modules the daemon's start does without
+
     msg = Message()
     msg["content-type"] = content_type
     mimetype = msg.get_content_type()

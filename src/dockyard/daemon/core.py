@@ -3,8 +3,9 @@
 Start order (issue 19): the configuration is validated by the caller; then `open()` takes
 the data root's lock, checks the pidfile, claims the host resources its configuration names
 (bridge, bridge-name prefix, nft table, exec root) and only then creates the exec root, opens
-the database and builds the services, which are the first to change anything on the host.
-A start refused before that leaves no trace: a data root it created is removed again.
+the database and builds the services (their records loaded). A start refused before that
+leaves no trace: a data root it created is removed again. `recover()` then reconciles the
+records with the host; the caller listens in between and holds requests until it is done.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class Daemon:
         from .services import build_services
 
         self.services = build_services(self.config, self.db, self.events, self.claims)
+
+    def recover(self) -> None:
+        """Reconcile the services' records with the host (after open(); the API answers
+        nothing but /_ping until this is done: see api/app.py)."""
+        assert self.services is not None
         self.services.recover()
 
     def _daemon_id(self) -> str:

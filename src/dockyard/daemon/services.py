@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..containers.config import ContainerConfig
-from ..network.manager import NetworkConfig
+from ..network.netconfig import NetworkConfig
 from ..network.service import NetworkService
 from ..state.db import Database
 from ..volumes.service import VolumeService

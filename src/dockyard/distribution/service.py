@@ -1,7 +1,9 @@
 """DistributionService: what the Engine API and the builder call to reach registries.
 
 It pulls into and pushes from the image store, and logs the image events Docker logs for
-pull and push; search, login and distribution inspect go straight to the registry."""
+pull and push; search, login and distribution inspect go straight to the registry.
+
+The registry client is imported at first use (not at daemon start, before the API answers)."""
 
 from __future__ import annotations
 
@@ -10,22 +12,17 @@ from typing import TYPE_CHECKING, Any
 from dockyard.common.reference import InvalidReference, Reference, parse_normalized
 
 from ..errors import InvalidParameter, NotFound
-from ..registry.inspect import inspect_remote
-from ..registry.progress import Emit
-from ..registry.remote import RegistrySettings
-from .pull import Puller
-from .push import Pusher
 
 if TYPE_CHECKING:
     from ..images.service import ImageService
+    from ..registry.progress import Emit
+    from ..registry.remote import RegistrySettings
 
 
 class DistributionService:
     def __init__(self, images: ImageService, settings: RegistrySettings) -> None:
         self.images = images
         self.settings = settings
-        self.puller = Puller(images, settings)
-        self.pusher = Pusher(images, settings)
 
     def pull(
         self,
@@ -35,7 +32,9 @@ class DistributionService:
         progress: Emit,
     ) -> str:
         """docker pull: a name without tag or digest pulls every tag (`pull -a`)."""
-        image_id = self.puller.pull(ref, auth, platform, progress)
+        from .pull import Puller
+
+        image_id = Puller(self.images, self.settings).pull(ref, auth, platform, progress)
         self.images.log_event("pull", image_id, ref.familiar(), actor=ref.familiar())
         return image_id
 
@@ -66,9 +65,12 @@ class DistributionService:
                 targets.append((repo, found))
         if not targets:
             raise NotFound(f"An image does not exist locally with the tag: {repo.familiar_name}")
+        from .push import Pusher
+
         progress({"status": f"The push refers to repository [{repo.name}]"})
+        pusher = Pusher(self.images, self.settings)
         for ref, image_id in targets:
-            self.pusher.push(ref, image_id, auth, progress)
+            pusher.push(ref, image_id, auth, progress)
             self.images.log_event("push", image_id, ref.familiar(), actor=ref.familiar())
 
     def search(
@@ -86,4 +88,6 @@ class DistributionService:
 
     def inspect(self, ref: Reference, auth: dict[str, Any] | None) -> dict[str, Any]:
         """GET /distribution/{name}/json."""
+        from ..registry.inspect import inspect_remote
+
         return inspect_remote(ref, auth, self.settings)

@@ -14,7 +14,9 @@ Modules, one job each:
   sandbox      /etc/hosts, /etc/resolv.conf, /etc/hostname contents
   names        name tables behind the DNS and --link entries (pure functions)
   views        Docker's Network / EndpointSettings JSON and list filters (pure functions)
-  store        the KVStore protocol the caller persists our state with
+  store        the StateStore protocol the caller persists our state with (rows per table)
+  rows         Rows: a table of records that knows which rows changed since the last write
+  dbstore      the StateStore on the daemon's database, and the upgrade of the old format
   netconfig    NetworkConfig and the helpers the manager's parts share
   networks     networks: create, bring up, remove, list; host subnets and stray addresses
   endpoints    sandboxes (a container's netns), endpoints, published ports

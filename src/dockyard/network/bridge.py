@@ -12,10 +12,8 @@ import os
 import secrets
 from ipaddress import IPv4Address
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
-
 from . import netns
+from .netlink import IPRoute, NetlinkError
 
 IFA_F_NODAD = 0x02
 

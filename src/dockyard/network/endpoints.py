@@ -281,6 +281,7 @@ class Endpoints:
             log.warning("default route for %s: %s", old["cid"][:12], exc)
             return None
         heir["default_route"] = True
+        self.endpoints.touch(f"{heir['cid']}/{heir['network_id']}")  # reached by iteration
         return heir
 
     def _detach(self, key: str, ep: dict[str, Any], kernel: bool = True) -> None:

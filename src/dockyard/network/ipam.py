@@ -19,6 +19,8 @@ from typing import Any
 
 from dockyard.errors import Conflict, Forbidden, InvalidParameter
 
+from .store import Change, address_key
+
 DEFAULT_POOLS: list[dict[str, Any]] = [
     {"base": "172.17.0.0/16", "size": 16},
     {"base": "172.18.0.0/16", "size": 16},
@@ -63,7 +65,7 @@ def _parse_ip(text: str, what: str) -> IPv4Address:
 
 def host_routes() -> list[IPv4Network]:
     """Destinations of the host's IPv4 routes (main table), default route excluded."""
-    from pyroute2 import IPRoute
+    from .netlink import IPRoute
 
     out = []
     with IPRoute() as ipr:
@@ -122,7 +124,8 @@ class Allocation:
     ip_range: Network | None = None
     user_subnet: bool = False  # --ip is only allowed on user-configured subnets
     allocated: set[Address] = field(default_factory=set)
-    last: Address | None = None
+    # addresses allocated or released since the state was last written
+    dirty: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def _address(self, value: int | str) -> Address:
         return type(self.subnet.network_address)(value)
@@ -150,29 +153,37 @@ class Allocation:
             if ip in self.allocated or ip == self.gateway:
                 raise Conflict(ERR_IN_USE)
             self.allocated.add(ip)
+            self.dirty.add(str(ip))
             return ip
         first, last = self._usable()
         for n in range(first, last + 1):
             ip = self._address(n)
             if ip not in self.allocated and ip != self.gateway:
                 self.allocated.add(ip)
-                self.last = ip
+                self.dirty.add(str(ip))
                 return ip
         family = "IPv4" if self.subnet.version == 4 else "IPv6"
         raise Forbidden(f"no available {family} addresses on this network's address pools")
 
     def release(self, ip: str | Address) -> None:
-        self.allocated.discard(self._address(str(ip)))
+        addr = self._address(str(ip))
+        self.allocated.discard(addr)
+        self.dirty.add(str(addr))
 
-    def to_dict(self) -> dict[str, Any]:
+    def holds(self, ip: str) -> bool:
+        return self._address(ip) in self.allocated
+
+    def meta(self) -> dict[str, Any]:
+        """The subnet without its addresses (those are rows of their own)."""
         return {
             "subnet": str(self.subnet),
             "gateway": str(self.gateway) if self.gateway else "",
             "ip_range": str(self.ip_range) if self.ip_range else "",
             "user_subnet": self.user_subnet,
-            "allocated": sorted(str(a) for a in self.allocated),
-            "last": str(self.last) if self.last else "",
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.meta(), "allocated": sorted(str(a) for a in self.allocated)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Allocation:
@@ -183,7 +194,6 @@ class Allocation:
             ip_range=net(d["ip_range"]) if d.get("ip_range") else None,
             user_subnet=bool(d.get("user_subnet")),
             allocated={ip(a) for a in d.get("allocated", [])},
-            last=ip(d["last"]) if d.get("last") else None,
         )
 
 
@@ -200,6 +210,10 @@ class Ipam:
         self.routes = routes
         self.networks: dict[str, Allocation] = {}
         self.networks6: dict[str, Allocation] = {}  # the IPv6 subnets of --ipv6 networks
+        # since the state was last written: subnet keys created or removed, and the
+        # addresses of removed subnets (their rows go too)
+        self._dirty: set[str] = set()
+        self._dropped: dict[str, set[str]] = {}
 
     def _overlaps_network(self, subnet: IPv4Network) -> bool:
         return any(a.subnet.overlaps(subnet) for a in self.networks.values())
@@ -247,6 +261,7 @@ class Ipam:
             gw = IPv4Address(int((rng or net).network_address) + 1)
         alloc = Allocation(subnet=net, gateway=gw, ip_range=rng, user_subnet=bool(subnet))
         self.networks[net_id] = alloc
+        self._dirty.add(net_id)
         return alloc
 
     def create6(
@@ -272,11 +287,18 @@ class Ipam:
                 raise InvalidParameter(f"no matching subnet for gateway {gateway}")
         alloc = Allocation(subnet=net, gateway=gw, user_subnet=bool(subnet))
         self.networks6[net_id] = alloc
+        self._dirty.add(V6 + net_id)
         return alloc
 
     def remove(self, net_id: str) -> None:
-        self.networks.pop(net_id, None)
-        self.networks6.pop(net_id, None)
+        for key, alloc in (
+            (net_id, self.networks.pop(net_id, None)),
+            (V6 + net_id, self.networks6.pop(net_id, None)),
+        ):
+            if alloc is not None:
+                self._dirty.add(key)
+                gone = self._dropped.setdefault(key, set())
+                gone.update(alloc.dirty, (str(a) for a in alloc.allocated))
 
     def allocate(self, net_id: str, requested: str | None = None) -> IPv4Address:
         return self.networks[net_id].allocate(requested)
@@ -295,6 +317,45 @@ class Ipam:
         self.networks6 = {
             k[len(V6) :]: Allocation.from_dict(v) for k, v in data.items() if k.startswith(V6)
         }
+        self._dirty, self._dropped = set(), {}
+
+    # ------------------------------------------------------------------ persisted rows
+
+    def _by_key(self) -> dict[str, Allocation]:
+        return {**self.networks, **{V6 + k: v for k, v in self.networks6.items()}}
+
+    def load_rows(self, subnets: dict[str, Any], addresses: dict[str, Any]) -> None:
+        """From the "ipam" and "addresses" tables (store.py); addresses of no subnet are
+        dropped at the next write."""
+        by_subnet: dict[str, list[str]] = {}
+        for row in addresses:
+            key, _, ip = row.rpartition(" ")
+            by_subnet.setdefault(key, []).append(ip)
+        self.load({k: {**meta, "allocated": by_subnet.get(k, [])} for k, meta in subnets.items()})
+        self._dropped = {k: set(ips) for k, ips in by_subnet.items() if k not in subnets}
+
+    def pending(self) -> list[Change]:
+        """The rows changed since `written()`: O(what changed), never O(addresses)."""
+        allocs = self._by_key()
+        out: list[Change] = []
+        for key in self._dirty:
+            alloc = allocs.get(key)
+            out.append(("ipam", key, alloc.meta() if alloc else None))
+        for key, ips in self._dropped.items():
+            out.extend(("addresses", address_key(key, ip), None) for ip in ips)
+        for key, alloc in allocs.items():
+            for ip in alloc.dirty:
+                out.append(("addresses", address_key(key, ip), True if alloc.holds(ip) else None))
+        return out
+
+    def written(self) -> None:
+        """What pending() returned is stored."""
+        self._dirty.clear()
+        self._dropped.clear()
+        for alloc in self.networks.values():
+            alloc.dirty.clear()
+        for alloc in self.networks6.values():
+            alloc.dirty.clear()
 
 
 # The key prefix of IPv6 subnets in the persisted table (ids have no "/").

@@ -13,10 +13,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from pyroute2 import IPRoute
-
 from . import bridge as br
 from . import netns, nftables
+from .netlink import IPRoute
 
 # (resource, problem, fix)
 Leftover = tuple[str, str, Callable[[], None]]

@@ -30,7 +30,8 @@ from .netconfig import IFNAMSIZ, PREDEFINED, NetworkConfig
 from .networks import NetworkTable
 from .portmap import PortReserver, ipv6_wildcard_available
 from .resolution import Resolution
-from .store import KVStore
+from .rows import Rows
+from .store import Change, StateStore
 
 __all__ = ["IFNAMSIZ", "PREDEFINED", "NetworkConfig", "NetworkManager"]
 
@@ -41,7 +42,7 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
     def __init__(
         self,
         config: NetworkConfig,
-        store: KVStore,
+        store: StateStore,
         loop: Any = None,
         routes: Any = None,
     ) -> None:
@@ -63,15 +64,15 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         self.dns = DnsServer(self._dns_lookup, self._dns_reverse, upstreams, self._dns_upstreams)
         self._container_dns: dict[str, list[str]] = {}  # cid -> its --dns servers
         self._loop = LoopThread(loop)
-        self.networks: dict[str, dict[str, Any]] = {}
-        self.endpoints: dict[str, dict[str, Any]] = {}  # "<cid>/<netid>" -> record
-        self.sandboxes: dict[str, dict[str, Any]] = {}  # cid -> {"path", "owned"}
-        self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
+        self.networks = Rows()
+        self.endpoints = Rows()  # "<cid>/<netid>" -> record
+        self.sandboxes = Rows()  # cid -> {"path", "owned", "dns"}
+        self.published = Rows()  # cid -> port records
         self._compat_bridges: list[str] | None = None
-        self._written: dict[str, str] = {}  # key -> JSON last written to the store
+        # table -> key -> JSON last written to the store (rows looked up are compared)
+        self._written: dict[str, dict[str, str]] = {}
         self._dns_ports: dict[str, int] = {}  # network id -> port our DNS listens on
         self._load()
-        self._ensure_predefined()
         self._watchdog_stop = threading.Event()
         self._watchdog: threading.Thread | None = None
 
@@ -84,26 +85,54 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
 
     # ------------------------------------------------------------------ persistence
 
-    def _load(self) -> None:
-        self.networks = self.store.get("networks") or {}
-        self.ipam.load(self.store.get("ipam") or {})
-        self.endpoints = self.store.get("endpoints") or {}
-        self.sandboxes = self.store.get("sandboxes") or {}
-        self.published = self.store.get("ports") or {}
-
-    def _save(self) -> None:
-        """Write the keys whose content changed since the last write (each is a DB write)."""
-        for key, value in (
+    def _tables(self) -> tuple[tuple[str, Rows], ...]:
+        return (
             ("networks", self.networks),
-            ("ipam", self.ipam.to_dict()),
             ("endpoints", self.endpoints),
             ("sandboxes", self.sandboxes),
             ("ports", self.published),
-        ):
-            text = json.dumps(value, sort_keys=True)
-            if self._written.get(key) != text:
-                self.store.put(key, value)
-                self._written[key] = text
+        )
+
+    def _load(self) -> None:
+        tables = self.store.load()
+        self.networks = Rows(tables.get("networks"))
+        self.endpoints = Rows(tables.get("endpoints"))
+        self.sandboxes = Rows(tables.get("sandboxes"))
+        self.published = Rows(tables.get("ports"))
+        self.ipam.load_rows(tables.get("ipam") or {}, tables.get("addresses") or {})
+        self._written = {
+            name: {k: json.dumps(v, sort_keys=True) for k, v in rows.items()}
+            for name, rows in self._tables()
+        }
+
+    def _save(self) -> None:
+        """Write the rows that changed since the last write, in one transaction: those set,
+        removed or looked up (and then perhaps changed in place), compared with what was
+        written; and the addresses allocated or released."""
+        changes: list[Change] = []
+        texts: list[tuple[str, str, str | None]] = []
+        flushed: list[tuple[Rows, list[str]]] = []
+        for name, rows in self._tables():
+            written = self._written[name]
+            keys = list(rows.touched)  # a copy: lookups outside the lock add to it
+            flushed.append((rows, keys))
+            for key in keys:
+                doc = dict.get(rows, key)  # a plain read: not a touch
+                text = None if doc is None else json.dumps(doc, sort_keys=True)
+                if written.get(key) != text:
+                    changes.append((name, key, doc))
+                    texts.append((name, key, text))
+        changes += self.ipam.pending()
+        if changes:
+            self.store.apply(changes)
+        self.ipam.written()
+        for rows, keys in flushed:
+            rows.flushed(keys)
+        for name, key, text in texts:
+            if text is None:
+                self._written[name].pop(key, None)
+            else:
+                self._written[name][key] = text
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -111,6 +140,10 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         """After a daemon restart: bridges, DNS listeners, port reservations and rules
         for the containers still running; the rest of the recorded state is released.
         `running` None keeps every container whose namespace still exists."""
+        # here, not at construction: a new data root's default bridge takes a subnet no
+        # host route has, and reading the routes needs netlink (the daemon answers
+        # /_ping before)
+        self._ensure_predefined()
         with self.lock:
             for rec in self.networks.values():
                 try:
@@ -142,6 +175,7 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
             for resource, problem, fix in leftovers.find(self, table=False):
                 log.warning("restore: %s: %s: released", resource, problem)
                 fix()
+            self.networks.touch_all()  # _bring_up notes in the records what it found
             self._save()
             self._sync_firewall()
             for bridge, addrs in self.stray_addresses().items():
@@ -187,9 +221,9 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
             if self.cfg.docker_compat:
                 dockercompat.cleanup(self._compat_tag)
             netns.release_dir(str(self.cfg.netns_dir))
-            for key in ("networks", "ipam", "endpoints", "sandboxes", "ports"):
-                self.store.delete(key)
-            self._written.clear()
-            self.networks, self.endpoints, self.sandboxes, self.published = {}, {}, {}, {}
-            self.ipam.load({})
+            for _, rows in self._tables():
+                rows.clear()
+            for net_id in {*self.ipam.networks, *self.ipam.networks6}:
+                self.ipam.remove(net_id)
+            self._save()
             self._loop.stop()

@@ -41,7 +41,7 @@ class NetworkTable:
         """The host's routes, except our own networks' on their own bridges."""
         ours = self._own_subnets()
         try:
-            from pyroute2 import IPRoute
+            from .netlink import IPRoute
 
             out = []
             with IPRoute() as ipr:

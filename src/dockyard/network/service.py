@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..state.db import Database
-from . import leftovers, views
+from . import views
 from .attachment import Attachment, Wiring
-from .manager import NetworkConfig, NetworkManager
+from .dbstore import DatabaseStore
+from .netconfig import NetworkConfig
 from .options import CreateOptions
+
+if TYPE_CHECKING:
+    from .manager import NetworkManager
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +59,6 @@ class ContainerDirectory(Protocol):
     def all(self) -> Iterable[ContainerRef]: ...
 
 
-class _DBStore:
-    """NetworkManager's KVStore on the daemon database (one namespace)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def get(self, key: str) -> Any | None:
-        return self.db.kv_get("network", key)
-
-    def put(self, key: str, value: Any) -> None:
-        self.db.kv_put("network", key, value)
-
-    def delete(self, key: str) -> None:
-        self.db.kv_delete("network", key)
-
-
 class NetworkService:
     def __init__(
         self,
@@ -81,8 +70,10 @@ class NetworkService:
     ) -> None:
         """`interface_owner(name)` says which other daemon owns an interface name, if any;
         `containers()` is the container service (asked at use, never at construction)."""
-        self.manager = NetworkManager(config, _DBStore(db))
         self.config = config
+        self._db = db
+        self._manager: NetworkManager | None = None
+        self._manager_lock = threading.Lock()
         self._publish = publish
         self._interface_owner = interface_owner
         self._containers = containers
@@ -91,13 +82,26 @@ class NetworkService:
     def containers(self) -> ContainerDirectory:
         return self._containers()
 
+    @property
+    def manager(self) -> NetworkManager:
+        """Built at first use, which is recover() at daemon start: the manager's imports
+        (pyroute2) and its state come after the daemon's socket answers."""
+        if self._manager is None:
+            with self._manager_lock:
+                if self._manager is None:
+                    from .manager import NetworkManager
+
+                    self._manager = NetworkManager(self.config, DatabaseStore(self._db))
+        return self._manager
+
     # ------------------------------------------------------------------ daemon hooks
     def recover(self) -> None:
         # Containers' own recovery calls restore() per container; rebuild shared state here.
         self.manager.restore({c.id for c in self.containers.all() if c.running})
 
     def shutdown(self) -> None:
-        self.manager.close()
+        if self._manager is not None:
+            self._manager.close()
 
     def check(self, repair: bool) -> list[dict[str, Any]]:
         """What on the host is not as this daemon's networks want it (`system check`):
@@ -113,6 +117,8 @@ class NetworkService:
             for bridge, addrs in found.items()
             for addr in addrs
         ]
+        from . import leftovers
+
         with self.manager.lock:
             for resource, problem, fix in leftovers.find(self.manager):
                 if repair:

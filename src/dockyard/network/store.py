@@ -1,59 +1,65 @@
-"""The persistence the network library needs from its caller: JSON values by key."""
+"""The persistence the network library needs from its caller: rows of JSON documents in a
+few tables (one row per network, subnet, allocated address, endpoint, sandbox and
+container's published ports), changed in batches that are written all or nothing.
+
+A container's start or stop changes a handful of rows, so its write costs the same with
+ten containers on a network as with a thousand."""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-from pathlib import Path
 from typing import Any, Protocol
 
+# networks: id -> record; ipam: subnet key (net id, or "v6/<id>") -> the subnet without
+# its addresses; addresses: "<subnet key> <ip>" -> true; endpoints: "<cid>/<net id>" ->
+# record; sandboxes: cid -> {"path", "owned", "dns"}; ports: cid -> [port records].
+TABLES = ("networks", "ipam", "addresses", "endpoints", "sandboxes", "ports")
 
-class KVStore(Protocol):
-    def get(self, key: str) -> Any | None: ...
+# (table, key, document or None to delete the row)
+Change = tuple[str, str, Any]
 
-    def put(self, key: str, value: Any) -> None: ...
 
-    def delete(self, key: str) -> None: ...
+class StateStore(Protocol):
+    def load(self) -> dict[str, dict[str, Any]]:
+        """Every table's rows: table -> key -> document."""
+        ...
+
+    def apply(self, changes: list[Change]) -> None:
+        """Write every change, or none of them."""
+        ...
 
 
 class MemoryStore:
-    """For tests: values are deep-copied so callers cannot mutate what was stored."""
+    """For tests: documents are copied so callers cannot mutate what was stored."""
 
     def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
+        self.tables: dict[str, dict[str, Any]] = {t: {} for t in TABLES}
 
-    def get(self, key: str) -> Any | None:
-        return copy.deepcopy(self.data.get(key))
+    def load(self) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self.tables)
 
-    def put(self, key: str, value: Any) -> None:
-        self.data[key] = json.loads(json.dumps(value))
+    def apply(self, changes: list[Change]) -> None:
+        for table, key, doc in changes:
+            if doc is None:
+                self.tables[table].pop(key, None)
+            else:
+                self.tables[table][key] = json.loads(json.dumps(doc))
 
-    def delete(self, key: str) -> None:
-        self.data.pop(key, None)
+
+def address_key(subnet_key: str, ip: str) -> str:
+    return f"{subnet_key} {ip}"
 
 
-class FileStore:
-    """One JSON file per key in a directory; crash-safe writes (temp, fsync, rename)."""
-
-    def __init__(self, directory: str | Path) -> None:
-        self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
-
-    def get(self, key: str) -> Any | None:
-        try:
-            return json.loads((self.dir / f"{key}.json").read_text())
-        except FileNotFoundError:
-            return None
-
-    def put(self, key: str, value: Any) -> None:
-        path = self.dir / f"{key}.json"
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            json.dump(value, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-
-    def delete(self, key: str) -> None:
-        (self.dir / f"{key}.json").unlink(missing_ok=True)
+def from_whole_documents(old: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The rows of state kept in the old format: one document per table ("networks",
+    "ipam", "endpoints", "sandboxes", "ports"), rewritten whole on every change."""
+    tables: dict[str, dict[str, Any]] = {t: {} for t in TABLES}
+    for table in ("networks", "endpoints", "sandboxes", "ports"):
+        tables[table] = dict(old.get(table) or {})
+    for subnet_key, alloc in (old.get("ipam") or {}).items():
+        meta = {k: v for k, v in alloc.items() if k not in ("allocated", "last")}
+        for ip in alloc.get("allocated") or []:
+            tables["addresses"][address_key(subnet_key, ip)] = True
+        tables["ipam"][subnet_key] = meta
+    return tables

@@ -10,7 +10,7 @@ import errno
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,18 @@ class Database:
     def kv_delete(self, ns: str, key: str) -> None:
         with self.transaction() as cur:
             cur.execute("DELETE FROM kv WHERE ns=? AND key=?", (ns, key))
+
+    def kv_apply(self, changes: Iterable[tuple[str, str, Any]]) -> None:
+        """(ns, key, doc) puts and, where doc is None, deletes: all in one transaction."""
+        with self.transaction() as cur:
+            for ns, key, doc in changes:
+                if doc is None:
+                    cur.execute("DELETE FROM kv WHERE ns=? AND key=?", (ns, key))
+                else:
+                    cur.execute(
+                        "INSERT OR REPLACE INTO kv(ns, key, doc) VALUES (?, ?, ?)",
+                        (ns, key, json.dumps(doc)),
+                    )
 
     def kv_items(self, ns: str) -> dict[str, Any]:
         rows = self.query("SELECT key, doc FROM kv WHERE ns=?", (ns,))

@@ -141,3 +141,36 @@ def test_ipv6_subnets_allocate_and_persist_beside_ipv4():
     assert str(again.networks6["n1"].allocate()) == "fd42:1::3"
     again.remove("n1")
     assert "n1" not in again.networks6
+
+
+def test_pending_rows_are_the_changes_only():
+    ipam = Ipam(routes=lambda: [])
+    ipam.create("n1", "10.1.0.0/24")
+    for _ in range(50):
+        ipam.allocate("n1")
+    assert len(ipam.pending()) == 51  # the subnet and its addresses
+    ipam.written()
+    assert ipam.pending() == []
+    ipam.release("n1", "10.1.0.7")
+    ipam.allocate("n1", "10.1.0.200")
+    assert sorted(ipam.pending()) == [
+        ("addresses", "n1 10.1.0.200", True),
+        ("addresses", "n1 10.1.0.7", None),
+    ]
+    ipam.written()
+    ipam.remove("n1")
+    gone = ipam.pending()
+    assert ("ipam", "n1", None) in gone and len(gone) == 51
+    assert all(doc is None for _, _, doc in gone)
+
+
+def test_rows_load_back_and_orphan_addresses_go():
+    ipam = Ipam(routes=lambda: [])
+    ipam.create("n1", "10.1.0.0/24")
+    ipam.allocate("n1")
+    subnets = {k: doc for t, k, doc in ipam.pending() if t == "ipam"}
+    addresses = {k: doc for t, k, doc in ipam.pending() if t == "addresses"}
+    again = Ipam(routes=lambda: [])
+    again.load_rows(subnets, {**addresses, "gone 10.2.0.2": True})
+    assert again.to_dict() == ipam.to_dict()
+    assert again.pending() == [("addresses", "gone 10.2.0.2", None)]

@@ -390,3 +390,73 @@ def test_releasing_a_container_that_holds_nothing_writes_nothing(kernel, monkeyp
     mgr.release_sandbox("d" * 64)
     assert saves == []
     mgr.teardown()
+
+
+class CountingStore(MemoryStore):
+    """Counts the rows each write carries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list] = []
+
+    def apply(self, changes):
+        self.batches.append(list(changes))
+        super().apply(changes)
+
+
+def test_a_start_and_stop_write_the_same_rows_with_few_or_many_containers(kernel):
+    store = CountingStore()
+    mgr = make(kernel, store)
+    mgr.create_network("app")
+
+    def start_stop(cid: str) -> int:
+        store.batches.clear()
+        mgr.connect(cid, "web", "app")
+        mgr.publish_ports(cid, {"80/tcp": [{"HostIp": "", "HostPort": ""}]})
+        mgr.sandbox_files(cid, "web", dns=["10.9.9.9"])
+        mgr.release_sandbox(cid)
+        return sum(len(b) for b in store.batches)
+
+    few = start_stop("p" * 64)
+    for i in range(40):
+        mgr.connect(f"{i:064d}", f"c{i}", "app")
+    assert start_stop("p" * 64) == few <= 12
+    assert all(len(b) <= 4 for b in store.batches)  # none rewrote the 40 others
+    mgr.teardown()
+    assert all(not rows for rows in store.tables.values())
+
+
+def test_rows_written_are_what_a_new_manager_loads(kernel):
+    store = MemoryStore()
+    mgr = make(kernel, store)
+    mgr.create_network("app")
+    mgr.create_network("other")
+    a = "a" * 64
+    mgr.connect(a, "web", "app")
+    mgr.connect(a, "web", "other")
+    mgr.publish_ports(a, {"80/tcp": [{"HostIp": "", "HostPort": ""}]})
+    mgr.sandbox_files(a, "web", dns=["10.9.9.9"])  # changes the sandbox's record in place
+    mgr.disconnect(a, "app")  # the default route (a record reached by iteration) moves
+    mgr.connect("b" * 64, "db", "app")
+    mgr.close()
+    again = make(kernel, store)
+    for name in ("networks", "endpoints", "sandboxes", "published"):
+        assert dict(getattr(again, name)) == dict(getattr(mgr, name)), name
+    assert again.ipam.to_dict() == mgr.ipam.to_dict()
+    assert again.sandboxes[a]["dns"] == ["10.9.9.9"]
+    heir = again.endpoints[f"{a}/{again.inspect_network('other')['Id']}"]
+    assert heir["default_route"] is True
+    again.teardown()
+
+
+def test_a_removed_network_takes_its_rows_along(kernel, monkeypatch):
+    monkeypatch.setattr(m.br, "enable_ipv6", lambda *a: None)
+    store = MemoryStore()
+    mgr = make(kernel, store)
+    nid = mgr.create_network("app", enable_ipv6=True)["Id"]
+    mgr.connect("a" * 64, "web", "app")
+    assert any(k.startswith(f"{nid} ") for k in store.tables["addresses"])
+    mgr.release_sandbox("a" * 64)
+    mgr.remove_network("app")
+    assert not any(nid in k for t in store.tables.values() for k in t)
+    mgr.teardown()
