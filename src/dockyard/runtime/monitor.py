@@ -20,7 +20,7 @@ Container lifecycle:
 
     pid = rt.create(cid, bundle, tty=..., stdin=..., log_path=...)   # runc create
     sock = rt.attach(cid)                                            # optional, before start
-    rt.start(cid)                                                    # runc start
+    rt.start(cid)                                     # through the exec fifo (runc start)
     ...
     rt.exit_status(cid) -> ExitStatus(exit_code, finished_at, oom_killed) | None
     rt.delete(cid)
@@ -64,7 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import conmon
+from . import conmon, execfifo
 from .conmon import CTL_REOPEN_LOGS, CTL_RESIZE, connect_attach, pid_alive, write_ctl
 from .errors import ContainerNotRunning, RuntimeCommandError, RuntimeStartError
 
@@ -226,8 +226,18 @@ class Runtime:
             reader.close()
         return pid
 
-    def start(self, cid: str) -> None:
-        """`runc start`: let the created process exec its command."""
+    def start(self, cid: str, pid: int | None = None) -> None:
+        """Let the created process (`pid`, read from conmon's file when not given) exec its
+        command: through runc's exec fifo ourselves (see execfifo), else `runc start`."""
+        fifo = str(self.runtime_root / cid / "exec.fifo")
+        fd = execfifo.open_fifo(fifo)
+        if pid is None and fd is not None:
+            pid = _read_int(self.container_dir(cid) / "pid")
+        if fd is not None and pid:
+            execfifo.release(fd, fifo, pid, conmon.SYNC_TIMEOUT)
+            return
+        if fd is not None:
+            os.close(fd)
         res = self._runc("start", cid)
         if res.returncode != 0:
             text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
@@ -237,7 +247,7 @@ class Runtime:
         """`create()` (with its keyword arguments) then `start()`; the container's pid."""
         pid = self.create(cid, bundle, **create_args)
         try:
-            self.start(cid)
+            self.start(cid, pid)
         except RuntimeStartError:
             self.delete(cid, force=True)
             raise
