@@ -64,7 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import conmon, execfifo
+from . import conmon, execfifo, stopped
 from .conmon import CTL_REOPEN_LOGS, CTL_RESIZE, connect_attach, pid_alive, write_ctl
 from .errors import ContainerNotRunning, RuntimeCommandError, RuntimeStartError
 
@@ -388,7 +388,13 @@ class Runtime:
         # The runtime keeps a directory per container under its --root (runc, crun): with
         # none and no monitor, `delete` would only answer "does not exist". Every start
         # clears a previous run this way, and a fresh container has none: skip the exec.
-        if (self.runtime_root / cid).exists() or pid_alive(pid):
+        # A container that ended plainly needs no exec either (see stopped.py).
+        state_dir = self.runtime_root / cid
+        if state_dir.exists():
+            need_runtime = not stopped.remove_stopped(state_dir)
+        else:
+            need_runtime = pid_alive(pid)
+        if need_runtime:
             res = self._runc("delete", *(["--force"] if force else []), cid)
             if res.returncode != 0:
                 text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
