@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from dockyard.errors import InvalidParameter
@@ -66,6 +67,8 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         self.networks: dict[str, dict[str, Any]] = {}
         self.endpoints: dict[str, dict[str, Any]] = {}  # "<cid>/<netid>" -> record
         self.sandboxes: dict[str, dict[str, Any]] = {}  # cid -> {"path", "owned"}
+        # cid -> kernel work of its endpoints left for Endpoints.plumb (start in progress)
+        self._plumbing: dict[str, list[Callable[[], Any]]] = {}
         self.published: dict[str, list[dict[str, Any]]] = {}  # cid -> port records
         self._compat_bridges: list[str] | None = None
         self._written: dict[str, str] = {}  # key -> JSON last written to the store

@@ -22,6 +22,8 @@ MS_SHARED = 1 << 20
 MNT_DETACH = 2
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# Several starts may create namespaces at once: the run dir is made a shared mount once.
+_dir_lock = threading.Lock()
 
 
 def _check(ret: int, what: str, path: str = "") -> None:
@@ -48,7 +50,8 @@ def _ensure_shared_dir(directory: str) -> None:
 
 def create(path: str) -> None:
     """Create a new, empty network namespace pinned at `path`."""
-    _ensure_shared_dir(os.path.dirname(path))
+    with _dir_lock:
+        _ensure_shared_dir(os.path.dirname(path))
     fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
     os.close(fd)
     error: list[BaseException] = []

@@ -60,6 +60,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,12 +244,22 @@ class Runtime:
             text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
             raise RuntimeStartError(text or "OCI runtime start failed")
 
-    def create_and_start(self, cid: str, bundle: Path, **create_args: Any) -> int:
-        """`create()` (with its keyword arguments) then `start()`; the container's pid."""
+    def create_and_start(
+        self,
+        cid: str,
+        bundle: Path,
+        before_start: Callable[[], None] | None = None,
+        **create_args: Any,
+    ) -> int:
+        """`create()` (with its keyword arguments), `before_start()` (work that must be
+        done before the command runs, e.g. its network), then `start()`; the pid. A
+        failure of either leaves nothing behind."""
         pid = self.create(cid, bundle, **create_args)
         try:
+            if before_start is not None:
+                before_start()
             self.start(cid, pid)
-        except RuntimeStartError:
+        except BaseException:
             self.delete(cid, force=True)
             raise
         return pid
