@@ -9,6 +9,7 @@ conmon's exit files.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -564,6 +565,10 @@ class ContainerService:
 
     async def wait(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
         return await self.exits.waiters.wait(ref, condition)
+
+    def next_exit(self, c: Container) -> asyncio.Future[dict[str, Any]]:
+        """Resolved by the container's next exit (or its removal); on the event loop."""
+        return asyncio.ensure_future(self.exits.waiters.wait(c.id, "next-exit"))
 
     def shutdown(self) -> None:
         self.health.shutdown()
