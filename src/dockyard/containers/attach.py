@@ -8,11 +8,11 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..common import detachkeys
 from ..errors import InvalidParameter
-from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, render_records
+from .logs import POLL, LogOptions, Piece, RecordFollower, follow_until_exit, pause, render_records
 
 if TYPE_CHECKING:
     from .record import Container
@@ -28,6 +28,8 @@ class _Service(Protocol):
     """What an attach session needs of the container service."""
 
     runtime: RuntimeAdapter
+
+    def next_exit(self, c: Container) -> asyncio.Future[Any]: ...
 
 
 def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
@@ -70,17 +72,22 @@ class AttachSnapshot:
 
 
 async def wait_started(
-    c: Container, started_at: str, stop: asyncio.Event, failed: int | None = None
+    c: Container,
+    started_at: str,
+    stop: asyncio.Event,
+    failed: int | None = None,
+    wake: asyncio.Future[Any] | None = None,
 ) -> bool:
     """Wait until the container is (re)started after `started_at` was observed; False when
-    the session stops or a start attempt fails meanwhile."""
+    the session stops or a start attempt fails meanwhile. `wake` (its exit) cuts a wait
+    short: a quick container may have started and ended between two looks."""
     failed = c.failed_starts if failed is None else failed
     while not stop.is_set():
         if c.running or c.state.started_at != started_at:
             return True
         if c.failed_starts != failed:
             return False
-        await asyncio.sleep(POLL)
+        await pause(wake)
     return False
 
 
@@ -137,6 +144,9 @@ async def _attach(
     failed = snap.failed_starts
     stop = asyncio.Event()
     keys = parse_detach_keys(attach.detach_keys)
+    # The end of the stream follows the exit at once, not at the next look (run --rm
+    # waits for it).
+    exited = svc.next_exit(c)
 
     async def pump_output() -> None:
         if logs:
@@ -147,10 +157,10 @@ async def _attach(
                 await writer.drain()
         if not stream:
             return
-        if not c.running and not await wait_started(c, started_at, stop, failed):
+        if not c.running and not await wait_started(c, started_at, stop, failed, exited):
             return
         if stdout or stderr:
-            async for pieces in follow_until_exit(c, follower, opts):
+            async for pieces in follow_until_exit(c, follower, opts, exited):
                 writer.write(encode_all(pieces, encode))
                 await writer.drain()
         else:
@@ -222,6 +232,11 @@ async def _attach(
                     log.debug("attach input ended: %s", exc)
     finally:
         stop.set()
+        if exited.done():
+            with contextlib.suppress(BaseException):
+                exited.exception()  # the container went away: nothing to report
+        else:
+            exited.cancel()
         for t in (out_task, in_task):
             if t is not None and not t.done():
                 t.cancel()

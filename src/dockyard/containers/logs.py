@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..common.timefmt import seconds_of
 from ..runtime.logfile import Entry, LogFollower, stream_id
@@ -211,10 +211,22 @@ class LogReader:
         self.follower.close()
 
 
+async def pause(wake: asyncio.Future[Any] | None = None) -> None:
+    """One polling interval, cut short when `wake` (e.g. the container's exit) comes."""
+    if wake is None or wake.done():
+        await asyncio.sleep(POLL)
+    else:
+        await asyncio.wait({wake}, timeout=POLL)
+
+
 async def follow_until_exit(
-    c: Container, follower: RecordFollower, opts: LogOptions
+    c: Container,
+    follower: RecordFollower,
+    opts: LogOptions,
+    wake: asyncio.Future[Any] | None = None,
 ) -> AsyncIterator[list[Piece]]:
-    """Live records until the container stops (and its last output is drained)."""
+    """Live records until the container stops (and its last output is drained); `wake`
+    (its exit) ends the wait between two looks at once."""
     while True:
         running = c.running or c.state.restarting
         recs = await asyncio.to_thread(follower.read_new) if _grew(follower) else []
@@ -230,7 +242,7 @@ async def follow_until_exit(
                 yield out
             return
         if not recs:
-            await asyncio.sleep(POLL)
+            await pause(wake)
 
 
 def _grew(follower: RecordFollower) -> bool:

@@ -4,6 +4,8 @@ Container.NetworkConnect does)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, NotFound
@@ -28,6 +30,28 @@ def wire(c: Container, networks: NetworkService) -> str | None:
         settings.sandbox_key = wiring.sandbox_key
         settings.sandbox_id = c.id
     return wiring.netns
+
+
+def plumb_in_background(c: Container, networks: NetworkService) -> Callable[[], None]:
+    """Start the kernel side of the endpoints wire() recorded (it runs while the runtime
+    creates the container); the call returned waits for it and raises its error."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            networks.plumb(c.id)
+        except BaseException as exc:  # handed to the waiter
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, name="plumb", daemon=True)
+    worker.start()
+
+    def wait() -> None:
+        worker.join()
+        if errors:
+            raise errors.pop()
+
+    return wait
 
 
 def unwire(c: Container, networks: NetworkService) -> None:

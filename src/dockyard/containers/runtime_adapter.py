@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +77,14 @@ class RuntimeAdapter:
         log_opts: dict[str, str],
         runtime_name: str,
         stdin_once: bool = True,
+        before_start: Callable[[], None] | None = None,
     ) -> int:
         rt = self._get(runtime_name)
         try:
             pid = rt.create_and_start(
                 cid,
                 bundle,
+                before_start=before_start,
                 tty=tty,
                 stdin=stdin,
                 log_path=log_path,

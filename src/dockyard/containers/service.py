@@ -9,6 +9,7 @@ conmon's exit files.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -200,6 +201,8 @@ class ContainerService:
             undo.append(lambda: teardown_mounts(plan, volumes))
             netns_path = netconnect.wire(c, networks)
             undo.append(lambda: netconnect.unwire(c, networks))
+            plumbed = netconnect.plumb_in_background(c, networks)
+            undo.append(plumbed)  # (runs first) the namespace goes once nothing works in it
             self._announce(c, "connect")
             write_etc_files(c, cdir, self.networks)
             from ..runtime.spec import build_spec
@@ -227,6 +230,7 @@ class ContainerService:
                 runtime_name=hc.runtime or self.config.default_runtime,
                 # Docker closes stdin after the first attach only without a TTY.
                 stdin_once=bool(cfg.stdin_once) and not cfg.tty,
+                before_start=plumbed,  # its network ready before its command runs
             )
         except BaseException as exc:
             for fn in reversed(undo):
@@ -561,6 +565,10 @@ class ContainerService:
 
     async def wait(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
         return await self.exits.waiters.wait(ref, condition)
+
+    def next_exit(self, c: Container) -> asyncio.Future[dict[str, Any]]:
+        """Resolved by the container's next exit (or its removal); on the event loop."""
+        return asyncio.ensure_future(self.exits.waiters.wait(c.id, "next-exit"))
 
     def shutdown(self) -> None:
         self.health.shutdown()

@@ -124,6 +124,11 @@ def list_links(prefixes: tuple[str, ...]) -> list[str]:
     return [n for n in names if n and n.startswith(prefixes)]
 
 
+def veth_name() -> str:
+    """A new host-side veth name."""
+    return "veth" + secrets.token_hex(4)[:7]
+
+
 def attach(
     ns_path: str,
     bridge: str,
@@ -135,14 +140,16 @@ def attach(
     mtu: int = 1500,
     extra: list[tuple[str, int]] | None = None,
     gateway6: str | None = None,
+    host: str | None = None,
 ) -> str:
-    """Plug the namespace into `bridge` as `ifname`; return the host-side veth name.
+    """Plug the namespace into `bridge` as `ifname`; return the host-side veth name
+    (`host`, or a new one).
 
     `gateway` set means this is the namespace's first network: default route through it.
     `extra` are more (address, prefix length) pairs for the interface (IPv6 and
     link-local addresses); `gateway6` is the IPv6 default route's, with `gateway`.
     """
-    host = "veth" + secrets.token_hex(4)[:7]
+    host = host or veth_name()
     with IPRoute() as ipr:
         br = link_index(ipr, bridge)
         if br is None:

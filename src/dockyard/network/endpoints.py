@@ -4,6 +4,7 @@ and published ports."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import re
@@ -46,18 +47,29 @@ class Endpoints:
         with self.lock:
             if container_id in self.sandboxes:
                 return self.sandboxes[container_id]["path"]
-            if path is None:
-                path = str(self.cfg.netns_dir / container_id[:64])
-                if not netns.exists(path):
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(path).unlink()
-                    netns.create(path)
-                owned = True
-            else:
-                owned = False
+        owned = path is None
+        if path is None:
+            # Outside the lock (unless the caller holds it): the kernel takes its time to
+            # make a namespace, and other containers' starts need the lock meanwhile. Only
+            # this container's start (under its own lock) asks for this path.
+            path = str(self.cfg.netns_dir / container_id[:64])
+            if not netns.exists(path):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(path).unlink()
+                netns.create(path)
+        with self.lock:
             self.sandboxes[container_id] = {"path": path, "owned": owned}
             self._save()
             return path
+
+    def plumb(self, container_id: str) -> None:
+        """The kernel work connect(defer=True) left for the container's new namespace
+        (veth pairs, addresses, routes), outside the lock: the container service runs it
+        while the runtime creates the container, which must not start before it is done."""
+        with self.lock:
+            work = self._plumbing.pop(container_id, [])
+        for fn in work:
+            fn()
 
     def sandbox_path(self, container_id: str) -> str | None:
         sb = self.sandboxes.get(container_id)
@@ -80,6 +92,7 @@ class Endpoints:
                 if e["cid"] == container_id:
                     self._detach(key, e, kernel=not owned)
             sb = self.sandboxes.pop(container_id, None)
+            self._plumbing.pop(container_id, None)
             self._container_dns.pop(container_id, None)
             if sb and sb["owned"]:
                 netns.delete(sb["path"])
@@ -106,12 +119,14 @@ class Endpoints:
         mac: str | None = None,
         link_local: list[str] | None = None,
         ip6: str | None = None,
+        defer: bool = False,
     ) -> dict[str, Any]:
         """Attach a container to a network; returns Docker's EndpointSettings.
 
         `links` are "container:alias" (EndpointSettings.Links); `link_local` are extra
         addresses (IPAMConfig.LinkLocalIPs); `ip6` an IPv6 address asked for (--ip6). The sandbox is created on demand. For
-        host/none the result carries no address."""
+        host/none the result carries no address. `defer` (a namespace made for this start,
+        nothing in it yet): the endpoint is recorded, its kernel side waits for plumb()."""
         name = name.lstrip("/")
         if mac and not re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", mac):
             raise InvalidParameter(f"invalid MAC address: {mac}")
@@ -186,9 +201,11 @@ class Endpoints:
                     for e in self.endpoints.values()
                 )
                 try:
-                    ifname = br.next_ifname(path)
+                    ifname = self._next_ifname(container_id) if defer else br.next_ifname(path)
                     mac = (mac or br.mac_for(addr)).lower()
-                    ep["host_veth"] = br.attach(
+                    veth = br.veth_name()
+                    attach = functools.partial(
+                        br.attach,
                         path,
                         rec["bridge"],
                         ifname,
@@ -199,7 +216,13 @@ class Endpoints:
                         mtu_option(rec["Options"], self.cfg.mtu),
                         local_addrs,
                         str(alloc6.gateway) if first and alloc6 is not None else None,
+                        veth,
                     )
+                    if defer:
+                        ep["host_veth"] = veth
+                        self._plumbing.setdefault(container_id, []).append(attach)
+                    else:
+                        ep["host_veth"] = attach()
                 except BaseException:
                     self.ipam.release(rec["Id"], str(addr))
                     if addr6 is not None and alloc6 is not None:
@@ -220,10 +243,23 @@ class Endpoints:
                         gateway6=str(alloc6.gateway),
                     )
             elif rec["Driver"] == "null":
-                br.loopback_up(self.create_sandbox(container_id))  # attach() does it otherwise
+                up = functools.partial(br.loopback_up, self.create_sandbox(container_id))
+                if defer:  # attach() does it otherwise
+                    self._plumbing.setdefault(container_id, []).append(up)
+                else:
+                    up()
             self.endpoints[key] = ep
             self._save()  # the ruleset depends on networks and ports only: nothing to apply
             return self._endpoint_settings(rec, ep)
+
+    def _next_ifname(self, container_id: str) -> str:
+        """eth0, eth1, ...: the first name none of the container's endpoints has (what
+        bridge.next_ifname finds in a namespace made for this start, without entering it)."""
+        taken = {e["ifname"] for e in self.endpoints.values() if e["cid"] == container_id}
+        i = 0
+        while f"eth{i}" in taken:
+            i += 1
+        return f"eth{i}"
 
     def _endpoint_settings(self, rec: dict[str, Any], ep: dict[str, Any]) -> dict[str, Any]:
         return views.endpoint_settings(rec, ep)

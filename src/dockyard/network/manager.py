@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from dockyard.errors import InvalidParameter
@@ -67,6 +68,8 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         self.networks = Rows()
         self.endpoints = Rows()  # "<cid>/<netid>" -> record
         self.sandboxes = Rows()  # cid -> {"path", "owned", "dns"}
+        # cid -> kernel work of its endpoints left for Endpoints.plumb (start in progress)
+        self._plumbing: dict[str, list[Callable[[], Any]]] = {}
         self.published = Rows()  # cid -> port records
         self._compat_bridges: list[str] | None = None
         # table -> key -> JSON last written to the store (rows looked up are compared)

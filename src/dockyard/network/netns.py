@@ -22,6 +22,11 @@ MS_SHARED = 1 << 20
 MNT_DETACH = 2
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# Several starts may create namespaces at once: the run dir is made a shared mount once.
+_dir_lock = threading.Lock()
+# Run dirs made shared by this process: asking mountinfo again at every start costs a
+# read of every mount of the host (thousands of lines, tens of ms on a busy host).
+_shared: set[str] = set()
 
 
 def _check(ret: int, what: str, path: str = "") -> None:
@@ -48,7 +53,11 @@ def _ensure_shared_dir(directory: str) -> None:
 
 def create(path: str) -> None:
     """Create a new, empty network namespace pinned at `path`."""
-    _ensure_shared_dir(os.path.dirname(path))
+    directory = os.path.dirname(path)
+    with _dir_lock:
+        if directory not in _shared or not os.path.isdir(directory):
+            _ensure_shared_dir(directory)
+            _shared.add(directory)
     fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
     os.close(fd)
     error: list[BaseException] = []
@@ -103,6 +112,7 @@ def is_mountpoint(path: str) -> bool:
 
 def release_dir(directory: str) -> None:
     """Undo `_ensure_shared_dir` once no namespace is left in `directory`."""
+    _shared.discard(directory)
     try:
         if os.listdir(directory):
             return

@@ -251,7 +251,9 @@ class NetworkService:
             out.append(f"{other.name}:{alias.rsplit('/', 1)[-1] or other.name}")
         return out
 
-    def _connect_one(self, att: Attachment, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    def _connect_one(
+        self, att: Attachment, network: str, cfg: dict[str, Any], defer: bool = False
+    ) -> dict[str, Any]:
         ipam = cfg.get("IPAMConfig") or {}
         aliases = list(cfg.get("Aliases") or [])
         settings = self.manager.connect(
@@ -265,6 +267,7 @@ class NetworkService:
             mac=cfg.get("MacAddress") or att.mac_address or None,
             link_local=list(ipam.get("LinkLocalIPs") or []),
             ip6=ipam.get("IPv6Address") or None,
+            defer=defer,
         )
         # dockerd shows the IPAMConfig and DriverOpts a request carried, empty ones included
         if cfg.get("IPAMConfig") is not None and settings.get("IPAMConfig") is None:
@@ -274,8 +277,9 @@ class NetworkService:
         return settings
 
     def setup(self, att: Attachment, planned: dict[str, dict[str, Any]]) -> Wiring:
-        """At start: the container's network namespace wired up; `planned` are the
-        endpoints its record shows (from create and connect while stopped)."""
+        """At start: the container's network namespace and endpoints; `planned` are the
+        endpoints its record shows (from create and connect while stopped). The kernel
+        side of the endpoints of a new namespace waits for plumb()."""
         mode = att.network_mode or "default"
         cid = att.id
         if mode == "host":
@@ -292,6 +296,7 @@ class NetworkService:
                 return Wiring(f"/proc/{other.state.pid}/ns/net")
             return Wiring(self.manager.create_sandbox(cid, path))
         try:
+            fresh = self.manager.sandbox_path(cid) is None
             path = self.manager.create_sandbox(cid)
             nets = dict(planned)
             if not nets:
@@ -302,7 +307,7 @@ class NetworkService:
                 for key in ("Aliases", "IPAMConfig", "Links"):
                     if wanted.get(key) and not cfg.get(key):
                         cfg[key] = wanted[key]
-                nets[name] = self._connect_one(att, name, cfg)
+                nets[name] = self._connect_one(att, name, cfg, defer=fresh)
             bindings = self._port_bindings(att)
             ports = self.manager.publish_ports(cid, bindings) if bindings else {}
             for key in att.exposed_ports:
@@ -312,6 +317,11 @@ class NetworkService:
             with contextlib.suppress(Exception):
                 self.manager.release_sandbox(cid)
             raise
+
+    def plumb(self, cid: str) -> None:
+        """The kernel side of what setup() recorded (veths, addresses, routes): run it
+        while the runtime creates the container, before the container starts."""
+        self.manager.plumb(cid)
 
     def _port_bindings(self, att: Attachment) -> dict[str, Any]:
         bindings = dict(att.port_bindings)

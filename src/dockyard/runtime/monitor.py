@@ -20,7 +20,7 @@ Container lifecycle:
 
     pid = rt.create(cid, bundle, tty=..., stdin=..., log_path=...)   # runc create
     sock = rt.attach(cid)                                            # optional, before start
-    rt.start(cid)                                                    # runc start
+    rt.start(cid)                                     # through the exec fifo (runc start)
     ...
     rt.exit_status(cid) -> ExitStatus(exit_code, finished_at, oom_killed) | None
     rt.delete(cid)
@@ -60,11 +60,12 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import conmon
+from . import conmon, execfifo, stopped
 from .conmon import CTL_REOPEN_LOGS, CTL_RESIZE, connect_attach, pid_alive, write_ctl
 from .errors import ContainerNotRunning, RuntimeCommandError, RuntimeStartError
 
@@ -226,19 +227,39 @@ class Runtime:
             reader.close()
         return pid
 
-    def start(self, cid: str) -> None:
-        """`runc start`: let the created process exec its command."""
+    def start(self, cid: str, pid: int | None = None) -> None:
+        """Let the created process (`pid`, read from conmon's file when not given) exec its
+        command: through runc's exec fifo ourselves (see execfifo), else `runc start`."""
+        fifo = str(self.runtime_root / cid / "exec.fifo")
+        fd = execfifo.open_fifo(fifo)
+        if pid is None and fd is not None:
+            pid = _read_int(self.container_dir(cid) / "pid")
+        if fd is not None and pid:
+            execfifo.release(fd, fifo, pid, conmon.SYNC_TIMEOUT)
+            return
+        if fd is not None:
+            os.close(fd)
         res = self._runc("start", cid)
         if res.returncode != 0:
             text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))
             raise RuntimeStartError(text or "OCI runtime start failed")
 
-    def create_and_start(self, cid: str, bundle: Path, **create_args: Any) -> int:
-        """`create()` (with its keyword arguments) then `start()`; the container's pid."""
+    def create_and_start(
+        self,
+        cid: str,
+        bundle: Path,
+        before_start: Callable[[], None] | None = None,
+        **create_args: Any,
+    ) -> int:
+        """`create()` (with its keyword arguments), `before_start()` (work that must be
+        done before the command runs, e.g. its network), then `start()`; the pid. A
+        failure of either leaves nothing behind."""
         pid = self.create(cid, bundle, **create_args)
         try:
-            self.start(cid)
-        except RuntimeStartError:
+            if before_start is not None:
+                before_start()
+            self.start(cid, pid)
+        except BaseException:
             self.delete(cid, force=True)
             raise
         return pid
@@ -378,7 +399,13 @@ class Runtime:
         # The runtime keeps a directory per container under its --root (runc, crun): with
         # none and no monitor, `delete` would only answer "does not exist". Every start
         # clears a previous run this way, and a fresh container has none: skip the exec.
-        if (self.runtime_root / cid).exists() or pid_alive(pid):
+        # A container that ended plainly needs no exec either (see stopped.py).
+        state_dir = self.runtime_root / cid
+        if state_dir.exists():
+            need_runtime = not stopped.remove_stopped(state_dir)
+        else:
+            need_runtime = pid_alive(pid)
+        if need_runtime:
             res = self._runc("delete", *(["--force"] if force else []), cid)
             if res.returncode != 0:
                 text = conmon.runtime_error_text(res.stderr.decode("utf-8", "replace"))

@@ -460,3 +460,28 @@ def test_a_removed_network_takes_its_rows_along(kernel, monkeypatch):
     mgr.remove_network("app")
     assert not any(nid in k for t in store.tables.values() for k in t)
     mgr.teardown()
+
+
+def test_deferred_connect_records_now_and_plumbs_later(kernel, monkeypatch):
+    mgr = make(kernel)
+    mgr.create_network("app", ipam={"Config": [{"Subnet": "10.61.0.0/24"}]})
+    made: list[tuple] = []
+    monkeypatch.setattr(m.br, "attach", lambda path, *a: made.append((path, *a)) or a[-1])
+    a, b = "a" * 64, "b" * 64
+    ea = mgr.connect(a, "/web", "app", defer=True)
+    eb = mgr.connect(a, "/web", "bridge", defer=True)
+    assert made == []  # nothing in the kernel yet; the addresses are taken
+    assert ea["IPAddress"] == "10.61.0.2" and eb["IPAddress"] == "10.50.0.2"
+    eps = sorted(e["ifname"] for e in mgr.endpoints.values() if e["cid"] == a)
+    assert eps == ["eth0", "eth1"]  # as a new namespace would name them
+    mgr.plumb(a)
+    assert [x[2] for x in made] == ["eth0", "eth1"]
+    assert {x[-1] for x in made} == {e["host_veth"] for e in mgr.endpoints.values()}
+    mgr.plumb(a)  # done once
+    assert len(made) == 2
+    # a start that fails before plumbing leaves no work behind, and nothing held
+    mgr.connect(b, "/db", "app", defer=True)
+    mgr.release_sandbox(b)
+    mgr.plumb(b)
+    assert len(made) == 2
+    assert not any(e["cid"] == b for e in mgr.endpoints.values())
