@@ -98,7 +98,7 @@ class ImageCatalog:
                     self.blobs.delete(digest)
 
     def shutdown(self) -> None:
-        pass
+        self.layers.flush()
 
     def referenced_blobs(self) -> set[str]:
         keep = {r[0] for r in self.db.query("SELECT id FROM images")}
