@@ -6,17 +6,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import io
 import json
 import logging
 import re
-import threading
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ..common import gojson
 from ..errors import DockyardError, InvalidParameter
 from .http import Request, Response, StreamResponse, json_response
 from .router import Router
+from .streams import MessageStream, progress_error, progress_message
 
 if TYPE_CHECKING:
     from ..build.builder import BuildOptions
@@ -30,17 +30,7 @@ log = logging.getLogger(__name__)
 # proxies and logs keep); see docs/build.md.
 SECRETS_HEADER = "X-Dockyard-Build-Secrets"
 SSH_HEADER = "X-Dockyard-Build-Ssh"
-
-
-def _message(obj: dict[str, Any]) -> bytes:
-    return gojson.dumps(obj).encode() + b"\r\n"
-
-
-def _error(text: str, code: int = 0) -> bytes:
-    detail: dict[str, Any] = {"message": text}
-    if code:
-        detail = {"code": code, "message": text}
-    return _message({"errorDetail": detail, "error": text})
+SPOOL_MAX = 4 << 20  # the context is kept in memory up to this size
 
 
 def _json_param(req: Request, name: str) -> Any:
@@ -165,11 +155,8 @@ def register(router: Router, daemon: Daemon) -> None:
         opts = options_from_request(req)
         ctx = BuildContext(images.tmp)
         try:
-            f = images.tempfile()
+            f = await _receive(req, images.tempfile)
             try:
-                async for chunk in req.stream():
-                    f.write(chunk)
-                f.seek(0)
                 if remote:
                     await asyncio.to_thread(ctx.fetch_remote, remote, opts.dockerfile)
                 else:
@@ -183,33 +170,21 @@ def register(router: Router, daemon: Daemon) -> None:
             ctx.close()
             raise InvalidParameter(f"failed to read the build context: {exc}") from None
 
-        loop = asyncio.get_running_loop()
-        q: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-        def post(item: tuple[str, Any]) -> None:
-            try:
-                loop.call_soon_threadsafe(q.put_nowait, item)
-            except RuntimeError:
-                pass
-
-        def emit(msg: dict[str, Any]) -> None:
-            post(("msg", msg))
-
         holder: dict[str, Any] = {}
 
-        def finish(image_id: str) -> None:
+        def finish(emit: Callable[[dict[str, Any]], None], image_id: str) -> None:
             short = image_id.removeprefix("sha256:")[:12]
-            post(("msg", {"aux": {"ID": image_id}}))
+            emit({"aux": {"ID": image_id}})
             if opts.quiet:
-                post(("msg", {"stream": image_id + "\n"}))
+                emit({"stream": image_id + "\n"})
             else:
-                post(("msg", {"stream": f"Successfully built {short}\n"}))
+                emit({"stream": f"Successfully built {short}\n"})
             for t in opts.tags:
                 name = images.add_reference(image_id, t)
                 if not opts.quiet:
-                    post(("msg", {"stream": f"Successfully tagged {name}\n"}))
+                    emit({"stream": f"Successfully tagged {name}\n"})
 
-        def runner() -> None:
+        def work(emit: Callable[[dict[str, Any]], None]) -> None:
             builder = None
             try:
                 if opts.build_contexts:
@@ -225,43 +200,34 @@ def register(router: Router, daemon: Daemon) -> None:
                 if opts.check:
                     builder.check(dockerfile)  # lint only: no image
                 else:
-                    finish(builder.build(dockerfile))
-            except BaseException as exc:  # handed to the event loop
+                    finish(emit, builder.build(dockerfile))
+            except BaseException as exc:  # logged, then handed to the event loop
                 if not isinstance(exc, DockyardError):
                     log.exception("build failed unexpectedly")
                 if builder is not None and builder.quiet_output:
-                    post(("msg", {"stream": "".join(builder.quiet_output)}))
-                post(("err", exc))
-                return
+                    emit({"stream": "".join(builder.quiet_output)})
+                raise
             finally:
                 ctx.close()
-            post(("end", None))
 
-        threading.Thread(target=runner, name="build", daemon=True).start()
-        first = await q.get()
-        if first[0] == "err":
-            exc = first[1]
-            if isinstance(exc, BuildError) and exc.code:
-                return StreamResponse(_single(_error(exc.message, exc.code)))
-            raise exc
+        stream = MessageStream(work, "build")
+        try:
+            await stream.start()
+        except BuildError as exc:
+            if not exc.code:
+                raise
+            return StreamResponse(_single(progress_error(exc.message, exc.code)))
 
         async def chunks() -> AsyncIterator[bytes]:
-            item = first
             try:
-                while True:
-                    kind, value = item
-                    if kind == "end":
-                        return
-                    if kind == "err":
-                        if isinstance(value, DockyardError):
-                            yield _error(value.message, getattr(value, "code", 0) or 0)
-                        else:
-                            yield _error(str(value) or type(value).__name__)
-                        return
-                    yield _message(value)
-                    item = await q.get()
+                async for msg in stream:
+                    yield progress_message(msg)
+            except DockyardError as exc:
+                yield progress_error(exc.message, getattr(exc, "code", 0) or 0)
+            except Exception as exc:  # noqa: BLE001 - the stream's last message says it
+                yield progress_error(str(exc) or type(exc).__name__)
             finally:
-                if item[0] not in ("end", "err") and "builder" in holder:
+                if not stream.done and "builder" in holder:
                     holder["builder"].cancel()  # the client went away mid-build
 
         return StreamResponse(chunks(), content_type="application/json")
@@ -277,6 +243,20 @@ def register(router: Router, daemon: Daemon) -> None:
     @router.route("POST", "/build/cancel")
     async def cancel(req: Request) -> Response:
         return Response(200)
+
+
+async def _receive(req: Request, tempfile: Callable[[], BinaryIO]) -> BinaryIO:
+    """The uploaded context, rewound: in memory up to SPOOL_MAX, else in a temp file."""
+    f: BinaryIO = io.BytesIO()
+    in_memory = True
+    async for chunk in req.stream():
+        if in_memory and f.tell() + len(chunk) > SPOOL_MAX:
+            spilled = tempfile()
+            spilled.write(f.getvalue())  # type: ignore[attr-defined]
+            f, in_memory = spilled, False
+        f.write(chunk)
+    f.seek(0)
+    return f
 
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:

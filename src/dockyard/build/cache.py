@@ -36,16 +36,13 @@ class Cache:
         if self.opts.nocache:
             return False
         want = cache_key(container_config)
+        want_config = cache_key(self._image_config(stage))
         candidates = []
-        for rec in self.images.all():
-            if (rec.parent or None) != (stage.image_id or None):
-                continue
-            if stage.image_id is None and rec.parent:
-                continue
+        for rec in self.images.child_records(stage.image_id or ""):
             cc = rec.image_config.get("container_config")
             if not isinstance(cc, dict) or cache_key(cc) != want:
                 continue
-            if cache_key(rec.config) != cache_key(self._image_config(stage)):
+            if cache_key(rec.config) != want_config:
                 continue
             if (rec.image_config.get("author") or "") != (stage.maintainer or ""):
                 continue

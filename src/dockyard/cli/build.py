@@ -1,134 +1,38 @@
-"""`build`: the context tar (honouring .dockerignore) sent to the classic builder."""
+"""`build`: the context tar (honouring .dockerignore) sent to the classic builder.
+
+Every `build` pays for what loads here before the daemon is asked: the common line (a
+context directory, tags, a few flags) imports neither argparse nor tarfile, json or typing;
+the modules of the rarer flags load when those flags are given.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-import time
-from typing import Any
 
-from dockyard.common import dockerconfig
+from ..client.buildcontext import context_tar
+from .buildflags import parse_args
+from .errors import CLIError
 
-from .buildcache import cache_values
-from .buildflags import add_named_context, parse_build_contexts, parse_secrets, parse_ssh
-from .buildoutput import check_writable, parse_output, write_metadata, write_output
-from .buildprogress import PlainProgress
-from .common import CLIError, Context, parser
-from .flags import FlagError, ram_in_bytes
-from .inspect import human_size
-from .progress import StreamError, display_stream
-from .registry import load_config
+TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
+if TYPE_CHECKING:
+    from typing import Any
 
+    from .context import Context
 
-def context_tar(
-    context: str, dockerfile: str | None, named: list[str] | None = None
-) -> tuple[Any, str]:
-    """Tar the build context honouring .dockerignore; returns (file, Dockerfile name in it).
-    `named` local build contexts go in under .dockyard-contexts/<index>/."""
-    import tarfile
-    import tempfile
-
-    from dockyard.common.dockerignore import DockerIgnore
-
-    ignore = DockerIgnore.of_context(context)
-    spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
-    df_name = "Dockerfile"
-    extra: bytes | None = None
-    if dockerfile == "-":
-        extra = sys.stdin.buffer.read()
-    elif dockerfile:
-        df_abs = os.path.abspath(dockerfile)
-        ctx_abs = os.path.abspath(context)
-        if os.path.commonpath([df_abs, ctx_abs]) == ctx_abs:
-            df_name = os.path.relpath(df_abs, ctx_abs)
-        else:
-            with open(df_abs, "rb") as f:
-                extra = f.read()
-    if extra is not None:
-        import secrets
-
-        df_name = ".dockerfile." + secrets.token_hex(10)
-    always = {df_name, ".dockerignore"}
-
-    def reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        info.mtime = int(info.mtime)
-        return info
-
-    with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for root, dirs, files in os.walk(context):
-            rel_root = os.path.relpath(root, context)
-            rel_root = "" if rel_root == "." else rel_root
-            keep_dirs = []
-            for d in sorted(dirs):
-                rel = os.path.join(rel_root, d)
-                full = os.path.join(root, d)
-                if os.path.islink(full):
-                    files.append(d)
-                    continue
-                if ignore.excluded(rel) and not ignore.has_negations:
-                    continue
-                if not ignore.excluded(rel):
-                    tar.add(full, arcname=rel, recursive=False, filter=reset)
-                keep_dirs.append(d)
-            dirs[:] = keep_dirs
-            for name in sorted(files):
-                rel = os.path.join(rel_root, name)
-                if ignore.excluded(rel) and rel not in always:
-                    continue
-                tar.add(os.path.join(root, name), arcname=rel, recursive=False, filter=reset)
-        for index, path in enumerate(named or []):
-            add_named_context(tar, path, f".dockyard-contexts/{index}", reset)
-        if extra is not None:
-            info = tarfile.TarInfo(df_name)
-            info.size = len(extra)
-            info.mode = 0o600
-            info.mtime = int(time.time())
-            import io
-
-            tar.addfile(info, io.BytesIO(extra))
-        end = tar.offset
-    # Go's archive/tar ends with two zero blocks; Python pads to a 10 KiB record
-    spool.truncate(end + 2 * tarfile.BLOCKSIZE)
-    spool.seek(0)
-    return spool, df_name
+PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
 
 def build(ctx: Context, argv: list[str]) -> int:
-    p = parser("build", usage="dockyard build [OPTIONS] PATH | URL | -")
-    p.add_argument("--add-host", action="append", default=[])
-    p.add_argument("--build-arg", action="append", default=[])
-    p.add_argument("--cache-from", action="append", default=[])
-    p.add_argument("--cache-to", action="append", default=[])
-    p.add_argument("--cpu-shares", "-c", type=int)
-    p.add_argument("-f", "--file")
-    p.add_argument("--force-rm", action="store_true")
-    p.add_argument("--iidfile")
-    p.add_argument("--label", action="append", default=[])
-    p.add_argument("-m", "--memory")
-    p.add_argument("--network")
-    p.add_argument("--no-cache", action="store_true")
-    p.add_argument("--platform", default="")
-    p.add_argument("--pull", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--rm", default="true")
-    p.add_argument("--shm-size")
-    p.add_argument("-t", "--tag", action="append", default=[])
-    p.add_argument("--target", default="")
-    p.add_argument("--progress", default="auto", help="Set type of progress output")
-    p.add_argument("--secret", action="append", default=[])
-    p.add_argument("--ssh", action="append", default=[])
-    p.add_argument("-o", "--output", action="append", default=[])
-    p.add_argument("--metadata-file")
-    p.add_argument("--check", action="store_true")
-    p.add_argument("--build-context", action="append", default=[])
-    p.add_argument("context")
-    args = p.parse_args(argv)
-    if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
+    args = parse_args(argv)
+    if args.progress not in PROGRESS_MODES:
         raise CLIError(f'invalid progress mode "{args.progress}"', 1)
     args.quiet = args.quiet or args.progress == "quiet"
-    output = parse_output(args.output)
+    output = None
+    if args.output:
+        from .buildoutput import check_writable, parse_output
+
+        output = parse_output(args.output)
     # `-o -` writes the tar to stdout: the progress goes to stderr
     progress_stream = sys.stderr if output is not None and output.dest == "-" else sys.stdout
     if output is not None:
@@ -144,10 +48,16 @@ def build(ctx: Context, argv: list[str]) -> int:
         else:
             build_args[key] = None
     labels = {k: v for k, _, v in (x.partition("=") for x in args.label)}
-    contexts, local_contexts = parse_build_contexts(args.build_context)
+    contexts: dict[str, str] = {}
+    local_contexts: list[str] = []
+    if args.build_context:
+        from .buildflags import parse_build_contexts
+
+        contexts, local_contexts = parse_build_contexts(args.build_context)
     if local_contexts and (args.context == "-" or "://" in args.context):
         raise CLIError("ERROR: local build contexts need a local main context", 1)
     body: Any
+    size = -1
     remote = ""
     if args.context == "-":
         body = sys.stdin.buffer
@@ -157,37 +67,23 @@ def build(ctx: Context, argv: list[str]) -> int:
         remote = args.context
         df_name = args.file or "Dockerfile"
     else:
-        if not os.path.isdir(args.context):
-            raise CLIError(f'unable to prepare context: path "{args.context}" not found', 1)
-        dockerfile = args.file
-        if dockerfile and dockerfile != "-" and not os.path.isabs(dockerfile):
-            if not os.path.exists(dockerfile):
-                dockerfile = os.path.join(args.context, dockerfile)
-        elif not dockerfile:
-            dockerfile = os.path.join(args.context, "Dockerfile")
-            if not os.path.exists(dockerfile):
-                raise CLIError(
-                    f"unable to prepare context: unable to evaluate symlinks in Dockerfile path: "
-                    f"lstat {os.path.abspath(dockerfile)}: no such file or directory",
-                    1,
-                )
-        body, df_name = context_tar(args.context, dockerfile, local_contexts)
+        body, df_name, size = _local_context(args.context, args.file, local_contexts)
     memory = shm_size = None
-    if args.memory:
-        try:
-            memory = ram_in_bytes(args.memory)
-        except FlagError as exc:
-            p.error(str(exc))
-    if args.shm_size:
-        shm_size = ram_in_bytes(args.shm_size)
-    cfg_auths = load_config().get("auths") or {}
-    configs = {}
-    for server, entry in cfg_auths.items():
-        if entry.get("auth"):
-            configs[server] = dockerconfig.auth_config(entry, server)
-    if body is not None and body is not sys.stdin.buffer and not args.quiet:
-        size = body.seek(0, os.SEEK_END)
-        body.seek(0)
+    if args.memory or args.shm_size:
+        from .flags import FlagError, ram_in_bytes
+
+        if args.memory:
+            try:
+                memory = ram_in_bytes(args.memory)
+            except FlagError as exc:
+                from .buildflags import build_parser
+
+                build_parser().error(str(exc))
+        if args.shm_size:
+            shm_size = ram_in_bytes(args.shm_size)
+    if size >= 0 and not args.quiet:
+        from dockyard.common.humanize import human_size
+
         print(f"Sending build context to Docker daemon  {human_size(size)}", file=progress_stream)
     messages = ctx.api.build.build(
         body,
@@ -205,43 +101,116 @@ def build(ctx: Context, argv: list[str]) -> int:
         platform=args.platform,
         networkmode=args.network or "",
         extrahosts=args.add_host,
-        cachefrom=cache_values(args.cache_from),
-        cacheto=cache_values(args.cache_to),
+        cachefrom=_cache_values(args.cache_from),
+        cacheto=_cache_values(args.cache_to),
         memory=memory,
         shmsize=shm_size,
         cpushares=args.cpu_shares or None,
-        registry_config=dockerconfig.encode_header(configs),
-        secrets=parse_secrets(args.secret),
-        ssh=parse_ssh(args.ssh),
+        registry_config=_registry_config(),
+        secrets=_secrets(args.secret),
+        ssh=_ssh(args.ssh),
         check=args.check,
         buildcontexts=contexts,
     )
+    from .progress import StreamError, display_stream
+
     out: Any = _NullOut() if args.quiet else progress_stream
     if args.progress == "plain" and not args.quiet:
+        from .buildprogress import PlainProgress
+
         # BuildKit writes its progress to stderr, a failed step with its Dockerfile lines
         out = PlainProgress(sys.stderr, *_dockerfile_text(args.context, args.file))
     try:
         aux = display_stream(messages, out, out.isatty())
     except StreamError as exc:
-        if isinstance(out, PlainProgress):
+        if args.progress == "plain" and not args.quiet:
             out.fail(str(exc))
             print(f"ERROR: failed to solve: {exc}", file=sys.stderr)
             return exc.code or 1
         print(exc, file=sys.stderr)
         return exc.code  # Docker: the failed step's exit status
-    if isinstance(out, PlainProgress):
+    if args.progress == "plain" and not args.quiet:
         out.finish(aux.get("ID") or "")
     image_id = aux.get("ID") or (out.last_id if args.quiet else "")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as f:
             f.write(image_id)
     if args.metadata_file and image_id:
+        from .buildoutput import write_metadata
+
         write_metadata(args.metadata_file, image_id, args.tag)
     if output is not None and image_id:
+        from .buildoutput import write_output
+
         write_output(ctx, output, image_id)
     if args.quiet and image_id:
         print(image_id)
     return 0
+
+
+def _local_context(
+    context: str, dockerfile: str | None, named: list[str]
+) -> tuple[Any, str, int]:
+    """(tar, Dockerfile name in it, size) of a context directory; -f is a path relative
+    to the working directory, else to the context, or "-" for stdin."""
+    if not os.path.isdir(context):
+        raise CLIError(f'unable to prepare context: path "{context}" not found', 1)
+    inline = None
+    if dockerfile == "-":
+        inline = sys.stdin.buffer.read()
+        dockerfile = None
+    elif dockerfile:
+        if not os.path.isabs(dockerfile) and not os.path.exists(dockerfile):
+            dockerfile = os.path.join(context, dockerfile)
+        dockerfile = os.path.abspath(dockerfile)
+    elif not os.path.exists(os.path.join(context, "Dockerfile")):
+        raise CLIError(
+            f"unable to prepare context: unable to evaluate symlinks in Dockerfile path: "
+            f"lstat {os.path.abspath(os.path.join(context, 'Dockerfile'))}: no such file or "
+            "directory",
+            1,
+        )
+    return context_tar(context, dockerfile, inline, named)
+
+
+def _registry_config() -> str:
+    """X-Registry-Config: the stored credentials of every registry (for FROM pulls)."""
+    from dockyard.common import dockerconfig
+
+    try:
+        auths = dockerconfig.load().get("auths") or {}
+    except dockerconfig.ConfigError as exc:
+        raise CLIError(str(exc), 1) from None
+    configs = {
+        server: dockerconfig.auth_config(entry, server)
+        for server, entry in auths.items()
+        if entry.get("auth")
+    }
+    return dockerconfig.encode_header(configs) if configs else "e30="  # base64url of {}
+
+
+def _cache_values(values: list[str]) -> list[str]:
+    if not values:
+        return []
+    from .buildcache import cache_values
+
+    return cache_values(values)
+
+
+def _secrets(values: list[str]) -> dict[str, bytes]:
+    if not values:
+        return {}
+    from .buildflags import parse_secrets
+
+    return parse_secrets(values)
+
+
+def _ssh(values: list[str]) -> dict[str, str]:
+    if not values:
+        return {}
+    from .buildflags import parse_ssh
+
+    return parse_ssh(values)
 
 
 def _dockerfile_text(context: str, dockerfile: str | None) -> tuple[str, str]:
@@ -277,6 +246,8 @@ class _NullOut:
 
 def prune(ctx: Context, argv: list[str]) -> int:
     """`builder prune`: the classic builder's cache."""
+    from .common import parser
+    from .flags import FlagError, ram_in_bytes
     from .shared import confirm, parse_filters, print_deleted
 
     p = parser("builder prune")

@@ -1,18 +1,136 @@
-"""BuildKit-era `build` flags read on the client: --secret and --ssh values (sent to the
-daemon in dockyard's build headers) and --build-context (local directories travel in the
-context tar); see docs/build.md."""
+"""`build`'s flags: the command line read (without argparse for the lines it can take),
+and the BuildKit-era values read on the client: --secret and --ssh (sent to the daemon in
+dockyard's build headers) and --build-context (local directories travel in the context
+tar); see docs/build.md."""
 
 from __future__ import annotations
 
-import csv
 import os
-import tarfile
-from collections.abc import Callable
 
-from .common import CLIError
+from .errors import CLIError
+
+TYPE_CHECKING = False  # typing and argparse cost milliseconds on every `build`
+if TYPE_CHECKING:
+    import argparse
+
+# (flag names, kind, default): kind is "append", "value", "int" or "switch"; the
+# destination is the long name's, as argparse makes it.
+FLAGS: tuple[tuple[tuple[str, ...], str, object], ...] = (
+    (("--add-host",), "append", None),
+    (("--build-arg",), "append", None),
+    (("--cache-from",), "append", None),
+    (("--cache-to",), "append", None),
+    (("--cpu-shares", "-c"), "int", None),
+    (("-f", "--file"), "value", None),
+    (("--force-rm",), "switch", False),
+    (("--iidfile",), "value", None),
+    (("--label",), "append", None),
+    (("-m", "--memory"), "value", None),
+    (("--network",), "value", None),
+    (("--no-cache",), "switch", False),
+    (("--platform",), "value", ""),
+    (("--pull",), "switch", False),
+    (("-q", "--quiet"), "switch", False),
+    (("--rm",), "value", "true"),
+    (("--shm-size",), "value", None),
+    (("-t", "--tag"), "append", None),
+    (("--target",), "value", ""),
+    (("--progress",), "value", "auto"),
+    (("--secret",), "append", None),
+    (("--ssh",), "append", None),
+    (("-o", "--output"), "append", None),
+    (("--metadata-file",), "value", None),
+    (("--check",), "switch", False),
+    (("--build-context",), "append", None),
+)
+
+
+def _dest(names: tuple[str, ...]) -> str:
+    return next(n for n in names if n.startswith("--"))[2:].replace("-", "_")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """argparse's parser of the same flags: it reads what `quick_parse` leaves, and owns
+    the help and every error message."""
+    from .common import parser
+
+    p = parser("build", usage="dockyard build [OPTIONS] PATH | URL | -")
+    for names, kind, default in FLAGS:
+        if kind == "append":
+            p.add_argument(*names, action="append", default=[])
+        elif kind == "switch":
+            p.add_argument(*names, action="store_true")
+        elif kind == "int":
+            p.add_argument(*names, type=int)
+        elif names == ("--progress",):
+            p.add_argument(*names, default=default, help="Set type of progress output")
+        else:
+            p.add_argument(*names, default=default)
+    p.add_argument("context")
+    return p
+
+
+class Options:
+    """The parsed flags, as attributes named like argparse's."""
+
+    def __init__(self) -> None:
+        for names, kind, default in FLAGS:
+            setattr(self, _dest(names), [] if kind == "append" else default)
+        self.context = ""
+
+
+_BY_NAME = {name: (_dest(names), kind) for names, kind, _ in FLAGS for name in names}
+
+
+def quick_parse(argv: list[str]) -> Options | None:
+    """The flags as argparse reads them, for the lines made of known flags with plain
+    values and one context; None for anything else (argparse reads it, errors and all)."""
+    opts = Options()
+    context: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "-" or not arg.startswith("-"):
+            context.append(arg)
+            continue
+        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg[:2], "", arg[2:])
+        known = _BY_NAME.get(name)
+        if known is None or (not eq and value.startswith("=")):
+            return None  # --, --help, an abbreviation, a bundle of short flags, -t=x
+        dest, kind = known
+        if kind == "switch":
+            if eq or value:
+                return None
+            setattr(opts, dest, True)
+            continue
+        if not eq and not value:
+            if i == len(argv) or (argv[i].startswith("-") and argv[i] != "-"):
+                return None
+            value = argv[i]
+            i += 1
+        if kind == "append":
+            getattr(opts, dest).append(value)
+        elif kind == "int":
+            try:
+                setattr(opts, dest, int(value))
+            except ValueError:
+                return None
+        else:
+            setattr(opts, dest, value)
+    if len(context) != 1:
+        return None
+    opts.context = context[0]
+    return opts
+
+
+def parse_args(argv: list[str]) -> Options | argparse.Namespace:
+    return quick_parse(argv) or build_parser().parse_args(argv)
 
 
 def _fields(value: str) -> list[tuple[str, str]]:
+    import csv
+
     try:
         row = next(csv.reader([value]))
     except (csv.Error, StopIteration):
@@ -107,21 +225,3 @@ def parse_build_contexts(values: list[str]) -> tuple[dict[str, str], list[str]]:
             query[name] = "local"
             local.append(source)
     return query, local
-
-
-def add_named_context(
-    tar: tarfile.TarFile,
-    path: str,
-    prefix: str,
-    reset: Callable[[tarfile.TarInfo], tarfile.TarInfo],
-) -> None:
-    """One local named context into the context tar under `prefix`."""
-    tar.add(path, arcname=prefix, recursive=False, filter=reset)
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        rel_root = os.path.relpath(root, path)
-        for name in [*sorted(dirs), *sorted(files)]:
-            rel = name if rel_root == "." else os.path.join(rel_root, name)
-            tar.add(
-                os.path.join(root, name), arcname=f"{prefix}/{rel}", recursive=False, filter=reset
-            )

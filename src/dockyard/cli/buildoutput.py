@@ -129,10 +129,14 @@ def _runtime_only(members: list[tarfile.TarInfo]) -> set[str]:
 
 
 def _extract(src: tarfile.TarFile, dest: str, skip: set[str]) -> None:
+    # extraction filters came with 3.11.4 (Debian's 3.11.2 has none: root's behaviour)
+    kw = {"filter": "fully_trusted" if os.geteuid() == 0 else "tar"}
+    if not hasattr(tarfile, "fully_trusted_filter"):
+        kw = {}
     for member in src:
         if member.name in skip:
             continue
-        src.extract(member, dest, filter="fully_trusted" if os.geteuid() == 0 else "tar")
+        src.extract(member, dest, **kw)  # type: ignore[arg-type]
 
 
 def _retar(src: tarfile.TarFile, dest: str, skip: set[str]) -> None:

@@ -37,7 +37,7 @@ EXTRA_COMMAND_TABLES = [
 # Whole programs of their own, on the same floor as cli: first word -> "module:function".
 PROGRAMS = {"compose": "dockyard.kube.compose_program:main"}  # compose, + `convert --kube`
 # Command modules that import nothing outside the standard library (no site-packages).
-LEAN = {"ps", "attach", "sysinfo", "lifecycle", "run", "inspect", "containers", "images"}
+LEAN = {"ps", "attach", "sysinfo", "lifecycle", "run", "inspect", "containers", "images", "build"}
 
 
 def load_site() -> None:

@@ -3,9 +3,11 @@ shows them."""
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from dockyard.common.humanize import human_size
 
-from .inspect import human_size
+TYPE_CHECKING = False  # typing costs milliseconds on every build, pull and push
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 def _progress_bar(detail: dict[str, Any]) -> str:

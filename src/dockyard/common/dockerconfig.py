@@ -102,20 +102,19 @@ def registry_of(image: str) -> str:
 
 def decode_basic(value: str) -> tuple[str, str]:
     """An entry's `auth` (base64 "user:password") -> (user, password); ("", "") if bad."""
-    import base64
-    import binascii
+    import binascii  # base64's own import loads `re`: binascii is what it calls
 
     try:
-        user, _, password = base64.b64decode(value).decode().partition(":")
+        user, _, password = binascii.a2b_base64(value.encode("ascii")).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return "", ""
     return user, password
 
 
 def encode_basic(username: str, password: str) -> str:
-    import base64
+    import binascii
 
-    return base64.b64encode(f"{username}:{password}".encode()).decode()
+    return binascii.b2a_base64(f"{username}:{password}".encode(), newline=False).decode()
 
 
 def find_auth(doc: dict[str, Any], server: str) -> dict[str, Any] | None:
@@ -144,8 +143,7 @@ def auth_config(entry: dict[str, Any] | None, server: str) -> dict[str, str]:
 
 def encode_header(value: Any) -> str:
     """X-Registry-Auth / X-Registry-Config: base64url of compact JSON."""
-    import base64  # not on the path of `ps`, which reads only the formats here
-    import json
+    import binascii  # base64 and json load `re`: ~8 ms of every build, pull and push
 
-    raw = json.dumps(value, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode()
+    raw = leanjson.dumps_compact(value).encode()
+    return binascii.b2a_base64(raw, newline=False).decode().replace("+", "-").replace("/", "_")

@@ -12,6 +12,7 @@ import _json
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _WHITESPACE = " \t\n\r"
@@ -60,16 +61,24 @@ def _unserializable(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-_encode = _json.make_encoder(
-    None, _unserializable, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
-)
+def _encoder(item_sep: str, key_sep: str) -> Callable[[Any], str]:
+    encode = _json.make_encoder(
+        None, _unserializable, _json.encode_basestring_ascii, None, key_sep, item_sep,
+        False, False, True,
+    )  # fmt: skip
+
+    def dumps(obj: Any) -> str:
+        if isinstance(obj, str):
+            return _json.encode_basestring_ascii(obj)
+        return "".join(encode(obj, 0))
+
+    return dumps
 
 
-def dumps(obj: Any) -> str:
-    """json.dumps(obj) with the default settings."""
-    if isinstance(obj, str):
-        return _json.encode_basestring_ascii(obj)
-    return "".join(_encode(obj, 0))
+dumps = _encoder(", ", ": ")
+dumps.__doc__ = "json.dumps(obj) with the default settings."
+dumps_compact = _encoder(",", ":")
+dumps_compact.__doc__ = 'json.dumps(obj, separators=(",", ":")).'
 
 
 def _float(value: float) -> str:

@@ -32,7 +32,7 @@ def build_service(
     spec = svc["build"]
     tag = b.project.image_name(service)
     context = spec["context"]
-    from ..client.buildcontext import context_tar  # tarfile: only when something is built
+    from ..client.buildcontext import context_tar  # only when something is built
 
     if "://" in context:
         body, dockerfile, remote = None, spec.get("dockerfile", "Dockerfile"), context
@@ -43,7 +43,7 @@ def build_service(
             )
         inline = spec.get("dockerfile_inline")
         try:
-            body, dockerfile = context_tar(
+            body, dockerfile, _size = context_tar(
                 context, spec.get("dockerfile"), inline.encode() if inline is not None else None
             )
         except OSError as exc:

@@ -98,7 +98,7 @@ class ImageCatalog:
                     self.blobs.delete(digest)
 
     def shutdown(self) -> None:
-        pass
+        self.layers.flush()
 
     def referenced_blobs(self) -> set[str]:
         keep = {r[0] for r in self.db.query("SELECT id FROM images")}
@@ -154,8 +154,20 @@ class ImageCatalog:
 
     def all(self, include_removed: bool = False) -> list[ImageRecord]:
         """Visible images; `include_removed` adds those kept only for their containers."""
+        return self._records(self.db.query("SELECT id, doc FROM images"), include_removed)
+
+    def child_records(self, parent_id: str) -> list[ImageRecord]:
+        """Visible images whose parent is `parent_id` ("" for none): the build cache's
+        candidates, found by SQLite without parsing every image's document."""
+        rows = self.db.query(
+            "SELECT id, doc FROM images WHERE ifnull(json_extract(doc, '$.parent'), '') = ?",
+            (parent_id,),
+        )
+        return self._records(rows, False)
+
+    def _records(self, rows: list[Any], include_removed: bool) -> list[ImageRecord]:
         out = []
-        for image_id, doc in self.db.query("SELECT id, doc FROM images"):
+        for image_id, doc in rows:
             d = json.loads(doc)
             if d.get("removed") and not include_removed:
                 continue
@@ -271,7 +283,7 @@ class ImageCatalog:
         return self.layers.size()
 
     def children(self, image_id: str) -> list[str]:
-        return [r.id for r in self.all() if r.parent == image_id]
+        return [r.id for r in self.child_records(image_id)]
 
     # ------------------------------------------------------------------ containers
     def users(self, running_only: bool = False) -> dict[str, list[str]]:

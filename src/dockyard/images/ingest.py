@@ -128,9 +128,11 @@ class Ingest:
         diff_id: str | None,
         open_raw: Callable[[], BinaryIO] | None = None,
         blob: str | None = None,
+        durable: bool = True,
     ) -> str:
         """Make sure the layer `parent` + `diff_id` exists (registered or staged); returns
-        its chain ID. Content comes from the stored `blob` or from `open_raw()`."""
+        its chain ID. Content comes from the stored `blob` or from `open_raw()`; a plain
+        tar's files are flushed after commit() without `durable` (LayerStore)."""
         if diff_id is not None:
             chain = chain_id(parent, diff_id)
             if chain in self.staged or self.svc.layers.has(chain):
@@ -143,7 +145,7 @@ class Ingest:
                 chained = _Chained(head, raw)
                 try:
                     if detect_compression(head) == "none":
-                        return self._plain_layer(parent, chained, diff_id, blob)
+                        return self._plain_layer(parent, chained, diff_id, blob, durable)
                     return self._compressed_layer(parent, chained, diff_id, blob)
                 except DigestMismatch as exc:
                     raise LayerBlobMismatch(f"layer {diff_id}: {exc}", blob or "") from None
@@ -152,12 +154,22 @@ class Ingest:
         return self._keep(staged)
 
     def _plain_layer(
-        self, parent: str | None, plain: _Chained, diff_id: str | None, expected: str | None
+        self,
+        parent: str | None,
+        plain: _Chained,
+        diff_id: str | None,
+        expected: str | None,
+        durable: bool = True,
     ) -> str:
         """One pass over a plain tar: unpack it, hash it, and store it gzipped."""
         with self.svc.blobs.writing() as w:
             gz = igzip.IGzipFile(fileobj=w, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)  # type: ignore[arg-type]
-            staged = self.svc.layers.stage_stream(parent, _Tee(plain, gz), diff_id)  # type: ignore[arg-type]
+            staged = self.svc.layers.stage_stream(
+                parent,
+                _Tee(plain, gz),  # type: ignore[arg-type]
+                diff_id,
+                durable=durable,
+            )
             try:
                 # A plain blob's digest is its diff ID, which stage_stream computed.
                 if expected is not None and expected != staged.diff_id:
@@ -283,6 +295,8 @@ class Ingest:
         except BaseException:
             self.abort()
             raise
+        if any(s.unsynced for s in self._published):
+            self.svc.layers.flush_soon()
         self.staged.clear()
         self.new_blobs.clear()
         self._published.clear()

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,6 +31,18 @@ from .layers import LayerError, apply_layer, open_maybe_compressed, syncfs
 from .store import BlobStore, parse_sha256
 
 log = logging.getLogger(__name__)
+
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+FLUSH_DELAY = 2.0  # seconds a layer published without a flush waits for the next syncfs
+
+
+def boot_id() -> str:
+    """This boot's ID: data written in it survives a daemon crash (the page cache keeps
+    it), not a machine crash."""
+    try:
+        return _BOOT_ID.read_text().strip()
+    except OSError:
+        return ""
 
 _CHUNK = 1 << 20
 
@@ -90,9 +103,10 @@ class StagedLayer:
     tar_size: int  # size of the uncompressed tar
     size: int  # unpacked size on disk (Docker's DiffSize)
     path: Path  # staging dir holding diff/; None-like once published
+    unsynced: str = ""  # the boot ID when its files are not flushed yet (see LayerStore)
 
     def doc(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "chain_id": self.chain_id,
             "parent": self.parent,
             "diff_id": self.diff_id,
@@ -101,6 +115,9 @@ class StagedLayer:
             "tar_size": self.tar_size,
             "size": self.size,
         }
+        if self.unsynced:
+            doc["unsynced"] = self.unsynced
+        return doc
 
 
 def rmtree(path: Path) -> None:
@@ -123,11 +140,22 @@ def rmtree(path: Path) -> None:
 
 
 class LayerStore:
+    """Unpacked layers (overlay lower dirs) with their rows.
+
+    A layer is durable before its row commits: its blob is fsynced, and its files are
+    flushed with syncfs — at once, or (`durable=False`, a commit's new layer) by a flush
+    in the background a moment later, the row marked `unsynced` with the boot ID until
+    then. A daemon crash loses nothing (the kernel still holds the files); after a
+    machine crash, recover() unpacks such layers again from their blobs.
+    """
+
     def __init__(self, root: Path, blobs: BlobStore, db: Database) -> None:
         self.root = root / "layers"
         self.staging = self.root / "staging"
         self.blobs = blobs
         self.db = db
+        self._flusher: threading.Timer | None = None
+        self._flush_mutex = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -166,10 +194,16 @@ class LayerStore:
         return staged
 
     def stage_stream(
-        self, parent: str | None, plain: BinaryIO, diff_id: str | None, what: str = "layer"
+        self,
+        parent: str | None,
+        plain: BinaryIO,
+        diff_id: str | None,
+        what: str = "layer",
+        durable: bool = True,
     ) -> StagedLayer:
         """Unpack an uncompressed layer tar read from `plain` (to its end); the caller
-        fills in `blob` and `blob_size` once it has stored the blob."""
+        fills in `blob` and `blob_size` once it has stored the blob. Without `durable`
+        the files are flushed later (flush_soon())."""
         work = self.staging / uuid.uuid4().hex
         diff = work / "diff"
         diff.mkdir(parents=True, mode=0o755)
@@ -183,7 +217,9 @@ class LayerStore:
                 raise InvalidParameter(
                     f"layer {what}: content does not match its diff ID {diff_id} (got {got})"
                 )
-            syncfs(diff)
+            mark = "" if durable else boot_id()
+            if not mark:  # no boot ID to tell a daemon crash from a machine crash: now
+                syncfs(diff)
         except LayerError as exc:
             rmtree(work)
             raise InvalidParameter(f"invalid layer {what}: {exc}") from None
@@ -199,6 +235,7 @@ class LayerStore:
             tar_size=hashing.size,
             size=size,
             path=work,
+            unsynced=mark,
         )
 
     def discard(self, staged: StagedLayer) -> None:
@@ -259,6 +296,42 @@ class LayerStore:
     def remove_dir(self, chain: str) -> None:
         rmtree(self.dir(chain))
 
+    # --- deferred flushes ---
+    def flush(self) -> None:
+        """Flush the layers published without it (one syncfs) and record them durable."""
+        rows = self.db.query(
+            "SELECT chain_id FROM layers WHERE json_extract(doc, '$.unsynced') IS NOT NULL"
+        )
+        if not rows:
+            return
+        syncfs(self.root)  # rows read first: every one of them was written before this
+        self._mark_flushed(chain for (chain,) in rows)
+
+    def _mark_flushed(self, chains: Iterable[str]) -> None:
+        with self.db.transaction() as cur:
+            for chain in chains:
+                cur.execute(
+                    "UPDATE layers SET doc=json_remove(doc, '$.unsynced') WHERE chain_id=?",
+                    (chain,),
+                )
+
+    def flush_soon(self) -> None:
+        """flush() in the background, FLUSH_DELAY from now (once for the commits then)."""
+        with self._flush_mutex:
+            if self._flusher is not None:
+                return
+            self._flusher = threading.Timer(FLUSH_DELAY, self._flush_later)
+            self._flusher.daemon = True
+            self._flusher.start()
+
+    def _flush_later(self) -> None:
+        with self._flush_mutex:
+            self._flusher = None
+        try:
+            self.flush()
+        except Exception:
+            log.exception("flushing new layers")
+
     def recover(self) -> None:
         for p in self.staging.iterdir():
             rmtree(p)
@@ -269,12 +342,16 @@ class LayerStore:
             if p.name not in known:
                 log.info("removing unregistered layer dir %s", p)
                 rmtree(p)
+        now = boot_id()
         for chain, doc in self.all().items():
-            if not self.diff_dir(chain).is_dir():
+            lost = doc.get("unsynced") not in (None, now)  # the machine went down first
+            if lost or not self.diff_dir(chain).is_dir():
                 self._repair(chain, doc)
+        self.flush()
 
     def _repair(self, chain: str, doc: dict[str, Any]) -> None:
-        """Unpack a registered layer again from its blob (its directory went missing)."""
+        """Unpack a registered layer again from its blob (its directory went missing, or
+        the machine went down before its files were flushed)."""
         blob = doc.get("blob")
         if not blob or not self.blobs.has(blob):
             log.error("layer %s has neither its directory nor its blob", chain)
@@ -288,7 +365,9 @@ class LayerStore:
         rmtree(final)
         os.rename(staged.path, final)
         fsync_dir(self.root)
-        log.warning("layer %s was missing; unpacked it again from %s", chain, blob)
+        if doc.get("unsynced"):
+            self._mark_flushed([chain])  # stage() flushed the new copy
+        log.warning("layer %s was missing or not flushed; unpacked it again from %s", chain, blob)
 
     def size(self) -> int:
         return sum(int(d.get("size") or 0) for d in self.all().values())

@@ -241,7 +241,10 @@ def commit(
                 empty = size <= _EMPTY_TAR_MAX and not tar.read().strip(b"\0")
                 tar.seek(0)
                 if not empty:
-                    top = ingest.layer(chain[-1] if chain else None, None, lambda: tar)
+                    # the layer's blob is fsynced; its files are flushed a moment later
+                    top = ingest.layer(
+                        chain[-1] if chain else None, None, lambda: tar, durable=False
+                    )
                     chain = [*chain, top]
                     diff_id = ingest.diff_id_of(top)
             image_config = cfgmod.new_commit_config(

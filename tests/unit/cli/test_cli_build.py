@@ -3,7 +3,7 @@
 import io
 import tarfile
 
-from dockyard.cli.build import context_tar
+from dockyard.client.buildcontext import context_tar
 from dockyard.common.dockerignore import DockerIgnore
 
 
@@ -24,7 +24,8 @@ def test_context_tar_honours_dockerignore(tmp_path):
     (tmp_path / "x.log").write_text("noise")
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "key").write_text("k")
-    f, name = context_tar(str(tmp_path), str(tmp_path / "Dockerfile"))
-    names = sorted(tarfile.open(fileobj=io.BytesIO(f.read())).getnames())
+    body, name, size = context_tar(str(tmp_path), str(tmp_path / "Dockerfile"))
+    assert isinstance(body, bytes) and len(body) == size
+    names = sorted(tarfile.open(fileobj=io.BytesIO(body)).getnames())
     assert name == "Dockerfile"
     assert names == [".dockerignore", "Dockerfile", "app.py"]
