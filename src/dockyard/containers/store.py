@@ -47,6 +47,8 @@ class ContainerStore:
         ]
         if not rows:
             return
+        for c in cs:
+            c.rev += 1
         with self.db.transaction() as cur:
             cur.executemany("INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)", rows)
 

@@ -229,3 +229,25 @@ def test_save_many_writes_every_record_in_one_go(db: Database, tmp_path: Path) -
     store.save_many(cs)
     store.save_many([])  # nothing to write: no empty transaction either
     assert [_stored(db, cid)["State"]["Status"] for cid in ids] == ["running"] * 3
+
+
+def test_summary_json_is_the_summary_and_follows_every_save(db: Database, tmp_path: Path) -> None:
+    doc = _doc("c" * 64, "web")
+    doc["NetworkSettings"] = {"Networks": {"none": {"NetworkID": "n1"}}}
+    _insert(db, doc)
+    store = ContainerStore(db, tmp_path / "containers")
+    c = store.get("web")
+    links = views.link_names(store.all())
+    first = json.loads(views.summary_json(c, links))
+    assert first == views.summary(store, None, c, links=links)  # type: ignore[arg-type]
+    assert first["Names"] == ["/web"] and first["NetworkSettings"]["Networks"]["none"]
+    # A change shows once the record is saved (the stable part is cached until then).
+    c.network.networks["bridge"] = {"NetworkID": "n2"}
+    store.save(c)
+    second = json.loads(views.summary_json(c, links))
+    assert set(second["NetworkSettings"]["Networks"]) == {"none", "bridge"}
+    # Names and state are never cached.
+    store.rename(c, "site")
+    c.state.status = "running"
+    third = json.loads(views.summary_json(c, links))
+    assert third["Names"] == ["/site"] and third["State"] == "running"
