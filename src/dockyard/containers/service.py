@@ -373,7 +373,7 @@ class ContainerService:
             try:
                 if c.state.paused:
                     self.runtime.resume(c.id)
-                self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
+                self.runtime.kill(c.id, signal_mod.SIGKILL, True, c.state.pid)
             except Exception as exc:
                 log.debug("kill before rm %s: %s", c.id[:12], exc)
             self.exits.wait_exit(c, 10)
