@@ -524,6 +524,10 @@ class ContainerService:
         netconnect.disconnect(self.store, self.networks, self.publish, network, opts)
 
     # ------------------------------------------------------------------ daemon start / stop
+    def read_ahead(self) -> None:
+        """Before the other services recover: start reading what the host runs."""
+        self.reconciler.read_ahead()
+
     def recover(self) -> None:
         """Reconcile every record with what the host still runs (live restore: adopt what
         runs, release what a crash left half-done); health checks resume for the
