@@ -180,7 +180,7 @@ class Exits:
         while c.running and time.monotonic() < deadline:
             self.handle_exit(c)
             if c.running:
-                time.sleep(0.02)
+                c.exit_event.wait(0.02)  # the exit watcher may record it first
 
     def finish(self, c: Container, code: int, finished: float, oom: bool) -> None:
         """Tear down what the running container held and record it as exited."""

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,13 +58,38 @@ class Reconciler:
         self.runtime = exits.runtime
         self.networks = exits.networks
         self.finish: Finish = exits.finish
+        self._ahead: tuple[threading.Thread, list[Survey]] | None = None
+
+    def read_ahead(self) -> None:
+        """Start reading the host for the start-up findings now: `runc list` of a thousand
+        containers takes seconds, and can overlap the recovery of images, volumes and
+        networks (none of which starts or stops a container)."""
+        box: list[Survey] = []
+
+        def read() -> None:
+            try:
+                box.append(self.runtime.survey())
+            except Exception:  # read again when it is needed
+                log.exception("reading the host ahead of recovery")
+
+        t = threading.Thread(target=read, name="survey")
+        t.start()
+        self._ahead = (t, box)
+
+    def _survey(self, at_start: bool) -> Survey:
+        ahead, self._ahead = self._ahead, None
+        if at_start and ahead is not None:
+            ahead[0].join()
+            if ahead[1]:
+                return ahead[1][0]
+        return self.runtime.survey()  # none read ahead, or reading it failed
 
     # ------------------------------------------------------------------ findings
     def findings(self, at_start: bool) -> list[Finding]:
         """Every anomaly now. Outside start-up, containers busy under their lock (being
         started, stopped, copied from) and names reserved by a create in progress are left
         out: what they hold is in flight, not lost."""
-        s = self.runtime.survey()
+        s = self._survey(at_start)
         mounts = self._mounts_by_id()
         out: list[Finding] = []
         adopted: set[str] = set()

@@ -454,6 +454,9 @@ class Container:
         # Attach sessions still streaming output: --rm waits for them to drain the log.
         self.attachers = 0
         self.attach_done = threading.Condition()
+        # Bumped by every save of the record: views cache what only a save changes.
+        self.rev = 0
+        self.summary_cache: tuple[int, str] | None = None
 
     id = _InRecord[str]()
     name = _InRecord[str]()

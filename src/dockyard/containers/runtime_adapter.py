@@ -6,12 +6,14 @@ import contextlib
 import json
 import logging
 import shutil
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..runtime.errors import ContainerNotRunning, RuntimeStartError
+from ..runtime.initsignal import signal_init
 from ..runtime.logfile import needs_rotation
 from ..runtime.monitor import Runtime
 from ..runtime.survey import Survey, survey
@@ -126,7 +128,12 @@ class RuntimeAdapter:
                 roots.setdefault(rt.runtime_root, rt)
         return survey(roots.values(), self.exec_root)
 
-    def kill(self, cid: str, sig: int, all_processes: bool = False) -> None:
+    def kill(self, cid: str, sig: int, all_processes: bool = False, pid: int = 0) -> None:
+        """`pid` (the container's init, as recorded): signalled straight when it is the
+        init of the container's own PID namespace (all its processes go with a SIGKILL),
+        else through the runtime."""
+        if (sig == signal.SIGKILL or not all_processes) and signal_init(pid, cid, sig):
+            return
         self._for(cid).kill(cid, sig, all=all_processes)
 
     def pause(self, cid: str) -> None:

@@ -373,7 +373,7 @@ class ContainerService:
             try:
                 if c.state.paused:
                     self.runtime.resume(c.id)
-                self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
+                self.runtime.kill(c.id, signal_mod.SIGKILL, True, c.state.pid)
             except Exception as exc:
                 log.debug("kill before rm %s: %s", c.id[:12], exc)
             self.exits.wait_exit(c, 10)
@@ -524,6 +524,10 @@ class ContainerService:
         netconnect.disconnect(self.store, self.networks, self.publish, network, opts)
 
     # ------------------------------------------------------------------ daemon start / stop
+    def read_ahead(self) -> None:
+        """Before the other services recover: start reading what the host runs."""
+        self.reconciler.read_ahead()
+
     def recover(self) -> None:
         """Reconcile every record with what the host still runs (live restore: adopt what
         runs, release what a crash left half-done); health checks resume for the

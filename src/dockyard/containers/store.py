@@ -4,6 +4,7 @@ directory per container under <data_root>/containers."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from pathlib import Path
@@ -32,6 +33,8 @@ class ContainerStore:
             c = Container(ContainerRecord.from_stored(json.loads(doc)))
             self._by_id[c.id] = c
             self._names[c.name] = c.id
+        # Every id, sorted: an id prefix is a binary search, not a scan of every container.
+        self._ids = sorted(self._by_id)
 
     def dir(self, cid: str) -> Path:
         return self.root / cid
@@ -47,6 +50,8 @@ class ContainerStore:
         ]
         if not rows:
             return
+        for c in cs:
+            c.rev += 1
         with self.db.transaction() as cur:
             cur.executemany("INSERT OR REPLACE INTO containers(id, name, doc) VALUES (?, ?, ?)", rows)
 
@@ -60,9 +65,10 @@ class ContainerStore:
             if name in self._names:
                 return self._by_id[self._names[name]]
             if ref:
-                matches = [c for cid, c in self._by_id.items() if cid.startswith(ref)]
+                i = bisect.bisect_left(self._ids, ref)
+                matches = [cid for cid in self._ids[i : i + 2] if cid.startswith(ref)]
                 if len(matches) == 1:
-                    return matches[0]
+                    return self._by_id[matches[0]]
                 if len(matches) > 1:
                     raise InvalidParameter(f"multiple IDs found with provided prefix: {ref}")
         raise NotFound(f"No such container: {ref}")
@@ -120,12 +126,17 @@ class ContainerStore:
         """A created container (its name was reserved): saved, then visible to lookups."""
         self.save(c)
         with self.lock:
+            if c.id not in self._by_id:
+                bisect.insort(self._ids, c.id)
             self._by_id[c.id] = c
 
     def delete(self, c: Container) -> None:
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM containers WHERE id=?", (c.id,))
         with self.lock:
-            self._by_id.pop(c.id, None)
+            if self._by_id.pop(c.id, None) is not None:
+                i = bisect.bisect_left(self._ids, c.id)
+                if i < len(self._ids) and self._ids[i] == c.id:
+                    del self._ids[i]
             if self._names.get(c.name) == c.id:
                 self._names.pop(c.name, None)

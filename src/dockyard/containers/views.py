@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -106,26 +107,63 @@ def summary(
     links: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """`links` (from link_names()) saves a pass over every container per row."""
-    cfg = c.config
     out: dict[str, Any] = {
         "Id": c.id,
-        "Names": ["/" + c.name]
-        + (links if links is not None else link_names(store.all())).get(c.id, []),
-        "Image": c.record.image_ref or cfg.image,
-        "ImageID": c.record.image_id,
-        "Command": " ".join(cfg.command),
-        "Created": int(seconds_of(c.record.created)),
-        "Ports": _ports(c),
-        "Labels": cfg.labels or {},
-        "State": c.state.status,
-        "Status": status_text(c.state.to_dict()),
-        "HostConfig": {"NetworkMode": c.host_config.network_mode},
-        "NetworkSettings": {"Networks": _json_copy(c.network.networks)},
-        "Mounts": c.record.mount_points(),
+        **_live(c, links if links is not None else link_names(store.all())),
+        **_stable(c),
     }
     if size:
         out["SizeRw"], out["SizeRootFs"] = _sizes(store, images, c)
     return out
+
+
+def summary_json(c: Container, links: dict[str, list[str]]) -> str:
+    """summary() as JSON text (without sizes). The part that changes only when the record
+    is saved is encoded once per save (`Container.rev`): `ps` of a thousand containers
+    encodes their names and states, not their networks, ports and mounts each time."""
+    rev = c.rev  # read before the record: a save during the encoding makes it stale
+    cached = c.summary_cache
+    if cached is None or cached[0] != rev:
+        cached = (rev, json.dumps(_stable(c))[1:-1])
+        c.summary_cache = cached
+    live = json.dumps({"Id": c.id, **_live(c, links)})
+    return f"{live[:-1]}, {cached[1]}}}"
+
+
+def _live(c: Container, links: dict[str, list[str]]) -> dict[str, Any]:
+    """What a row shows that time or other containers change: names (links), state."""
+    st = c.state
+    state = {  # the fields container_status reads, not the whole State object
+        "Running": st.running,
+        "Paused": st.paused,
+        "Restarting": st.restarting,
+        "Dead": st.dead,
+        "Status": st.status,
+        "ExitCode": st.exit_code,
+        "StartedAt": st.started_at,
+        "FinishedAt": st.finished_at,
+        "Health": st.health,
+    }
+    return {
+        "Names": ["/" + c.name] + links.get(c.id, []),
+        "State": st.status,
+        "Status": status_text(state),
+    }
+
+
+def _stable(c: Container) -> dict[str, Any]:
+    cfg, rec = c.config, c.record
+    return {
+        "Image": rec.image_ref or cfg.image,
+        "ImageID": rec.image_id,
+        "Command": " ".join(cfg.command),
+        "Created": int(seconds_of(rec.created)),
+        "Ports": _ports(c),
+        "Labels": cfg.labels or {},
+        "HostConfig": {"NetworkMode": c.host_config.network_mode},
+        "NetworkSettings": {"Networks": _json_copy(c.network.networks)},
+        "Mounts": rec.mount_points(),
+    }
 
 
 def _json_copy(value: Any) -> Any:

@@ -42,6 +42,7 @@ class Services:
     def recover(self) -> None:
         """At start, in order: one service failing to recover must not stop the daemon."""
         steps: list[tuple[str, Callable[[], None]]] = [
+            ("containers (reading the host)", self.containers.read_ahead),
             ("images", self.images.recover),
             ("volumes", self.volumes.recover),
             ("networks", self.networks.recover),

@@ -295,9 +295,11 @@ class NetworkTable:
         if rec.get("bridge_created", True):  # a bridge the user brought stays
             br.delete_link(rec["bridge"])
 
-    def inspect_network(self, ref: str, verbose: bool = False) -> dict[str, Any]:
+    def inspect_network(
+        self, ref: str, verbose: bool = False, with_containers: bool = True
+    ) -> dict[str, Any]:
         with self.lock:
-            return self._render(self._find(ref), with_containers=True)
+            return self._render(self._find(ref), with_containers=with_containers)
 
     def list_networks(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
         """GET /networks (Containers is empty in lists, as in Docker)."""

@@ -184,8 +184,9 @@ class NetworkService:
     # in its own record (as podman's Container.NetworkConnect): this service never edits a
     # container's record.
     def network(self, ref: str) -> dict[str, Any]:
-        """The network named or identified by `ref` (Id, Name, Driver, ...); NotFound else."""
-        return self.manager.inspect_network(ref)
+        """The network named or identified by `ref` (Id, Name, Driver, ...); NotFound else.
+        Without its Containers: every start and stop asks (events), a scan of every endpoint."""
+        return self.manager.inspect_network(ref, with_containers=False)
 
     def join(self, att: Attachment, network: str, cfg: dict[str, Any]) -> dict[str, Any]:
         """Connect a running container to `network`; its endpoint settings."""
@@ -213,7 +214,7 @@ class NetworkService:
             containers = self.containers
             containers.get(mode.split(":", 1)[1])
             return
-        self.manager.inspect_network(mode)  # NotFound: "network x not found"
+        self.network(mode)  # NotFound: "network x not found"
 
     @staticmethod
     def _primary(mode: str) -> str:
@@ -235,7 +236,7 @@ class NetworkService:
         )
         for name, cfg in endpoints.items():
             if name not in (primary, mode):
-                self.manager.inspect_network(name)
+                self.network(name)
                 nets[name] = self._planned_endpoint(name, cfg or {})
         return nets
 

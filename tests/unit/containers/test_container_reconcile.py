@@ -177,3 +177,34 @@ def test_a_record_without_its_directory_is_reported_not_repaired(tmp_path: Path)
     rec, _ = _reconciler(store, FakeRuntime(Survey()))
     (found,) = rec.findings(at_start=False)
     assert "directory" in found.problem and found.fix is None
+
+
+class FailingRuntime(FakeRuntime):
+    def __init__(self, survey: Survey) -> None:
+        super().__init__(survey)
+        self.calls = 0
+
+    def survey(self) -> Survey:
+        self.calls += 1
+        if self.calls == 1:
+            raise OSError("runc list failed")
+        return self.s
+
+
+def test_the_host_read_ahead_is_what_start_up_judges_once(tmp_path: Path) -> None:
+    store = _store(tmp_path, **{A: RUNNING})
+    rt = FakeRuntime(Survey(runc={A: "running"}, monitors={A: 7}, dirs={A}, cgroups={A}))
+    rec, _ = _reconciler(store, rt)
+    rec.read_ahead()
+    rt.s = Survey()  # read after the read-ahead: not what start-up judges
+    assert rec.findings(at_start=True) == []  # adopted, from the survey read ahead
+    # Later checks read the host afresh.
+    assert "its process is gone" in rec.findings(at_start=False)[0].problem
+
+
+def test_a_failed_read_ahead_is_read_again(tmp_path: Path) -> None:
+    store = _store(tmp_path, **{A: RUNNING})
+    rt = FailingRuntime(Survey(runc={A: "running"}, monitors={A: 7}, dirs={A}, cgroups={A}))
+    rec, _ = _reconciler(store, rt)
+    rec.read_ahead()
+    assert rec.findings(at_start=True) == [] and rt.calls == 2

@@ -229,3 +229,46 @@ def test_save_many_writes_every_record_in_one_go(db: Database, tmp_path: Path) -
     store.save_many(cs)
     store.save_many([])  # nothing to write: no empty transaction either
     assert [_stored(db, cid)["State"]["Status"] for cid in ids] == ["running"] * 3
+
+
+def test_summary_json_is_the_summary_and_follows_every_save(db: Database, tmp_path: Path) -> None:
+    doc = _doc("c" * 64, "web")
+    doc["NetworkSettings"] = {"Networks": {"none": {"NetworkID": "n1"}}}
+    _insert(db, doc)
+    store = ContainerStore(db, tmp_path / "containers")
+    c = store.get("web")
+    links = views.link_names(store.all())
+    first = json.loads(views.summary_json(c, links))
+    assert first == views.summary(store, None, c, links=links)  # type: ignore[arg-type]
+    assert first["Names"] == ["/web"] and first["NetworkSettings"]["Networks"]["none"]
+    # A change shows once the record is saved (the stable part is cached until then).
+    c.network.networks["bridge"] = {"NetworkID": "n2"}
+    store.save(c)
+    second = json.loads(views.summary_json(c, links))
+    assert set(second["NetworkSettings"]["Networks"]) == {"none", "bridge"}
+    # Names and state are never cached.
+    store.rename(c, "site")
+    c.state.status = "running"
+    third = json.loads(views.summary_json(c, links))
+    assert third["Names"] == ["/site"] and third["State"] == "running"
+
+
+def test_id_prefixes_follow_adds_and_deletes(db: Database, tmp_path: Path) -> None:
+    for cid, name in (("ab" + "0" * 62, "one"), ("ab" + "1" * 62, "two"), ("cd" + "0" * 62, "three")):
+        _insert(db, _doc(cid, name))
+    store = ContainerStore(db, tmp_path / "containers")
+    with pytest.raises(InvalidParameter, match="multiple IDs found with provided prefix: ab"):
+        store.get("ab")
+    assert store.get("ab1").name == "two" and store.get("c").name == "three"
+    store.delete(store.get("ab0"))
+    assert store.get("ab").name == "two"  # no longer ambiguous
+    with pytest.raises(NotFound):
+        store.get("ab0")
+    c = Container(ContainerRecord.from_stored(_doc("ab" + "2" * 62, "four")))
+    store.reserve_name("four", c.id)
+    store.add(c)
+    with pytest.raises(InvalidParameter):
+        store.get("ab")
+    assert store.get("ab2") is c
+    with pytest.raises(NotFound):
+        store.get("e")
