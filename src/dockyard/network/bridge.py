@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import secrets
+import socket
 from ipaddress import IPv4Address
 
 from . import netns
@@ -36,6 +37,15 @@ def enable_forwarding() -> None:
 def link_index(ipr: IPRoute, name: str) -> int | None:
     found = ipr.link_lookup(ifname=name)
     return found[0] if found else None
+
+
+def if_index(name: str) -> int | None:
+    """The index of link `name` in the calling thread's namespace: one ioctl, where a
+    netlink lookup through pyroute2 costs about 0.3 ms of CPU (three per attach)."""
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        return None
 
 
 def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> bool:
@@ -151,7 +161,7 @@ def attach(
     """
     host = host or veth_name()
     with IPRoute() as ipr:
-        br = link_index(ipr, bridge)
+        br = if_index(bridge)
         if br is None:
             raise OSError(errno.ENODEV, f"bridge {bridge} does not exist")
         # The peer is born inside the namespace with its final name and MAC: moving or
@@ -169,10 +179,10 @@ def attach(
                 f.write("1")
     try:
         with netns.entered(ns_path), IPRoute() as nsr:
-            lo = link_index(nsr, "lo")
+            lo = if_index("lo")
             if lo is not None:
                 nsr.link("set", index=lo, state="up")
-            idx = link_index(nsr, ifname)
+            idx = if_index(ifname)
             nsr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
             for address, length in extra or []:
                 # no duplicate address detection: the address is usable at once
