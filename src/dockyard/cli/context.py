@@ -7,7 +7,14 @@ import os
 import sys
 import time
 
-from ..client.api import DEFAULT_HOST, APIError, Client, DaemonUnreachable, resolve_host
+from ..client.api import (
+    DEFAULT_HOST,
+    APIError,
+    Client,
+    DaemonUnreachable,
+    client_for,
+    resolve_host,
+)
 from ..client.http1 import UnexpectedEOF
 from .errors import CLIError, StatusExit
 
@@ -41,7 +48,7 @@ class Context:
                 raise CLIError(
                     f"Failed to initialize: unable to resolve docker endpoint: {exc}"
                 ) from None
-            self._client = Client(host)
+            self._client = client_for(host)
             if host == DEFAULT_HOST and not self._host_flag:
                 ensure_daemon(self._client)
         return self._client

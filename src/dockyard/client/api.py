@@ -416,6 +416,20 @@ def _replayable(body: Any) -> bool:
     return not _streamed(body)
 
 
+# The client resolve_host pinged DOCKER_HOST with, by host: the command goes on over its
+# kept-alive connection rather than connecting again (client_for).
+_probed: dict[str, Client] = {}
+
+
+def client_for(host: str) -> Client:
+    """A client for `host`: the one resolve_host probed it with, if any, else a new one."""
+    client = _probed.pop(host, None)
+    if client is None:
+        return Client(host)
+    client.timeout = None
+    return client
+
+
 def resolve_host(explicit: str | None, context: str | None = None) -> str:
     """-H, then --context, then DOCKYARD_HOST, then DOCKER_HOST when it points at a dockyard
     daemon, then DOCKER_CONTEXT or the context `context use` chose.
@@ -432,12 +446,15 @@ def resolve_host(explicit: str | None, context: str | None = None) -> str:
         return env
     docker_host = os.environ.get("DOCKER_HOST")
     if docker_host and docker_host != DEFAULT_HOST:
+        probe = Client(docker_host, timeout=2)
         try:
-            server = Client(docker_host, timeout=2).ping().get("server", "")
+            server = probe.ping().get("server", "")
             if server.startswith("dockyard"):
+                _probed[docker_host] = probe
                 return docker_host
         except (OSError, APIError, DaemonUnreachable):
             pass
+        probe.close()
     if docker_host:
         return DEFAULT_HOST
     from . import contexts

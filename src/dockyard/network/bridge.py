@@ -13,6 +13,7 @@ import secrets
 from ipaddress import IPv4Address
 
 from . import netns
+from .linkioctl import if_index, set_up
 from .netlink import IPRoute, NetlinkError
 
 IFA_F_NODAD = 0x02
@@ -151,7 +152,7 @@ def attach(
     """
     host = host or veth_name()
     with IPRoute() as ipr:
-        br = link_index(ipr, bridge)
+        br = if_index(bridge)
         if br is None:
             raise OSError(errno.ENODEV, f"bridge {bridge} does not exist")
         # The peer is born inside the namespace with its final name and MAC: moving or
@@ -169,16 +170,14 @@ def attach(
                 f.write("1")
     try:
         with netns.entered(ns_path), IPRoute() as nsr:
-            lo = link_index(nsr, "lo")
-            if lo is not None:
-                nsr.link("set", index=lo, state="up")
-            idx = link_index(nsr, ifname)
+            set_up("lo")
+            idx = if_index(ifname)
             nsr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
             for address, length in extra or []:
                 # no duplicate address detection: the address is usable at once
                 flags = IFA_F_NODAD if ":" in address else 0
                 nsr.addr("add", index=idx, address=address, prefixlen=length, flags=flags)
-            nsr.link("set", index=idx, state="up")
+            set_up(ifname)
             if gateway:
                 nsr.route("replace", dst="0.0.0.0/0", gateway=gateway, oif=idx)
             if gateway and gateway6:
@@ -216,10 +215,8 @@ def ensure_port(host_veth: str, bridge: str) -> bool:
 
 def loopback_up(ns_path: str) -> None:
     """A new namespace's lo is down; every container (even --network none) wants it up."""
-    with netns.entered(ns_path), IPRoute() as nsr:
-        lo = link_index(nsr, "lo")
-        if lo is not None:
-            nsr.link("set", index=lo, state="up")
+    with netns.entered(ns_path):
+        set_up("lo")
 
 
 def set_default_route(ns_path: str, ifname: str, gateway: str) -> None:

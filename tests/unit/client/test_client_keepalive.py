@@ -133,3 +133,20 @@ def test_errors_are_read_whole_and_the_connection_kept(serve) -> None:
         client.get("/containers/x/json")
     assert client.get("/y") == {}
     assert server.connections == 1
+
+
+def test_the_docker_host_probe_connection_serves_the_command(serve, monkeypatch) -> None:
+    # DOCKER_HOST alone: resolve_host pings it to learn it is a dockyard daemon; the
+    # command's requests then go over that same connection, not a second one
+    from dockyard.client.api import client_for, resolve_host
+
+    server, probe = serve([_ok(b"OK", b"Server: dockyard/1\r\n"), _ok(b'{"Id": "x"}')])
+    monkeypatch.delenv("DOCKYARD_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_HOST", probe.host)
+    assert resolve_host(None) == probe.host
+    client = client_for(probe.host)
+    assert client.timeout is None
+    assert client.post("/containers/create") == {"Id": "x"}
+    assert server.connections == 1 and len(server.requests) == 2
+    assert client_for(probe.host) is not client  # taken once
+    client.close()
