@@ -79,7 +79,7 @@ def build_service(
             if (msg.get("aux") or {}).get("ID"):
                 built = msg["aux"]["ID"]
     finally:
-        if body is not None:
+        if body is not None and not isinstance(body, bytes):  # a small context is bytes
             body.close()
     b.progress.event("Service", service, "Built")
     return built or image_id(b, tag) or ""
