@@ -8,6 +8,7 @@ import functools
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,18 @@ class Endpoints:
             work = self._plumbing.pop(container_id, [])
         for fn in work:
             fn()
+
+    def _plumb_veth(self, key: str, ep: dict[str, Any], attach: Callable[[], str]) -> None:
+        """Make the veth pair, then record its host end. Not before: a daemon killed while
+        the pair is half made (host end on the bridge, peer not yet in the namespace) must
+        leave a veth no record names, which restore's leftover scan removes; a record naming
+        it would keep it, and the namespace's deletion does not take a peer never moved in."""
+        name = attach()
+        with self.lock:
+            if self.endpoints.get(key) is ep:
+                ep["host_veth"] = name
+                self.endpoints.touch(key)
+                self._save()
 
     def sandbox_path(self, container_id: str) -> str | None:
         sb = self.sandboxes.get(container_id)
@@ -219,8 +232,9 @@ class Endpoints:
                         veth,
                     )
                     if defer:
-                        ep["host_veth"] = veth
-                        self._plumbing.setdefault(container_id, []).append(attach)
+                        self._plumbing.setdefault(container_id, []).append(
+                            functools.partial(self._plumb_veth, key, ep, attach)
+                        )
                     else:
                         ep["host_veth"] = attach()
                 except BaseException:
