@@ -197,7 +197,9 @@ class Ingest:
             plain = open_maybe_compressed(tee)  # type: ignore[arg-type]
             try:
                 try:
-                    staged = self.svc.layers.stage_stream(parent, plain, diff_id)  # type: ignore[arg-type]
+                    # flushed after commit(), in the background: the blob itself is
+                    # fsynced, so a machine crash only costs unpacking it again at start
+                    staged = self.svc.layers.stage_stream(parent, plain, diff_id, durable=False)  # type: ignore[arg-type]
                 finally:
                     plain.close()
             except InvalidParameter:

@@ -143,7 +143,7 @@ class LayerStore:
     """Unpacked layers (overlay lower dirs) with their rows.
 
     A layer is durable before its row commits: its blob is fsynced, and its files are
-    flushed with syncfs — at once, or (`durable=False`, a commit's new layer) by a flush
+    flushed with syncfs — at once, or (`durable=False`: a commit's new layer, a pulled or loaded compressed one) by a flush
     in the background a moment later, the row marked `unsynced` with the boot ID until
     then. A daemon crash loses nothing (the kernel still holds the files); after a
     machine crash, recover() unpacks such layers again from their blobs.
