@@ -29,7 +29,7 @@ class _Service(Protocol):
 
     runtime: RuntimeAdapter
 
-    def next_exit(self, c: Container) -> asyncio.Future[Any]: ...
+    async def wait(self, ref: str, condition: str = ...) -> dict[str, Any]: ...
 
 
 def encode_all(pieces: list[Piece], encode: Encode) -> bytes:
@@ -145,8 +145,8 @@ async def _attach(
     stop = asyncio.Event()
     keys = parse_detach_keys(attach.detach_keys)
     # The end of the stream follows the exit at once, not at the next look (run --rm
-    # waits for it).
-    exited = svc.next_exit(c)
+    # waits for it): resolved by the container's next exit (or its removal).
+    exited = asyncio.ensure_future(svc.wait(c.id, "next-exit"))
 
     async def pump_output() -> None:
         if logs:

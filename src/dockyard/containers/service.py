@@ -9,7 +9,6 @@ conmon's exit files.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import logging
@@ -570,10 +569,6 @@ class ContainerService:
     async def wait(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
         return await self.exits.waiters.wait(ref, condition)
 
-    def next_exit(self, c: Container) -> asyncio.Future[dict[str, Any]]:
-        """Resolved by the container's next exit (or its removal); on the event loop."""
-        return asyncio.ensure_future(self.exits.waiters.wait(c.id, "next-exit"))
-
     def shutdown(self) -> None:
         self.health.shutdown()
         self.exits.shutdown()
@@ -587,10 +582,7 @@ class ContainerService:
         netconnect.announce(self.networks, self.publish, c, action)
 
     def _event(self, c: Container, action: str, extra: dict[str, str] | None = None) -> None:
-        attrs = {
-            "image": c.record.image_ref or c.config.image,
-            "name": c.name,
-        }
+        attrs = {"image": c.record.image_ref or c.config.image, "name": c.name}
         attrs.update(c.config.labels or {})
         if extra:
             attrs.update(extra)
