@@ -15,6 +15,7 @@ import stat
 import time
 
 from .errors import RuntimeStartError
+from .procstat import alive
 
 CHECK_INTERVAL_MS = 100  # how often a silent fifo makes us look whether init still lives
 
@@ -44,7 +45,7 @@ def release(fd: int, path: str, init_pid: int, timeout: float) -> None:
     try:
         while True:
             if not poller.poll(CHECK_INTERVAL_MS):
-                if not _alive(init_pid):
+                if not alive(init_pid):
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeStartError("timed out waiting for the container process")
@@ -64,13 +65,3 @@ def release(fd: int, path: str, init_pid: int, timeout: float) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def _alive(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return False
-    return data[data.rindex(b")") + 2 : data.rindex(b")") + 3] != b"Z"

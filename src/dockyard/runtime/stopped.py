@@ -15,6 +15,8 @@ import os
 import shutil
 from pathlib import Path
 
+from .procstat import stat_fields
+
 
 def remove_stopped(state_dir: Path) -> bool:
     """True when the container's cgroups and runc state are gone; False when `runc
@@ -49,10 +51,5 @@ def remove_stopped(state_dir: Path) -> bool:
 
 def _runs(pid: int, start: int) -> bool:
     """Is `pid` still the container's init (same start time) and not a zombie?"""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return False
-    fields = data[data.rindex(b")") + 2 :].split()
-    return fields[0] != b"Z" and int(fields[19]) == start
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] != b"Z" and int(fields[19]) == start
