@@ -8,6 +8,7 @@ import functools
 import ipaddress
 import logging
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -341,6 +342,8 @@ class Endpoints:
                 br.detach(sb["path"] if sb else None, ep["ifname"], ep["host_veth"])
             except OSError as exc:
                 log.warning("detaching %s: %s", key, exc)
+        elif ep["host_veth"]:
+            self.departing[ep["host_veth"]] = time.monotonic()
         if ep["ip"]:
             self.ipam.release(ep["network_id"], ep["ip"])
         alloc6 = self.ipam.networks6.get(ep["network_id"])

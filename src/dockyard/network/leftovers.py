@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,10 @@ from .netlink import IPRoute
 
 # (resource, problem, fix)
 Leftover = tuple[str, str, Callable[[], None]]
+
+# How long a veth whose peer's namespace was dropped may take to go: the kernel tears a
+# namespace down in a work queue, tens of milliseconds later on a busy host.
+DEPARTING_GRACE = 2.0
 
 
 def find(mgr: Any, table: bool = True) -> list[Leftover]:
@@ -58,13 +63,30 @@ def _drop_ns(path: str) -> Callable[[], None]:
 def _veths(mgr: Any) -> list[Leftover]:
     bridges = {rec["bridge"] for rec in mgr.networks.values() if rec.get("bridge")}
     known = {e["host_veth"] for e in mgr.endpoints.values() if e.get("host_veth")}
-    out: list[Leftover] = []
-    for name, master in _bridge_ports(bridges).items():
-        if name not in known:
-            out.append(
-                (f"veth {name}", f"plugged into {master} but no endpoint owns it", _drop_link(name))
-            )
-    return out
+    unowned = {n: m for n, m in _bridge_ports(bridges).items() if n not in known}
+    _await_departing(mgr.departing, unowned)
+    return [
+        (f"veth {name}", f"plugged into {master} but no endpoint owns it", _drop_link(name))
+        for name, master in unowned.items()
+    ]
+
+
+def _await_departing(departing: dict[str, float], unowned: dict[str, str]) -> None:
+    """Leave out of `unowned` the veths that go within their grace: their peers' namespaces
+    were dropped (Endpoints._detach without kernel work) and are being torn down."""
+    now = time.monotonic()
+    for name, since in list(departing.items()):
+        if name not in unowned or now - since > DEPARTING_GRACE:
+            del departing[name]  # gone, or staying: no longer on its way out
+    while departing:
+        for name in [n for n in departing if not os.path.exists(f"/sys/class/net/{n}")]:
+            del departing[name]
+            unowned.pop(name, None)
+        now = time.monotonic()
+        for name in [n for n, since in departing.items() if now - since > DEPARTING_GRACE]:
+            del departing[name]
+        if departing:
+            time.sleep(0.01)
 
 
 def _drop_link(name: str) -> Callable[[], None]:

@@ -70,6 +70,9 @@ class NetworkManager(NetworkTable, Endpoints, Resolution, Firewall):
         self.sandboxes = Rows()  # cid -> {"path", "owned", "dns"}
         # cid -> kernel work of its endpoints left for Endpoints.plumb (start in progress)
         self._plumbing: dict[str, list[Callable[[], Any]]] = {}
+        # host veth -> when the namespace holding its peer was dropped: the kernel removes
+        # the pair once the namespace is gone, asynchronously (network/leftovers.py waits)
+        self.departing: dict[str, float] = {}
         self.published = Rows()  # cid -> port records
         self._compat_bridges: list[str] | None = None
         # table -> key -> JSON last written to the store (rows looked up are compared)
