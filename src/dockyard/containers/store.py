@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, NotFound
+from ..fs.dirflags import spread_subdirs
 from . import model, views
 from .record import Container, ContainerRecord
 
@@ -26,6 +27,8 @@ class ContainerStore:
         self.db = db
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        # a container's files (its upper dir) land away from the last removed one's
+        spread_subdirs(self.root)
         self.lock = threading.RLock()
         self._by_id: dict[str, Container] = {}
         self._names: dict[str, str] = {}

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import InvalidParameter
+from ..fs.dirflags import spread_subdirs
 from ..state.atomic import fsync_dir
 from ..state.db import Database
 from .layers import LayerError, apply_layer, open_maybe_compressed, syncfs
@@ -158,6 +159,7 @@ class LayerStore:
         self._flush_mutex = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+        spread_subdirs(self.staging)  # each layer unpacked away from the last one removed
 
     # --- lookups ---
     def dir(self, chain: str) -> Path:
