@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engines import REPO, Engine, log
-from measure import Sample, run_timed
+from measure import Sample, quiet_disk, run_timed
 from report import Row
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -98,6 +98,7 @@ def pull_push(
             for label, target in remote.items() if "pull" in verbs else ():
                 for e in engines:
                     remove_all_images(e)
+                    quiet_disk()
                     log(f"pull {label} with {e.name} ({rep + 1}/{reps})")
                     pulls[label][e.name].add(run_timed(
                         e.argv("pull", *registry_flags(e), target), e.env, timeout=1800))  # fmt: skip
@@ -127,6 +128,7 @@ def push_once(engine: Engine, archive: Path, ref: str, base: Path):
     try:
         target = f"{reg.host}/bench/{ref.split('/')[-1]}"
         must(engine, "tag", ref, target)
+        quiet_disk()  # the load's writes are not the push's
         log(f"push {ref} with {engine.name}")
         return run_timed(engine.argv("push", *registry_flags(engine), target),
                          engine.env, timeout=1800)  # fmt: skip

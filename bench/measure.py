@@ -201,3 +201,11 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+
+
+def quiet_disk() -> None:
+    """Before a timed command that writes much: what an earlier step (the other engine's
+    pull, a removal) left in the page cache is written back now, not while it runs."""
+    os.sync()
