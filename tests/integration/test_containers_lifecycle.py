@@ -521,9 +521,10 @@ def test_update_resources(cli: Cli, res: Resources) -> None:
 def test_events_cli(cli: Cli, res: Resources) -> None:
     name = res.container("events")
     since = str(int(time.time()) - 1)
-    proc = cli.popen("events", "--filter", f"container={name}", "--format", "{{.Action}}")
+    # --since: the stream replays what happened before it subscribed (no race with `run`)
+    proc = cli.popen("events", "--since", since, "--filter", f"container={name}",
+                     "--format", "{{.Action}}")  # fmt: skip
     try:
-        time.sleep(0.3)  # let the stream subscribe before the container exists
         cli.ok("run", "--name", name, "busybox", "true")
         cli.ok("rm", name)
         assert proc.stdout is not None
