@@ -41,6 +41,26 @@ def test_dockyard_cli_version(daemon: TestDaemon) -> None:
     assert "Server: dockyard" in out.stdout
 
 
+def test_docker_api_version_pins_the_version_as_docker_does(daemon: TestDaemon) -> None:
+    """DOCKER_API_VERSION: requests speak that version, no fallback; the daemon's refusal
+    is the answer, in the same words and exit code through both CLIs."""
+    old = {**daemon.env, "DOCKER_API_VERSION": "1.41"}
+    ours = subprocess.run([str(VENV_BIN / "dockyard"), "version"], env=old,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert ours.returncode == 0, ours.stderr
+    assert " API version:       1.41 (downgraded from 1.45)" in ours.stdout
+    ps = subprocess.run([str(VENV_BIN / "dockyard"), "ps"], env=old, capture_output=True,
+                        text=True, timeout=60)  # fmt: skip
+    assert ps.returncode == 0, ps.stderr
+    new = {**daemon.env, "DOCKER_API_VERSION": "1.99"}
+    refusal = "Error response from daemon: client version 1.99 is too new. Maximum supported API version is 1.45"
+    for argv in (["ps"], ["version"]):
+        for cli in ([str(VENV_BIN / "dockyard")], ["docker"]):
+            got = subprocess.run([*cli, *argv], env=new, capture_output=True, text=True, timeout=60)
+            assert got.returncode == 1, (cli, argv, got.stderr)
+            assert got.stderr.strip().splitlines()[-1] == refusal, (cli, argv, got.stderr)
+
+
 def test_events_since_until_with_filters(daemon: TestDaemon) -> None:
     start = time.time()
     run = daemon.docker("run", "--rm", "--label", "evt=1", "busybox", "true")

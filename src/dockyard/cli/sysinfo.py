@@ -7,6 +7,7 @@ import os
 import sys
 
 from .. import API_VERSION, __version__
+from ..client.api import pinned_version
 from .errors import CLIError
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
@@ -133,7 +134,7 @@ def version(ctx: Context, argv: list[str]) -> int:
     except CLIError:
         raise
     except Exception as exc:  # the client part still prints, like docker
-        error = getattr(exc, "message", None) or str(exc)
+        error = _server_error(exc)
     if fmt:
         from .gotemplate_lex import TemplateError  # the engine itself loads only if needed
 
@@ -145,16 +146,21 @@ def version(ctx: Context, argv: list[str]) -> int:
             if error is None:  # with no server, its error is the one reported
                 raise _template_error(exc, "version") from None
         if error:
-            print(_unreachable(error), file=sys.stderr)
+            print(error, file=sys.stderr)
         return 1 if error else 0
     print("Client:")
     print(f" Version:           {__version__}")
-    print(f" API version:       {API_VERSION}")
+    api = client_doc["ApiVersion"]
+    # docker's words, also for a version above its own
+    print(
+        f" API version:       {api}"
+        + ("" if api == API_VERSION else f" (downgraded from {API_VERSION})")
+    )
     print(f" Python version:    {_python_version()}")
     print(f" OS/Arch:           linux/{client_doc['Arch']}")
     print()
     if server is None:
-        print(_unreachable(error), file=sys.stderr)
+        print(error, file=sys.stderr)
         return 1
     print(f"Server: {server.get('Platform', {}).get('Name', '')}")
     print(" Engine:")
@@ -173,8 +179,15 @@ def _context_name(ctx: Context) -> str:
     return current_name(ctx.context_flag)
 
 
-def _unreachable(error: str | None) -> str:
-    return f"Cannot connect to the dockyard daemon: {error}"
+def _server_error(exc: Exception) -> str:
+    """What `version` says when the server half failed: the daemon's refusal (a client
+    version it does not speak, say) in docker's words, or that it cannot be reached."""
+    from ..client.api import APIError
+
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, APIError):
+        return f"Error response from daemon: {message}"
+    return f"Cannot connect to the dockyard daemon: {message}"
 
 
 _INFO_GO_NAMES = {"HttpProxy": "HTTPProxy", "HttpsProxy": "HTTPSProxy"}
@@ -203,7 +216,7 @@ def _client_doc(ctx: Context) -> dict[str, Any]:
     machine = os.uname().machine
     return {
         "Version": __version__,
-        "ApiVersion": API_VERSION,
+        "ApiVersion": pinned_version() or API_VERSION,
         "DefaultAPIVersion": API_VERSION,
         "GitCommit": "",
         "GoVersion": f"python{_python_version()}",

@@ -152,6 +152,7 @@ class Client:
         self.host = host
         self.timeout = timeout
         self.version = API_VERSION
+        self.pinned = False  # a version the user chose (DOCKER_API_VERSION): kept as is
         self._idle: http1.HTTPConnection | None = None
         self._idle_lock = _thread.allocate_lock()  # signal-proxy threads share the client
 
@@ -193,6 +194,8 @@ class Client:
         raise DaemonUnreachable(f"unsupported host {self.host!r}")
 
     def url(self, path: str, params: Params | None = None) -> str:
+        if path == "/_ping":  # unversioned, as docker's client pings: any daemon answers
+            return path + _encode_params(params)
         return f"/v{self.version}{path}{_encode_params(params)}"
 
     def request(
@@ -211,7 +214,7 @@ class Client:
         try:
             return self._request(method, path, params, body, headers, timeout)
         except APIError as exc:
-            older = _max_version(exc) if exc.status == 400 else None
+            older = _max_version(exc) if exc.status == 400 and not self.pinned else None
             if older is None or older == self.version or not _replayable(body):
                 raise
             self.version = older
@@ -422,12 +425,23 @@ _probed: dict[str, Client] = {}
 
 
 def client_for(host: str) -> Client:
-    """A client for `host`: the one resolve_host probed it with, if any, else a new one."""
+    """A client for `host`: the one resolve_host probed it with, if any, else a new one;
+    speaking the API version DOCKER_API_VERSION names, if set (as docker's CLI does: no
+    falling back to an older one, the daemon's refusal is the answer)."""
     client = _probed.pop(host, None)
     if client is None:
-        return Client(host)
-    client.timeout = None
+        client = Client(host)
+    else:
+        client.timeout = None
+    pinned = pinned_version()
+    if pinned:
+        client.version, client.pinned = pinned, True
     return client
+
+
+def pinned_version() -> str:
+    """DOCKER_API_VERSION without a leading "v"; "" when unset."""
+    return os.environ.get("DOCKER_API_VERSION", "").strip().removeprefix("v")
 
 
 def resolve_host(explicit: str | None, context: str | None = None) -> str:
