@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent / "e2e"))
 
 from daemon_harness import TestDaemon  # noqa: E402
-from flowkit import TOOLS, Cli, Resources  # noqa: E402
+from testing.flowkit import TOOLS, Cli, Resources  # noqa: E402
 
 
 def _can_run_containers() -> str | None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowkit import VENV_BIN, free_port, http_get_until, wait_until
 from testing import tutorial_project
+from testing.flowkit import VENV_BIN, free_port, http_get_until, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.geteuid() != 0, reason="needs root")]
 

@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flowkit import Resources, free_port, http_get, wait_until  # noqa: E402
+from testing.flowkit import Resources, free_port, http_get, wait_until  # noqa: E402
 
 docker = pytest.importorskip("docker")
 

@@ -14,7 +14,7 @@ def test_host_selection(daemon: Any) -> None:
     """-H, then DOCKYARD_HOST, then DOCKER_HOST when it points at a dockyard daemon."""
     import subprocess
 
-    from flowkit import tool_argv
+    from testing.flowkit import tool_argv
 
     base = {k: v for k, v in daemon.env.items() if k not in ("DOCKYARD_HOST", "DOCKER_HOST")}
 
@@ -44,7 +44,7 @@ def test_context_selection(daemon: Any, tmp_path: Any, tool: str) -> None:
     import shutil
     import subprocess
 
-    from flowkit import tool_argv
+    from testing.flowkit import tool_argv
 
     if tool == "docker" and shutil.which("docker") is None:
         pytest.skip("needs the docker CLI")

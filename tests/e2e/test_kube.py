@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from flowkit import VENV_BIN, Cli, free_port, http_get, wait_until
 from testing import tutorial_project
+from testing.flowkit import VENV_BIN, Cli, free_port, http_get, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flowkit import Cli, Resources, tool_argv, wait_until  # noqa: E402
+from testing.flowkit import Cli, Resources, tool_argv, wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.e2e,

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tutorial_flows as flows  # noqa: E402
 from daemon_harness import IMAGES_OUT, TestDaemon  # noqa: E402
-from flowkit import Cli, Resources  # noqa: E402
+from testing.flowkit import Cli, Resources  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.geteuid() != 0, reason="needs root")]
 

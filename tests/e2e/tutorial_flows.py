@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from flowkit import Cli, Resources, free_port, http_get, http_get_until, wait_until
+from testing.flowkit import Cli, Resources, free_port, http_get, http_get_until, wait_until
 
 IMAGES_OUT = Path(__file__).resolve().parents[2] / "images" / "out"
 HELLO_LINES = ("Hello from", "This message shows that your installation appears to be working correctly.")

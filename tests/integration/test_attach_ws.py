@@ -6,16 +6,11 @@ import base64
 import os
 import socket
 import struct
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources  # noqa: E402
+from testing.flowkit import Cli, Resources  # noqa: E402
 
 from dockyard.api.websocket import (  # noqa: E402
     BINARY,

@@ -7,16 +7,12 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import TOOLS, Resources, tool_argv  # noqa: E402
+from testing.flowkit import TOOLS, Resources, tool_argv  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

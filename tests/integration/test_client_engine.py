@@ -9,7 +9,7 @@ import time
 
 import pytest
 from daemon_harness import TestDaemon
-from flowkit import Resources
+from testing.flowkit import Resources
 
 from dockyard.client.api import APIError
 from dockyard.client.engine import Engine

@@ -6,15 +6,10 @@ commit --pause of a stopped container, load of a broken tar."""
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources, wait_until  # noqa: E402
+from testing.flowkit import Cli, Resources, wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

@@ -7,16 +7,12 @@ import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources  # noqa: E402
+from testing.flowkit import Cli, Resources  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

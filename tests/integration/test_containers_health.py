@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowkit import Cli, Resources, wait_until
+from testing.flowkit import Cli, Resources, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources, free_port, http_get, wait_until  # noqa: E402
+from testing.flowkit import Cli, Resources, free_port, http_get, wait_until  # noqa: E402
 
 from dockyard.network.portmap import ipv6_wildcard_available  # noqa: E402
 

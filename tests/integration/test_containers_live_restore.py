@@ -7,17 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources, free_port, http_get, wait_until  # noqa: E402
+from testing.flowkit import Cli, Resources, free_port, http_get, wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

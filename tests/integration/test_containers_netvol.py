@@ -7,14 +7,10 @@ from __future__ import annotations
 import json
 import os
 import random
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources, wait_until  # noqa: E402
+from testing.flowkit import Cli, Resources, wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

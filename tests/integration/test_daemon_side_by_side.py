@@ -8,16 +8,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
 from daemon_harness import VENV_BIN, TestDaemon  # noqa: E402
-from flowkit import free_port, http_get, wait_until  # noqa: E402
+from testing.flowkit import free_port, http_get, wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,

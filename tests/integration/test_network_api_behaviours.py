@@ -9,15 +9,10 @@ import json
 import os
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from flowkit import Cli, Resources  # noqa: E402
+from testing.flowkit import Cli, Resources  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,
