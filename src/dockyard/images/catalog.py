@@ -34,6 +34,7 @@ from dockyard.common.reference import (
 
 from ..common.timefmt import rfc3339
 from ..errors import InvalidParameter, NotFound
+from ..fs.dirflags import spread_subdirs
 from .layerstore import LayerStore
 from .records import ImageRecord, familiar, full_image_id, is_digest_ref, parse_tag_ref
 from .rwlock import RWLock
@@ -65,6 +66,7 @@ class ImageCatalog:
         self.layers = LayerStore(self.root, self.blobs, self.db)
         self.tmp = self.root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+        spread_subdirs(self.tmp)  # build contexts unpacked here, away from the last removed
         # Ingests share the lock; deletion and garbage collection hold it alone.
         self.lock = RWLock()
         self._blob_pins: dict[str, int] = {}
