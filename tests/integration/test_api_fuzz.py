@@ -55,7 +55,13 @@ REGISTRY_OPS = ("/auth", "/images/search", "/distribution", "/images/create", "/
 UPSTREAM_WORDS = ("dial tcp", "no such host", "connection refused", "i/o timeout")
 
 
+# 500s dockerd gives too, for the same request (checked against dockerd 20.10)
+DOCKERD_500S = ("cannot remove the default link name",)  # DELETE /containers/{id}?link=1
+
+
 def deliberate(op_path: str, status: int, text: str) -> bool:
+    if status == 500 and any(w in text for w in DOCKERD_500S):
+        return True
     if status == 503 and ("swarm" in text or "Swarm" in text):
         return True
     if status == 501 and "does not support" in text:

@@ -102,7 +102,8 @@ class ConfigSteps:
         words = self._words(inst.rest, self.build_env(stage))
         ports = parse_expose(words, dockerfile=True)
         stage.config["ExposedPorts"] = {**(stage.config.get("ExposedPorts") or {}), **ports}
-        self.commit_nop(stage, "EXPOSE " + " ".join(sorted(ports)))
+        # the words as written (expanded), as Docker's history shows them: `EXPOSE 80`
+        self.commit_nop(stage, "EXPOSE " + " ".join(words))
 
     def do_volume(self, stage: Stage, inst: Instruction) -> None:
         env = self.build_env(stage)
