@@ -17,6 +17,7 @@ from dockyard.errors import Conflict, Forbidden, InvalidParameter
 
 from . import bridge as br
 from . import netns, views
+from .leftovers import DEPARTING_GRACE
 from .netconfig import mtu_option, new_id
 
 log = logging.getLogger(__name__)
@@ -343,13 +344,21 @@ class Endpoints:
             except OSError as exc:
                 log.warning("detaching %s: %s", key, exc)
         elif ep["host_veth"]:
-            self.departing[ep["host_veth"]] = time.monotonic()
+            self._note_departing(ep["host_veth"])
         if ep["ip"]:
             self.ipam.release(ep["network_id"], ep["ip"])
         alloc6 = self.ipam.networks6.get(ep["network_id"])
         if ep.get("ip6") and alloc6 is not None:
             alloc6.release(ep["ip6"])
         self.endpoints.pop(key, None)
+
+    def _note_departing(self, host_veth: str) -> None:
+        """Its peer's namespace is being dropped: the kernel removes the pair shortly."""
+        now = time.monotonic()
+        if len(self.departing) >= 256:  # read only by restore and `system check`: stay short
+            for name in [n for n, t in self.departing.items() if now - t > DEPARTING_GRACE]:
+                del self.departing[name]
+        self.departing[host_veth] = now
 
     # ------------------------------------------------------------------ ports
 

@@ -62,3 +62,18 @@ def test_old_or_owned_entries_are_dropped_without_waiting(monkeypatch, clock: Cl
     leftovers._await_departing(departing, unowned)
     assert unowned == {"old": "br0"} and departing == {}
     assert clock.now == 100.0
+
+
+def test_the_departing_list_stays_short_in_a_long_running_daemon(clock: Clock) -> None:
+    from dockyard.network.endpoints import Endpoints
+
+    class Holder(Endpoints):
+        def __init__(self) -> None:
+            self.departing: dict[str, float] = {}
+
+    h = Holder()
+    for i in range(1000):
+        h._note_departing(f"veth{i}")
+        clock.now += 1.0  # one stop a second: each entry is past its grace a second later
+    assert len(h.departing) <= 256
+    assert "veth999" in h.departing  # the newest is always kept
