@@ -280,14 +280,14 @@ class ContainerService:
         # `die` and `stop`; each kill is published once the signal went out, before the exit.
         try:
             signum = parse_signal(stop_signal)
-            self.runtime.kill(c.id, signum)
+            self.runtime.kill(c.id, signum, pid=c.state.pid)
             self._event(c, "kill", {"signal": str(signum)})
         except Exception as exc:
             log.debug("stop signal to %s: %s", c.id[:12], exc)
         if timeout == -1 or not c.exit_event.wait(timeout):
             if c.running:
                 try:
-                    self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
+                    self.runtime.kill(c.id, signal_mod.SIGKILL, True, c.state.pid)
                     self._event(c, "kill", {"signal": str(int(signal_mod.SIGKILL))})
                 except Exception as exc:
                     log.debug("SIGKILL to %s: %s", c.id[:12], exc)
@@ -306,14 +306,14 @@ class ContainerService:
         if signum == signal_mod.SIGKILL:
             c.manually_stopped = True
             self.store.save(c)
-        self.runtime.kill(c.id, signum)
+        self.runtime.kill(c.id, signum, pid=c.state.pid)
         self._event(c, "kill", {"signal": str(int(signum))})
         if signum == signal_mod.SIGKILL:
             # Docker answers a SIGKILL only once the exit is recorded, so an inspect right
             # after `docker kill` says exited (137).
             self.exits.wait_exit(c, 2)
             if c.running:
-                self.runtime.kill(c.id, signal_mod.SIGKILL, all_processes=True)
+                self.runtime.kill(c.id, signal_mod.SIGKILL, True, c.state.pid)
                 self.exits.wait_exit(c, 10)
 
     def restart(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
