@@ -42,9 +42,9 @@ def test_custom_profile_then_unconfined(tmp_path: Path) -> None:
         assert code == 0, out  # the default profile by name, not the daemon's
         code, out = run(d, "--security-opt", "seccomp=unconfined", "busybox", *SECCOMP_MODE)
         assert (code, out.strip()) == (0, "Seccomp:\t0")
-        info = d.docker("info")  # the docker CLI renders the daemon's answer
-        assert f"  seccomp\n   Profile: {profile}\n" in info.stdout
-        assert WARNING in info.stderr
+        for info in (d.docker("info"), d.cli("info")):  # both CLIs render the daemon's answer
+            assert f" Security Options:\n  seccomp\n   Profile: {profile}\n" in info.stdout
+            assert WARNING in info.stderr
 
         d.kill()
         d.start(extra_config={"seccomp-profile": "unconfined"})
