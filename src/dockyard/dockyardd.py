@@ -35,6 +35,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--log-file", type=Path, help="write the daemon's log here")
     p.add_argument("-D", "--debug", action="store_true")
     p.add_argument("-G", "--group", help="group of the unix socket (default: dockyard)")
+    p.add_argument(
+        "--seccomp-profile",
+        help='path to seccomp profile; "unconfined" disables the default seccomp profile',
+    )
     # Go-style booleans: `--tls`, `--tls=true`, `--tls=false` (the explicit insecure opt-in).
     for flag in ("--tls", "--tlsverify"):
         p.add_argument(flag, nargs="?", const=True, default=None, type=_go_bool)
@@ -68,7 +72,7 @@ def build_config(args: argparse.Namespace) -> DaemonConfig:
         config.bridge = args.bridge
     if args.debug:
         config.debug = True
-    for key in ("group", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey"):
+    for key in ("group", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey", "seccomp_profile"):
         if getattr(args, key) is not None:
             setattr(config, key, getattr(args, key))
     return validate(config, "flags")

@@ -90,6 +90,16 @@ def _mem_total() -> int:
     return 0
 
 
+def security_info(seccomp_profile: str) -> dict[str, Any]:
+    """SecurityOptions and Warnings as dockerd 23+ shows them: the daemon's seccomp-profile
+    as given ("builtin", "unconfined" or the file's path), with a warning unless builtin."""
+    warnings = ["WARNING: daemon is not using the default seccomp profile"]
+    return {
+        "SecurityOptions": [f"name=seccomp,profile={seccomp_profile}"],
+        "Warnings": None if seccomp_profile == "builtin" else warnings,  # null, as Docker's
+    }
+
+
 def info_doc(daemon: Daemon) -> dict[str, Any]:
     cfg = daemon.config
     svc = daemon.services
@@ -183,8 +193,7 @@ def info_doc(daemon: Daemon) -> dict[str, Any]:
         "ContainerdCommit": {"ID": ""},
         "RuncCommit": {"ID": ""},
         "InitCommit": {"ID": ""},
-        "SecurityOptions": ["name=seccomp,profile=builtin"],
-        "Warnings": None,  # Docker's null when there are none
+        **security_info(cfg.seccomp_profile),
         **_configured_pools(cfg),
     }
 

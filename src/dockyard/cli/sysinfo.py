@@ -260,6 +260,7 @@ def info(ctx: Context, argv: list[str]) -> int:
         f" Swarm: {(doc.get('Swarm') or {}).get('LocalNodeState') or 'inactive'}",
         f" Runtimes: {' '.join(sorted(doc['Runtimes']))}",
         f" Default Runtime: {doc['DefaultRuntime']}",
+        *security_lines(doc.get("SecurityOptions") or []),
         f" Kernel Version: {doc['KernelVersion']}",
         f" Operating System: {doc['OperatingSystem']}",
         f" OSType: {doc['OSType']}",
@@ -277,4 +278,18 @@ def info(ctx: Context, argv: list[str]) -> int:
         lines.append(" Registry Mirrors:")
         lines.extend(f"  {m}" for m in mirrors)
     print("\n".join(lines))
+    for warning in doc.get("Warnings") or []:
+        print(warning, file=sys.stderr)
     return 0
+
+
+def security_lines(options: list[str]) -> list[str]:
+    """SecurityOptions ("name=seccomp,profile=builtin") as the docker CLI shows them: each
+    name, then only its profile."""
+    lines = [" Security Options:"] if options else []
+    for option in options:
+        pairs = dict(kv.partition("=")[::2] for kv in option.split(","))
+        lines.append(f"  {pairs.get('name', '')}")
+        if "profile" in pairs:
+            lines.append(f"   Profile: {pairs['profile']}")
+    return lines

@@ -18,3 +18,6 @@ class ContainerConfig:
     default_runtime: str = "runc"
     runtime_paths: dict[str, str] = field(default_factory=lambda: {"runc": "/usr/sbin/runc"})
     log_opts: dict[str, str] = field(default_factory=dict)  # daemon.json log-opts
+    # daemon.json seccomp-profile, for containers without a `seccomp=` option of their own:
+    # "builtin", "unconfined" or the profile's JSON text (read once, at the daemon's start).
+    default_seccomp: str = "builtin"

@@ -215,6 +215,7 @@ class ContainerService:
                 mounts=oci_mounts,
                 netns_path=netns_path,
                 container_id=c.id,
+                seccomp_default=self.config.default_seccomp,
                 **({"cgroup_parent": hc.cgroup_parent} if hc.cgroup_parent else {}),
             )
             bundle = cdir

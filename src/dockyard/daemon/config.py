@@ -59,6 +59,16 @@ class DaemonConfig:
     nft_table: str = "dockyard"
     dns: list[str] = field(default_factory=list)
     mtu: int = 1500
+    # "builtin" (the default profile), "unconfined" or the path of a profile file
+    seccomp_profile: str = "builtin"
+    # that file's text, read and checked when the configuration is validated (dockerd too
+    # reads it once, at start)
+    seccomp_profile_text: str | None = field(default=None, repr=False)
+
+    @property
+    def default_seccomp(self) -> str:
+        """The containers' default profile: "builtin", "unconfined" or a profile's text."""
+        return self.seccomp_profile_text or self.seccomp_profile
 
     @property
     def runtime_paths(self) -> dict[str, str]:
@@ -152,6 +162,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "nft-table": ("nft_table", lambda k, v: _expect(k, v, str)),
     "dns": ("dns", _str_list),
     "mtu": ("mtu", lambda k, v: _expect(k, v, int)),
+    "seccomp-profile": ("seccomp_profile", lambda k, v: _expect(k, v, str)),
 }
 
 
@@ -199,6 +210,7 @@ def validate(config: DaemonConfig, origin: str) -> DaemonConfig:
         )
     _validate_names(config, origin)
     _validate_paths(config, origin)
+    _load_seccomp_profile(config, origin)
     return config
 
 
@@ -238,6 +250,36 @@ def _validate_paths(config: DaemonConfig, origin: str) -> None:
         )
     if config.pidfile is not None and not config.pidfile.is_absolute():
         raise ConfigError(f"{origin}: 'pidfile' must be an absolute path")
+
+
+def _load_seccomp_profile(config: DaemonConfig, origin: str) -> None:
+    """Read and check a profile file now: a bad one refuses the start, never a container's."""
+    from ..runtime.errors import SpecError
+    from ..runtime.seccomp import convert_profile
+
+    config.seccomp_profile_text = None
+    if config.seccomp_profile in ("", "builtin", "unconfined"):
+        config.seccomp_profile = config.seccomp_profile or "builtin"
+        return
+    path = config.seccomp_profile
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"{origin}: opening seccomp profile ({path}) failed: "
+            f"open {path}: {reason[:1].lower()}{reason[1:]}"
+        ) from None
+    try:
+        text = data.decode()
+        convert_profile(text, [])
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{origin}: invalid seccomp profile ({path}): Decoding seccomp profile failed: {exc}"
+        ) from None
+    except SpecError as exc:
+        raise ConfigError(f"{origin}: invalid seccomp profile ({path}): {exc}") from None
+    config.seccomp_profile_text = text
 
 
 def load(path: Path | None) -> DaemonConfig:

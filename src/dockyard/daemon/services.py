@@ -91,6 +91,7 @@ def container_config(config: DaemonConfig) -> ContainerConfig:
         default_runtime=config.default_runtime,
         runtime_paths=config.runtime_paths,
         log_opts=dict(config.log_opts),
+        default_seccomp=config.default_seccomp,
     )
 
 

@@ -13,6 +13,7 @@ import platform
 from functools import lru_cache
 
 from .errors import SpecError
+from .seccomp_check import check_profile
 from .seccomp_default import default_profile_text
 
 # Go's GOARCH names, which the profile's `arches` conditions use.
@@ -62,6 +63,8 @@ def _applies(rule: dict, caps: frozenset[str], goarch: str, kernel: tuple[int, .
         return False
     if inc.get("minKernel") and kernel < _version_tuple(inc["minKernel"]):
         return False
+    if exc.get("minKernel") and kernel >= _version_tuple(exc["minKernel"]):
+        return False
     return True
 
 
@@ -74,7 +77,7 @@ def _convert_rule(rule: dict) -> dict:
         out["errnoRet"] = rule["errnoRet"]
     args = [
         {
-            "index": a["index"],
+            "index": a.get("index", 0),
             "value": a.get("value", 0),
             "valueTwo": a.get("valueTwo", 0),
             "op": a["op"],
@@ -92,8 +95,9 @@ def _convert_cached(profile_text: str, caps: frozenset[str], machine: str) -> st
         profile = json.loads(profile_text)
     except ValueError as exc:
         raise SpecError(f"Decoding seccomp profile failed: {exc}") from None
-    if not isinstance(profile, dict) or "defaultAction" not in profile:
-        raise SpecError("Decoding seccomp profile failed: missing defaultAction")
+    check_profile(profile)
+    if not profile.get("defaultAction"):
+        return "null"  # neither a default action nor rules: no filter, as dockerd reads it
     goarch = _GOARCH.get(machine, machine)
     native = _SCMP_ARCH.get(machine)
     arches: list[str] = []
@@ -115,12 +119,16 @@ def _convert_cached(profile_text: str, caps: frozenset[str], machine: str) -> st
     return json.dumps(oci)
 
 
-def convert_profile(profile_text: str, capabilities: list[str]) -> dict:
-    """Return the OCI `linux.seccomp` object for a Docker-format profile."""
+def convert_profile(profile_text: str, capabilities: list[str]) -> dict | None:
+    """Return the OCI `linux.seccomp` object for a Docker-format profile (None: no filter).
+
+    Raises SpecError for a profile that is not JSON or not a valid profile."""
     text = _convert_cached(profile_text, frozenset(capabilities), platform.machine())
     return json.loads(text)  # a fresh copy: callers may mutate their spec
 
 
 def default_profile(capabilities: list[str]) -> dict:
     """dockyard's default profile (Docker's decisions) resolved for `capabilities`."""
-    return convert_profile(default_profile_text(), capabilities)
+    profile = convert_profile(default_profile_text(), capabilities)
+    assert profile is not None  # it has a default action
+    return profile

@@ -84,10 +84,17 @@ def _security_opts(opts: list[str] | None) -> dict:
     return out
 
 
-def _seccomp(profile: str | None, caps: list[str], privileged: bool) -> dict | None:
-    if privileged or profile == "unconfined":
+def _seccomp(
+    profile: str | None, daemon_default: str, caps: list[str], privileged: bool
+) -> dict | None:
+    """The container's own `seccomp=` wins ("builtin" is Docker's default profile even when
+    the daemon has another); without one, the daemon's `seccomp-profile` applies."""
+    if privileged:
         return None
-    if profile in (None, "", "builtin", "default"):
+    profile = profile or daemon_default
+    if profile == "unconfined":
+        return None
+    if profile in ("builtin", "default"):
         return seccomp.default_profile(caps)
     return seccomp.convert_profile(profile, caps)
 
@@ -219,12 +226,15 @@ def build_spec(
     cgroup_parent: str = "/dockyard",
     container_id: str,
     namespace_paths: dict[str, str] | None = None,
+    seccomp_default: str = "builtin",
 ) -> dict:
     """The OCI config.json (as a dict) for one container.
 
     `namespace_paths` maps "pid"/"ipc"/"uts" to /proc/<pid>/ns/* of another container for
     the `container:<id>` modes. `mounts` are OCI mount dicts; one whose destination equals a
-    default mount (e.g. /dev/shm) replaces it. Raises SpecError on invalid values.
+    default mount (e.g. /dev/shm) replaces it. `seccomp_default` is the daemon's seccomp
+    profile for containers without a `seccomp=` security option of their own: "builtin",
+    "unconfined" or a profile's JSON text. Raises SpecError on invalid values.
     """
     hc = host_config or {}
     privileged = bool(hc.get("Privileged"))
@@ -301,7 +311,7 @@ def build_spec(
         linux["readonlyPaths"] = list(hc["ReadonlyPaths"])
     if sysctls := _sysctls(hc, netns_path == "host"):
         linux["sysctl"] = sysctls
-    if (profile := _seccomp(sec["seccomp"], caps, privileged)) is not None:
+    if (profile := _seccomp(sec["seccomp"], seccomp_default, caps, privileged)) is not None:
         linux["seccomp"] = profile
 
     spec: dict = {

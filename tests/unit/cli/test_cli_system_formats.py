@@ -8,7 +8,7 @@ from dockyard.cli.common import CLIError
 from dockyard.cli.gotemplate import TemplateError, render
 from dockyard.cli.inspect import render_list, time_arg
 from dockyard.cli.progress import StreamError, display_stream
-from dockyard.cli.sysinfo import info_data, version_data
+from dockyard.cli.sysinfo import info_data, security_lines, version_data
 from dockyard.cli.system import _event_line, df_rows, event_data
 
 SERVER = {
@@ -143,3 +143,13 @@ def test_one_field_formats_skip_the_engine_and_print_the_same(fmt: str) -> None:
     assert render_format(fmt, data) == render(fmt, data)
     simple = fmt in ("{{.Client.Version}}", "{{ .Server.APIVersion }}", "{{.Server.Platform.Name}}")
     assert (_one_text_field(fmt, data) is not None) == simple
+
+
+def test_info_security_options_as_docker_shows_them():
+    assert security_lines([]) == []
+    assert security_lines(["name=seccomp,profile=/etc/p.json", "name=userns"]) == [
+        " Security Options:",
+        "  seccomp",
+        "   Profile: /etc/p.json",
+        "  userns",
+    ]

@@ -194,3 +194,84 @@ def test_socket_group_flag_key_and_fallback(tmp_path: Path, caplog) -> None:  # 
     except KeyError:  # the default group missing: the daemon's own group, with a warning
         assert socket_gid("dockyard") == os.getgid()
         assert "group not found" in caplog.text
+
+
+DENY_MKDIR = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}],
+}
+
+
+@pytest.mark.parametrize(("value", "shown"), [("builtin", "builtin"), ("", "builtin"),
+                                              ("unconfined", "unconfined")])  # fmt: skip
+def test_seccomp_profile_names(tmp_path: Path, value: str, shown: str) -> None:
+    cfg = load(write(tmp_path, {"seccomp-profile": value}))
+    assert cfg.seccomp_profile == shown and cfg.default_seccomp == shown
+    assert load(tmp_path / "missing.json").default_seccomp == "builtin"
+
+
+def test_seccomp_profile_file_is_read_at_start(tmp_path: Path) -> None:
+    """The file's text is what containers get: a later change waits for a restart."""
+    profile = tmp_path / "deny-mkdir.json"
+    profile.write_text(json.dumps(DENY_MKDIR))
+    cfg = load(write(tmp_path, {"seccomp-profile": str(profile)}))
+    profile.write_text("{changed")
+    assert cfg.seccomp_profile == str(profile)
+    assert json.loads(cfg.default_seccomp) == DENY_MKDIR
+
+
+def test_seccomp_profile_flag_wins_over_the_file(tmp_path: Path) -> None:
+    from dockyard.dockyardd import build_config, parse_args
+
+    profile = tmp_path / "p.json"
+    profile.write_text(json.dumps(DENY_MKDIR))
+    cfg = write(tmp_path, {"seccomp-profile": str(profile)})
+    config = build_config(
+        parse_args(["--config-file", str(cfg), "--seccomp-profile", "unconfined"])
+    )
+    assert config.default_seccomp == "unconfined"
+    plain = write(tmp_path, {})
+    config = build_config(
+        parse_args(["--config-file", str(plain), "--seccomp-profile", str(profile)])
+    )
+    assert json.loads(config.default_seccomp) == DENY_MKDIR
+    with pytest.raises(ConfigError, match=r"^flags: opening seccomp profile \(/no/such.json\)"):
+        build_config(
+            parse_args(["--config-file", str(plain), "--seccomp-profile", "/no/such.json"])
+        )
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (
+            None,
+            r"opening seccomp profile \({path}\) failed: open {path}: no such file or directory",
+        ),
+        ("{not json", r"invalid seccomp profile \({path}\): Decoding seccomp profile failed: "),
+        ("[1, 2]", "Decoding seccomp profile failed: the profile must be a JSON object"),
+        (b"\xff\xfe", "Decoding seccomp profile failed: 'utf-8' codec"),
+        ('{"defaultAction": "SCMP_ACT_NOPE"}', "string SCMP_ACT_NOPE is not a valid action"),
+        (
+            '{"syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}',
+            "missing defaultAction",
+        ),
+    ],
+)
+def test_bad_seccomp_profile_refuses_the_start(
+    tmp_path: Path, content: str | bytes | None, needle: str
+) -> None:
+    profile = tmp_path / "profile.json"
+    if isinstance(content, bytes):
+        profile.write_bytes(content)
+    elif content is not None:
+        profile.write_text(content)
+    daemon_json = write(tmp_path, {"seccomp-profile": str(profile)})
+    with pytest.raises(ConfigError, match=needle.format(path=profile)) as err:
+        load(daemon_json)
+    assert str(err.value).startswith(f"{daemon_json}: ")
+
+
+def test_seccomp_profile_must_be_a_string(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'seccomp-profile': expected str"):
+        load(write(tmp_path, {"seccomp-profile": {"defaultAction": "SCMP_ACT_ALLOW"}}))

@@ -119,6 +119,52 @@ def test_seccomp_custom_and_unconfined(rootfs):
         spec(rootfs, hc={"SecurityOpt": ["seccomp={not json"]})
 
 
+DENY_MKDIR = json.dumps(
+    {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}],
+    }
+)
+
+
+def denied(s):
+    return [n for r in s["linux"]["seccomp"]["syscalls"] for n in r["names"]]
+
+
+def test_daemon_seccomp_profile_is_the_default(rootfs):
+    """The daemon's seccomp-profile applies to containers without their own `seccomp=`."""
+    s = spec(rootfs, seccomp_default=DENY_MKDIR)
+    assert s["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ALLOW"
+    assert denied(s) == ["mkdir", "mkdirat"]
+    assert denied(spec(rootfs, hc={"SecurityOpt": ["seccomp="]}, seccomp_default=DENY_MKDIR))
+    assert "seccomp" not in spec(rootfs, seccomp_default="unconfined")["linux"]
+    builtin = spec(rootfs, seccomp_default="builtin")["linux"]["seccomp"]
+    assert builtin["defaultAction"] == "SCMP_ACT_ERRNO"
+    assert builtin == spec(rootfs)["linux"]["seccomp"]
+
+
+@pytest.mark.parametrize("daemon", ["unconfined", DENY_MKDIR])
+def test_container_seccomp_option_wins_over_the_daemon(rootfs, daemon):
+    own = json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["chmod"], "action": "SCMP_ACT_ERRNO"}]})  # fmt: skip
+    s = spec(rootfs, hc={"SecurityOpt": ["seccomp=" + own]}, seccomp_default=daemon)
+    assert denied(s) == ["chmod"]
+    s = spec(rootfs, hc={"SecurityOpt": ["seccomp=unconfined"]}, seccomp_default=daemon)
+    assert "seccomp" not in s["linux"]
+    # "builtin" asks for the default profile by name, whatever the daemon's is (dockerd 23+)
+    s = spec(rootfs, hc={"SecurityOpt": ["seccomp=builtin"]}, seccomp_default=daemon)
+    assert s["linux"]["seccomp"] == spec(rootfs)["linux"]["seccomp"]
+    s = spec(rootfs, hc={"Privileged": True}, seccomp_default=daemon)
+    assert "seccomp" not in s["linux"]
+
+
+def test_seccomp_profile_without_rules_is_no_filter(rootfs):
+    """dockerd reads a profile with neither defaultAction nor syscalls as no filter."""
+    for profile in ("{}", '{"syscalls": []}', '{"defaultAction": ""}'):
+        assert "seccomp" not in spec(rootfs, seccomp_default=profile)["linux"]
+        assert "seccomp" not in spec(rootfs, hc={"SecurityOpt": ["seccomp=" + profile]})["linux"]
+
+
 def test_security_opts(rootfs):
     assert spec(rootfs, hc={"SecurityOpt": ["no-new-privileges"]})["process"]["noNewPrivileges"]
     assert spec(rootfs, hc={"SecurityOpt": ["no-new-privileges:true"]})["process"][
