@@ -15,7 +15,6 @@ import fcntl
 import logging
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,6 +102,8 @@ class Daemon:
         existing = self.db.kv_get("daemon", "id")
         if existing:
             return str(existing)
+        import uuid  # here: only a new data root needs it, and a start listens sooner without
+
         new = str(uuid.uuid4()).upper()
         self.db.kv_put("daemon", "id", new)
         return new
