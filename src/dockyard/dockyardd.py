@@ -192,7 +192,7 @@ def tcp_address(host: str) -> tuple[str, int]:
 async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from .api.app import build_server
+    from .api.app import StartingApi
     from .daemon.core import Daemon
     from .daemon.memory import trim_after_bursts
 
@@ -204,7 +204,8 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
     await asyncio.to_thread(daemon.open)
     daemon.events.bind_loop(loop)
     ready = asyncio.Event()
-    server = build_server(daemon, ready)
+    api = StartingApi(daemon, ready)
+    server = api.server
     sockets: list[str] = []
     try:
         for host in config.hosts:
@@ -215,8 +216,11 @@ async def serve(config: DaemonConfig, tls: ssl.SSLContext | None, gid: int) -> i
                 sockets.append(path)
             elif host.startswith("tcp://"):
                 await server.listen_tcp(*tcp_address(host), ssl=tls)
-        # Recovery after the listeners are up: clients can connect (and /_ping) meanwhile;
-        # their requests wait for it (build_server).
+        # The services (their records loaded), the routes and recovery after the listeners
+        # are up: clients can connect (and /_ping) meanwhile; their requests wait for all
+        # three (StartingApi).
+        await asyncio.to_thread(daemon.load)
+        await asyncio.to_thread(api.load_routes)
         try:
             await asyncio.to_thread(daemon.recover)
         finally:

@@ -1,4 +1,4 @@
-"""System routes: ping, version, info, events, system df — and an echo hijack for tests."""
+"""System routes: version, info, events, system df — and an echo hijack for tests."""
 
 from __future__ import annotations
 
@@ -208,24 +208,6 @@ def _configured_pools(cfg: Any) -> dict[str, Any]:
 
 
 def register(router: Router, daemon: Daemon) -> None:
-    @router.route("GET", "/_ping")
-    async def ping(req: Request) -> Response:
-        return Response(
-            200,
-            b"OK",
-            # Builder-Version 1: the classic builder (clients must not ask for BuildKit).
-            {
-                "Cache-Control": "no-cache, no-store, must-revalidate",
-                "Pragma": "no-cache",
-                "Builder-Version": "1",
-                # As moby's ping on a node outside a swarm (Cluster.Status()).
-                "Swarm": "inactive",
-            },
-            content_type="text/plain; charset=utf-8",
-        )
-
-    router.add("HEAD", "/_ping", ping)
-
     @router.route("GET", "/version")
     async def version(req: Request) -> Response:
         return json_response(version_doc())

@@ -254,13 +254,14 @@ def _validate_paths(config: DaemonConfig, origin: str) -> None:
 
 def _load_seccomp_profile(config: DaemonConfig, origin: str) -> None:
     """Read and check a profile file now: a bad one refuses the start, never a container's."""
-    from ..runtime.errors import SpecError
-    from ..runtime.seccomp import convert_profile
-
     config.seccomp_profile_text = None
     if config.seccomp_profile in ("", "builtin", "unconfined"):
         config.seccomp_profile = config.seccomp_profile or "builtin"
         return
+    # Imported only for a profile file: a daemon with the builtin one listens sooner.
+    from ..runtime.errors import SpecError
+    from ..runtime.seccomp import convert_profile
+
     path = config.seccomp_profile
     try:
         data = Path(path).read_bytes()

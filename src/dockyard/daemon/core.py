@@ -2,10 +2,11 @@
 
 Start order (issue 19): the configuration is validated by the caller; then `open()` takes
 the data root's lock, checks the pidfile, claims the host resources its configuration names
-(bridge, bridge-name prefix, nft table, exec root) and only then creates the exec root, opens
-the database and builds the services (their records loaded). A start refused before that
-leaves no trace: a data root it created is removed again. `recover()` then reconciles the
-records with the host; the caller listens in between and holds requests until it is done.
+(bridge, bridge-name prefix, nft table, exec root) and only then creates the exec root and
+opens the database. A start refused before that leaves no trace: a data root it created is
+removed again. The caller listens then; `load()` builds the services (their records loaded)
+and `recover()` reconciles the records with the host, while the API answers /_ping alone
+and holds every other request until both are done.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import fcntl
 import logging
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,12 +82,17 @@ class Daemon:
         self.exec_root.mkdir(parents=True, exist_ok=True, mode=0o711)
         self.db = Database(self.root / "dockyard.db")
         self.id = self._daemon_id()
+
+    def load(self) -> None:
+        """Build the services, their records loaded (after open(); the caller listens in
+        between: the API answers nothing but /_ping until recover() is done)."""
         from .services import build_services
 
+        assert self.db is not None
         self.services = build_services(self.config, self.db, self.events, self.claims)
 
     def recover(self) -> None:
-        """Reconcile the services' records with the host (after open(); the API answers
+        """Reconcile the services' records with the host (after load(); the API answers
         nothing but /_ping until this is done: see api/app.py)."""
         assert self.services is not None
         self.services.recover()
@@ -97,6 +102,8 @@ class Daemon:
         existing = self.db.kv_get("daemon", "id")
         if existing:
             return str(existing)
+        import uuid  # here: only a new data root needs it, and a start listens sooner without
+
         new = str(uuid.uuid4()).upper()
         self.db.kv_put("daemon", "id", new)
         return new

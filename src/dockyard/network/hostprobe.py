@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 
-from . import nftables
-
 SYS_NET = "/sys/class/net"
 
 
@@ -24,4 +22,7 @@ def link_exists(name: str) -> bool:
 
 
 def nft_table_exists(table: str) -> bool:
+    # Imported here: a daemon's start asks only for what it does not own yet (its first).
+    from . import nftables
+
     return nftables.exists(table)
