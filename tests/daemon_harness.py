@@ -128,9 +128,13 @@ class TestDaemon:
                 raise RuntimeError(f"dockyardd exited: {err}\n{self.read_log()}")
             try:
                 Client(self.host, timeout=2).ping()
-                return
             except Exception:
                 time.sleep(0.05)
+                continue
+            # /_ping answers while the daemon still loads and recovers; any other request
+            # waits for that: tests start from a daemon that is ready (its store recovered)
+            Client(self.host, timeout=60).get("/version")
+            return
         raise RuntimeError(f"dockyardd did not answer\n{self.read_log()}")
 
     def read_log(self) -> str:
