@@ -7,7 +7,7 @@ import os
 import sys
 
 from .. import API_VERSION, __version__
-from ..client.api import pinned_version
+from ..client.api import APIError, pinned_version
 from .errors import CLIError
 
 TYPE_CHECKING = False  # typing costs milliseconds at CLI start; hints only
@@ -182,8 +182,6 @@ def _context_name(ctx: Context) -> str:
 def _server_error(exc: Exception) -> str:
     """What `version` says when the server half failed: the daemon's refusal (a client
     version it does not speak, say) in docker's words, or that it cannot be reached."""
-    from ..client.api import APIError
-
     message = getattr(exc, "message", None) or str(exc)
     if isinstance(exc, APIError):
         return f"Error response from daemon: {message}"

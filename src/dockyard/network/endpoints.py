@@ -17,7 +17,7 @@ from dockyard.errors import Conflict, Forbidden, InvalidParameter
 
 from . import bridge as br
 from . import netns, views
-from .leftovers import DEPARTING_GRACE
+from .leftovers import expire_departing
 from .netconfig import mtu_option, new_id
 
 log = logging.getLogger(__name__)
@@ -354,11 +354,9 @@ class Endpoints:
 
     def _note_departing(self, host_veth: str) -> None:
         """Its peer's namespace is being dropped: the kernel removes the pair shortly."""
-        now = time.monotonic()
         if len(self.departing) >= 256:  # read only by restore and `system check`: stay short
-            for name in [n for n, t in self.departing.items() if now - t > DEPARTING_GRACE]:
-                del self.departing[name]
-        self.departing[host_veth] = now
+            expire_departing(self.departing)
+        self.departing[host_veth] = time.monotonic()
 
     # ------------------------------------------------------------------ ports
 

@@ -74,19 +74,23 @@ def _veths(mgr: Any) -> list[Leftover]:
 def _await_departing(departing: dict[str, float], unowned: dict[str, str]) -> None:
     """Leave out of `unowned` the veths that go within their grace: their peers' namespaces
     were dropped (Endpoints._detach without kernel work) and are being torn down."""
-    now = time.monotonic()
-    for name, since in list(departing.items()):
-        if name not in unowned or now - since > DEPARTING_GRACE:
-            del departing[name]  # gone, or staying: no longer on its way out
+    for name in [n for n in departing if n not in unowned]:
+        del departing[name]  # gone already
+    expire_departing(departing)
     while departing:
         for name in [n for n in departing if not os.path.exists(f"/sys/class/net/{n}")]:
             del departing[name]
             unowned.pop(name, None)
-        now = time.monotonic()
-        for name in [n for n, since in departing.items() if now - since > DEPARTING_GRACE]:
-            del departing[name]
+        expire_departing(departing)
         if departing:
             time.sleep(0.01)
+
+
+def expire_departing(departing: dict[str, float]) -> None:
+    """Drop the veths past their grace: staying, no longer on their way out."""
+    now = time.monotonic()
+    for name in [n for n, since in departing.items() if now - since > DEPARTING_GRACE]:
+        del departing[name]
 
 
 def _drop_link(name: str) -> Callable[[], None]:
